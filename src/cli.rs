@@ -1,0 +1,30 @@
+//! The command line: `ollyscale serve | migrate | maintain`.
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+
+/// OTLP ingestion and query server: durable WAL in front of a PostgreSQL star schema.
+#[derive(Parser, Debug)]
+#[command(name = "ollyscale", version, about, long_about = None)]
+pub struct Cli {
+    /// Settings shared by every subcommand (flags > OLLYSCALE_* environment > --config file > defaults).
+    #[command(flatten)]
+    pub settings: Settings,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server: OTLP receivers (4317 gRPC, 4318 HTTP), ingest pipeline and query API (8080).
+    ///
+    /// Without --database-url it starts and manages its own PostgreSQL under --data-dir.
+    Serve,
+    /// Apply the schema migrations to the database and exit.
+    Migrate,
+    /// Create partitions ahead and drop those past retention, then exit.
+    Maintain,
+}

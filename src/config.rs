@@ -1,0 +1,464 @@
+//! Settings: command-line flags, then `OLLYSCALE_*` environment variables, then an optional TOML
+//! config file, then defaults, in that order of precedence.
+//!
+//! One struct, [`Settings`], is both the clap argument group and the file's schema, so a setting
+//! cannot exist in one place and be missing in the other. Every field is optional there; [`Settings::resolve`]
+//! layers the sources and fills defaults into a [`Config`].
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::{Args, CommandFactory, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+/// A setting that could not be used; start-up stops with this message.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML or names an unknown or invalid setting.
+    #[error("config file {path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the line and the allowed names or values.
+        message: String,
+    },
+    /// An `OLLYSCALE_*` variable that names no setting.
+    #[error("unknown environment variable {name}; the settings are: {allowed}")]
+    UnknownEnv {
+        /// The variable.
+        name: String,
+        /// The known variables.
+        allowed: String,
+    },
+    /// A value that is out of range or inconsistent with another.
+    #[error("invalid setting {name}: {message}")]
+    Invalid {
+        /// The setting (flag name).
+        name: &'static str,
+        /// Why.
+        message: String,
+    },
+}
+
+/// How the WAL makes an append durable before the sender gets its answer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// fsync before the answer: an acknowledged export survives a power cut.
+    #[default]
+    Sync,
+    /// OS buffers before the answer: survives a crash of this process, not of the machine.
+    Buffered,
+}
+
+/// Which parts of the server run in this process.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Receivers, pipeline and query API.
+    #[default]
+    All,
+    /// Receivers and pipeline only.
+    Ingest,
+    /// Query API only.
+    Api,
+}
+
+/// A byte count written as `20MiB`, `10GiB`, `512KB` or a plain number of bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ByteSize(pub u64);
+
+impl FromStr for ByteSize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (num, unit) = s.split_at(split);
+        let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a size such as 512MiB, 10GiB or 1048576"))?;
+        let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "kb" => 1_000,
+            "kib" | "k" => 1 << 10,
+            "mb" => 1_000_000,
+            "mib" | "m" => 1 << 20,
+            "gb" => 1_000_000_000,
+            "gib" | "g" => 1 << 30,
+            "tb" => 1_000_000_000_000,
+            "tib" | "t" => 1 << 40,
+            other => return Err(format!("unknown size unit `{other}` in `{s}`; use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB")),
+        };
+        n.checked_mul(mult).map(ByteSize).ok_or_else(|| format!("`{s}` is too large"))
+    }
+}
+
+impl TryFrom<String> for ByteSize {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<ByteSize> for String {
+    fn from(b: ByteSize) -> String {
+        b.0.to_string()
+    }
+}
+
+impl fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}B", self.0)
+    }
+}
+
+/// A duration written as `7d`, `12h`, `30m`, `45s` or `100ms`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Span(pub Duration);
+
+impl FromStr for Span {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (num, unit) = s.split_at(split);
+        let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a duration such as 7d, 12h, 30m, 45s or 100ms"))?;
+        let ms: u64 = match unit {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => return Err(format!("`{s}` needs a unit: ms, s, m, h or d")),
+        };
+        n.checked_mul(ms).map(|ms| Span(Duration::from_millis(ms))).ok_or_else(|| format!("`{s}` is too long"))
+    }
+}
+
+impl TryFrom<String> for Span {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Span> for String {
+    fn from(d: Span) -> String {
+        format!("{}ms", d.0.as_millis())
+    }
+}
+
+/// Every setting, as given on the command line, in the environment or in the config file.
+#[derive(Args, Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct Settings {
+    /// TOML config file with any of these settings (snake_case names); flags and environment win over it.
+    #[arg(long, env = "OLLYSCALE_CONFIG", global = true)]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Directory holding the WAL and the managed PostgreSQL [default: ./ollyscale-data].
+    #[arg(long, env = "OLLYSCALE_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// PostgreSQL to use instead of a managed local one, e.g. postgres://user:pass@host/db.
+    #[arg(long, env = "OLLYSCALE_DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Which parts run here [default: all].
+    #[arg(long, env = "OLLYSCALE_ROLE", global = true)]
+    pub role: Option<Role>,
+    /// OTLP/gRPC listen address [default: 0.0.0.0:4317].
+    #[arg(long, env = "OLLYSCALE_GRPC_LISTEN", global = true)]
+    pub grpc_listen: Option<SocketAddr>,
+    /// OTLP/HTTP listen address [default: 0.0.0.0:4318].
+    #[arg(long, env = "OLLYSCALE_HTTP_LISTEN", global = true)]
+    pub http_listen: Option<SocketAddr>,
+    /// Query API, health and metrics listen address [default: 0.0.0.0:8080].
+    #[arg(long, env = "OLLYSCALE_API_LISTEN", global = true)]
+    pub api_listen: Option<SocketAddr>,
+    /// Largest accepted export request after decompression, gRPC and HTTP [default: 20MiB].
+    #[arg(long, env = "OLLYSCALE_MAX_REQUEST_SIZE", global = true)]
+    pub max_request_size: Option<ByteSize>,
+    /// WAL durability before acknowledging [default: sync].
+    #[arg(long, env = "OLLYSCALE_WAL_DURABILITY", global = true)]
+    pub wal_durability: Option<Durability>,
+    /// Disk budget of the WAL; beyond it exports get retryable push-back [default: 10GiB].
+    #[arg(long, env = "OLLYSCALE_WAL_BUDGET", global = true)]
+    pub wal_budget: Option<ByteSize>,
+    /// TLS certificate (PEM) for both receivers; needs --tls-key.
+    #[arg(long, env = "OLLYSCALE_TLS_CERT", global = true)]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM) for both receivers; needs --tls-cert.
+    #[arg(long, env = "OLLYSCALE_TLS_KEY", global = true)]
+    pub tls_key: Option<PathBuf>,
+    /// Bearer token required on the receivers and the API when set.
+    #[arg(long, env = "OLLYSCALE_AUTH_TOKEN", global = true, hide_env_values = true)]
+    pub auth_token: Option<String>,
+    /// How long spans are kept [default: 7d].
+    #[arg(long, env = "OLLYSCALE_RETENTION_TRACES", global = true)]
+    pub retention_traces: Option<Span>,
+    /// How long log records are kept [default: 3d].
+    #[arg(long, env = "OLLYSCALE_RETENTION_LOGS", global = true)]
+    pub retention_logs: Option<Span>,
+    /// How long metric data points are kept [default: 30d].
+    #[arg(long, env = "OLLYSCALE_RETENTION_METRICS", global = true)]
+    pub retention_metrics: Option<Span>,
+    /// Daily partitions created ahead of today [default: 2].
+    #[arg(long, env = "OLLYSCALE_PARTITIONS_AHEAD", global = true)]
+    pub partitions_ahead: Option<u32>,
+    /// How often `serve` runs partition maintenance [default: 1h].
+    #[arg(long, env = "OLLYSCALE_MAINTENANCE_INTERVAL", global = true)]
+    pub maintenance_interval: Option<Span>,
+}
+
+/// The resolved settings, with defaults filled in.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Directory holding the WAL and the managed PostgreSQL.
+    pub data_dir: PathBuf,
+    /// External PostgreSQL, or None for the managed one.
+    pub database_url: Option<String>,
+    /// Which parts run here.
+    pub role: Role,
+    /// OTLP/gRPC listen address.
+    pub grpc_listen: SocketAddr,
+    /// OTLP/HTTP listen address.
+    pub http_listen: SocketAddr,
+    /// API listen address.
+    pub api_listen: SocketAddr,
+    /// Largest export request after decompression, bytes.
+    pub max_request_size: u64,
+    /// WAL durability mode.
+    pub wal_durability: Durability,
+    /// WAL disk budget, bytes.
+    pub wal_budget: u64,
+    /// TLS certificate and key, when both are set.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Required bearer token.
+    pub auth_token: Option<String>,
+    /// Retention of spans.
+    pub retention_traces: Duration,
+    /// Retention of log records.
+    pub retention_logs: Duration,
+    /// Retention of metric data points.
+    pub retention_metrics: Duration,
+    /// Daily partitions created ahead.
+    pub partitions_ahead: u32,
+    /// Interval of partition maintenance inside `serve`.
+    pub maintenance_interval: Duration,
+}
+
+impl Config {
+    /// Where the WAL lives.
+    pub fn wal_dir(&self) -> PathBuf {
+        self.data_dir.join("wal")
+    }
+
+    /// Where the managed PostgreSQL cluster lives.
+    pub fn postgres_dir(&self) -> PathBuf {
+        self.data_dir.join("postgres")
+    }
+}
+
+/// Every `OLLYSCALE_*` variable a setting reads, from the clap definitions.
+fn known_env_vars() -> Vec<String> {
+    crate::cli::Cli::command()
+        .get_subcommands()
+        .chain(std::iter::once(&crate::cli::Cli::command()))
+        .flat_map(|c| c.get_arguments().filter_map(|a| a.get_env()).map(|e| e.to_string_lossy().into_owned()).collect::<Vec<_>>())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Stops start-up on an `OLLYSCALE_*` variable that no setting reads (most often a typo).
+pub fn check_environment<I: IntoIterator<Item = String>>(names: I) -> Result<(), ConfigError> {
+    let known = known_env_vars();
+    for name in names {
+        if name.starts_with("OLLYSCALE_") && !known.contains(&name) {
+            return Err(ConfigError::UnknownEnv { name, allowed: known.join(", ") });
+        }
+    }
+    Ok(())
+}
+
+/// Reads a TOML config file into [`Settings`], naming the line of any error.
+pub fn load_file(path: &Path) -> Result<Settings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    parse_file(path, &text)
+}
+
+fn parse_file(path: &Path, text: &str) -> Result<Settings, ConfigError> {
+    toml::from_str::<Settings>(text).map_err(|e| {
+        let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+        let message = e.message().trim().to_string();
+        let message = match line {
+            Some(line) => format!("line {line}: {message}"),
+            None => message,
+        };
+        ConfigError::File { path: path.to_path_buf(), message }
+    })
+}
+
+impl Settings {
+    /// Layers these (flag and environment) settings over the config file's and fills in defaults.
+    pub fn resolve(&self) -> Result<Config, ConfigError> {
+        let file = match &self.config {
+            Some(path) => load_file(path)?,
+            None => Settings::default(),
+        };
+        let s = self.clone().or(file);
+        let tls = match (s.tls_cert, s.tls_key) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "tls-cert/tls-key",
+                    message: "TLS needs both a certificate and a key".into(),
+                });
+            }
+        };
+        let max_request_size = s.max_request_size.map_or(20 << 20, |b| b.0);
+        if max_request_size == 0 || max_request_size > u32::MAX as u64 {
+            return Err(ConfigError::Invalid {
+                name: "max-request-size",
+                message: format!("{max_request_size} bytes; allowed: 1B to 4GiB"),
+            });
+        }
+        let ret = |v: Option<Span>, d: u64, name: &'static str| -> Result<Duration, ConfigError> {
+            let v = v.map_or(Duration::from_secs(d * 86_400), |s| s.0);
+            if v < Duration::from_secs(3600) {
+                return Err(ConfigError::Invalid { name, message: format!("{v:?}; retention must be at least 1h") });
+            }
+            Ok(v)
+        };
+        Ok(Config {
+            data_dir: s.data_dir.unwrap_or_else(|| PathBuf::from("ollyscale-data")),
+            database_url: s.database_url.filter(|u| !u.is_empty()),
+            role: s.role.unwrap_or_default(),
+            grpc_listen: s.grpc_listen.unwrap_or(SocketAddr::from(([0, 0, 0, 0], 4317))),
+            http_listen: s.http_listen.unwrap_or(SocketAddr::from(([0, 0, 0, 0], 4318))),
+            api_listen: s.api_listen.unwrap_or(SocketAddr::from(([0, 0, 0, 0], 8080))),
+            max_request_size,
+            wal_durability: s.wal_durability.unwrap_or_default(),
+            wal_budget: s.wal_budget.map_or(10 << 30, |b| b.0),
+            tls,
+            auth_token: s.auth_token.filter(|t| !t.is_empty()),
+            retention_traces: ret(s.retention_traces, 7, "retention-traces")?,
+            retention_logs: ret(s.retention_logs, 3, "retention-logs")?,
+            retention_metrics: ret(s.retention_metrics, 30, "retention-metrics")?,
+            partitions_ahead: s.partitions_ahead.unwrap_or(2).min(60),
+            maintenance_interval: s.maintenance_interval.map_or(Duration::from_secs(3600), |s| s.0),
+        })
+    }
+
+    /// Each field of `self` where set, else `other`'s.
+    fn or(self, other: Settings) -> Settings {
+        // Going through JSON keeps this to one line per struct, not per field: unset fields are null.
+        let mut mine = serde_json::to_value(&self).unwrap_or_default();
+        let theirs = serde_json::to_value(&other).unwrap_or_default();
+        if let (Some(mine), Some(theirs)) = (mine.as_object_mut(), theirs.as_object()) {
+            for (k, v) in theirs {
+                if mine.get(k).is_none_or(|m| m.is_null()) {
+                    mine.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        let mut merged: Settings = serde_json::from_value(mine).unwrap_or(other);
+        merged.config = self.config;
+        merged
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations_parse_with_units() {
+        assert_eq!("20MiB".parse::<ByteSize>().unwrap().0, 20 << 20);
+        assert_eq!("10GiB".parse::<ByteSize>().unwrap().0, 10 << 30);
+        assert_eq!("512KB".parse::<ByteSize>().unwrap().0, 512_000);
+        assert_eq!("1048576".parse::<ByteSize>().unwrap().0, 1 << 20);
+        assert!("10 parsecs".parse::<ByteSize>().unwrap_err().contains("unknown size unit"));
+        assert!("99999999999999TiB".parse::<ByteSize>().unwrap_err().contains("too large"));
+        assert_eq!("7d".parse::<Span>().unwrap().0, Duration::from_secs(7 * 86_400));
+        assert_eq!("100ms".parse::<Span>().unwrap().0, Duration::from_millis(100));
+        assert!("7".parse::<Span>().unwrap_err().contains("needs a unit"));
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = Settings::default().resolve().unwrap();
+        assert_eq!(c.grpc_listen.port(), 4317);
+        assert_eq!(c.http_listen.port(), 4318);
+        assert_eq!(c.api_listen.port(), 8080);
+        assert_eq!(c.data_dir, PathBuf::from("ollyscale-data"));
+        assert_eq!(c.max_request_size, 20 << 20);
+        assert_eq!(c.wal_durability, Durability::Sync);
+        assert_eq!(c.retention_traces, Duration::from_secs(7 * 86_400));
+        assert_eq!(c.retention_logs, Duration::from_secs(3 * 86_400));
+        assert_eq!(c.retention_metrics, Duration::from_secs(30 * 86_400));
+        assert!(c.database_url.is_none());
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ollyscale.toml");
+        std::fs::write(&path, "data_dir = \"/from/file\"\nwal_budget = \"1GiB\"\nwal_durability = \"buffered\"\n").unwrap();
+        let s = Settings { config: Some(path), data_dir: Some("/from/flag".into()), ..Default::default() };
+        let c = s.resolve().unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/from/flag"));
+        assert_eq!(c.wal_budget, 1 << 30);
+        assert_eq!(c.wal_durability, Durability::Buffered);
+    }
+
+    #[test]
+    fn unknown_file_setting_names_the_line_and_the_allowed_names() {
+        let text = "data_dir = \"x\"\n\nwal_budgett = \"1GiB\"\n";
+        let err = parse_file(Path::new("c.toml"), text).unwrap_err().to_string();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("wal_budgett"), "{err}");
+        assert!(err.contains("wal_budget"), "{err}");
+    }
+
+    #[test]
+    fn invalid_file_value_names_the_allowed_values() {
+        let err = parse_file(Path::new("c.toml"), "wal_durability = \"maybe\"\n").unwrap_err().to_string();
+        assert!(err.contains("line 1") && err.contains("maybe") && err.contains("sync") && err.contains("buffered"), "{err}");
+        let err = parse_file(Path::new("c.toml"), "grpc_listen = \"nowhere\"\n").unwrap_err().to_string();
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn unreadable_file_is_reported_with_its_path() {
+        let s = Settings { config: Some("/nonexistent/ollyscale.toml".into()), ..Default::default() };
+        let err = s.resolve().unwrap_err().to_string();
+        assert!(err.contains("/nonexistent/ollyscale.toml"), "{err}");
+    }
+
+    #[test]
+    fn unknown_environment_variable_is_refused() {
+        let err = check_environment(["OLLYSCALE_DATA_DIRR".to_string()]).unwrap_err().to_string();
+        assert!(err.contains("OLLYSCALE_DATA_DIRR") && err.contains("OLLYSCALE_DATA_DIR"), "{err}");
+        check_environment(["OLLYSCALE_DATA_DIR".to_string(), "PATH".to_string()]).unwrap();
+    }
+
+    #[test]
+    fn inconsistent_values_are_refused() {
+        let s = Settings { tls_cert: Some("c.pem".into()), ..Default::default() };
+        assert!(s.resolve().unwrap_err().to_string().contains("tls-cert"));
+        let s = Settings { retention_logs: Some(Span(Duration::from_secs(60))), ..Default::default() };
+        assert!(s.resolve().unwrap_err().to_string().contains("retention-logs"));
+    }
+}

@@ -1,0 +1,291 @@
+//! A PostgreSQL cluster run from the local PostgreSQL binaries, owned by this process.
+//!
+//! `ollyscale serve` uses it when no database URL is configured, and the test harness uses it for a
+//! throwaway cluster. The `postgres` server refuses to run as root, so as root the cluster's files
+//! belong to the `postgres` system user and the binaries run under that uid.
+//!
+//! The server process is started from a dedicated thread that lives as long as this process, with
+//! `PR_SET_PDEATHSIG`, so that a SIGKILLed owner does not leave a PostgreSQL server behind
+//! (the kernel ties the death signal to the spawning thread, hence the dedicated thread).
+
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Errors starting or stopping a local cluster.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// No PostgreSQL server binaries were found.
+    #[error(
+        "no PostgreSQL server binaries found (looked on PATH and in /usr/lib/postgresql/*/bin); install the \
+         PostgreSQL server (Debian/Ubuntu: apt-get install postgresql) or pass --database-url"
+    )]
+    BinariesNotFound,
+    /// Running as root but no `postgres` user exists to own the cluster.
+    #[error("running as root and there is no `postgres` user to run PostgreSQL as; create one or pass --database-url")]
+    NoPostgresUser,
+    /// A command (initdb, postgres) failed.
+    #[error("{what} failed: {detail}")]
+    Command {
+        /// Which step failed.
+        what: &'static str,
+        /// Its output or the OS error.
+        detail: String,
+    },
+    /// The server did not accept connections in time.
+    #[error("PostgreSQL did not start within {0:?}; see {1}")]
+    StartTimeout(Duration, PathBuf),
+    /// A filesystem operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ClusterError + '_ {
+    move |source| ClusterError::Io { path: path.to_path_buf(), source }
+}
+
+/// Where the PostgreSQL server binaries (`initdb`, `postgres`) live: the newest
+/// `/usr/lib/postgresql/<major>/bin`, else the directory of `initdb` on PATH.
+pub fn find_bin_dir() -> Result<PathBuf, ClusterError> {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let major = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((major, bin))
+        })
+        .collect();
+    versions.sort();
+    if let Some((_, bin)) = versions.pop() {
+        return Ok(bin);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .find(|dir| dir.join("initdb").exists() && dir.join("postgres").exists())
+        .ok_or(ClusterError::BinariesNotFound)
+}
+
+/// The uid/gid to run PostgreSQL as: `None` to run as ourselves, `Some` when we are root.
+fn run_as() -> Result<Option<(u32, u32)>, ClusterError> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(None);
+    }
+    let name = c"postgres";
+    // SAFETY: getpwnam reads a NUL-terminated name; the result is copied before any other call.
+    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
+    if pw.is_null() {
+        return Err(ClusterError::NoPostgresUser);
+    }
+    // SAFETY: pw is non-null and points to a passwd struct valid until the next getpw* call.
+    let (uid, gid) = unsafe { ((*pw).pw_uid, (*pw).pw_gid) };
+    Ok(Some((uid, gid)))
+}
+
+fn command(bin: &Path, user: Option<(u32, u32)>) -> Command {
+    let mut cmd = Command::new(bin);
+    if let Some((uid, gid)) = user {
+        cmd.uid(uid).gid(gid);
+        // A root HOME is unreadable for the postgres user; some locales look there.
+        cmd.env("HOME", "/tmp");
+    }
+    cmd.env("LC_ALL", "C");
+    cmd
+}
+
+fn chown_recursive(path: &Path, uid: u32, gid: u32) -> Result<(), ClusterError> {
+    std::os::unix::fs::chown(path, Some(uid), Some(gid)).map_err(io_err(path))?;
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).map_err(io_err(path))? {
+            let entry = entry.map_err(io_err(path))?;
+            chown_recursive(&entry.path(), uid, gid)?;
+        }
+    }
+    Ok(())
+}
+
+/// Picks a free TCP port on the loopback interface.
+fn free_port() -> Result<u16, ClusterError> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(io_err(Path::new("127.0.0.1:0")))?;
+    let port = listener.local_addr().map_err(io_err(Path::new("127.0.0.1:0")))?.port();
+    Ok(port)
+}
+
+/// A running PostgreSQL server started from local binaries.
+pub struct LocalCluster {
+    dir: PathBuf,
+    port: u16,
+    pid: u32,
+    remove_on_stop: bool,
+}
+
+/// Messages from the keeper thread that owns the `postgres` child.
+type SpawnResult = Result<u32, ClusterError>;
+
+impl LocalCluster {
+    /// Starts (creating with initdb on first use) a cluster whose files live in `dir`.
+    ///
+    /// `dir` must be traversable by the `postgres` user when running as root. With `throwaway`, the
+    /// directory is removed by [`LocalCluster::stop`].
+    pub fn start(dir: &Path, throwaway: bool) -> Result<Self, ClusterError> {
+        let bin = find_bin_dir()?;
+        let user = run_as()?;
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let data = dir.join("data");
+        if let Some((uid, gid)) = user {
+            chown_recursive(dir, uid, gid)?;
+            // The postgres user must be able to reach the directory through its parents.
+            let mut perms = std::fs::metadata(dir).map_err(io_err(dir))?.permissions();
+            perms.set_mode(0o700);
+            std::fs::set_permissions(dir, perms).map_err(io_err(dir))?;
+        }
+        if !data.join("PG_VERSION").exists() {
+            let out = command(&bin.join("initdb"), user)
+                .arg("-D")
+                .arg(&data)
+                .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+                .output()
+                .map_err(|e| ClusterError::Command { what: "initdb", detail: e.to_string() })?;
+            if !out.status.success() {
+                return Err(ClusterError::Command {
+                    what: "initdb",
+                    detail: String::from_utf8_lossy(&out.stderr).into_owned(),
+                });
+            }
+        }
+        // A stale pid file from a killed server would stop the new one from starting; postgres itself
+        // checks whether that pid still runs, so only remove it when it does not.
+        let pid_file = data.join("postmaster.pid");
+        if let Ok(text) = std::fs::read_to_string(&pid_file) {
+            let stale = text
+                .lines()
+                .next()
+                .and_then(|l| l.trim().parse::<i32>().ok())
+                // SAFETY: kill with signal 0 only checks for existence.
+                .is_none_or(|pid| unsafe { libc::kill(pid, 0) } != 0);
+            if stale {
+                let _ = std::fs::remove_file(&pid_file);
+            }
+        }
+        let port = free_port()?;
+        let log = dir.join("postgres.log");
+        let log_file = std::fs::File::create(&log).map_err(io_err(&log))?;
+        if let Some((uid, gid)) = user {
+            std::os::unix::fs::chown(&log, Some(uid), Some(gid)).map_err(io_err(&log))?;
+        }
+        let mut cmd = command(&bin.join("postgres"), user);
+        cmd.arg("-D")
+            .arg(&data)
+            .args(["-p", &port.to_string(), "-h", "127.0.0.1", "-k"])
+            .arg(dir)
+            .args(["-c", "fsync=on", "-c", "max_connections=200"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file);
+        let pid = spawn_kept(cmd)?;
+        let cluster = LocalCluster { dir: dir.to_path_buf(), port, pid, remove_on_stop: throwaway };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && data.join("postmaster.pid").exists() {
+                // Accepting TCP is not yet accepting queries; ready is signalled in the pid file.
+                let ready = std::fs::read_to_string(data.join("postmaster.pid"))
+                    .map(|t| t.lines().any(|l| l.trim() == "ready"))
+                    .unwrap_or(false);
+                if ready {
+                    return Ok(cluster);
+                }
+            }
+            // SAFETY: kill with signal 0 only checks for existence.
+            if unsafe { libc::kill(pid as i32, 0) } != 0 {
+                let detail = std::fs::read_to_string(&log).unwrap_or_default();
+                return Err(ClusterError::Command { what: "postgres", detail });
+            }
+            if Instant::now() > deadline {
+                return Err(ClusterError::StartTimeout(Duration::from_secs(30), log));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The TCP port the server listens on (127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A connection URL for `database` as the `postgres` superuser.
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{}", self.port, database)
+    }
+
+    /// Stops the server (fast shutdown, then immediate) and removes a throwaway cluster's files.
+    pub fn stop(&self) {
+        stop_pid(self.pid);
+        if self.remove_on_stop {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Stops a postmaster: SIGINT (fast shutdown) and, if it lingers, SIGQUIT (immediate).
+fn stop_pid(pid: u32) {
+    let pid = pid as i32;
+    // SAFETY: sending a signal to a pid we started.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // SAFETY: existence check only.
+    while unsafe { libc::kill(pid, 0) } == 0 {
+        if Instant::now() > deadline {
+            // SAFETY: as above.
+            unsafe { libc::kill(pid, libc::SIGQUIT) };
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Spawns `cmd` from a thread that never exits, so that PR_SET_PDEATHSIG fires only when this
+/// whole process dies; the thread also reaps the child.
+fn spawn_kept(mut cmd: Command) -> Result<u32, ClusterError> {
+    let (tx, rx) = mpsc::channel::<SpawnResult>();
+    let spawn = std::thread::Builder::new().name("postgres-keeper".into()).spawn(move || {
+        // SAFETY: prctl is async-signal-safe; SIGQUIT makes the postmaster do an immediate shutdown,
+        // taking its backends with it.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGQUIT);
+                Ok(())
+            });
+        }
+        match cmd.spawn() {
+            Ok(mut child) => {
+                let _ = tx.send(Ok(child.id()));
+                reap(&mut child);
+            }
+            Err(e) => {
+                let _ = tx.send(Err(ClusterError::Command { what: "postgres", detail: e.to_string() }));
+            }
+        }
+        // Keep the thread (and with it the death-signal parent) alive for the life of the process.
+        loop {
+            std::thread::park();
+        }
+    });
+    spawn.map_err(|e| ClusterError::Command { what: "postgres keeper thread", detail: e.to_string() })?;
+    rx.recv()
+        .map_err(|e| ClusterError::Command { what: "postgres", detail: e.to_string() })?
+}
+
+fn reap(child: &mut Child) {
+    let _ = child.wait();
+}

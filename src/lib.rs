@@ -1,0 +1,12 @@
+//! ollyscale: an OTLP ingestion and query server.
+//!
+//! Data flows receive -> wal -> normalize -> write -> query; see docs/ARCHITECTURE.md.
+
+pub mod api;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod ids;
+pub mod otlp;
+pub mod time;

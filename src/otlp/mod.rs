@@ -1,0 +1,1 @@
+//! OTLP request handling shared by the receivers: lenient JSON decoding and per-item validation.

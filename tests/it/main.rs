@@ -1,0 +1,3 @@
+//! The integration tests: one binary, so that the whole run links once and shares one PostgreSQL.
+
+mod support;

@@ -1,0 +1,3 @@
+//! Shared test support: a real PostgreSQL per test, helpers to run the real binary.
+
+pub mod pg;
