@@ -62,7 +62,7 @@ fn at(path: &str) -> String {
 }
 
 /// Decodes a protobuf export request and checks the AnyValue depth bound.
-pub fn decode_protobuf<T: OtlpRequest + CheckDepth>(bytes: &[u8]) -> Result<T, DecodeError> {
+pub fn decode_protobuf<T: OtlpRequest>(bytes: &[u8]) -> Result<T, DecodeError> {
     let req = T::decode(bytes).map_err(|e| protobuf_error(T::SIGNAL, &e))?;
     req.check_depth()?;
     Ok(req)

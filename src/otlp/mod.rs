@@ -2,8 +2,14 @@
 //! item counting and export responses. Pure functions, no I/O.
 
 pub mod decode;
+pub mod json;
+pub mod response;
+pub mod validate;
 
 pub use decode::{DecodeError, MAX_ANY_VALUE_DEPTH, decode_protobuf};
+pub use json::{decode_json, encode_json_response};
+pub use response::ExportResponse;
+pub use validate::{Validated, validate};
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -43,7 +49,13 @@ impl Signal {
 
 /// The common interface of the three export request types.
 pub trait OtlpRequest:
-    prost::Message + Default + Clone + PartialEq + serde::de::DeserializeOwned + Sized
+    prost::Message
+    + Default
+    + Clone
+    + PartialEq
+    + serde::de::DeserializeOwned
+    + decode::CheckDepth
+    + validate::Validate
 {
     /// Which signal this request carries.
     const SIGNAL: Signal;
