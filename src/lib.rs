@@ -8,5 +8,6 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod ids;
+pub mod normalize;
 pub mod otlp;
 pub mod time;

@@ -1,0 +1,602 @@
+//! Attribute promotion: which attribute keys go to the typed, indexed tables at each level, and which keys
+//! are dropped everywhere. Read from a TOML file; the defaults ship embedded (`default_promotion.toml`).
+//!
+//! Rules, for a key at a level:
+//! 1. a key matching `drop` (exact or prefix pattern) is removed, whatever else is configured;
+//! 2. if the key is listed exactly at that level (under any type), those exact entries alone decide;
+//! 3. else the longest prefix pattern listed at that level decides (the union of the types it is listed under);
+//! 4. the value goes to the typed table of its type if that type (or `any`) was chosen, else to `_other`.
+//!    Arrays, kvlists and empty values always go to `_other`.
+//!
+//! A lookup is one hash probe for exactly listed keys and a scan of the (short) prefix list otherwise;
+//! callers that see the same key many times cache the [`KeyRule`] (see `super::attrs`).
+
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::Path;
+use toml::Spanned;
+
+/// The attribute-bearing levels of the promotion config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Level {
+    /// Resource.attributes.
+    Resource = 0,
+    /// InstrumentationScope.attributes.
+    Scope = 1,
+    /// LogRecord.attributes.
+    Log = 2,
+    /// Span.attributes.
+    Span = 3,
+    /// Span.Event.attributes.
+    SpanEvent = 4,
+    /// Span.Link.attributes.
+    SpanLink = 5,
+    /// Attributes of every kind of metric data point.
+    DataPoint = 6,
+}
+
+impl Level {
+    /// Every level, in index order.
+    pub const ALL: [Level; 7] = [
+        Level::Resource,
+        Level::Scope,
+        Level::Log,
+        Level::Span,
+        Level::SpanEvent,
+        Level::SpanLink,
+        Level::DataPoint,
+    ];
+
+    /// The level's name in the config file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Resource => "resource",
+            Level::Scope => "scope",
+            Level::Log => "log",
+            Level::Span => "span",
+            Level::SpanEvent => "span_event",
+            Level::SpanLink => "span_link",
+            Level::DataPoint => "data_point",
+        }
+    }
+}
+
+/// The scalar value types that have a typed table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValueType {
+    /// AnyValue.string_value -> `_string`.
+    String = 0,
+    /// AnyValue.int_value -> `_int`.
+    Int = 1,
+    /// AnyValue.double_value -> `_double`.
+    Double = 2,
+    /// AnyValue.bool_value -> `_bool`.
+    Bool = 3,
+    /// AnyValue.bytes_value -> `_bytes`.
+    Bytes = 4,
+}
+
+impl ValueType {
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+
+    /// The scalar type of an AnyValue, `None` for arrays, kvlists and empty values.
+    pub fn of(value: Option<&Value>) -> Option<ValueType> {
+        match value? {
+            Value::StringValue(_) => Some(ValueType::String),
+            Value::IntValue(_) => Some(ValueType::Int),
+            Value::DoubleValue(_) => Some(ValueType::Double),
+            Value::BoolValue(_) => Some(ValueType::Bool),
+            Value::BytesValue(_) => Some(ValueType::Bytes),
+            Value::ArrayValue(_) | Value::KvlistValue(_) | Value::StringValueStrindex(_) => None,
+        }
+    }
+}
+
+const ANY_MASK: u8 = 0b1_1111;
+
+/// Where one attribute goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Removed (the key matches `drop`).
+    Drop,
+    /// Stored in the typed table of this type.
+    Typed(ValueType),
+    /// Stored in the level's `_other` JSONB object.
+    Other,
+}
+
+/// The resolved rule of one key at every level: whether it is dropped, and per level the promoted types.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyRule {
+    drop: bool,
+    masks: [u8; 7],
+}
+
+impl KeyRule {
+    /// Where a value of this key goes at `level`.
+    #[inline]
+    pub fn decide(&self, level: Level, value: Option<&Value>) -> Decision {
+        if self.drop {
+            return Decision::Drop;
+        }
+        match ValueType::of(value) {
+            Some(t) if self.masks[level as usize] & t.bit() != 0 => Decision::Typed(t),
+            _ => Decision::Other,
+        }
+    }
+
+    /// Whether the key is dropped everywhere.
+    pub fn is_dropped(&self) -> bool {
+        self.drop
+    }
+}
+
+/// Why a promotion config was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PromotionError {
+    /// The file could not be read.
+    #[error("cannot read promotion config {path}: {reason}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        reason: String,
+    },
+    /// The content is invalid; `line` is 1-based.
+    #[error("{source_name} line {line}: {reason}")]
+    Invalid {
+        /// The file path, or "promotion config" for text.
+        source_name: String,
+        /// 1-based line of the problem (1 when the parser gave no position).
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The parsed promotion config, ready for lookups.
+#[derive(Debug, Clone, Default)]
+pub struct Promotion {
+    /// Keys listed exactly somewhere (a level list or `drop`), with their fully resolved rule.
+    exact: HashMap<String, KeyRule>,
+    /// Prefix patterns (without the '*'), longest first, with the promoted types per level (None: not listed).
+    prefixes: Vec<(String, [Option<u8>; 7])>,
+    /// Drop prefix patterns (without the '*').
+    drop_prefixes: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    drop: Vec<Spanned<String>>,
+    resource: Option<LevelConfig>,
+    scope: Option<LevelConfig>,
+    log: Option<LevelConfig>,
+    span: Option<LevelConfig>,
+    span_event: Option<LevelConfig>,
+    span_link: Option<LevelConfig>,
+    data_point: Option<LevelConfig>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LevelConfig {
+    #[serde(default)]
+    string: Vec<Spanned<String>>,
+    #[serde(default)]
+    int: Vec<Spanned<String>>,
+    #[serde(default)]
+    double: Vec<Spanned<String>>,
+    #[serde(default)]
+    bool: Vec<Spanned<String>>,
+    #[serde(default)]
+    bytes: Vec<Spanned<String>>,
+    #[serde(default)]
+    any: Vec<Spanned<String>>,
+}
+
+const DEFAULT_TOML: &str = include_str!("default_promotion.toml");
+
+/// 1-based line of a byte offset in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+enum Pattern<'a> {
+    Exact(&'a str),
+    Prefix(&'a str),
+}
+
+fn parse_pattern(p: &str) -> Result<Pattern<'_>, String> {
+    if p.is_empty() {
+        return Err("empty key pattern".into());
+    }
+    match p.find('*') {
+        None => Ok(Pattern::Exact(p)),
+        Some(i) if i == p.len() - 1 => Ok(Pattern::Prefix(&p[..i])),
+        Some(_) => Err(format!(
+            "invalid key pattern {p:?}: '*' is allowed only once, at the end (a prefix pattern such as \"http.*\")"
+        )),
+    }
+}
+
+impl Promotion {
+    /// The shipped defaults (the embedded `default_promotion.toml`).
+    pub fn defaults() -> Promotion {
+        // The embedded file is part of the program and a unit test parses it.
+        Promotion::from_toml_str(DEFAULT_TOML)
+            .unwrap_or_else(|e| panic!("embedded default_promotion.toml is invalid: {e}"))
+    }
+
+    /// The text of the shipped defaults, e.g. to write out as a starting point.
+    pub fn default_toml() -> &'static str {
+        DEFAULT_TOML
+    }
+
+    /// A config that promotes nothing and drops nothing: every attribute goes to `_other`.
+    pub fn empty() -> Promotion {
+        Promotion::default()
+    }
+
+    /// Reads and parses a config file; errors name the file and line.
+    pub fn from_file(path: &Path) -> Result<Promotion, PromotionError> {
+        let text = std::fs::read_to_string(path).map_err(|e| PromotionError::Read {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Promotion::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses config text; errors name the line.
+    pub fn from_toml_str(text: &str) -> Result<Promotion, PromotionError> {
+        Promotion::parse(text, "promotion config")
+    }
+
+    fn parse(text: &str, source_name: &str) -> Result<Promotion, PromotionError> {
+        let invalid = |offset: Option<usize>, reason: String| PromotionError::Invalid {
+            source_name: source_name.to_string(),
+            line: offset.map_or(1, |o| line_of(text, o)),
+            reason,
+        };
+        let file: FileConfig = toml::from_str(text)
+            .map_err(|e| invalid(e.span().map(|s| s.start), e.message().to_string()))?;
+
+        let mut exact_masks: HashMap<String, [Option<u8>; 7]> = HashMap::new();
+        let mut exact_drop: HashMap<String, ()> = HashMap::new();
+        let mut prefix_masks: HashMap<String, [Option<u8>; 7]> = HashMap::new();
+        let mut drop_prefixes = Vec::new();
+
+        for p in &file.drop {
+            match parse_pattern(p.get_ref()).map_err(|r| invalid(Some(p.span().start), r))? {
+                Pattern::Exact(k) => {
+                    exact_drop.insert(k.to_string(), ());
+                }
+                Pattern::Prefix(k) => drop_prefixes.push(k.to_string()),
+            }
+        }
+        let levels = [
+            &file.resource,
+            &file.scope,
+            &file.log,
+            &file.span,
+            &file.span_event,
+            &file.span_link,
+            &file.data_point,
+        ];
+        for (level, config) in levels.into_iter().enumerate() {
+            let Some(config) = config else { continue };
+            let lists = [
+                (&config.string, ValueType::String.bit()),
+                (&config.int, ValueType::Int.bit()),
+                (&config.double, ValueType::Double.bit()),
+                (&config.bool, ValueType::Bool.bit()),
+                (&config.bytes, ValueType::Bytes.bit()),
+                (&config.any, ANY_MASK),
+            ];
+            for (list, bits) in lists {
+                for p in list {
+                    let pattern =
+                        parse_pattern(p.get_ref()).map_err(|r| invalid(Some(p.span().start), r))?;
+                    let (map, key) = match pattern {
+                        Pattern::Exact(k) => (&mut exact_masks, k),
+                        Pattern::Prefix(k) => (&mut prefix_masks, k),
+                    };
+                    let masks = map.entry(key.to_string()).or_default();
+                    *masks[level].get_or_insert(0) |= bits;
+                }
+            }
+        }
+
+        let mut prefixes: Vec<(String, [Option<u8>; 7])> = prefix_masks.into_iter().collect();
+        prefixes.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        let mut promotion = Promotion {
+            exact: HashMap::new(),
+            prefixes,
+            drop_prefixes,
+        };
+        let mut exact = HashMap::new();
+        for key in exact_masks.keys().chain(exact_drop.keys()) {
+            let mut rule = promotion.prefix_rule(key);
+            if let Some(masks) = exact_masks.get(key) {
+                for (level, m) in masks.iter().enumerate() {
+                    if let Some(m) = m {
+                        rule.masks[level] = *m;
+                    }
+                }
+            }
+            rule.drop |= exact_drop.contains_key(key);
+            exact.insert(key.clone(), rule);
+        }
+        promotion.exact = exact;
+        Ok(promotion)
+    }
+
+    /// The rule from prefix patterns only.
+    fn prefix_rule(&self, key: &str) -> KeyRule {
+        let mut rule = KeyRule {
+            drop: self.drop_prefixes.iter().any(|p| key.starts_with(p.as_str())),
+            masks: [0; 7],
+        };
+        let mut decided = [false; 7];
+        for (prefix, masks) in &self.prefixes {
+            if !key.starts_with(prefix.as_str()) {
+                continue;
+            }
+            for level in 0..7 {
+                if let (false, Some(m)) = (decided[level], masks[level]) {
+                    rule.masks[level] = m;
+                    decided[level] = true;
+                }
+            }
+        }
+        rule
+    }
+
+    /// The resolved rule of a key at every level.
+    pub fn rule(&self, key: &str) -> KeyRule {
+        match self.exact.get(key) {
+            Some(rule) => *rule,
+            None => self.prefix_rule(key),
+        }
+    }
+
+    /// Where a value of `key` goes at `level`.
+    pub fn decide(&self, level: Level, key: &str, value: Option<&Value>) -> Decision {
+        self.rule(key).decide(level, value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn string(s: &str) -> Value {
+        Value::StringValue(s.into())
+    }
+
+    #[test]
+    fn defaults_load_and_cover_the_semantic_conventions() {
+        let p = Promotion::defaults();
+        let typed_string = Decision::Typed(ValueType::String);
+        for key in [
+            "service.name",
+            "service.namespace",
+            "deployment.environment",
+            "deployment.environment.name",
+            "k8s.pod.name",
+            "cloud.region",
+            "host.name",
+        ] {
+            assert_eq!(p.decide(Level::Resource, key, Some(&string("x"))), typed_string, "{key}");
+        }
+        for key in [
+            "http.request.method",
+            "url.full",
+            "db.system",
+            "rpc.method",
+            "messaging.system",
+            "exception.type",
+            "error.type",
+            "gen_ai.operation.name",
+        ] {
+            assert_eq!(p.decide(Level::Span, key, Some(&string("x"))), typed_string, "{key}");
+        }
+        assert_eq!(
+            p.decide(Level::Span, "http.response.status_code", Some(&Value::IntValue(200))),
+            Decision::Typed(ValueType::Int)
+        );
+        assert_eq!(
+            p.decide(Level::SpanEvent, "exception.message", Some(&string("boom"))),
+            typed_string
+        );
+        assert_eq!(
+            p.decide(Level::DataPoint, "http.request.method", Some(&string("GET"))),
+            typed_string
+        );
+        assert_eq!(p.decide(Level::Span, "my.custom", Some(&string("x"))), Decision::Other);
+        assert_eq!(Promotion::default_toml(), DEFAULT_TOML);
+    }
+
+    #[test]
+    fn custom_config_loads_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("promotion.toml");
+        std::fs::write(&path, "[log]\nstring = [\"app.user\"]\n").unwrap();
+        let p = Promotion::from_file(&path).unwrap();
+        assert_eq!(
+            p.decide(Level::Log, "app.user", Some(&string("u"))),
+            Decision::Typed(ValueType::String)
+        );
+        // Only what the file lists: defaults are not merged in.
+        assert_eq!(p.decide(Level::Span, "http.request.method", Some(&string("GET"))), Decision::Other);
+        let missing = Promotion::from_file(&dir.path().join("nope.toml")).unwrap_err();
+        assert!(matches!(missing, PromotionError::Read { .. }), "{missing}");
+        assert!(missing.to_string().contains("nope.toml"));
+    }
+
+    #[test]
+    fn invalid_toml_names_the_line() {
+        let err = Promotion::from_toml_str("[span]\nstring = [\"a\",\n\nint = 3\n").unwrap_err();
+        let PromotionError::Invalid { line, .. } = &err else {
+            panic!("{err}")
+        };
+        assert!(*line >= 2, "{err}");
+        assert!(err.to_string().starts_with("promotion config line"), "{err}");
+    }
+
+    #[test]
+    fn unknown_level_is_an_error_naming_the_line() {
+        let err = Promotion::from_toml_str("drop = []\n\n[spans]\nstring = [\"a\"]\n").unwrap_err();
+        assert!(
+            matches!(&err, PromotionError::Invalid { line: 3, reason, .. } if reason.contains("spans")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_type_or_field_is_an_error_naming_the_line() {
+        let err = Promotion::from_toml_str("[span]\nstring = []\nfloat = [\"a\"]\n").unwrap_err();
+        assert!(
+            matches!(&err, PromotionError::Invalid { line: 3, reason, .. } if reason.contains("float")),
+            "{err}"
+        );
+        let err = Promotion::from_toml_str("[span]\nstring = \"a\"\n").unwrap_err();
+        assert!(matches!(&err, PromotionError::Invalid { line: 2, .. }), "{err}");
+    }
+
+    #[test]
+    fn bad_pattern_is_an_error_naming_the_line() {
+        for bad in ["\"http.*.method\"", "\"\"", "\"**\"", "\"*a\""] {
+            let text = format!("[span]\nstring = [\n  \"ok\",\n  {bad},\n]\n");
+            let err = Promotion::from_toml_str(&text).unwrap_err();
+            assert!(matches!(&err, PromotionError::Invalid { line: 4, .. }), "{bad}: {err}");
+        }
+        let err = Promotion::from_toml_str("drop = [\"a*b\"]\n").unwrap_err();
+        assert!(matches!(&err, PromotionError::Invalid { line: 1, .. }), "{err}");
+    }
+
+    #[test]
+    fn lookup_is_per_level_and_per_type() {
+        let p = Promotion::from_toml_str(
+            "[span]\nint = [\"n\"]\nbool = [\"b\"]\ndouble = [\"d\"]\nbytes = [\"y\"]\nstring = [\"s\"]\n[log]\nstring = [\"n\"]\n",
+        )
+        .unwrap();
+        assert_eq!(p.decide(Level::Span, "n", Some(&Value::IntValue(1))), Decision::Typed(ValueType::Int));
+        assert_eq!(p.decide(Level::Log, "n", Some(&string("1"))), Decision::Typed(ValueType::String));
+        assert_eq!(p.decide(Level::Log, "n", Some(&Value::IntValue(1))), Decision::Other);
+        assert_eq!(p.decide(Level::Resource, "n", Some(&Value::IntValue(1))), Decision::Other);
+        assert_eq!(p.decide(Level::Span, "b", Some(&Value::BoolValue(true))), Decision::Typed(ValueType::Bool));
+        assert_eq!(
+            p.decide(Level::Span, "d", Some(&Value::DoubleValue(1.0))),
+            Decision::Typed(ValueType::Double)
+        );
+        assert_eq!(
+            p.decide(Level::Span, "y", Some(&Value::BytesValue(vec![1]))),
+            Decision::Typed(ValueType::Bytes)
+        );
+        assert_eq!(p.decide(Level::Span, "s", Some(&string(""))), Decision::Typed(ValueType::String));
+    }
+
+    #[test]
+    fn wildcard_matches_prefixes_and_any_matches_every_scalar() {
+        let p = Promotion::from_toml_str("[span]\nstring = [\"http.*\"]\n[resource]\nany = [\"k8s.*\"]\n").unwrap();
+        assert_eq!(
+            p.decide(Level::Span, "http.route", Some(&string("/"))),
+            Decision::Typed(ValueType::String)
+        );
+        assert_eq!(p.decide(Level::Span, "http", Some(&string("/"))), Decision::Other);
+        assert_eq!(p.decide(Level::Span, "https.x", Some(&string("/"))), Decision::Other);
+        assert_eq!(p.decide(Level::Span, "xhttp.route", Some(&string("/"))), Decision::Other);
+        for (v, t) in [
+            (string("a"), ValueType::String),
+            (Value::IntValue(1), ValueType::Int),
+            (Value::DoubleValue(1.0), ValueType::Double),
+            (Value::BoolValue(true), ValueType::Bool),
+            (Value::BytesValue(vec![]), ValueType::Bytes),
+        ] {
+            assert_eq!(p.decide(Level::Resource, "k8s.pod.uid", Some(&v)), Decision::Typed(t));
+        }
+        // "*" alone promotes every key.
+        let all = Promotion::from_toml_str("[log]\nstring = [\"*\"]\n").unwrap();
+        assert_eq!(all.decide(Level::Log, "anything", Some(&string("a"))), Decision::Typed(ValueType::String));
+    }
+
+    #[test]
+    fn exact_key_beats_wildcard_and_longest_prefix_wins() {
+        let p = Promotion::from_toml_str(
+            "[span]\nstring = [\"http.*\"]\nint = [\"http.response.status_code\", \"http.request.*\"]\n",
+        )
+        .unwrap();
+        let code = "http.response.status_code";
+        assert_eq!(p.decide(Level::Span, code, Some(&Value::IntValue(200))), Decision::Typed(ValueType::Int));
+        // The exact entry says int: a string status code is a type mismatch, not a string promotion.
+        assert_eq!(p.decide(Level::Span, code, Some(&string("200"))), Decision::Other);
+        assert_eq!(
+            p.decide(Level::Span, "http.request.body.size", Some(&Value::IntValue(1))),
+            Decision::Typed(ValueType::Int)
+        );
+        assert_eq!(p.decide(Level::Span, "http.request.method", Some(&string("GET"))), Decision::Other);
+        assert_eq!(p.decide(Level::Span, "http.route", Some(&string("/"))), Decision::Typed(ValueType::String));
+    }
+
+    #[test]
+    fn drop_list_removes_keys_everywhere_and_beats_promotion() {
+        let p = Promotion::from_toml_str(
+            "drop = [\"auth.token\", \"secret.*\"]\n[span]\nstring = [\"auth.token\", \"secret.*\", \"secret.public\"]\n",
+        )
+        .unwrap();
+        for level in Level::ALL {
+            assert_eq!(p.decide(level, "auth.token", Some(&string("t"))), Decision::Drop);
+            assert_eq!(p.decide(level, "secret.key", Some(&Value::IntValue(1))), Decision::Drop);
+            assert_eq!(p.decide(level, "secret.public", None), Decision::Drop);
+        }
+        assert!(p.rule("secret.x").is_dropped());
+        assert!(!p.rule("auth.tokens").is_dropped());
+        assert_eq!(p.decide(Level::Log, "auth.tokens", Some(&string("t"))), Decision::Other);
+    }
+
+    #[test]
+    fn type_mismatch_arrays_kvlists_and_empty_values_go_to_other() {
+        use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
+        let p = Promotion::from_toml_str("[span]\nany = [\"k\"]\nstring = [\"s\"]\n").unwrap();
+        assert_eq!(p.decide(Level::Span, "s", Some(&Value::IntValue(1))), Decision::Other);
+        assert_eq!(p.decide(Level::Span, "s", Some(&Value::BoolValue(true))), Decision::Other);
+        let array = Value::ArrayValue(ArrayValue::default());
+        let kvlist = Value::KvlistValue(KeyValueList::default());
+        assert_eq!(p.decide(Level::Span, "k", Some(&array)), Decision::Other);
+        assert_eq!(p.decide(Level::Span, "k", Some(&kvlist)), Decision::Other);
+        assert_eq!(p.decide(Level::Span, "k", None), Decision::Other);
+        assert_eq!(p.decide(Level::Span, "k", Some(&Value::StringValueStrindex(1))), Decision::Other);
+    }
+
+    #[test]
+    fn empty_config_promotes_nothing() {
+        for p in [Promotion::from_toml_str("").unwrap(), Promotion::empty()] {
+            for level in Level::ALL {
+                assert_eq!(p.decide(level, "service.name", Some(&string("a"))), Decision::Other);
+            }
+        }
+        // Empty level tables are valid too.
+        let p = Promotion::from_toml_str("drop = []\n[resource]\n[span]\nstring = []\n").unwrap();
+        assert_eq!(p.decide(Level::Span, "a", Some(&string("a"))), Decision::Other);
+    }
+
+    #[test]
+    fn same_key_under_two_types_promotes_both() {
+        let p = Promotion::from_toml_str("[data_point]\nstring = [\"code\"]\nint = [\"code\"]\n").unwrap();
+        assert_eq!(p.decide(Level::DataPoint, "code", Some(&string("a"))), Decision::Typed(ValueType::String));
+        assert_eq!(
+            p.decide(Level::DataPoint, "code", Some(&Value::IntValue(1))),
+            Decision::Typed(ValueType::Int)
+        );
+        assert_eq!(p.decide(Level::DataPoint, "code", Some(&Value::DoubleValue(1.0))), Decision::Other);
+    }
+}
