@@ -41,7 +41,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 /// Decodes hex (upper or lower case) into exactly N bytes.
 fn parse_fixed<const N: usize>(what: &'static str, text: &str) -> Result<[u8; N], IdError> {
     if text.len() != N * 2 {
-        if text.len() % 2 == 0 {
+        if text.len().is_multiple_of(2) {
             // Report the length first when the text looks like hex of another size.
             if let Some((i, c)) = first_non_hex(text) {
                 return Err(not_hex(what, i, c));
@@ -118,7 +118,7 @@ mod tests {
     use super::*;
 
     const TRACE: [u8; 16] = [
-        0x5b, 0x8e, 0xfF, 0xf7, 0x98, 0x03, 0x81, 0x03, 0xd2, 0x69, 0xb6, 0x33, 0x81, 0x3f, 0xc6,
+        0x5b, 0x8e, 0xff, 0xf7, 0x98, 0x03, 0x81, 0x03, 0xd2, 0x69, 0xb6, 0x33, 0x81, 0x3f, 0xc6,
         0x0c,
     ];
 

@@ -102,12 +102,13 @@ impl PgTime {
 
     /// Rebuilds a time from a binary COPY / wire timestamptz (microseconds since 2000-01-01) and the fraction.
     pub fn from_pg_micros(pg_micros: i64, nanos_fraction: i16) -> Result<PgTime, TimeError> {
-        let micros = pg_micros
-            .checked_add(PG_EPOCH_OFFSET_MICROS)
-            .ok_or(TimeError::InvalidParts {
-                micros: pg_micros,
-                nanos_fraction,
-            })?;
+        let micros =
+            pg_micros
+                .checked_add(PG_EPOCH_OFFSET_MICROS)
+                .ok_or(TimeError::InvalidParts {
+                    micros: pg_micros,
+                    nanos_fraction,
+                })?;
         PgTime::from_parts(micros, nanos_fraction)
     }
 
@@ -247,7 +248,8 @@ mod tests {
             (9_223_372_036_854_775, 807)
         );
         assert_eq!(
-            max.datetime().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+            max.datetime()
+                .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
             "2262-04-11T23:47:16.854775807Z"
         );
     }
@@ -259,7 +261,10 @@ mod tests {
             assert!(check_unix_nanos(n).is_err());
         }
         let msg = from_unix_nanos(u64::MAX).unwrap_err().to_string();
-        assert!(msg.contains("18446744073709551615") && msg.contains("2262"), "{msg}");
+        assert!(
+            msg.contains("18446744073709551615") && msg.contains("2262"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -309,7 +314,12 @@ mod tests {
                 round_trip(n);
             }
         }
-        for base in [1_000u64, 1_000_000, 1_000_000_000, 1_764_172_800_000_000_000] {
+        for base in [
+            1_000u64,
+            1_000_000,
+            1_000_000_000,
+            1_764_172_800_000_000_000,
+        ] {
             for n in base - 3..base + 3 {
                 round_trip(n);
             }
@@ -332,10 +342,7 @@ mod tests {
             1_795_708_800_123_456_789
         );
         assert_eq!(parse_time(" 1970-01-01T00:00:00Z ").unwrap(), 0);
-        assert_eq!(
-            parse_time("9223372036854775807").unwrap(),
-            i64::MAX as u64
-        );
+        assert_eq!(parse_time("9223372036854775807").unwrap(), i64::MAX as u64);
     }
 
     #[test]

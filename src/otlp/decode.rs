@@ -119,15 +119,20 @@ fn depth_exceeds(value: &AnyValue, depth: usize) -> bool {
     }
     match &value.value {
         Some(Value::ArrayValue(a)) => a.values.iter().any(|v| depth_exceeds(v, depth + 1)),
-        Some(Value::KvlistValue(kv)) => kv
-            .values
-            .iter()
-            .any(|kv| kv.value.as_ref().is_some_and(|v| depth_exceeds(v, depth + 1))),
+        Some(Value::KvlistValue(kv)) => kv.values.iter().any(|kv| {
+            kv.value
+                .as_ref()
+                .is_some_and(|v| depth_exceeds(v, depth + 1))
+        }),
         _ => false,
     }
 }
 
-fn check_attrs(signal: Signal, attrs: &[KeyValue], path: impl Fn() -> String) -> Result<(), DecodeError> {
+fn check_attrs(
+    signal: Signal,
+    attrs: &[KeyValue],
+    path: impl Fn() -> String,
+) -> Result<(), DecodeError> {
     for (i, kv) in attrs.iter().enumerate() {
         if kv.value.as_ref().is_some_and(|v| depth_exceeds(v, 1)) {
             return Err(DecodeError::TooDeep {
@@ -165,7 +170,14 @@ impl CheckDepth for ExportTraceServiceRequest {
         let sig = Signal::Traces;
         for (r, rs) in self.resource_spans.iter().enumerate() {
             if rs.scope_spans.is_empty() {
-                check_resource_scope(sig, r, rs.resource.as_ref(), 0, None, ("resource_spans", ""))?;
+                check_resource_scope(
+                    sig,
+                    r,
+                    rs.resource.as_ref(),
+                    0,
+                    None,
+                    ("resource_spans", ""),
+                )?;
             }
             for (s, ss) in rs.scope_spans.iter().enumerate() {
                 let names = ("resource_spans", "scope_spans");
@@ -221,7 +233,14 @@ impl CheckDepth for ExportMetricsServiceRequest {
         let sig = Signal::Metrics;
         for (r, rm) in self.resource_metrics.iter().enumerate() {
             if rm.scope_metrics.is_empty() {
-                check_resource_scope(sig, r, rm.resource.as_ref(), 0, None, ("resource_metrics", ""))?;
+                check_resource_scope(
+                    sig,
+                    r,
+                    rm.resource.as_ref(),
+                    0,
+                    None,
+                    ("resource_metrics", ""),
+                )?;
             }
             for (s, sm) in rm.scope_metrics.iter().enumerate() {
                 let names = ("resource_metrics", "scope_metrics");
@@ -251,10 +270,15 @@ impl CheckDepth for ExportMetricsServiceRequest {
                         None => Vec::new(),
                     };
                     for (p, (attrs, exemplars)) in points.iter().enumerate() {
-                        check_attrs(sig, attrs, || format!("{}.data_points[{p}].attributes", base()))?;
+                        check_attrs(sig, attrs, || {
+                            format!("{}.data_points[{p}].attributes", base())
+                        })?;
                         for (x, ex) in exemplars.iter().enumerate() {
                             check_attrs(sig, ex, || {
-                                format!("{}.data_points[{p}].exemplars[{x}].filtered_attributes", base())
+                                format!(
+                                    "{}.data_points[{p}].exemplars[{x}].filtered_attributes",
+                                    base()
+                                )
                             })?;
                         }
                     }
@@ -274,8 +298,13 @@ fn number_points(
         .collect()
 }
 
-fn exemplar_attrs(exemplars: &[opentelemetry_proto::tonic::metrics::v1::Exemplar]) -> Vec<&[KeyValue]> {
-    exemplars.iter().map(|e| &e.filtered_attributes[..]).collect()
+fn exemplar_attrs(
+    exemplars: &[opentelemetry_proto::tonic::metrics::v1::Exemplar],
+) -> Vec<&[KeyValue]> {
+    exemplars
+        .iter()
+        .map(|e| &e.filtered_attributes[..])
+        .collect()
 }
 
 #[cfg(test)]
@@ -375,11 +404,15 @@ pub(crate) mod tests {
     #[test]
     fn truncated_protobuf_says_so() {
         let bytes = sample_traces().encode_to_vec();
-        let err = decode_protobuf::<ExportTraceServiceRequest>(&bytes[..bytes.len() - 3]).unwrap_err();
+        let err =
+            decode_protobuf::<ExportTraceServiceRequest>(&bytes[..bytes.len() - 3]).unwrap_err();
         let msg = err.to_string();
         assert!(matches!(err, DecodeError::Protobuf { .. }), "{msg}");
         assert!(msg.contains("truncated"), "{msg}");
-        assert!(msg.starts_with("invalid OTLP protobuf traces request"), "{msg}");
+        assert!(
+            msg.starts_with("invalid OTLP protobuf traces request"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -394,7 +427,8 @@ pub(crate) mod tests {
             other => panic!("{other:?}"),
         }
         // A JSON body sent as protobuf.
-        let err = decode_protobuf::<ExportTraceServiceRequest>(br#"{"resourceSpans":[]}"#).unwrap_err();
+        let err =
+            decode_protobuf::<ExportTraceServiceRequest>(br#"{"resourceSpans":[]}"#).unwrap_err();
         assert!(matches!(err, DecodeError::Protobuf { .. }), "{err}");
     }
 
@@ -442,7 +476,8 @@ pub(crate) mod tests {
         let mut traces = sample_traces();
         traces.resource_spans[0].scope_spans[0].spans[1].attributes[0].value =
             Some(nested_kvlist(MAX_ANY_VALUE_DEPTH + 1));
-        let err = decode_protobuf::<ExportTraceServiceRequest>(&traces.encode_to_vec()).unwrap_err();
+        let err =
+            decode_protobuf::<ExportTraceServiceRequest>(&traces.encode_to_vec()).unwrap_err();
         assert_eq!(
             err.to_string(),
             format!(
@@ -478,7 +513,10 @@ pub(crate) mod tests {
         let bytes = deep_kvlist_log_bytes(10_000);
         let err = decode_protobuf::<ExportLogsServiceRequest>(&bytes).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("recursion limit") && msg.contains("nested"), "{msg}");
+        assert!(
+            msg.contains("recursion limit") && msg.contains("nested"),
+            "{msg}"
+        );
         // Just past our bound but within prost's: our own error.
         let bytes = deep_kvlist_log_bytes(MAX_ANY_VALUE_DEPTH + 1);
         let err = decode_protobuf::<ExportLogsServiceRequest>(&bytes).unwrap_err();

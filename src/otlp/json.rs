@@ -42,7 +42,8 @@ pub fn decode_json<T: OtlpRequest>(body: &[u8]) -> Result<T, DecodeError> {
         path: Vec::new(),
     };
     walker.message(&mut root, request_schema(T::SIGNAL))?;
-    let req: T = serde_json::from_value(root).map_err(|e| json_err(String::new(), e.to_string()))?;
+    let req: T =
+        serde_json::from_value(root).map_err(|e| json_err(String::new(), e.to_string()))?;
     req.check_depth()?;
     Ok(req)
 }
@@ -59,10 +60,16 @@ pub fn encode_json_response(response: &ExportResponse) -> Vec<u8> {
         };
         let mut partial = Map::new();
         if response.rejected != 0 {
-            partial.insert(count_key.into(), Value::String(response.rejected.to_string()));
+            partial.insert(
+                count_key.into(),
+                Value::String(response.rejected.to_string()),
+            );
         }
         if !response.message.is_empty() {
-            partial.insert("errorMessage".into(), Value::String(response.message.clone()));
+            partial.insert(
+                "errorMessage".into(),
+                Value::String(response.message.clone()),
+            );
         }
         root.insert("partialSuccess".into(), Value::Object(partial));
     }
@@ -575,7 +582,13 @@ impl Walker {
             Kind::Enum(def) => self.enumeration(v, def),
             Kind::U64 => self.integer(v, 0, u64::MAX as i128, "an unsigned 64-bit integer", false),
             Kind::U64s => self.each(v, "unsigned 64-bit integers", |w, item| {
-                w.integer(item, 0, u64::MAX as i128, "an unsigned 64-bit integer", false)
+                w.integer(
+                    item,
+                    0,
+                    u64::MAX as i128,
+                    "an unsigned 64-bit integer",
+                    false,
+                )
             }),
             Kind::I64 => self.integer(
                 v,
@@ -720,9 +733,7 @@ impl Walker {
             return Err(self.err(format!("expected a hex string, got {}", type_name(v))));
         };
         if let Some((i, c)) = s.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
-            return Err(self.err(format!(
-                "not hex: character {c:?} at position {i} of {s:?}"
-            )));
+            return Err(self.err(format!("not hex: character {c:?} at position {i} of {s:?}")));
         }
         if s.len() % 2 != 0 {
             return Err(self.err(format!("odd number of hex digits ({}) in {s:?}", s.len())));
@@ -751,7 +762,8 @@ impl Walker {
                     _ => {}
                 }
             }
-            out.entry("key").or_insert_with(|| Value::String(String::new()));
+            out.entry("key")
+                .or_insert_with(|| Value::String(String::new()));
             *item = Value::Object(out);
             Ok(())
         })
@@ -784,7 +796,9 @@ impl Walker {
                 "arrayValue" => {
                     self.at(Seg::Key("arrayValue"), |w| {
                         w.list(&mut value, "ArrayValue", |w, values| {
-                            w.each(values, "AnyValue list", |w, item| w.any_value(item, depth + 1))
+                            w.each(values, "AnyValue list", |w, item| {
+                                w.any_value(item, depth + 1)
+                            })
                         })
                     })?;
                     out.insert("arrayValue".into(), value);
@@ -829,7 +843,9 @@ impl Walker {
 
     /// protojson bytes: standard or URL-safe base64, padded or not; rewritten as padded standard base64.
     fn base64(&mut self, v: &mut Value) -> Result<(), DecodeError> {
-        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+        use base64::engine::general_purpose::{
+            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
+        };
         let Value::String(s) = v else {
             return Err(self.err(format!("expected a base64 string, got {}", type_name(v))));
         };

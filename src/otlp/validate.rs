@@ -12,8 +12,8 @@ use opentelemetry_proto::tonic::metrics::v1::{
 };
 use opentelemetry_proto::tonic::trace::v1::Span;
 
-use super::response::ExportResponse;
 use super::OtlpRequest;
+use super::response::ExportResponse;
 use crate::ids::{SPAN_ID_LEN, TRACE_ID_LEN};
 use crate::time::check_unix_nanos;
 
