@@ -1,3 +1,4 @@
 //! The integration tests: one binary, so that the whole run links once and shares one PostgreSQL.
 
+mod schema;
 mod support;
