@@ -72,6 +72,14 @@ pub fn from_unix_nanos(nanos: u64) -> Result<Option<PgTime>, TimeError> {
     }))
 }
 
+/// The current time in unix nanoseconds (e.g. a request's receive time); 0 only if the clock is before 1970.
+pub fn now_unix_nanos() -> u64 {
+    Utc::now()
+        .timestamp_nanos_opt()
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0)
+}
+
 /// Checks that an OTLP time is storable (0, meaning unset, is storable).
 pub fn check_unix_nanos(nanos: u64) -> Result<(), TimeError> {
     from_unix_nanos(nanos).map(|_| ())
@@ -212,6 +220,16 @@ mod tests {
             t.datetime_micros().timestamp_micros(),
             t.micros_since_unix()
         );
+    }
+
+    #[test]
+    fn now_is_a_storable_recent_time() {
+        let before = now_unix_nanos();
+        // 2026-01-01T00:00:00Z: this code was written in late 2026.
+        assert!(before > 1_767_225_600_000_000_000, "{before}");
+        let t = from_unix_nanos(before).unwrap().unwrap();
+        assert_eq!(t.unix_nanos(), before);
+        assert!(now_unix_nanos() >= before);
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct Validated<T> {
     pub rejected: usize,
     /// Metrics dropped because they carry no data (metrics only).
     pub dropped_metrics: usize,
+    /// True when anything was dropped: the original bytes no longer match `request`, which must be re-encoded.
+    pub changed: bool,
     /// The first few problems, e.g. "span 3 of scope 0 of resource 1: trace_id must be 16 bytes, got 15"; empty when
     /// nothing was dropped.
     pub message: String,
@@ -37,7 +39,7 @@ pub struct Validated<T> {
 impl<T> Validated<T> {
     /// True when anything was dropped, i.e. the original bytes no longer match `request` and it must be re-encoded.
     pub fn is_changed(&self) -> bool {
-        self.rejected > 0 || self.dropped_metrics > 0
+        self.changed
     }
 }
 
@@ -92,6 +94,7 @@ impl Problems {
             request,
             rejected: self.rejected,
             dropped_metrics: self.dropped_metrics,
+            changed: self.rejected > 0 || self.dropped_metrics > 0,
             message,
         }
     }
