@@ -299,7 +299,7 @@ pub fn load_file(path: &Path) -> Result<Settings, ConfigError> {
 
 fn parse_file(path: &Path, text: &str) -> Result<Settings, ConfigError> {
     toml::from_str::<Settings>(text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+        let line = e.span().map(|s| text.as_bytes()[..s.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1);
         let message = e.message().trim().to_string();
         let message = match line {
             Some(line) => format!("line {line}: {message}"),

@@ -10,4 +10,5 @@ pub mod db;
 pub mod ids;
 pub mod normalize;
 pub mod otlp;
+pub mod telemetry;
 pub mod time;
