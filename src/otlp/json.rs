@@ -40,10 +40,17 @@ pub fn decode_json<T: OtlpRequest>(body: &[u8]) -> Result<T, DecodeError> {
     let mut walker = Walker {
         signal,
         path: Vec::new(),
+        nonfinite: Vec::new(),
     };
     walker.message(&mut root, request_schema(T::SIGNAL))?;
-    let req: T =
+    let mut req: T =
         serde_json::from_value(root).map_err(|e| json_err(String::new(), e.to_string()))?;
+    for (path, value) in &walker.nonfinite {
+        if !req.set_double(path, *value) {
+            walker.path.clone_from(path);
+            return Err(walker.err(format!("could not place the non-finite double {value}")));
+        }
+    }
     req.check_depth()?;
     Ok(req)
 }
@@ -475,14 +482,20 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-enum Seg {
+/// One step of a field path in the JSON form of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seg {
+    /// A field, by its lowerCamelCase JSON name.
     Key(&'static str),
+    /// An element of a repeated field.
     Index(usize),
 }
 
 struct Walker {
     signal: &'static str,
     path: Vec<Seg>,
+    /// Doubles given as "NaN" / "Infinity" / "-Infinity" in fields whose stock deserializer cannot take them.
+    nonfinite: Vec<(Vec<Seg>, f64)>,
 }
 
 impl Walker {
@@ -707,7 +720,18 @@ impl Walker {
             Value::Number(_) => Ok(()),
             Value::String(s) => {
                 let text = s.trim();
-                if special_ok && matches!(text, "NaN" | "Infinity" | "-Infinity") {
+                let special = match text {
+                    "NaN" => Some(f64::NAN),
+                    "Infinity" => Some(f64::INFINITY),
+                    "-Infinity" => Some(f64::NEG_INFINITY),
+                    _ => None,
+                };
+                if let Some(x) = special {
+                    if !special_ok {
+                        // serde_json::Value cannot hold it: a placeholder now, the real value after decoding.
+                        self.nonfinite.push((self.path.clone(), x));
+                        *v = Value::from(0.0);
+                    }
                     return Ok(());
                 }
                 match text.parse::<f64>() {
@@ -718,10 +742,10 @@ impl Walker {
                         }
                         Ok(())
                     }
-                    Ok(_) => Err(self.err(format!(
-                        "non-finite double {s:?} is not supported in this field"
+                    _ => Err(self.err(format!(
+                        "expected a number (or \"NaN\", \"Infinity\", \"-Infinity\"), got the string {:?}",
+                        truncate(s)
                     ))),
-                    Err(_) => Err(self.err(format!("expected a number, got the string {s:?}"))),
                 }
             }
             other => Err(self.err(format!("expected a number, got {}", type_name(other)))),
@@ -872,6 +896,9 @@ fn describe(v: &Value) -> String {
         other => type_name(other).to_owned(),
     }
 }
+
+mod nonfinite;
+pub use nonfinite::SetDouble;
 
 #[cfg(test)]
 mod tests;

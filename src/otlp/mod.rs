@@ -55,6 +55,7 @@ pub trait OtlpRequest:
     + PartialEq
     + serde::de::DeserializeOwned
     + decode::CheckDepth
+    + json::SetDouble
     + validate::Validate
 {
     /// Which signal this request carries.

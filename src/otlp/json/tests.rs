@@ -610,9 +610,9 @@ fn wrong_types_are_errors_with_a_path() {
             "expected a string",
         ),
         (
-            one_span(json!({"attributes": [{"key": "k", "value": {"doubleValue": "NaN"}}]})),
+            one_span(json!({"attributes": [{"key": "k", "value": {"doubleValue": "fast"}}]})),
             "resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.doubleValue",
-            "non-finite",
+            "expected a number (or \"NaN\"",
         ),
         (
             one_span(json!({"attributes": [{"key": "k", "value": {"bytesValue": "!!"}}]})),
@@ -841,4 +841,91 @@ fn random_mutations_never_panic() {
             ));
         }
     }
+}
+
+#[test]
+fn non_finite_doubles_are_accepted_everywhere() {
+    let nan = |v: &Av| matches!(v, Av::DoubleValue(d) if d.is_nan());
+    let req = traces(json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "r", "value": {"doubleValue": "NaN"}}]},
+        "scopeSpans": [{"scope": {"attributes": [{"key": "s", "value": {"doubleValue": "Infinity"}}]},
+            "spans": [{"attributes": [{"key": "a", "value": {"kvlistValue": {"values": [
+                {"key": "inner", "value": {"arrayValue": {"values": [{"doubleValue": 1}, {"doubleValue": "-Infinity"}]}}}]}}}],
+                "events": [{"attributes": [{"key": "e", "value": {"doubleValue": "NaN"}}]}],
+                "links": [{"attributes": [{"key": "l", "value": {"doubleValue": "NaN"}}]}]}]}]}]}))
+    .unwrap();
+    let rs = &req.resource_spans[0];
+    assert!(nan(attr(&rs.resource.as_ref().unwrap().attributes, "r")));
+    assert_eq!(
+        attr(&rs.scope_spans[0].scope.as_ref().unwrap().attributes, "s"),
+        &Av::DoubleValue(f64::INFINITY)
+    );
+    let span = span_of(&req);
+    let Av::KvlistValue(kv) = attr(&span.attributes, "a") else {
+        panic!()
+    };
+    let Av::ArrayValue(arr) = attr(&kv.values, "inner") else {
+        panic!()
+    };
+    assert_eq!(arr.values[0].value, Some(Av::DoubleValue(1.0)));
+    assert_eq!(
+        arr.values[1].value,
+        Some(Av::DoubleValue(f64::NEG_INFINITY))
+    );
+    assert!(nan(attr(&span.events[0].attributes, "e")));
+    assert!(nan(attr(&span.links[0].attributes, "l")));
+
+    let req = logs(log_with(json!({"body": {"doubleValue": "NaN"}, "attributes": [{"key": "x", "value": {"doubleValue": "Infinity"}}]}))).unwrap();
+    let log = &req.resource_logs[0].scope_logs[0].log_records[0];
+    assert!(matches!(log.body.as_ref().unwrap().value, Some(Av::DoubleValue(d)) if d.is_nan()));
+    assert_eq!(attr(&log.attributes, "x"), &Av::DoubleValue(f64::INFINITY));
+
+    let req = metrics(json!({"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+        {"name": "g", "metadata": [{"key": "m", "value": {"doubleValue": "NaN"}}],
+         "gauge": {"dataPoints": [{"asDouble": "NaN", "exemplars": [{"asDouble": "-Infinity"}]}]}},
+        {"name": "h", "histogram": {"dataPoints": [{"sum": "NaN", "min": "-Infinity", "max": "Infinity", "explicitBounds": [1, "Infinity"]}]}},
+        {"name": "e", "exponentialHistogram": {"dataPoints": [{"sum": "Infinity", "zeroThreshold": "NaN", "min": "NaN", "max": "NaN"}]}},
+        {"name": "s", "summary": {"dataPoints": [{"sum": "NaN", "quantileValues": [{"quantile": 0.5, "value": "NaN"}]}]}}
+    ]}]}]}))
+    .unwrap();
+    let ms = &req.resource_metrics[0].scope_metrics[0].metrics;
+    assert!(nan(attr(&ms[0].metadata, "m")));
+    let Some(Data::Gauge(g)) = &ms[0].data else {
+        panic!()
+    };
+    assert!(
+        matches!(g.data_points[0].value, Some(number_data_point::Value::AsDouble(d)) if d.is_nan())
+    );
+    assert_eq!(
+        g.data_points[0].exemplars[0].value,
+        Some(opentelemetry_proto::tonic::metrics::v1::exemplar::Value::AsDouble(f64::NEG_INFINITY))
+    );
+    let Some(Data::Histogram(h)) = &ms[1].data else {
+        panic!()
+    };
+    let p = &h.data_points[0];
+    assert!(p.sum.unwrap().is_nan());
+    assert_eq!(
+        (p.min, p.max),
+        (Some(f64::NEG_INFINITY), Some(f64::INFINITY))
+    );
+    assert_eq!(p.explicit_bounds, [1.0, f64::INFINITY]);
+    let Some(Data::ExponentialHistogram(e)) = &ms[2].data else {
+        panic!()
+    };
+    let p = &e.data_points[0];
+    assert_eq!(p.sum, Some(f64::INFINITY));
+    assert!(p.zero_threshold.is_nan() && p.min.unwrap().is_nan() && p.max.unwrap().is_nan());
+    let Some(Data::Summary(s)) = &ms[3].data else {
+        panic!()
+    };
+    assert!(s.data_points[0].sum.is_nan());
+    assert!(s.data_points[0].quantile_values[0].value.is_nan());
+
+    // Other non-numeric strings stay errors.
+    let (path, _) = json_err(metrics(
+        json!({"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+        {"name": "g", "gauge": {"dataPoints": [{"asDouble": "inf"}]}}]}]}]}),
+    ));
+    assert!(path.ends_with("dataPoints[0].asDouble"), "{path}");
 }
