@@ -90,6 +90,19 @@ fn protobuf_error(signal: Signal, err: &prost::DecodeError) -> DecodeError {
         rest = tail;
     }
     fields.reverse();
+    // A too-deep message would otherwise name ~100 fields.
+    const KEEP_HEAD: usize = 8;
+    const KEEP_TAIL: usize = 2;
+    let path = if fields.len() > KEEP_HEAD + KEEP_TAIL + 1 {
+        format!(
+            "{}.({} more).{}",
+            fields[..KEEP_HEAD].join("."),
+            fields.len() - KEEP_HEAD - KEEP_TAIL,
+            fields[fields.len() - KEEP_TAIL..].join(".")
+        )
+    } else {
+        fields.join(".")
+    };
     let hint = if rest.contains("buffer underflow") || rest.contains("delimited length exceeded") {
         " (the message is truncated or a length prefix is wrong)"
     } else if rest.contains("invalid wire type") {
@@ -101,7 +114,7 @@ fn protobuf_error(signal: Signal, err: &prost::DecodeError) -> DecodeError {
     };
     DecodeError::Protobuf {
         signal: signal.name(),
-        path: fields.join("."),
+        path,
         reason: format!("{rest}{hint}"),
     }
 }

@@ -816,6 +816,8 @@ fn random_mutations_never_panic() {
         json!(1.5),
         json!("x"),
         json!("SPAN_KIND_SERVER"),
+        json!("NaN"),
+        json!("-Infinity"),
         json!([]),
         json!({}),
         json!([{}]),
@@ -839,6 +841,36 @@ fn random_mutations_never_panic() {
             let _ = traces(one_span(
                 json!({"attributes": [{"key": "k", "value": { "kvlistValue": { "values": v.clone() } }}]}),
             ));
+        }
+    }
+    let point_fields = [
+        "asDouble",
+        "asInt",
+        "sum",
+        "min",
+        "explicitBounds",
+        "bucketCounts",
+        "count",
+        "exemplars",
+        "quantileValues",
+        "positive",
+        "zeroThreshold",
+        "attributes",
+    ];
+    for kind in [
+        "gauge",
+        "sum",
+        "histogram",
+        "exponentialHistogram",
+        "summary",
+    ] {
+        for f in point_fields {
+            for v in &values {
+                let _ = metrics(json!({"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+                    {"name": "m", kind: {"dataPoints": [{ f: v.clone() }]}}]}]}]}));
+                let _ = metrics(json!({"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+                    {"name": "m", kind: {"dataPoints": [{"exemplars": [{ f: v.clone() }]}]}}]}]}]}));
+            }
         }
     }
 }
