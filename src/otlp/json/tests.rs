@@ -961,3 +961,29 @@ fn non_finite_doubles_are_accepted_everywhere() {
     ));
     assert!(path.ends_with("dataPoints[0].asDouble"), "{path}");
 }
+
+#[test]
+fn partial_messages_get_their_defaults() {
+    // EntityRef's stock struct has no serde(default): its absent fields are filled in.
+    let req =
+        metrics(json!({"resourceMetrics": [{"resource": {"entityRefs": [{"type": "service"}]}}]}))
+            .unwrap();
+    let entity = &req.resource_metrics[0]
+        .resource
+        .as_ref()
+        .unwrap()
+        .entity_refs[0];
+    assert_eq!(entity.r#type, "service");
+    assert!(entity.id_keys.is_empty() && entity.schema_url.is_empty());
+    // A metric without data decodes (data: None) so that validation can drop just that metric.
+    let req = metrics(json!({"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+        {"name": "nodata"}, {"name": "g", "gauge": {"dataPoints": [{"asInt": 1, "timeUnixNano": "5"}]}}]}]}]}))
+    .unwrap();
+    assert_eq!(
+        req.resource_metrics[0].scope_metrics[0].metrics[0].data,
+        None
+    );
+    let v = crate::otlp::validate(req);
+    assert_eq!((v.rejected, v.dropped_metrics), (0, 1));
+    assert_eq!(crate::otlp::count_data_points(&v.request), 1);
+}
