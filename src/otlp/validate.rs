@@ -140,8 +140,12 @@ fn check_count(name: &str, value: u64) -> Result<(), String> {
 }
 
 fn check_counts(name: &str, values: &[u64]) -> Result<(), String> {
-    match values.iter().position(|&v| v > i64::MAX as u64) {
-        Some(i) => check_count(&format!("{name}[{i}]"), values[i]),
+    match values
+        .iter()
+        .enumerate()
+        .find(|(_, v)| **v > i64::MAX as u64)
+    {
+        Some((i, &v)) => check_count(&format!("{name}[{i}]"), v),
         None => Ok(()),
     }
 }
