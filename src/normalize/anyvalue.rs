@@ -555,7 +555,9 @@ mod tests {
                 x.values.len() == y.values.len()
                     && x.values.iter().zip(&y.values).all(|(a, b)| same(a, b))
             }
-            (Some(Value::KvlistValue(x)), Some(Value::KvlistValue(y))) => same_kvs(&x.values, &y.values),
+            (Some(Value::KvlistValue(x)), Some(Value::KvlistValue(y))) => {
+                same_kvs(&x.values, &y.values)
+            }
             _ => a == b,
         }
     }
@@ -578,15 +580,24 @@ mod tests {
 
     #[test]
     fn scalars_encode_as_documented() {
-        assert_eq!(any_value_to_json(&s("a\"b\\c\n\u{1}é")), r#""a\"b\\c\n\u0001é""#);
+        assert_eq!(
+            any_value_to_json(&s("a\"b\\c\n\u{1}é")),
+            r#""a\"b\\c\n\u0001é""#
+        );
         assert_eq!(any_value_to_json(&i(-5)), "-5");
         assert_eq!(any_value_to_json(&d(2.0)), "2.0");
         assert_eq!(any_value_to_json(&d(-1.5)), "-1.5");
         assert_eq!(any_value_to_json(&d(1e-7)), "0.0000001");
         assert_eq!(any_value_to_json(&d(1e21)), "1000000000000000000000.0");
         assert_eq!(any_value_to_json(&d(f64::NAN)), r#"{"double":"NaN"}"#);
-        assert_eq!(any_value_to_json(&d(f64::INFINITY)), r#"{"double":"Infinity"}"#);
-        assert_eq!(any_value_to_json(&d(f64::NEG_INFINITY)), r#"{"double":"-Infinity"}"#);
+        assert_eq!(
+            any_value_to_json(&d(f64::INFINITY)),
+            r#"{"double":"Infinity"}"#
+        );
+        assert_eq!(
+            any_value_to_json(&d(f64::NEG_INFINITY)),
+            r#"{"double":"-Infinity"}"#
+        );
         assert_eq!(any_value_to_json(&d(-0.0)), r#"{"double":"-0.0"}"#);
         assert_eq!(any_value_to_json(&d(0.0)), "0.0");
         assert_eq!(
@@ -595,7 +606,10 @@ mod tests {
             }),
             "true"
         );
-        assert_eq!(any_value_to_json(&bytes(&[0, 1, 2, 255])), r#"{"bytes":"AAEC/w=="}"#);
+        assert_eq!(
+            any_value_to_json(&bytes(&[0, 1, 2, 255])),
+            r#"{"bytes":"AAEC/w=="}"#
+        );
         assert_eq!(any_value_to_json(&AnyValue::default()), "null");
         assert_eq!(
             any_value_to_json(&AnyValue {
@@ -655,9 +669,16 @@ mod tests {
             AnyValue::default(),
             arr(vec![]),
             kvl(vec![]),
-            arr(vec![i(1), arr(vec![d(2.5), AnyValue::default()]), kvl(vec![kv("x", bytes(b"y"))])]),
+            arr(vec![
+                i(1),
+                arr(vec![d(2.5), AnyValue::default()]),
+                kvl(vec![kv("x", bytes(b"y"))]),
+            ]),
             kvl(vec![
-                kv("nested", kvl(vec![kv("deeper", kvl(vec![kv("n", d(f64::NAN))]))])),
+                kv(
+                    "nested",
+                    kvl(vec![kv("deeper", kvl(vec![kv("n", d(f64::NAN))]))]),
+                ),
                 kv("ключ", s("значение")),
                 kv("", s("empty key")),
             ]),
@@ -689,17 +710,24 @@ mod tests {
     #[test]
     fn decodes_postgres_jsonb_output_form() {
         // jsonb prints with spaces and reorders keys; the types must still come back.
-        let back =
-            attributes_from_json(r#"{"a": 2.0, "b": 2, "c": {"kvlist": {"x": [1, 1.50]}}, "d": {"bytes": "AQ=="}}"#)
-                .unwrap();
+        let back = attributes_from_json(
+            r#"{"a": 2.0, "b": 2, "c": {"kvlist": {"x": [1, 1.50]}}, "d": {"bytes": "AQ=="}}"#,
+        )
+        .unwrap();
         assert_eq!(back[0].value, Some(d(2.0)));
         assert_eq!(back[1].value, Some(i(2)));
-        assert_eq!(back[2].value, Some(kvl(vec![kv("x", arr(vec![i(1), d(1.5)]))])));
+        assert_eq!(
+            back[2].value,
+            Some(kvl(vec![kv("x", arr(vec![i(1), d(1.5)]))]))
+        );
         assert_eq!(back[3].value, Some(bytes(&[1])));
         // A scientific-notation number without a '.' is still a double.
         assert_eq!(any_value_from_json("1e3").unwrap(), d(1000.0));
         // Escapes a producer other than ours may use.
-        assert_eq!(any_value_from_json(r#""\/\b\f\ud83d\ude80""#).unwrap(), s("/\u{8}\u{c}🚀"));
+        assert_eq!(
+            any_value_from_json(r#""\/\b\f\ud83d\ude80""#).unwrap(),
+            s("/\u{8}\u{c}🚀")
+        );
     }
 
     #[test]

@@ -339,7 +339,9 @@ mod tests {
         expected.extend_from_slice(&[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1]);
         expected.extend_from_slice(&[0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe]);
         expected.extend_from_slice(&[0, 0, 0, 32]); // 20 + 12
-        expected.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 2, 0xbd, 0, 0, 0, 1, 0, 0, 0, 1]);
+        expected.extend_from_slice(&[
+            0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 2, 0xbd, 0, 0, 0, 1, 0, 0, 0, 1,
+        ]);
         expected.extend_from_slice(&[0, 0, 0, 8, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(got, expected);
     }

@@ -151,7 +151,11 @@ fn put_value(buf: &mut Vec<u8>, value: Option<&AnyValue>) {
         }
         Some(Value::DoubleValue(d)) => {
             buf.push(4);
-            let bits = if d.is_nan() { CANONICAL_NAN } else { d.to_bits() };
+            let bits = if d.is_nan() {
+                CANONICAL_NAN
+            } else {
+                d.to_bits()
+            };
             put_u64(buf, bits);
         }
         Some(Value::BytesValue(b)) => {
@@ -211,7 +215,10 @@ mod tests {
             }
             Value::KvlistValue(KeyValueList { values: vs })
         };
-        assert_eq!(res(&[kv("k", inner(true))], ""), res(&[kv("k", inner(false))], ""));
+        assert_eq!(
+            res(&[kv("k", inner(true))], ""),
+            res(&[kv("k", inner(false))], "")
+        );
         // Array order does matter.
         let arr = |vs: Vec<i64>| {
             Value::ArrayValue(ArrayValue {
@@ -223,7 +230,10 @@ mod tests {
                     .collect(),
             })
         };
-        assert_ne!(res(&[kv("k", arr(vec![1, 2]))], ""), res(&[kv("k", arr(vec![2, 1]))], ""));
+        assert_ne!(
+            res(&[kv("k", arr(vec![1, 2]))], ""),
+            res(&[kv("k", arr(vec![2, 1]))], "")
+        );
     }
 
     #[test]
@@ -233,7 +243,13 @@ mod tests {
         assert_ne!(base, res(&[kv("a", Value::DoubleValue(1.0))], ""));
         assert_ne!(base, res(&[kv("a", Value::StringValue("1".into()))], ""));
         assert_ne!(base, res(&[kv("b", Value::IntValue(1))], ""));
-        assert_ne!(base, res(&[kv("a", Value::IntValue(1))], "https://opentelemetry.io/schemas/1.26.0"));
+        assert_ne!(
+            base,
+            res(
+                &[kv("a", Value::IntValue(1))],
+                "https://opentelemetry.io/schemas/1.26.0"
+            )
+        );
         assert_ne!(base, res(&[], ""));
         assert_eq!(base, res(&[kv("a", Value::IntValue(1))], ""));
     }
@@ -288,6 +304,9 @@ mod tests {
         assert_ne!(base, h.metric("m", 2, "s", "d", Some(2), Some(false), &[]));
         assert_ne!(base, h.metric("m", 2, "s", "d", Some(2), None, &[]));
         let meta = kv("k", Value::StringValue("v".into()));
-        assert_ne!(base, h.metric("m", 2, "s", "d", Some(2), Some(true), &[&meta]));
+        assert_ne!(
+            base,
+            h.metric("m", 2, "s", "d", Some(2), Some(true), &[&meta])
+        );
     }
 }

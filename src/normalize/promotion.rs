@@ -342,7 +342,10 @@ impl Promotion {
     /// The rule from prefix patterns only.
     fn prefix_rule(&self, key: &str) -> KeyRule {
         let mut rule = KeyRule {
-            drop: self.drop_prefixes.iter().any(|p| key.starts_with(p.as_str())),
+            drop: self
+                .drop_prefixes
+                .iter()
+                .any(|p| key.starts_with(p.as_str())),
             masks: [0; 7],
         };
         let mut decided = [false; 7];
@@ -395,7 +398,11 @@ mod tests {
             "cloud.region",
             "host.name",
         ] {
-            assert_eq!(p.decide(Level::Resource, key, Some(&string("x"))), typed_string, "{key}");
+            assert_eq!(
+                p.decide(Level::Resource, key, Some(&string("x"))),
+                typed_string,
+                "{key}"
+            );
         }
         for key in [
             "http.request.method",
@@ -407,10 +414,18 @@ mod tests {
             "error.type",
             "gen_ai.operation.name",
         ] {
-            assert_eq!(p.decide(Level::Span, key, Some(&string("x"))), typed_string, "{key}");
+            assert_eq!(
+                p.decide(Level::Span, key, Some(&string("x"))),
+                typed_string,
+                "{key}"
+            );
         }
         assert_eq!(
-            p.decide(Level::Span, "http.response.status_code", Some(&Value::IntValue(200))),
+            p.decide(
+                Level::Span,
+                "http.response.status_code",
+                Some(&Value::IntValue(200))
+            ),
             Decision::Typed(ValueType::Int)
         );
         assert_eq!(
@@ -418,10 +433,17 @@ mod tests {
             typed_string
         );
         assert_eq!(
-            p.decide(Level::DataPoint, "http.request.method", Some(&string("GET"))),
+            p.decide(
+                Level::DataPoint,
+                "http.request.method",
+                Some(&string("GET"))
+            ),
             typed_string
         );
-        assert_eq!(p.decide(Level::Span, "my.custom", Some(&string("x"))), Decision::Other);
+        assert_eq!(
+            p.decide(Level::Span, "my.custom", Some(&string("x"))),
+            Decision::Other
+        );
         assert_eq!(Promotion::default_toml(), DEFAULT_TOML);
     }
 
@@ -436,7 +458,10 @@ mod tests {
             Decision::Typed(ValueType::String)
         );
         // Only what the file lists: defaults are not merged in.
-        assert_eq!(p.decide(Level::Span, "http.request.method", Some(&string("GET"))), Decision::Other);
+        assert_eq!(
+            p.decide(Level::Span, "http.request.method", Some(&string("GET"))),
+            Decision::Other
+        );
         let missing = Promotion::from_file(&dir.path().join("nope.toml")).unwrap_err();
         assert!(matches!(missing, PromotionError::Read { .. }), "{missing}");
         assert!(missing.to_string().contains("nope.toml"));
@@ -449,7 +474,10 @@ mod tests {
             panic!("{err}")
         };
         assert!(*line >= 2, "{err}");
-        assert!(err.to_string().starts_with("promotion config line"), "{err}");
+        assert!(
+            err.to_string().starts_with("promotion config line"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -469,7 +497,10 @@ mod tests {
             "{err}"
         );
         let err = Promotion::from_toml_str("[span]\nstring = \"a\"\n").unwrap_err();
-        assert!(matches!(&err, PromotionError::Invalid { line: 2, .. }), "{err}");
+        assert!(
+            matches!(&err, PromotionError::Invalid { line: 2, .. }),
+            "{err}"
+        );
     }
 
     #[test]
@@ -477,10 +508,16 @@ mod tests {
         for bad in ["\"http.*.method\"", "\"\"", "\"**\"", "\"*a\""] {
             let text = format!("[span]\nstring = [\n  \"ok\",\n  {bad},\n]\n");
             let err = Promotion::from_toml_str(&text).unwrap_err();
-            assert!(matches!(&err, PromotionError::Invalid { line: 4, .. }), "{bad}: {err}");
+            assert!(
+                matches!(&err, PromotionError::Invalid { line: 4, .. }),
+                "{bad}: {err}"
+            );
         }
         let err = Promotion::from_toml_str("drop = [\"a*b\"]\n").unwrap_err();
-        assert!(matches!(&err, PromotionError::Invalid { line: 1, .. }), "{err}");
+        assert!(
+            matches!(&err, PromotionError::Invalid { line: 1, .. }),
+            "{err}"
+        );
     }
 
     #[test]
@@ -489,11 +526,26 @@ mod tests {
             "[span]\nint = [\"n\"]\nbool = [\"b\"]\ndouble = [\"d\"]\nbytes = [\"y\"]\nstring = [\"s\"]\n[log]\nstring = [\"n\"]\n",
         )
         .unwrap();
-        assert_eq!(p.decide(Level::Span, "n", Some(&Value::IntValue(1))), Decision::Typed(ValueType::Int));
-        assert_eq!(p.decide(Level::Log, "n", Some(&string("1"))), Decision::Typed(ValueType::String));
-        assert_eq!(p.decide(Level::Log, "n", Some(&Value::IntValue(1))), Decision::Other);
-        assert_eq!(p.decide(Level::Resource, "n", Some(&Value::IntValue(1))), Decision::Other);
-        assert_eq!(p.decide(Level::Span, "b", Some(&Value::BoolValue(true))), Decision::Typed(ValueType::Bool));
+        assert_eq!(
+            p.decide(Level::Span, "n", Some(&Value::IntValue(1))),
+            Decision::Typed(ValueType::Int)
+        );
+        assert_eq!(
+            p.decide(Level::Log, "n", Some(&string("1"))),
+            Decision::Typed(ValueType::String)
+        );
+        assert_eq!(
+            p.decide(Level::Log, "n", Some(&Value::IntValue(1))),
+            Decision::Other
+        );
+        assert_eq!(
+            p.decide(Level::Resource, "n", Some(&Value::IntValue(1))),
+            Decision::Other
+        );
+        assert_eq!(
+            p.decide(Level::Span, "b", Some(&Value::BoolValue(true))),
+            Decision::Typed(ValueType::Bool)
+        );
         assert_eq!(
             p.decide(Level::Span, "d", Some(&Value::DoubleValue(1.0))),
             Decision::Typed(ValueType::Double)
@@ -502,19 +554,34 @@ mod tests {
             p.decide(Level::Span, "y", Some(&Value::BytesValue(vec![1]))),
             Decision::Typed(ValueType::Bytes)
         );
-        assert_eq!(p.decide(Level::Span, "s", Some(&string(""))), Decision::Typed(ValueType::String));
+        assert_eq!(
+            p.decide(Level::Span, "s", Some(&string(""))),
+            Decision::Typed(ValueType::String)
+        );
     }
 
     #[test]
     fn wildcard_matches_prefixes_and_any_matches_every_scalar() {
-        let p = Promotion::from_toml_str("[span]\nstring = [\"http.*\"]\n[resource]\nany = [\"k8s.*\"]\n").unwrap();
+        let p = Promotion::from_toml_str(
+            "[span]\nstring = [\"http.*\"]\n[resource]\nany = [\"k8s.*\"]\n",
+        )
+        .unwrap();
         assert_eq!(
             p.decide(Level::Span, "http.route", Some(&string("/"))),
             Decision::Typed(ValueType::String)
         );
-        assert_eq!(p.decide(Level::Span, "http", Some(&string("/"))), Decision::Other);
-        assert_eq!(p.decide(Level::Span, "https.x", Some(&string("/"))), Decision::Other);
-        assert_eq!(p.decide(Level::Span, "xhttp.route", Some(&string("/"))), Decision::Other);
+        assert_eq!(
+            p.decide(Level::Span, "http", Some(&string("/"))),
+            Decision::Other
+        );
+        assert_eq!(
+            p.decide(Level::Span, "https.x", Some(&string("/"))),
+            Decision::Other
+        );
+        assert_eq!(
+            p.decide(Level::Span, "xhttp.route", Some(&string("/"))),
+            Decision::Other
+        );
         for (v, t) in [
             (string("a"), ValueType::String),
             (Value::IntValue(1), ValueType::Int),
@@ -522,11 +589,17 @@ mod tests {
             (Value::BoolValue(true), ValueType::Bool),
             (Value::BytesValue(vec![]), ValueType::Bytes),
         ] {
-            assert_eq!(p.decide(Level::Resource, "k8s.pod.uid", Some(&v)), Decision::Typed(t));
+            assert_eq!(
+                p.decide(Level::Resource, "k8s.pod.uid", Some(&v)),
+                Decision::Typed(t)
+            );
         }
         // "*" alone promotes every key.
         let all = Promotion::from_toml_str("[log]\nstring = [\"*\"]\n").unwrap();
-        assert_eq!(all.decide(Level::Log, "anything", Some(&string("a"))), Decision::Typed(ValueType::String));
+        assert_eq!(
+            all.decide(Level::Log, "anything", Some(&string("a"))),
+            Decision::Typed(ValueType::String)
+        );
     }
 
     #[test]
@@ -536,15 +609,31 @@ mod tests {
         )
         .unwrap();
         let code = "http.response.status_code";
-        assert_eq!(p.decide(Level::Span, code, Some(&Value::IntValue(200))), Decision::Typed(ValueType::Int));
-        // The exact entry says int: a string status code is a type mismatch, not a string promotion.
-        assert_eq!(p.decide(Level::Span, code, Some(&string("200"))), Decision::Other);
         assert_eq!(
-            p.decide(Level::Span, "http.request.body.size", Some(&Value::IntValue(1))),
+            p.decide(Level::Span, code, Some(&Value::IntValue(200))),
             Decision::Typed(ValueType::Int)
         );
-        assert_eq!(p.decide(Level::Span, "http.request.method", Some(&string("GET"))), Decision::Other);
-        assert_eq!(p.decide(Level::Span, "http.route", Some(&string("/"))), Decision::Typed(ValueType::String));
+        // The exact entry says int: a string status code is a type mismatch, not a string promotion.
+        assert_eq!(
+            p.decide(Level::Span, code, Some(&string("200"))),
+            Decision::Other
+        );
+        assert_eq!(
+            p.decide(
+                Level::Span,
+                "http.request.body.size",
+                Some(&Value::IntValue(1))
+            ),
+            Decision::Typed(ValueType::Int)
+        );
+        assert_eq!(
+            p.decide(Level::Span, "http.request.method", Some(&string("GET"))),
+            Decision::Other
+        );
+        assert_eq!(
+            p.decide(Level::Span, "http.route", Some(&string("/"))),
+            Decision::Typed(ValueType::String)
+        );
     }
 
     #[test]
@@ -554,49 +643,80 @@ mod tests {
         )
         .unwrap();
         for level in Level::ALL {
-            assert_eq!(p.decide(level, "auth.token", Some(&string("t"))), Decision::Drop);
-            assert_eq!(p.decide(level, "secret.key", Some(&Value::IntValue(1))), Decision::Drop);
+            assert_eq!(
+                p.decide(level, "auth.token", Some(&string("t"))),
+                Decision::Drop
+            );
+            assert_eq!(
+                p.decide(level, "secret.key", Some(&Value::IntValue(1))),
+                Decision::Drop
+            );
             assert_eq!(p.decide(level, "secret.public", None), Decision::Drop);
         }
         assert!(p.rule("secret.x").is_dropped());
         assert!(!p.rule("auth.tokens").is_dropped());
-        assert_eq!(p.decide(Level::Log, "auth.tokens", Some(&string("t"))), Decision::Other);
+        assert_eq!(
+            p.decide(Level::Log, "auth.tokens", Some(&string("t"))),
+            Decision::Other
+        );
     }
 
     #[test]
     fn type_mismatch_arrays_kvlists_and_empty_values_go_to_other() {
         use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
         let p = Promotion::from_toml_str("[span]\nany = [\"k\"]\nstring = [\"s\"]\n").unwrap();
-        assert_eq!(p.decide(Level::Span, "s", Some(&Value::IntValue(1))), Decision::Other);
-        assert_eq!(p.decide(Level::Span, "s", Some(&Value::BoolValue(true))), Decision::Other);
+        assert_eq!(
+            p.decide(Level::Span, "s", Some(&Value::IntValue(1))),
+            Decision::Other
+        );
+        assert_eq!(
+            p.decide(Level::Span, "s", Some(&Value::BoolValue(true))),
+            Decision::Other
+        );
         let array = Value::ArrayValue(ArrayValue::default());
         let kvlist = Value::KvlistValue(KeyValueList::default());
         assert_eq!(p.decide(Level::Span, "k", Some(&array)), Decision::Other);
         assert_eq!(p.decide(Level::Span, "k", Some(&kvlist)), Decision::Other);
         assert_eq!(p.decide(Level::Span, "k", None), Decision::Other);
-        assert_eq!(p.decide(Level::Span, "k", Some(&Value::StringValueStrindex(1))), Decision::Other);
+        assert_eq!(
+            p.decide(Level::Span, "k", Some(&Value::StringValueStrindex(1))),
+            Decision::Other
+        );
     }
 
     #[test]
     fn empty_config_promotes_nothing() {
         for p in [Promotion::from_toml_str("").unwrap(), Promotion::empty()] {
             for level in Level::ALL {
-                assert_eq!(p.decide(level, "service.name", Some(&string("a"))), Decision::Other);
+                assert_eq!(
+                    p.decide(level, "service.name", Some(&string("a"))),
+                    Decision::Other
+                );
             }
         }
         // Empty level tables are valid too.
         let p = Promotion::from_toml_str("drop = []\n[resource]\n[span]\nstring = []\n").unwrap();
-        assert_eq!(p.decide(Level::Span, "a", Some(&string("a"))), Decision::Other);
+        assert_eq!(
+            p.decide(Level::Span, "a", Some(&string("a"))),
+            Decision::Other
+        );
     }
 
     #[test]
     fn same_key_under_two_types_promotes_both() {
-        let p = Promotion::from_toml_str("[data_point]\nstring = [\"code\"]\nint = [\"code\"]\n").unwrap();
-        assert_eq!(p.decide(Level::DataPoint, "code", Some(&string("a"))), Decision::Typed(ValueType::String));
+        let p = Promotion::from_toml_str("[data_point]\nstring = [\"code\"]\nint = [\"code\"]\n")
+            .unwrap();
+        assert_eq!(
+            p.decide(Level::DataPoint, "code", Some(&string("a"))),
+            Decision::Typed(ValueType::String)
+        );
         assert_eq!(
             p.decide(Level::DataPoint, "code", Some(&Value::IntValue(1))),
             Decision::Typed(ValueType::Int)
         );
-        assert_eq!(p.decide(Level::DataPoint, "code", Some(&Value::DoubleValue(1.0))), Decision::Other);
+        assert_eq!(
+            p.decide(Level::DataPoint, "code", Some(&Value::DoubleValue(1.0))),
+            Decision::Other
+        );
     }
 }

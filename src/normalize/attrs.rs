@@ -1,0 +1,173 @@
+//! Attribute rows: promotion decisions cached per key, typed rows and the one `_other` JSONB row per owner.
+
+use super::EncodeError;
+use super::anyvalue::write_member;
+use super::promotion::{Decision, KeyRule, Level, Promotion};
+use super::tables::{AttrLevel, OTHER, TableSet, attr_table};
+use crate::time::PgTime;
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use std::collections::{HashMap, HashSet};
+
+/// Promotion rules looked up once per distinct key of a request (the keys borrow from the request).
+pub(crate) struct RuleCache<'a> {
+    promotion: &'a Promotion,
+    rules: HashMap<&'a str, KeyRule>,
+}
+
+impl<'a> RuleCache<'a> {
+    pub fn new(promotion: &'a Promotion) -> Self {
+        RuleCache {
+            promotion,
+            rules: HashMap::new(),
+        }
+    }
+
+    #[inline]
+    pub fn rule(&mut self, key: &'a str) -> KeyRule {
+        if let Some(rule) = self.rules.get(key) {
+            return *rule;
+        }
+        let rule = self.promotion.rule(key);
+        self.rules.insert(key, rule);
+        rule
+    }
+
+    /// The attributes that are not dropped.
+    pub fn kept(&mut self, attrs: &'a [KeyValue]) -> Vec<&'a KeyValue> {
+        attrs
+            .iter()
+            .filter(|kv| !self.rule(&kv.key).is_dropped())
+            .collect()
+    }
+
+    /// Adds to `used` every key of `attrs` that goes to a typed table at `level`.
+    pub fn collect_promoted(
+        &mut self,
+        level: Level,
+        attrs: &'a [KeyValue],
+        used: &mut HashSet<&'a str>,
+    ) {
+        for kv in attrs {
+            let value = kv.value.as_ref().and_then(|v| v.value.as_ref());
+            if let Decision::Typed(_) = self.rule(&kv.key).decide(level, value) {
+                used.insert(&kv.key);
+            }
+        }
+    }
+}
+
+/// Writes the attribute rows of owners, with a per-request cache of rules and key ids.
+pub(crate) struct AttrEncoder<'a> {
+    promotion: &'a Promotion,
+    key_ids: &'a HashMap<String, i32>,
+    cache: HashMap<&'a str, (KeyRule, Option<i32>)>,
+    other: Vec<u8>,
+    /// The WAL record being encoded; `None` for dimension attributes.
+    seq: Option<u64>,
+}
+
+impl<'a> AttrEncoder<'a> {
+    pub fn new(
+        promotion: &'a Promotion,
+        key_ids: &'a HashMap<String, i32>,
+        seq: Option<u64>,
+    ) -> Self {
+        AttrEncoder {
+            promotion,
+            key_ids,
+            cache: HashMap::new(),
+            other: Vec::new(),
+            seq,
+        }
+    }
+
+    #[inline]
+    fn lookup(&mut self, key: &'a str) -> (KeyRule, Option<i32>) {
+        if let Some(hit) = self.cache.get(key) {
+            return *hit;
+        }
+        let entry = (self.promotion.rule(key), self.key_ids.get(key).copied());
+        self.cache.insert(key, entry);
+        entry
+    }
+
+    /// Whether the promotion config drops `key` everywhere.
+    pub fn is_dropped(&mut self, key: &'a str) -> bool {
+        self.lookup(key).0.is_dropped()
+    }
+
+    /// Writes one owner's attributes: a row in a typed table per promoted attribute, and one `_other` row with
+    /// every other kept attribute. `time` is the partition time column of partitioned levels, `None` for
+    /// resource and scope.
+    pub fn write(
+        &mut self,
+        tables: &mut TableSet,
+        level: AttrLevel,
+        owner: i64,
+        time: Option<PgTime>,
+        attrs: &'a [KeyValue],
+    ) -> Result<(), EncodeError> {
+        if attrs.is_empty() {
+            return Ok(());
+        }
+        let plevel = level.promotion_level();
+        let with_time = time.is_some();
+        let fields = if with_time { 4 } else { 3 };
+        self.other.clear();
+        for kv in attrs {
+            let (rule, key_id) = self.lookup(&kv.key);
+            let value = kv.value.as_ref().and_then(|v| v.value.as_ref());
+            match rule.decide(plevel, value) {
+                Decision::Drop => {}
+                Decision::Other => {
+                    if !self.other.is_empty() {
+                        self.other.push(b',');
+                    }
+                    write_member(&mut self.other, &kv.key, kv.value.as_ref());
+                }
+                Decision::Typed(t) => {
+                    let Some(key_id) = key_id else {
+                        let problem =
+                            format!("no key_id resolved for promoted attribute key {:?}", kv.key);
+                        return Err(match self.seq {
+                            Some(seq) => EncodeError::Record { seq, problem },
+                            None => EncodeError::Dimension { problem },
+                        });
+                    };
+                    let w = tables.w(attr_table(level, t as usize));
+                    w.row(fields);
+                    w.i64(owner);
+                    if let Some(time) = time {
+                        w.timestamptz(time);
+                    }
+                    w.i32(key_id);
+                    match value {
+                        Some(Value::StringValue(s)) => w.text(s),
+                        Some(Value::IntValue(i)) => w.i64(*i),
+                        Some(Value::DoubleValue(d)) => w.f64(*d),
+                        Some(Value::BoolValue(b)) => w.bool(*b),
+                        Some(Value::BytesValue(b)) => w.bytea(b),
+                        // decide() returns Typed only for the five scalar cases above.
+                        _ => w.null(),
+                    }
+                }
+            }
+        }
+        if !self.other.is_empty() {
+            let w = tables.w(attr_table(level, OTHER));
+            w.row(fields - 1);
+            w.i64(owner);
+            if let Some(time) = time {
+                w.timestamptz(time);
+            }
+            let other = &self.other;
+            w.jsonb_with(|buf| {
+                buf.push(b'{');
+                buf.extend_from_slice(other);
+                buf.push(b'}');
+            });
+        }
+        Ok(())
+    }
+}
