@@ -12,3 +12,4 @@ pub mod normalize;
 pub mod otlp;
 pub mod telemetry;
 pub mod time;
+pub mod write;

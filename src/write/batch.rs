@@ -1,0 +1,444 @@
+//! One transaction per batch: dimension ids, fact id blocks, binary COPY of every table, the ingest
+//! checkpoint, COMMIT. [`Writer::ingest`] adds the policy around it: skip what the checkpoint covers, dead-letter
+//! records that fail to decode, retry transient errors with capped backoff, bisect permanent ones.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::watch;
+
+use super::dead_letter::{DeadLetter, DeadLetterStore};
+use super::dims::{self, DimCaches};
+use super::{ErrorClass, WriteError};
+use crate::normalize::{self, FactIds, Prepared, Promotion, TableData};
+use crate::telemetry::Telemetry;
+
+/// Backoff between attempts after transient errors: doubling from `initial` up to `max`.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// First delay.
+    pub initial: Duration,
+    /// Cap of the delay.
+    pub max: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What one committed transaction wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Written {
+    /// The checkpoint now committed (the batch's last WAL sequence).
+    pub checkpoint: u64,
+    /// Rows loaded per table, in load order.
+    pub tables: Vec<(&'static str, u64)>,
+}
+
+/// The outcome of [`Writer::ingest`]: everything up to `checkpoint` is committed or dead-lettered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestReport {
+    /// The committed checkpoint after the call; the WAL may be truncated through it.
+    pub checkpoint: u64,
+    /// Records skipped because the checkpoint already covered them (a replay).
+    pub skipped: u64,
+    /// Transactions committed.
+    pub transactions: u64,
+    /// Rows loaded, all tables together.
+    pub rows: u64,
+    /// Sequences moved to the dead-letter store.
+    pub dead_lettered: Vec<u64>,
+    /// Attempts that failed transiently and were retried.
+    pub retries: u64,
+}
+
+/// Loads batches of one WAL into PostgreSQL.
+pub struct Writer {
+    pool: PgPool,
+    caches: Arc<DimCaches>,
+    promotion: Arc<Promotion>,
+    telemetry: Arc<Telemetry>,
+    wal_id: String,
+    dead_letters: DeadLetterStore,
+    retry: RetryPolicy,
+}
+
+/// Reads the committed checkpoint of a WAL: the highest sequence whose data is in the database.
+pub async fn read_checkpoint(pool: &PgPool, wal_id: &str) -> Result<Option<u64>, sqlx::Error> {
+    let row: Option<i64> =
+        sqlx::query_scalar("SELECT last_seq FROM ingest_checkpoints WHERE wal_id = $1")
+            .bind(wal_id)
+            .fetch_optional(pool)
+            .await?;
+    // The writer only stores sequences converted from u64, so a negative value was written by someone else.
+    Ok(row.map(|s| u64::try_from(s).unwrap_or(0)))
+}
+
+fn seq_i64(seq: u64) -> Result<i64, WriteError> {
+    i64::try_from(seq).map_err(|_| WriteError::SeqOutOfRange(seq))
+}
+
+/// Runs CPU work on the rayon pool without blocking a tokio worker; a panic comes back as an error.
+pub(crate) async fn on_rayon<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, WriteError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        let _ = tx.send(r);
+    });
+    match rx.await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(panic)) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".to_string());
+            Err(WriteError::Task(msg))
+        }
+        Err(_) => Err(WriteError::Task("the rayon task was dropped".into())),
+    }
+}
+
+/// Resolves once `shutdown` is true; never if its sender is gone without saying so.
+pub(crate) async fn shutdown_requested(shutdown: &mut watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow_and_update() {
+            return;
+        }
+        if shutdown.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+async fn copy_table(conn: &mut PgConnection, t: &TableData) -> Result<u64, sqlx::Error> {
+    let mut copy = conn.copy_in_raw(&t.copy_statement()).await?;
+    copy.send(t.data.as_slice()).await?;
+    copy.finish().await
+}
+
+async fn upsert_checkpoint(
+    conn: &mut PgConnection,
+    wal_id: &str,
+    seq: i64,
+) -> Result<(), sqlx::Error> {
+    // GREATEST: a checkpoint never goes backwards, whatever order writers commit in.
+    sqlx::query(
+        "INSERT INTO ingest_checkpoints (wal_id, last_seq, updated_at) VALUES ($1, $2, now()) \
+         ON CONFLICT (wal_id) DO UPDATE \
+         SET last_seq = GREATEST(ingest_checkpoints.last_seq, EXCLUDED.last_seq), updated_at = now()",
+    )
+    .bind(wal_id)
+    .bind(seq)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+impl Writer {
+    /// A writer for the WAL `wal_id`, sharing `caches` with the other writers of this process.
+    pub fn new(
+        pool: PgPool,
+        caches: Arc<DimCaches>,
+        promotion: Arc<Promotion>,
+        telemetry: Arc<Telemetry>,
+        wal_id: impl Into<String>,
+        dead_letters: DeadLetterStore,
+    ) -> Self {
+        Writer {
+            pool,
+            caches,
+            promotion,
+            telemetry,
+            wal_id: wal_id.into(),
+            dead_letters,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// Replaces the retry backoff.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The WAL id whose checkpoint this writer keeps.
+    pub fn wal_id(&self) -> &str {
+        &self.wal_id
+    }
+
+    /// Where rejected records go.
+    pub fn dead_letter_store(&self) -> &DeadLetterStore {
+        &self.dead_letters
+    }
+
+    /// The dimension caches.
+    pub fn caches(&self) -> &DimCaches {
+        &self.caches
+    }
+
+    /// The committed checkpoint of this writer's WAL.
+    pub async fn checkpoint(&self) -> Result<Option<u64>, sqlx::Error> {
+        read_checkpoint(&self.pool, &self.wal_id).await
+    }
+
+    /// Writes one prepared batch in one transaction and sets the checkpoint to its last sequence. No retries:
+    /// an error rolls everything back (and caches nothing).
+    pub async fn write(&self, prepared: Arc<Prepared>) -> Result<Written, WriteError> {
+        let started = Instant::now();
+        let last_seq = seq_i64(prepared.last_seq())?;
+        let mut tx = self.pool.begin().await?;
+
+        // Locks this WAL's checkpoint row, so two writers of one WAL (a misconfiguration) cannot both load it.
+        let committed: Option<i64> = sqlx::query_scalar(
+            "SELECT last_seq FROM ingest_checkpoints WHERE wal_id = $1 FOR UPDATE",
+        )
+        .bind(&self.wal_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(cp) = committed
+            && cp >= seq_i64(prepared.first_seq())?
+        {
+            return Err(WriteError::AlreadyCommitted {
+                first_seq: prepared.first_seq(),
+                checkpoint: u64::try_from(cp).unwrap_or(0),
+            });
+        }
+
+        let resolved = dims::resolve(&mut tx, &self.caches, &prepared, &self.telemetry).await?;
+        let mut ids = resolved.ids;
+        let blocks = FactIds::blocks_needed(prepared.counts().ids());
+        if blocks > 0 {
+            ids.facts.blocks = sqlx::query_scalar(
+                "SELECT nextval('otel_id_block_seq') FROM generate_series(1, $1::int8)",
+            )
+            .bind(seq_i64(blocks)?)
+            .fetch_all(&mut *tx)
+            .await?;
+        }
+
+        let new_resources = resolved.new_resources;
+        let new_scopes = resolved.new_scopes;
+        let promotion = self.promotion.clone();
+        let p = prepared.clone();
+        let tables = on_rayon(move || -> Result<Vec<TableData>, WriteError> {
+            let res: Vec<_> = new_resources
+                .iter()
+                .filter_map(|&(id, i)| p.resources().get(i).map(|d| (id, d)))
+                .collect();
+            let scs: Vec<_> = new_scopes
+                .iter()
+                .filter_map(|&(id, i)| p.scopes().get(i).map(|d| (id, d)))
+                .collect();
+            let mut tables = normalize::encode_dimension_attributes(&res, &scs, &ids, &promotion)?;
+            tables.extend(normalize::encode(&p, &ids, &promotion)?);
+            Ok(tables)
+        })
+        .await??;
+
+        let mut written = Written {
+            checkpoint: prepared.last_seq(),
+            tables: Vec::with_capacity(tables.len()),
+        };
+        for t in &tables {
+            let n = copy_table(&mut tx, t).await?;
+            written.tables.push((t.table, n));
+        }
+        upsert_checkpoint(&mut tx, &self.wal_id, last_seq).await?;
+        tx.commit().await?;
+
+        self.caches.apply(resolved.updates);
+        self.telemetry
+            .batches_written
+            .fetch_add(1, Ordering::Relaxed);
+        for (table, n) in &written.tables {
+            self.telemetry.add_rows(table, *n);
+        }
+        self.telemetry.write_latency.observe(started.elapsed());
+        Ok(written)
+    }
+
+    /// Advances the checkpoint alone (after the batch's last records were dead-lettered).
+    pub async fn write_checkpoint(&self, seq: u64) -> Result<(), WriteError> {
+        let mut conn = self.pool.acquire().await?;
+        upsert_checkpoint(&mut conn, &self.wal_id, seq_i64(seq)?).await?;
+        Ok(())
+    }
+
+    fn dead_letter(&self, record: &wal::Record, error: &str) -> Result<(), WriteError> {
+        tracing::error!(
+            wal_id = %self.wal_id,
+            seq = record.seq,
+            signal = %record.signal,
+            error,
+            "WAL record rejected permanently; moved to the dead-letter store"
+        );
+        self.dead_letters.put(&DeadLetter {
+            wal_id: self.wal_id.clone(),
+            seq: record.seq,
+            signal: Some(record.signal),
+            received_at_unix_nanos: record.received_at_unix_nanos,
+            error: error.to_string(),
+            payload: record.payload.clone(),
+        })?;
+        self.telemetry.dead_letters.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Waits out one backoff step; `Err(Shutdown)` if shutdown is requested meanwhile.
+    async fn backoff(
+        &self,
+        delay: &mut Duration,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(), WriteError> {
+        self.telemetry.write_retries.fetch_add(1, Ordering::Relaxed);
+        tokio::select! {
+            _ = tokio::time::sleep(*delay) => {}
+            _ = shutdown_requested(shutdown) => return Err(WriteError::Shutdown),
+        }
+        *delay = (*delay * 2).min(self.retry.max);
+        Ok(())
+    }
+
+    /// Retries `f` on transient errors until it succeeds or shutdown is requested.
+    async fn until_ok<T, F, Fut>(
+        &self,
+        shutdown: &mut watch::Receiver<bool>,
+        report: &mut IngestReport,
+        mut f: F,
+    ) -> Result<T, WriteError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, WriteError>>,
+    {
+        let mut delay = self.retry.initial;
+        loop {
+            match f().await {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    tracing::warn!(wal_id = %self.wal_id, error = %e, retry_in = ?delay, "write failed; retrying");
+                    report.retries += 1;
+                    self.backoff(&mut delay, shutdown).await?;
+                }
+            }
+        }
+    }
+
+    /// Loads `records` (consecutive WAL records of this writer's WAL, ascending) exactly once: records the
+    /// checkpoint covers are skipped, undecodable and permanently rejected records go to the dead-letter store,
+    /// transient errors are retried until they pass. Returns when the checkpoint covers every record; only
+    /// shutdown ([`WriteError::Shutdown`]) or a failing dead-letter store end it early, with the checkpoint
+    /// wherever the last commit left it.
+    pub async fn ingest(
+        &self,
+        mut records: Vec<wal::Record>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<IngestReport, WriteError> {
+        let mut report = IngestReport::default();
+        let Some(batch_last) = records.iter().map(|r| r.seq).max() else {
+            return Ok(report);
+        };
+        let committed = self
+            .until_ok(shutdown, &mut report, || async {
+                Ok(read_checkpoint(&self.pool, &self.wal_id).await?)
+            })
+            .await?;
+        let before = records.len();
+        if let Some(cp) = committed {
+            records.retain(|r| r.seq > cp);
+        }
+        report.skipped = (before - records.len()) as u64;
+        report.checkpoint = committed.unwrap_or(0);
+        if records.is_empty() {
+            return Ok(report);
+        }
+
+        let by_seq: HashMap<u64, &wal::Record> = records.iter().map(|r| (r.seq, r)).collect();
+        let promotion = self.promotion.clone();
+        let owned = records.clone();
+        let prepared = on_rayon(move || normalize::prepare(&owned, &promotion)).await?;
+        for (seq, error) in prepared.failures() {
+            if let Some(r) = by_seq.get(seq) {
+                self.dead_letter(r, &format!("undecodable: {error}"))?;
+                report.dead_lettered.push(*seq);
+            }
+        }
+
+        // Parts still to write, in WAL order; a permanently failing part is replaced by its two halves.
+        let mut parts: VecDeque<Arc<Prepared>> = VecDeque::from([Arc::new(prepared)]);
+        let mut delay = self.retry.initial;
+        while let Some(part) = parts.pop_front() {
+            match self.write(part.clone()).await {
+                Ok(w) => {
+                    report.transactions += 1;
+                    report.rows += w.tables.iter().map(|(_, n)| n).sum::<u64>();
+                    report.checkpoint = report.checkpoint.max(w.checkpoint);
+                    delay = self.retry.initial;
+                }
+                Err(WriteError::AlreadyCommitted { checkpoint, .. }) => {
+                    // Another writer of this WAL committed meanwhile: keep only what is still missing.
+                    report.checkpoint = report.checkpoint.max(checkpoint);
+                    let rest: Vec<u64> = part
+                        .seqs()
+                        .into_iter()
+                        .filter(|&s| s > checkpoint)
+                        .collect();
+                    if !rest.is_empty() {
+                        parts.push_front(Arc::new(part.subset(&rest)));
+                    }
+                }
+                Err(e) if e.class() == ErrorClass::Transient => {
+                    tracing::warn!(wal_id = %self.wal_id, first_seq = part.first_seq(), last_seq = part.last_seq(),
+                        error = %e, retry_in = ?delay, "batch write failed; retrying");
+                    report.retries += 1;
+                    self.backoff(&mut delay, shutdown).await?;
+                    parts.push_front(part);
+                }
+                Err(e) => {
+                    let seqs = part.seqs();
+                    let culprit = e.record_seq().filter(|s| seqs.contains(s));
+                    if let Some(bad) = culprit.or_else(|| (seqs.len() == 1).then(|| seqs[0])) {
+                        if let Some(r) = by_seq.get(&bad) {
+                            self.dead_letter(r, &e.to_string())?;
+                            report.dead_lettered.push(bad);
+                        }
+                        let rest: Vec<u64> = seqs.into_iter().filter(|&s| s != bad).collect();
+                        if !rest.is_empty() {
+                            parts.push_front(Arc::new(part.subset(&rest)));
+                        }
+                    } else if seqs.is_empty() {
+                        // Nothing decodable left, yet the checkpoint-only transaction failed permanently:
+                        // the checkpoint itself is refused, which only a sequence beyond BIGINT can cause.
+                        return Err(e);
+                    } else {
+                        tracing::warn!(wal_id = %self.wal_id, records = seqs.len(), error = %e,
+                            "batch rejected permanently; splitting it to isolate the bad records");
+                        let (left, right) = seqs.split_at(seqs.len() / 2);
+                        parts.push_front(Arc::new(part.subset(right)));
+                        parts.push_front(Arc::new(part.subset(left)));
+                    }
+                }
+            }
+        }
+
+        if report.checkpoint < batch_last {
+            let mut r2 = IngestReport::default();
+            self.until_ok(shutdown, &mut r2, || self.write_checkpoint(batch_last))
+                .await?;
+            report.retries += r2.retries;
+            report.checkpoint = batch_last;
+        }
+        report.dead_lettered.sort_unstable();
+        Ok(report)
+    }
+}

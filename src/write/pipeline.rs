@@ -1,0 +1,273 @@
+//! The task that tails the WAL into PostgreSQL.
+//!
+//! A reader reads batches from the WAL, bounded by records, payload bytes and time (a batch is flushed when
+//! it is full or `max_batch_delay` after its first record), and sends them over a bounded channel, so at
+//! most `read_ahead` batches wait in memory however long the backlog. The writer loads each batch with
+//! [`Writer::ingest`] (exactly once, retries, dead letters) and then truncates the WAL through the committed
+//! checkpoint. On start, the reader begins after the checkpoint, and the WAL records it covers are truncated
+//! at once: a crash between COMMIT and truncation writes nothing twice.
+//!
+//! The batch bound counts WAL records (export requests) and their payload bytes, not items: items are only
+//! known after decoding, and payload bytes track the load's size well enough to bound memory and latency.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use wal::{Wal, WalError};
+
+use super::batch::{RetryPolicy, Writer, shutdown_requested};
+use super::dead_letter::{DeadLetter, DeadLetterStore};
+use super::dims::{CacheOptions, DimCaches};
+use crate::normalize::Promotion;
+use crate::telemetry::Telemetry;
+
+/// Batching, read-ahead, retry and cache settings of the pipeline.
+#[derive(Debug, Clone)]
+pub struct PipelineOptions {
+    /// Most WAL records (export requests) per batch.
+    pub max_batch_records: usize,
+    /// Most payload bytes per batch (a single larger record still forms a batch of its own).
+    pub max_batch_bytes: usize,
+    /// A batch is flushed at most this long after its first record was read, full or not.
+    pub max_batch_delay: Duration,
+    /// Batches read ahead of the one being written.
+    pub read_ahead: usize,
+    /// Backoff after transient database errors.
+    pub retry: RetryPolicy,
+    /// Dimension cache sizes.
+    pub caches: CacheOptions,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        PipelineOptions {
+            max_batch_records: 512,
+            max_batch_bytes: 8 << 20,
+            max_batch_delay: Duration::from_millis(100),
+            read_ahead: 2,
+            retry: RetryPolicy::default(),
+            caches: CacheOptions::default(),
+        }
+    }
+}
+
+/// Why the pipeline stopped other than by shutdown.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The WAL failed in a way the pipeline cannot skip (closed, poisoned, unreadable metadata).
+    #[error("WAL: {0}")]
+    Wal(#[from] WalError),
+    /// A write failed in a way that must stop ingestion (the dead-letter store is unwritable).
+    #[error("write: {0}")]
+    Write(#[from] super::WriteError),
+}
+
+/// Starts the pipeline for `wal`: returns at once; the task runs until `shutdown` turns true (it then finishes
+/// or abandons the batch in hand, never truncating what is not committed) or the WAL is closed.
+pub fn spawn(
+    wal: Wal,
+    pool: PgPool,
+    promotion: Arc<Promotion>,
+    telemetry: Arc<Telemetry>,
+    dead_letters: PathBuf,
+    options: PipelineOptions,
+    shutdown: watch::Receiver<bool>,
+) -> JoinHandle<Result<(), PipelineError>> {
+    let caches = Arc::new(DimCaches::new(&options.caches));
+    let writer = Writer::new(
+        pool,
+        caches,
+        promotion,
+        telemetry,
+        wal.id(),
+        DeadLetterStore::new(dead_letters),
+    )
+    .with_retry(options.retry);
+    tokio::spawn(run(wal, writer, options, shutdown))
+}
+
+/// The pipeline body, for callers that build their own [`Writer`] (shared caches, tests).
+pub async fn run(
+    wal: Wal,
+    writer: Writer,
+    options: PipelineOptions,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), PipelineError> {
+    let Some(checkpoint) = initial_checkpoint(&wal, &writer, &options, &mut shutdown).await else {
+        return Ok(());
+    };
+    if checkpoint > 0 {
+        truncate(&wal, checkpoint).await?;
+    }
+    let (tx, mut rx) = mpsc::channel::<Vec<wal::Record>>(options.read_ahead.max(1));
+    let reader = tokio::spawn(read_loop(
+        wal.clone(),
+        checkpoint + 1,
+        options.clone(),
+        tx,
+        shutdown.clone(),
+        writer.wal_id().to_string(),
+        writer.dead_letter_store().clone(),
+    ));
+    let mut result = Ok(());
+    while let Some(batch) = rx.recv().await {
+        match writer.ingest(batch, &mut shutdown).await {
+            Ok(report) => {
+                if report.checkpoint > 0
+                    && let Err(e) = truncate(&wal, report.checkpoint).await
+                {
+                    result = Err(e.into());
+                    break;
+                }
+            }
+            Err(super::WriteError::Shutdown) => break,
+            Err(e) => {
+                tracing::error!(error = %e, "ingest pipeline stopped");
+                result = Err(e.into());
+                break;
+            }
+        }
+    }
+    drop(rx);
+    match reader.await {
+        Ok(Err(e)) if result.is_ok() => result = Err(e),
+        Err(e) if result.is_ok() => {
+            tracing::error!(error = %e, "WAL reader task failed");
+        }
+        _ => {}
+    }
+    result
+}
+
+/// Reads the checkpoint, retrying while the database is unreachable; `None` on shutdown.
+async fn initial_checkpoint(
+    wal: &Wal,
+    writer: &Writer,
+    options: &PipelineOptions,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Option<u64> {
+    let mut delay = options.retry.initial;
+    loop {
+        match writer.checkpoint().await {
+            Ok(cp) => return Some(cp.unwrap_or(0)),
+            Err(e) => {
+                tracing::warn!(wal_id = wal.id(), error = %e, retry_in = ?delay,
+                    "cannot read the ingest checkpoint; retrying");
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = shutdown_requested(shutdown) => return None,
+        }
+        delay = (delay * 2).min(options.retry.max);
+    }
+}
+
+async fn truncate(wal: &Wal, seq: u64) -> Result<u64, WalError> {
+    let wal = wal.clone();
+    match tokio::task::spawn_blocking(move || wal.truncate_through(seq)).await {
+        Ok(r) => r,
+        Err(e) => Err(WalError::Metadata(format!("truncation task failed: {e}"))),
+    }
+}
+
+async fn read(
+    wal: &Wal,
+    from: u64,
+    max_records: usize,
+    max_bytes: usize,
+) -> Result<Vec<wal::Record>, WalError> {
+    let wal = wal.clone();
+    match tokio::task::spawn_blocking(move || wal.read_from(from, max_records, max_bytes)).await {
+        Ok(r) => r,
+        Err(e) => Err(WalError::Metadata(format!("read task failed: {e}"))),
+    }
+}
+
+/// Forms batches and sends them to the writer; stops on shutdown, when the writer is gone, or when the WAL is
+/// closed. A corrupt WAL record is dead-lettered (without payload) and skipped.
+async fn read_loop(
+    wal: Wal,
+    mut next: u64,
+    options: PipelineOptions,
+    tx: mpsc::Sender<Vec<wal::Record>>,
+    mut shutdown: watch::Receiver<bool>,
+    wal_id: String,
+    dead_letters: DeadLetterStore,
+) -> Result<(), PipelineError> {
+    let max_records = options.max_batch_records.max(1);
+    let max_bytes = options.max_batch_bytes.max(1);
+    loop {
+        // Wait for the first record of the next batch.
+        tokio::select! {
+            r = wal.wait_for_records_after(next.saturating_sub(1)) => match r {
+                Ok(_) => {}
+                Err(WalError::Closed) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            },
+            _ = shutdown_requested(&mut shutdown) => return Ok(()),
+        }
+        let deadline = tokio::time::Instant::now() + options.max_batch_delay;
+        let mut batch: Vec<wal::Record> = Vec::new();
+        let mut bytes = 0usize;
+        loop {
+            let room = max_records - batch.len();
+            let byte_room = max_bytes.saturating_sub(bytes).max(1);
+            match read(&wal, next, room, byte_room).await {
+                Ok(records) => {
+                    // A record that does not fit the byte budget left is still returned first by read_from;
+                    // keep it for the next batch unless this batch is empty.
+                    for r in records {
+                        if !batch.is_empty() && bytes + r.payload.len() > max_bytes {
+                            break;
+                        }
+                        next = r.seq + 1;
+                        bytes += r.payload.len();
+                        batch.push(r);
+                    }
+                }
+                Err(WalError::Corrupt { seq, reason }) if seq >= next => {
+                    tracing::error!(
+                        wal_id,
+                        seq,
+                        reason,
+                        "WAL record is corrupt; dead-lettering and skipping it"
+                    );
+                    let letter = DeadLetter {
+                        wal_id: wal_id.clone(),
+                        seq,
+                        signal: None,
+                        received_at_unix_nanos: 0,
+                        error: format!("corrupt WAL record: {reason}"),
+                        payload: Vec::new(),
+                    };
+                    dead_letters.put(&letter).map_err(super::WriteError::from)?;
+                    next = seq + 1;
+                }
+                Err(WalError::Closed) => break,
+                Err(e) => return Err(e.into()),
+            }
+            if batch.len() >= max_records || bytes >= max_bytes {
+                break;
+            }
+            tokio::select! {
+                r = wal.wait_for_records_after(next.saturating_sub(1)) => match r {
+                    Ok(_) => {}
+                    Err(_) => break,
+                },
+                _ = tokio::time::sleep_until(deadline) => break,
+                _ = shutdown_requested(&mut shutdown) => return Ok(()),
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        if tx.send(batch).await.is_err() {
+            return Ok(());
+        }
+    }
+}
