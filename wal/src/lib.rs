@@ -157,6 +157,8 @@ impl WalStats {
 /// Where one segment's records lie, stored in the metadata keyspace and updated with every group commit.
 #[derive(Debug, Clone, Copy, bincode::Encode, bincode::Decode)]
 struct SegmentRow {
+    /// Names the segment's keyspace; segments are numbered 1, 2, 3... in creation order.
+    number: u64,
     first_seq: u64,
     last_seq: u64,
     start_offset: u64,
@@ -180,6 +182,8 @@ struct State {
     /// Live segments by first sequence; the last one receives appends and is never deleted.
     segments: BTreeMap<u64, Segment>,
     next_seq: u64,
+    /// Number of the next segment to create.
+    next_segment: u64,
     /// Total record bytes ever appended: the end offset of the log.
     appended_bytes: u64,
     truncated: Truncation,
@@ -256,8 +260,15 @@ fn read_lock<T>(m: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     m.read().unwrap_or_else(|e| e.into_inner())
 }
 
-fn segment_name(first_seq: u64) -> String {
-    format!("{SEGMENT_PREFIX}{first_seq:020}")
+/// Keyspace name of segment `number`.
+///
+/// Segments are named by creation number, not by first sequence, so that a keyspace created just before a crash
+/// (its first batch lost) is exactly the one the next roll would create, and gets reused. Deleting it instead would
+/// free the highest keyspace id, which fjall 3.1 reuses after a restart; the reused id's mapping can then be
+/// shadowed by the deleted keyspace's tombstone at the next restart, losing the new keyspace and its records
+/// (found by the SIGKILL test).
+fn segment_name(number: u64) -> String {
+    format!("{SEGMENT_PREFIX}{number:020}")
 }
 
 fn segment_row_key(first_seq: u64) -> Vec<u8> {
@@ -338,21 +349,23 @@ impl Wal {
             let (_, v) = guard.into_inner()?;
             rows.push(decode_row::<SegmentRow>("segment row", &v)?);
         }
-        let (next_seq, appended_bytes) = match rows.last() {
+        let (next_seq, appended_bytes, next_segment) = match rows.last() {
             Some(last) => (
                 last.last_seq.max(truncated.seq) + 1,
                 last.end_offset.max(truncated.bytes),
+                last.number + 1,
             ),
-            None => (truncated.seq + 1, truncated.bytes),
+            None => (truncated.seq + 1, truncated.bytes, 1),
         };
 
-        // A crash can leave fully truncated segments whose deletion did not happen yet, and keyspaces that were
-        // created for a segment whose first batch never committed, or whose row was removed: finish those steps.
+        // A crash can leave fully truncated segments whose deletion did not happen yet, and keyspaces whose row was
+        // removed by truncation: finish those steps. A keyspace created for a segment whose first batch never
+        // committed is the next segment's, and is reused.
         let mut segments = BTreeMap::new();
         let last_first = rows.last().map(|r| r.first_seq);
         let mut stale_rows = db.batch();
         for row in rows {
-            let name = segment_name(row.first_seq);
+            let name = segment_name(row.number);
             if row.last_seq <= truncated.seq && Some(row.first_seq) != last_first {
                 stale_rows.remove(&meta, segment_row_key(row.first_seq));
                 continue;
@@ -367,17 +380,17 @@ impl Wal {
             stale_rows.commit()?;
             db.persist(PersistMode::SyncAll)?;
         }
-        let next_name = segment_name(next_seq);
+        let live: std::collections::HashSet<u64> =
+            segments.values().map(|s: &Segment| s.row.number).collect();
         for name in db.list_keyspace_names() {
             let name: &str = &name;
-            let Some(first) = name
+            let Some(number) = name
                 .strip_prefix(SEGMENT_PREFIX)
                 .and_then(|s| s.parse::<u64>().ok())
             else {
                 continue;
             };
-            // The keyspace the next append would create can only be an empty leftover: reuse it.
-            if segments.contains_key(&first) || name == next_name {
+            if live.contains(&number) || number >= next_segment {
                 continue;
             }
             tracing::info!(segment = %name, "deleting WAL segment left over by an interrupted truncation");
@@ -394,6 +407,7 @@ impl Wal {
             state: Mutex::new(State {
                 segments,
                 next_seq,
+                next_segment,
                 appended_bytes,
                 truncated,
             }),
@@ -829,14 +843,17 @@ impl Shared {
                 if let Some((_, full)) = st.segments.last_key_value() {
                     rolled.push(full.ks.clone());
                 }
-                let ks = self.db.keyspace(&segment_name(seq), segment_options)?;
+                let number = st.next_segment;
+                let ks = self.db.keyspace(&segment_name(number), segment_options)?;
                 let row = SegmentRow {
+                    number,
                     first_seq: seq,
                     last_seq: seq,
                     start_offset: offset,
                     end_offset: offset,
                 };
                 st.segments.insert(seq, Segment { ks, row });
+                st.next_segment = number + 1;
             }
             let Some((&first, seg)) = st.segments.iter_mut().next_back() else {
                 return Err(WalError::Metadata("no segment to append to".into()));
