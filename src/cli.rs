@@ -27,4 +27,31 @@ pub enum Command {
     Migrate,
     /// Create partitions ahead and drop those past retention, then exit.
     Maintain,
+    /// Inspect the write-ahead log under --data-dir (the server may be stopped).
+    #[command(subcommand)]
+    Wal(WalCommand),
+    /// Send synthetic OTLP traffic to a receiver and summarise throughput and acknowledgement latency.
+    Loadgen(crate::loadgen::LoadArgs),
+}
+
+/// `ollyscale wal ...`.
+#[derive(Subcommand, Debug)]
+pub enum WalCommand {
+    /// Records, bytes, oldest record age and the ingest checkpoint.
+    Stats,
+    /// A human-readable summary of records.
+    Dump {
+        /// First sequence to show (default: the oldest record).
+        #[arg(long)]
+        from: Option<u64>,
+        /// How many records to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Records PostgreSQL rejected permanently, with their errors.
+    DeadLetters {
+        /// How many to show.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
 }

@@ -25,6 +25,12 @@ fn main() -> ExitCode {
                     Command::Serve => commands::serve::run(config).await,
                     Command::Migrate => commands::migrate::run(config).await,
                     Command::Maintain => commands::maintain::run(config).await,
+                    Command::Wal(c) => commands::wal::run(config, c).await,
+                    Command::Loadgen(args) => {
+                        let summary = ollyscale::loadgen::run(args).await?;
+                        println!("{summary}");
+                        Ok(())
+                    }
                 }
             })
         });

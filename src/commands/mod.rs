@@ -3,3 +3,4 @@
 pub mod maintain;
 pub mod migrate;
 pub mod serve;
+pub mod wal;

@@ -1,57 +1,185 @@
 //! `ollyscale serve`: the long-running server.
+//!
+//! Start-up order matters for the durability promise: the WAL opens (and recovers) before any receiver
+//! listens, so no export is acknowledged before its record can be made durable. The database may be
+//! down at start: receivers still accept into the WAL, and the pipeline waits for PostgreSQL.
 
-use std::sync::atomic::Ordering;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use sqlx::PgPool;
+use tokio::sync::watch;
 
 use crate::api::{self, ApiState};
-use crate::config::Config;
+use crate::config::{Config, Durability, Role};
 use crate::db::{connect, migrate};
+use crate::receive::grpc::ExportService;
+use crate::receive::{self, Receiver};
+use crate::telemetry::Telemetry;
+
+/// Opens the WAL under the data dir with the configured durability and budget.
+pub fn open_wal(config: &Config) -> anyhow::Result<wal::Wal> {
+    let options = wal::WalOptions {
+        durability: match config.wal_durability {
+            Durability::Sync => wal::Durability::Sync,
+            Durability::Buffered => wal::Durability::Buffered,
+        },
+        disk_budget_bytes: config.wal_budget,
+        ..wal::WalOptions::default()
+    };
+    let dir = config.wal_dir();
+    wal::Wal::open(&dir, options).with_context(|| format!("open the WAL in {}", dir.display()))
+}
 
 /// Runs until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    let telemetry = Arc::new(Telemetry::default());
+    let ingest = config.role != Role::Api;
+    let wal = if ingest {
+        let wal_config = config.clone();
+        let wal = tokio::task::spawn_blocking(move || open_wal(&wal_config)).await??;
+        tracing::info!(id = wal.id(), dir = %config.wal_dir().display(), "WAL open");
+        Some(Arc::new(wal))
+    } else {
+        None
+    };
     let db = connect::open(&config, 16).await?;
-    let state = ApiState::default();
-    let schema = tokio::spawn(keep_schema(db.pool.clone(), config.clone(), state.clone()));
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let state =
+        ApiState { wal: wal.clone(), telemetry: telemetry.clone(), pool: db.pool.clone(), ..ApiState::default() };
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(keep_schema(db.pool.clone(), config.clone(), state.clone(), shutdown_rx.clone()));
 
-    let listener = tokio::net::TcpListener::bind(config.api_listen)
-        .await
-        .with_context(|| format!("bind the API port {}", config.api_listen))?;
-    tracing::info!(addr = %config.api_listen, "API listening");
-    axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
-    schema.abort();
-    tracing::info!("stopped");
+    if let Some(wal) = &wal {
+        let receiver = Arc::new(Receiver::new(wal.clone(), telemetry.clone(), config.auth_token.as_deref()));
+        let grpc = bind(config.grpc_listen, "OTLP/gRPC").await?;
+        let http = bind(config.http_listen, "OTLP/HTTP").await?;
+        tasks.spawn(serve_grpc(grpc, receiver.clone(), config.clone(), shutdown_rx.clone()));
+        let router = receive::http::router(receiver, config.max_request_size as usize);
+        tasks.spawn(serve_http(http, router, shutdown_rx.clone(), "OTLP/HTTP"));
+    }
+    let api_listener = bind(config.api_listen, "API").await?;
+    tasks.spawn(serve_http(api_listener, api::router(state), shutdown_rx.clone(), "API"));
+
+    shutdown_signal().await;
+    let _ = shutdown_tx.send(true);
+    // Receivers finish their in-flight requests (each answered only after its append), then stop.
+    let drain = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(Duration::from_secs(20), drain).await.is_err() {
+        tracing::warn!("some tasks did not stop within 20s");
+    }
+    if let Some(wal) = wal {
+        wal.close();
+    }
     drop(db);
+    tracing::info!("stopped");
     Ok(())
 }
 
-/// Migrates once the database answers (retrying while it does not), then keeps partitions maintained.
-async fn keep_schema(pool: PgPool, config: Config, state: ApiState) {
-    let mut delay = Duration::from_millis(200);
-    loop {
-        match migrate::run(&pool).await {
-            Ok(()) => break,
+async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.with_context(|| format!("bind the {what} address {addr}"))?;
+    tracing::info!(%addr, "{what} listening");
+    Ok(listener)
+}
+
+async fn stopped(mut shutdown: watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shutdown: watch::Receiver<bool>,
+    what: &'static str,
+) {
+    if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(stopped(shutdown)).await {
+        tracing::error!(error = %e, "{what} server failed");
+    }
+}
+
+async fn serve_grpc(
+    listener: tokio::net::TcpListener,
+    receiver: Arc<Receiver>,
+    config: Config,
+    shutdown: watch::Receiver<bool>,
+) {
+    let max = config.max_request_size as usize;
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<ExportService<ExportTraceServiceRequest>>().await;
+    health.set_serving::<ExportService<ExportLogsServiceRequest>>().await;
+    health.set_serving::<ExportService<ExportMetricsServiceRequest>>().await;
+    let mut builder = tonic::transport::Server::builder();
+    if let Some((cert, key)) = &config.tls {
+        match load_tls(cert, key) {
+            Ok(tls) => match builder.tls_config(tls) {
+                Ok(b) => builder = b,
+                Err(e) => {
+                    tracing::error!(error = %e, "invalid TLS configuration for OTLP/gRPC");
+                    return;
+                }
+            },
             Err(e) => {
-                tracing::warn!(error = %e, retry_in = ?delay, "migrations failed; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(30));
+                tracing::error!(error = %e, "cannot load TLS certificate and key");
+                return;
             }
         }
     }
-    loop {
-        match super::maintain::maintain_once(&pool, &config).await {
-            Ok(report) => {
-                state.health.schema_ready.store(true, Ordering::Release);
-                tracing::info!(%report, "partition maintenance done");
-                tokio::time::sleep(config.maintenance_interval).await;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "partition maintenance failed; retrying in 30s");
-                tokio::time::sleep(Duration::from_secs(30)).await;
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let result = builder
+        .add_service(health_service)
+        .add_service(ExportService::<ExportTraceServiceRequest>::new(receiver.clone(), max))
+        .add_service(ExportService::<ExportLogsServiceRequest>::new(receiver.clone(), max))
+        .add_service(ExportService::<ExportMetricsServiceRequest>::new(receiver, max))
+        .serve_with_incoming_shutdown(incoming, stopped(shutdown))
+        .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "OTLP/gRPC server failed");
+    }
+}
+
+fn load_tls(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<tonic::transport::ServerTlsConfig> {
+    let cert = std::fs::read(cert).with_context(|| format!("read {}", cert.display()))?;
+    let key = std::fs::read(key).with_context(|| format!("read {}", key.display()))?;
+    Ok(tonic::transport::ServerTlsConfig::new().identity(tonic::transport::Identity::from_pem(cert, key)))
+}
+
+/// Migrates once the database answers (retrying while it does not), then keeps partitions maintained.
+async fn keep_schema(pool: PgPool, config: Config, state: ApiState, shutdown: watch::Receiver<bool>) {
+    let work = async {
+        let mut delay = Duration::from_millis(200);
+        loop {
+            match migrate::run(&pool).await {
+                Ok(()) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in = ?delay, "migrations failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
             }
         }
+        loop {
+            match super::maintain::maintain_once(&pool, &config).await {
+                Ok(report) => {
+                    state.health.schema_ready.store(true, std::sync::atomic::Ordering::Release);
+                    tracing::info!(%report, "partition maintenance done");
+                    tokio::time::sleep(config.maintenance_interval).await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "partition maintenance failed; retrying in 30s");
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                }
+            }
+        }
+    };
+    tokio::select! {
+        _ = work => {},
+        _ = stopped(shutdown) => {},
     }
 }
 

@@ -1,4 +1,5 @@
 //! The integration tests: one binary, so that the whole run links once and shares one PostgreSQL.
 
+mod receive;
 mod schema;
 mod support;

@@ -1,3 +1,5 @@
-//! Shared test support: a real PostgreSQL per test, helpers to run the real binary.
+//! Shared test support: a real PostgreSQL per test, the real server binary, OTLP helpers.
 
+pub mod otlp;
 pub mod pg;
+pub mod server;

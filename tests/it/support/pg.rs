@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use ollyscale::db::local_cluster::LocalCluster;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+use sqlx::{ConnectOptions, Connection, PgPool};
 use tokio::sync::OnceCell;
 
 /// A fresh, migrated database for one test.

@@ -1,0 +1,507 @@
+//! Synthetic but realistic OTLP requests: traces spanning several services, logs correlated with their
+//! spans, and all five metric types. A seeded generator makes runs reproducible.
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{
+    AnyValue, InstrumentationScope, KeyValue, any_value::Value,
+};
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use opentelemetry_proto::tonic::metrics::v1::{
+    AggregationTemporality, Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge,
+    Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+    Summary, SummaryDataPoint, exemplar, exponential_histogram_data_point::Buckets, metric::Data,
+    number_data_point, summary_data_point::ValueAtQuantile,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{
+    ResourceSpans, ScopeSpans, Span, Status, span, status,
+};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Shape of the generated data.
+#[derive(Clone, Debug)]
+pub struct Shape {
+    /// Distinct services (resources).
+    pub services: usize,
+    /// Distinct operations (span names) per service.
+    pub operations: usize,
+    /// Spans per trace (a root and its descendants).
+    pub spans_per_trace: usize,
+    /// Extra attributes per span and log record, beyond the semantic-convention ones.
+    pub attributes: usize,
+    /// Distinct values of the high-cardinality attributes (user ids, ...).
+    pub cardinality: u64,
+}
+
+fn kv(key: &str, value: Value) -> KeyValue {
+    KeyValue {
+        key: key.to_string(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..Default::default()
+    }
+}
+
+fn s(v: impl Into<String>) -> Value {
+    Value::StringValue(v.into())
+}
+
+/// A seeded source of OTLP requests.
+pub struct Generator {
+    rng: StdRng,
+    shape: Shape,
+    /// Base of generated timestamps, unix nanos.
+    now: u64,
+}
+
+impl Generator {
+    /// A generator for `shape`; the same seed gives the same requests (timestamps follow the clock).
+    pub fn new(shape: Shape, seed: u64) -> Self {
+        Generator {
+            rng: StdRng::seed_from_u64(seed),
+            shape,
+            now: crate::time::now_unix_nanos(),
+        }
+    }
+
+    fn resource(&self, service: usize) -> Resource {
+        Resource {
+            attributes: vec![
+                kv("service.name", s(format!("svc-{service:03}"))),
+                kv("service.namespace", s(format!("team-{}", service % 7))),
+                kv("service.version", s(format!("1.{}.0", service % 5))),
+                kv(
+                    "deployment.environment.name",
+                    s(if service % 3 == 0 {
+                        "staging"
+                    } else {
+                        "production"
+                    }),
+                ),
+                kv(
+                    "k8s.pod.name",
+                    s(format!(
+                        "svc-{service:03}-7d9f8-{:05}",
+                        service * 7919 % 100_000
+                    )),
+                ),
+                kv("k8s.namespace.name", s(format!("ns-{}", service % 7))),
+                kv("host.name", s(format!("node-{:02}", service % 16))),
+                kv("telemetry.sdk.language", s("rust")),
+            ],
+            dropped_attributes_count: 0,
+            entity_refs: vec![],
+        }
+    }
+
+    fn scope(&self, name: &str) -> InstrumentationScope {
+        InstrumentationScope {
+            name: name.to_string(),
+            version: "0.33.0".to_string(),
+            attributes: vec![],
+            dropped_attributes_count: 0,
+        }
+    }
+
+    fn id<const N: usize>(&mut self) -> Vec<u8> {
+        let mut id = [0u8; N];
+        self.rng.fill(&mut id[..]);
+        // An all-zero id is invalid OTLP.
+        id[0] |= 1;
+        id.to_vec()
+    }
+
+    fn extra_attributes(&mut self, out: &mut Vec<KeyValue>) {
+        for i in 0..self.shape.attributes {
+            let v = match i % 4 {
+                0 => s(format!(
+                    "user-{}",
+                    self.rng.random_range(0..self.shape.cardinality.max(1))
+                )),
+                1 => Value::IntValue(self.rng.random_range(0..10_000)),
+                2 => Value::DoubleValue(self.rng.random_range(0.0..1.0)),
+                _ => Value::BoolValue(self.rng.random_bool(0.5)),
+            };
+            out.push(kv(&format!("app.attr_{i}"), v));
+        }
+    }
+
+    /// A trace export request with about `spans` spans, grouped by service, and the log records
+    /// correlated with them (one per span that has an event worth logging).
+    pub fn traces(
+        &mut self,
+        spans: usize,
+    ) -> (ExportTraceServiceRequest, ExportLogsServiceRequest) {
+        let mut by_service: Vec<Vec<Span>> = vec![Vec::new(); self.shape.services.max(1)];
+        let mut logs_by_service: Vec<Vec<LogRecord>> = vec![Vec::new(); self.shape.services.max(1)];
+        let per_trace = self.shape.spans_per_trace.max(1);
+        let mut made = 0;
+        while made < spans {
+            let trace_id = self.id::<16>();
+            let start = self.now + self.rng.random_range(0..1_000_000_000u64);
+            let mut parents: Vec<(Vec<u8>, usize, u64, u64)> = Vec::new();
+            for i in 0..per_trace.min(spans - made) {
+                let service = if i == 0 {
+                    self.rng.random_range(0..by_service.len())
+                } else {
+                    // Children mostly stay in their parent's service; some cross to another one.
+                    let parent_service = parents[self.rng.random_range(0..parents.len())].1;
+                    if self.rng.random_bool(0.4) {
+                        self.rng.random_range(0..by_service.len())
+                    } else {
+                        parent_service
+                    }
+                };
+                let (parent_id, parent_start, parent_dur) = if i == 0 {
+                    (Vec::new(), start, 0)
+                } else {
+                    let p = &parents[self.rng.random_range(0..parents.len())];
+                    (p.0.clone(), p.2, p.3)
+                };
+                let span_start = if i == 0 {
+                    start
+                } else {
+                    parent_start + self.rng.random_range(0..parent_dur.max(2) / 2)
+                };
+                let duration = if i == 0 {
+                    self.rng.random_range(5_000_000..500_000_000u64)
+                } else {
+                    self.rng.random_range(100_000..parent_dur.max(200_000) / 2)
+                };
+                let span_id = self.id::<8>();
+                let op = self.rng.random_range(0..self.shape.operations.max(1));
+                let error = self.rng.random_bool(0.02);
+                let kind = if i == 0 {
+                    span::SpanKind::Server
+                } else if self.rng.random_bool(0.5) {
+                    span::SpanKind::Client
+                } else {
+                    span::SpanKind::Internal
+                };
+                let mut attributes = vec![
+                    kv("http.request.method", s(["GET", "POST", "PUT"][op % 3])),
+                    kv("http.route", s(format!("/api/v1/op{op}"))),
+                    kv(
+                        "http.response.status_code",
+                        Value::IntValue(if error { 500 } else { 200 }),
+                    ),
+                    kv(
+                        "url.path",
+                        s(format!(
+                            "/api/v1/op{op}/{}",
+                            self.rng.random_range(0..self.shape.cardinality.max(1))
+                        )),
+                    ),
+                ];
+                if kind == span::SpanKind::Client && op % 4 == 0 {
+                    attributes.push(kv("db.system.name", s("postgresql")));
+                    attributes.push(kv("db.query.text", s("SELECT * FROM orders WHERE id = $1")));
+                }
+                self.extra_attributes(&mut attributes);
+                let mut events = Vec::new();
+                if error {
+                    events.push(span::Event {
+                        time_unix_nano: span_start + duration / 2,
+                        name: "exception".into(),
+                        attributes: vec![
+                            kv("exception.type", s("java.lang.IllegalStateException")),
+                            kv("exception.message", s("order not found")),
+                        ],
+                        dropped_attributes_count: 0,
+                    });
+                    logs_by_service[service].push(LogRecord {
+                        time_unix_nano: span_start + duration / 2,
+                        observed_time_unix_nano: span_start + duration / 2 + 1_000,
+                        severity_number: 17,
+                        severity_text: "ERROR".into(),
+                        body: Some(AnyValue {
+                            value: Some(s(format!("request op{op} failed: order not found"))),
+                        }),
+                        attributes: vec![kv(
+                            "exception.type",
+                            s("java.lang.IllegalStateException"),
+                        )],
+                        dropped_attributes_count: 0,
+                        flags: 1,
+                        trace_id: trace_id.clone(),
+                        span_id: span_id.clone(),
+                        event_name: String::new(),
+                    });
+                } else if self.rng.random_bool(0.3) {
+                    let mut attrs = vec![kv("code.function.name", s(format!("handle_op{op}")))];
+                    self.extra_attributes(&mut attrs);
+                    logs_by_service[service].push(LogRecord {
+                        time_unix_nano: span_start + 1_000,
+                        observed_time_unix_nano: span_start + 2_000,
+                        severity_number: 9,
+                        severity_text: "INFO".into(),
+                        body: Some(AnyValue {
+                            value: Some(s(format!(
+                                "handled op{op} for user-{}",
+                                self.rng.random_range(0..self.shape.cardinality.max(1))
+                            ))),
+                        }),
+                        attributes: attrs,
+                        dropped_attributes_count: 0,
+                        flags: 1,
+                        trace_id: trace_id.clone(),
+                        span_id: span_id.clone(),
+                        event_name: String::new(),
+                    });
+                }
+                let links = if self.rng.random_bool(0.01) {
+                    vec![span::Link {
+                        trace_id: self.id::<16>(),
+                        span_id: self.id::<8>(),
+                        trace_state: String::new(),
+                        attributes: vec![kv("link.reason", s("batch"))],
+                        dropped_attributes_count: 0,
+                        flags: 1,
+                    }]
+                } else {
+                    vec![]
+                };
+                by_service[service].push(Span {
+                    trace_id: trace_id.clone(),
+                    span_id: span_id.clone(),
+                    trace_state: String::new(),
+                    parent_span_id: parent_id,
+                    flags: 1,
+                    name: format!("op{op}"),
+                    kind: kind as i32,
+                    start_time_unix_nano: span_start,
+                    end_time_unix_nano: span_start + duration,
+                    attributes,
+                    dropped_attributes_count: 0,
+                    events,
+                    dropped_events_count: 0,
+                    links,
+                    dropped_links_count: 0,
+                    status: Some(Status {
+                        message: if error {
+                            "order not found".into()
+                        } else {
+                            String::new()
+                        },
+                        code: if error {
+                            status::StatusCode::Error as i32
+                        } else {
+                            status::StatusCode::Unset as i32
+                        },
+                    }),
+                });
+                parents.push((span_id, service, span_start, duration));
+                made += 1;
+            }
+        }
+        let traces = ExportTraceServiceRequest {
+            resource_spans: by_service
+                .into_iter()
+                .enumerate()
+                .filter(|(_, spans)| !spans.is_empty())
+                .map(|(svc, spans)| ResourceSpans {
+                    resource: Some(self.resource(svc)),
+                    scope_spans: vec![ScopeSpans {
+                        scope: Some(self.scope("ollyscale.loadgen")),
+                        spans,
+                        schema_url: String::new(),
+                    }],
+                    schema_url: "https://opentelemetry.io/schemas/1.26.0".into(),
+                })
+                .collect(),
+        };
+        let logs = ExportLogsServiceRequest {
+            resource_logs: logs_by_service
+                .into_iter()
+                .enumerate()
+                .filter(|(_, logs)| !logs.is_empty())
+                .map(|(svc, log_records)| ResourceLogs {
+                    resource: Some(self.resource(svc)),
+                    scope_logs: vec![ScopeLogs {
+                        scope: Some(self.scope("ollyscale.loadgen")),
+                        log_records,
+                        schema_url: String::new(),
+                    }],
+                    schema_url: String::new(),
+                })
+                .collect(),
+        };
+        self.now += 1_000_000_000;
+        (traces, logs)
+    }
+
+    /// A metrics export request with about `points` data points over all five metric types.
+    pub fn metrics(&mut self, points: usize) -> ExportMetricsServiceRequest {
+        let t = self.now;
+        let start = t.saturating_sub(60_000_000_000);
+        let mut resource_metrics = Vec::new();
+        let mut made = 0;
+        while made < points {
+            let svc = self.rng.random_range(0..self.shape.services.max(1));
+            let mut metrics = Vec::new();
+            for kind in 0..5 {
+                if made >= points {
+                    break;
+                }
+                let n = (points - made).min(4);
+                let attrs = |rng: &mut StdRng, i: usize| {
+                    vec![
+                        kv(
+                            "http.route",
+                            s(format!("/api/v1/op{}", (i + rng.random_range(0..3)) % 8)),
+                        ),
+                        kv("http.request.method", s("GET")),
+                    ]
+                };
+                let exemplar = |rng: &mut StdRng, me: &mut Self| Exemplar {
+                    filtered_attributes: vec![kv(
+                        "user.id",
+                        s(format!("user-{}", rng.random_range(0..100))),
+                    )],
+                    time_unix_nano: t,
+                    span_id: me.id::<8>(),
+                    trace_id: me.id::<16>(),
+                    value: Some(exemplar::Value::AsDouble(0.25)),
+                };
+                let data = match kind {
+                    0 => Data::Gauge(Gauge {
+                        data_points: (0..n)
+                            .map(|i| NumberDataPoint {
+                                attributes: attrs(&mut self.rng, i),
+                                start_time_unix_nano: 0,
+                                time_unix_nano: t,
+                                exemplars: vec![],
+                                flags: 0,
+                                value: Some(number_data_point::Value::AsDouble(
+                                    self.rng.random_range(0.0..100.0),
+                                )),
+                            })
+                            .collect(),
+                    }),
+                    1 => Data::Sum(Sum {
+                        data_points: (0..n)
+                            .map(|i| NumberDataPoint {
+                                attributes: attrs(&mut self.rng, i),
+                                start_time_unix_nano: start,
+                                time_unix_nano: t,
+                                exemplars: vec![],
+                                flags: 0,
+                                value: Some(number_data_point::Value::AsInt(
+                                    self.rng.random_range(0..1_000_000),
+                                )),
+                            })
+                            .collect(),
+                        aggregation_temporality: AggregationTemporality::Cumulative as i32,
+                        is_monotonic: true,
+                    }),
+                    2 => {
+                        let mut dps = Vec::new();
+                        for i in 0..n {
+                            let counts: Vec<u64> =
+                                (0..6).map(|_| self.rng.random_range(0..100)).collect();
+                            let ex = exemplar(&mut self.rng.clone(), self);
+                            dps.push(HistogramDataPoint {
+                                attributes: attrs(&mut self.rng, i),
+                                start_time_unix_nano: start,
+                                time_unix_nano: t,
+                                count: counts.iter().sum(),
+                                sum: Some(123.5),
+                                bucket_counts: counts,
+                                explicit_bounds: vec![0.005, 0.01, 0.05, 0.1, 0.5],
+                                exemplars: vec![ex],
+                                flags: 0,
+                                min: Some(0.001),
+                                max: Some(0.9),
+                            });
+                        }
+                        Data::Histogram(Histogram {
+                            data_points: dps,
+                            aggregation_temporality: AggregationTemporality::Delta as i32,
+                        })
+                    }
+                    3 => Data::ExponentialHistogram(ExponentialHistogram {
+                        data_points: (0..n)
+                            .map(|i| {
+                                let pos: Vec<u64> =
+                                    (0..8).map(|_| self.rng.random_range(0..50)).collect();
+                                ExponentialHistogramDataPoint {
+                                    attributes: attrs(&mut self.rng, i),
+                                    start_time_unix_nano: start,
+                                    time_unix_nano: t,
+                                    count: pos.iter().sum::<u64>() + 2,
+                                    sum: Some(42.0),
+                                    scale: 3,
+                                    zero_count: 2,
+                                    positive: Some(Buckets {
+                                        offset: -2,
+                                        bucket_counts: pos,
+                                    }),
+                                    negative: Some(Buckets {
+                                        offset: 0,
+                                        bucket_counts: vec![],
+                                    }),
+                                    flags: 0,
+                                    exemplars: vec![],
+                                    min: Some(0.0),
+                                    max: Some(9.5),
+                                    zero_threshold: 1e-9,
+                                }
+                            })
+                            .collect(),
+                        aggregation_temporality: AggregationTemporality::Delta as i32,
+                    }),
+                    _ => Data::Summary(Summary {
+                        data_points: (0..n)
+                            .map(|i| SummaryDataPoint {
+                                attributes: attrs(&mut self.rng, i),
+                                start_time_unix_nano: start,
+                                time_unix_nano: t,
+                                count: 100,
+                                sum: 12.5,
+                                quantile_values: vec![
+                                    ValueAtQuantile {
+                                        quantile: 0.5,
+                                        value: 0.1,
+                                    },
+                                    ValueAtQuantile {
+                                        quantile: 0.99,
+                                        value: 0.4,
+                                    },
+                                ],
+                                flags: 0,
+                            })
+                            .collect(),
+                    }),
+                };
+                let (name, unit) = [
+                    ("system.cpu.utilization", "1"),
+                    ("http.server.request.count", "{request}"),
+                    ("http.server.request.duration", "s"),
+                    ("rpc.server.duration", "s"),
+                    ("jvm.gc.duration", "s"),
+                ][kind];
+                metrics.push(Metric {
+                    name: name.into(),
+                    description: format!("{name} of the service"),
+                    unit: unit.into(),
+                    metadata: vec![],
+                    data: Some(data),
+                });
+                made += n;
+            }
+            resource_metrics.push(ResourceMetrics {
+                resource: Some(self.resource(svc)),
+                scope_metrics: vec![ScopeMetrics {
+                    scope: Some(self.scope("ollyscale.loadgen")),
+                    metrics,
+                    schema_url: String::new(),
+                }],
+                schema_url: String::new(),
+            });
+        }
+        self.now += 1_000_000_000;
+        ExportMetricsServiceRequest { resource_metrics }
+    }
+}

@@ -1,0 +1,442 @@
+//! `ollyscale loadgen`: synthetic OTLP traffic for benchmarks and demos, with an acknowledgement-latency
+//! summary at the end.
+
+pub mod generate;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clap::{Args, ValueEnum};
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+use prost::Message;
+use tokio::sync::Mutex;
+use tonic::codec::CompressionEncoding;
+use tonic::transport::Channel;
+
+use crate::config::Span;
+use generate::{Generator, Shape};
+
+/// Transport and encoding of the generated exports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Protocol {
+    /// OTLP/gRPC.
+    Grpc,
+    /// OTLP/HTTP with protobuf bodies.
+    HttpProtobuf,
+    /// OTLP/HTTP with JSON bodies.
+    HttpJson,
+}
+
+/// Which signal to send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LoadSignal {
+    /// Spans.
+    Traces,
+    /// Log records correlated with spans.
+    Logs,
+    /// Data points of all five metric types.
+    Metrics,
+}
+
+/// Arguments of `ollyscale loadgen`.
+#[derive(Args, Debug, Clone)]
+pub struct LoadArgs {
+    /// Receiver address, e.g. http://127.0.0.1:4317 (gRPC) or http://127.0.0.1:4318 (HTTP).
+    #[arg(long, default_value = "http://127.0.0.1:4317")]
+    pub endpoint: String,
+    /// Transport and encoding.
+    #[arg(long, value_enum, default_value = "grpc")]
+    pub protocol: Protocol,
+    /// Signals to send, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "traces")]
+    pub signals: Vec<LoadSignal>,
+    /// Items (spans, log records, data points) per export request.
+    #[arg(long, default_value_t = 512)]
+    pub batch_size: usize,
+    /// Concurrent exporters.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Target items per second across all exporters; 0 sends as fast as acknowledgements allow.
+    #[arg(long, default_value_t = 0)]
+    pub rate: u64,
+    /// Stop after this many items (per signal); 0 for no limit.
+    #[arg(long, default_value_t = 100_000)]
+    pub items: u64,
+    /// Stop after this long, e.g. 30s.
+    #[arg(long)]
+    pub duration: Option<Span>,
+    /// Distinct services.
+    #[arg(long, default_value_t = 20)]
+    pub services: usize,
+    /// Distinct operations per service.
+    #[arg(long, default_value_t = 30)]
+    pub operations: usize,
+    /// Spans per trace.
+    #[arg(long, default_value_t = 8)]
+    pub spans_per_trace: usize,
+    /// Extra attributes per span and log record.
+    #[arg(long, default_value_t = 6)]
+    pub attributes: usize,
+    /// Distinct values of high-cardinality attributes.
+    #[arg(long, default_value_t = 10_000)]
+    pub cardinality: u64,
+    /// Compress requests with gzip.
+    #[arg(long)]
+    pub gzip: bool,
+    /// Seed of the generator: the same seed sends the same data.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Bearer token to send.
+    #[arg(long, env = "OLLYSCALE_LOADGEN_TOKEN")]
+    pub token: Option<String>,
+    /// No progress lines, only the summary.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Counters shared by the exporters.
+#[derive(Default)]
+struct Progress {
+    sent: AtomicU64,
+    acknowledged: AtomicU64,
+    rejected: AtomicU64,
+    failed_requests: AtomicU64,
+}
+
+/// What a run achieved.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Items sent.
+    pub sent: u64,
+    /// Items acknowledged (accepted, not rejected).
+    pub acknowledged: u64,
+    /// Items refused: partial-success rejections and failed requests.
+    pub rejected: u64,
+    /// Export requests that failed as a whole.
+    pub failed_requests: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Acknowledgement latencies of successful requests, sorted.
+    pub latencies: Vec<Duration>,
+}
+
+impl Summary {
+    /// Latency at quantile `q` (0..=1).
+    pub fn quantile(&self, q: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let i = ((self.latencies.len() - 1) as f64 * q).round() as usize;
+        self.latencies[i.min(self.latencies.len() - 1)]
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secs = self.elapsed.as_secs_f64().max(1e-9);
+        writeln!(f, "sent          {}", self.sent)?;
+        writeln!(f, "acknowledged  {}", self.acknowledged)?;
+        writeln!(
+            f,
+            "rejected      {} (failed requests: {})",
+            self.rejected, self.failed_requests
+        )?;
+        writeln!(f, "elapsed       {:.2}s", secs)?;
+        writeln!(
+            f,
+            "throughput    {:.0} items/s acknowledged",
+            self.acknowledged as f64 / secs
+        )?;
+        write!(
+            f,
+            "ack latency   p50 {:.2}ms  p90 {:.2}ms  p99 {:.2}ms  max {:.2}ms",
+            ms(self.quantile(0.5)),
+            ms(self.quantile(0.9)),
+            ms(self.quantile(0.99)),
+            ms(self.latencies.last().copied().unwrap_or_default())
+        )
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// One export: a request of `items` items in both encodings' source form.
+enum Request {
+    Traces(opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest),
+    Logs(opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest),
+    Metrics(opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest),
+}
+
+impl Request {
+    fn items(&self) -> u64 {
+        use crate::otlp::OtlpRequest;
+        (match self {
+            Request::Traces(r) => r.item_count(),
+            Request::Logs(r) => r.item_count(),
+            Request::Metrics(r) => r.item_count(),
+        }) as u64
+    }
+}
+
+/// A connection to the receiver in the chosen protocol.
+#[derive(Clone)]
+enum Client {
+    Grpc(Channel),
+    Http(reqwest::Client),
+}
+
+/// Runs the load described by `args` and returns its summary.
+pub async fn run(args: LoadArgs) -> anyhow::Result<Summary> {
+    let client = match args.protocol {
+        Protocol::Grpc => Client::Grpc(
+            Channel::from_shared(args.endpoint.clone())?
+                .connect()
+                .await?,
+        ),
+        _ => Client::Http(
+            reqwest::Client::builder()
+                .pool_max_idle_per_host(args.concurrency)
+                .build()?,
+        ),
+    };
+    let progress = Arc::new(Progress::default());
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let deadline = args.duration.map(|d| started + d.0);
+    let shape = Shape {
+        services: args.services,
+        operations: args.operations,
+        spans_per_trace: args.spans_per_trace,
+        attributes: args.attributes,
+        cardinality: args.cardinality,
+    };
+    let total_limit = if args.items == 0 {
+        u64::MAX
+    } else {
+        args.items.saturating_mul(args.signals.len() as u64)
+    };
+    let issued = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for worker in 0..args.concurrency.max(1) {
+        let args = args.clone();
+        let client = client.clone();
+        let progress = progress.clone();
+        let latencies = latencies.clone();
+        let stop = stop.clone();
+        let issued = issued.clone();
+        let shape = shape.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut generator = Generator::new(
+                shape,
+                args.seed
+                    .wrapping_mul(1_000_003)
+                    .wrapping_add(worker as u64),
+            );
+            let per_worker_rate = args.rate as f64 / args.concurrency.max(1) as f64;
+            let mut round = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    break;
+                }
+                let signal = args.signals[round % args.signals.len()];
+                round += 1;
+                let request = match signal {
+                    LoadSignal::Traces => Request::Traces(generator.traces(args.batch_size).0),
+                    LoadSignal::Logs => {
+                        // Logs come from traces, so ask for enough spans to yield a full batch.
+                        let mut logs = generator.traces(args.batch_size * 3).1;
+                        trim_logs(&mut logs, args.batch_size);
+                        Request::Logs(logs)
+                    }
+                    LoadSignal::Metrics => Request::Metrics(generator.metrics(args.batch_size)),
+                };
+                let n = request.items();
+                if issued.fetch_add(n, Ordering::Relaxed) >= total_limit {
+                    break;
+                }
+                let t0 = Instant::now();
+                let result = send(&client, &args, request).await;
+                let latency = t0.elapsed();
+                progress.sent.fetch_add(n, Ordering::Relaxed);
+                match result {
+                    Ok(rejected) => {
+                        progress
+                            .acknowledged
+                            .fetch_add(n.saturating_sub(rejected), Ordering::Relaxed);
+                        progress.rejected.fetch_add(rejected, Ordering::Relaxed);
+                        latencies.lock().await.push(latency);
+                    }
+                    Err(e) => {
+                        progress.rejected.fetch_add(n, Ordering::Relaxed);
+                        if progress.failed_requests.fetch_add(1, Ordering::Relaxed) < 3 {
+                            eprintln!("export failed: {e}");
+                        }
+                    }
+                }
+                if per_worker_rate > 0.0 {
+                    let due = Duration::from_secs_f64(n as f64 / per_worker_rate);
+                    if let Some(wait) = due.checked_sub(t0.elapsed()) {
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+            }
+        }));
+    }
+    let reporter = {
+        let progress = progress.clone();
+        let quiet = args.quiet;
+        tokio::spawn(async move {
+            let mut last = 0;
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if quiet {
+                    continue;
+                }
+                let acked = progress.acknowledged.load(Ordering::Relaxed);
+                eprintln!(
+                    "[{:>5.1}s] sent {} acknowledged {} rejected {} ({} items/s)",
+                    started.elapsed().as_secs_f64(),
+                    progress.sent.load(Ordering::Relaxed),
+                    acked,
+                    progress.rejected.load(Ordering::Relaxed),
+                    acked - last
+                );
+                last = acked;
+            }
+        })
+    };
+    for t in tasks {
+        let _ = t.await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    reporter.abort();
+    let mut latencies = std::mem::take(&mut *latencies.lock().await);
+    latencies.sort();
+    Ok(Summary {
+        sent: progress.sent.load(Ordering::Relaxed),
+        acknowledged: progress.acknowledged.load(Ordering::Relaxed),
+        rejected: progress.rejected.load(Ordering::Relaxed),
+        failed_requests: progress.failed_requests.load(Ordering::Relaxed),
+        elapsed: started.elapsed(),
+        latencies,
+    })
+}
+
+fn trim_logs(
+    logs: &mut opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest,
+    max: usize,
+) {
+    let mut left = max;
+    for rl in &mut logs.resource_logs {
+        for sl in &mut rl.scope_logs {
+            sl.log_records.truncate(left);
+            left -= sl.log_records.len();
+        }
+    }
+    logs.resource_logs
+        .retain(|rl| rl.scope_logs.iter().any(|sl| !sl.log_records.is_empty()));
+}
+
+/// Sends one export; returns the number of items the receiver rejected (partial success).
+async fn send(client: &Client, args: &LoadArgs, request: Request) -> anyhow::Result<u64> {
+    match client {
+        Client::Grpc(channel) => {
+            let mut metadata = tonic::metadata::MetadataMap::new();
+            if let Some(token) = &args.token {
+                metadata.insert("authorization", format!("Bearer {token}").parse()?);
+            }
+            macro_rules! call {
+                ($client:ident, $req:expr, $field:ident) => {{
+                    let mut c = $client::new(channel.clone()).max_encoding_message_size(64 << 20);
+                    if args.gzip {
+                        c = c.send_compressed(CompressionEncoding::Gzip);
+                    }
+                    let mut req = tonic::Request::new($req);
+                    *req.metadata_mut() = metadata;
+                    let resp = c.export(req).await?.into_inner();
+                    Ok(resp.partial_success.map_or(0, |p| p.$field.max(0) as u64))
+                }};
+            }
+            match request {
+                Request::Traces(r) => call!(TraceServiceClient, r, rejected_spans),
+                Request::Logs(r) => call!(LogsServiceClient, r, rejected_log_records),
+                Request::Metrics(r) => call!(MetricsServiceClient, r, rejected_data_points),
+            }
+        }
+        Client::Http(http) => {
+            let (path, body) = match (&request, args.protocol) {
+                (Request::Traces(r), Protocol::HttpJson) => {
+                    ("traces", Bytes::from(serde_json::to_vec(r)?))
+                }
+                (Request::Logs(r), Protocol::HttpJson) => {
+                    ("logs", Bytes::from(serde_json::to_vec(r)?))
+                }
+                (Request::Metrics(r), Protocol::HttpJson) => {
+                    ("metrics", Bytes::from(serde_json::to_vec(r)?))
+                }
+                (Request::Traces(r), _) => ("traces", Bytes::from(r.encode_to_vec())),
+                (Request::Logs(r), _) => ("logs", Bytes::from(r.encode_to_vec())),
+                (Request::Metrics(r), _) => ("metrics", Bytes::from(r.encode_to_vec())),
+            };
+            let content_type = if args.protocol == Protocol::HttpJson {
+                "application/json"
+            } else {
+                "application/x-protobuf"
+            };
+            let mut req = http
+                .post(format!("{}/v1/{path}", args.endpoint.trim_end_matches('/')))
+                .header("content-type", content_type);
+            let body = if args.gzip {
+                use std::io::Write;
+                let mut enc =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                enc.write_all(&body)?;
+                req = req.header("content-encoding", "gzip");
+                Bytes::from(enc.finish()?)
+            } else {
+                body
+            };
+            if let Some(token) = &args.token {
+                req = req.bearer_auth(token);
+            }
+            let resp = req.body(body).send().await?;
+            let status = resp.status();
+            let bytes = resp.bytes().await?;
+            if !status.is_success() {
+                anyhow::bail!("HTTP {status}: {}", String::from_utf8_lossy(&bytes));
+            }
+            let rejected = if args.protocol == Protocol::HttpJson {
+                let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+                let p = &v["partialSuccess"];
+                ["rejectedSpans", "rejectedLogRecords", "rejectedDataPoints"]
+                    .iter()
+                    .find_map(|k| {
+                        p[k].as_str()
+                            .and_then(|s| s.parse().ok())
+                            .or_else(|| p[k].as_u64())
+                    })
+                    .unwrap_or(0)
+            } else {
+                match request {
+                    Request::Traces(_) => opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse::decode(bytes)?
+                        .partial_success
+                        .map_or(0, |p| p.rejected_spans.max(0) as u64),
+                    Request::Logs(_) => opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse::decode(bytes)?
+                        .partial_success
+                        .map_or(0, |p| p.rejected_log_records.max(0) as u64),
+                    Request::Metrics(_) => opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse::decode(bytes)?
+                        .partial_success
+                        .map_or(0, |p| p.rejected_data_points.max(0) as u64),
+                }
+            };
+            Ok(rejected)
+        }
+    }
+}

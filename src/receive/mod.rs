@@ -1,0 +1,170 @@
+//! The OTLP receivers: gRPC ([`grpc`]) and HTTP ([`http`]) front ends over one [`Receiver`], which
+//! decodes, validates and appends to the WAL, answering only once the append is durable.
+
+pub mod grpc;
+pub mod http;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use crate::otlp::decode::CheckDepth;
+use crate::otlp::response::ExportResponse;
+use crate::otlp::validate::Validate;
+use crate::otlp::{self, OtlpRequest, Signal};
+use crate::telemetry::Telemetry;
+
+/// How a request body is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Binary protobuf (gRPC, or `application/x-protobuf`).
+    Protobuf,
+    /// OTLP/JSON (`application/json`).
+    Json,
+}
+
+/// Why an export was refused as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The request cannot be decoded (never retried by clients).
+    #[error("{0}")]
+    Invalid(String),
+    /// A bearer token is required and was missing or wrong.
+    #[error("missing or invalid bearer token")]
+    Unauthenticated,
+    /// The body exceeds the configured limit after decompression.
+    #[error("request body exceeds the limit of {limit} bytes after decompression")]
+    TooLarge {
+        /// The limit, bytes.
+        limit: usize,
+    },
+    /// Nothing was stored; the client should retry after the delay.
+    #[error("{message}")]
+    Unavailable {
+        /// What went wrong.
+        message: String,
+        /// When to retry.
+        retry_after: Duration,
+    },
+}
+
+/// An OTLP export request type the receivers accept.
+pub trait Exportable: OtlpRequest + CheckDepth + Validate + Send + 'static {}
+
+impl<T: OtlpRequest + CheckDepth + Validate + Send + 'static> Exportable for T {}
+
+/// The response to an accepted export, in the request's encoding.
+pub fn encode_response(response: &ExportResponse, format: Format) -> Bytes {
+    match format {
+        Format::Protobuf => Bytes::from(response.to_protobuf()),
+        Format::Json => Bytes::from(otlp::json::encode_json_response(response)),
+    }
+}
+
+/// The shared front of both receivers.
+pub struct Receiver {
+    wal: Arc<wal::Wal>,
+    telemetry: Arc<Telemetry>,
+    /// `Authorization` header value required, e.g. `Bearer s3cret`.
+    expected_authorization: Option<String>,
+}
+
+/// How long a client is asked to wait when the WAL is over budget.
+const RETRY_AFTER: Duration = Duration::from_secs(5);
+
+impl Receiver {
+    /// A receiver appending to `wal`; with `auth_token`, requests must carry `Authorization: Bearer <token>`.
+    pub fn new(wal: Arc<wal::Wal>, telemetry: Arc<Telemetry>, auth_token: Option<&str>) -> Self {
+        Receiver {
+            wal,
+            telemetry,
+            expected_authorization: auth_token.map(|t| format!("Bearer {t}")),
+        }
+    }
+
+    /// Whether a request with this `Authorization` header value may export.
+    pub fn authorized(&self, authorization: Option<&str>) -> bool {
+        match &self.expected_authorization {
+            None => true,
+            Some(expected) => authorization
+                .is_some_and(|got| constant_time_eq(got.as_bytes(), expected.as_bytes())),
+        }
+    }
+
+    /// Decodes and validates `body`, appends what is valid to the WAL, and returns once it is durable.
+    pub async fn export<T: Exportable>(
+        &self,
+        body: Bytes,
+        format: Format,
+    ) -> Result<ExportResponse, ExportError> {
+        let signal = T::SIGNAL;
+        let request: T = match format {
+            Format::Protobuf => otlp::decode_protobuf(&body),
+            Format::Json => otlp::json::decode_json(&body),
+        }
+        .map_err(|e| ExportError::Invalid(e.to_string()))?;
+        let started = Instant::now();
+        let received = request.item_count() as u64;
+        self.telemetry.received.add(signal, received);
+        let validated = request.validate();
+        let accepted = validated.response();
+        self.telemetry
+            .rejected
+            .add(signal, validated.rejected as u64);
+        let kept = validated.request.item_count() as u64;
+        if kept == 0 {
+            // Nothing valid (or an empty request): nothing to make durable, and OTLP says empty succeeds.
+            return Ok(accepted);
+        }
+        // The bytes as received go to the WAL unless validation dropped something or they are JSON.
+        let payload = if format == Format::Protobuf && !validated.changed {
+            body
+        } else {
+            Bytes::from(validated.request.encode_to_vec())
+        };
+        let received_at = crate::time::now_unix_nanos();
+        match self
+            .wal
+            .append(wal_signal(signal), received_at, &payload)
+            .await
+        {
+            Ok(_seq) => {
+                self.telemetry.accepted.add(signal, kept);
+                self.telemetry.ack_latency.observe(started.elapsed());
+                Ok(accepted)
+            }
+            Err(wal::WalError::OverBudget { used, budget }) => {
+                self.telemetry.pushed_back.add(signal, 1);
+                Err(ExportError::Unavailable {
+                    message: format!(
+                        "write-ahead log is full ({used} of {budget} bytes); retry later"
+                    ),
+                    retry_after: RETRY_AFTER,
+                })
+            }
+            Err(e) => {
+                self.telemetry.pushed_back.add(signal, 1);
+                tracing::error!(error = %e, "WAL append failed");
+                Err(ExportError::Unavailable {
+                    message: format!("write-ahead log append failed: {e}"),
+                    retry_after: RETRY_AFTER,
+                })
+            }
+        }
+    }
+}
+
+/// The WAL's tag for a signal.
+pub fn wal_signal(signal: Signal) -> wal::Signal {
+    match signal {
+        Signal::Traces => wal::Signal::Traces,
+        Signal::Logs => wal::Signal::Logs,
+        Signal::Metrics => wal::Signal::Metrics,
+    }
+}
+
+/// Compares secrets without leaking the position of the first difference through timing.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

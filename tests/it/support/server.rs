@@ -1,0 +1,160 @@
+//! Runs the real `ollyscale` binary for a test: free ports, its own data dir, SIGKILL and restart.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `ollyscale serve` process.
+pub struct Server {
+    child: Option<Child>,
+    /// Data directory (WAL) of this server; kept across restarts.
+    pub data_dir: PathBuf,
+    /// Database URL it uses.
+    pub database_url: String,
+    /// OTLP/gRPC address.
+    pub grpc: SocketAddr,
+    /// OTLP/HTTP address.
+    pub http: SocketAddr,
+    /// API address.
+    pub api: SocketAddr,
+    extra: Vec<String>,
+    log: PathBuf,
+}
+
+fn free_addr() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap()
+}
+
+impl Server {
+    /// Starts a server on fresh ports with `data_dir` and `database_url`, plus `extra` flags, and waits
+    /// until its receivers answer.
+    pub fn start(data_dir: &Path, database_url: &str, extra: &[&str]) -> Server {
+        let mut s = Server {
+            child: None,
+            data_dir: data_dir.to_path_buf(),
+            database_url: database_url.to_string(),
+            grpc: free_addr(),
+            http: free_addr(),
+            api: free_addr(),
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+            log: data_dir.join("server.log"),
+        };
+        s.spawn();
+        s
+    }
+
+    fn spawn(&mut self) {
+        std::fs::create_dir_all(&self.data_dir).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_ollyscale"))
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .arg("--database-url")
+            .arg(&self.database_url)
+            .arg("--grpc-listen")
+            .arg(self.grpc.to_string())
+            .arg("--http-listen")
+            .arg(self.http.to_string())
+            .arg("--api-listen")
+            .arg(self.api.to_string())
+            .args(&self.extra)
+            .env("RUST_LOG", "info,sqlx=warn")
+            .env_remove("OLLYSCALE_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn ollyscale");
+        self.child = Some(child);
+        self.wait_listening();
+    }
+
+    fn wait_listening(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let up = [self.grpc, self.http, self.api].iter().all(|a| {
+                std::net::TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok()
+            });
+            if up {
+                return;
+            }
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!("ollyscale exited with {status}; log:\n{}", self.log_text());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "ollyscale did not listen within 60s; log:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The server's stderr so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILLs the server (no shutdown code runs) and waits for it to be gone.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same ports and data dir.
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.spawn();
+    }
+
+    /// Asks the server to stop (SIGTERM) and waits up to 30 s.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if child.try_wait().ok().flatten().is_some() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Base URL of the OTLP/HTTP receiver.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http)
+    }
+
+    /// Base URL of the OTLP/gRPC receiver.
+    pub fn grpc_url(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    /// Base URL of the API.
+    pub fn api_url(&self) -> String {
+        format!("http://{}", self.api)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
