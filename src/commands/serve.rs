@@ -61,7 +61,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let http = bind(config.http_listen, "OTLP/HTTP").await?;
         tasks.spawn(serve_grpc(grpc, receiver.clone(), config.clone(), shutdown_rx.clone()));
         let router = receive::http::router(receiver, config.max_request_size as usize);
-        tasks.spawn(serve_http(http, router, shutdown_rx.clone(), "OTLP/HTTP"));
+        match &config.tls {
+            Some((cert, key)) => {
+                let tls = receive::tls::server_config(cert, key)?;
+                tasks.spawn(receive::tls::serve(http, router, tls, shutdown_rx.clone()));
+            }
+            None => {
+                tasks.spawn(serve_http(http, router, shutdown_rx.clone(), "OTLP/HTTP"));
+            }
+        }
     }
     let api_listener = bind(config.api_listen, "API").await?;
     tasks.spawn(serve_http(api_listener, api::router(state), shutdown_rx.clone(), "API"));

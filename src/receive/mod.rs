@@ -1,8 +1,9 @@
-//! The OTLP receivers: gRPC ([`grpc`]) and HTTP ([`http`]) front ends over one [`Receiver`], which
+//! The OTLP receivers: gRPC ([`grpc`]) and HTTP ([`http`], with [`tls`]) front ends over one [`Receiver`], which
 //! decodes, validates and appends to the WAL, answering only once the append is durable.
 
 pub mod grpc;
 pub mod http;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -758,3 +758,69 @@ async fn the_opentelemetry_sdk_exports_every_signal_over_grpc_and_http() {
         "{metrics:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_on_both_receivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert_path = dir.path().join("cert.pem");
+    let key_path = dir.path().join("key.pem");
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let data = dir.path().join("data");
+    let mut server = Server::start(
+        &data,
+        NO_DATABASE,
+        &["--tls-cert", cert_path.to_str().unwrap(), "--tls-key", key_path.to_str().unwrap()],
+    );
+    // Plain HTTP to a TLS port fails; HTTPS with the self-signed certificate trusted succeeds.
+    let plain = reqwest::Client::new()
+        .post(format!("{}/v1/traces", server.http_url()))
+        .header("content-type", "application/x-protobuf")
+        .body(traces("plain", 1).encode_to_vec())
+        .send()
+        .await;
+    assert!(plain.is_err() || !plain.unwrap().status().is_success());
+    let ca = tonic::transport::Certificate::from_pem(cert.cert.pem());
+    let tls = tonic::transport::ClientTlsConfig::new().ca_certificate(ca).domain_name("localhost");
+    let channel = tonic::transport::Channel::from_shared(format!("https://localhost:{}", server.grpc.port()))
+        .unwrap()
+        .tls_config(tls)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    TraceServiceClient::new(channel).export(traces("tls-grpc", 1)).await.unwrap();
+    let https = https_post(server.http.port(), &cert.cert.pem(), traces("tls-http", 1).encode_to_vec()).await;
+    assert_eq!(https, 200);
+    server.stop();
+    let mut names = span_names(&wal_records(&data));
+    names.sort();
+    assert_eq!(names, ["tls-grpc-0", "tls-http-0"]);
+}
+
+/// POSTs a protobuf trace export over HTTPS (HTTP/1.1 via rustls), trusting `ca_pem`; returns the status.
+async fn https_post(port: u16, ca_pem: &str, body: Vec<u8>) -> u16 {
+    use rustls_pki_types::pem::PemObject;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rustls_pki_types::CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut tls = connector.connect("localhost".try_into().unwrap(), tcp).await.unwrap();
+    let head = format!(
+        "POST /v1/traces HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/x-protobuf\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    tls.write_all(head.as_bytes()).await.unwrap();
+    tls.write_all(&body).await.unwrap();
+    let mut response = Vec::new();
+    let _ = tls.read_to_end(&mut response).await;
+    let text = String::from_utf8_lossy(&response);
+    text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
