@@ -11,7 +11,7 @@ pub mod dead_letter;
 pub mod dims;
 pub mod pipeline;
 
-pub use batch::{IngestReport, Writer, Written, read_checkpoint};
+pub use batch::{IngestReport, RetryPolicy, Writer, Written, read_checkpoint};
 pub use dead_letter::{DeadLetter, DeadLetterError, DeadLetterStore};
 pub use dims::{CacheOptions, DimCaches};
 pub use pipeline::{PipelineError, PipelineOptions, spawn};

@@ -3,4 +3,5 @@
 mod crash;
 mod receive;
 mod schema;
+mod storage;
 mod support;

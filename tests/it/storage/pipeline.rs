@@ -1,0 +1,549 @@
+//! Exactly once, concurrency and failure handling of the writer and the WAL-tailing pipeline.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+use ollyscale::write::{PipelineOptions, RetryPolicy};
+
+fn bad_trace_id_log(body: &str) -> ExportLogsServiceRequest {
+    // Passes normalize (ids are stored as sent) but violates otel_logs_fact's CHECK (octet_length(trace_id) = 16).
+    let mut req = simple_logs("svc", body);
+    req.resource_logs[0].scope_logs[0].log_records[0].trace_id = vec![1, 2, 3];
+    req
+}
+
+async fn bodies(env: &Env) -> Vec<String> {
+    sqlx::query_scalar("SELECT body_string FROM otel_logs_fact ORDER BY log_id")
+        .fetch_all(env.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_checkpoint_is_the_batchs_last_sequence_and_commits_with_it() {
+    let env = env().await;
+    let recs = vec![
+        env.logs_record(&simple_logs("a", "1")),
+        env.logs_record(&simple_logs("a", "2")),
+    ];
+    let report = env.ingest(recs).await;
+    assert_eq!(report.checkpoint, 2);
+    assert_eq!(report.transactions, 1);
+    assert_eq!(env.writer.checkpoint().await.unwrap(), Some(2));
+    assert_eq!(
+        env.telemetry
+            .batches_written
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+    assert_eq!(bodies(&env).await, ["1", "2"]);
+}
+
+#[tokio::test]
+async fn replaying_the_same_batch_after_its_checkpoint_writes_nothing_twice() {
+    let env = env().await;
+    let recs = vec![
+        env.logs_record(&simple_logs("a", "1")),
+        env.traces_record(&super::roundtrip::rich_traces()),
+        env.metrics_record(&super::roundtrip::rich_metrics()),
+    ];
+    env.ingest(recs.clone()).await;
+    let before = (
+        env.count("otel_logs_fact").await,
+        env.count("otel_spans_fact").await,
+        env.count("otel_metrics_data_points_number").await,
+        env.count("otel_resources_dim").await,
+        env.count("otel_span_attrs_string").await,
+    );
+    // A crash between COMMIT and WAL truncation replays the very same records.
+    let again = env.ingest(recs.clone()).await;
+    assert_eq!(again.skipped, 3);
+    assert_eq!(again.transactions, 0);
+    // A replay whose batch boundaries differ (part old, part new) writes only the new part.
+    let newer = env.logs_record(&simple_logs("a", "4"));
+    let mixed = env.ingest(vec![recs[2].clone(), newer]).await;
+    assert_eq!(mixed.skipped, 1);
+    let after = (
+        env.count("otel_logs_fact").await,
+        env.count("otel_spans_fact").await,
+        env.count("otel_metrics_data_points_number").await,
+        env.count("otel_resources_dim").await,
+        env.count("otel_span_attrs_string").await,
+    );
+    assert_eq!(
+        after,
+        (before.0 + 1, before.1, before.2, before.3, before.4)
+    );
+    assert_eq!(env.writer.checkpoint().await.unwrap(), Some(4));
+}
+
+#[tokio::test]
+async fn the_batch_writer_refuses_a_batch_below_the_checkpoint() {
+    let env = env().await;
+    let r = env.logs_record(&simple_logs("a", "1"));
+    env.ingest(vec![r.clone()]).await;
+    let prepared = ollyscale::normalize::prepare(&[r], &Promotion::defaults());
+    let err = env.writer.write(Arc::new(prepared)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ollyscale::write::WriteError::AlreadyCommitted { checkpoint: 1, .. }
+        ),
+        "{err}"
+    );
+    assert_eq!(env.count("otel_logs_fact").await, 1);
+}
+
+#[tokio::test]
+async fn the_checkpoint_never_goes_backwards() {
+    let env = env().await;
+    env.writer.write_checkpoint(10).await.unwrap();
+    env.writer.write_checkpoint(4).await.unwrap();
+    assert_eq!(env.writer.checkpoint().await.unwrap(), Some(10));
+}
+
+#[tokio::test]
+async fn concurrent_writers_with_overlapping_dimensions_neither_deadlock_nor_duplicate() {
+    let db = test_db().await;
+    let url = db.url.clone();
+    let pool2 = sqlx::PgPool::connect(&url).await.unwrap();
+    let a = env_on(
+        db,
+        Promotion::from_toml_str(TEST_PROMOTION).unwrap(),
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    );
+    let b = env_on(
+        crate::support::pg::TestDb {
+            pool: pool2,
+            url,
+            name: a.db.name.clone(),
+        },
+        Promotion::from_toml_str(TEST_PROMOTION).unwrap(),
+        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+    );
+    // Both writers see the same 40 resources, scopes and keys, in opposite orders, many batches at once.
+    let req = |k: usize| {
+        let mut attrs = vec![kv("service.name", s(&format!("svc-{k}")))];
+        for j in 0..20 {
+            attrs.push(kv(&format!("p.key{}", (k + j) % 40), i(j as i64)));
+        }
+        logs_req(
+            resource(attrs.clone()),
+            scope(&format!("scope-{}", k % 7), "1"),
+            vec![{
+                let mut l = log(T0, "x");
+                l.attributes = attrs;
+                l
+            }],
+        )
+    };
+    let batches_a: Vec<Vec<wal::Record>> = (0..8)
+        .map(|n| (0..5).map(|j| a.logs_record(&req(n * 5 + j))).collect())
+        .collect();
+    let batches_b: Vec<Vec<wal::Record>> = (0..8)
+        .rev()
+        .map(|n| {
+            (0..5)
+                .rev()
+                .map(|j| b.logs_record(&req(n * 5 + j)))
+                .collect()
+        })
+        .collect();
+    async fn run(env: &Env, batches: Vec<Vec<wal::Record>>) {
+        for batch in batches {
+            env.ingest(batch).await;
+        }
+    }
+    tokio::time::timeout(Duration::from_secs(60), async {
+        tokio::join!(run(&a, batches_a), run(&b, batches_b))
+    })
+    .await
+    .expect("the writers finished (no deadlock)");
+    assert_eq!(a.count("otel_logs_fact").await, 80);
+    assert_eq!(a.count("otel_resources_dim").await, 40);
+    assert_eq!(a.count("otel_scopes_dim").await, 7);
+    assert_eq!(
+        a.scalar::<i64>("SELECT count(*) FROM attribute_keys WHERE key LIKE 'p.key%'")
+            .await,
+        40
+    );
+    // Each resource's attribute rows were written exactly once, by the writer that inserted it.
+    assert_eq!(a.count("otel_resource_attrs_int").await, 40 * 20);
+    assert!(a.dead_letters.list().unwrap().is_empty());
+    assert_eq!(a.writer.checkpoint().await.unwrap(), Some(40));
+    assert_eq!(b.writer.checkpoint().await.unwrap(), Some(40));
+}
+
+#[tokio::test]
+async fn a_record_postgresql_rejects_is_isolated_and_dead_lettered_while_the_others_are_written() {
+    let env = env().await;
+    let mut recs = Vec::new();
+    for n in 0..7 {
+        recs.push(env.logs_record(&simple_logs("svc", &format!("ok-{n}"))));
+        if n == 4 {
+            recs.push(env.logs_record(&bad_trace_id_log("bad")));
+        }
+    }
+    let bad_seq = recs[5].seq;
+    let report = env.ingest(recs.clone()).await;
+    assert_eq!(report.dead_lettered, vec![bad_seq]);
+    assert_eq!(report.checkpoint, 8);
+    assert_eq!(
+        bodies(&env).await,
+        ["ok-0", "ok-1", "ok-2", "ok-3", "ok-4", "ok-5", "ok-6"]
+    );
+    let letters = env.dead_letters.list().unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].seq, bad_seq);
+    assert_eq!(letters[0].signal, Some(wal::Signal::Logs));
+    assert_eq!(letters[0].payload, recs[5].payload);
+    assert!(letters[0].error.contains("check"), "{}", letters[0].error);
+    assert_eq!(
+        env.telemetry
+            .dead_letters
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_bad_last_record_still_advances_the_checkpoint() {
+    let env = env().await;
+    let recs = vec![
+        env.logs_record(&simple_logs("svc", "ok")),
+        env.logs_record(&bad_trace_id_log("bad")),
+    ];
+    let report = env.ingest(recs).await;
+    assert_eq!(report.dead_lettered, vec![2]);
+    assert_eq!(env.writer.checkpoint().await.unwrap(), Some(2));
+}
+
+#[tokio::test]
+async fn an_undecodable_payload_is_dead_lettered_and_the_rest_written() {
+    let env = env().await;
+    let good = env.logs_record(&simple_logs("svc", "fine"));
+    let garbage = env.record(wal::Signal::Traces, vec![0xff, 0xff, 0xff, 0x01]);
+    let report = env.ingest(vec![good, garbage]).await;
+    assert_eq!(report.dead_lettered, vec![2]);
+    assert_eq!(bodies(&env).await, ["fine"]);
+    let letters = env.dead_letters.list().unwrap();
+    assert!(
+        letters[0].error.starts_with("undecodable"),
+        "{}",
+        letters[0].error
+    );
+    assert_eq!(letters[0].signal, Some(wal::Signal::Traces));
+}
+
+#[tokio::test]
+async fn a_batch_of_only_bad_records_advances_the_checkpoint_past_them() {
+    let env = env().await;
+    let recs = vec![
+        env.logs_record(&bad_trace_id_log("x")),
+        env.record(wal::Signal::Logs, vec![0x0a, 0x05]),
+    ];
+    let report = env.ingest(recs).await;
+    assert_eq!(report.dead_lettered, vec![1, 2]);
+    assert_eq!(env.writer.checkpoint().await.unwrap(), Some(2));
+    assert_eq!(env.count("otel_logs_fact").await, 0);
+}
+
+#[tokio::test]
+async fn a_rolled_back_batch_caches_no_dimension_ids() {
+    let env = env().await;
+    // One record whose resource is new and whose log violates a CHECK: the batch rolls back.
+    let report = env
+        .ingest(vec![env.logs_record(&bad_trace_id_log("x"))])
+        .await;
+    assert_eq!(report.dead_lettered, vec![1]);
+    assert_eq!(env.count("otel_resources_dim").await, 0);
+    // The same resource then arrives in a good record: it must be inserted, not taken from a stale cache.
+    env.ingest(vec![env.logs_record(&simple_logs("svc", "ok"))])
+        .await;
+    assert_eq!(env.count("otel_resources_dim").await, 1);
+    let rid: i64 = env.scalar("SELECT resource_id FROM otel_logs_fact").await;
+    let dim: i64 = env
+        .scalar("SELECT resource_id FROM otel_resources_dim")
+        .await;
+    assert_eq!(rid, dim);
+}
+
+#[tokio::test]
+async fn transient_errors_are_retried_until_the_database_answers() {
+    let env = env().await;
+    // Revoke the table by renaming it: an undefined-table error is retried, not dead-lettered.
+    sqlx::query("ALTER TABLE ingest_checkpoints RENAME TO ingest_checkpoints_away")
+        .execute(env.pool())
+        .await
+        .unwrap();
+    let pool = env.pool().clone();
+    let restore = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        sqlx::query("ALTER TABLE ingest_checkpoints_away RENAME TO ingest_checkpoints")
+            .execute(&pool)
+            .await
+            .unwrap();
+    });
+    let writer = Writer::new(
+        env.pool().clone(),
+        Arc::new(DimCaches::default()),
+        Arc::new(Promotion::defaults()),
+        env.telemetry.clone(),
+        "cccccccccccccccccccccccccccccccc",
+        env.dead_letters.clone(),
+    )
+    .with_retry(RetryPolicy {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(100),
+    });
+    let (_tx, mut rx) = watch::channel(false);
+    let report = writer
+        .ingest(vec![env.logs_record(&simple_logs("svc", "late"))], &mut rx)
+        .await
+        .unwrap();
+    restore.await.unwrap();
+    assert!(report.retries > 0, "{report:?}");
+    assert!(report.dead_lettered.is_empty());
+    assert_eq!(bodies(&env).await, ["late"]);
+    assert!(
+        env.telemetry
+            .write_retries
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
+    );
+}
+
+#[tokio::test]
+async fn shutdown_interrupts_retries_without_committing() {
+    let env = env().await;
+    sqlx::query("ALTER TABLE ingest_checkpoints RENAME TO ingest_checkpoints_away")
+        .execute(env.pool())
+        .await
+        .unwrap();
+    let writer = Writer::new(
+        env.pool().clone(),
+        Arc::new(DimCaches::default()),
+        Arc::new(Promotion::defaults()),
+        env.telemetry.clone(),
+        "dddddddddddddddddddddddddddddddd",
+        env.dead_letters.clone(),
+    )
+    .with_retry(RetryPolicy {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(50),
+    });
+    let (tx, mut rx) = watch::channel(false);
+    let stopper = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        tx.send(true).unwrap();
+    });
+    let err = writer
+        .ingest(vec![env.logs_record(&simple_logs("svc", "x"))], &mut rx)
+        .await
+        .unwrap_err();
+    stopper.await.unwrap();
+    assert!(
+        matches!(err, ollyscale::write::WriteError::Shutdown),
+        "{err}"
+    );
+    assert_eq!(env.count("otel_logs_fact").await, 0);
+}
+
+fn wal_in(dir: &std::path::Path) -> wal::Wal {
+    wal::Wal::open(dir, wal::WalOptions::default()).unwrap()
+}
+
+async fn wait_for(env: &Env, table: &str, n: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while env.count(table).await < n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{table} did not reach {n} rows"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_pipeline_tails_the_wal_into_postgresql_and_truncates_what_is_committed() {
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let wal = wal_in(&dir.path().join("wal"));
+    for n in 0..25 {
+        let payload = simple_logs("svc", &format!("m{n}")).encode_to_vec();
+        wal.append(wal::Signal::Logs, RECEIVED_AT, &payload)
+            .await
+            .unwrap();
+    }
+    let (tx, rx) = watch::channel(false);
+    let opts = PipelineOptions {
+        max_batch_records: 10,
+        max_batch_delay: Duration::from_millis(20),
+        ..Default::default()
+    };
+    let handle = ollyscale::write::spawn(
+        wal.clone(),
+        env.pool().clone(),
+        Arc::new(Promotion::defaults()),
+        env.telemetry.clone(),
+        dir.path().join("dead-letters"),
+        opts,
+        rx,
+    );
+    wait_for(&env, "otel_logs_fact", 25).await;
+    // Records appended while it runs are picked up too.
+    let payload = simple_logs("svc", "late").encode_to_vec();
+    wal.append(wal::Signal::Logs, RECEIVED_AT, &payload)
+        .await
+        .unwrap();
+    wait_for(&env, "otel_logs_fact", 26).await;
+    let cp = ollyscale::write::read_checkpoint(env.pool(), wal.id())
+        .await
+        .unwrap();
+    assert_eq!(cp, Some(26));
+    // Batches were bounded by max_batch_records.
+    assert!(
+        env.telemetry
+            .batches_written
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 3
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while wal.stats().unwrap().records > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the WAL was not truncated"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), handle)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn on_restart_the_pipeline_skips_and_truncates_what_the_checkpoint_covers() {
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let wal = wal_in(&dir.path().join("wal"));
+    for n in 0..5 {
+        let payload = simple_logs("svc", &format!("m{n}")).encode_to_vec();
+        wal.append(wal::Signal::Logs, RECEIVED_AT, &payload)
+            .await
+            .unwrap();
+    }
+    // Simulate a crash after COMMIT of records 1..=3 but before truncation: they are in the DB already.
+    let first3 = wal.read_from(1, 3, usize::MAX).unwrap();
+    let writer = Writer::new(
+        env.pool().clone(),
+        Arc::new(DimCaches::default()),
+        Arc::new(Promotion::defaults()),
+        env.telemetry.clone(),
+        wal.id(),
+        env.dead_letters.clone(),
+    );
+    let (tx, mut rx) = watch::channel(false);
+    writer.ingest(first3, &mut rx).await.unwrap();
+    assert_eq!(wal.stats().unwrap().records, 5);
+
+    let handle = ollyscale::write::spawn(
+        wal.clone(),
+        env.pool().clone(),
+        Arc::new(Promotion::defaults()),
+        env.telemetry.clone(),
+        dir.path().join("dead-letters"),
+        PipelineOptions {
+            max_batch_delay: Duration::from_millis(10),
+            ..Default::default()
+        },
+        rx.clone(),
+    );
+    wait_for(&env, "otel_logs_fact", 5).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(bodies(&env).await, ["m0", "m1", "m2", "m3", "m4"]);
+    tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), handle)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(wal.stats().unwrap().records, 0);
+}
+
+#[tokio::test]
+async fn the_pipeline_waits_out_a_database_outage_then_drains_the_backlog() {
+    let env = env().await;
+    // An outage as the writer sees it: every statement on the checkpoint fails (undefined table, retried).
+    sqlx::query("ALTER TABLE ingest_checkpoints RENAME TO ingest_checkpoints_away")
+        .execute(env.pool())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let wal = wal_in(&dir.path().join("wal"));
+    for n in 0..3 {
+        wal.append(
+            wal::Signal::Logs,
+            RECEIVED_AT,
+            &simple_logs("svc", &format!("q{n}")).encode_to_vec(),
+        )
+        .await
+        .unwrap();
+    }
+    let (tx, rx) = watch::channel(false);
+    let opts = PipelineOptions {
+        retry: RetryPolicy {
+            initial: Duration::from_millis(20),
+            max: Duration::from_millis(50),
+        },
+        max_batch_delay: Duration::from_millis(10),
+        ..Default::default()
+    };
+    let handle = ollyscale::write::spawn(
+        wal.clone(),
+        env.pool().clone(),
+        Arc::new(Promotion::defaults()),
+        env.telemetry.clone(),
+        dir.path().join("dead-letters"),
+        opts,
+        rx,
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!handle.is_finished());
+    assert_eq!(
+        wal.stats().unwrap().records,
+        3,
+        "nothing is truncated while the database is away"
+    );
+    // More records arrive during the outage.
+    wal.append(
+        wal::Signal::Logs,
+        RECEIVED_AT,
+        &simple_logs("svc", "q3").encode_to_vec(),
+    )
+    .await
+    .unwrap();
+    sqlx::query("ALTER TABLE ingest_checkpoints_away RENAME TO ingest_checkpoints")
+        .execute(env.pool())
+        .await
+        .unwrap();
+    wait_for(&env, "otel_logs_fact", 4).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while wal.stats().unwrap().records > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the WAL was not truncated"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(bodies(&env).await, ["q0", "q1", "q2", "q3"]);
+    tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), handle)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
