@@ -299,6 +299,36 @@ async fn relation_exists(conn: &mut PgConnection, name: &str) -> Result<bool, sq
         .await
 }
 
+/// How often a unit of partition DDL is attempted when it loses a lock conflict.
+const ATTEMPTS: u32 = 4;
+
+/// Runs one unit of partition DDL (one transaction), again when PostgreSQL aborted it to break a
+/// deadlock or a lock wait. Such conflicts arise when a writer files stragglers into DEFAULT partitions
+/// in another order than the registry's; the unit is idempotent, so repeating it is safe.
+async fn retry_on_lock_conflict<T, F>(unit: impl Fn() -> F) -> Result<T, sqlx::Error>
+where
+    F: Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut attempt = 1;
+    loop {
+        match unit().await {
+            Err(e) if attempt < ATTEMPTS && is_lock_conflict(&e) => {
+                tracing::warn!(attempt, error = %e, "partition maintenance lost a lock conflict; retrying");
+                tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// deadlock_detected or lock_not_available.
+fn is_lock_conflict(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| code == "40P01" || code == "55P03")
+}
+
 /// Begins a unit of partition DDL: a transaction holding the maintenance advisory lock.
 async fn begin_locked(
     pool: &PgPool,
@@ -360,6 +390,39 @@ async fn create_partition(
     Ok(Some(moved))
 }
 
+/// Creates `tables`' partitions for `day` in one transaction; returns (partitions created, rows moved).
+async fn create_day(
+    pool: &PgPool,
+    tables: &[&PartitionedTable],
+    day: NaiveDate,
+    next: NaiveDate,
+) -> Result<(usize, u64), sqlx::Error> {
+    let mut tx = begin_locked(pool).await?;
+    let (mut created, mut moved) = (0, 0);
+    for t in tables {
+        if let Some(rows) = create_partition(&mut tx, t, day, next).await? {
+            created += 1;
+            moved += rows;
+        }
+    }
+    tx.commit().await?;
+    Ok((created, moved))
+}
+
+/// Drops the named partitions (one signal's, of one day) in one transaction; returns how many existed.
+async fn drop_day(pool: &PgPool, names: &[String]) -> Result<usize, sqlx::Error> {
+    let mut tx = begin_locked(pool).await?;
+    let mut dropped = 0;
+    for name in names {
+        if relation_exists(&mut tx, name).await? {
+            execute(&mut tx, format!(r#"DROP TABLE "{name}""#)).await?;
+            dropped += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(dropped)
+}
+
 /// Creates the missing daily partitions of every registered table, for every day from the first day
 /// its signal's retention keeps at `now` through `days_ahead` days after `now`'s day (UTC), moving rows
 /// of those days out of the DEFAULT partitions.
@@ -396,14 +459,10 @@ pub async fn ensure_partitions(
                 .filter(|t| !existing.contains(&partition_name(t.table, day)))
                 .collect();
             if !missing.is_empty() {
-                let mut tx = begin_locked(pool).await?;
-                for t in missing {
-                    if let Some(moved) = create_partition(&mut tx, t, day, next).await? {
-                        report.created += 1;
-                        report.rows_moved += moved;
-                    }
-                }
-                tx.commit().await?;
+                let (created, moved) =
+                    retry_on_lock_conflict(|| create_day(pool, &missing, day, next)).await?;
+                report.created += created;
+                report.rows_moved += moved;
             }
             day = next;
         }
@@ -446,14 +505,7 @@ pub async fn drop_expired(
     }
     let mut report = MaintenanceReport::default();
     for names in expired.values() {
-        let mut tx = begin_locked(pool).await?;
-        for name in names {
-            if relation_exists(&mut tx, name).await? {
-                execute(&mut tx, format!(r#"DROP TABLE "{name}""#)).await?;
-                report.dropped += 1;
-            }
-        }
-        tx.commit().await?;
+        report.dropped += retry_on_lock_conflict(|| drop_day(pool, names)).await?;
     }
     let mut conn = pool.acquire().await?;
     for t in PARTITIONED_TABLES {

@@ -835,6 +835,69 @@ async fn maintain_is_idempotent() {
 }
 
 #[tokio::test]
+async fn maintenance_survives_a_deadlock_with_a_writer_of_stragglers() {
+    let db = test_db().await;
+    let retention = retention_days(1, 1, 1);
+    let key = insert_key(&db.pool, "k").await;
+    let t = utc("2026-04-02T12:00:00Z");
+    // A writer transaction that files stragglers of 2026-04-02 in the reverse of the registry's order:
+    // first an attribute row (locking otel_span_attrs_int_default), later its span.
+    let mut writer = db.pool.begin().await.unwrap();
+    sqlx::query("INSERT INTO otel_span_attrs_int (span_row_id, start_time, key_id, value) VALUES (1, $1, $2, 5)")
+        .bind(t)
+        .bind(key)
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+    // Maintenance locks otel_spans_fact_default, then waits for otel_span_attrs_int_default.
+    let pool = db.pool.clone();
+    let maintenance = tokio::spawn(async move {
+        partitions::ensure_partitions(&pool, utc("2026-04-02T00:00:00Z"), &retention, 0).await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The writer now needs otel_spans_fact_default: a lock cycle that PostgreSQL breaks by failing one side.
+    let span = sqlx::query(
+        "INSERT INTO otel_spans_fact (span_row_id, start_time, end_time, duration_ns, trace_id, span_id, name,
+                                      kind, status_code, resource_id, scope_id)
+         VALUES (1, $1, $1, 0, $2, $3, 'x', 1, 0, 1, 1)",
+    )
+    .bind(t)
+    .bind(vec![1u8; 16])
+    .bind(vec![1u8; 8])
+    .execute(&mut *writer)
+    .await;
+    let writer_committed = match span {
+        Ok(_) => {
+            writer.commit().await.unwrap();
+            true
+        }
+        Err(e) => {
+            let code = e
+                .as_database_error()
+                .and_then(|d| d.code())
+                .map(|c| c.to_string());
+            assert_eq!(code.as_deref(), Some("40P01"), "{e}");
+            false
+        }
+    };
+    let report = maintenance
+        .await
+        .unwrap()
+        .expect("maintenance must retry a unit that lost a deadlock");
+    assert_eq!(report.created, PARTITIONED_TABLES.len() * 2);
+    let rows = count(
+        &db.pool,
+        "SELECT count(*) FROM otel_span_attrs_int_p20260402",
+    )
+    .await;
+    assert_eq!(rows, if writer_committed { 1 } else { 0 });
+    assert_eq!(
+        count(&db.pool, "SELECT count(*) FROM otel_span_attrs_int_default").await,
+        0
+    );
+}
+
+#[tokio::test]
 async fn concurrent_maintenance_creates_each_partition_once() {
     let db = test_db().await;
     let now = utc("2026-09-15T23:30:00Z");
