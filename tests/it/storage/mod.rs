@@ -1,13 +1,13 @@
 //! DB-level tests of normalize + write: WAL records built in memory go through the batch writer into a real
 //! PostgreSQL, and the tests read the tables (or rebuild OTLP from them) to check what users rely on.
 
-// mod attributes;
+mod attributes;
 // mod logs;
 // mod metrics;
 // mod otlp_storage;
 mod pipeline;
 mod rebuild;
-// mod resources;
+mod resources;
 mod roundtrip;
 // mod traces;
 
