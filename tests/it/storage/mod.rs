@@ -2,14 +2,14 @@
 //! PostgreSQL, and the tests read the tables (or rebuild OTLP from them) to check what users rely on.
 
 mod attributes;
-// mod logs;
+mod logs;
 // mod metrics;
 // mod otlp_storage;
 mod pipeline;
 mod rebuild;
 mod resources;
 mod roundtrip;
-// mod traces;
+mod traces;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
