@@ -47,7 +47,7 @@ const SEGMENT_ROW_PREFIX: &[u8] = b"seg/";
 /// When an append is acknowledged, relative to the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
-    /// The append's future resolves only after an fsync of the fjall journal that covers the record: an
+    /// The append's future resolves only after an `fdatasync` of the fjall journal that covers the record: an
     /// acknowledged record survives a process crash, a kernel panic and a power cut (as far as the disk honours
     /// fsync). Concurrent appends share one fsync (group commit).
     #[default]
@@ -618,61 +618,36 @@ impl Wal {
         let shared = &self.inner.shared;
         shared.check_poisoned()?;
         let mut st = lock(&shared.state);
-        let durable_last = shared
-            .durable_next
-            .load(Ordering::Acquire)
-            .saturating_sub(1);
-        let seq = seq.min(durable_last);
-        if seq <= st.truncated.seq {
-            return Ok(st.truncated.seq);
+        shared.truncate_locked(&mut st, seq)
+    }
+
+    /// Resumes after a downstream checkpoint: like [`Wal::truncate_through`], and if the log ends before `seq`, the
+    /// next append gets `seq + 1`; returns the new truncation point. Call it at startup with the checkpoint stored
+    /// under [`Wal::id`], before appending.
+    ///
+    /// In buffered mode a power cut can lose the newest records after the pipeline committed them downstream;
+    /// without this, their sequence numbers would be handed out again and the new records taken for already
+    /// committed ones. While appends are in flight it only truncates (it never hides an acknowledged record).
+    pub fn resume_after(&self, seq: u64) -> Result<u64, WalError> {
+        let shared = &self.inner.shared;
+        shared.check_poisoned()?;
+        let mut st = lock(&shared.state);
+        let in_flight = st.next_seq != shared.durable_next.load(Ordering::Acquire);
+        if seq < st.next_seq || in_flight {
+            return shared.truncate_locked(&mut st, seq);
         }
-        let Some((_, seg)) = st.segments.range(..=seq).next_back() else {
-            return Err(WalError::Metadata(format!(
-                "no segment holds durable record {seq}"
-            )));
-        };
-        let freed = if seg.row.last_seq == seq {
-            seg.row.end_offset
-        } else {
-            match seg.ks.get(key(seq))? {
-                Some(v) => match decode(seq, &v) {
-                    Ok(d) => d.start_offset + KEY_LEN + v.len() as u64,
-                    // Without a trustworthy offset, count the whole segment as live until it is deleted.
-                    Err(e) => {
-                        tracing::warn!(error = %e, "truncating through a corrupt WAL record");
-                        seg.row.start_offset
-                    }
-                },
-                None => seg.row.start_offset,
-            }
-        };
+        tracing::warn!(
+            checkpoint = seq,
+            wal_end = st.next_seq - 1,
+            "the WAL ends before the downstream checkpoint (records lost in buffered mode?); continuing after it"
+        );
         let truncation = Truncation {
             seq,
-            bytes: freed.max(st.truncated.bytes),
+            bytes: st.appended_bytes,
         };
-        let newest = st.segments.last_key_value().map(|(first, _)| *first);
-        let released: Vec<u64> = st
-            .segments
-            .iter()
-            .filter(|(first, s)| s.row.last_seq <= seq && Some(**first) != newest)
-            .map(|(first, _)| *first)
-            .collect();
-        let mut batch = shared.db.batch();
-        batch.insert(&shared.meta, TRUNCATED_KEY, encode_row(&truncation));
-        for first in &released {
-            batch.remove(&shared.meta, segment_row_key(*first));
-        }
-        batch.commit().map_err(|e| shared.poison(e.into()))?;
-        shared
-            .db
-            .persist(PersistMode::SyncAll)
-            .map_err(|e| shared.poison(e.into()))?;
-        st.truncated = truncation;
-        for first in released {
-            if let Some(seg) = st.segments.remove(&first) {
-                shared.db.delete_keyspace(seg.ks)?;
-            }
-        }
+        shared.release(&mut st, truncation)?;
+        st.next_seq = seq + 1;
+        shared.publish_durable(seq + 1);
         Ok(seq)
     }
 
@@ -739,8 +714,79 @@ impl Shared {
         err
     }
 
+    /// Truncation under the state lock; see [`Wal::truncate_through`].
+    fn truncate_locked(&self, st: &mut State, seq: u64) -> Result<u64, WalError> {
+        let durable_last = self
+            .durable_next
+            .load(Ordering::Acquire)
+            .saturating_sub(1);
+        let seq = seq.min(durable_last);
+        if seq <= st.truncated.seq {
+            return Ok(st.truncated.seq);
+        }
+        let Some((_, seg)) = st.segments.range(..=seq).next_back() else {
+            return Err(WalError::Metadata(format!(
+                "no segment holds durable record {seq}"
+            )));
+        };
+        let freed = if seg.row.last_seq == seq {
+            seg.row.end_offset
+        } else {
+            match seg.ks.get(key(seq))? {
+                Some(v) => match decode(seq, &v) {
+                    Ok(d) => d.start_offset + KEY_LEN + v.len() as u64,
+                    // Without a trustworthy offset, count the whole segment as live until it is deleted.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "truncating through a corrupt WAL record");
+                        seg.row.start_offset
+                    }
+                },
+                None => seg.row.start_offset,
+            }
+        };
+        let truncation = Truncation {
+            seq,
+            bytes: freed.max(st.truncated.bytes),
+        };
+        self.release(st, truncation)?;
+        Ok(seq)
+    }
+
+    /// Makes `truncation` durable, then deletes the segments it fully covers (except the newest).
+    fn release(&self, st: &mut State, truncation: Truncation) -> Result<(), WalError> {
+        let seq = truncation.seq;
+        let newest = st.segments.last_key_value().map(|(first, _)| *first);
+        let released: Vec<u64> = st
+            .segments
+            .iter()
+            .filter(|(first, s)| s.row.last_seq <= seq && Some(**first) != newest)
+            .map(|(first, _)| *first)
+            .collect();
+        let mut batch = self.db.batch();
+        batch.insert(&self.meta, TRUNCATED_KEY, encode_row(&truncation));
+        for first in &released {
+            batch.remove(&self.meta, segment_row_key(*first));
+        }
+        batch.commit().map_err(|e| self.poison(e.into()))?;
+        self
+            .db
+            .persist(PersistMode::SyncAll)
+            .map_err(|e| self.poison(e.into()))?;
+        st.truncated = truncation;
+        for first in released {
+            if let Some(seg) = st.segments.remove(&first) {
+                self.db.delete_keyspace(seg.ks)?;
+            }
+        }
+        Ok(())
+    }
+
     fn publish_durable(&self, next: u64) {
-        self.durable_next.store(next, Ordering::Release);
+        // fetch_max: resume_after may have moved the end past a group that is being answered.
+        let next = self
+            .durable_next
+            .fetch_max(next, Ordering::AcqRel)
+            .max(next);
         {
             let _guard = lock(&self.durable_lock);
             self.durable_cv.notify_all();
@@ -781,7 +827,7 @@ impl Shared {
             .write_group(&mut pending, &mut accepted, &mut rolled)
             .and_then(|()| {
                 let (mode, fsync) = match self.opts.durability {
-                    Durability::Sync => (PersistMode::SyncAll, true),
+                    Durability::Sync => (PersistMode::SyncData, true),
                     Durability::Buffered => (PersistMode::Buffer, false),
                 };
                 if accepted.is_empty() {
