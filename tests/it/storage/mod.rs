@@ -3,8 +3,8 @@
 
 mod attributes;
 mod logs;
-// mod metrics;
-// mod otlp_storage;
+mod metrics;
+mod otlp_storage;
 mod pipeline;
 mod rebuild;
 mod resources;
