@@ -218,6 +218,16 @@ pub struct Settings {
     /// How often `serve` runs partition maintenance [default: 1h].
     #[arg(long, env = "OLLYSCALE_MAINTENANCE_INTERVAL", global = true)]
     pub maintenance_interval: Option<Span>,
+    /// TOML file of attribute promotion rules (which keys go to typed tables, which are dropped)
+    /// [default: the shipped OpenTelemetry semantic-convention rules].
+    #[arg(long, env = "OLLYSCALE_ATTRIBUTES_CONFIG", global = true)]
+    pub attributes_config: Option<PathBuf>,
+    /// Most WAL records (export requests) per database batch [default: 512].
+    #[arg(long, env = "OLLYSCALE_BATCH_MAX_RECORDS", global = true)]
+    pub batch_max_records: Option<usize>,
+    /// Longest wait before a partial batch is written [default: 100ms].
+    #[arg(long, env = "OLLYSCALE_BATCH_MAX_DELAY", global = true)]
+    pub batch_max_delay: Option<Span>,
 }
 
 /// The resolved settings, with defaults filled in.
@@ -255,6 +265,12 @@ pub struct Config {
     pub partitions_ahead: u32,
     /// Interval of partition maintenance inside `serve`.
     pub maintenance_interval: Duration,
+    /// Attribute promotion rules file, or None for the shipped defaults.
+    pub attributes_config: Option<PathBuf>,
+    /// Most WAL records per database batch.
+    pub batch_max_records: usize,
+    /// Longest wait before a partial batch is written.
+    pub batch_max_delay: Duration,
 }
 
 impl Config {
@@ -266,6 +282,11 @@ impl Config {
     /// Where the managed PostgreSQL cluster lives.
     pub fn postgres_dir(&self) -> PathBuf {
         self.data_dir.join("postgres")
+    }
+
+    /// Where records PostgreSQL rejected permanently are kept.
+    pub fn dead_letter_dir(&self) -> PathBuf {
+        self.data_dir.join("dead-letters")
     }
 }
 
@@ -358,6 +379,18 @@ impl Settings {
             retention_metrics: ret(s.retention_metrics, 30, "retention-metrics")?,
             partitions_ahead: s.partitions_ahead.unwrap_or(2).min(60),
             maintenance_interval: s.maintenance_interval.map_or(Duration::from_secs(3600), |s| s.0),
+            attributes_config: s.attributes_config,
+            batch_max_records: match s.batch_max_records {
+                None => 512,
+                Some(n @ 1..=100_000) => n,
+                Some(n) => {
+                    return Err(ConfigError::Invalid {
+                        name: "batch-max-records",
+                        message: format!("{n}; allowed: 1 to 100000"),
+                    });
+                }
+            },
+            batch_max_delay: s.batch_max_delay.map_or(Duration::from_millis(100), |s| s.0),
         })
     }
 

@@ -18,6 +18,8 @@ use tokio::sync::watch;
 use crate::api::{self, ApiState};
 use crate::config::{Config, Durability, Role};
 use crate::db::{connect, migrate};
+use crate::normalize::Promotion;
+use crate::write::{self, PipelineOptions};
 use crate::receive::grpc::ExportService;
 use crate::receive::{self, Receiver};
 use crate::telemetry::Telemetry;
@@ -48,12 +50,41 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     } else {
         None
     };
+    // Read before anything listens: a bad rules file stops start-up with its line number.
+    let promotion = Arc::new(match &config.attributes_config {
+        Some(path) => Promotion::from_file(path)?,
+        None => Promotion::defaults(),
+    });
     let db = connect::open(&config, 16).await?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let state =
         ApiState { wal: wal.clone(), telemetry: telemetry.clone(), pool: db.pool.clone(), ..ApiState::default() };
     let mut tasks = tokio::task::JoinSet::new();
-    tasks.spawn(keep_schema(db.pool.clone(), config.clone(), state.clone(), shutdown_rx.clone()));
+    let (migrated_tx, migrated_rx) = watch::channel(false);
+    tasks.spawn(keep_schema(db.pool.clone(), config.clone(), state.clone(), migrated_tx, shutdown_rx.clone()));
+    if let Some(wal) = &wal {
+        let options = PipelineOptions {
+            max_batch_records: config.batch_max_records,
+            max_batch_delay: config.batch_max_delay,
+            ..PipelineOptions::default()
+        };
+        let (wal, pool, telemetry) = ((**wal).clone(), db.pool.clone(), telemetry.clone());
+        let (promotion, dead_letters, shutdown) = (promotion.clone(), config.dead_letter_dir(), shutdown_rx.clone());
+        let mut migrated = migrated_rx;
+        tasks.spawn(async move {
+            // Writing before the schema exists would make every record look permanently bad.
+            if migrated.wait_for(|done| *done).await.is_err() {
+                return;
+            }
+            match write::spawn(wal, pool, promotion, telemetry, dead_letters, options, shutdown).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "ingest pipeline stopped; exports are still acknowledged into the WAL")
+                }
+                Err(e) => tracing::error!(error = %e, "ingest pipeline panicked"),
+            }
+        });
+    }
 
     if let Some(wal) = &wal {
         let receiver = Arc::new(Receiver::new(wal.clone(), telemetry.clone(), config.auth_token.as_deref()));
@@ -158,12 +189,21 @@ fn load_tls(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<ton
 }
 
 /// Migrates once the database answers (retrying while it does not), then keeps partitions maintained.
-async fn keep_schema(pool: PgPool, config: Config, state: ApiState, shutdown: watch::Receiver<bool>) {
+async fn keep_schema(
+    pool: PgPool,
+    config: Config,
+    state: ApiState,
+    migrated: watch::Sender<bool>,
+    shutdown: watch::Receiver<bool>,
+) {
     let work = async {
         let mut delay = Duration::from_millis(200);
         loop {
             match migrate::run(&pool).await {
-                Ok(()) => break,
+                Ok(()) => {
+                    let _ = migrated.send(true);
+                    break;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, retry_in = ?delay, "migrations failed; retrying");
                     tokio::time::sleep(delay).await;

@@ -55,8 +55,22 @@ pub async fn run(config: Config, command: WalCommand) -> anyhow::Result<()> {
             }
         }
         WalCommand::DeadLetters { limit } => {
-            let _ = limit;
-            anyhow::bail!("dead letters are not available yet");
+            let store = crate::write::DeadLetterStore::new(config.dead_letter_dir());
+            let letters = store.list()?;
+            if letters.is_empty() {
+                println!("no dead letters in {}", config.dead_letter_dir().display());
+            }
+            for d in letters.iter().take(limit) {
+                let at = chrono::DateTime::from_timestamp_nanos(d.received_at_unix_nanos as i64);
+                println!(
+                    "{:>10}  {:<7}  {}  {:>9} bytes  {}",
+                    d.seq,
+                    d.signal.map_or("?", |s| s.as_str()),
+                    at.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+                    d.payload.len(),
+                    d.error
+                );
+            }
         }
     }
     wal.close();

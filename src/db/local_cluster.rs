@@ -134,11 +134,16 @@ pub struct LocalCluster {
 type SpawnResult = Result<u32, ClusterError>;
 
 impl LocalCluster {
-    /// Starts (creating with initdb on first use) a cluster whose files live in `dir`.
+    /// Starts (creating with initdb on first use) a cluster whose files live in `dir`, on a free port.
     ///
     /// `dir` must be traversable by the `postgres` user when running as root. With `throwaway`, the
     /// directory is removed by [`LocalCluster::stop`].
     pub fn start(dir: &Path, throwaway: bool) -> Result<Self, ClusterError> {
+        Self::start_on(dir, throwaway, None)
+    }
+
+    /// As [`LocalCluster::start`], on `port` when given (a restarted cluster keeps its clients' URLs).
+    pub fn start_on(dir: &Path, throwaway: bool, port: Option<u16>) -> Result<Self, ClusterError> {
         let bin = find_bin_dir()?;
         let user = run_as()?;
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
@@ -178,7 +183,10 @@ impl LocalCluster {
                 let _ = std::fs::remove_file(&pid_file);
             }
         }
-        let port = free_port()?;
+        let port = match port {
+            Some(p) => p,
+            None => free_port()?,
+        };
         let log = dir.join("postgres.log");
         let log_file = std::fs::File::create(&log).map_err(io_err(&log))?;
         if let Some((uid, gid)) = user {

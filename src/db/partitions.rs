@@ -441,6 +441,10 @@ pub async fn ensure_partitions(
         .into_iter()
         .map(|(_, child)| child)
         .collect();
+    // Yesterday onwards always has partitions (clock skew, exports queued a while); older days of the
+    // retention window get one only when late rows for them wait in a default partition, so that a fresh
+    // database does not start with a thousand empty tables.
+    let always_from = now.date_naive().pred_opt().unwrap_or(now.date_naive());
     let mut report = MaintenanceReport::default();
     for signal in Signal::ALL {
         let first = first_kept_day(now, signal, retention)?;
@@ -448,8 +452,19 @@ pub async fn ensure_partitions(
             .iter()
             .filter(|t| t.signal == signal)
             .collect();
+        let late = if first < always_from {
+            days_waiting_in_default(pool, &tables, first, always_from).await?
+        } else {
+            HashSet::new()
+        };
         let mut day = first;
         while day <= last {
+            if day < always_from && !late.contains(&day) {
+                day = day
+                    .succ_opt()
+                    .ok_or(PartitionError::AheadOutOfRange { days_ahead, now })?;
+                continue;
+            }
             let next = day
                 .succ_opt()
                 .ok_or(PartitionError::AheadOutOfRange { days_ahead, now })?;
@@ -468,6 +483,28 @@ pub async fn ensure_partitions(
         }
     }
     Ok(report)
+}
+
+/// The days in `[from, until)` that have rows in the default partition of any of `tables`.
+async fn days_waiting_in_default(
+    pool: &PgPool,
+    tables: &[&PartitionedTable],
+    from: NaiveDate,
+    until: NaiveDate,
+) -> Result<HashSet<NaiveDate>, sqlx::Error> {
+    let mut days = HashSet::new();
+    for t in tables {
+        let (default, column) = (default_partition(t.table), t.column);
+        let sql = format!(
+            r#"SELECT DISTINCT ("{column}" AT TIME ZONE 'UTC')::date FROM "{default}"
+               WHERE "{column}" >= {} AND "{column}" < {}"#,
+            day_start_literal(from),
+            day_start_literal(until)
+        );
+        let found: Vec<NaiveDate> = sqlx::query_scalar(AssertSqlSafe(sql)).fetch_all(pool).await?;
+        days.extend(found);
+    }
+    Ok(days)
 }
 
 /// Drops the daily partitions past their signal's retention at `now` (all tables of a signal for one

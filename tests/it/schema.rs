@@ -605,11 +605,9 @@ async fn partitions_are_created_from_retention_to_days_ahead() {
     let partitions = partitions_of_registered(&db.pool).await;
     let mut expected = 0;
     for t in PARTITIONED_TABLES {
-        let first = match t.signal {
-            Signal::Traces => "2026-03-09",
-            Signal::Logs => "2026-03-08",
-            Signal::Metrics => "2026-03-07",
-        };
+        // From yesterday on: older days of the retention window get a partition only when late rows
+        // for them are waiting in the default partition (see the next test).
+        let first = "2026-03-09";
         for d in days(first, "2026-03-12") {
             expected += 1;
             let name = partition_name(t.table, d);
@@ -620,7 +618,7 @@ async fn partitions_are_created_from_retention_to_days_ahead() {
         let before = partition_name(t.table, day(first).pred_opt().unwrap());
         assert!(
             !partitions.contains_key(&before),
-            "{before} is past retention and must not be created"
+            "{before} holds no late rows and must not be created"
         );
         assert!(
             !partitions.contains_key(&partition_name(t.table, day("2026-03-13"))),
@@ -736,10 +734,8 @@ async fn expired_partitions_are_dropped_per_signal_with_everything_hanging_off_t
     let db = test_db().await;
     let retention = retention_days(2, 1, 3);
     let t0 = utc("2026-03-10T12:00:00Z");
-    partitions::ensure_partitions(&db.pool, t0, &retention, 2)
-        .await
-        .unwrap();
-
+    // Rows of days before yesterday arrive first: their days get partitions because they wait in the
+    // default partitions (traces 2026-03-08, metrics 2026-03-07).
     let key = insert_key(&db.pool, "k").await;
     let old_span = utc("2026-03-08T10:00:00Z");
     insert_span(&db.pool, 1, old_span).await;
@@ -747,6 +743,16 @@ async fn expired_partitions_are_dropped_per_signal_with_everything_hanging_off_t
         .bind(old_span)
         .bind(key)
         .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO otel_metrics_data_points_number (data_point_id, metric_id, resource_id, scope_id, time, value_int)
+         VALUES (1, 1, 1, 1, '2026-03-07 10:00:00+00', 5)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    partitions::ensure_partitions(&db.pool, t0, &retention, 2)
         .await
         .unwrap();
     insert_span(&db.pool, 2, utc("2026-03-09T10:00:00Z")).await;
@@ -769,7 +775,8 @@ async fn expired_partitions_are_dropped_per_signal_with_everything_hanging_off_t
         let (gone, kept) = match t.signal {
             Signal::Traces => ("2026-03-08", "2026-03-09"),
             Signal::Logs => ("2026-03-09", "2026-03-10"),
-            Signal::Metrics => ("2026-03-07", "2026-03-08"),
+            // 2026-03-08 held no metrics, so it never got a partition.
+            Signal::Metrics => ("2026-03-07", "2026-03-09"),
         };
         let gone = partition_name(t.table, day(gone));
         assert!(before.contains_key(&gone), "{gone} should have existed");
@@ -819,13 +826,8 @@ async fn maintain_is_idempotent() {
     let first = partitions::maintain(&db.pool, now, &retention, 1)
         .await
         .unwrap();
-    // traces and logs: 2026-06-30..2026-07-02; metrics: 2026-06-29..2026-07-02.
-    let traces_logs = PARTITIONED_TABLES
-        .iter()
-        .filter(|t| t.signal != Signal::Metrics)
-        .count();
-    let metrics = PARTITIONED_TABLES.len() - traces_logs;
-    assert_eq!(first.created, traces_logs * 3 + metrics * 4);
+    // Every signal: yesterday (2026-06-30) to one day ahead (2026-07-02); metrics' 2026-06-29 holds no rows.
+    assert_eq!(first.created, PARTITIONED_TABLES.len() * 3);
     let before = partitions_of_registered(&db.pool).await;
     let second = partitions::maintain(&db.pool, now, &retention, 1)
         .await
@@ -915,7 +917,7 @@ async fn concurrent_maintenance_creates_each_partition_once() {
 }
 
 #[tokio::test]
-async fn maintain_with_the_default_retention_covers_every_signal_window() {
+async fn maintain_with_the_default_retention_creates_yesterday_to_days_ahead() {
     let db = test_db().await;
     let now = utc("2026-11-26T16:00:00Z");
     let report = partitions::maintain(&db.pool, now, &Retention::default(), 2)
@@ -924,12 +926,8 @@ async fn maintain_with_the_default_retention_covers_every_signal_window() {
     let partitions = partitions_of_registered(&db.pool).await;
     let mut expected = 0;
     for t in PARTITIONED_TABLES {
-        let back = match t.signal {
-            Signal::Traces => 7,
-            Signal::Logs => 3,
-            Signal::Metrics => 30,
-        };
-        let first = day("2026-11-26") - TimeDelta::days(back);
+        let first = day("2026-11-25");
+        assert!(!partitions.contains_key(&partition_name(t.table, day("2026-11-24"))));
         for d in first.iter_days().take_while(|d| *d <= day("2026-11-28")) {
             assert!(
                 partitions.contains_key(&partition_name(t.table, d)),
@@ -998,4 +996,22 @@ async fn migrating_twice_changes_nothing() {
     ollyscale::db::migrate::run(&db.pool).await.unwrap();
     ollyscale::db::migrate::run(&db.pool).await.unwrap();
     assert_eq!(schema_fingerprint(&db.pool).await, before);
+}
+
+#[tokio::test]
+async fn late_rows_of_a_past_day_get_their_partition_and_empty_past_days_get_none() {
+    let db = test_db().await;
+    let retention = retention_days(7, 7, 7);
+    let now = utc("2026-05-10T12:00:00Z");
+    partitions::ensure_partitions(&db.pool, now, &retention, 1).await.unwrap();
+    // A span of five days ago arrives late: no partition for that day, so it waits in the default one.
+    insert_span(&db.pool, 1, utc("2026-05-05T08:00:00Z")).await;
+    assert_eq!(span_home(&db.pool, 1).await, "otel_spans_fact_default");
+    let report = partitions::ensure_partitions(&db.pool, now, &retention, 1).await.unwrap();
+    assert_eq!(report.rows_moved, 1);
+    assert_eq!(span_home(&db.pool, 1).await, "otel_spans_fact_p20260505");
+    let partitions = partitions_of_registered(&db.pool).await;
+    assert!(partitions.contains_key("otel_span_events_p20260505"), "the whole signal's day is created");
+    assert!(!partitions.contains_key("otel_spans_fact_p20260506"), "a past day without rows gets no partition");
+    assert!(!partitions.contains_key("otel_logs_fact_p20260505"), "other signals are not affected");
 }

@@ -1,0 +1,217 @@
+//! End to end through the real server and a real PostgreSQL: what was acknowledged ends up in the
+//! database exactly once, through SIGKILLs of the server and an outage of the database.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value::Value};
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use opentelemetry_proto::tonic::metrics::v1::{
+    Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric::Data, number_data_point,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use prost::Message;
+use rand::{Rng, SeedableRng};
+use sqlx::PgPool;
+use tokio::sync::Mutex;
+
+use crate::support::otlp::{kv, traces};
+use crate::support::pg::test_db;
+use crate::support::server::Server;
+
+/// One export of `signal` kind carrying the unique `marker`: a span named `{marker}-0`, a log record whose
+/// body is the marker, or a gauge named after the marker with one data point.
+fn export(signal: usize, marker: &str) -> (&'static str, Vec<u8>) {
+    let now = ollyscale::time::now_unix_nanos();
+    let resource = Some(Resource { attributes: vec![kv("service.name", "e2e")], ..Default::default() });
+    match signal % 3 {
+        0 => ("traces", traces(marker, 1).encode_to_vec()),
+        1 => (
+            "logs",
+            ExportLogsServiceRequest {
+                resource_logs: vec![ResourceLogs {
+                    resource,
+                    scope_logs: vec![ScopeLogs {
+                        log_records: vec![LogRecord {
+                            time_unix_nano: now,
+                            severity_number: 9,
+                            body: Some(AnyValue { value: Some(Value::StringValue(marker.to_string())) }),
+                            ..Default::default()
+                        }],
+                        ..Default::default()
+                    }],
+                    schema_url: String::new(),
+                }],
+            }
+            .encode_to_vec(),
+        ),
+        _ => (
+            "metrics",
+            ExportMetricsServiceRequest {
+                resource_metrics: vec![ResourceMetrics {
+                    resource,
+                    scope_metrics: vec![ScopeMetrics {
+                        metrics: vec![Metric {
+                            name: marker.to_string(),
+                            data: Some(Data::Gauge(Gauge {
+                                data_points: vec![NumberDataPoint {
+                                    time_unix_nano: now,
+                                    value: Some(number_data_point::Value::AsInt(1)),
+                                    ..Default::default()
+                                }],
+                            })),
+                            ..Default::default()
+                        }],
+                        ..Default::default()
+                    }],
+                    schema_url: String::new(),
+                }],
+            }
+            .encode_to_vec(),
+        ),
+    }
+}
+
+/// Sends exports with fresh markers `{prefix}{n}` over OTLP/HTTP until `stop`, cycling the signals;
+/// returns the markers acknowledged.
+async fn sender(prefix: String, http: String, stop: Arc<AtomicBool>) -> Vec<String> {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let mut acked = Vec::new();
+    let mut n = 0usize;
+    while !stop.load(Ordering::Relaxed) {
+        let marker = format!("{prefix}{n}");
+        let (path, body) = export(n, &marker);
+        n += 1;
+        let ok = client
+            .post(format!("{http}/v1/{path}"))
+            .header("content-type", "application/x-protobuf")
+            .body(body)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if ok {
+            acked.push(marker);
+        } else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    acked
+}
+
+/// How many times each marker is in the database, over spans, log bodies and metric data points.
+async fn stored(pool: &PgPool) -> HashMap<String, i64> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT left(name, length(name) - 2), count(*) FROM otel_spans_fact GROUP BY name
+         UNION ALL SELECT body_string, count(*) FROM otel_logs_fact GROUP BY body_string
+         UNION ALL SELECT m.name, count(*) FROM otel_metrics_data_points_number p
+                   JOIN otel_metrics_dim m USING (metric_id) GROUP BY m.name",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter().collect()
+}
+
+/// Waits until the server's WAL is empty (everything committed and released), up to `limit`.
+async fn wait_drained(server: &Server, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let metrics = reqwest::get(format!("{}/metrics", server.api_url())).await.unwrap().text().await.unwrap();
+        if metrics.lines().any(|l| l == "ollyscale_wal_records 0") {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the WAL did not drain within {limit:?}:\n{}", server.log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn assert_exactly_once(stored: &HashMap<String, i64>, acked: &[String]) {
+    for (marker, n) in stored {
+        assert_eq!(*n, 1, "{marker} is in the database {n} times");
+    }
+    for marker in acked {
+        assert!(stored.contains_key(marker), "acknowledged {marker} is missing from the database");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_items_reach_postgres_exactly_once_through_repeated_sigkill() {
+    let db = test_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Arc::new(Mutex::new(Server::start(dir.path(), &db.url, &["--batch-max-delay", "20ms"])));
+    let http = server.lock().await.http_url();
+    let stop = Arc::new(AtomicBool::new(false));
+    let senders: Vec<_> =
+        (0..3).map(|i| tokio::spawn(sender(format!("k{i}-"), http.clone(), stop.clone()))).collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    for _ in 0..10 {
+        // Random moments: some kills land mid-append, some mid-COPY, some between commit and truncation.
+        tokio::time::sleep(Duration::from_millis(rng.random_range(200..900))).await;
+        let server = server.clone();
+        tokio::task::spawn_blocking(move || server.blocking_lock().restart()).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut acked = Vec::new();
+    for s in senders {
+        acked.extend(s.await.unwrap());
+    }
+    let server = server.lock().await;
+    wait_drained(&server, Duration::from_secs(120)).await;
+    let stored = stored(&db.pool).await;
+    assert!(acked.len() > 100, "too few acknowledgements to test anything: {}", acked.len());
+    assert_exactly_once(&stored, &acked);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_is_buffered_in_the_wal_and_drains_when_postgres_returns() {
+    use ollyscale::db::local_cluster::LocalCluster;
+    // A cluster of its own, so that stopping it does not disturb other tests.
+    let pg_dir = std::env::temp_dir().join(format!("ollyscale-outage-{}", std::process::id()));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let start = {
+        let pg_dir = pg_dir.clone();
+        move || LocalCluster::start_on(&pg_dir, false, Some(port)).unwrap()
+    };
+    let cluster = tokio::task::spawn_blocking(start.clone()).await.unwrap();
+    let url = cluster.url("postgres");
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect_lazy(&url).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &url, &["--batch-max-delay", "20ms"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let before = tokio::spawn(sender("before-".into(), server.http_url(), stop.clone()));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut acked = before.await.unwrap();
+
+    // The outage: PostgreSQL goes away; acknowledgements go on, into the WAL.
+    pool.close().await;
+    tokio::task::spawn_blocking(move || cluster.stop()).await.unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let during = tokio::spawn(sender("during-".into(), server.http_url(), stop.clone()));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.store(true, Ordering::Relaxed);
+    let during = during.await.unwrap();
+    assert!(during.len() > 20, "exports must still be acknowledged while the database is down: {}", during.len());
+    let metrics = reqwest::get(format!("{}/metrics", server.api_url())).await.unwrap().text().await.unwrap();
+    assert!(!metrics.lines().any(|l| l == "ollyscale_wal_records 0"), "the backlog waits in the WAL");
+    acked.extend(during);
+
+    let cluster = tokio::task::spawn_blocking(start).await.unwrap();
+    wait_drained(&server, Duration::from_secs(120)).await;
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&url).await.unwrap();
+    let stored = stored(&pool).await;
+    assert_exactly_once(&stored, &acked);
+    pool.close().await;
+    drop(server);
+    tokio::task::spawn_blocking(move || {
+        cluster.stop();
+        let _ = std::fs::remove_dir_all(&pg_dir);
+    })
+    .await
+    .unwrap();
+}
