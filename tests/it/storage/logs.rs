@@ -288,7 +288,10 @@ async fn searchable() -> Env {
         severity_number: sev,
         trace_id: vec![tid; 16],
         span_id: vec![sid; 8],
-        attributes: vec![kv("p.user", s(if n % 2 == 0 { "ann" } else { "bob" }))],
+        attributes: vec![kv(
+            "p.user",
+            s(if n.is_multiple_of(2) { "ann" } else { "bob" }),
+        )],
         ..log(T0 + n * 1_000_000_000, &format!("m{n}"))
     };
     env.logs(&logs_req(

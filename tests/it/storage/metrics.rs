@@ -169,7 +169,15 @@ async fn histogram_buckets_bounds_min_max() {
         ..Default::default()
     })
     .await;
-    let row: (i64, Option<f64>, Option<f64>, Option<f64>, Vec<i64>, Vec<f64>) = sqlx::query_as(
+    type Row = (
+        i64,
+        Option<f64>,
+        Option<f64>,
+        Option<f64>,
+        Vec<i64>,
+        Vec<f64>,
+    );
+    let row: Row = sqlx::query_as(
         "SELECT count, sum, min, max, bucket_counts, explicit_bounds FROM otel_metrics_data_points_histogram",
     )
     .fetch_one(env.pool())
@@ -298,7 +306,8 @@ async fn exemplars_with_trace_and_span_ids() {
         exemplar_at(4, exemplar::Value::AsDouble(0.5)),
     ];
     let env = one(gauge("g", vec![p])).await;
-    let rows: Vec<(i32, Option<i64>, Option<f64>, Vec<u8>, Vec<u8>, i16)> = sqlx::query_as(
+    type Row = (i32, Option<i64>, Option<f64>, Vec<u8>, Vec<u8>, i16);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT exemplar_index::int4, value_int, value_double, trace_id, span_id, data_point_kind \
          FROM otel_metrics_exemplars ORDER BY exemplar_index",
     )

@@ -142,8 +142,11 @@ async fn scope(pool: &PgPool, sid: i64) -> (InstrumentationScope, String) {
 
 /// Groups items by (resource, scope) in order of first appearance.
 struct Groups<T> {
-    resources: Vec<(i64, Vec<(i64, Vec<T>)>)>,
+    resources: Vec<(i64, Vec<ScopeItems<T>>)>,
 }
+
+/// A scope id and its items.
+type ScopeItems<T> = (i64, Vec<T>);
 
 impl<T> Groups<T> {
     fn new() -> Self {
