@@ -10,8 +10,8 @@ pub struct Server {
     child: Option<Child>,
     /// Data directory (WAL) of this server; kept across restarts.
     pub data_dir: PathBuf,
-    /// Database URL it uses.
-    pub database_url: String,
+    /// Database URL it uses; None for its own managed PostgreSQL.
+    pub database_url: Option<String>,
     /// OTLP/gRPC address.
     pub grpc: SocketAddr,
     /// OTLP/HTTP address.
@@ -31,10 +31,19 @@ impl Server {
     /// Starts a server on fresh ports with `data_dir` and `database_url`, plus `extra` flags, and waits
     /// until its receivers answer.
     pub fn start(data_dir: &Path, database_url: &str, extra: &[&str]) -> Server {
+        Self::start_with(data_dir, Some(database_url), extra)
+    }
+
+    /// Starts a server with no database configured: it manages its own PostgreSQL under `data_dir`.
+    pub fn start_managed(data_dir: &Path) -> Server {
+        Self::start_with(data_dir, None, &[])
+    }
+
+    fn start_with(data_dir: &Path, database_url: Option<&str>, extra: &[&str]) -> Server {
         let mut s = Server {
             child: None,
             data_dir: data_dir.to_path_buf(),
-            database_url: database_url.to_string(),
+            database_url: database_url.map(str::to_string),
             grpc: free_addr(),
             http: free_addr(),
             api: free_addr(),
@@ -52,12 +61,12 @@ impl Server {
             .append(true)
             .open(&self.log)
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_ollyscale"))
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(&self.data_dir)
-            .arg("--database-url")
-            .arg(&self.database_url)
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ollyscale"));
+        cmd.arg("serve").arg("--data-dir").arg(&self.data_dir);
+        if let Some(url) = &self.database_url {
+            cmd.arg("--database-url").arg(url);
+        }
+        let child = cmd
             .arg("--grpc-listen")
             .arg(self.grpc.to_string())
             .arg("--http-listen")
@@ -67,6 +76,7 @@ impl Server {
             .args(&self.extra)
             .env("RUST_LOG", "info,sqlx=warn")
             .env_remove("OLLYSCALE_CONFIG")
+            .env_remove("OLLYSCALE_DATABASE_URL")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
