@@ -11,6 +11,7 @@ pub mod ids;
 pub mod loadgen;
 pub mod normalize;
 pub mod otlp;
+pub mod query;
 pub mod receive;
 pub mod telemetry;
 pub mod time;

@@ -1,0 +1,389 @@
+//! Attributes on the read side: the attribute-bearing levels (five typed tables plus `_other` each), attribute
+//! filters as SQL (every value bound, keys resolved through `attribute_keys`), and bulk fetching of owners'
+//! attributes back into OTLP key-values.
+
+use std::collections::HashMap;
+
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+
+use super::error::ApiError;
+use super::params::{AttrFilter, Op, Window};
+use crate::normalize::anyvalue::{attributes_from_json, attributes_to_json};
+
+/// One attribute-bearing level: its table prefix, owner column and (for partitioned levels) time column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Level {
+    /// Table name prefix; the tables are `<prefix>_string|int|double|bool|bytes|other`.
+    pub prefix: &'static str,
+    /// The owner id column.
+    pub owner: &'static str,
+    /// The partition key column, copied from the owner (None for resources and scopes).
+    pub time: Option<&'static str>,
+}
+
+/// Resource attributes.
+pub const RESOURCE: Level = Level {
+    prefix: "otel_resource_attrs",
+    owner: "resource_id",
+    time: None,
+};
+/// Scope attributes.
+pub const SCOPE: Level = Level {
+    prefix: "otel_scope_attrs",
+    owner: "scope_id",
+    time: None,
+};
+/// Log record attributes.
+pub const LOG: Level = Level {
+    prefix: "otel_log_attrs",
+    owner: "log_id",
+    time: Some("time"),
+};
+/// Span attributes.
+pub const SPAN: Level = Level {
+    prefix: "otel_span_attrs",
+    owner: "span_row_id",
+    time: Some("start_time"),
+};
+/// Span event attributes.
+pub const SPAN_EVENT: Level = Level {
+    prefix: "otel_span_event_attrs",
+    owner: "event_row_id",
+    time: Some("span_start_time"),
+};
+/// Span link attributes.
+pub const SPAN_LINK: Level = Level {
+    prefix: "otel_span_link_attrs",
+    owner: "link_row_id",
+    time: Some("span_start_time"),
+};
+/// Gauge and sum data point attributes.
+pub const NUMBER_DP: Level = Level {
+    prefix: "otel_number_dp_attrs",
+    owner: "data_point_id",
+    time: Some("time"),
+};
+/// Histogram data point attributes.
+pub const HISTOGRAM_DP: Level = Level {
+    prefix: "otel_histogram_dp_attrs",
+    owner: "data_point_id",
+    time: Some("time"),
+};
+/// Exponential histogram data point attributes.
+pub const EXP_HISTOGRAM_DP: Level = Level {
+    prefix: "otel_exp_histogram_dp_attrs",
+    owner: "data_point_id",
+    time: Some("time"),
+};
+/// Summary data point attributes.
+pub const SUMMARY_DP: Level = Level {
+    prefix: "otel_summary_dp_attrs",
+    owner: "data_point_id",
+    time: Some("time"),
+};
+
+/// The typed tables of a level: suffix and SQL type of `value`.
+pub const TYPED: [(&str, &str); 5] = [
+    ("string", "text"),
+    ("int", "bigint"),
+    ("double", "float8"),
+    ("bool", "boolean"),
+    ("bytes", "bytea"),
+];
+
+/// A filter value as each stored type would hold it.
+#[derive(Debug, Default)]
+struct Readings {
+    int: Option<i64>,
+    double: Option<f64>,
+    boolean: Option<bool>,
+}
+
+fn readings(v: &str) -> Readings {
+    Readings {
+        int: v.parse::<i64>().ok(),
+        double: v.parse::<f64>().ok().filter(|d| d.is_finite()),
+        boolean: match v {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+    }
+}
+
+/// Pushes a boolean SQL condition: the record whose owner id is `owner_expr` passes filter `f` at `level`.
+/// With a window, attribute rows of partitioned levels are restricted to it (partition pruning).
+pub fn push_filter(
+    qb: &mut QueryBuilder<Postgres>,
+    level: &Level,
+    owner_expr: &str,
+    window: Option<&Window>,
+    f: &AttrFilter,
+) {
+    match f.op {
+        // Present with another value: present, and not equal.
+        Op::Ne => {
+            qb.push("(");
+            push_in(qb, level, owner_expr, window, &f.key, Op::Exists, "");
+            qb.push(" AND NOT ");
+            push_in(qb, level, owner_expr, window, &f.key, Op::Eq, &f.value);
+            qb.push(")");
+        }
+        op => push_in(qb, level, owner_expr, window, &f.key, op, &f.value),
+    }
+}
+
+fn push_key(qb: &mut QueryBuilder<Postgres>, key: &str) {
+    qb.push("a.key_id = (SELECT key_id FROM attribute_keys WHERE key = ");
+    qb.push_bind(key.to_owned());
+    qb.push(")");
+}
+
+fn push_window(
+    qb: &mut QueryBuilder<Postgres>,
+    level: &Level,
+    alias: &str,
+    window: Option<&Window>,
+) {
+    if let (Some(col), Some(w)) = (level.time, window) {
+        qb.push(format_args!(" AND {alias}.{col} >= "));
+        qb.push_bind(w.from_ts());
+        qb.push(format_args!(" AND {alias}.{col} < "));
+        qb.push_bind(w.to_ts());
+    }
+}
+
+/// `owner_expr IN (SELECT owner FROM typed tables ... UNION ALL SELECT owner FROM _other ...)`.
+fn push_in(
+    qb: &mut QueryBuilder<Postgres>,
+    level: &Level,
+    owner_expr: &str,
+    window: Option<&Window>,
+    key: &str,
+    op: Op,
+    value: &str,
+) {
+    let r = readings(value);
+    let numeric = r.double.is_some();
+    let owner = level.owner;
+    let prefix = level.prefix;
+    qb.push(format_args!("{owner_expr} IN ("));
+    let mut first = true;
+    let mut branch = |qb: &mut QueryBuilder<Postgres>, suffix: &str| {
+        if !first {
+            qb.push(" UNION ALL ");
+        }
+        first = false;
+        qb.push(format_args!(
+            "SELECT a.{owner} FROM {prefix}_{suffix} a WHERE "
+        ));
+        push_key(qb, key);
+        push_window(qb, level, "a", window);
+        qb.push(" AND ");
+    };
+    match op {
+        Op::Exists => {
+            for (suffix, _) in TYPED {
+                branch(qb, suffix);
+                qb.push("TRUE");
+            }
+        }
+        Op::Eq | Op::Ne => {
+            branch(qb, "string");
+            qb.push("substr(a.value, 1, 200) = substr(");
+            qb.push_bind(value.to_owned());
+            qb.push(", 1, 200) AND a.value = ");
+            qb.push_bind(value.to_owned());
+            if let Some(i) = r.int {
+                branch(qb, "int");
+                qb.push("a.value = ");
+                qb.push_bind(i);
+            }
+            if let Some(d) = r.double {
+                branch(qb, "double");
+                qb.push("a.value = ");
+                qb.push_bind(d);
+            }
+            if let Some(b) = r.boolean {
+                branch(qb, "bool");
+                qb.push("a.value = ");
+                qb.push_bind(b);
+            }
+        }
+        Op::Gt | Op::Lt | Op::Gte | Op::Lte => {
+            let cmp = op.sql();
+            if numeric {
+                branch(qb, "int");
+                match r.int {
+                    Some(i) => {
+                        qb.push(format_args!("a.value {cmp} "));
+                        qb.push_bind(i);
+                    }
+                    None => {
+                        qb.push(format_args!("a.value::float8 {cmp} "));
+                        qb.push_bind(r.double);
+                    }
+                }
+                branch(qb, "double");
+                qb.push(format_args!("a.value {cmp} "));
+                qb.push_bind(r.double);
+            } else {
+                branch(qb, "string");
+                qb.push(format_args!("a.value {cmp} "));
+                qb.push_bind(value.to_owned());
+            }
+        }
+        Op::Contains => {
+            branch(qb, "string");
+            qb.push("strpos(a.value, ");
+            qb.push_bind(value.to_owned());
+            qb.push(") > 0");
+        }
+    }
+    // Unpromoted attributes: the typed JSON object in _other.
+    qb.push(format_args!(
+        " UNION ALL SELECT o.{owner} FROM {prefix}_other o WHERE o.attributes ? "
+    ));
+    qb.push_bind(key.to_owned());
+    push_window(qb, level, "o", window);
+    let member = |qb: &mut QueryBuilder<Postgres>| {
+        qb.push("(o.attributes -> ");
+        qb.push_bind(key.to_owned());
+        qb.push(")");
+    };
+    match op {
+        Op::Exists => {}
+        Op::Eq | Op::Ne => {
+            // jsonb equality compares numbers numerically (2 = 2.0) and never mixes types.
+            let mut candidates = vec![serde_json::Value::from(value).to_string()];
+            if let Some(i) = r.int {
+                candidates.push(i.to_string());
+            } else if let Some(d) = r.double
+                && let Some(n) = serde_json::Number::from_f64(d)
+            {
+                candidates.push(n.to_string());
+            }
+            if let Some(b) = r.boolean {
+                candidates.push(b.to_string());
+            }
+            qb.push(" AND ");
+            member(qb);
+            qb.push(" = ANY(CAST(");
+            qb.push_bind(candidates);
+            qb.push(" AS jsonb[]))");
+        }
+        Op::Gt | Op::Lt | Op::Gte | Op::Lte => {
+            let cmp = op.sql();
+            qb.push(" AND jsonb_typeof(");
+            member(qb);
+            if numeric {
+                qb.push(format_args!(") = 'number' AND "));
+                member(qb);
+                qb.push(format_args!(" {cmp} to_jsonb(CAST("));
+                match r.int {
+                    Some(i) => {
+                        qb.push_bind(i);
+                        qb.push(" AS bigint))");
+                    }
+                    None => {
+                        qb.push_bind(r.double);
+                        qb.push(" AS float8))");
+                    }
+                }
+            } else {
+                qb.push(") = 'string' AND (o.attributes ->> ");
+                qb.push_bind(key.to_owned());
+                qb.push(format_args!(") {cmp} "));
+                qb.push_bind(value.to_owned());
+            }
+        }
+        Op::Contains => {
+            qb.push(" AND jsonb_typeof(");
+            member(qb);
+            qb.push(") = 'string' AND strpos(o.attributes ->> ");
+            qb.push_bind(key.to_owned());
+            qb.push(", ");
+            qb.push_bind(value.to_owned());
+            qb.push(") > 0");
+        }
+    }
+    qb.push(")");
+}
+
+/// Every attribute of the given owners at `level`, keyed by owner id, each list sorted by key.
+pub async fn fetch(
+    conn: &mut PgConnection,
+    level: &Level,
+    owners: &[i64],
+) -> Result<HashMap<i64, Vec<KeyValue>>, ApiError> {
+    let mut out: HashMap<i64, Vec<KeyValue>> = HashMap::new();
+    if owners.is_empty() {
+        return Ok(out);
+    }
+    let (prefix, owner) = (level.prefix, level.owner);
+    let mut sql = String::new();
+    for (i, (suffix, _)) in TYPED.iter().enumerate() {
+        let cols: Vec<String> = TYPED
+            .iter()
+            .enumerate()
+            .map(|(j, (_, ty))| {
+                if i == j {
+                    "a.value".to_string()
+                } else {
+                    format!("NULL::{ty}")
+                }
+            })
+            .collect();
+        sql.push_str(&format!(
+            "SELECT a.{owner} AS owner, k.key, {}, NULL::text AS other FROM {prefix}_{suffix} a \
+             JOIN attribute_keys k USING (key_id) WHERE a.{owner} = ANY($1) UNION ALL ",
+            cols.join(", ")
+        ));
+    }
+    sql.push_str(&format!(
+        "SELECT o.{owner}, NULL::text, NULL::text, NULL::bigint, NULL::float8, NULL::boolean, NULL::bytea, \
+         o.attributes::text FROM {prefix}_other o WHERE o.{owner} = ANY($1)"
+    ));
+    // Table and column names come from the constant levels above, never from input.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(owners)
+        .fetch_all(&mut *conn)
+        .await?;
+    for row in rows {
+        let id: i64 = row.try_get(0)?;
+        let list = out.entry(id).or_default();
+        if let Some(json) = row.try_get::<Option<String>, _>(7)? {
+            let kvs = attributes_from_json(&json)
+                .map_err(|e| ApiError::internal(format!("{prefix}_other of {id}: {e}")))?;
+            list.extend(kvs);
+            continue;
+        }
+        let key: String = row.try_get(1)?;
+        let value = if let Some(v) = row.try_get::<Option<String>, _>(2)? {
+            Value::StringValue(v)
+        } else if let Some(v) = row.try_get::<Option<i64>, _>(3)? {
+            Value::IntValue(v)
+        } else if let Some(v) = row.try_get::<Option<f64>, _>(4)? {
+            Value::DoubleValue(v)
+        } else if let Some(v) = row.try_get::<Option<bool>, _>(5)? {
+            Value::BoolValue(v)
+        } else {
+            Value::BytesValue(row.try_get::<Option<Vec<u8>>, _>(6)?.unwrap_or_default())
+        };
+        list.push(KeyValue {
+            key,
+            value: Some(AnyValue { value: Some(value) }),
+            ..Default::default()
+        });
+    }
+    for list in out.values_mut() {
+        list.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+    Ok(out)
+}
+
+/// Attributes as the typed JSON object of src/normalize/anyvalue.rs (types survive: 2.0 stays a double).
+pub fn to_json(kvs: &[KeyValue]) -> serde_json::Value {
+    serde_json::from_str(&attributes_to_json(kvs)).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,354 @@
+//! Log records: search in a time window, and the logs of a trace or of one span.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value::Value as Av};
+use serde_json::{Map, Value, json};
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row};
+
+use super::attrs::{self, LOG, RESOURCE};
+use super::error::ApiError;
+use super::params::{self, AttrFilter, AttrScope, Params, Window};
+use super::{QueryState, cursor, time_fields};
+use crate::ids;
+use crate::normalize::anyvalue::any_value_to_json;
+
+/// Parameters of the log search.
+pub const SEARCH_PARAMS: &[&str] = &[
+    "from",
+    "to",
+    "service",
+    "namespace",
+    "min_severity",
+    "body",
+    "trace_id",
+    "attr",
+    "resource_attr",
+    "limit",
+    "cursor",
+];
+/// Parameters of the logs of a trace or span (the window is optional there).
+pub const TRACE_PARAMS: &[&str] = &[
+    "from",
+    "to",
+    "min_severity",
+    "body",
+    "attr",
+    "resource_attr",
+    "limit",
+    "cursor",
+];
+
+#[derive(Debug, Default)]
+struct Filters {
+    window: Option<Window>,
+    service: Option<String>,
+    namespace: Option<String>,
+    min_severity: Option<i16>,
+    body: Option<String>,
+    trace_id: Option<[u8; 16]>,
+    span_id: Option<[u8; 8]>,
+    attrs: Vec<AttrFilter>,
+}
+
+fn common(p: &Params, st: &QueryState, window_required: bool) -> Result<Filters, ApiError> {
+    Ok(Filters {
+        window: params::window(p, window_required, st.options.max_window_nanos)?,
+        min_severity: params::min_severity(p)?,
+        body: p.one("body")?.map(str::to_owned),
+        attrs: params::attr_filters(p)?,
+        ..Default::default()
+    })
+}
+
+/// `GET /logs/search`: log records in a window, newest first, filtered.
+pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Value>, ApiError> {
+    p.allow(SEARCH_PARAMS)?;
+    let mut f = common(&p, &st, true)?;
+    f.service = p.one("service")?.map(str::to_owned);
+    f.namespace = p.one("namespace")?.map(str::to_owned);
+    f.trace_id = p
+        .one("trace_id")?
+        .map(|t| params::trace_id("trace_id", t))
+        .transpose()?;
+    run(&st, &p, f, true).await
+}
+
+/// `GET /logs/trace/{trace_id}`: the logs of a trace, oldest first.
+pub async fn by_trace(
+    State(st): State<QueryState>,
+    Path(trace_id): Path<String>,
+    p: Params,
+) -> Result<Json<Value>, ApiError> {
+    p.allow(TRACE_PARAMS)?;
+    let mut f = common(&p, &st, false)?;
+    f.trace_id = Some(params::trace_id("trace_id", &trace_id)?);
+    run(&st, &p, f, false).await
+}
+
+/// `GET /logs/trace/{trace_id}/span/{span_id}`: the logs of one span, oldest first.
+pub async fn by_span(
+    State(st): State<QueryState>,
+    Path((trace_id, span_id)): Path<(String, String)>,
+    p: Params,
+) -> Result<Json<Value>, ApiError> {
+    p.allow(TRACE_PARAMS)?;
+    let mut f = common(&p, &st, false)?;
+    f.trace_id = Some(params::trace_id("trace_id", &trace_id)?);
+    f.span_id = Some(params::span_id("span_id", &span_id)?);
+    run(&st, &p, f, false).await
+}
+
+/// `%text%` for ILIKE with the pattern characters of `text` escaped.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+async fn run(
+    st: &QueryState,
+    p: &Params,
+    f: Filters,
+    newest_first: bool,
+) -> Result<Json<Value>, ApiError> {
+    let limit = params::limit(p, st.options.default_limit, st.options.max_limit)?;
+    let kind = if newest_first { "logs" } else { "logs-asc" };
+    let after = cursor::from_params(p, kind)?;
+
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT l.log_id, l.time, l.time_nanos_fraction, l.time_unset, l.observed_time, \
+         l.observed_time_nanos_fraction, l.severity_number, l.severity_text, l.body_type, l.body_string, \
+         l.body_int, l.body_double, l.body_bool, l.body_bytes, l.body_json::text AS body_json, l.trace_id, \
+         l.span_id, l.flags, l.event_name, l.dropped_attributes_count, l.resource_id, r.service_name, \
+         r.service_namespace, sc.name AS scope_name, sc.version AS scope_version \
+         FROM otel_logs_fact l JOIN otel_resources_dim r ON r.resource_id = l.resource_id \
+         JOIN otel_scopes_dim sc ON sc.scope_id = l.scope_id WHERE TRUE",
+    );
+    if let Some(w) = &f.window {
+        qb.push(" AND l.time >= ").push_bind(w.from_ts());
+        qb.push(" AND l.time < ").push_bind(w.to_ts());
+    }
+    if let Some(s) = f.service {
+        qb.push(" AND r.service_name = ").push_bind(s);
+    }
+    if let Some(s) = f.namespace {
+        qb.push(" AND r.service_namespace = ").push_bind(s);
+    }
+    if let Some(n) = f.min_severity {
+        qb.push(" AND l.severity_number >= ").push_bind(n);
+    }
+    if let Some(b) = f.body {
+        let pat = like_pattern(&b);
+        qb.push(" AND (l.body_string ILIKE ").push_bind(pat.clone());
+        qb.push(" OR l.body_json::text ILIKE ").push_bind(pat);
+        qb.push(")");
+    }
+    if let Some(t) = f.trace_id {
+        qb.push(" AND l.trace_id = ").push_bind(t.to_vec());
+    }
+    if let Some(s) = f.span_id {
+        qb.push(" AND l.span_id = ").push_bind(s.to_vec());
+    }
+    for a in &f.attrs {
+        qb.push(" AND ");
+        match a.scope {
+            AttrScope::Record => {
+                attrs::push_filter(&mut qb, &LOG, "l.log_id", f.window.as_ref(), a)
+            }
+            AttrScope::Resource => attrs::push_filter(&mut qb, &RESOURCE, "l.resource_id", None, a),
+        }
+    }
+    let (cmp, dir) = if newest_first {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    if let Some(key) = &after {
+        let micros = cursor::int(key, 0)?;
+        let id = cursor::int(key, 1)?;
+        let at = DateTime::<Utc>::from_timestamp_micros(micros)
+            .ok_or_else(|| ApiError::bad("cursor", "damaged cursor"))?;
+        qb.push(format_args!(" AND (l.time, l.log_id) {cmp} ("));
+        qb.push_bind(at).push(", ").push_bind(id).push(")");
+    }
+    qb.push(format_args!(
+        " ORDER BY l.time {dir}, l.log_id {dir} LIMIT "
+    ));
+    qb.push_bind(i64::from(limit) + 1);
+
+    let mut tx = st.read_tx().await?;
+    let mut rows = qb.build().fetch_all(&mut *tx).await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+
+    let log_ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get("log_id"))
+        .collect::<Result<_, _>>()?;
+    let mut res_ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get("resource_id"))
+        .collect::<Result<_, _>>()?;
+    res_ids.sort_unstable();
+    res_ids.dedup();
+    let log_attrs = attrs::fetch(&mut tx, &LOG, &log_ids).await?;
+    let res_attrs = attrs::fetch(&mut tx, &RESOURCE, &res_ids).await?;
+    tx.commit().await?;
+
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(log_json(row, &log_attrs, &res_attrs)?);
+    }
+    let next = match (more, rows.last()) {
+        (true, Some(last)) => {
+            let t: DateTime<Utc> = last.try_get("time")?;
+            let id: i64 = last.try_get("log_id")?;
+            Some(cursor::encode(
+                kind,
+                &[t.timestamp_micros().into(), id.into()],
+            ))
+        }
+        _ => None,
+    };
+    Ok(Json(json!({"logs": out, "next_cursor": next})))
+}
+
+/// A log body as its typed JSON value (null when empty).
+fn body_json(row: &PgRow) -> Result<Value, ApiError> {
+    let body_type: i16 = row.try_get("body_type")?;
+    let av = match body_type {
+        1 => row
+            .try_get::<Option<String>, _>("body_string")?
+            .map(Av::StringValue),
+        2 => row.try_get::<Option<i64>, _>("body_int")?.map(Av::IntValue),
+        3 => row
+            .try_get::<Option<f64>, _>("body_double")?
+            .map(Av::DoubleValue),
+        4 => row
+            .try_get::<Option<bool>, _>("body_bool")?
+            .map(Av::BoolValue),
+        5 => row
+            .try_get::<Option<Vec<u8>>, _>("body_bytes")?
+            .map(Av::BytesValue),
+        6 | 7 => {
+            let text: Option<String> = row.try_get("body_json")?;
+            return text
+                .map(|t| serde_json::from_str(&t).map_err(|e| ApiError::internal(e.to_string())))
+                .transpose()
+                .map(|v| v.unwrap_or(Value::Null));
+        }
+        _ => None,
+    };
+    Ok(match av {
+        Some(v) => serde_json::from_str(&any_value_to_json(&AnyValue { value: Some(v) }))
+            .unwrap_or(Value::Null),
+        None => Value::Null,
+    })
+}
+
+fn hex_opt(row: &PgRow, col: &str) -> Result<Value, ApiError> {
+    Ok(row
+        .try_get::<Option<Vec<u8>>, _>(col)?
+        .map(|b| Value::from(ids::to_hex(&b)))
+        .unwrap_or(Value::Null))
+}
+
+fn log_json(
+    row: &PgRow,
+    log_attrs: &HashMap<i64, Vec<opentelemetry_proto::tonic::common::v1::KeyValue>>,
+    res_attrs: &HashMap<i64, Vec<opentelemetry_proto::tonic::common::v1::KeyValue>>,
+) -> Result<Value, ApiError> {
+    let mut m = Map::new();
+    let log_id: i64 = row.try_get("log_id")?;
+    let resource_id: i64 = row.try_get("resource_id")?;
+    time_fields(
+        "time",
+        row.try_get("time")?,
+        row.try_get("time_nanos_fraction")?,
+        &mut m,
+    )?;
+    m.insert(
+        "time_unset".into(),
+        row.try_get::<bool, _>("time_unset")?.into(),
+    );
+    time_fields(
+        "observed_time",
+        row.try_get("observed_time")?,
+        row.try_get("observed_time_nanos_fraction")?,
+        &mut m,
+    )?;
+    m.insert(
+        "severity_number".into(),
+        row.try_get::<i16, _>("severity_number")?.into(),
+    );
+    m.insert(
+        "severity_text".into(),
+        row.try_get::<String, _>("severity_text")?.into(),
+    );
+    m.insert("body".into(), body_json(row)?);
+    m.insert("trace_id".into(), hex_opt(row, "trace_id")?);
+    m.insert("span_id".into(), hex_opt(row, "span_id")?);
+    // flags hold the u32 bit pattern in an INTEGER.
+    m.insert(
+        "flags".into(),
+        (row.try_get::<i32, _>("flags")? as u32).into(),
+    );
+    m.insert(
+        "event_name".into(),
+        row.try_get::<String, _>("event_name")?.into(),
+    );
+    m.insert(
+        "dropped_attributes_count".into(),
+        (row.try_get::<i32, _>("dropped_attributes_count")? as u32).into(),
+    );
+    m.insert(
+        "service_name".into(),
+        row.try_get::<Option<String>, _>("service_name")?.into(),
+    );
+    m.insert(
+        "service_namespace".into(),
+        row.try_get::<Option<String>, _>("service_namespace")?
+            .into(),
+    );
+    m.insert(
+        "scope".into(),
+        json!({"name": row.try_get::<String, _>("scope_name")?, "version": row.try_get::<String, _>("scope_version")?}),
+    );
+    m.insert(
+        "attributes".into(),
+        attrs::to_json(log_attrs.get(&log_id).map(Vec::as_slice).unwrap_or(&[])),
+    );
+    m.insert(
+        "resource_attributes".into(),
+        attrs::to_json(
+            res_attrs
+                .get(&resource_id)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+        ),
+    );
+    Ok(Value::Object(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+        assert_eq!(like_pattern("x"), "%x%");
+    }
+}

@@ -1,0 +1,231 @@
+//! The query API under `/api/v2`: logs, traces, metrics, services, the service map and attributes, as JSON,
+//! plus the OpenAPI document of all of it. Read-only transactions with a statement timeout; every value bound.
+//!
+//! Modules: [`params`] (query parameters), [`cursor`] (keyset cursors), [`error`] (the one error shape),
+//! [`attrs`] (attribute levels, filters, fetching), one module per resource, [`openapi`].
+
+pub mod attributes;
+pub mod attrs;
+pub mod cursor;
+pub mod error;
+pub mod logs;
+pub mod metrics;
+pub mod openapi;
+pub mod params;
+pub mod services;
+pub mod traces;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::SecondsFormat;
+use sqlx::{PgPool, Postgres, Transaction};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::time::PgTime;
+use error::ApiError;
+
+/// Settings of the query API (the server's config fills them; `Default` is what tests and `serve` start from).
+#[derive(Debug, Clone)]
+pub struct QueryOptions {
+    /// When set, every request must carry `Authorization: Bearer <token>`.
+    pub auth_token: Option<String>,
+    /// Origins allowed by CORS (`*` for any); empty: no CORS headers.
+    pub cors_origins: Vec<String>,
+    /// Widest time window a search may ask for, in nanoseconds.
+    pub max_window_nanos: u64,
+    /// Page size when `limit` is not given.
+    pub default_limit: u32,
+    /// Largest `limit` accepted.
+    pub max_limit: u32,
+    /// PostgreSQL statement_timeout of every API query.
+    pub statement_timeout: Duration,
+    /// How long to wait for a database connection before answering 503.
+    pub acquire_timeout: Duration,
+    /// Most data points a series query may read (beyond it: 400 asking for a narrower query).
+    pub max_series_points: u32,
+}
+
+impl Default for QueryOptions {
+    fn default() -> Self {
+        QueryOptions {
+            auth_token: None,
+            cors_origins: Vec::new(),
+            max_window_nanos: 7 * 24 * 3_600_000_000_000,
+            default_limit: 100,
+            max_limit: 1000,
+            statement_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_secs(3),
+            max_series_points: 500_000,
+        }
+    }
+}
+
+/// What the query handlers share.
+#[derive(Clone)]
+pub struct QueryState {
+    /// The database.
+    pub pool: PgPool,
+    /// The settings.
+    pub options: Arc<QueryOptions>,
+}
+
+impl QueryState {
+    /// A read-only transaction with the statement timeout set (SET LOCAL semantics: it ends with the
+    /// transaction). Connection problems are 503s; the pool reconnects by itself when the database is back.
+    pub async fn read_tx(&self) -> Result<Transaction<'static, Postgres>, ApiError> {
+        let mut tx = tokio::time::timeout(self.options.acquire_timeout, self.pool.begin())
+            .await
+            .map_err(|_| {
+                ApiError::Unavailable("timed out waiting for a database connection".into())
+            })?
+            .map_err(ApiError::unavailable)?;
+        let ms = self
+            .options
+            .statement_timeout
+            .as_millis()
+            .max(1)
+            .to_string();
+        sqlx::query(
+            "SELECT set_config('transaction_read_only', 'on', true), set_config('statement_timeout', $1, true)",
+        )
+        .bind(ms)
+        .execute(&mut *tx)
+        .await?;
+        Ok(tx)
+    }
+}
+
+/// The `/api/v2` router (paths relative to the mount point): nest it with
+/// `.nest("/api/v2", crate::query::router(pool, options))`.
+pub fn router(pool: PgPool, options: QueryOptions) -> Router {
+    let cors = cors_layer(&options.cors_origins);
+    let state = QueryState {
+        pool,
+        options: Arc::new(options),
+    };
+    let r = Router::new()
+        .route("/logs/search", get(logs::search))
+        .route("/logs/trace/{trace_id}", get(logs::by_trace))
+        .route("/logs/trace/{trace_id}/span/{span_id}", get(logs::by_span))
+        .route("/traces/search", get(traces::search))
+        .route("/traces/{trace_id}", get(traces::by_id))
+        .route("/traces/{trace_id}/spans", get(traces::spans))
+        .route("/metrics/search", get(metrics::search))
+        .route("/metrics/series", get(metrics::series))
+        .route("/services", get(services::list))
+        .route("/services/{service}/operations", get(services::operations))
+        .route("/service-map", get(services::map))
+        .route("/attributes", get(attributes::keys))
+        .route("/attributes/{key}/values", get(attributes::values))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(not_found)
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth))
+        .with_state(state);
+    match cors {
+        Some(c) => r.layer(c),
+        None => r,
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint; see /api/v2/openapi.json".into())
+}
+
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o.trim()).ok()),
+        )
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::OPTIONS])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+    )
+}
+
+/// Equal without an early exit, so that response time does not reveal how much of a token matched.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn auth(State(state): State<QueryState>, req: Request, next: Next) -> Response {
+    if let Some(token) = &state.options.auth_token {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        if !given.is_some_and(|g| same_secret(g.as_bytes(), token.as_bytes())) {
+            return ApiError::Unauthorized.into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Stored time columns as API JSON: RFC 3339 with nanoseconds, plus the exact unix nanoseconds as a string
+/// (JSON numbers lose precision beyond 2^53 in most clients).
+pub(crate) fn time_fields(
+    prefix: &str,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    fraction: i16,
+    out: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<Option<u64>, ApiError> {
+    let nanos = at
+        .map(|t| PgTime::from_datetime_and_fraction(t, fraction))
+        .transpose()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    out.insert(
+        prefix.to_string(),
+        nanos
+            .map(|t| t.datetime().to_rfc3339_opts(SecondsFormat::Nanos, true))
+            .into(),
+    );
+    out.insert(
+        format!("{prefix}_unix_nano"),
+        nanos.map(|t| t.unix_nanos().to_string()).into(),
+    );
+    Ok(nanos.map(|t| t.unix_nanos()))
+}
+
+/// The unix nanoseconds of a stored time (0 for NULL, OTLP's "unset").
+pub(crate) fn unix_nanos(
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    fraction: i16,
+) -> Result<u64, ApiError> {
+    at.map(|t| {
+        PgTime::from_datetime_and_fraction(t, fraction)
+            .map(|p| p.unix_nanos())
+            .map_err(|e| ApiError::internal(e.to_string()))
+    })
+    .transpose()
+    .map(|n| n.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_compare_fully() {
+        assert!(same_secret(b"abc", b"abc"));
+        assert!(!same_secret(b"abc", b"abd"));
+        assert!(!same_secret(b"abc", b"abcd"));
+    }
+}

@@ -1,0 +1,3 @@
+pub async fn document() -> super::error::ApiError {
+    super::error::ApiError::NotFound("wip".into())
+}

@@ -1,0 +1,604 @@
+//! Parsing and validation of query parameters: every failure is a 400 naming the parameter.
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
+
+use super::error::ApiError;
+use crate::ids::{self, SpanId, TraceId};
+use crate::time;
+
+/// The query string as (name, value) pairs, in order, repeated names kept.
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad("query string", e.body_text()))?;
+        Ok(Params { pairs })
+    }
+}
+
+impl Params {
+    /// Parameters from explicit pairs (tests, internal calls).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Params {
+        Params { pairs }
+    }
+
+    /// Refuses parameters the endpoint does not know, so that a typo is not silently ignored.
+    pub fn allow(&self, known: &[&str]) -> Result<(), ApiError> {
+        match self
+            .pairs
+            .iter()
+            .find(|(k, _)| !known.contains(&k.as_str()))
+        {
+            Some((k, _)) => Err(ApiError::bad(
+                k.clone(),
+                format!(
+                    "unknown parameter; this endpoint takes {}",
+                    known.join(", ")
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The single value of `name`, if given (an empty value counts as absent); repeating it is an error.
+    pub fn one(&self, name: &str) -> Result<Option<&str>, ApiError> {
+        let mut found = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
+        let first = found.next();
+        if found.next().is_some() {
+            return Err(ApiError::bad(name, "given more than once"));
+        }
+        Ok(first.filter(|v| !v.is_empty()))
+    }
+
+    /// The value of `name`, which must be given.
+    pub fn required(&self, name: &str) -> Result<&str, ApiError> {
+        self.one(name)?
+            .ok_or_else(|| ApiError::bad(name, "is required"))
+    }
+
+    /// Every value of a repeatable parameter, in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// A half-open time window `[from, to)` in unix nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Inclusive start.
+    pub from: u64,
+    /// Exclusive end.
+    pub to: u64,
+}
+
+impl Window {
+    /// The start as a timestamptz bind value (truncated to the microsecond PostgreSQL keeps).
+    pub fn from_ts(&self) -> DateTime<Utc> {
+        nanos_floor_ts(self.from)
+    }
+
+    /// The end as a timestamptz bind value, rounded up to the microsecond so that no stored row is cut off.
+    pub fn to_ts(&self) -> DateTime<Utc> {
+        nanos_floor_ts(self.to.div_ceil(1000).saturating_mul(1000))
+    }
+
+    /// Width in nanoseconds.
+    pub fn width(&self) -> u64 {
+        self.to - self.from
+    }
+}
+
+/// A unix-nanosecond instant as a chrono time, truncated to the microsecond.
+pub fn nanos_floor_ts(nanos: u64) -> DateTime<Utc> {
+    let micros = i64::try_from(nanos / 1000).unwrap_or(i64::MAX / 1000);
+    DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Reads `from` / `to` (RFC 3339 or unix nanoseconds). `to` defaults to now. With `required`, `from` must be
+/// given; without, no `from` means no window. The width may not exceed `max_width` nanoseconds.
+pub fn window(p: &Params, required: bool, max_width: u64) -> Result<Option<Window>, ApiError> {
+    let parse = |name: &str| -> Result<Option<u64>, ApiError> {
+        p.one(name)?
+            .map(|v| time::parse_time(v).map_err(|e| ApiError::bad(name, e.to_string())))
+            .transpose()
+    };
+    let from = parse("from")?;
+    let to = parse("to")?;
+    let Some(from) = from else {
+        if required {
+            return Err(ApiError::bad(
+                "from",
+                "is required: the start of the time window, RFC 3339 (2026-01-02T03:04:05Z) or unix nanoseconds",
+            ));
+        }
+        if to.is_some() {
+            return Err(ApiError::bad("from", "is required when `to` is given"));
+        }
+        return Ok(None);
+    };
+    let to = to.unwrap_or_else(time::now_unix_nanos);
+    if to <= from {
+        return Err(ApiError::bad("to", "must be after `from`"));
+    }
+    let w = Window { from, to };
+    if w.width() > max_width {
+        return Err(ApiError::bad(
+            "from",
+            format!(
+                "the window from `from` to `to` is {}, wider than the maximum of {}",
+                human_duration(w.width()),
+                human_duration(max_width)
+            ),
+        ));
+    }
+    Ok(Some(w))
+}
+
+/// Page size: `limit`, default `default`, at most `max`.
+pub fn limit(p: &Params, default: u32, max: u32) -> Result<u32, ApiError> {
+    match p.one("limit")? {
+        None => Ok(default),
+        Some(v) => match v.parse::<u32>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad(
+                "limit",
+                format!("must be an integer from 1 to {max}, got {v:?}"),
+            )),
+        },
+    }
+}
+
+/// A duration: an integer with unit ns, us, ms, s, m or h (`250ms`, `1.5s`), or a plain integer of nanoseconds.
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let factor: f64 = match unit.trim() {
+        "" | "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" => 60e9,
+        "h" => 3600e9,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?}; use ns, us, ms, s, m or h (e.g. 250ms)"
+            ));
+        }
+    };
+    let n: f64 = num.parse().map_err(|_| {
+        format!("{text:?} is not a duration like 250ms, 1.5s or 1000000 (nanoseconds)")
+    })?;
+    let nanos = n * factor;
+    if !nanos.is_finite() || nanos < 0.0 || nanos > i64::MAX as f64 {
+        return Err(format!("{text:?} is out of range"));
+    }
+    Ok(nanos.round() as u64)
+}
+
+/// An optional duration parameter.
+pub fn duration(p: &Params, name: &str) -> Result<Option<u64>, ApiError> {
+    p.one(name)?
+        .map(|v| parse_duration(v).map_err(|e| ApiError::bad(name, e)))
+        .transpose()
+}
+
+/// Formats nanoseconds for messages (`3h`, `90s`, `250ms`).
+pub fn human_duration(nanos: u64) -> String {
+    const UNITS: [(u64, &str); 5] = [
+        (3_600_000_000_000, "h"),
+        (1_000_000_000, "s"),
+        (1_000_000, "ms"),
+        (1_000, "us"),
+        (1, "ns"),
+    ];
+    for (size, unit) in UNITS {
+        if nanos >= size && nanos.is_multiple_of(size) {
+            return format!("{}{unit}", nanos / size);
+        }
+    }
+    format!("{nanos}ns")
+}
+
+/// A trace id (32 hex digits, either case) from parameter or path segment `name`.
+pub fn trace_id(name: &str, text: &str) -> Result<TraceId, ApiError> {
+    ids::parse_trace_id(text.trim()).map_err(|e| ApiError::bad(name, e.to_string()))
+}
+
+/// A span id (16 hex digits, either case) from parameter or path segment `name`.
+pub fn span_id(name: &str, text: &str) -> Result<SpanId, ApiError> {
+    ids::parse_span_id(text.trim()).map_err(|e| ApiError::bad(name, e.to_string()))
+}
+
+/// Names of the OTLP span kinds by value (span_kinds reference table).
+pub const SPAN_KINDS: [&str; 6] = [
+    "UNSPECIFIED",
+    "INTERNAL",
+    "SERVER",
+    "CLIENT",
+    "PRODUCER",
+    "CONSUMER",
+];
+/// Names of the OTLP status codes by value (status_codes reference table).
+pub const STATUS_CODES: [&str; 3] = ["UNSET", "OK", "ERROR"];
+/// Names of the severity ranges (each covers four numbers, 1..=24).
+const SEVERITIES: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+
+fn enum_value(
+    p: &Params,
+    name: &str,
+    names: &[&str],
+    prefix: &str,
+) -> Result<Option<i16>, ApiError> {
+    let Some(v) = p.one(name)? else {
+        return Ok(None);
+    };
+    if let Ok(n) = v.parse::<i16>()
+        && (0..names.len() as i16).contains(&n)
+    {
+        return Ok(Some(n));
+    }
+    let upper = v.trim().to_ascii_uppercase();
+    let bare = upper.strip_prefix(prefix).unwrap_or(&upper);
+    names
+        .iter()
+        .position(|n| *n == bare)
+        .map(|i| Some(i as i16))
+        .ok_or_else(|| {
+            ApiError::bad(
+                name,
+                format!(
+                    "{v:?} is not one of {} (or 0..{})",
+                    names.join(", "),
+                    names.len() - 1
+                ),
+            )
+        })
+}
+
+/// Span kind (`server`, `SPAN_KIND_SERVER` or 2).
+pub fn span_kind(p: &Params) -> Result<Option<i16>, ApiError> {
+    enum_value(p, "kind", &SPAN_KINDS, "SPAN_KIND_")
+}
+
+/// Span status (`error`, `STATUS_CODE_ERROR` or 2).
+pub fn status_code(p: &Params) -> Result<Option<i16>, ApiError> {
+    enum_value(p, "status", &STATUS_CODES, "STATUS_CODE_")
+}
+
+/// Minimum severity: a SeverityNumber 1..=24 or a name (`warn`, `ERROR3`, `SEVERITY_NUMBER_INFO`).
+pub fn min_severity(p: &Params) -> Result<Option<i16>, ApiError> {
+    let Some(v) = p.one("min_severity")? else {
+        return Ok(None);
+    };
+    if let Ok(n) = v.parse::<i16>() {
+        return if (1..=24).contains(&n) {
+            Ok(Some(n))
+        } else {
+            Err(ApiError::bad(
+                "min_severity",
+                "a severity number must be 1..=24",
+            ))
+        };
+    }
+    let upper = v.trim().to_ascii_uppercase();
+    let bare = upper.strip_prefix("SEVERITY_NUMBER_").unwrap_or(&upper);
+    let bare = if bare == "WARNING" { "WARN" } else { bare };
+    for (i, base) in SEVERITIES.iter().enumerate() {
+        if let Some(rest) = bare.strip_prefix(base) {
+            let step = match rest {
+                "" => 0,
+                "2" => 1,
+                "3" => 2,
+                "4" => 3,
+                _ => continue,
+            };
+            return Ok(Some(i as i16 * 4 + 1 + step));
+        }
+    }
+    Err(ApiError::bad(
+        "min_severity",
+        format!(
+            "{v:?} is not a severity: use 1..=24 or TRACE, DEBUG, INFO, WARN, ERROR, FATAL (optionally 2..4)"
+        ),
+    ))
+}
+
+/// Comparison operators of attribute filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Equal (any stored type the value parses as).
+    Eq,
+    /// Present with a different value.
+    Ne,
+    /// Greater than (numbers numerically, otherwise strings).
+    Gt,
+    /// Less than.
+    Lt,
+    /// Greater or equal.
+    Gte,
+    /// Less or equal.
+    Lte,
+    /// A string value containing the text.
+    Contains,
+    /// The key is present, with any value.
+    Exists,
+}
+
+impl Op {
+    fn parse(s: &str) -> Option<Op> {
+        Some(match s {
+            "eq" | "=" | "==" => Op::Eq,
+            "ne" | "!=" => Op::Ne,
+            "gt" | ">" => Op::Gt,
+            "lt" | "<" => Op::Lt,
+            "gte" | ">=" => Op::Gte,
+            "lte" | "<=" => Op::Lte,
+            "contains" => Op::Contains,
+            "exists" => Op::Exists,
+            _ => return None,
+        })
+    }
+
+    /// The SQL comparison operator (for the ordering and equality operators).
+    pub fn sql(self) -> &'static str {
+        match self {
+            Op::Eq => "=",
+            Op::Ne => "<>",
+            Op::Gt => ">",
+            Op::Lt => "<",
+            Op::Gte => ">=",
+            Op::Lte => "<=",
+            Op::Contains | Op::Exists => "=",
+        }
+    }
+}
+
+/// Which attributes a filter looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttrScope {
+    /// The record's own attributes (span, log record, data point).
+    Record,
+    /// The attributes of the record's resource.
+    Resource,
+}
+
+/// One attribute filter `key op value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttrFilter {
+    /// Record or resource attributes.
+    pub scope: AttrScope,
+    /// The attribute key.
+    pub key: String,
+    /// The comparison.
+    pub op: Op,
+    /// The value as given (empty for `exists`).
+    pub value: String,
+}
+
+/// Parses `key op value` (`http.route eq /cart`, `user.id exists`, `http.response.status_code gte 500`).
+pub fn parse_attr_filter(
+    param: &str,
+    scope: AttrScope,
+    text: &str,
+) -> Result<AttrFilter, ApiError> {
+    let bad = |m: &str| {
+        ApiError::bad(
+            param,
+            format!(
+                "{text:?}: {m}; expected `key op value` with op one of eq, ne, gt, lt, gte, lte, contains, exists"
+            ),
+        )
+    };
+    let t = text.trim_start();
+    let (key, rest) = t.split_once(char::is_whitespace).unwrap_or((t, ""));
+    if key.is_empty() {
+        return Err(bad("missing key"));
+    }
+    let rest = rest.trim_start();
+    let (op_text, value) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let op = Op::parse(op_text).ok_or_else(|| bad("missing or unknown operator"))?;
+    let value = value.trim_start().to_string();
+    if op == Op::Exists {
+        if !value.is_empty() {
+            return Err(bad("`exists` takes no value"));
+        }
+    } else if value.is_empty() {
+        return Err(bad("missing value"));
+    }
+    Ok(AttrFilter {
+        scope,
+        key: key.to_string(),
+        op,
+        value,
+    })
+}
+
+/// Every `attr` (record level) and `resource_attr` (resource level) filter.
+pub fn attr_filters(p: &Params) -> Result<Vec<AttrFilter>, ApiError> {
+    let mut out = Vec::new();
+    for v in p.all("attr") {
+        out.push(parse_attr_filter("attr", AttrScope::Record, v)?);
+    }
+    for v in p.all("resource_attr") {
+        out.push(parse_attr_filter("resource_attr", AttrScope::Resource, v)?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(pairs: &[(&str, &str)]) -> Params {
+        Params::from_pairs(
+            pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+        )
+    }
+
+    fn param_of(e: ApiError) -> String {
+        match e {
+            ApiError::BadParam { param, .. } => param,
+            other => panic!("not a bad parameter: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(250_000_000));
+        assert_eq!(parse_duration("1.5s"), Ok(1_500_000_000));
+        assert_eq!(parse_duration("42"), Ok(42));
+        assert_eq!(parse_duration("3us"), Ok(3_000));
+        assert_eq!(parse_duration("2h"), Ok(7_200_000_000_000));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("ms").is_err());
+        assert!(parse_duration("-5ms").is_err());
+        assert!(parse_duration("1e400s").is_err());
+    }
+
+    #[test]
+    fn windows() {
+        let max = 3_600_000_000_000;
+        let w = window(&p(&[("from", "1000"), ("to", "2000")]), true, max)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            w,
+            Window {
+                from: 1000,
+                to: 2000
+            }
+        );
+        assert_eq!(param_of(window(&p(&[]), true, max).unwrap_err()), "from");
+        assert_eq!(window(&p(&[]), false, max).unwrap(), None);
+        assert_eq!(
+            param_of(window(&p(&[("from", "2000"), ("to", "1000")]), true, max).unwrap_err()),
+            "to"
+        );
+        assert_eq!(
+            param_of(window(&p(&[("from", "yesterday")]), true, max).unwrap_err()),
+            "from"
+        );
+        let e = window(
+            &p(&[
+                ("from", "2026-01-01T00:00:00Z"),
+                ("to", "2026-01-01T02:00:00Z"),
+            ]),
+            true,
+            max,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("2h") && e.to_string().contains("1h"),
+            "{e}"
+        );
+        assert_eq!(
+            param_of(window(&p(&[("from", "1"), ("from", "2")]), true, max).unwrap_err()),
+            "from"
+        );
+        // The end is rounded up to the microsecond, the start down.
+        let w = Window {
+            from: 1_999,
+            to: 2_001,
+        };
+        assert_eq!(w.from_ts().timestamp_micros(), 1);
+        assert_eq!(w.to_ts().timestamp_micros(), 3);
+    }
+
+    #[test]
+    fn enums() {
+        assert_eq!(span_kind(&p(&[("kind", "server")])).unwrap(), Some(2));
+        assert_eq!(
+            span_kind(&p(&[("kind", "SPAN_KIND_CLIENT")])).unwrap(),
+            Some(3)
+        );
+        assert_eq!(span_kind(&p(&[("kind", "5")])).unwrap(), Some(5));
+        assert_eq!(
+            param_of(span_kind(&p(&[("kind", "6")])).unwrap_err()),
+            "kind"
+        );
+        assert_eq!(status_code(&p(&[("status", "error")])).unwrap(), Some(2));
+        assert_eq!(
+            param_of(status_code(&p(&[("status", "bad")])).unwrap_err()),
+            "status"
+        );
+        assert_eq!(
+            min_severity(&p(&[("min_severity", "warn")])).unwrap(),
+            Some(13)
+        );
+        assert_eq!(
+            min_severity(&p(&[("min_severity", "ERROR3")])).unwrap(),
+            Some(19)
+        );
+        assert_eq!(
+            min_severity(&p(&[("min_severity", "fatal4")])).unwrap(),
+            Some(24)
+        );
+        assert_eq!(min_severity(&p(&[("min_severity", "9")])).unwrap(), Some(9));
+        assert_eq!(
+            param_of(min_severity(&p(&[("min_severity", "ERROR5")])).unwrap_err()),
+            "min_severity"
+        );
+        assert_eq!(
+            param_of(min_severity(&p(&[("min_severity", "25")])).unwrap_err()),
+            "min_severity"
+        );
+    }
+
+    #[test]
+    fn attr_filter_syntax() {
+        let f = parse_attr_filter("attr", AttrScope::Record, "http.route eq /a b").unwrap();
+        assert_eq!(
+            (f.key.as_str(), f.op, f.value.as_str()),
+            ("http.route", Op::Eq, "/a b")
+        );
+        let f = parse_attr_filter("attr", AttrScope::Record, "user.id exists").unwrap();
+        assert_eq!(f.op, Op::Exists);
+        assert!(parse_attr_filter("attr", AttrScope::Record, "user.id exists 3").is_err());
+        assert!(parse_attr_filter("attr", AttrScope::Record, "user.id eq").is_err());
+        assert!(parse_attr_filter("attr", AttrScope::Record, "user.id like x").is_err());
+        assert!(parse_attr_filter("attr", AttrScope::Record, "").is_err());
+        let all = attr_filters(&p(&[("attr", "a gt 5"), ("resource_attr", "b ne x")])).unwrap();
+        assert_eq!(all[1].scope, AttrScope::Resource);
+    }
+
+    #[test]
+    fn limits_and_unknown_params() {
+        assert_eq!(limit(&p(&[]), 100, 1000).unwrap(), 100);
+        assert_eq!(limit(&p(&[("limit", "7")]), 100, 1000).unwrap(), 7);
+        assert_eq!(
+            param_of(limit(&p(&[("limit", "0")]), 100, 1000).unwrap_err()),
+            "limit"
+        );
+        assert_eq!(
+            param_of(limit(&p(&[("limit", "1001")]), 100, 1000).unwrap_err()),
+            "limit"
+        );
+        assert_eq!(
+            param_of(p(&[("srvice", "x")]).allow(&["service"]).unwrap_err()),
+            "srvice"
+        );
+    }
+}

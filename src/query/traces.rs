@@ -1,0 +1,787 @@
+//! Traces: search (trace summaries), one trace with everything for a waterfall (or as OTLP JSON), and the
+//! flat list of a trace's spans.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span};
+use serde_json::{Map, Value, json};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+
+use super::attrs::{self, RESOURCE, SCOPE, SPAN, SPAN_EVENT, SPAN_LINK};
+use super::error::ApiError;
+use super::params::{self, AttrScope, Params, SPAN_KINDS, STATUS_CODES};
+use super::{QueryState, cursor, unix_nanos};
+use crate::ids;
+
+/// Parameters of the trace search.
+pub const SEARCH_PARAMS: &[&str] = &[
+    "from",
+    "to",
+    "service",
+    "namespace",
+    "name",
+    "kind",
+    "status",
+    "min_duration",
+    "max_duration",
+    "attr",
+    "resource_attr",
+    "limit",
+    "cursor",
+];
+
+/// SQL of a stored time as exact unix nanoseconds.
+fn nanos_sql(col: &str) -> String {
+    format!("((EXTRACT(EPOCH FROM {col}) * 1000000)::bigint * 1000 + {col}_nanos_fraction)")
+}
+
+/// `GET /traces/search`: traces with at least one span matching every filter (Jaeger semantics: the span
+/// filters apply to one span), newest first, as summaries.
+pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Value>, ApiError> {
+    p.allow(SEARCH_PARAMS)?;
+    let window = params::window(&p, true, st.options.max_window_nanos)?
+        .ok_or_else(|| ApiError::bad("from", "is required"))?;
+    let service = p.one("service")?;
+    let namespace = p.one("namespace")?;
+    let name = p.one("name")?;
+    let kind = params::span_kind(&p)?;
+    let status = params::status_code(&p)?;
+    let min_d = params::duration(&p, "min_duration")?;
+    let max_d = params::duration(&p, "max_duration")?;
+    let filters = params::attr_filters(&p)?;
+    let limit = params::limit(&p, st.options.default_limit, st.options.max_limit)?;
+    let after = cursor::from_params(&p, "traces")?;
+
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT s.trace_id, min(s.start_time) AS first_start FROM otel_spans_fact s WHERE s.start_time >= ",
+    );
+    qb.push_bind(window.from_ts());
+    qb.push(" AND s.start_time < ").push_bind(window.to_ts());
+    if service.is_some() || namespace.is_some() {
+        qb.push(" AND s.resource_id IN (SELECT resource_id FROM otel_resources_dim WHERE TRUE");
+        if let Some(s) = service {
+            qb.push(" AND service_name = ").push_bind(s.to_owned());
+        }
+        if let Some(n) = namespace {
+            qb.push(" AND service_namespace = ").push_bind(n.to_owned());
+        }
+        qb.push(")");
+    }
+    if let Some(n) = name {
+        qb.push(" AND s.name = ").push_bind(n.to_owned());
+    }
+    if let Some(k) = kind {
+        qb.push(" AND s.kind = ").push_bind(k);
+    }
+    if let Some(c) = status {
+        qb.push(" AND s.status_code = ").push_bind(c);
+    }
+    if let Some(d) = min_d {
+        qb.push(" AND s.duration_ns >= ").push_bind(d as i64);
+    }
+    if let Some(d) = max_d {
+        qb.push(" AND s.duration_ns <= ").push_bind(d as i64);
+    }
+    for f in &filters {
+        qb.push(" AND ");
+        match f.scope {
+            AttrScope::Record => {
+                attrs::push_filter(&mut qb, &SPAN, "s.span_row_id", Some(&window), f)
+            }
+            AttrScope::Resource => attrs::push_filter(&mut qb, &RESOURCE, "s.resource_id", None, f),
+        }
+    }
+    qb.push(" GROUP BY s.trace_id");
+    if let Some(key) = &after {
+        let micros = cursor::int(key, 0)?;
+        let tid = ids::parse_trace_id(&cursor::string(key, 1)?)
+            .map_err(|_| ApiError::bad("cursor", "damaged cursor"))?;
+        let at = DateTime::<Utc>::from_timestamp_micros(micros)
+            .ok_or_else(|| ApiError::bad("cursor", "damaged cursor"))?;
+        qb.push(" HAVING (min(s.start_time), s.trace_id) < (");
+        qb.push_bind(at)
+            .push(", ")
+            .push_bind(tid.to_vec())
+            .push(")");
+    }
+    qb.push(" ORDER BY first_start DESC, s.trace_id DESC LIMIT ");
+    qb.push_bind(i64::from(limit) + 1);
+
+    let mut tx = st.read_tx().await?;
+    let mut page = qb.build().fetch_all(&mut *tx).await?;
+    let more = page.len() > limit as usize;
+    page.truncate(limit as usize);
+    let trace_ids: Vec<Vec<u8>> = page
+        .iter()
+        .map(|r| r.try_get("trace_id"))
+        .collect::<Result<_, _>>()?;
+    let summaries = summaries(&mut tx, &trace_ids).await?;
+    tx.commit().await?;
+
+    let mut out = Vec::with_capacity(trace_ids.len());
+    for id in &trace_ids {
+        if let Some(s) = summaries.get(id) {
+            out.push(s.clone());
+        }
+    }
+    let next = match (more, page.last()) {
+        (true, Some(last)) => {
+            let t: DateTime<Utc> = last.try_get("first_start")?;
+            let id: Vec<u8> = last.try_get("trace_id")?;
+            Some(cursor::encode(
+                "traces",
+                &[t.timestamp_micros().into(), ids::to_hex(&id).into()],
+            ))
+        }
+        _ => None,
+    };
+    Ok(Json(json!({"traces": out, "next_cursor": next})))
+}
+
+/// Summaries of whole traces (all their spans, inside the window or not).
+async fn summaries(
+    conn: &mut PgConnection,
+    trace_ids: &[Vec<u8>],
+) -> Result<HashMap<Vec<u8>, Value>, ApiError> {
+    if trace_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let start = nanos_sql("s.start_time");
+    let end = nanos_sql("s.end_time");
+    let sql = format!(
+        "SELECT s.trace_id, count(*) AS span_count, count(*) FILTER (WHERE s.status_code = 2) AS error_count, \
+         min({start}) AS start_ns, max({end}) AS end_ns, \
+         (array_agg(s.name ORDER BY s.parent_span_id IS NOT NULL, {start}, s.span_id))[1] AS root_name, \
+         (array_agg(r.service_name ORDER BY s.parent_span_id IS NOT NULL, {start}, s.span_id))[1] AS root_service, \
+         array_agg(DISTINCT r.service_name) FILTER (WHERE r.service_name IS NOT NULL) AS services \
+         FROM otel_spans_fact s JOIN otel_resources_dim r ON r.resource_id = s.resource_id \
+         WHERE s.trace_id = ANY($1) GROUP BY s.trace_id"
+    );
+    // Only column names are formatted in; the ids are bound.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(trace_ids)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let id: Vec<u8> = row.try_get("trace_id")?;
+        let start_ns: i64 = row.try_get("start_ns")?;
+        let end_ns: i64 = row.try_get("end_ns")?;
+        let mut m = Map::new();
+        m.insert("trace_id".into(), ids::to_hex(&id).into());
+        m.insert(
+            "root_service".into(),
+            row.try_get::<Option<String>, _>("root_service")?.into(),
+        );
+        m.insert(
+            "root_name".into(),
+            row.try_get::<Option<String>, _>("root_name")?.into(),
+        );
+        nanos_fields("start_time", start_ns as u64, &mut m);
+        m.insert("duration_ns".into(), (end_ns - start_ns).max(0).into());
+        m.insert(
+            "span_count".into(),
+            row.try_get::<i64, _>("span_count")?.into(),
+        );
+        m.insert(
+            "error_count".into(),
+            row.try_get::<i64, _>("error_count")?.into(),
+        );
+        let mut services: Vec<String> = row
+            .try_get::<Option<Vec<String>>, _>("services")?
+            .unwrap_or_default();
+        services.sort();
+        m.insert("services".into(), services.into());
+        out.insert(id, Value::Object(m));
+    }
+    Ok(out)
+}
+
+/// RFC 3339 and unix-nanosecond fields for a time given in unix nanoseconds.
+fn nanos_fields(prefix: &str, nanos: u64, m: &mut Map<String, Value>) {
+    let t = DateTime::from_timestamp_nanos(nanos as i64);
+    m.insert(
+        prefix.into(),
+        t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true).into(),
+    );
+    m.insert(format!("{prefix}_unix_nano"), nanos.to_string().into());
+}
+
+/// One stored span and what hangs off it.
+struct SpanRow {
+    row_id: i64,
+    start: u64,
+    end: u64,
+    duration_ns: i64,
+    span_id: Vec<u8>,
+    parent: Option<Vec<u8>>,
+    trace_state: String,
+    flags: u32,
+    name: String,
+    kind: i16,
+    status_code: i16,
+    status_message: String,
+    dropped: [u32; 3],
+    resource_id: i64,
+    scope_id: i64,
+}
+
+fn span_row(row: &PgRow) -> Result<SpanRow, ApiError> {
+    Ok(SpanRow {
+        row_id: row.try_get("span_row_id")?,
+        start: unix_nanos(
+            row.try_get("start_time")?,
+            row.try_get("start_time_nanos_fraction")?,
+        )?,
+        end: unix_nanos(
+            row.try_get("end_time")?,
+            row.try_get("end_time_nanos_fraction")?,
+        )?,
+        duration_ns: row.try_get("duration_ns")?,
+        span_id: row.try_get("span_id")?,
+        parent: row.try_get("parent_span_id")?,
+        trace_state: row.try_get("trace_state")?,
+        flags: row.try_get::<i32, _>("flags")? as u32,
+        name: row.try_get("name")?,
+        kind: row.try_get("kind")?,
+        status_code: row.try_get("status_code")?,
+        status_message: row.try_get("status_message")?,
+        dropped: [
+            row.try_get::<i32, _>("dropped_attributes_count")? as u32,
+            row.try_get::<i32, _>("dropped_events_count")? as u32,
+            row.try_get::<i32, _>("dropped_links_count")? as u32,
+        ],
+        resource_id: row.try_get("resource_id")?,
+        scope_id: row.try_get("scope_id")?,
+    })
+}
+
+async fn load_spans(
+    conn: &mut PgConnection,
+    trace_id: &[u8; 16],
+) -> Result<Vec<SpanRow>, ApiError> {
+    let rows = sqlx::query(
+        "SELECT span_row_id, start_time, start_time_nanos_fraction, end_time, end_time_nanos_fraction, \
+         duration_ns, span_id, parent_span_id, trace_state, flags, name, kind, status_code, status_message, \
+         dropped_attributes_count, dropped_events_count, dropped_links_count, resource_id, scope_id \
+         FROM otel_spans_fact WHERE trace_id = $1",
+    )
+    .bind(trace_id.to_vec())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(span_row).collect()
+}
+
+/// Waterfall order: parents before children, siblings (and roots) by start time then span id; returns
+/// (index into `spans`, depth). Spans whose parent is absent are roots; a parent cycle in bad data cannot
+/// loop (each span is placed once).
+pub fn waterfall(spans: &[(Vec<u8>, Option<Vec<u8>>, u64)]) -> Vec<(usize, usize)> {
+    let present: HashSet<&[u8]> = spans.iter().map(|s| s.0.as_slice()).collect();
+    let mut children: HashMap<&[u8], Vec<usize>> = HashMap::new();
+    let mut roots = Vec::new();
+    for (i, (id, parent, _)) in spans.iter().enumerate() {
+        match parent {
+            Some(p) if present.contains(p.as_slice()) && p != id => {
+                children.entry(p.as_slice()).or_default().push(i)
+            }
+            _ => roots.push(i),
+        }
+    }
+    let order = |v: &mut Vec<usize>| {
+        v.sort_by(|&a, &b| (spans[a].2, &spans[a].0).cmp(&(spans[b].2, &spans[b].0)))
+    };
+    order(&mut roots);
+    for v in children.values_mut() {
+        order(v);
+    }
+    let mut out = Vec::with_capacity(spans.len());
+    let mut placed = vec![false; spans.len()];
+    let visit = |start: usize, out: &mut Vec<(usize, usize)>, placed: &mut Vec<bool>| {
+        let mut stack = vec![(start, 0usize)];
+        while let Some((i, depth)) = stack.pop() {
+            if placed[i] {
+                continue;
+            }
+            placed[i] = true;
+            out.push((i, depth));
+            if let Some(kids) = children.get(spans[i].0.as_slice()) {
+                for &k in kids.iter().rev() {
+                    stack.push((k, depth + 1));
+                }
+            }
+        }
+    };
+    for &r in &roots {
+        visit(r, &mut out, &mut placed);
+    }
+    // Spans only reachable through a cycle: place them as roots, by start time.
+    let mut rest: Vec<usize> = (0..spans.len()).filter(|&i| !placed[i]).collect();
+    order(&mut rest);
+    for r in rest {
+        visit(r, &mut out, &mut placed);
+    }
+    out
+}
+
+struct Dims {
+    resources: HashMap<i64, (Resource, String, Option<String>, Option<String>)>,
+    scopes: HashMap<i64, (InstrumentationScope, String)>,
+}
+
+async fn load_dims(conn: &mut PgConnection, spans: &[SpanRow]) -> Result<Dims, ApiError> {
+    let mut rids: Vec<i64> = spans.iter().map(|s| s.resource_id).collect();
+    rids.sort_unstable();
+    rids.dedup();
+    let mut sids: Vec<i64> = spans.iter().map(|s| s.scope_id).collect();
+    sids.sort_unstable();
+    sids.dedup();
+    let mut rattrs = attrs::fetch(conn, &RESOURCE, &rids).await?;
+    let mut sattrs = attrs::fetch(conn, &SCOPE, &sids).await?;
+    let mut resources = HashMap::new();
+    for row in sqlx::query(
+        "SELECT resource_id, service_name, service_namespace, schema_url, dropped_attributes_count \
+         FROM otel_resources_dim WHERE resource_id = ANY($1)",
+    )
+    .bind(&rids)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let id: i64 = row.try_get("resource_id")?;
+        let res = Resource {
+            attributes: rattrs.remove(&id).unwrap_or_default(),
+            dropped_attributes_count: row.try_get::<i32, _>("dropped_attributes_count")? as u32,
+            ..Default::default()
+        };
+        resources.insert(
+            id,
+            (
+                res,
+                row.try_get("schema_url")?,
+                row.try_get("service_name")?,
+                row.try_get("service_namespace")?,
+            ),
+        );
+    }
+    let mut scopes = HashMap::new();
+    for row in sqlx::query(
+        "SELECT scope_id, name, version, schema_url, dropped_attributes_count FROM otel_scopes_dim \
+         WHERE scope_id = ANY($1)",
+    )
+    .bind(&sids)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let id: i64 = row.try_get("scope_id")?;
+        let sc = InstrumentationScope {
+            name: row.try_get("name")?,
+            version: row.try_get("version")?,
+            attributes: sattrs.remove(&id).unwrap_or_default(),
+            dropped_attributes_count: row.try_get::<i32, _>("dropped_attributes_count")? as u32,
+        };
+        scopes.insert(id, (sc, row.try_get("schema_url")?));
+    }
+    Ok(Dims { resources, scopes })
+}
+
+/// Events and links of the spans, as OTLP, by span row id (in their stored order).
+async fn load_events_links(
+    conn: &mut PgConnection,
+    row_ids: &[i64],
+) -> Result<
+    (
+        HashMap<i64, Vec<span::Event>>,
+        HashMap<i64, Vec<span::Link>>,
+    ),
+    ApiError,
+> {
+    let ev_rows = sqlx::query(
+        "SELECT event_row_id, span_row_id, time, time_nanos_fraction, name, dropped_attributes_count \
+         FROM otel_span_events WHERE span_row_id = ANY($1) ORDER BY span_row_id, event_index",
+    )
+    .bind(row_ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let ev_ids: Vec<i64> = ev_rows
+        .iter()
+        .map(|r| r.try_get("event_row_id"))
+        .collect::<Result<_, _>>()?;
+    let mut ev_attrs = attrs::fetch(conn, &SPAN_EVENT, &ev_ids).await?;
+    let mut events: HashMap<i64, Vec<span::Event>> = HashMap::new();
+    for r in &ev_rows {
+        let id: i64 = r.try_get("event_row_id")?;
+        events
+            .entry(r.try_get("span_row_id")?)
+            .or_default()
+            .push(span::Event {
+                time_unix_nano: unix_nanos(r.try_get("time")?, r.try_get("time_nanos_fraction")?)?,
+                name: r.try_get("name")?,
+                attributes: ev_attrs.remove(&id).unwrap_or_default(),
+                dropped_attributes_count: r.try_get::<i32, _>("dropped_attributes_count")? as u32,
+            });
+    }
+    let link_rows = sqlx::query(
+        "SELECT link_row_id, span_row_id, trace_id, span_id, trace_state, flags, dropped_attributes_count \
+         FROM otel_span_links WHERE span_row_id = ANY($1) ORDER BY span_row_id, link_index",
+    )
+    .bind(row_ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let link_ids: Vec<i64> = link_rows
+        .iter()
+        .map(|r| r.try_get("link_row_id"))
+        .collect::<Result<_, _>>()?;
+    let mut link_attrs = attrs::fetch(conn, &SPAN_LINK, &link_ids).await?;
+    let mut links: HashMap<i64, Vec<span::Link>> = HashMap::new();
+    for r in &link_rows {
+        let id: i64 = r.try_get("link_row_id")?;
+        links
+            .entry(r.try_get("span_row_id")?)
+            .or_default()
+            .push(span::Link {
+                trace_id: r.try_get("trace_id")?,
+                span_id: r.try_get("span_id")?,
+                trace_state: r.try_get("trace_state")?,
+                attributes: link_attrs.remove(&id).unwrap_or_default(),
+                dropped_attributes_count: r.try_get::<i32, _>("dropped_attributes_count")? as u32,
+                flags: r.try_get::<i32, _>("flags")? as u32,
+            });
+    }
+    Ok((events, links))
+}
+
+fn kind_name(k: i16) -> &'static str {
+    SPAN_KINDS.get(k as usize).copied().unwrap_or("UNSPECIFIED")
+}
+
+fn status_name(c: i16) -> &'static str {
+    STATUS_CODES.get(c as usize).copied().unwrap_or("UNSET")
+}
+
+fn hex_or_null(b: &Option<Vec<u8>>) -> Value {
+    b.as_ref()
+        .map(|b| Value::from(ids::to_hex(b)))
+        .unwrap_or(Value::Null)
+}
+
+fn span_base_json(
+    trace_hex: &str,
+    s: &SpanRow,
+    service: Option<&str>,
+    attributes: &[KeyValue],
+) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("trace_id".into(), trace_hex.into());
+    m.insert("span_id".into(), ids::to_hex(&s.span_id).into());
+    m.insert("parent_span_id".into(), hex_or_null(&s.parent));
+    m.insert("name".into(), s.name.clone().into());
+    m.insert("kind".into(), kind_name(s.kind).into());
+    m.insert("service_name".into(), service.into());
+    nanos_fields("start_time", s.start, &mut m);
+    nanos_fields("end_time", s.end, &mut m);
+    m.insert("duration_ns".into(), s.duration_ns.into());
+    m.insert(
+        "status".into(),
+        json!({"code": status_name(s.status_code), "message": s.status_message}),
+    );
+    m.insert("trace_state".into(), s.trace_state.clone().into());
+    m.insert("flags".into(), s.flags.into());
+    m.insert("attributes".into(), attrs::to_json(attributes));
+    m.insert("dropped_attributes_count".into(), s.dropped[0].into());
+    m
+}
+
+/// `GET /traces/{trace_id}`: every span with attributes, events, links, resource and scope, in waterfall
+/// order; `format=otlp` answers an OTLP/JSON ExportTraceServiceRequest instead.
+pub async fn by_id(
+    State(st): State<QueryState>,
+    Path(trace_id): Path<String>,
+    p: Params,
+) -> Result<Json<Value>, ApiError> {
+    p.allow(&["format"])?;
+    let otlp = match p.one("format")? {
+        None | Some("json") => false,
+        Some("otlp") => true,
+        Some(other) => {
+            return Err(ApiError::bad(
+                "format",
+                format!("{other:?} is not json or otlp"),
+            ));
+        }
+    };
+    let tid = params::trace_id("trace_id", &trace_id)?;
+    let mut tx = st.read_tx().await?;
+    let spans = load_spans(&mut tx, &tid).await?;
+    if spans.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "trace {} not found",
+            ids::to_hex(&tid)
+        )));
+    }
+    let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
+    let mut span_attrs = attrs::fetch(&mut tx, &SPAN, &row_ids).await?;
+    let (mut events, mut links) = load_events_links(&mut tx, &row_ids).await?;
+    let dims = load_dims(&mut tx, &spans).await?;
+    tx.commit().await?;
+
+    let keys: Vec<(Vec<u8>, Option<Vec<u8>>, u64)> = spans
+        .iter()
+        .map(|s| (s.span_id.clone(), s.parent.clone(), s.start))
+        .collect();
+    let order = waterfall(&keys);
+    if otlp {
+        return Ok(Json(otlp_json(
+            &tid,
+            &spans,
+            &order,
+            &mut span_attrs,
+            &mut events,
+            &mut links,
+            &dims,
+        )?));
+    }
+    let trace_hex = ids::to_hex(&tid);
+    let mut out = Vec::with_capacity(spans.len());
+    for (i, depth) in order {
+        let s = &spans[i];
+        let res = dims.resources.get(&s.resource_id);
+        let sc = dims.scopes.get(&s.scope_id);
+        let mut m = span_base_json(
+            &trace_hex,
+            s,
+            res.and_then(|r| r.2.as_deref()),
+            span_attrs.get(&s.row_id).map(Vec::as_slice).unwrap_or(&[]),
+        );
+        m.insert("depth".into(), depth.into());
+        let evs: Vec<Value> = events
+            .get(&s.row_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(|e| {
+                let mut em = Map::new();
+                nanos_fields("time", e.time_unix_nano, &mut em);
+                em.insert("name".into(), e.name.clone().into());
+                em.insert("attributes".into(), attrs::to_json(&e.attributes));
+                em.insert(
+                    "dropped_attributes_count".into(),
+                    e.dropped_attributes_count.into(),
+                );
+                Value::Object(em)
+            })
+            .collect();
+        m.insert("events".into(), evs.into());
+        m.insert("dropped_events_count".into(), s.dropped[1].into());
+        let lks: Vec<Value> = links
+            .get(&s.row_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(|l| {
+                json!({
+                    "trace_id": ids::to_hex(&l.trace_id),
+                    "span_id": ids::to_hex(&l.span_id),
+                    "trace_state": l.trace_state,
+                    "flags": l.flags,
+                    "attributes": attrs::to_json(&l.attributes),
+                    "dropped_attributes_count": l.dropped_attributes_count,
+                })
+            })
+            .collect();
+        m.insert("links".into(), lks.into());
+        m.insert("dropped_links_count".into(), s.dropped[2].into());
+        m.insert(
+            "resource".into(),
+            match res {
+                Some((r, schema_url, name, ns)) => json!({
+                    "service_name": name,
+                    "service_namespace": ns,
+                    "schema_url": schema_url,
+                    "attributes": attrs::to_json(&r.attributes),
+                    "dropped_attributes_count": r.dropped_attributes_count,
+                }),
+                None => Value::Null,
+            },
+        );
+        m.insert(
+            "scope".into(),
+            match sc {
+                Some((s, schema_url)) => json!({
+                    "name": s.name,
+                    "version": s.version,
+                    "schema_url": schema_url,
+                    "attributes": attrs::to_json(&s.attributes),
+                    "dropped_attributes_count": s.dropped_attributes_count,
+                }),
+                None => Value::Null,
+            },
+        );
+        out.push(Value::Object(m));
+    }
+    let start = spans.iter().map(|s| s.start).min().unwrap_or(0);
+    let end = spans.iter().map(|s| s.end).max().unwrap_or(0);
+    let mut top = Map::new();
+    top.insert("trace_id".into(), trace_hex.into());
+    nanos_fields("start_time", start, &mut top);
+    top.insert("duration_ns".into(), end.saturating_sub(start).into());
+    top.insert("span_count".into(), spans.len().into());
+    top.insert("spans".into(), out.into());
+    Ok(Json(Value::Object(top)))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn otlp_json(
+    tid: &[u8; 16],
+    spans: &[SpanRow],
+    order: &[(usize, usize)],
+    span_attrs: &mut HashMap<i64, Vec<KeyValue>>,
+    events: &mut HashMap<i64, Vec<span::Event>>,
+    links: &mut HashMap<i64, Vec<span::Link>>,
+    dims: &Dims,
+) -> Result<Value, ApiError> {
+    // resource -> scope -> spans, keeping waterfall order inside each scope.
+    let mut grouped: BTreeMap<i64, BTreeMap<i64, Vec<Span>>> = BTreeMap::new();
+    for &(i, _) in order {
+        let s = &spans[i];
+        grouped
+            .entry(s.resource_id)
+            .or_default()
+            .entry(s.scope_id)
+            .or_default()
+            .push(Span {
+                trace_id: tid.to_vec(),
+                span_id: s.span_id.clone(),
+                trace_state: s.trace_state.clone(),
+                parent_span_id: s.parent.clone().unwrap_or_default(),
+                flags: s.flags,
+                name: s.name.clone(),
+                kind: i32::from(s.kind),
+                start_time_unix_nano: s.start,
+                end_time_unix_nano: s.end,
+                attributes: span_attrs.remove(&s.row_id).unwrap_or_default(),
+                dropped_attributes_count: s.dropped[0],
+                events: events.remove(&s.row_id).unwrap_or_default(),
+                dropped_events_count: s.dropped[1],
+                links: links.remove(&s.row_id).unwrap_or_default(),
+                dropped_links_count: s.dropped[2],
+                status: Some(Status {
+                    message: s.status_message.clone(),
+                    code: i32::from(s.status_code),
+                }),
+            });
+    }
+    let resource_spans = grouped
+        .into_iter()
+        .map(|(rid, scopes)| {
+            let (resource, schema_url) = dims
+                .resources
+                .get(&rid)
+                .map(|r| (Some(r.0.clone()), r.1.clone()))
+                .unwrap_or_default();
+            ResourceSpans {
+                resource,
+                scope_spans: scopes
+                    .into_iter()
+                    .map(|(sid, spans)| {
+                        let (scope, schema_url) = dims
+                            .scopes
+                            .get(&sid)
+                            .map(|s| (Some(s.0.clone()), s.1.clone()))
+                            .unwrap_or_default();
+                        ScopeSpans {
+                            scope,
+                            spans,
+                            schema_url,
+                        }
+                    })
+                    .collect(),
+                schema_url,
+            }
+        })
+        .collect();
+    serde_json::to_value(ExportTraceServiceRequest { resource_spans })
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// `GET /traces/{trace_id}/spans`: the spans of a trace with their attributes, by start time.
+pub async fn spans(
+    State(st): State<QueryState>,
+    Path(trace_id): Path<String>,
+    p: Params,
+) -> Result<Json<Value>, ApiError> {
+    p.allow(&[])?;
+    let tid = params::trace_id("trace_id", &trace_id)?;
+    let mut tx = st.read_tx().await?;
+    let mut spans = load_spans(&mut tx, &tid).await?;
+    if spans.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "trace {} not found",
+            ids::to_hex(&tid)
+        )));
+    }
+    spans.sort_by(|a, b| (a.start, &a.span_id).cmp(&(b.start, &b.span_id)));
+    let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
+    let span_attrs = attrs::fetch(&mut tx, &SPAN, &row_ids).await?;
+    let mut rids: Vec<i64> = spans.iter().map(|s| s.resource_id).collect();
+    rids.sort_unstable();
+    rids.dedup();
+    let services: HashMap<i64, Option<String>> = sqlx::query_as::<_, (i64, Option<String>)>(
+        "SELECT resource_id, service_name FROM otel_resources_dim WHERE resource_id = ANY($1)",
+    )
+    .bind(&rids)
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+    tx.commit().await?;
+    let trace_hex = ids::to_hex(&tid);
+    let out: Vec<Value> = spans
+        .iter()
+        .map(|s| {
+            Value::Object(span_base_json(
+                &trace_hex,
+                s,
+                services.get(&s.resource_id).and_then(|o| o.as_deref()),
+                span_attrs.get(&s.row_id).map(Vec::as_slice).unwrap_or(&[]),
+            ))
+        })
+        .collect();
+    Ok(Json(json!({"trace_id": trace_hex, "spans": out})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(id: u8, parent: Option<u8>, start: u64) -> (Vec<u8>, Option<Vec<u8>>, u64) {
+        (vec![id; 8], parent.map(|p| vec![p; 8]), start)
+    }
+
+    #[test]
+    fn waterfall_orders_parents_first_and_siblings_by_start() {
+        // root 1 -> children 3 (t=30) and 2 (t=20); 2 -> 4; orphan 5 whose parent is missing; 6 -> 7 -> 6 cycle.
+        let spans = vec![
+            s(3, Some(1), 30),
+            s(4, Some(2), 25),
+            s(1, None, 10),
+            s(2, Some(1), 20),
+            s(5, Some(9), 5),
+            s(6, Some(7), 50),
+            s(7, Some(6), 40),
+        ];
+        let order: Vec<(u8, usize)> = waterfall(&spans)
+            .into_iter()
+            .map(|(i, d)| (spans[i].0[0], d))
+            .collect();
+        assert_eq!(
+            order,
+            vec![(5, 0), (1, 0), (2, 1), (4, 2), (3, 1), (7, 0), (6, 1)]
+        );
+    }
+}

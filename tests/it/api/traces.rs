@@ -1,0 +1,305 @@
+//! /api/v2/traces: search summaries with every filter, trace by id (waterfall and OTLP), spans, errors.
+
+use super::*;
+
+#[tokio::test]
+async fn search_returns_summaries_newest_first() {
+    let (_env, app) = loaded().await;
+    let v = ok(&app, &wurl("/traces/search", &[])).await;
+    assert_eq!(root_names(&v), ["cron", "GET /pay", "GET /cart"]);
+    let cart = &v["traces"][2];
+    assert_eq!(cart["trace_id"], hex(&tid(1)));
+    assert_eq!(cart["root_service"], "frontend");
+    assert_eq!(cart["start_time_unix_nano"], T0.to_string());
+    assert_eq!(cart["duration_ns"], 100 * MS);
+    assert_eq!(cart["span_count"], 4);
+    assert_eq!(cart["error_count"], 0);
+    assert_eq!(
+        cart["services"],
+        serde_json::json!(["checkout", "frontend"])
+    );
+    let pay = &v["traces"][1];
+    assert_eq!(pay["error_count"], 2);
+    assert_eq!(pay["duration_ns"], 300 * MS);
+}
+
+#[tokio::test]
+async fn search_filters() {
+    let (_env, app) = loaded().await;
+    let cases: Vec<(Vec<(&str, &str)>, Vec<&str>)> = vec![
+        (vec![("service", "frontend")], vec!["GET /pay", "GET /cart"]),
+        (vec![("service", "nobody")], vec![]),
+        (
+            vec![("namespace", "shop")],
+            vec!["cron", "GET /pay", "GET /cart"],
+        ),
+        (vec![("name", "SELECT")], vec!["GET /cart"]),
+        (vec![("kind", "internal")], vec!["cron"]),
+        (vec![("kind", "3")], vec!["GET /cart"]),
+        (vec![("status", "error")], vec!["GET /pay"]),
+        (
+            vec![
+                ("status", "STATUS_CODE_UNSET"),
+                ("service", "checkout"),
+                ("kind", "server"),
+            ],
+            vec!["GET /cart"],
+        ),
+        (vec![("min_duration", "250ms")], vec!["cron", "GET /pay"]),
+        (vec![("max_duration", "3ms")], vec!["GET /cart"]),
+        (
+            vec![("min_duration", "100ms"), ("max_duration", "0.5s")],
+            vec!["GET /pay", "GET /cart"],
+        ),
+        // Promoted span attributes of each type.
+        (vec![("attr", "p.status eq 500")], vec!["GET /pay"]),
+        (
+            vec![("attr", "p.status gte 200")],
+            vec!["GET /pay", "GET /cart"],
+        ),
+        (vec![("attr", "p.status lt 500")], vec!["GET /cart"]),
+        (vec![("attr", "p.ratio gt 0.6")], vec!["cron"]),
+        (vec![("attr", "p.flag eq true")], vec!["cron"]),
+        (vec![("attr", "p.route contains pa")], vec!["GET /pay"]),
+        (vec![("attr", "p.route ne /pay")], vec!["GET /cart"]),
+        // Unpromoted span attributes.
+        (vec![("attr", "user eq carol")], vec!["cron"]),
+        (
+            vec![("attr", "user ne carol")],
+            vec!["GET /pay", "GET /cart"],
+        ),
+        (vec![("attr", "db.system exists")], vec!["GET /cart"]),
+        (vec![("attr", "user gt b")], vec!["cron", "GET /pay"]),
+        // Resource attributes, promoted (p.region) and not (team).
+        (
+            vec![("resource_attr", "p.region eq us")],
+            vec!["cron", "GET /pay", "GET /cart"],
+        ),
+        (
+            vec![("resource_attr", "p.region eq us"), ("name", "GET /pay")],
+            vec![],
+        ),
+        (
+            vec![("resource_attr", "team eq web")],
+            vec!["GET /pay", "GET /cart"],
+        ),
+        // Everything applies to one span, combined with AND.
+        (
+            vec![
+                ("attr", "user eq alice"),
+                ("resource_attr", "team eq web"),
+                ("kind", "server"),
+            ],
+            vec!["GET /cart"],
+        ),
+        (
+            vec![("attr", "user eq alice"), ("resource_attr", "team eq pay")],
+            vec![],
+        ),
+    ];
+    for (params, want) in cases {
+        let v = ok(&app, &wurl("/traces/search", &params)).await;
+        assert_eq!(root_names(&v), want, "{params:?}");
+    }
+}
+
+#[tokio::test]
+async fn search_pages_with_a_cursor() {
+    let (_env, app) = loaded().await;
+    let p1 = ok(&app, &wurl("/traces/search", &[("limit", "2")])).await;
+    assert_eq!(root_names(&p1), ["cron", "GET /pay"]);
+    let c = p1["next_cursor"].as_str().unwrap().to_string();
+    let p2 = ok(
+        &app,
+        &wurl("/traces/search", &[("limit", "2"), ("cursor", &c)]),
+    )
+    .await;
+    assert_eq!(root_names(&p2), ["GET /cart"]);
+    assert!(p2["next_cursor"].is_null());
+    // A cursor of another listing is refused.
+    let logs = ok(&app, &wurl("/logs/search", &[("limit", "1")])).await;
+    let lc = logs["next_cursor"].as_str().unwrap();
+    bad(&app, &wurl("/traces/search", &[("cursor", lc)]), "cursor").await;
+}
+
+#[tokio::test]
+async fn trace_by_id_is_a_waterfall_with_everything() {
+    let (_env, app) = loaded().await;
+    let v = ok(&app, &format!("/traces/{}", hex(&tid(1)).to_uppercase())).await;
+    assert_eq!(v["trace_id"], hex(&tid(1)));
+    assert_eq!(v["span_count"], 4);
+    let spans = v["spans"].as_array().unwrap();
+    let names: Vec<(&str, u64)> = spans
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["depth"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("GET /cart", 0),
+            ("checkout", 1),
+            ("SELECT", 2),
+            ("publish", 2)
+        ]
+    );
+    let root = &spans[0];
+    assert_eq!(root["kind"], "SERVER");
+    assert_eq!(root["status"]["code"], "UNSET");
+    assert_eq!(root["parent_span_id"], Value::Null);
+    assert_eq!(root["attributes"]["p.status"], 200);
+    assert_eq!(root["attributes"]["p.ratio"], 0.5);
+    assert_eq!(root["attributes"]["user"], "alice");
+    assert_eq!(root["events"][0]["name"], "cache miss");
+    assert_eq!(root["events"][0]["attributes"]["key"], "cart:1");
+    assert_eq!(
+        root["events"][0]["time_unix_nano"],
+        (T0 + 5 * MS).to_string()
+    );
+    assert_eq!(root["links"][0]["trace_id"], hex(&tid(3)));
+    assert_eq!(root["links"][0]["attributes"]["why"], "batch");
+    assert_eq!(root["resource"]["service_name"], "frontend");
+    assert_eq!(root["resource"]["attributes"]["team"], "web");
+    assert_eq!(root["scope"]["name"], "tracer");
+    assert_eq!(spans[2]["service_name"], "checkout");
+    assert_eq!(spans[2]["parent_span_id"], hex(&sid(1, 2)));
+    assert_eq!(spans[2]["attributes"]["db.system"], "postgresql");
+}
+
+/// Attribute lists sorted by key at every level, resources by service name, spans by start time: what
+/// storage does not keep (attribute order, resource order).
+fn canon(mut req: ExportTraceServiceRequest) -> ExportTraceServiceRequest {
+    let sort = |a: &mut Vec<KeyValue>| a.sort_by(|x, y| x.key.cmp(&y.key));
+    for rs in &mut req.resource_spans {
+        if let Some(r) = &mut rs.resource {
+            sort(&mut r.attributes);
+        }
+        for ss in &mut rs.scope_spans {
+            if let Some(sc) = &mut ss.scope {
+                sort(&mut sc.attributes);
+            }
+            ss.spans
+                .sort_by_key(|s| (s.start_time_unix_nano, s.span_id.clone()));
+            for sp in &mut ss.spans {
+                sort(&mut sp.attributes);
+                for e in &mut sp.events {
+                    sort(&mut e.attributes);
+                }
+                for l in &mut sp.links {
+                    sort(&mut l.attributes);
+                }
+            }
+        }
+    }
+    let service =
+        |rs: &ResourceSpans| format!("{:?}", rs.resource.as_ref().map(|r| r.attributes.clone()));
+    req.resource_spans.sort_by_key(service);
+    req
+}
+
+#[tokio::test]
+async fn trace_by_id_as_otlp_json_round_trips_and_re_exports() {
+    let env = env().await;
+    let mut input = dataset();
+    // Every scalar type plus an array, promoted and not, on the root span.
+    input.resource_spans[0].scope_spans[0].spans[0]
+        .attributes
+        .extend([
+            kv("p.blob", crate::storage::by(&[0, 255])),
+            kv(
+                "tags",
+                crate::storage::arr(vec![s("a"), i(1), d(2.0), b(false)]),
+            ),
+            kv("u.double", d(-1.25e-7)),
+            kv("p.big", i(i64::MIN)),
+        ]);
+    env.traces(&input).await;
+    let app = api(&env);
+    let path = url(&format!("/traces/{}", hex(&tid(1))), &[("format", "otlp")]);
+    let v = ok(&app, &path).await;
+    // OTLP/JSON: camelCase, hex ids, decodable by the OTLP types.
+    assert_eq!(
+        v["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"],
+        hex(&tid(1)),
+        "{v}"
+    );
+    let got: ExportTraceServiceRequest = serde_json::from_value(v).unwrap();
+    let mut want = input.clone();
+    for rs in &mut want.resource_spans {
+        rs.scope_spans[0].spans.retain(|s| s.trace_id == tid(1));
+    }
+    assert_eq!(canon(got.clone()), canon(want.clone()));
+    // Re-exported to another receiver (here: our own pipeline on a fresh database), it is the same trace.
+    let other = super::env().await;
+    let report = other.traces(&got).await;
+    assert!(report.dead_lettered.is_empty(), "{report:?}");
+    let again = ok(&api(&other), &path).await;
+    let again: ExportTraceServiceRequest = serde_json::from_value(again).unwrap();
+    assert_eq!(canon(again), canon(want));
+}
+
+#[tokio::test]
+async fn spans_of_a_trace_by_start_time() {
+    let (_env, app) = loaded().await;
+    let v = ok(&app, &format!("/traces/{}/spans", hex(&tid(2)))).await;
+    let names: Vec<&str> = v["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["GET /pay", "pay"]);
+    assert_eq!(v["spans"][1]["status"]["code"], "ERROR");
+    assert_eq!(v["spans"][1]["service_name"], "checkout");
+    assert_eq!(v["spans"][0]["attributes"]["p.status"], 500);
+}
+
+#[tokio::test]
+async fn unknown_trace_is_404_and_bad_ids_are_400() {
+    let (_env, app) = loaded().await;
+    for path in [
+        format!("/traces/{}", "ab".repeat(16)),
+        format!("/traces/{}/spans", "AB".repeat(16)),
+    ] {
+        let (st, v) = get(&app, &path).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+        assert_eq!(v["error"]["code"], "not_found");
+    }
+    bad(&app, "/traces/1234", "trace_id").await;
+    bad(
+        &app,
+        &format!("/traces/{}/spans", "g".repeat(32)),
+        "trace_id",
+    )
+    .await;
+    bad(
+        &app,
+        &url(&format!("/traces/{}", hex(&tid(1))), &[("format", "xml")]),
+        "format",
+    )
+    .await;
+    bad(&app, "/traces/search", "from").await;
+    bad(
+        &app,
+        &wurl("/traces/search", &[("kind", "sideways")]),
+        "kind",
+    )
+    .await;
+    bad(
+        &app,
+        &wurl("/traces/search", &[("status", "meh")]),
+        "status",
+    )
+    .await;
+    bad(
+        &app,
+        &wurl("/traces/search", &[("min_duration", "5 parsecs")]),
+        "min_duration",
+    )
+    .await;
+    bad(
+        &app,
+        &wurl("/traces/search", &[("max_duration", "-1ms")]),
+        "max_duration",
+    )
+    .await;
+}
