@@ -20,6 +20,8 @@
 //!   `max_journal_bytes`), the part of the oldest segment that is truncated but not yet deleted (at most one
 //!   segment), and LSM metadata. [`WalStats::disk_bytes`] reports the real footprint.
 
+#![warn(missing_docs)]
+
 mod error;
 mod record;
 
@@ -621,8 +623,9 @@ impl Wal {
     pub fn truncate_through(&self, seq: u64) -> Result<u64, WalError> {
         let shared = &self.inner.shared;
         shared.check_poisoned()?;
-        let mut st = lock(&shared.state);
-        shared.truncate_locked(&mut st, seq)
+        let (through, released) = shared.truncate_locked(&mut lock(&shared.state), seq)?;
+        shared.delete_segments(released)?;
+        Ok(through)
     }
 
     /// Resumes after a downstream checkpoint: like [`Wal::truncate_through`], and if the log ends before `seq`, the
@@ -638,7 +641,10 @@ impl Wal {
         let mut st = lock(&shared.state);
         let in_flight = st.next_seq != shared.durable_next.load(Ordering::Acquire);
         if seq < st.next_seq || in_flight {
-            return shared.truncate_locked(&mut st, seq);
+            let (through, released) = shared.truncate_locked(&mut st, seq)?;
+            drop(st);
+            shared.delete_segments(released)?;
+            return Ok(through);
         }
         tracing::warn!(
             checkpoint = seq,
@@ -649,9 +655,11 @@ impl Wal {
             seq,
             bytes: st.appended_bytes,
         };
-        shared.release(&mut st, truncation)?;
+        let released = shared.release(&mut st, truncation)?;
         st.next_seq = seq + 1;
         shared.publish_durable(seq + 1);
+        drop(st);
+        shared.delete_segments(released)?;
         Ok(seq)
     }
 
@@ -719,14 +727,12 @@ impl Shared {
     }
 
     /// Truncation under the state lock; see [`Wal::truncate_through`].
-    fn truncate_locked(&self, st: &mut State, seq: u64) -> Result<u64, WalError> {
-        let durable_last = self
-            .durable_next
-            .load(Ordering::Acquire)
-            .saturating_sub(1);
+    /// Returns the truncation point and the released segments, to be deleted once the lock is released.
+    fn truncate_locked(&self, st: &mut State, seq: u64) -> Result<(u64, Vec<Keyspace>), WalError> {
+        let durable_last = self.durable_next.load(Ordering::Acquire).saturating_sub(1);
         let seq = seq.min(durable_last);
         if seq <= st.truncated.seq {
-            return Ok(st.truncated.seq);
+            return Ok((st.truncated.seq, Vec::new()));
         }
         let Some((_, seg)) = st.segments.range(..=seq).next_back() else {
             return Err(WalError::Metadata(format!(
@@ -752,12 +758,12 @@ impl Shared {
             seq,
             bytes: freed.max(st.truncated.bytes),
         };
-        self.release(st, truncation)?;
-        Ok(seq)
+        Ok((seq, self.release(st, truncation)?))
     }
 
-    /// Makes `truncation` durable, then deletes the segments it fully covers (except the newest).
-    fn release(&self, st: &mut State, truncation: Truncation) -> Result<(), WalError> {
+    /// Makes `truncation` durable and takes the segments it fully covers (except the newest) out of the log;
+    /// returns them for [`Shared::delete_segments`].
+    fn release(&self, st: &mut State, truncation: Truncation) -> Result<Vec<Keyspace>, WalError> {
         let seq = truncation.seq;
         let newest = st.segments.last_key_value().map(|(first, _)| *first);
         let released: Vec<u64> = st
@@ -772,15 +778,22 @@ impl Shared {
             batch.remove(&self.meta, segment_row_key(*first));
         }
         batch.commit().map_err(|e| self.poison(e.into()))?;
-        self
-            .db
+        self.db
             .persist(PersistMode::SyncAll)
             .map_err(|e| self.poison(e.into()))?;
         st.truncated = truncation;
-        for first in released {
-            if let Some(seg) = st.segments.remove(&first) {
-                self.db.delete_keyspace(seg.ks)?;
-            }
+        Ok(released
+            .into_iter()
+            .filter_map(|first| st.segments.remove(&first).map(|seg| seg.ks))
+            .collect())
+    }
+
+    /// Deletes released segment keyspaces, outside the state lock: each deletion costs fjall tens of
+    /// milliseconds (metadata ingestion and compaction), which appends must not wait for. A crash before this
+    /// leaves keyspaces without rows, which open deletes.
+    fn delete_segments(&self, released: Vec<Keyspace>) -> Result<(), WalError> {
+        for ks in released {
+            self.db.delete_keyspace(ks)?;
         }
         Ok(())
     }
@@ -901,9 +914,17 @@ impl Shared {
                     rolled.push(full.ks.clone());
                 }
                 let number = st.next_segment;
-                let ks = self.db.keyspace(&segment_name(number), || {
+                let created = self.db.keyspace(&segment_name(number), || {
                     segment_options(self.opts.segment_bytes)
-                })?;
+                });
+                let ks = match created {
+                    Ok(ks) => ks,
+                    Err(e) => {
+                        let e = WalError::from(e);
+                        let _ = msg.reply.send(Err(WalError::Poisoned(e.to_string())));
+                        return Err(e);
+                    }
+                };
                 let row = SegmentRow {
                     number,
                     first_seq: seq,
