@@ -5,7 +5,7 @@
 // mod errors;
 mod logs;
 // mod metrics;
-// mod services;
+mod services;
 mod traces;
 
 use axum::Router;

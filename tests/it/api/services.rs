@@ -1,0 +1,129 @@
+//! /api/v2/services, /services/{service}/operations, /service-map.
+
+use super::*;
+
+fn by_name<'a>(list: &'a Value, key: &str, name: &str) -> &'a Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x[key] == name)
+        .unwrap_or_else(|| panic!("{name} not in {list}"))
+}
+
+#[tokio::test]
+async fn services_with_rate_errors_and_latency() {
+    let (_env, app) = loaded().await;
+    let v = ok(&app, &wurl("/services", &[])).await;
+    let names: Vec<&str> = v["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["checkout", "frontend"]);
+    let fe = by_name(&v["services"], "name", "frontend");
+    assert_eq!(fe["span_count"], 2);
+    assert_eq!(fe["request_count"], 2);
+    assert_eq!(fe["error_count"], 1);
+    assert_eq!(fe["error_rate"], 0.5);
+    // Two requests in a two-hour window.
+    assert!((fe["request_rate"].as_f64().unwrap() - 2.0 / 7200.0).abs() < 1e-12);
+    // Continuous percentiles of 100 ms and 300 ms.
+    assert_eq!(fe["p50_ns"], 200 * MS);
+    assert_eq!(fe["p99_ns"], 298 * MS);
+    let co = by_name(&v["services"], "name", "checkout");
+    // checkout: SERVER checkout + pay, and the root "cron" are entries; the CLIENT/PRODUCER spans are not.
+    assert_eq!(co["span_count"], 5);
+    assert_eq!(co["request_count"], 3);
+    assert_eq!(co["error_count"], 1);
+    assert_eq!(co["p50_ns"], 200 * MS);
+    // Other namespaces have none; a window without spans still lists services seen since then, idle.
+    let v = ok(&app, &wurl("/services", &[("namespace", "elsewhere")])).await;
+    assert_eq!(v["services"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn operations_of_a_service() {
+    let (_env, app) = loaded().await;
+    let v = ok(&app, &wurl("/services/checkout/operations", &[])).await;
+    let ops = &v["operations"];
+    assert_eq!(ops.as_array().unwrap().len(), 5);
+    let pay = by_name(ops, "name", "pay");
+    assert_eq!(pay["kind"], "SERVER");
+    assert_eq!(pay["count"], 1);
+    assert_eq!(pay["error_count"], 1);
+    assert_eq!(pay["p95_ns"], 200 * MS);
+    let select = by_name(ops, "name", "SELECT");
+    assert_eq!(select["kind"], "CLIENT");
+    assert_eq!(select["error_count"], 0);
+    // Unknown service: 404; bad window: 400.
+    let (st, e) = get(&app, &wurl("/services/nobody/operations", &[])).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{e}");
+    bad(
+        &app,
+        &url("/services/checkout/operations", &[("from", "soon")]),
+        "from",
+    )
+    .await;
+    bad(
+        &app,
+        &url("/services", &[("to", "2026-01-01T00:00:00Z")]),
+        "from",
+    )
+    .await;
+    bad(&app, &wurl("/services", &[("service", "x")]), "service").await;
+}
+
+#[tokio::test]
+async fn service_map_edges() {
+    let (_env, app) = loaded().await;
+    let v = ok(&app, &wurl("/service-map", &[])).await;
+    let edges: Vec<(String, String, String, i64, i64)> = v["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["source"].as_str().unwrap().into(),
+                e["target"].as_str().unwrap().into(),
+                e["target_type"].as_str().unwrap().into(),
+                e["call_count"].as_i64().unwrap(),
+                e["error_count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        edges,
+        [
+            ("checkout".into(), "kafka".into(), "messaging".into(), 1, 0),
+            (
+                "checkout".into(),
+                "postgresql".into(),
+                "database".into(),
+                1,
+                0
+            ),
+            ("frontend".into(), "checkout".into(), "service".into(), 2, 1),
+        ]
+    );
+    let fe = by_name(&v["edges"], "source", "frontend");
+    assert_eq!(fe["p50_ns"], 125 * MS);
+    assert_eq!(
+        v["nodes"],
+        serde_json::json!([
+            {"name": "checkout", "type": "service"},
+            {"name": "frontend", "type": "service"},
+            {"name": "kafka", "type": "messaging"},
+            {"name": "postgresql", "type": "database"},
+        ])
+    );
+    bad(
+        &app,
+        &url(
+            "/service-map",
+            &[("from", "1"), ("to", "99999999999999999")],
+        ),
+        "from",
+    )
+    .await;
+}
