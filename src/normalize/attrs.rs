@@ -7,12 +7,13 @@ use super::tables::{AttrLevel, OTHER, TableSet, attr_table};
 use crate::time::PgTime;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-/// Promotion rules looked up once per distinct key of a request (the keys borrow from the request).
+/// Promotion rules looked up once per distinct key of a request (the keys borrow from the request), each
+/// with a flag telling whether the key was already reported as promoted.
 pub(crate) struct RuleCache<'a> {
     promotion: &'a Promotion,
-    rules: HashMap<&'a str, KeyRule>,
+    rules: HashMap<&'a str, (KeyRule, bool)>,
 }
 
 impl<'a> RuleCache<'a> {
@@ -24,34 +25,34 @@ impl<'a> RuleCache<'a> {
     }
 
     #[inline]
-    pub fn rule(&mut self, key: &'a str) -> KeyRule {
-        if let Some(rule) = self.rules.get(key) {
-            return *rule;
-        }
-        let rule = self.promotion.rule(key);
-        self.rules.insert(key, rule);
-        rule
+    fn entry(&mut self, key: &'a str) -> &mut (KeyRule, bool) {
+        let promotion = self.promotion;
+        self.rules
+            .entry(key)
+            .or_insert_with(|| (promotion.rule(key), false))
     }
 
     /// The attributes that are not dropped.
     pub fn kept(&mut self, attrs: &'a [KeyValue]) -> Vec<&'a KeyValue> {
         attrs
             .iter()
-            .filter(|kv| !self.rule(&kv.key).is_dropped())
+            .filter(|kv| !self.entry(&kv.key).0.is_dropped())
             .collect()
     }
 
-    /// Adds to `used` every key of `attrs` that goes to a typed table at `level`.
+    /// Adds to `used` every key of `attrs` that goes to a typed table at `level` and was not added before.
     pub fn collect_promoted(
         &mut self,
         level: Level,
         attrs: &'a [KeyValue],
-        used: &mut HashSet<&'a str>,
+        used: &mut Vec<&'a str>,
     ) {
         for kv in attrs {
             let value = kv.value.as_ref().and_then(|v| v.value.as_ref());
-            if let Decision::Typed(_) = self.rule(&kv.key).decide(level, value) {
-                used.insert(&kv.key);
+            let entry = self.entry(&kv.key);
+            if !entry.1 && matches!(entry.0.decide(level, value), Decision::Typed(_)) {
+                entry.1 = true;
+                used.push(&kv.key);
             }
         }
     }
@@ -84,12 +85,11 @@ impl<'a> AttrEncoder<'a> {
 
     #[inline]
     fn lookup(&mut self, key: &'a str) -> (KeyRule, Option<i32>) {
-        if let Some(hit) = self.cache.get(key) {
-            return *hit;
-        }
-        let entry = (self.promotion.rule(key), self.key_ids.get(key).copied());
-        self.cache.insert(key, entry);
-        entry
+        let (promotion, key_ids) = (self.promotion, self.key_ids);
+        *self
+            .cache
+            .entry(key)
+            .or_insert_with(|| (promotion.rule(key), key_ids.get(key).copied()))
     }
 
     /// Whether the promotion config drops `key` everywhere.

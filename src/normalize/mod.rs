@@ -459,7 +459,7 @@ fn prepare_record(record: &wal::Record, promotion: &Promotion) -> Result<Prepare
 /// What prepare gathers while walking one request.
 pub(crate) struct Walk<'a> {
     pub rules: RuleCache<'a>,
-    pub used: HashSet<&'a str>,
+    pub used: Vec<&'a str>,
     pub hasher: IdentityHasher,
     pub resource_hashes: Vec<Hash>,
     pub scope_hashes: Vec<Hash>,
@@ -483,7 +483,7 @@ impl<'a> Walk<'a> {
     fn new(promotion: &'a Promotion) -> Self {
         Walk {
             rules: RuleCache::new(promotion),
-            used: HashSet::new(),
+            used: Vec::new(),
             hasher: IdentityHasher::new(),
             resource_hashes: Vec::new(),
             scope_hashes: Vec::new(),
