@@ -5,6 +5,7 @@
 //!
 //! Options: `--dir PATH` (default: a directory under /tmp, deleted afterwards), `--appenders N` (64),
 //! `--seconds S` per mode (10), `--payload-min B` (1024), `--payload-max B` (4096), `--modes sync,buffered`,
+//! `--rate N` (total appends/s to offer, for latency below saturation; default: as fast as acknowledged),
 //! `--backlog-gb G` (0 = skip the backlog part), `--drop-caches` (write 3 to /proc/sys/vm/drop_caches before
 //! reading the backlog back, so reads come from disk; needs root).
 
@@ -23,6 +24,7 @@ struct Args {
     modes: Vec<Durability>,
     backlog_gb: f64,
     drop_caches: bool,
+    rate: Option<u64>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -35,6 +37,7 @@ fn parse_args() -> Result<Args, String> {
         modes: vec![Durability::Sync, Durability::Buffered],
         backlog_gb: 0.0,
         drop_caches: false,
+        rate: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -48,6 +51,7 @@ fn parse_args() -> Result<Args, String> {
             "--dir" => a.dir = Some(PathBuf::from(value)),
             "--appenders" => a.appenders = num(&value)? as usize,
             "--seconds" => a.seconds = num(&value)?,
+            "--rate" => a.rate = Some(num(&value)?).filter(|r| *r > 0),
             "--payload-min" => a.payload_min = num(&value)? as usize,
             "--payload-max" => a.payload_max = num(&value)? as usize,
             "--backlog-gb" => {
@@ -116,7 +120,11 @@ async fn append_load(
     pool: Arc<Vec<Vec<u8>>>,
     run_for: Option<Duration>,
     target_bytes: Option<u64>,
+    rate: Option<u64>,
 ) -> (Vec<Duration>, u64) {
+    // Each task offers its share of the rate on a fixed schedule (catching up after a slow append). Latency is
+    // measured from the call, not from the scheduled time: tokio's millisecond timer would otherwise dominate.
+    let interval = rate.map(|r| Duration::from_secs_f64(appenders as f64 / r as f64));
     let appended = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -127,6 +135,8 @@ async fn append_load(
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut i = t;
+            let mut scheduled = start
+                + interval.map_or(Duration::ZERO, |iv| iv.mul_f64(t as f64 / appenders as f64));
             loop {
                 if run_for.is_some_and(|d| start.elapsed() >= d) {
                     break;
@@ -138,6 +148,10 @@ async fn append_load(
                 }
                 let p = &pool[i % pool.len()];
                 i += 7;
+                if let Some(iv) = interval {
+                    tokio::time::sleep_until(scheduled.into()).await;
+                    scheduled += iv;
+                }
                 let t0 = Instant::now();
                 match wal.append(Signal::Traces, now_nanos(), p).await {
                     Ok(_) => {
@@ -192,8 +206,10 @@ async fn run(args: Args) -> Result<(), String> {
     std::fs::create_dir_all(&base).map_err(|e| format!("creating {}: {e}", base.display()))?;
     let pool = payload_pool(args.payload_min, args.payload_max);
     println!(
-        "wal_bench: {} appenders, payloads {}-{} bytes, {} s per mode, dir {}",
+        "wal_bench: {} appenders, offered rate {}, payloads {}-{} bytes, {} s per mode, dir {}",
         args.appenders,
+        args.rate
+            .map_or("unlimited".to_string(), |r| format!("{r} appends/s")),
         args.payload_min,
         args.payload_max,
         args.seconds,
@@ -215,6 +231,7 @@ async fn run(args: Args) -> Result<(), String> {
             pool.clone(),
             Some(Duration::from_secs(args.seconds)),
             None,
+            args.rate,
         )
         .await;
         let elapsed = started.elapsed().as_secs_f64();
@@ -247,7 +264,7 @@ async fn run(args: Args) -> Result<(), String> {
         let wal = Wal::open(&dir, opts.clone()).map_err(|e| e.to_string())?;
         let started = Instant::now();
         let (lat, bytes) =
-            append_load(&wal, args.appenders, pool.clone(), None, Some(target)).await;
+            append_load(&wal, args.appenders, pool.clone(), None, Some(target), None).await;
         let fill = started.elapsed().as_secs_f64();
         println!(
             "backlog: wrote {} records, {:.0} MiB of payload in {fill:.1} s ({:.1} MiB/s, buffered)",
