@@ -1,7 +1,7 @@
 //! Query API tests: data goes in through the real normalize + write path (the storage tests' `Env`), queries go
 //! through the real `/api/v2` router (in process, via tower's `oneshot`).
 
-// mod attributes;
+mod attributes;
 // mod errors;
 mod logs;
 // mod metrics;
