@@ -363,10 +363,13 @@ impl Writer {
             return Ok(report);
         }
 
-        let by_seq: HashMap<u64, &wal::Record> = records.iter().map(|r| (r.seq, r)).collect();
         let promotion = self.promotion.clone();
-        let owned = records.clone();
-        let prepared = on_rayon(move || normalize::prepare(&owned, &promotion)).await?;
+        let (prepared, records) = on_rayon(move || {
+            let prepared = normalize::prepare(&records, &promotion);
+            (prepared, records)
+        })
+        .await?;
+        let by_seq: HashMap<u64, &wal::Record> = records.iter().map(|r| (r.seq, r)).collect();
         for (seq, error) in prepared.failures() {
             if let Some(r) = by_seq.get(seq) {
                 self.dead_letter(r, &format!("undecodable: {error}"))?;

@@ -100,6 +100,19 @@ pub async fn run(
     let Some(checkpoint) = initial_checkpoint(&wal, &writer, &options, &mut shutdown).await else {
         return Ok(());
     };
+    let wal_last = wal.last_seq().unwrap_or(0);
+    if checkpoint > wal_last {
+        // Only a WAL in buffered mode that lost its tail (power cut) gets here: it hands out sequences the
+        // checkpoint already covers, and those records would be skipped as committed. Rewinding the checkpoint
+        // cannot tell reused sequences from committed ones, so the operator must know.
+        tracing::error!(
+            wal_id = wal.id(),
+            checkpoint,
+            wal_last,
+            "the ingest checkpoint is ahead of the WAL (records lost by a buffered WAL?): new records with \
+             sequences up to the checkpoint will be treated as already committed"
+        );
+    }
     if checkpoint > 0 {
         truncate(&wal, checkpoint).await?;
     }
@@ -250,6 +263,10 @@ async fn read_loop(
                 }
                 Err(WalError::Closed) => break,
                 Err(e) => return Err(e.into()),
+            }
+            if batch.is_empty() {
+                // wait_for_records_after said a record exists, yet none was readable: do not spin on it.
+                tokio::time::sleep(Duration::from_millis(10)).await;
             }
             if batch.len() >= max_records || bytes >= max_bytes {
                 break;
