@@ -192,6 +192,7 @@ pub async fn values(
     p: Params,
 ) -> Result<Json<Value>, ApiError> {
     p.allow(PARAMS)?;
+    params::text("key", &key)?;
     let t = target(&p)?;
     let w = window(&p, &st)?;
     let prefix = p.one("prefix")?;

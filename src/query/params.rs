@@ -21,6 +21,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
         let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::bad("query string", e.body_text()))?;
+        for (k, v) in &pairs {
+            text(k, v)?;
+        }
         Ok(Params { pairs })
     }
 }
@@ -77,6 +80,14 @@ impl Params {
             .map(|(_, v)| v.as_str())
             .collect()
     }
+}
+
+/// Refuses text PostgreSQL cannot store (NUL characters), so that it is a 400 rather than a database error.
+pub fn text<'a>(name: &str, value: &'a str) -> Result<&'a str, ApiError> {
+    if value.contains('\0') {
+        return Err(ApiError::bad(name, "contains a NUL character"));
+    }
+    Ok(value)
 }
 
 /// A half-open time window `[from, to)` in unix nanoseconds.

@@ -114,6 +114,7 @@ pub async fn operations(
     p: Params,
 ) -> Result<Json<Value>, ApiError> {
     p.allow(OPERATION_PARAMS)?;
+    params::text("service", &service)?;
     let w = window(&p, &st)?;
     let mut tx = st.read_tx().await?;
     let known: Option<i32> =

@@ -2,7 +2,7 @@
 //! through the real `/api/v2` router (in process, via tower's `oneshot`).
 
 mod attributes;
-// mod errors;
+mod errors;
 mod logs;
 // mod metrics;
 mod services;
