@@ -86,7 +86,8 @@ pub(crate) struct Prepared {
 impl Prepared {
     /// Encodes the body and hashes it; the expensive part of sealing, done outside the writer thread.
     pub(crate) fn new(signal: Signal, received_at_unix_nanos: u64, payload: &[u8]) -> Prepared {
-        let mut buf = Vec::with_capacity(HEADER_LEN + payload.len() + 16);
+        // Exact worst case (signal tag, two varints), so the buffer never reallocates and fjall can keep it as is.
+        let mut buf = Vec::with_capacity(HEADER_LEN + 1 + 9 + 9 + payload.len());
         buf.resize(HEADER_LEN, 0);
         let body = Body {
             signal,
