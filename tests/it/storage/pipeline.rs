@@ -547,3 +547,71 @@ async fn the_pipeline_waits_out_a_database_outage_then_drains_the_backlog() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn database_errors_are_classified_by_sqlstate() {
+    use ollyscale::write::{ErrorClass, classify_db};
+    let env = env().await;
+    let pool = env.pool().clone();
+    let err = |sql: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query(sql).execute(&pool).await.unwrap_err() }
+    };
+    // Data the schema refuses: retrying cannot help.
+    let check = err("INSERT INTO otel_resources_dim (resource_hash, first_seen, last_seen) VALUES ('\\x01', now(), now())").await;
+    assert_eq!(classify_db(&check), ErrorClass::Permanent, "{check}");
+    let range = err("SELECT 2147483647::int4 + 1").await;
+    assert_eq!(classify_db(&range), ErrorClass::Permanent, "{range}");
+    // A missing table is an operator's problem (e.g. not migrated yet): retried, never dead-lettered.
+    let missing = err("SELECT * FROM no_such_table").await;
+    assert_eq!(classify_db(&missing), ErrorClass::Transient, "{missing}");
+    // Connection-level failures are transient.
+    assert_eq!(
+        classify_db(&sqlx::Error::PoolTimedOut),
+        ErrorClass::Transient
+    );
+    let refused = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+    assert_eq!(classify_db(&refused), ErrorClass::Transient);
+}
+
+#[tokio::test]
+async fn pipeline_batches_are_bounded_by_payload_bytes() {
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let wal = wal_in(&dir.path().join("wal"));
+    let payload = simple_logs("svc", &"x".repeat(1000)).encode_to_vec();
+    for _ in 0..12 {
+        wal.append(wal::Signal::Logs, RECEIVED_AT, &payload)
+            .await
+            .unwrap();
+    }
+    let (tx, rx) = watch::channel(false);
+    // Three records' worth of bytes per batch, however many records are waiting.
+    let opts = PipelineOptions {
+        max_batch_bytes: payload.len() * 3,
+        max_batch_delay: Duration::from_millis(10),
+        ..Default::default()
+    };
+    let handle = ollyscale::write::spawn(
+        wal.clone(),
+        env.pool().clone(),
+        Arc::new(Promotion::defaults()),
+        env.telemetry.clone(),
+        dir.path().join("dead-letters"),
+        opts,
+        rx,
+    );
+    wait_for(&env, "otel_logs_fact", 12).await;
+    assert_eq!(
+        env.telemetry
+            .batches_written
+            .load(std::sync::atomic::Ordering::Relaxed),
+        4
+    );
+    tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), handle)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
