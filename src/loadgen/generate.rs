@@ -168,7 +168,7 @@ impl Generator {
                 let duration = if i == 0 {
                     self.rng.random_range(5_000_000..500_000_000u64)
                 } else {
-                    self.rng.random_range(100_000..parent_dur.max(200_000) / 2)
+                    self.rng.random_range(100_000..(parent_dur / 2).max(100_001))
                 };
                 let span_id = self.id::<8>();
                 let op = self.rng.random_range(0..self.shape.operations.max(1));

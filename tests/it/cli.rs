@@ -169,3 +169,57 @@ async fn serve_without_configuration_manages_its_own_postgres() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loadgen_sends_every_signal_over_every_protocol_and_all_is_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), NO_DATABASE, &[]);
+    for (protocol, endpoint, gzip) in [
+        ("grpc", server.grpc_url(), false),
+        ("grpc", server.grpc_url(), true),
+        ("http-protobuf", server.http_url(), true),
+        ("http-json", server.http_url(), false),
+    ] {
+        let mut args = vec![
+            "loadgen".to_string(),
+            "--endpoint".into(),
+            endpoint,
+            "--protocol".into(),
+            protocol.into(),
+            "--signals".into(),
+            "traces,logs,metrics".into(),
+            "--items".into(),
+            "3000".into(),
+            "--batch-size".into(),
+            "200".into(),
+            "--spans-per-trace".into(),
+            "30".into(),
+            "--concurrency".into(),
+            "3".into(),
+            "--quiet".into(),
+        ];
+        if gzip {
+            args.push("--gzip".into());
+        }
+        let out = tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            ollyscale(&args, &[])
+        })
+        .await
+        .unwrap();
+        let t = text(&out);
+        assert!(out.status.success(), "{protocol}: {t}");
+        let field = |name: &str| -> u64 {
+            t.lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{name} missing in: {t}"))
+        };
+        assert!(field("sent") >= 9000, "{protocol}: {t}");
+        assert_eq!(field("acknowledged"), field("sent"), "{protocol}: {t}");
+        assert_eq!(field("rejected"), 0, "{protocol}: {t}");
+        assert!(t.contains("ack latency   p50"), "{t}");
+    }
+    server.stop();
+}
