@@ -4,6 +4,7 @@
 //! Modules: [`params`] (query parameters), [`cursor`] (keyset cursors), [`error`] (the one error shape),
 //! [`attrs`] (attribute levels, filters, fetching), one module per resource, [`openapi`].
 
+pub mod aggregate;
 pub mod attributes;
 pub mod attrs;
 pub mod cursor;
