@@ -569,3 +569,52 @@ async fn data_point_ids_are_unique_across_point_types() {
     .unwrap();
     assert_eq!((n, distinct), (7, 7));
 }
+
+#[tokio::test]
+async fn summary_without_quantiles_stores_empty_arrays() {
+    let env = one(Metric {
+        name: "s".into(),
+        data: Some(metric::Data::Summary(Summary {
+            data_points: vec![SummaryDataPoint {
+                time_unix_nano: T0,
+                count: 0,
+                sum: 0.0,
+                ..Default::default()
+            }],
+        })),
+        ..Default::default()
+    })
+    .await;
+    let row: (Vec<f64>, Vec<f64>) =
+        sqlx::query_as("SELECT quantiles, quantile_values FROM otel_metrics_data_points_summary")
+            .fetch_one(env.pool())
+            .await
+            .unwrap();
+    assert_eq!(row, (vec![], vec![]));
+}
+
+#[tokio::test]
+async fn exponential_histogram_without_buckets() {
+    let env = one(Metric {
+        name: "e".into(),
+        data: Some(metric::Data::ExponentialHistogram(ExponentialHistogram {
+            data_points: vec![ExponentialHistogramDataPoint {
+                time_unix_nano: T0,
+                count: 0,
+                scale: 0,
+                ..Default::default()
+            }],
+            aggregation_temporality: 2,
+        })),
+        ..Default::default()
+    })
+    .await;
+    let row: (i32, Vec<i64>, i32, Vec<i64>, Option<f64>) = sqlx::query_as(
+        "SELECT positive_offset, positive_bucket_counts, negative_offset, negative_bucket_counts, sum \
+         FROM otel_metrics_data_points_exp_histogram",
+    )
+    .fetch_one(env.pool())
+    .await
+    .unwrap();
+    assert_eq!(row, (0, vec![], 0, vec![], None));
+}

@@ -499,3 +499,106 @@ async fn trace_tree_structure() {
     let expected = [("root", 0), ("a", 1), ("b", 1), ("c", 2)].map(|(n, d)| (n.to_string(), d));
     assert_eq!(rows, expected);
 }
+
+#[tokio::test]
+async fn get_trace_spans_in_start_order() {
+    let env = tree().await;
+    let got: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT name, duration_ns FROM otel_spans_fact WHERE trace_id = $1 ORDER BY start_time, start_time_nanos_fraction",
+    )
+    .bind(vec![1u8; 16])
+    .fetch_all(env.pool())
+    .await
+    .unwrap();
+    let expected =
+        [("root", 100), ("a", 40), ("b", 40), ("c", 10)].map(|(n, d)| (n.to_string(), d));
+    assert_eq!(got, expected);
+}
+
+#[tokio::test]
+async fn search_by_span_name() {
+    let env = tree().await;
+    assert_eq!(names(&env, "f.name = 'b'").await, ["b"]);
+}
+
+#[tokio::test]
+async fn span_attributes_with_the_shipped_promotion() {
+    let env = env_with(Promotion::defaults()).await;
+    let mut s1 = sp(1, 1, None, "GET /items", T0, T0 + 1);
+    s1.attributes = vec![
+        kv("http.request.method", s("GET")),
+        kv("http.response.status_code", i(404)),
+        kv("url.path", s("/items")),
+        kv("app.tenant", s("t1")),
+    ];
+    s1.events = vec![span::Event {
+        time_unix_nano: T0,
+        name: "exception".into(),
+        attributes: vec![
+            kv("exception.type", s("IOError")),
+            kv("exception.escaped", b(true)),
+        ],
+        dropped_attributes_count: 0,
+    }];
+    env.traces(&req("svc", vec![s1])).await;
+    let strings: Vec<String> =
+        sqlx::query_scalar("SELECT value FROM otel_span_attrs_string ORDER BY value")
+            .fetch_all(env.pool())
+            .await
+            .unwrap();
+    assert_eq!(strings, ["/items", "GET"]);
+    assert_eq!(
+        env.scalar::<i64>("SELECT value FROM otel_span_attrs_int")
+            .await,
+        404
+    );
+    assert_eq!(
+        env.scalar::<String>("SELECT attributes::text FROM otel_span_attrs_other")
+            .await,
+        r#"{"app.tenant": "t1"}"#
+    );
+    assert_eq!(
+        env.scalar::<String>("SELECT value FROM otel_span_event_attrs_string")
+            .await,
+        "IOError"
+    );
+    assert!(
+        env.scalar::<bool>("SELECT value FROM otel_span_event_attrs_bool")
+            .await
+    );
+}
+
+#[tokio::test]
+async fn many_events_keep_their_order() {
+    let mut s1 = sp(1, 1, None, "op", T0, T0 + 1000);
+    s1.events = (0..50)
+        .map(|n| span::Event {
+            time_unix_nano: T0 + 50 - n,
+            name: format!("e{n}"),
+            ..Default::default()
+        })
+        .collect();
+    let env = one(s1).await;
+    let got: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM otel_span_events ORDER BY event_index")
+            .fetch_all(env.pool())
+            .await
+            .unwrap();
+    let expected: Vec<String> = (0..50).map(|n| format!("e{n}")).collect();
+    assert_eq!(got, expected);
+}
+
+#[tokio::test]
+async fn spans_days_apart_are_all_stored() {
+    let day = 86_400_000_000_000u64;
+    let env = env().await;
+    env.traces(&req(
+        "svc",
+        vec![
+            sp(1, 1, None, "old", T0 - 3 * day, T0 - 3 * day + 1),
+            sp(1, 2, None, "new", T0 + day, T0 + day + 1),
+        ],
+    ))
+    .await;
+    assert_eq!(names(&env, "true").await, ["old", "new"]);
+}
