@@ -2,7 +2,7 @@
 
 use super::anyvalue::write_value;
 use super::tables::{AttrLevel, LOGS, TableSet};
-use super::{Ctx, EncodeError, Walk, check_enum};
+use super::{Ctx, EncodeError, Walk, check_enum, check_text, check_value};
 use crate::normalize::promotion::Level;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::AnyValue;
@@ -14,13 +14,16 @@ const MAX_SEVERITY: i32 = 24;
 /// prepare: identities, promoted keys and counts of a logs request.
 pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportLogsServiceRequest) -> Result<(), String> {
     for rl in &req.resource_logs {
-        w.resource(rl.resource.as_ref(), &rl.schema_url);
+        w.resource(rl.resource.as_ref(), &rl.schema_url)?;
         for sl in &rl.scope_logs {
-            w.scope(sl.scope.as_ref(), &sl.schema_url);
+            w.scope(sl.scope.as_ref(), &sl.schema_url)?;
             for log in &sl.log_records {
                 check_enum("log severity_number", log.severity_number, MAX_SEVERITY)?;
                 w.counts.logs += 1;
-                w.attributes(Level::Log, &log.attributes);
+                check_text("log severity_text", &log.severity_text)?;
+                check_text("log event_name", &log.event_name)?;
+                check_value("log body", log.body.as_ref().and_then(|b| b.value.as_ref()))?;
+                w.attributes("log attribute", Level::Log, &log.attributes)?;
             }
         }
     }

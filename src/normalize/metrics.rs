@@ -8,7 +8,7 @@ use super::tables::{
     AttrLevel, EXEMPLARS, EXP_HISTOGRAM_POINTS, HISTOGRAM_POINTS, NUMBER_POINTS, SUMMARY_POINTS,
     TableSet,
 };
-use super::{Ctx, EncodeError, MetricDim, Walk, check_enum};
+use super::{Ctx, EncodeError, MetricDim, Walk, check_attributes, check_enum, check_text};
 use crate::normalize::anyvalue::attributes_to_json;
 use crate::normalize::attrs::RuleCache;
 use crate::normalize::promotion::Level;
@@ -34,10 +34,14 @@ pub(crate) fn walk<'a>(
     req: &'a ExportMetricsServiceRequest,
 ) -> Result<(), String> {
     for rm in &req.resource_metrics {
-        w.resource(rm.resource.as_ref(), &rm.schema_url);
+        w.resource(rm.resource.as_ref(), &rm.schema_url)?;
         for sm in &rm.scope_metrics {
-            w.scope(sm.scope.as_ref(), &sm.schema_url);
+            w.scope(sm.scope.as_ref(), &sm.schema_url)?;
             for metric in &sm.metrics {
+                check_text("metric name", &metric.name)?;
+                check_text("metric unit", &metric.unit)?;
+                check_text("metric description", &metric.description)?;
+                check_attributes("metric metadata", &metric.metadata)?;
                 let Some(data) = &metric.data else {
                     // A metric without data has no data points to store, and no type for the dimension.
                     w.metric_hashes.push(None);
@@ -85,26 +89,28 @@ pub(crate) fn walk<'a>(
                     });
                 }
                 match data {
-                    Data::Gauge(g) => number_points(w, &g.data_points),
-                    Data::Sum(s) => number_points(w, &s.data_points),
+                    Data::Gauge(g) => number_points(w, &g.data_points)?,
+                    Data::Sum(s) => number_points(w, &s.data_points)?,
                     Data::Histogram(h) => {
                         for p in &h.data_points {
                             w.counts.histogram_points += 1;
+                            exemplars_ok(&p.exemplars)?;
                             w.counts.exemplars += p.exemplars.len() as u64;
-                            w.attributes(Level::DataPoint, &p.attributes);
+                            w.attributes("data point attribute", Level::DataPoint, &p.attributes)?;
                         }
                     }
                     Data::ExponentialHistogram(h) => {
                         for p in &h.data_points {
                             w.counts.exp_histogram_points += 1;
+                            exemplars_ok(&p.exemplars)?;
                             w.counts.exemplars += p.exemplars.len() as u64;
-                            w.attributes(Level::DataPoint, &p.attributes);
+                            w.attributes("data point attribute", Level::DataPoint, &p.attributes)?;
                         }
                     }
                     Data::Summary(s) => {
                         for p in &s.data_points {
                             w.counts.summary_points += 1;
-                            w.attributes(Level::DataPoint, &p.attributes);
+                            w.attributes("data point attribute", Level::DataPoint, &p.attributes)?;
                         }
                     }
                 }
@@ -117,12 +123,20 @@ pub(crate) fn walk<'a>(
 fn number_points<'a>(
     w: &mut Walk<'a>,
     points: &'a [opentelemetry_proto::tonic::metrics::v1::NumberDataPoint],
-) {
+) -> Result<(), String> {
     for p in points {
         w.counts.number_points += 1;
+        exemplars_ok(&p.exemplars)?;
         w.counts.exemplars += p.exemplars.len() as u64;
-        w.attributes(Level::DataPoint, &p.attributes);
+        w.attributes("data point attribute", Level::DataPoint, &p.attributes)?;
     }
+    Ok(())
+}
+
+fn exemplars_ok(exemplars: &[Exemplar]) -> Result<(), String> {
+    exemplars
+        .iter()
+        .try_for_each(|e| check_attributes("exemplar filtered attribute", &e.filtered_attributes))
 }
 
 /// Canonical (sorted, one per key) attributes without the dropped keys.

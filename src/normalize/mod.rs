@@ -496,22 +496,34 @@ impl<'a> Walk<'a> {
     }
 
     /// Notes the promoted keys of a fact's attributes.
-    pub fn attributes(&mut self, level: Level, attrs: &'a [KeyValue]) {
+    pub fn attributes(
+        &mut self,
+        what: &str,
+        level: Level,
+        attrs: &'a [KeyValue],
+    ) -> Result<(), String> {
+        check_attributes(what, attrs)?;
         self.rules.collect_promoted(level, attrs, &mut self.used);
+        Ok(())
     }
 
     /// Hashes a ResourceX's resource and records its dimension row.
-    pub fn resource(&mut self, resource: Option<&'a Resource>, schema_url: &str) {
+    pub fn resource(
+        &mut self,
+        resource: Option<&'a Resource>,
+        schema_url: &str,
+    ) -> Result<(), String> {
         let (attrs, dropped) = match resource {
             Some(r) => (&r.attributes[..], r.dropped_attributes_count),
             None => (&[][..], 0),
         };
-        self.attributes(Level::Resource, attrs);
+        check_text("resource schema_url", schema_url)?;
+        self.attributes("resource attribute", Level::Resource, attrs)?;
         let kept = self.rules.kept(attrs);
         let hash = self.hasher.resource(&kept, schema_url);
         self.resource_hashes.push(hash);
         if self.resources.iter().any(|d| d.hash == hash) {
-            return;
+            return Ok(());
         }
         let canonical = canonical_attributes(&kept);
         self.resources.push(ResourceDim {
@@ -522,10 +534,15 @@ impl<'a> Walk<'a> {
             dropped_attributes_count: dropped,
             attributes: canonical.into_iter().cloned().collect(),
         });
+        Ok(())
     }
 
     /// Hashes a ScopeX's scope and records its dimension row.
-    pub fn scope(&mut self, scope: Option<&'a InstrumentationScope>, schema_url: &str) {
+    pub fn scope(
+        &mut self,
+        scope: Option<&'a InstrumentationScope>,
+        schema_url: &str,
+    ) -> Result<(), String> {
         let (name, version, attrs, dropped) = match scope {
             Some(s) => (
                 &s.name[..],
@@ -535,12 +552,15 @@ impl<'a> Walk<'a> {
             ),
             None => ("", "", &[][..], 0),
         };
-        self.attributes(Level::Scope, attrs);
+        check_text("scope schema_url", schema_url)?;
+        check_text("scope name", name)?;
+        check_text("scope version", version)?;
+        self.attributes("scope attribute", Level::Scope, attrs)?;
         let kept = self.rules.kept(attrs);
         let hash = self.hasher.scope(name, version, &kept, schema_url);
         self.scope_hashes.push(hash);
         if self.scopes.iter().any(|d| d.hash == hash) {
-            return;
+            return Ok(());
         }
         self.scopes.push(ScopeDim {
             hash,
@@ -550,6 +570,40 @@ impl<'a> Walk<'a> {
             dropped_attributes_count: dropped,
             attributes: canonical_attributes(&kept).into_iter().cloned().collect(),
         });
+        Ok(())
+    }
+}
+
+/// Checks that a string can be stored: PostgreSQL `text` and `jsonb` cannot hold U+0000, and one such value
+/// would fail the COPY of the whole batch.
+pub(crate) fn check_text(what: &str, s: &str) -> Result<(), String> {
+    if s.as_bytes().contains(&0) {
+        return Err(format!(
+            "{what} contains a NUL character (U+0000), which PostgreSQL text cannot store"
+        ));
+    }
+    Ok(())
+}
+
+/// [`check_text`] for every key and string value of an attribute list, nested values included.
+pub(crate) fn check_attributes(what: &str, attrs: &[KeyValue]) -> Result<(), String> {
+    for kv in attrs {
+        check_text(what, &kv.key)?;
+        check_value(what, kv.value.as_ref().and_then(|v| v.value.as_ref()))?;
+    }
+    Ok(())
+}
+
+/// [`check_text`] for the strings inside one AnyValue.
+pub(crate) fn check_value(what: &str, value: Option<&Value>) -> Result<(), String> {
+    match value {
+        Some(Value::StringValue(s)) => check_text(what, s),
+        Some(Value::ArrayValue(a)) => a
+            .values
+            .iter()
+            .try_for_each(|v| check_value(what, v.value.as_ref())),
+        Some(Value::KvlistValue(kv)) => check_attributes(what, &kv.values),
+        _ => Ok(()),
     }
 }
 

@@ -1406,3 +1406,78 @@ fn column_lists_match_the_migrations() {
         );
     }
 }
+
+#[test]
+fn strings_with_nul_are_failures_not_batch_errors() {
+    // PostgreSQL text and jsonb cannot hold U+0000: such a record would fail the whole batch's COPY.
+    let promotion = test_promotion();
+    let mut span_name = traces_request();
+    span_name.resource_spans[0].scope_spans[0].spans[0].name = "a\0b".into();
+    let mut nested = traces_request();
+    nested.resource_spans[0].scope_spans[0].spans[1]
+        .attributes
+        .push(kv(
+            "outer",
+            Value::KvlistValue(KeyValueList {
+                values: vec![kv("in\0ner", Value::IntValue(1))],
+            }),
+        ));
+    let mut body = logs_request();
+    body.resource_logs[0].scope_logs[0].log_records[3].body =
+        Some(av(Value::ArrayValue(ArrayValue {
+            values: vec![av(string("x\0"))],
+        })));
+    let mut unit = metrics_request();
+    unit.resource_metrics[0].scope_metrics[0].metrics[2].unit = "\0".into();
+    let mut exemplar_attr = metrics_request();
+    if let Some(Data::Gauge(g)) =
+        &mut exemplar_attr.resource_metrics[0].scope_metrics[0].metrics[0].data
+    {
+        g.data_points[0].exemplars[0]
+            .filtered_attributes
+            .push(kv("k", string("v\0")));
+    }
+    let mut resource_attr = logs_request();
+    resource_attr.resource_logs[0]
+        .resource
+        .as_mut()
+        .unwrap()
+        .attributes
+        .push(kv("r", string("\0")));
+    let mut bytes_ok = logs_request();
+    bytes_ok.resource_logs[0].scope_logs[0].log_records[0].body =
+        Some(av(Value::BytesValue(vec![0, 0])));
+    let records = vec![
+        record(1, wal::Signal::Traces, span_name.encode_to_vec()),
+        record(2, wal::Signal::Traces, nested.encode_to_vec()),
+        record(3, wal::Signal::Logs, body.encode_to_vec()),
+        record(4, wal::Signal::Metrics, unit.encode_to_vec()),
+        record(5, wal::Signal::Metrics, exemplar_attr.encode_to_vec()),
+        record(6, wal::Signal::Logs, resource_attr.encode_to_vec()),
+        record(7, wal::Signal::Logs, bytes_ok.encode_to_vec()),
+    ];
+    let prepared = prepare(&records, &promotion);
+    let failures = prepared.failures();
+    assert_eq!(
+        failures.iter().map(|f| f.0).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5, 6],
+        "{failures:?}"
+    );
+    for (what, (_, message)) in [
+        "span name",
+        "attribute",
+        "log body",
+        "metric unit",
+        "exemplar",
+        "resource attribute",
+    ]
+    .iter()
+    .zip(failures)
+    {
+        assert!(
+            message.contains(what) && message.contains("NUL"),
+            "{what}: {message}"
+        );
+    }
+    assert_eq!(prepared.seqs(), [7], "bytes may hold zero bytes");
+}

@@ -2,7 +2,7 @@
 //! ExportTraceServiceRequest.
 
 use super::tables::{AttrLevel, EVENTS, LINKS, SPANS, TableSet};
-use super::{Ctx, EncodeError, Walk, check_enum};
+use super::{Ctx, EncodeError, Walk, check_enum, check_text};
 use crate::normalize::promotion::Level;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
@@ -14,9 +14,9 @@ const MAX_STATUS: i32 = 2;
 /// prepare: identities, promoted keys and counts of a traces request.
 pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportTraceServiceRequest) -> Result<(), String> {
     for rs in &req.resource_spans {
-        w.resource(rs.resource.as_ref(), &rs.schema_url);
+        w.resource(rs.resource.as_ref(), &rs.schema_url)?;
         for ss in &rs.scope_spans {
-            w.scope(ss.scope.as_ref(), &ss.schema_url);
+            w.scope(ss.scope.as_ref(), &ss.schema_url)?;
             for span in &ss.spans {
                 check_enum("span kind", span.kind, MAX_KIND)?;
                 check_enum(
@@ -25,14 +25,22 @@ pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportTraceServiceRequest) -> 
                     MAX_STATUS,
                 )?;
                 w.counts.spans += 1;
-                w.attributes(Level::Span, &span.attributes);
+                check_text("span name", &span.name)?;
+                check_text("span trace_state", &span.trace_state)?;
+                check_text(
+                    "span status message",
+                    span.status.as_ref().map_or("", |s| &s.message),
+                )?;
+                w.attributes("span attribute", Level::Span, &span.attributes)?;
                 for event in &span.events {
                     w.counts.events += 1;
-                    w.attributes(Level::SpanEvent, &event.attributes);
+                    check_text("span event name", &event.name)?;
+                    w.attributes("span event attribute", Level::SpanEvent, &event.attributes)?;
                 }
                 for link in &span.links {
                     w.counts.links += 1;
-                    w.attributes(Level::SpanLink, &link.attributes);
+                    check_text("span link trace_state", &link.trace_state)?;
+                    w.attributes("span link attribute", Level::SpanLink, &link.attributes)?;
                 }
             }
         }
