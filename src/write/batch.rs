@@ -445,3 +445,56 @@ impl Writer {
         Ok(report)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_on_rayon_comes_back_as_an_error_instead_of_aborting() {
+        let err = on_rayon(|| -> u32 { panic!("bad record") })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, WriteError::Task(m) if m == "bad record"),
+            "{err}"
+        );
+        assert_eq!(on_rayon(|| 7).await.unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn shutdown_requested_resolves_on_true_and_waits_otherwise() {
+        let (tx, mut rx) = watch::channel(false);
+        let waiting =
+            tokio::time::timeout(Duration::from_millis(50), shutdown_requested(&mut rx)).await;
+        assert!(waiting.is_err(), "false is not a shutdown");
+        tx.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(1), shutdown_requested(&mut rx))
+            .await
+            .unwrap();
+        // A dropped sender never counts as a shutdown (and does not spin).
+        let (tx2, mut rx2) = watch::channel(false);
+        drop(tx2);
+        let waiting =
+            tokio::time::timeout(Duration::from_millis(50), shutdown_requested(&mut rx2)).await;
+        assert!(waiting.is_err());
+    }
+
+    #[test]
+    fn only_data_errors_are_permanent() {
+        assert_eq!(
+            WriteError::Unresolved("x".into()).class(),
+            ErrorClass::Transient
+        );
+        let enc = WriteError::Encode(normalize::EncodeError::Record {
+            seq: 9,
+            problem: "p".into(),
+        });
+        assert_eq!(enc.class(), ErrorClass::Permanent);
+        assert_eq!(enc.record_seq(), Some(9));
+        assert_eq!(
+            WriteError::Db(sqlx::Error::PoolClosed).class(),
+            ErrorClass::Transient
+        );
+    }
+}
