@@ -1481,3 +1481,60 @@ fn strings_with_nul_are_failures_not_batch_errors() {
     }
     assert_eq!(prepared.seqs(), [7], "bytes may hold zero bytes");
 }
+
+#[test]
+fn resource_attributes_of_every_type_reach_their_table() {
+    let promotion = Promotion::from_toml_str("[resource]\nany = [\"*\"]\n").unwrap();
+    let mut req = traces_request();
+    req.resource_spans[0].resource = Some(Resource {
+        attributes: vec![
+            kv("service.name", Value::IntValue(5)),
+            kv("d", Value::DoubleValue(-0.0)),
+            kv("b", Value::BoolValue(false)),
+            kv("y", Value::BytesValue(vec![])),
+            kv("s", string("")),
+            kv("list", Value::ArrayValue(ArrayValue::default())),
+        ],
+        ..Default::default()
+    });
+    req.resource_spans[0].scope_spans[0].scope = Some(InstrumentationScope {
+        name: "only name".into(),
+        ..Default::default()
+    });
+    let prepared = prepare(
+        &[record(1, wal::Signal::Traces, req.encode_to_vec())],
+        &promotion,
+    );
+    let r = &prepared.resources()[0];
+    assert_eq!(r.service_name, None, "service.name is not a string");
+    assert_eq!(prepared.scopes()[0].version, "");
+    let ids = resolve(&prepared);
+    let tables = encode_dimension_attributes(&[(1, r)], &[], &ids, &promotion).unwrap();
+    let mut got: Vec<(&str, u64)> = tables.iter().map(|t| (t.table, t.rows)).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("otel_resource_attrs_bool", 1),
+            ("otel_resource_attrs_bytes", 1),
+            ("otel_resource_attrs_double", 1),
+            ("otel_resource_attrs_int", 1),
+            ("otel_resource_attrs_other", 1),
+            ("otel_resource_attrs_string", 1),
+        ]
+    );
+    assert_eq!(i64_of(&rows(&tables, "otel_resource_attrs_int")[0][2]), 5);
+    assert_eq!(
+        rows(&tables, "otel_resource_attrs_double")[0][2],
+        Some((-0.0f64).to_bits().to_be_bytes().to_vec())
+    );
+    assert_eq!(
+        rows(&tables, "otel_resource_attrs_bytes")[0][2],
+        Some(vec![]),
+        "empty bytes are not NULL"
+    );
+    assert_eq!(
+        json_of(&rows(&tables, "otel_resource_attrs_other")[0][1]),
+        r#"{"list":[]}"#
+    );
+}
