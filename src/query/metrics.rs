@@ -1,6 +1,601 @@
-pub async fn search() -> super::error::ApiError {
-    super::error::ApiError::NotFound("wip".into())
+//! Metrics: search (which metrics have data matching the filters) and series (time-bucketed points per series,
+//! a series being a metric plus a resource plus a data point attribute set, aggregated by type).
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row};
+
+use super::aggregate::{
+    self, Buckets, Dist, ExpPoint, HistPoint, SumPoint, SummaryPoint, ValueAgg,
+};
+use super::attrs::{self, EXP_HISTOGRAM_DP, HISTOGRAM_DP, Level, NUMBER_DP, RESOURCE, SUMMARY_DP};
+use super::error::ApiError;
+use super::params::{self, AttrFilter, AttrScope, Params, Window};
+use super::{QueryState, cursor, unix_nanos};
+
+/// Parameters of the metric search.
+pub const SEARCH_PARAMS: &[&str] = &[
+    "from",
+    "to",
+    "name",
+    "type",
+    "service",
+    "namespace",
+    "attr",
+    "resource_attr",
+    "limit",
+    "cursor",
+];
+/// Parameters of the series query.
+pub const SERIES_PARAMS: &[&str] = &[
+    "from",
+    "to",
+    "name",
+    "type",
+    "step",
+    "agg",
+    "service",
+    "namespace",
+    "attr",
+    "resource_attr",
+];
+/// Names of the metric types by id (metric_types reference table; index 0 unused).
+const TYPE_NAMES: [&str; 6] = [
+    "",
+    "gauge",
+    "sum",
+    "histogram",
+    "exponential_histogram",
+    "summary",
+];
+/// Most buckets a series query may ask for.
+const MAX_BUCKETS: u64 = 10_000;
+
+/// A data point table and the metric types stored in it.
+struct Kind {
+    types: &'static [i16],
+    table: &'static str,
+    level: Level,
 }
-pub async fn series() -> super::error::ApiError {
-    super::error::ApiError::NotFound("wip".into())
+
+const KINDS: [Kind; 4] = [
+    Kind {
+        types: &[1, 2],
+        table: "otel_metrics_data_points_number",
+        level: NUMBER_DP,
+    },
+    Kind {
+        types: &[3],
+        table: "otel_metrics_data_points_histogram",
+        level: HISTOGRAM_DP,
+    },
+    Kind {
+        types: &[4],
+        table: "otel_metrics_data_points_exp_histogram",
+        level: EXP_HISTOGRAM_DP,
+    },
+    Kind {
+        types: &[5],
+        table: "otel_metrics_data_points_summary",
+        level: SUMMARY_DP,
+    },
+];
+
+fn kind_of(metric_type: i16) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.types.contains(&metric_type))
+}
+
+fn metric_type(p: &Params) -> Result<Option<i16>, ApiError> {
+    match p.one("type")? {
+        None => Ok(None),
+        Some(t) => TYPE_NAMES
+            .iter()
+            .position(|n| !n.is_empty() && *n == t)
+            .map(|i| Some(i as i16))
+            .ok_or_else(|| {
+                ApiError::bad(
+                    "type",
+                    format!("{t:?} is not gauge, sum, histogram, exponential_histogram or summary"),
+                )
+            }),
+    }
+}
+
+/// The data point filters shared by search and series.
+struct PointFilters {
+    service: Option<String>,
+    namespace: Option<String>,
+    attrs: Vec<AttrFilter>,
+}
+
+impl PointFilters {
+    fn parse(p: &Params) -> Result<PointFilters, ApiError> {
+        Ok(PointFilters {
+            service: p.one("service")?.map(str::to_owned),
+            namespace: p.one("namespace")?.map(str::to_owned),
+            attrs: params::attr_filters(p)?,
+        })
+    }
+
+    /// ` AND ...` conditions on data point alias `d` of `kind` within [from, to).
+    fn push(
+        &self,
+        qb: &mut QueryBuilder<Postgres>,
+        kind: &Kind,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        w: &Window,
+    ) {
+        qb.push(" AND d.time >= ").push_bind(from);
+        qb.push(" AND d.time < ").push_bind(to);
+        if self.service.is_some() || self.namespace.is_some() {
+            qb.push(" AND d.resource_id IN (SELECT resource_id FROM otel_resources_dim WHERE TRUE");
+            if let Some(s) = &self.service {
+                qb.push(" AND service_name = ").push_bind(s.clone());
+            }
+            if let Some(n) = &self.namespace {
+                qb.push(" AND service_namespace = ").push_bind(n.clone());
+            }
+            qb.push(")");
+        }
+        for f in &self.attrs {
+            qb.push(" AND ");
+            match f.scope {
+                AttrScope::Record => {
+                    attrs::push_filter(qb, &kind.level, "d.data_point_id", Some(w), f)
+                }
+                AttrScope::Resource => attrs::push_filter(qb, &RESOURCE, "d.resource_id", None, f),
+            }
+        }
+    }
+}
+
+fn metric_json(row: &PgRow) -> Result<Value, ApiError> {
+    let ty: i16 = row.try_get("metric_type")?;
+    let temporality: Option<i16> = row.try_get("aggregation_temporality")?;
+    Ok(json!({
+        "name": row.try_get::<String, _>("name")?,
+        "type": TYPE_NAMES.get(ty as usize).copied().unwrap_or(""),
+        "unit": row.try_get::<String, _>("unit")?,
+        "description": row.try_get::<String, _>("description")?,
+        "temporality": match temporality { Some(1) => Value::from("delta"), Some(2) => Value::from("cumulative"), _ => Value::Null },
+        "monotonic": row.try_get::<Option<bool>, _>("is_monotonic")?,
+    }))
+}
+
+/// `GET /metrics/search`: metrics (by name, ordered) with data points in the window matching the filters.
+pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Value>, ApiError> {
+    p.allow(SEARCH_PARAMS)?;
+    let w = params::window(&p, true, st.options.max_window_nanos)?
+        .ok_or_else(|| ApiError::bad("from", "is required"))?;
+    let name = p.one("name")?;
+    let ty = metric_type(&p)?;
+    let filters = PointFilters::parse(&p)?;
+    let limit = params::limit(&p, st.options.default_limit, st.options.max_limit)?;
+    let after = cursor::from_params(&p, "metrics")?;
+
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT m.metric_id, m.name, m.metric_type, m.unit, m.description, m.aggregation_temporality, \
+         m.is_monotonic FROM otel_metrics_dim m WHERE TRUE",
+    );
+    if let Some(n) = name {
+        qb.push(" AND m.name ILIKE ")
+            .push_bind(super::logs::like_pattern(n));
+    }
+    if let Some(t) = ty {
+        qb.push(" AND m.metric_type = ").push_bind(t);
+    }
+    qb.push(" AND (");
+    for (i, kind) in KINDS.iter().enumerate() {
+        if i > 0 {
+            qb.push(" OR ");
+        }
+        let types: Vec<String> = kind.types.iter().map(i16::to_string).collect();
+        qb.push(format_args!(
+            "(m.metric_type IN ({}) AND EXISTS (SELECT 1 FROM {} d WHERE d.metric_id = m.metric_id",
+            types.join(", "),
+            kind.table
+        ));
+        filters.push(&mut qb, kind, w.from_ts(), w.to_ts(), &w);
+        qb.push("))");
+    }
+    qb.push(")");
+    if let Some(key) = &after {
+        qb.push(" AND (m.name, m.metric_id) > (")
+            .push_bind(cursor::string(key, 0)?)
+            .push(", ")
+            .push_bind(cursor::int(key, 1)?)
+            .push(")");
+    }
+    qb.push(" ORDER BY m.name, m.metric_id LIMIT ")
+        .push_bind(i64::from(limit) + 1);
+    let mut tx = st.read_tx().await?;
+    let mut rows = qb.build().fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let out: Vec<Value> = rows.iter().map(metric_json).collect::<Result<_, _>>()?;
+    let next = match (more, rows.last()) {
+        (true, Some(last)) => Some(cursor::encode(
+            "metrics",
+            &[
+                last.try_get::<String, _>("name")?.into(),
+                last.try_get::<i64, _>("metric_id")?.into(),
+            ],
+        )),
+        _ => None,
+    };
+    Ok(Json(json!({"metrics": out, "next_cursor": next})))
+}
+
+/// The aggregation of a series query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Agg {
+    Value(ValueAgg),
+    Rate,
+    Delta,
+    Quantiles,
+}
+
+fn agg(p: &Params, metric_type: i16, monotonic: Option<bool>) -> Result<Agg, ApiError> {
+    let given = p.one("agg")?;
+    let value_agg = |s: &str| match s {
+        "last" => Some(Agg::Value(ValueAgg::Last)),
+        "avg" => Some(Agg::Value(ValueAgg::Avg)),
+        "min" => Some(Agg::Value(ValueAgg::Min)),
+        "max" => Some(Agg::Value(ValueAgg::Max)),
+        _ => None,
+    };
+    let (parsed, allowed) = match metric_type {
+        1 => (
+            given.map_or(Some(Agg::Value(ValueAgg::Last)), value_agg),
+            "last, avg, min, max",
+        ),
+        2 => {
+            let default = if monotonic == Some(false) {
+                "last"
+            } else {
+                "rate"
+            };
+            let a = given.unwrap_or(default);
+            let parsed = match a {
+                "rate" => Some(Agg::Rate),
+                "delta" => Some(Agg::Delta),
+                other => value_agg(other),
+            };
+            (parsed, "rate, delta, last, avg, min, max")
+        }
+        _ => (
+            match given {
+                None | Some("quantiles") => Some(Agg::Quantiles),
+                _ => None,
+            },
+            "quantiles",
+        ),
+    };
+    parsed.ok_or_else(|| {
+        ApiError::bad(
+            "agg",
+            format!(
+                "{:?} does not apply to a {} metric: use {allowed}",
+                given.unwrap_or(""),
+                TYPE_NAMES.get(metric_type as usize).copied().unwrap_or("")
+            ),
+        )
+    })
+}
+
+fn agg_name(a: Agg) -> &'static str {
+    match a {
+        Agg::Value(ValueAgg::Last) => "last",
+        Agg::Value(ValueAgg::Avg) => "avg",
+        Agg::Value(ValueAgg::Min) => "min",
+        Agg::Value(ValueAgg::Max) => "max",
+        Agg::Rate => "rate",
+        Agg::Delta => "delta",
+        Agg::Quantiles => "quantiles",
+    }
+}
+
+/// The points of one series, by type.
+enum Points {
+    Number(Vec<SumPoint>),
+    Hist(Vec<HistPoint>),
+    Exp(Vec<ExpPoint>),
+    Summary(Vec<SummaryPoint>),
+}
+
+fn counts(v: Vec<i64>) -> Vec<u64> {
+    v.into_iter().map(|c| c.max(0) as u64).collect()
+}
+
+fn count(row: &PgRow) -> Result<u64, ApiError> {
+    Ok(row.try_get::<i64, _>("count")?.max(0) as u64)
+}
+
+/// `GET /metrics/series`: time-bucketed points per series of the metric `name`.
+pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Value>, ApiError> {
+    p.allow(SERIES_PARAMS)?;
+    let w = params::window(&p, true, st.options.max_window_nanos)?
+        .ok_or_else(|| ApiError::bad("from", "is required"))?;
+    let name = p.required("name")?.to_owned();
+    let ty = metric_type(&p)?;
+    let step = match params::duration(&p, "step")? {
+        Some(0) => return Err(ApiError::bad("step", "must be positive")),
+        Some(s) => s,
+        // About 60 buckets, whole seconds.
+        None => (w.width() / 60).div_ceil(1_000_000_000).max(1) * 1_000_000_000,
+    };
+    if w.width().div_ceil(step) > MAX_BUCKETS {
+        return Err(ApiError::bad(
+            "step",
+            format!("makes more than {MAX_BUCKETS} buckets over the window; use a larger step"),
+        ));
+    }
+    let filters = PointFilters::parse(&p)?;
+
+    let mut tx = st.read_tx().await?;
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT metric_id, name, metric_type, unit, description, aggregation_temporality, is_monotonic \
+         FROM otel_metrics_dim WHERE name = ",
+    );
+    qb.push_bind(name.clone());
+    if let Some(t) = ty {
+        qb.push(" AND metric_type = ").push_bind(t);
+    }
+    qb.push(" ORDER BY metric_id");
+    let dims = qb.build().fetch_all(&mut *tx).await?;
+    let Some(first) = dims.first() else {
+        return Err(ApiError::NotFound(format!("metric {name:?} not found")));
+    };
+    let mtype: i16 = first.try_get("metric_type")?;
+    for d in &dims {
+        if d.try_get::<i16, _>("metric_type")? != mtype {
+            return Err(ApiError::bad(
+                "type",
+                format!("metric {name:?} exists with several types: say which one"),
+            ));
+        }
+    }
+    let kind = kind_of(mtype).ok_or_else(|| ApiError::internal(format!("metric type {mtype}")))?;
+    let monotonic: Option<bool> = first.try_get("is_monotonic")?;
+    let aggregation = agg(&p, mtype, monotonic)?;
+    let mut cumulative: HashMap<i64, bool> = HashMap::new();
+    for d in &dims {
+        cumulative.insert(
+            d.try_get("metric_id")?,
+            d.try_get::<Option<i16>, _>("aggregation_temporality")? == Some(2),
+        );
+    }
+    let ids: Vec<i64> = cumulative.keys().copied().collect();
+
+    // One step of look-back gives cumulative series a baseline for the first bucket.
+    let fetch_from = w.from.saturating_sub(step);
+    let cols = match kind.types[0] {
+        1 => "d.value_int, d.value_double",
+        3 => "d.count, d.sum, d.bucket_counts, d.explicit_bounds",
+        4 => {
+            "d.count, d.sum, d.scale, d.zero_count, d.positive_offset, d.positive_bucket_counts, \
+              d.negative_offset, d.negative_bucket_counts"
+        }
+        _ => "d.count, d.sum, d.quantiles, d.quantile_values",
+    };
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+        "SELECT d.data_point_id, d.metric_id, d.resource_id, d.time, d.time_nanos_fraction, d.start_time, \
+         d.start_time_nanos_fraction, d.flags, {cols} FROM {} d WHERE d.metric_id = ANY(",
+        kind.table
+    ));
+    qb.push_bind(ids.clone()).push(")");
+    let fetch_window = Window {
+        from: fetch_from,
+        to: w.to,
+    };
+    filters.push(
+        &mut qb,
+        kind,
+        fetch_window.from_ts(),
+        w.to_ts(),
+        &fetch_window,
+    );
+    qb.push(" ORDER BY d.time, d.time_nanos_fraction, d.data_point_id LIMIT ");
+    qb.push_bind(i64::from(st.options.max_series_points) + 1);
+    let rows = qb.build().fetch_all(&mut *tx).await?;
+    if rows.len() > st.options.max_series_points as usize {
+        return Err(ApiError::bad(
+            "from",
+            format!(
+                "the query reads more than {} data points; narrow the window or add filters",
+                st.options.max_series_points
+            ),
+        ));
+    }
+    let point_ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get("data_point_id"))
+        .collect::<Result<_, _>>()?;
+    let point_attrs = attrs::fetch(&mut tx, &kind.level, &point_ids).await?;
+    let mut rids: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get("resource_id"))
+        .collect::<Result<_, _>>()?;
+    rids.sort_unstable();
+    rids.dedup();
+    let services: HashMap<i64, (Option<String>, Option<String>)> = sqlx::query(
+        "SELECT resource_id, service_name, service_namespace FROM otel_resources_dim WHERE resource_id = ANY($1)",
+    )
+    .bind(&rids)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("resource_id")?, (r.try_get("service_name")?, r.try_get("service_namespace")?))))
+    .collect::<Result<_, sqlx::Error>>()?;
+    tx.commit().await?;
+
+    // Group into series, keeping time order within each.
+    type Key = (Option<String>, String, i64, i64);
+    let mut groups: BTreeMap<Key, (Value, Points)> = BTreeMap::new();
+    for row in &rows {
+        // Bit 0 of DataPointFlags: no recorded value.
+        if row.try_get::<i32, _>("flags")? & 1 == 1 {
+            continue;
+        }
+        let id: i64 = row.try_get("data_point_id")?;
+        let metric_id: i64 = row.try_get("metric_id")?;
+        let rid: i64 = row.try_get("resource_id")?;
+        let attributes = attrs::to_json(point_attrs.get(&id).map(Vec::as_slice).unwrap_or(&[]));
+        let service = services.get(&rid).and_then(|s| s.0.clone());
+        let key = (service, attributes.to_string(), rid, metric_id);
+        let time = unix_nanos(row.try_get("time")?, row.try_get("time_nanos_fraction")?)?;
+        let start = unix_nanos(
+            row.try_get("start_time")?,
+            row.try_get("start_time_nanos_fraction")?,
+        )?;
+        let entry = groups.entry(key).or_insert_with(|| {
+            let empty = match kind.types[0] {
+                1 => Points::Number(Vec::new()),
+                3 => Points::Hist(Vec::new()),
+                4 => Points::Exp(Vec::new()),
+                _ => Points::Summary(Vec::new()),
+            };
+            (attributes, empty)
+        });
+        match &mut entry.1 {
+            Points::Number(v) => {
+                let value = match row.try_get::<Option<i64>, _>("value_int")? {
+                    Some(i) => Some(i as f64),
+                    None => row.try_get::<Option<f64>, _>("value_double")?,
+                };
+                if let Some(value) = value {
+                    v.push(SumPoint { time, start, value });
+                }
+            }
+            Points::Hist(v) => v.push(HistPoint {
+                time,
+                start,
+                count: count(row)?,
+                sum: row.try_get("sum")?,
+                bounds: row.try_get("explicit_bounds")?,
+                counts: counts(row.try_get("bucket_counts")?),
+            }),
+            Points::Exp(v) => v.push(ExpPoint {
+                time,
+                start,
+                count: count(row)?,
+                sum: row.try_get("sum")?,
+                scale: row.try_get("scale")?,
+                zero_count: row.try_get::<i64, _>("zero_count")?.max(0) as u64,
+                positive: (
+                    row.try_get("positive_offset")?,
+                    counts(row.try_get("positive_bucket_counts")?),
+                ),
+                negative: (
+                    row.try_get("negative_offset")?,
+                    counts(row.try_get("negative_bucket_counts")?),
+                ),
+            }),
+            Points::Summary(v) => {
+                let qs: Vec<f64> = row.try_get("quantiles")?;
+                let vals: Vec<f64> = row.try_get("quantile_values")?;
+                v.push(SummaryPoint {
+                    time,
+                    count: count(row)?,
+                    sum: row.try_get::<f64, _>("sum")?,
+                    quantiles: qs.into_iter().zip(vals).collect(),
+                });
+            }
+        }
+    }
+
+    let buckets = Buckets {
+        from: w.from,
+        to: w.to,
+        step,
+    };
+    let step_secs = step as f64 / 1e9;
+    let mut out = Vec::new();
+    for ((service, _, rid, metric_id), (attributes, points)) in groups {
+        let cum = cumulative.get(&metric_id).copied().unwrap_or(false);
+        let pts: Vec<Value> = match (&points, aggregation) {
+            (Points::Number(v), Agg::Value(a)) => {
+                let vals: Vec<(u64, f64)> = v.iter().map(|p| (p.time, p.value)).collect();
+                value_points(aggregate::values(&vals, &buckets, a))
+            }
+            (Points::Number(v), Agg::Rate | Agg::Delta) => {
+                let inc = aggregate::increases(v, cum, monotonic != Some(false), fetch_from);
+                let d = aggregate::deltas(&inc, &buckets);
+                let scale = if aggregation == Agg::Rate {
+                    1.0 / step_secs
+                } else {
+                    1.0
+                };
+                value_points(d.into_iter().map(|(t, v)| (t, v * scale)).collect())
+            }
+            (Points::Hist(v), _) => {
+                dist_points(aggregate::histograms(v, cum, fetch_from, &buckets))
+            }
+            (Points::Exp(v), _) => {
+                dist_points(aggregate::exp_histograms(v, cum, fetch_from, &buckets))
+            }
+            (Points::Summary(v), _) => dist_points(aggregate::summaries(v, &buckets)),
+            (Points::Number(_), Agg::Quantiles) => Vec::new(),
+        };
+        if pts.is_empty() {
+            continue;
+        }
+        let namespace = services.get(&rid).and_then(|s| s.1.clone());
+        out.push(json!({
+            "service_name": service,
+            "service_namespace": namespace,
+            "attributes": attributes,
+            "points": pts,
+        }));
+    }
+    Ok(Json(json!({
+        "metric": metric_json(first)?,
+        "agg": agg_name(aggregation),
+        "step_ns": step,
+        "window": {"from_unix_nano": w.from.to_string(), "to_unix_nano": w.to.to_string()},
+        "series": out,
+    })))
+}
+
+fn time_map(t: u64) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        "time".into(),
+        DateTime::from_timestamp_nanos(t as i64)
+            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+            .into(),
+    );
+    m.insert("time_unix_nano".into(), t.to_string().into());
+    m
+}
+
+fn value_points(v: Vec<(u64, f64)>) -> Vec<Value> {
+    v.into_iter()
+        .map(|(t, x)| {
+            let mut m = time_map(t);
+            m.insert("value".into(), Value::from(x));
+            Value::Object(m)
+        })
+        .collect()
+}
+
+fn dist_points(v: Vec<Dist>) -> Vec<Value> {
+    v.into_iter()
+        .map(|d| {
+            let mut m = time_map(d.time);
+            m.insert("count".into(), d.count.into());
+            m.insert("sum".into(), d.sum.into());
+            for (name, q) in ["p50", "p90", "p95", "p99"].iter().zip(d.quantiles) {
+                m.insert((*name).into(), q.into());
+            }
+            Value::Object(m)
+        })
+        .collect()
 }

@@ -4,7 +4,7 @@
 mod attributes;
 mod errors;
 mod logs;
-// mod metrics;
+mod metrics;
 mod services;
 mod traces;
 
