@@ -436,10 +436,12 @@ impl Wal {
             fsyncs: AtomicU64::new(0),
         });
         let (tx, rx) = mpsc::channel();
+        let segmenter = Segmenter::start(shared.db.clone(), shared.opts.segment_bytes)?;
+        segmenter.send(Chore::Prepare(lock(&shared.state).next_segment));
         let writer_shared = shared.clone();
         let writer = std::thread::Builder::new()
             .name("wal-writer".into())
-            .spawn(move || writer_shared.run_writer(rx))?;
+            .spawn(move || writer_shared.run_writer(rx, segmenter))?;
         tracing::info!(
             path = %path.display(),
             id = %shared.id,
@@ -711,6 +713,90 @@ impl Wal {
     }
 }
 
+/// Segment chores that take fjall tens of milliseconds, done off the writer thread so appends do not wait.
+enum Chore {
+    /// Create the keyspace of segment `n` before the writer needs it.
+    Prepare(u64),
+    /// Flush a full segment's memtable into its table, so the journal holding it can be deleted.
+    Rotate(Keyspace),
+}
+
+/// The helper thread that runs [`Chore`]s, and the keyspace it prepared.
+///
+/// A prepared keyspace without records is safe across a crash: open keeps keyspaces numbered at or beyond the
+/// next segment, and the next roll reuses it.
+struct Segmenter {
+    chores: Option<mpsc::Sender<Chore>>,
+    prepared: Arc<Mutex<Option<(u64, Keyspace)>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Segmenter {
+    fn start(db: Database, segment_bytes: u64) -> Result<Segmenter, WalError> {
+        let (tx, rx) = mpsc::channel();
+        let prepared = Arc::new(Mutex::new(None));
+        let slot = prepared.clone();
+        let thread = std::thread::Builder::new()
+            .name("wal-segments".into())
+            .spawn(move || {
+                for chore in rx {
+                    match chore {
+                        Chore::Prepare(n) => {
+                            match db.keyspace(&segment_name(n), || segment_options(segment_bytes)) {
+                                Ok(ks) => *lock(&slot) = Some((n, ks)),
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "could not prepare the next WAL segment")
+                                }
+                            }
+                        }
+                        Chore::Rotate(ks) => {
+                            if let Err(e) = ks.rotate_memtable() {
+                                tracing::warn!(error = %e, "could not flush a full WAL segment");
+                            }
+                        }
+                    }
+                }
+            })?;
+        Ok(Segmenter {
+            chores: Some(tx),
+            prepared,
+            thread: Some(thread),
+        })
+    }
+
+    /// The prepared keyspace of segment `number`, if the helper has made it.
+    fn take(&self, number: u64) -> Option<Keyspace> {
+        let mut slot = lock(&self.prepared);
+        match slot.take() {
+            Some((n, ks)) if n == number => Some(ks),
+            other => {
+                *slot = other;
+                None
+            }
+        }
+    }
+
+    fn send(&self, chore: Chore) {
+        if let Some(tx) = &self.chores
+            && tx.send(chore).is_err()
+        {
+            tracing::warn!("WAL segment helper thread is gone");
+        }
+    }
+}
+
+impl Drop for Segmenter {
+    fn drop(&mut self) {
+        // Closing the channel ends the helper after its queued chores; joining it releases its database handle.
+        self.chores = None;
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("WAL segment helper thread panicked");
+        }
+    }
+}
+
 impl Shared {
     fn check_poisoned(&self) -> Result<(), WalError> {
         match lock(&self.poisoned).as_ref() {
@@ -811,7 +897,7 @@ impl Shared {
         self.durable_changed.send_replace(next);
     }
 
-    fn run_writer(&self, rx: mpsc::Receiver<AppendMsg>) {
+    fn run_writer(&self, rx: mpsc::Receiver<AppendMsg>, segmenter: Segmenter) {
         let mut group = Vec::new();
         while let Ok(first) = rx.recv() {
             let mut bytes = first.prepared.stored_len();
@@ -825,12 +911,12 @@ impl Shared {
                     Err(_) => break,
                 }
             }
-            self.commit_group(std::mem::take(&mut group));
+            self.commit_group(std::mem::take(&mut group), &segmenter);
         }
     }
 
     /// Writes one group as a single batch, persists it once, then answers every caller in it.
-    fn commit_group(&self, group: Vec<AppendMsg>) {
+    fn commit_group(&self, group: Vec<AppendMsg>, segmenter: &Segmenter) {
         if let Err(e) = self.check_poisoned() {
             for msg in group {
                 let _ = msg.reply.send(Err(WalError::Poisoned(e.to_string())));
@@ -839,9 +925,16 @@ impl Shared {
         }
         let mut accepted = Vec::with_capacity(group.len());
         let mut rolled = Vec::new();
+        let mut created = None;
         let mut pending = group.into_iter();
         let written = self
-            .write_group(&mut pending, &mut accepted, &mut rolled)
+            .write_group(
+                &mut pending,
+                &mut accepted,
+                &mut rolled,
+                &mut created,
+                segmenter,
+            )
             .and_then(|()| {
                 let (mode, fsync) = match self.opts.durability {
                     Durability::Sync => (PersistMode::SyncData, true),
@@ -877,9 +970,10 @@ impl Shared {
         }
         // A full segment gets no more writes: flush its memtable now so its journal can be retired.
         for ks in rolled {
-            if let Err(e) = ks.rotate_memtable() {
-                tracing::warn!(error = %e, "could not flush a full WAL segment");
-            }
+            segmenter.send(Chore::Rotate(ks));
+        }
+        if let Some(number) = created {
+            segmenter.send(Chore::Prepare(number + 1));
         }
     }
 
@@ -889,6 +983,8 @@ impl Shared {
         pending: &mut std::vec::IntoIter<AppendMsg>,
         accepted: &mut Vec<(u64, oneshot::Sender<Result<u64, WalError>>)>,
         rolled: &mut Vec<Keyspace>,
+        created: &mut Option<u64>,
+        segmenter: &Segmenter,
     ) -> Result<(), WalError> {
         let budget = self.opts.disk_budget_bytes;
         let mut st = lock(&self.state);
@@ -914,10 +1010,14 @@ impl Shared {
                     rolled.push(full.ks.clone());
                 }
                 let number = st.next_segment;
-                let created = self.db.keyspace(&segment_name(number), || {
-                    segment_options(self.opts.segment_bytes)
-                });
-                let ks = match created {
+                let ks = match segmenter.take(number) {
+                    Some(ks) => Ok(ks),
+                    None => self.db.keyspace(&segment_name(number), || {
+                        segment_options(self.opts.segment_bytes)
+                    }),
+                };
+                *created = Some(number);
+                let ks = match ks {
                     Ok(ks) => ks,
                     Err(e) => {
                         let e = WalError::from(e);

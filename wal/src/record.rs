@@ -14,8 +14,8 @@ pub(crate) const HEADER_LEN: usize = 1 + 8 + 16;
 /// Bytes of a record key (big-endian sequence number).
 pub(crate) const KEY_LEN: u64 = 8;
 
-/// Which OTLP export service a record came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, bincode::Encode, bincode::Decode)]
+/// Which OTLP export service a record came from; the one signal type of the whole project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode)]
 pub enum Signal {
     /// `ExportTraceServiceRequest`.
     Traces,
@@ -26,6 +26,18 @@ pub enum Signal {
 }
 
 impl Signal {
+    /// Every signal, in the order traces, logs, metrics.
+    pub const ALL: [Signal; 3] = [Signal::Traces, Signal::Logs, Signal::Metrics];
+
+    /// Plural noun of the items a request of this signal carries: "spans", "log records", "data points".
+    pub fn items(self) -> &'static str {
+        match self {
+            Signal::Traces => "spans",
+            Signal::Logs => "log records",
+            Signal::Metrics => "data points",
+        }
+    }
+
     /// Lower-case name as used in OTLP/HTTP paths (`traces`, `logs`, `metrics`).
     pub fn as_str(self) -> &'static str {
         match self {
