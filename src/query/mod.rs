@@ -24,7 +24,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::SecondsFormat;
 use sqlx::{PgPool, Postgres, Transaction};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -111,21 +110,11 @@ pub fn router(pool: PgPool, options: QueryOptions) -> Router {
         pool,
         options: Arc::new(options),
     };
-    let r = Router::new()
-        .route("/logs/search", get(logs::search))
-        .route("/logs/trace/{trace_id}", get(logs::by_trace))
-        .route("/logs/trace/{trace_id}/span/{span_id}", get(logs::by_span))
-        .route("/traces/search", get(traces::search))
-        .route("/traces/{trace_id}", get(traces::by_id))
-        .route("/traces/{trace_id}/spans", get(traces::spans))
-        .route("/metrics/search", get(metrics::search))
-        .route("/metrics/series", get(metrics::series))
-        .route("/services", get(services::list))
-        .route("/services/{service}/operations", get(services::operations))
-        .route("/service-map", get(services::map))
-        .route("/attributes", get(attributes::keys))
-        .route("/attributes/{key}/values", get(attributes::values))
-        .route("/openapi.json", get(openapi::document))
+    let mut r = Router::new();
+    for route in openapi::ROUTES {
+        r = r.route(route.path, (route.handler)());
+    }
+    let r = r
         .fallback(not_found)
         .route_layer(middleware::from_fn_with_state(state.clone(), auth))
         .with_state(state);

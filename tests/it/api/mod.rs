@@ -5,6 +5,7 @@ mod attributes;
 mod errors;
 mod logs;
 mod metrics;
+mod openapi;
 mod services;
 mod traces;
 
