@@ -34,7 +34,7 @@ fn index(signal: Signal) -> usize {
     }
 }
 
-const SIGNALS: [Signal; 3] = [Signal::Traces, Signal::Logs, Signal::Metrics];
+
 
 /// Upper bounds (seconds) of the latency histogram buckets.
 const LATENCY_BUCKETS: [f64; 12] = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0];
@@ -125,8 +125,8 @@ impl Telemetry {
         let mut out = String::with_capacity(4096);
         let per_signal = |out: &mut String, name: &str, help: &str, c: &PerSignal| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-            for s in SIGNALS {
-                let _ = writeln!(out, "{name}{{signal=\"{}\"}} {}", s.name(), c.get(s));
+            for s in Signal::ALL {
+                let _ = writeln!(out, "{name}{{signal=\"{}\"}} {}", s.as_str(), c.get(s));
             }
         };
         let counter = |out: &mut String, name: &str, help: &str, v: u64| {

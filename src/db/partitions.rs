@@ -17,36 +17,8 @@ use std::time::Duration;
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 
-/// Which OTLP signal a partitioned table belongs to; retention is per signal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Signal {
-    /// Spans, their events and links, and their attributes.
-    Traces,
-    /// Log records and their attributes.
-    Logs,
-    /// Metric data points, exemplars and data-point attributes.
-    Metrics,
-}
-
-impl Signal {
-    /// Every signal, in maintenance order.
-    pub const ALL: [Signal; 3] = [Signal::Traces, Signal::Logs, Signal::Metrics];
-
-    /// The signal's name as used in settings and messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            Signal::Traces => "traces",
-            Signal::Logs => "logs",
-            Signal::Metrics => "metrics",
-        }
-    }
-}
-
-impl fmt::Display for Signal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// Signals, as the retention settings name them.
+pub use wal::Signal;
 
 /// A range-partitioned parent table: its name, partition column and signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -113,7 +113,7 @@ fn protobuf_error(signal: Signal, err: &prost::DecodeError) -> DecodeError {
         ""
     };
     DecodeError::Protobuf {
-        signal: signal.name(),
+        signal: signal.as_str(),
         path,
         reason: format!("{rest}{hint}"),
     }
@@ -149,7 +149,7 @@ fn check_attrs(
     for (i, kv) in attrs.iter().enumerate() {
         if kv.value.as_ref().is_some_and(|v| depth_exceeds(v, 1)) {
             return Err(DecodeError::TooDeep {
-                signal: signal.name(),
+                signal: signal.as_str(),
                 path: format!("{}[{i}] (key {:?})", path(), kv.key),
             });
         }
@@ -229,7 +229,7 @@ impl CheckDepth for ExportLogsServiceRequest {
                     let base = || format!("resource_logs[{r}].scope_logs[{s}].log_records[{i}]");
                     if log.body.as_ref().is_some_and(|b| depth_exceeds(b, 1)) {
                         return Err(DecodeError::TooDeep {
-                            signal: sig.name(),
+                            signal: sig.as_str(),
                             path: format!("{}.body", base()),
                         });
                     }

@@ -20,7 +20,7 @@ use super::{OtlpRequest, Signal};
 
 /// Decodes an OTLP/JSON export request body (UTF-8 JSON), leniently, and checks the AnyValue depth bound.
 pub fn decode_json<T: OtlpRequest>(body: &[u8]) -> Result<T, DecodeError> {
-    let signal = T::SIGNAL.name();
+    let signal = T::SIGNAL.as_str();
     let json_err = |path: String, reason: String| DecodeError::Json {
         signal,
         path,

@@ -16,36 +16,8 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 
-/// The three OTLP signals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Signal {
-    /// Spans (`/v1/traces`, TraceService).
-    Traces,
-    /// Log records (`/v1/logs`, LogsService).
-    Logs,
-    /// Metric data points (`/v1/metrics`, MetricsService).
-    Metrics,
-}
-
-impl Signal {
-    /// Lowercase name as in the OTLP/HTTP path: "traces", "logs", "metrics".
-    pub fn name(self) -> &'static str {
-        match self {
-            Signal::Traces => "traces",
-            Signal::Logs => "logs",
-            Signal::Metrics => "metrics",
-        }
-    }
-
-    /// Plural noun of the counted items: "spans", "log records", "data points".
-    pub fn items(self) -> &'static str {
-        match self {
-            Signal::Traces => "spans",
-            Signal::Logs => "log records",
-            Signal::Metrics => "data points",
-        }
-    }
-}
+/// The three OTLP signals (the WAL's record tag, used throughout).
+pub use wal::Signal;
 
 /// The common interface of the three export request types.
 pub trait OtlpRequest:

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use crate::otlp::decode::CheckDepth;
 use crate::otlp::response::ExportResponse;
 use crate::otlp::validate::Validate;
-use crate::otlp::{self, OtlpRequest, Signal};
+use crate::otlp::{self, OtlpRequest};
 use crate::telemetry::Telemetry;
 
 /// How a request body is encoded.
@@ -127,7 +127,7 @@ impl Receiver {
         let received_at = crate::time::now_unix_nanos();
         match self
             .wal
-            .append(wal_signal(signal), received_at, &payload)
+            .append(signal, received_at, &payload)
             .await
         {
             Ok(_seq) => {
@@ -153,15 +153,6 @@ impl Receiver {
                 })
             }
         }
-    }
-}
-
-/// The WAL's tag for a signal.
-pub fn wal_signal(signal: Signal) -> wal::Signal {
-    match signal {
-        Signal::Traces => wal::Signal::Traces,
-        Signal::Logs => wal::Signal::Logs,
-        Signal::Metrics => wal::Signal::Metrics,
     }
 }
 
