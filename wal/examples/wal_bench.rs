@@ -54,11 +54,7 @@ fn parse_args() -> Result<Args, String> {
             "--rate" => a.rate = Some(num(&value)?).filter(|r| *r > 0),
             "--payload-min" => a.payload_min = num(&value)? as usize,
             "--payload-max" => a.payload_max = num(&value)? as usize,
-            "--backlog-gb" => {
-                a.backlog_gb = value
-                    .parse()
-                    .map_err(|e| format!("--backlog-gb {value}: {e}"))?
-            }
+            "--backlog-gb" => a.backlog_gb = value.parse().map_err(|e| format!("--backlog-gb {value}: {e}"))?,
             "--modes" => {
                 a.modes = value
                     .split(',')
@@ -104,9 +100,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn now_nanos() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }
 
 fn mib(bytes: u64) -> f64 {
@@ -135,15 +129,12 @@ async fn append_load(
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut i = t;
-            let mut scheduled = start
-                + interval.map_or(Duration::ZERO, |iv| iv.mul_f64(t as f64 / appenders as f64));
+            let mut scheduled = start + interval.map_or(Duration::ZERO, |iv| iv.mul_f64(t as f64 / appenders as f64));
             loop {
                 if run_for.is_some_and(|d| start.elapsed() >= d) {
                     break;
                 }
-                if target_bytes
-                    .is_some_and(|b| appended.load(std::sync::atomic::Ordering::Relaxed) >= b)
-                {
+                if target_bytes.is_some_and(|b| appended.load(std::sync::atomic::Ordering::Relaxed) >= b) {
                     break;
                 }
                 let p = &pool[i % pool.len()];
@@ -208,8 +199,7 @@ async fn run(args: Args) -> Result<(), String> {
     println!(
         "wal_bench: {} appenders, offered rate {}, payloads {}-{} bytes, {} s per mode, dir {}",
         args.appenders,
-        args.rate
-            .map_or("unlimited".to_string(), |r| format!("{r} appends/s")),
+        args.rate.map_or("unlimited".to_string(), |r| format!("{r} appends/s")),
         args.payload_min,
         args.payload_max,
         args.seconds,
@@ -218,22 +208,12 @@ async fn run(args: Args) -> Result<(), String> {
 
     for mode in &args.modes {
         let dir = fresh_dir(&base, "append")?;
-        let opts = WalOptions {
-            durability: *mode,
-            disk_budget_bytes: u64::MAX,
-            ..WalOptions::default()
-        };
+        let opts = WalOptions { durability: *mode, disk_budget_bytes: u64::MAX, ..WalOptions::default() };
         let wal = Wal::open(&dir, opts).map_err(|e| e.to_string())?;
         let started = Instant::now();
-        let (mut lat, bytes) = append_load(
-            &wal,
-            args.appenders,
-            pool.clone(),
-            Some(Duration::from_secs(args.seconds)),
-            None,
-            args.rate,
-        )
-        .await;
+        let (mut lat, bytes) =
+            append_load(&wal, args.appenders, pool.clone(), Some(Duration::from_secs(args.seconds)), None, args.rate)
+                .await;
         let elapsed = started.elapsed().as_secs_f64();
         lat.sort_unstable();
         let stats = wal.stats().map_err(|e| e.to_string())?;
@@ -256,15 +236,11 @@ async fn run(args: Args) -> Result<(), String> {
     if args.backlog_gb > 0.0 {
         let dir = fresh_dir(&base, "backlog")?;
         let target = (args.backlog_gb * (1u64 << 30) as f64) as u64;
-        let opts = WalOptions {
-            durability: Durability::Buffered,
-            disk_budget_bytes: u64::MAX,
-            ..WalOptions::default()
-        };
+        let opts =
+            WalOptions { durability: Durability::Buffered, disk_budget_bytes: u64::MAX, ..WalOptions::default() };
         let wal = Wal::open(&dir, opts.clone()).map_err(|e| e.to_string())?;
         let started = Instant::now();
-        let (lat, bytes) =
-            append_load(&wal, args.appenders, pool.clone(), None, Some(target), None).await;
+        let (lat, bytes) = append_load(&wal, args.appenders, pool.clone(), None, Some(target), None).await;
         let fill = started.elapsed().as_secs_f64();
         println!(
             "backlog: wrote {} records, {:.0} MiB of payload in {fill:.1} s ({:.1} MiB/s, buffered)",
@@ -298,9 +274,7 @@ async fn run(args: Args) -> Result<(), String> {
         let mut next = stats.first_seq.unwrap_or(1);
         let (mut records, mut payload_bytes) = (0u64, 0u64);
         loop {
-            let batch = wal
-                .read_from(next, 4096, 64 << 20)
-                .map_err(|e| e.to_string())?;
+            let batch = wal.read_from(next, 4096, 64 << 20).map_err(|e| e.to_string())?;
             let Some(last) = batch.last() else { break };
             next = last.seq + 1;
             records += batch.len() as u64;
@@ -312,19 +286,12 @@ async fn run(args: Args) -> Result<(), String> {
             mib(payload_bytes),
             mib(payload_bytes) / read,
             records as f64 / read,
-            if args.drop_caches {
-                " (page cache dropped first)"
-            } else {
-                ""
-            }
+            if args.drop_caches { " (page cache dropped first)" } else { "" }
         );
         let t0 = Instant::now();
         let last = stats.last_seq.unwrap_or(0);
         wal.truncate_through(last).map_err(|e| e.to_string())?;
-        println!(
-            "backlog: truncate_through(all) took {:.3} s",
-            t0.elapsed().as_secs_f64()
-        );
+        println!("backlog: truncate_through(all) took {:.3} s", t0.elapsed().as_secs_f64());
         drop(wal);
         std::fs::remove_dir_all(&dir).map_err(|e| e.to_string())?;
     }
@@ -353,10 +320,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("wal_bench: cannot start tokio: {e}");

@@ -3,6 +3,8 @@
 //! Receivers [`Wal::append`] each export request (signal, receive time, protobuf payload) and answer their client
 //! only when the returned future resolves; the pipeline tails the log with [`Wal::read_from`] and
 //! [`Wal::wait_for_records_after`], and releases what PostgreSQL has committed with [`Wal::truncate_through`].
+//! At startup, before the receivers append, the pipeline calls [`Wal::resume_after`] with its checkpoint (stored
+//! under [`Wal::id`]), which also covers a buffered WAL that lost its tail.
 //!
 //! # Design
 //! - Records are keyed by a dense, increasing `u64` sequence (big-endian keys). Each stored value carries a
@@ -146,13 +148,8 @@ impl WalStats {
     /// Age of the oldest readable record, relative to the system clock now.
     pub fn oldest_age(&self) -> Option<Duration> {
         let oldest = self.oldest_received_at_unix_nanos?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .ok()?
-            .as_nanos();
-        Some(Duration::from_nanos(
-            u64::try_from(now.saturating_sub(u128::from(oldest))).unwrap_or(u64::MAX),
-        ))
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_nanos();
+        Some(Duration::from_nanos(u64::try_from(now.saturating_sub(u128::from(oldest))).unwrap_or(u64::MAX)))
     }
 }
 
@@ -237,8 +234,7 @@ impl Handle {
             tracing::error!("WAL writer thread panicked");
         }
         self.shared.closed.store(true, Ordering::Release);
-        self.shared
-            .publish_durable(self.shared.durable_next.load(Ordering::Acquire));
+        self.shared.publish_durable(self.shared.durable_next.load(Ordering::Acquire));
     }
 }
 
@@ -336,12 +332,10 @@ impl Wal {
 
         let id = match meta.get(ID_KEY)? {
             Some(v) => {
-                let id = String::from_utf8(v.to_vec())
-                    .map_err(|_| WalError::Metadata("identity is not text".into()))?;
+                let id =
+                    String::from_utf8(v.to_vec()).map_err(|_| WalError::Metadata("identity is not text".into()))?;
                 if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return Err(WalError::Metadata(format!(
-                        "identity {id:?} is not 32 hex digits"
-                    )));
+                    return Err(WalError::Metadata(format!("identity {id:?} is not 32 hex digits")));
                 }
                 id
             }
@@ -363,11 +357,7 @@ impl Wal {
             rows.push(decode_row::<SegmentRow>("segment row", &v)?);
         }
         let (next_seq, appended_bytes, next_segment) = match rows.last() {
-            Some(last) => (
-                last.last_seq.max(truncated.seq) + 1,
-                last.end_offset.max(truncated.bytes),
-                last.number + 1,
-            ),
+            Some(last) => (last.last_seq.max(truncated.seq) + 1, last.end_offset.max(truncated.bytes), last.number + 1),
             None => (truncated.seq + 1, truncated.bytes, 1),
         };
 
@@ -393,14 +383,10 @@ impl Wal {
             stale_rows.commit()?;
             db.persist(PersistMode::SyncAll)?;
         }
-        let live: std::collections::HashSet<u64> =
-            segments.values().map(|s: &Segment| s.row.number).collect();
+        let live: std::collections::HashSet<u64> = segments.values().map(|s: &Segment| s.row.number).collect();
         for name in db.list_keyspace_names() {
             let name: &str = &name;
-            let Some(number) = name
-                .strip_prefix(SEGMENT_PREFIX)
-                .and_then(|s| s.parse::<u64>().ok())
-            else {
+            let Some(number) = name.strip_prefix(SEGMENT_PREFIX).and_then(|s| s.parse::<u64>().ok()) else {
                 continue;
             };
             if live.contains(&number) || number >= next_segment {
@@ -417,13 +403,7 @@ impl Wal {
             meta,
             opts,
             id,
-            state: Mutex::new(State {
-                segments,
-                next_seq,
-                next_segment,
-                appended_bytes,
-                truncated,
-            }),
+            state: Mutex::new(State { segments, next_seq, next_segment, appended_bytes, truncated }),
             durable_next: AtomicU64::new(next_seq),
             durable_changed,
             durable_lock: Mutex::new(()),
@@ -449,13 +429,7 @@ impl Wal {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "WAL opened"
         );
-        Ok(Wal {
-            inner: Arc::new(Handle {
-                shared,
-                tx: RwLock::new(Some(tx)),
-                writer: Mutex::new(Some(writer)),
-            }),
-        })
+        Ok(Wal { inner: Arc::new(Handle { shared, tx: RwLock::new(Some(tx)), writer: Mutex::new(Some(writer)) }) })
     }
 
     /// The WAL's persistent identity: 32 hex digits, created with the directory, stable across restarts.
@@ -466,8 +440,8 @@ impl Wal {
     /// Appends one export request; the future resolves with its sequence once the record is durable.
     ///
     /// The record is encoded and queued before this returns, so appends made one after another from one task
-    /// get increasing sequences even if their futures are awaited later. The future does not need a tokio
-    /// runtime.
+    /// get increasing sequences even if their futures are awaited later; dropping the future does not cancel
+    /// the append. The future does not need a tokio runtime.
     pub fn append(
         &self,
         signal: Signal,
@@ -485,9 +459,7 @@ impl Wal {
         received_at_unix_nanos: u64,
         payload: &[u8],
     ) -> Result<u64, WalError> {
-        self.submit(signal, received_at_unix_nanos, payload)?
-            .blocking_recv()
-            .map_err(|_| WalError::Closed)?
+        self.submit(signal, received_at_unix_nanos, payload)?.blocking_recv().map_err(|_| WalError::Closed)?
     }
 
     fn submit(
@@ -501,9 +473,7 @@ impl Wal {
         let (reply, rx) = oneshot::channel();
         let tx = read_lock(&self.inner.tx);
         let sender = tx.as_ref().ok_or(WalError::Closed)?;
-        sender
-            .send(AppendMsg { prepared, reply })
-            .map_err(|_| WalError::Closed)?;
+        sender.send(AppendMsg { prepared, reply }).map_err(|_| WalError::Closed)?;
         Ok(rx)
     }
 
@@ -513,12 +483,7 @@ impl Wal {
     ///
     /// A record that fails its checksum or is missing ends the list before it; a call that starts at it yields
     /// [`WalError::Corrupt`] naming it. Read on from the next sequence, or truncate through it, to skip it.
-    pub fn read_from(
-        &self,
-        from_seq: u64,
-        max_records: usize,
-        max_bytes: usize,
-    ) -> Result<Vec<Record>, WalError> {
+    pub fn read_from(&self, from_seq: u64, max_records: usize, max_bytes: usize) -> Result<Vec<Record>, WalError> {
         let mut out = Vec::new();
         let mut bytes = 0usize;
         let scanned = self.inner.shared.scan(from_seq, |seq, value| {
@@ -588,11 +553,7 @@ impl Wal {
     }
 
     /// Blocking form of [`Wal::wait_for_records_after`]: `Ok(None)` if nothing newer arrives within `timeout`.
-    pub fn wait_for_records_after_blocking(
-        &self,
-        seq: u64,
-        timeout: Duration,
-    ) -> Result<Option<u64>, WalError> {
+    pub fn wait_for_records_after_blocking(&self, seq: u64, timeout: Duration) -> Result<Option<u64>, WalError> {
         let shared = &self.inner.shared;
         let deadline = Instant::now() + timeout;
         let mut guard = lock(&shared.durable_lock);
@@ -607,11 +568,7 @@ impl Wal {
             if now >= deadline {
                 return Ok(None);
             }
-            guard = shared
-                .durable_cv
-                .wait_timeout(guard, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            guard = shared.durable_cv.wait_timeout(guard, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
         }
     }
 
@@ -653,10 +610,7 @@ impl Wal {
             wal_end = st.next_seq - 1,
             "the WAL ends before the downstream checkpoint (records lost in buffered mode?); continuing after it"
         );
-        let truncation = Truncation {
-            seq,
-            bytes: st.appended_bytes,
-        };
+        let truncation = Truncation { seq, bytes: st.appended_bytes };
         let released = shared.release(&mut st, truncation)?;
         st.next_seq = seq + 1;
         shared.publish_durable(seq + 1);
@@ -670,11 +624,7 @@ impl Wal {
         let shared = &self.inner.shared;
         let (truncated, live_bytes, segments) = {
             let st = lock(&shared.state);
-            (
-                st.truncated,
-                st.appended_bytes - st.truncated.bytes,
-                st.segments.len(),
-            )
+            (st.truncated, st.appended_bytes - st.truncated.bytes, st.segments.len())
         };
         let last_seq = self.last_seq();
         let records = last_seq.map_or(0, |last| last.saturating_sub(truncated.seq));
@@ -736,32 +686,24 @@ impl Segmenter {
         let (tx, rx) = mpsc::channel();
         let prepared = Arc::new(Mutex::new(None));
         let slot = prepared.clone();
-        let thread = std::thread::Builder::new()
-            .name("wal-segments".into())
-            .spawn(move || {
-                for chore in rx {
-                    match chore {
-                        Chore::Prepare(n) => {
-                            match db.keyspace(&segment_name(n), || segment_options(segment_bytes)) {
-                                Ok(ks) => *lock(&slot) = Some((n, ks)),
-                                Err(e) => {
-                                    tracing::warn!(error = %e, "could not prepare the next WAL segment")
-                                }
-                            }
+        let thread = std::thread::Builder::new().name("wal-segments".into()).spawn(move || {
+            for chore in rx {
+                match chore {
+                    Chore::Prepare(n) => match db.keyspace(&segment_name(n), || segment_options(segment_bytes)) {
+                        Ok(ks) => *lock(&slot) = Some((n, ks)),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not prepare the next WAL segment")
                         }
-                        Chore::Rotate(ks) => {
-                            if let Err(e) = ks.rotate_memtable() {
-                                tracing::warn!(error = %e, "could not flush a full WAL segment");
-                            }
+                    },
+                    Chore::Rotate(ks) => {
+                        if let Err(e) = ks.rotate_memtable() {
+                            tracing::warn!(error = %e, "could not flush a full WAL segment");
                         }
                     }
                 }
-            })?;
-        Ok(Segmenter {
-            chores: Some(tx),
-            prepared,
-            thread: Some(thread),
-        })
+            }
+        })?;
+        Ok(Segmenter { chores: Some(tx), prepared, thread: Some(thread) })
     }
 
     /// The prepared keyspace of segment `number`, if the helper has made it.
@@ -821,9 +763,7 @@ impl Shared {
             return Ok((st.truncated.seq, Vec::new()));
         }
         let Some((_, seg)) = st.segments.range(..=seq).next_back() else {
-            return Err(WalError::Metadata(format!(
-                "no segment holds durable record {seq}"
-            )));
+            return Err(WalError::Metadata(format!("no segment holds durable record {seq}")));
         };
         let freed = if seg.row.last_seq == seq {
             seg.row.end_offset
@@ -840,10 +780,7 @@ impl Shared {
                 None => seg.row.start_offset,
             }
         };
-        let truncation = Truncation {
-            seq,
-            bytes: freed.max(st.truncated.bytes),
-        };
+        let truncation = Truncation { seq, bytes: freed.max(st.truncated.bytes) };
         Ok((seq, self.release(st, truncation)?))
     }
 
@@ -864,14 +801,9 @@ impl Shared {
             batch.remove(&self.meta, segment_row_key(*first));
         }
         batch.commit().map_err(|e| self.poison(e.into()))?;
-        self.db
-            .persist(PersistMode::SyncAll)
-            .map_err(|e| self.poison(e.into()))?;
+        self.db.persist(PersistMode::SyncAll).map_err(|e| self.poison(e.into()))?;
         st.truncated = truncation;
-        Ok(released
-            .into_iter()
-            .filter_map(|first| st.segments.remove(&first).map(|seg| seg.ks))
-            .collect())
+        Ok(released.into_iter().filter_map(|first| st.segments.remove(&first).map(|seg| seg.ks)).collect())
     }
 
     /// Deletes released segment keyspaces, outside the state lock: each deletion costs fjall tens of
@@ -886,10 +818,7 @@ impl Shared {
 
     fn publish_durable(&self, next: u64) {
         // fetch_max: resume_after may have moved the end past a group that is being answered.
-        let next = self
-            .durable_next
-            .fetch_max(next, Ordering::AcqRel)
-            .max(next);
+        let next = self.durable_next.fetch_max(next, Ordering::AcqRel).max(next);
         {
             let _guard = lock(&self.durable_lock);
             self.durable_cv.notify_all();
@@ -927,15 +856,8 @@ impl Shared {
         let mut rolled = Vec::new();
         let mut created = None;
         let mut pending = group.into_iter();
-        let written = self
-            .write_group(
-                &mut pending,
-                &mut accepted,
-                &mut rolled,
-                &mut created,
-                segmenter,
-            )
-            .and_then(|()| {
+        let written =
+            self.write_group(&mut pending, &mut accepted, &mut rolled, &mut created, segmenter).and_then(|()| {
                 let (mode, fsync) = match self.opts.durability {
                     Durability::Sync => (PersistMode::SyncData, true),
                     Durability::Buffered => (PersistMode::Buffer, false),
@@ -962,8 +884,7 @@ impl Shared {
         if let Some((last, _)) = accepted.last() {
             self.publish_durable(last + 1);
             self.groups.fetch_add(1, Ordering::Relaxed);
-            self.appends
-                .fetch_add(accepted.len() as u64, Ordering::Relaxed);
+            self.appends.fetch_add(accepted.len() as u64, Ordering::Relaxed);
         }
         for (seq, reply) in accepted {
             let _ = reply.send(Ok(seq));
@@ -999,9 +920,7 @@ impl Shared {
                 continue;
             }
             let need_segment = match st.segments.last_key_value() {
-                Some((_, seg)) => {
-                    seg.row.end_offset - seg.row.start_offset >= self.opts.segment_bytes
-                }
+                Some((_, seg)) => seg.row.end_offset - seg.row.start_offset >= self.opts.segment_bytes,
                 None => true,
             };
             let (seq, offset) = (st.next_seq, st.appended_bytes);
@@ -1012,9 +931,7 @@ impl Shared {
                 let number = st.next_segment;
                 let ks = match segmenter.take(number) {
                     Some(ks) => Ok(ks),
-                    None => self.db.keyspace(&segment_name(number), || {
-                        segment_options(self.opts.segment_bytes)
-                    }),
+                    None => self.db.keyspace(&segment_name(number), || segment_options(self.opts.segment_bytes)),
                 };
                 *created = Some(number);
                 let ks = match ks {
@@ -1025,13 +942,8 @@ impl Shared {
                         return Err(e);
                     }
                 };
-                let row = SegmentRow {
-                    number,
-                    first_seq: seq,
-                    last_seq: seq,
-                    start_offset: offset,
-                    end_offset: offset,
-                };
+                let row =
+                    SegmentRow { number, first_seq: seq, last_seq: seq, start_offset: offset, end_offset: offset };
                 st.segments.insert(seq, Segment { ks, row });
                 st.next_segment = number + 1;
             }
@@ -1060,25 +972,13 @@ impl Shared {
     }
 
     /// Calls `f` on each durable, untruncated stored record from `from_seq` on, in order, until it returns false.
-    fn scan(
-        &self,
-        from_seq: u64,
-        mut f: impl FnMut(u64, &[u8]) -> Result<bool, WalError>,
-    ) -> Result<(), WalError> {
+    fn scan(&self, from_seq: u64, mut f: impl FnMut(u64, &[u8]) -> Result<bool, WalError>) -> Result<(), WalError> {
         let (start, end, segments) = {
             let st = lock(&self.state);
             let end = self.durable_next.load(Ordering::Acquire);
             let start = from_seq.max(st.truncated.seq + 1);
-            let first_seg = st
-                .segments
-                .range(..=start)
-                .next_back()
-                .map_or(start, |(first, _)| *first);
-            let segments: Vec<Keyspace> = st
-                .segments
-                .range(first_seg..end)
-                .map(|(_, s)| s.ks.clone())
-                .collect();
+            let first_seg = st.segments.range(..=start).next_back().map_or(start, |(first, _)| *first);
+            let segments: Vec<Keyspace> = st.segments.range(first_seg..end).map(|(_, s)| s.ks.clone()).collect();
             (start, end, segments)
         };
         let mut expected = start;
@@ -1090,10 +990,7 @@ impl Shared {
                 let (k, v) = guard.into_inner()?;
                 let seq = seq_of_key(expected, &k)?;
                 if seq != expected {
-                    return Err(WalError::Corrupt {
-                        seq: expected,
-                        reason: "record is missing from the log".into(),
-                    });
+                    return Err(WalError::Corrupt { seq: expected, reason: "record is missing from the log".into() });
                 }
                 if !f(seq, &v)? {
                     return Ok(());
@@ -1102,10 +999,7 @@ impl Shared {
             }
         }
         if expected < end {
-            return Err(WalError::Corrupt {
-                seq: expected,
-                reason: "record is missing from the log".into(),
-            });
+            return Err(WalError::Corrupt { seq: expected, reason: "record is missing from the log".into() });
         }
         Ok(())
     }

@@ -101,14 +101,9 @@ impl Prepared {
         // Exact worst case (signal tag, two varints), so the buffer never reallocates and fjall can keep it as is.
         let mut buf = Vec::with_capacity(HEADER_LEN + 1 + 9 + 9 + payload.len());
         buf.resize(HEADER_LEN, 0);
-        let body = Body {
-            signal,
-            received_at_unix_nanos,
-            payload,
-        };
+        let body = Body { signal, received_at_unix_nanos, payload };
         // Encoding into a Vec cannot fail: the writer is infallible and the body has no fallible fields.
-        if let Err(e) = bincode::encode_into_std_write(&body, &mut buf, bincode::config::standard())
-        {
+        if let Err(e) = bincode::encode_into_std_write(&body, &mut buf, bincode::config::standard()) {
             unreachable!("bincode encoding into a Vec failed: {e}");
         }
         let mut hasher = blake3::Hasher::new();
@@ -123,10 +118,7 @@ impl Prepared {
 
     /// Fills in the header for position `seq` at byte offset `start_offset` and returns the stored value.
     pub(crate) fn seal(self, seq: u64, start_offset: u64) -> Vec<u8> {
-        let Prepared {
-            mut buf,
-            mut hasher,
-        } = self;
+        let Prepared { mut buf, mut hasher } = self;
         hasher.update(&[FORMAT_V1]);
         hasher.update(&seq.to_be_bytes());
         hasher.update(&start_offset.to_be_bytes());
@@ -160,22 +152,13 @@ pub(crate) struct Decoded<'a> {
 }
 
 fn corrupt(seq: u64, reason: impl Into<String>) -> WalError {
-    WalError::Corrupt {
-        seq,
-        reason: reason.into(),
-    }
+    WalError::Corrupt { seq, reason: reason.into() }
 }
 
 /// Checks the header and checksum of the value stored under `seq`, then decodes it.
 pub(crate) fn decode(seq: u64, value: &[u8]) -> Result<Decoded<'_>, WalError> {
     if value.len() < HEADER_LEN {
-        return Err(corrupt(
-            seq,
-            format!(
-                "stored value has {} bytes, shorter than the header",
-                value.len()
-            ),
-        ));
+        return Err(corrupt(seq, format!("stored value has {} bytes, shorter than the header", value.len())));
     }
     if value[0] != FORMAT_V1 {
         return Err(corrupt(seq, format!("unknown record format {}", value[0])));
@@ -191,9 +174,8 @@ pub(crate) fn decode(seq: u64, value: &[u8]) -> Result<Decoded<'_>, WalError> {
     if hasher.finalize().as_bytes()[..16] != value[9..HEADER_LEN] {
         return Err(corrupt(seq, "checksum mismatch"));
     }
-    let (body, used): (Body<'_>, usize) =
-        bincode::borrow_decode_from_slice(body, bincode::config::standard())
-            .map_err(|e| corrupt(seq, format!("undecodable body: {e}")))?;
+    let (body, used): (Body<'_>, usize) = bincode::borrow_decode_from_slice(body, bincode::config::standard())
+        .map_err(|e| corrupt(seq, format!("undecodable body: {e}")))?;
     if used != value.len() - HEADER_LEN {
         return Err(corrupt(seq, "trailing bytes after the body"));
     }
@@ -214,12 +196,7 @@ mod tests {
         let value = Prepared::new(Signal::Metrics, 42, b"payload").seal(7, 1000);
         let d = decode(7, &value).unwrap();
         assert_eq!(
-            (
-                d.start_offset,
-                d.signal,
-                d.received_at_unix_nanos,
-                d.payload
-            ),
+            (d.start_offset, d.signal, d.received_at_unix_nanos, d.payload),
             (1000, Signal::Metrics, 42, &b"payload"[..])
         );
     }
@@ -231,19 +208,10 @@ mod tests {
             for bit in 0..8 {
                 let mut bad = value.clone();
                 bad[i] ^= 1 << bit;
-                assert!(
-                    matches!(decode(3, &bad), Err(WalError::Corrupt { seq: 3, .. })),
-                    "byte {i} bit {bit}"
-                );
+                assert!(matches!(decode(3, &bad), Err(WalError::Corrupt { seq: 3, .. })), "byte {i} bit {bit}");
             }
         }
-        assert!(
-            matches!(decode(4, &value), Err(WalError::Corrupt { seq: 4, .. })),
-            "value under another key"
-        );
-        assert!(
-            matches!(decode(3, &value[..10]), Err(WalError::Corrupt { .. })),
-            "truncated value"
-        );
+        assert!(matches!(decode(4, &value), Err(WalError::Corrupt { seq: 4, .. })), "value under another key");
+        assert!(matches!(decode(3, &value[..10]), Err(WalError::Corrupt { .. })), "truncated value");
     }
 }

@@ -17,10 +17,7 @@ const KEEP_BEHIND: u64 = 400;
 
 fn options() -> WalOptions {
     // Small segments so that rolls and whole-segment deletions happen many times per round.
-    WalOptions {
-        segment_bytes: 256 * 1024,
-        ..WalOptions::default()
-    }
+    WalOptions { segment_bytes: 256 * 1024, ..WalOptions::default() }
 }
 
 /// The payload for (round, thread, counter): its identity, then deterministic filler of varying length.
@@ -50,9 +47,7 @@ fn child(dir: &Path, round: u64) {
         let wal = wal.clone();
         threads.push(std::thread::spawn(move || {
             for counter in 0.. {
-                let seq = wal
-                    .append_blocking(Signal::Traces, counter, &payload(round, thread, counter))
-                    .unwrap();
+                let seq = wal.append_blocking(Signal::Traces, counter, &payload(round, thread, counter)).unwrap();
                 println!("ACK {seq} {round} {thread} {counter}");
             }
         }));
@@ -81,11 +76,8 @@ fn parent() {
     let exe = std::env::current_exe().unwrap();
     let mut acked: Vec<Ack> = Vec::new();
     let mut max_trunc_acked = 0u64;
-    let mut rng_state = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
+    let mut rng_state =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
     let mut rounds_with_acks = 0;
     for round in 0..ROUNDS {
         let mut child = Command::new(&exe)
@@ -96,12 +88,8 @@ fn parent() {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<_>>()
-        });
+        let reader =
+            std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>());
         rng_state ^= rng_state << 13;
         rng_state ^= rng_state >> 7;
         rng_state ^= rng_state << 17;
@@ -118,15 +106,9 @@ fn parent() {
             match f.first() {
                 Some(&"ACK") if f.len() == 5 => acked.push(Ack {
                     seq: f[1].parse().unwrap(),
-                    id: (
-                        f[2].parse().unwrap(),
-                        f[3].parse().unwrap(),
-                        f[4].parse().unwrap(),
-                    ),
+                    id: (f[2].parse().unwrap(), f[3].parse().unwrap(), f[4].parse().unwrap()),
                 }),
-                Some(&"TRUNC") if f.len() == 2 => {
-                    max_trunc_acked = max_trunc_acked.max(f[1].parse().unwrap())
-                }
+                Some(&"TRUNC") if f.len() == 2 => max_trunc_acked = max_trunc_acked.max(f[1].parse().unwrap()),
                 _ => {} // a line cut short by the kill
             }
         }
@@ -134,10 +116,7 @@ fn parent() {
         if !new.is_empty() {
             rounds_with_acks += 1;
             let min_new = new.iter().map(|a| a.seq).min().unwrap();
-            assert!(
-                min_new > prev_max,
-                "round {round}: sequence {min_new} reused (earlier max {prev_max})"
-            );
+            assert!(min_new > prev_max, "round {round}: sequence {min_new} reused (earlier max {prev_max})");
         }
 
         verify(dir.path(), &acked, max_trunc_acked, round);
@@ -147,10 +126,7 @@ fn parent() {
             acked.len()
         );
     }
-    assert!(
-        rounds_with_acks >= 10,
-        "only {rounds_with_acks} rounds acknowledged anything"
-    );
+    assert!(rounds_with_acks >= 10, "only {rounds_with_acks} rounds acknowledged anything");
 }
 
 fn verify(dir: &Path, acked: &[Ack], max_trunc_acked: u64, round: u64) {
@@ -173,22 +149,13 @@ fn verify(dir: &Path, acked: &[Ack], max_trunc_acked: u64, round: u64) {
         for r in batch {
             assert_eq!(r.seq, next, "round {round}: records in order without gaps");
             let id = identity(&r.payload);
-            assert_eq!(
-                r.payload,
-                payload(id.0, id.1, id.2),
-                "round {round}: record {} intact",
-                r.seq
-            );
+            assert_eq!(r.payload, payload(id.0, id.1, id.2), "round {round}: record {} intact", r.seq);
             assert!(ids.insert(id), "round {round}: {id:?} stored twice");
             by_seq.insert(r.seq, id);
             next += 1;
         }
     }
-    assert_eq!(
-        stats.last_seq.unwrap_or(truncated),
-        next - 1,
-        "round {round}: stats agree with the log"
-    );
+    assert_eq!(stats.last_seq.unwrap_or(truncated), next - 1, "round {round}: stats agree with the log");
     for a in acked.iter().filter(|a| a.seq > truncated) {
         assert_eq!(
             by_seq.get(&a.seq),
@@ -197,10 +164,7 @@ fn verify(dir: &Path, acked: &[Ack], max_trunc_acked: u64, round: u64) {
             a.seq
         );
     }
-    assert!(
-        acked.iter().all(|a| a.seq < next || a.seq <= truncated),
-        "round {round}: acked beyond the end"
-    );
+    assert!(acked.iter().all(|a| a.seq < next || a.seq <= truncated), "round {round}: acked beyond the end");
 }
 
 /// Leaves the WAL directory behind when the test fails, for inspection.
@@ -231,10 +195,5 @@ fn main() {
     let started = Instant::now();
     parent();
     let mut out = std::io::stdout();
-    writeln!(
-        out,
-        "crash test: {ROUNDS} SIGKILL rounds passed in {:?}",
-        started.elapsed()
-    )
-    .unwrap();
+    writeln!(out, "crash test: {ROUNDS} SIGKILL rounds passed in {:?}", started.elapsed()).unwrap();
 }
