@@ -8,16 +8,21 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use wal::{Signal, Wal, WalOptions};
+use wal::{Durability, Signal, Wal, WalOptions};
 
 const CHILD_ENV: &str = "WAL_CRASH_CHILD_DIR";
 const ROUND_ENV: &str = "WAL_CRASH_ROUND";
 const ROUNDS: u64 = 12;
 const KEEP_BEHIND: u64 = 400;
 
-fn options() -> WalOptions {
+fn options(durability: Durability) -> WalOptions {
     // Small segments so that rolls and whole-segment deletions happen many times per round.
-    WalOptions { segment_bytes: 256 * 1024, ..WalOptions::default() }
+    WalOptions { segment_bytes: 256 * 1024, durability, ..WalOptions::default() }
+}
+
+/// Odd rounds run in buffered mode: its promise (acknowledged records survive a process crash) is tested too.
+fn round_durability(round: u64) -> Durability {
+    if round % 2 == 0 { Durability::Sync } else { Durability::Buffered }
 }
 
 /// The payload for (round, thread, counter): its identity, then deterministic filler of varying length.
@@ -41,7 +46,7 @@ fn identity(payload: &[u8]) -> (u64, u64, u64) {
 }
 
 fn child(dir: &Path, round: u64) {
-    let wal = Wal::open(dir, options()).unwrap();
+    let wal = Wal::open(dir, options(round_durability(round))).unwrap();
     let mut threads = Vec::new();
     for thread in 0..4u64 {
         let wal = wal.clone();
@@ -121,7 +126,8 @@ fn parent() {
 
         verify(dir.path(), &acked, max_trunc_acked, round);
         eprintln!(
-            "round {round}: killed after {kill_after:?}, {} acks this round, {} in total",
+            "round {round} ({:?}): killed after {kill_after:?}, {} acks this round, {} in total",
+            round_durability(round),
             acked.len() - before,
             acked.len()
         );
@@ -130,7 +136,7 @@ fn parent() {
 }
 
 fn verify(dir: &Path, acked: &[Ack], max_trunc_acked: u64, round: u64) {
-    let wal = Wal::open(dir, options()).unwrap();
+    let wal = Wal::open(dir, options(Durability::Sync)).unwrap();
     let stats = wal.stats().unwrap();
     let truncated = stats.truncated_through.unwrap_or(0);
     assert!(
