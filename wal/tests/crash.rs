@@ -22,7 +22,7 @@ fn options(durability: Durability) -> WalOptions {
 
 /// Odd rounds run in buffered mode: its promise (acknowledged records survive a process crash) is tested too.
 fn round_durability(round: u64) -> Durability {
-    if round % 2 == 0 { Durability::Sync } else { Durability::Buffered }
+    if round.is_multiple_of(2) { Durability::Sync } else { Durability::Buffered }
 }
 
 /// The payload for (round, thread, counter): its identity, then deterministic filler of varying length.
