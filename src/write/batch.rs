@@ -27,10 +27,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy {
-            initial: Duration::from_millis(100),
-            max: Duration::from_secs(30),
-        }
+        RetryPolicy { initial: Duration::from_millis(100), max: Duration::from_secs(30) }
     }
 }
 
@@ -73,11 +70,10 @@ pub struct Writer {
 
 /// Reads the committed checkpoint of a WAL: the highest sequence whose data is in the database.
 pub async fn read_checkpoint(pool: &PgPool, wal_id: &str) -> Result<Option<u64>, sqlx::Error> {
-    let row: Option<i64> =
-        sqlx::query_scalar("SELECT last_seq FROM ingest_checkpoints WHERE wal_id = $1")
-            .bind(wal_id)
-            .fetch_optional(pool)
-            .await?;
+    let row: Option<i64> = sqlx::query_scalar("SELECT last_seq FROM ingest_checkpoints WHERE wal_id = $1")
+        .bind(wal_id)
+        .fetch_optional(pool)
+        .await?;
     // The writer only stores sequences converted from u64, so a negative value was written by someone else.
     Ok(row.map(|s| u64::try_from(s).unwrap_or(0)))
 }
@@ -87,9 +83,7 @@ fn seq_i64(seq: u64) -> Result<i64, WriteError> {
 }
 
 /// Runs CPU work on the rayon pool without blocking a tokio worker; a panic comes back as an error.
-pub(crate) async fn on_rayon<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, WriteError> {
+pub(crate) async fn on_rayon<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, WriteError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     rayon::spawn(move || {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
@@ -127,11 +121,7 @@ async fn copy_table(conn: &mut PgConnection, t: &TableData) -> Result<u64, sqlx:
     copy.finish().await
 }
 
-async fn upsert_checkpoint(
-    conn: &mut PgConnection,
-    wal_id: &str,
-    seq: i64,
-) -> Result<(), sqlx::Error> {
+async fn upsert_checkpoint(conn: &mut PgConnection, wal_id: &str, seq: i64) -> Result<(), sqlx::Error> {
     // GREATEST: a checkpoint never goes backwards, whatever order writers commit in.
     sqlx::query(
         "INSERT INTO ingest_checkpoints (wal_id, last_seq, updated_at) VALUES ($1, $2, now()) \
@@ -200,12 +190,11 @@ impl Writer {
         let mut tx = self.pool.begin().await?;
 
         // Locks this WAL's checkpoint row, so two writers of one WAL (a misconfiguration) cannot both load it.
-        let committed: Option<i64> = sqlx::query_scalar(
-            "SELECT last_seq FROM ingest_checkpoints WHERE wal_id = $1 FOR UPDATE",
-        )
-        .bind(&self.wal_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let committed: Option<i64> =
+            sqlx::query_scalar("SELECT last_seq FROM ingest_checkpoints WHERE wal_id = $1 FOR UPDATE")
+                .bind(&self.wal_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if let Some(cp) = committed
             && cp >= seq_i64(prepared.first_seq())?
         {
@@ -219,12 +208,11 @@ impl Writer {
         let mut ids = resolved.ids;
         let blocks = FactIds::blocks_needed(prepared.counts().ids());
         if blocks > 0 {
-            ids.facts.blocks = sqlx::query_scalar(
-                "SELECT nextval('otel_id_block_seq') FROM generate_series(1, $1::int8)",
-            )
-            .bind(seq_i64(blocks)?)
-            .fetch_all(&mut *tx)
-            .await?;
+            ids.facts.blocks =
+                sqlx::query_scalar("SELECT nextval('otel_id_block_seq') FROM generate_series(1, $1::int8)")
+                    .bind(seq_i64(blocks)?)
+                    .fetch_all(&mut *tx)
+                    .await?;
         }
 
         let new_resources = resolved.new_resources;
@@ -232,24 +220,16 @@ impl Writer {
         let promotion = self.promotion.clone();
         let p = prepared.clone();
         let tables = on_rayon(move || -> Result<Vec<TableData>, WriteError> {
-            let res: Vec<_> = new_resources
-                .iter()
-                .filter_map(|&(id, i)| p.resources().get(i).map(|d| (id, d)))
-                .collect();
-            let scs: Vec<_> = new_scopes
-                .iter()
-                .filter_map(|&(id, i)| p.scopes().get(i).map(|d| (id, d)))
-                .collect();
+            let res: Vec<_> =
+                new_resources.iter().filter_map(|&(id, i)| p.resources().get(i).map(|d| (id, d))).collect();
+            let scs: Vec<_> = new_scopes.iter().filter_map(|&(id, i)| p.scopes().get(i).map(|d| (id, d))).collect();
             let mut tables = normalize::encode_dimension_attributes(&res, &scs, &ids, &promotion)?;
             tables.extend(normalize::encode(&p, &ids, &promotion)?);
             Ok(tables)
         })
         .await??;
 
-        let mut written = Written {
-            checkpoint: prepared.last_seq(),
-            tables: Vec::with_capacity(tables.len()),
-        };
+        let mut written = Written { checkpoint: prepared.last_seq(), tables: Vec::with_capacity(tables.len()) };
         for t in &tables {
             let n = copy_table(&mut tx, t).await?;
             written.tables.push((t.table, n));
@@ -258,9 +238,7 @@ impl Writer {
         tx.commit().await?;
 
         self.caches.apply(resolved.updates);
-        self.telemetry
-            .batches_written
-            .fetch_add(1, Ordering::Relaxed);
+        self.telemetry.batches_written.fetch_add(1, Ordering::Relaxed);
         for (table, n) in &written.tables {
             self.telemetry.add_rows(table, *n);
         }
@@ -296,11 +274,7 @@ impl Writer {
     }
 
     /// Waits out one backoff step; `Err(Shutdown)` if shutdown is requested meanwhile.
-    async fn backoff(
-        &self,
-        delay: &mut Duration,
-        shutdown: &mut watch::Receiver<bool>,
-    ) -> Result<(), WriteError> {
+    async fn backoff(&self, delay: &mut Duration, shutdown: &mut watch::Receiver<bool>) -> Result<(), WriteError> {
         self.telemetry.write_retries.fetch_add(1, Ordering::Relaxed);
         tokio::select! {
             _ = tokio::time::sleep(*delay) => {}
@@ -349,9 +323,7 @@ impl Writer {
             return Ok(report);
         };
         let committed = self
-            .until_ok(shutdown, &mut report, || async {
-                Ok(read_checkpoint(&self.pool, &self.wal_id).await?)
-            })
+            .until_ok(shutdown, &mut report, || async { Ok(read_checkpoint(&self.pool, &self.wal_id).await?) })
             .await?;
         let before = records.len();
         if let Some(cp) = committed {
@@ -391,11 +363,7 @@ impl Writer {
                 Err(WriteError::AlreadyCommitted { checkpoint, .. }) => {
                     // Another writer of this WAL committed meanwhile: keep only what is still missing.
                     report.checkpoint = report.checkpoint.max(checkpoint);
-                    let rest: Vec<u64> = part
-                        .seqs()
-                        .into_iter()
-                        .filter(|&s| s > checkpoint)
-                        .collect();
+                    let rest: Vec<u64> = part.seqs().into_iter().filter(|&s| s > checkpoint).collect();
                     if !rest.is_empty() {
                         parts.push_front(Arc::new(part.subset(&rest)));
                     }
@@ -436,8 +404,7 @@ impl Writer {
 
         if report.checkpoint < batch_last {
             let mut r2 = IngestReport::default();
-            self.until_ok(shutdown, &mut r2, || self.write_checkpoint(batch_last))
-                .await?;
+            self.until_ok(shutdown, &mut r2, || self.write_checkpoint(batch_last)).await?;
             report.retries += r2.retries;
             report.checkpoint = batch_last;
         }
@@ -452,49 +419,31 @@ mod tests {
 
     #[tokio::test]
     async fn a_panic_on_rayon_comes_back_as_an_error_instead_of_aborting() {
-        let err = on_rayon(|| -> u32 { panic!("bad record") })
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(&err, WriteError::Task(m) if m == "bad record"),
-            "{err}"
-        );
+        let err = on_rayon(|| -> u32 { panic!("bad record") }).await.unwrap_err();
+        assert!(matches!(&err, WriteError::Task(m) if m == "bad record"), "{err}");
         assert_eq!(on_rayon(|| 7).await.unwrap(), 7);
     }
 
     #[tokio::test]
     async fn shutdown_requested_resolves_on_true_and_waits_otherwise() {
         let (tx, mut rx) = watch::channel(false);
-        let waiting =
-            tokio::time::timeout(Duration::from_millis(50), shutdown_requested(&mut rx)).await;
+        let waiting = tokio::time::timeout(Duration::from_millis(50), shutdown_requested(&mut rx)).await;
         assert!(waiting.is_err(), "false is not a shutdown");
         tx.send(true).unwrap();
-        tokio::time::timeout(Duration::from_secs(1), shutdown_requested(&mut rx))
-            .await
-            .unwrap();
+        tokio::time::timeout(Duration::from_secs(1), shutdown_requested(&mut rx)).await.unwrap();
         // A dropped sender never counts as a shutdown (and does not spin).
         let (tx2, mut rx2) = watch::channel(false);
         drop(tx2);
-        let waiting =
-            tokio::time::timeout(Duration::from_millis(50), shutdown_requested(&mut rx2)).await;
+        let waiting = tokio::time::timeout(Duration::from_millis(50), shutdown_requested(&mut rx2)).await;
         assert!(waiting.is_err());
     }
 
     #[test]
     fn only_data_errors_are_permanent() {
-        assert_eq!(
-            WriteError::Unresolved("x".into()).class(),
-            ErrorClass::Transient
-        );
-        let enc = WriteError::Encode(normalize::EncodeError::Record {
-            seq: 9,
-            problem: "p".into(),
-        });
+        assert_eq!(WriteError::Unresolved("x".into()).class(), ErrorClass::Transient);
+        let enc = WriteError::Encode(normalize::EncodeError::Record { seq: 9, problem: "p".into() });
         assert_eq!(enc.class(), ErrorClass::Permanent);
         assert_eq!(enc.record_seq(), Some(9));
-        assert_eq!(
-            WriteError::Db(sqlx::Error::PoolClosed).class(),
-            ErrorClass::Transient
-        );
+        assert_eq!(WriteError::Db(sqlx::Error::PoolClosed).class(), ErrorClass::Transient);
     }
 }

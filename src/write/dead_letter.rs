@@ -69,10 +69,7 @@ pub struct DeadLetterStore {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DeadLetterError + '_ {
-    move |source| DeadLetterError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| DeadLetterError::Io { path: path.to_path_buf(), source }
 }
 
 fn parse_signal(s: &str) -> Option<Option<wal::Signal>> {
@@ -107,10 +104,8 @@ impl DeadLetterStore {
             error: letter.error.clone(),
             payload_base64: B64.encode(&letter.payload),
         };
-        let text = serde_json::to_vec_pretty(&stored).map_err(|e| DeadLetterError::Invalid {
-            path: self.dir.clone(),
-            reason: e.to_string(),
-        })?;
+        let text = serde_json::to_vec_pretty(&stored)
+            .map_err(|e| DeadLetterError::Invalid { path: self.dir.clone(), reason: e.to_string() })?;
         // The WAL id is 32 hex digits, so the name is safe; the zero-padded sequence keeps names in order.
         let name = format!("{}-{:020}.json", letter.wal_id, letter.seq);
         let path = self.dir.join(&name);
@@ -121,9 +116,7 @@ impl DeadLetterStore {
             f.sync_all().map_err(io(&tmp))?;
         }
         fs::rename(&tmp, &path).map_err(io(&path))?;
-        fs::File::open(&self.dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io(&self.dir))?;
+        fs::File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io(&self.dir))?;
         Ok(path)
     }
 
@@ -137,10 +130,8 @@ impl DeadLetterStore {
         let mut paths = Vec::new();
         for entry in entries {
             let path = entry.map_err(io(&self.dir))?.path();
-            let is_letter = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.ends_with(".json") && !n.starts_with('.'));
+            let is_letter =
+                path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".json") && !n.starts_with('.'));
             if is_letter {
                 paths.push(path);
             }
@@ -150,17 +141,13 @@ impl DeadLetterStore {
     }
 
     fn read(path: &Path) -> Result<DeadLetter, DeadLetterError> {
-        let invalid = |reason: String| DeadLetterError::Invalid {
-            path: path.to_path_buf(),
-            reason,
-        };
+        let invalid = |reason: String| DeadLetterError::Invalid { path: path.to_path_buf(), reason };
         let bytes = fs::read(path).map_err(io(path))?;
         let stored: Stored = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
-        let signal = parse_signal(&stored.signal)
-            .ok_or_else(|| invalid(format!("unknown signal {:?}", stored.signal)))?;
-        let payload = B64
-            .decode(stored.payload_base64.as_bytes())
-            .map_err(|e| invalid(format!("payload is not base64: {e}")))?;
+        let signal =
+            parse_signal(&stored.signal).ok_or_else(|| invalid(format!("unknown signal {:?}", stored.signal)))?;
+        let payload =
+            B64.decode(stored.payload_base64.as_bytes()).map_err(|e| invalid(format!("payload is not base64: {e}")))?;
         Ok(DeadLetter {
             wal_id: stored.wal_id,
             seq: stored.seq,

@@ -141,44 +141,115 @@ pub struct Resolved {
     pub updates: CacheUpdates,
 }
 
-/// Which cached entries are due for a `last_seen` refresh, and the cache's verdict per item.
-struct Lookup {
-    /// Indexes of items not in the cache.
-    missing: Vec<usize>,
-    /// Ids of cached rows whose `last_seen` is due for a refresh.
-    stale: Vec<i64>,
+/// A dimension table: how its rows are identified, inserted and found.
+trait Dimension {
+    /// Table name (a constant, never input).
+    const TABLE: &'static str;
+    /// Surrogate id column.
+    const ID: &'static str;
+    /// `SELECT <id>, <hash> FROM <table> WHERE <hash> = ANY($1)`.
+    const SELECT: &'static str;
+
+    /// The identity hash.
+    fn hash(&self) -> &Hash;
+
+    /// `INSERT ... SELECT FROM UNNEST(...) ORDER BY hash ON CONFLICT DO NOTHING RETURNING id, hash` for `rows`.
+    fn insert<'q>(rows: &[&Self], seen: DateTime<Utc>) -> InsertQuery<'q>;
 }
 
-fn lookup<T>(
-    cache: &Cache<Hash, Cached>,
-    items: &[T],
-    hash: impl Fn(&T) -> &Hash,
-    refresh: Duration,
-    found: &mut HashMap<Hash, i64>,
-    telemetry: &Telemetry,
-) -> Lookup {
-    let mut missing = Vec::new();
-    let mut stale = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let h = hash(item);
-        match cache.get(h) {
-            Some(c) => {
-                found.insert(*h, c.id);
-                if c.refreshed.elapsed() >= refresh {
-                    stale.push(c.id);
-                }
-            }
-            None => missing.push(i),
-        }
+type Rows = Vec<(i64, Vec<u8>)>;
+type InsertQuery<'q> = sqlx::query::QueryAs<'q, sqlx::Postgres, (i64, Vec<u8>), sqlx::postgres::PgArguments>;
+
+fn dropped(v: u32) -> i32 {
+    // dropped_attributes_count is a uint32 stored in INTEGER; counts beyond i32::MAX saturate rather than wrap.
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+impl Dimension for ResourceDim {
+    const TABLE: &'static str = "otel_resources_dim";
+    const ID: &'static str = "resource_id";
+    const SELECT: &'static str =
+        "SELECT resource_id, resource_hash FROM otel_resources_dim WHERE resource_hash = ANY($1)";
+
+    fn hash(&self) -> &Hash {
+        &self.hash
     }
-    let hits = (items.len() - missing.len()) as u64;
-    telemetry
-        .cache_hits
-        .fetch_add(hits, std::sync::atomic::Ordering::Relaxed);
-    telemetry
-        .cache_misses
-        .fetch_add(missing.len() as u64, std::sync::atomic::Ordering::Relaxed);
-    Lookup { missing, stale }
+
+    fn insert<'q>(rows: &[&Self], seen: DateTime<Utc>) -> InsertQuery<'q> {
+        sqlx::query_as(
+            "INSERT INTO otel_resources_dim \
+               (resource_hash, service_name, service_namespace, schema_url, dropped_attributes_count, first_seen, last_seen) \
+             SELECT h, n, ns, u, d, $6, $6 \
+             FROM UNNEST($1::bytea[], $2::text[], $3::text[], $4::text[], $5::int4[]) AS x(h, n, ns, u, d) \
+             ORDER BY h \
+             ON CONFLICT (resource_hash) DO NOTHING RETURNING resource_id, resource_hash",
+        )
+        .bind(rows.iter().map(|d| d.hash.to_vec()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.service_name.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.service_namespace.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.schema_url.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| dropped(d.dropped_attributes_count)).collect::<Vec<_>>())
+        .bind(seen)
+    }
+}
+
+impl Dimension for ScopeDim {
+    const TABLE: &'static str = "otel_scopes_dim";
+    const ID: &'static str = "scope_id";
+    const SELECT: &'static str = "SELECT scope_id, scope_hash FROM otel_scopes_dim WHERE scope_hash = ANY($1)";
+
+    fn hash(&self) -> &Hash {
+        &self.hash
+    }
+
+    fn insert<'q>(rows: &[&Self], seen: DateTime<Utc>) -> InsertQuery<'q> {
+        sqlx::query_as(
+            "INSERT INTO otel_scopes_dim \
+               (scope_hash, name, version, schema_url, dropped_attributes_count, first_seen, last_seen) \
+             SELECT h, n, v, u, d, $6, $6 \
+             FROM UNNEST($1::bytea[], $2::text[], $3::text[], $4::text[], $5::int4[]) AS x(h, n, v, u, d) \
+             ORDER BY h \
+             ON CONFLICT (scope_hash) DO NOTHING RETURNING scope_id, scope_hash",
+        )
+        .bind(rows.iter().map(|d| d.hash.to_vec()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.name.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.version.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.schema_url.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| dropped(d.dropped_attributes_count)).collect::<Vec<_>>())
+        .bind(seen)
+    }
+}
+
+impl Dimension for MetricDim {
+    const TABLE: &'static str = "otel_metrics_dim";
+    const ID: &'static str = "metric_id";
+    const SELECT: &'static str = "SELECT metric_id, metric_hash FROM otel_metrics_dim WHERE metric_hash = ANY($1)";
+
+    fn hash(&self) -> &Hash {
+        &self.hash
+    }
+
+    fn insert<'q>(rows: &[&Self], seen: DateTime<Utc>) -> InsertQuery<'q> {
+        sqlx::query_as(
+            "INSERT INTO otel_metrics_dim \
+               (metric_hash, name, metric_type, unit, description, aggregation_temporality, is_monotonic, metadata, \
+                first_seen, last_seen) \
+             SELECT h, n, t, u, d, tp, m, md::jsonb, $9, $9 \
+             FROM UNNEST($1::bytea[], $2::text[], $3::int2[], $4::text[], $5::text[], $6::int2[], $7::bool[], $8::text[]) \
+               AS x(h, n, t, u, d, tp, m, md) \
+             ORDER BY h \
+             ON CONFLICT (metric_hash) DO NOTHING RETURNING metric_id, metric_hash",
+        )
+        .bind(rows.iter().map(|d| d.hash.to_vec()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.name.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.metric_type).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.unit.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.description.clone()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.temporality).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.is_monotonic).collect::<Vec<_>>())
+        .bind(rows.iter().map(|d| d.metadata.clone()).collect::<Vec<_>>())
+        .bind(seen)
+    }
 }
 
 /// Converts a receive time to the `first_seen` / `last_seen` value; an unset or out-of-range time means now.
@@ -196,167 +267,137 @@ pub async fn resolve(
     prepared: &Prepared,
     telemetry: &Telemetry,
 ) -> Result<Resolved, WriteError> {
-    let seen = seen_at(prepared.max_received_at_unix_nanos());
-    let now = Instant::now();
+    let ctx = Ctx {
+        seen: seen_at(prepared.max_received_at_unix_nanos()),
+        now: Instant::now(),
+        refresh: caches.last_seen_refresh,
+        telemetry,
+    };
     let mut out = Resolved::default();
     resolve_keys(conn, caches, prepared.keys(), telemetry, &mut out).await?;
-
-    let resources = prepared.resources();
-    let l = lookup(
+    out.new_resources = resolve_dimension(
+        conn,
+        &ctx,
         &caches.resources,
-        resources,
-        |d| &d.hash,
-        caches.last_seen_refresh,
+        prepared.resources(),
         &mut out.ids.resources,
-        telemetry,
-    );
-    let missing: Vec<&ResourceDim> = l.missing.iter().map(|&i| &resources[i]).collect();
-    let (inserted, existing) = insert_resources(conn, &missing, seen).await?;
-    finish_dimension(
-        &l,
-        &missing.iter().map(|d| d.hash).collect::<Vec<_>>(),
-        inserted,
-        existing,
-        &mut out.ids.resources,
-        &mut out.new_resources,
         &mut out.updates.resources,
-        resources.iter().map(|d| d.hash),
-        now,
-    )?;
-    touch(conn, "otel_resources_dim", "resource_id", &l.stale, seen).await?;
-
-    let scopes = prepared.scopes();
-    let l = lookup(
-        &caches.scopes,
-        scopes,
-        |d| &d.hash,
-        caches.last_seen_refresh,
-        &mut out.ids.scopes,
-        telemetry,
-    );
-    let missing: Vec<&ScopeDim> = l.missing.iter().map(|&i| &scopes[i]).collect();
-    let (inserted, existing) = insert_scopes(conn, &missing, seen).await?;
-    finish_dimension(
-        &l,
-        &missing.iter().map(|d| d.hash).collect::<Vec<_>>(),
-        inserted,
-        existing,
-        &mut out.ids.scopes,
-        &mut out.new_scopes,
-        &mut out.updates.scopes,
-        scopes.iter().map(|d| d.hash),
-        now,
-    )?;
-    touch(conn, "otel_scopes_dim", "scope_id", &l.stale, seen).await?;
-
-    let metrics = prepared.metrics();
-    let l = lookup(
-        &caches.metrics,
-        metrics,
-        |d| &d.hash,
-        caches.last_seen_refresh,
-        &mut out.ids.metrics,
-        telemetry,
-    );
-    let missing: Vec<&MetricDim> = l.missing.iter().map(|&i| &metrics[i]).collect();
-    let (inserted, existing) = insert_metrics(conn, &missing, seen).await?;
-    let mut new_metrics = Vec::new();
-    finish_dimension(
-        &l,
-        &missing.iter().map(|d| d.hash).collect::<Vec<_>>(),
-        inserted,
-        existing,
-        &mut out.ids.metrics,
-        &mut new_metrics,
-        &mut out.updates.metrics,
-        metrics.iter().map(|d| d.hash),
-        now,
-    )?;
-    touch(conn, "otel_metrics_dim", "metric_id", &l.stale, seen).await?;
+    )
+    .await?;
+    out.new_scopes =
+        resolve_dimension(conn, &ctx, &caches.scopes, prepared.scopes(), &mut out.ids.scopes, &mut out.updates.scopes)
+            .await?;
+    resolve_dimension(conn, &ctx, &caches.metrics, prepared.metrics(), &mut out.ids.metrics, &mut out.updates.metrics)
+        .await?;
     Ok(out)
 }
 
-/// Merges inserted and pre-existing rows into the ids, records new rows and plans the cache updates: every
-/// missed row and every refreshed stale row is (re)cached with a fresh refresh time.
-#[allow(clippy::too_many_arguments)]
-fn finish_dimension(
-    l: &Lookup,
-    missing_hashes: &[Hash],
-    inserted: Vec<(i64, Vec<u8>)>,
-    existing: Vec<(i64, Vec<u8>)>,
-    ids: &mut HashMap<Hash, i64>,
-    new_rows: &mut Vec<(i64, usize)>,
-    updates: &mut Vec<(Hash, Cached)>,
-    all_hashes: impl Iterator<Item = Hash>,
+/// What every dimension's resolution shares.
+struct Ctx<'a> {
+    /// first_seen / last_seen of the batch.
+    seen: DateTime<Utc>,
+    /// When the resolved entries count as refreshed.
     now: Instant,
-) -> Result<(), WriteError> {
-    let position: HashMap<Hash, usize> = all_hashes.enumerate().map(|(i, h)| (h, i)).collect();
-    for (id, hash) in inserted {
-        if let Ok(h) = Hash::try_from(hash.as_slice()) {
-            ids.insert(h, id);
+    /// The `last_seen` refresh interval.
+    refresh: Duration,
+    telemetry: &'a Telemetry,
+}
+
+/// Resolves one dimension: cache hits first, then one INSERT for the misses and one SELECT for those that
+/// already existed; `last_seen` is refreshed for rows found in the database and for cached rows that are due.
+/// Fills `ids` and the planned cache `updates`; returns (id, index into `items`) of the rows it inserted.
+async fn resolve_dimension<D: Dimension>(
+    conn: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    cache: &Cache<Hash, Cached>,
+    items: &[D],
+    ids: &mut HashMap<Hash, i64>,
+    updates: &mut Vec<(Hash, Cached)>,
+) -> Result<Vec<(i64, usize)>, WriteError> {
+    let mut missing: Vec<usize> = Vec::new();
+    let mut touch_ids: Vec<i64> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match cache.get(item.hash()) {
+            Some(c) => {
+                ids.insert(*item.hash(), c.id);
+                if c.refreshed.elapsed() >= ctx.refresh {
+                    touch_ids.push(c.id);
+                    updates.push((*item.hash(), Cached { id: c.id, refreshed: ctx.now }));
+                }
+            }
+            None => missing.push(i),
+        }
+    }
+    count_lookups(ctx.telemetry, items.len(), missing.len());
+    let mut new_rows = Vec::new();
+    if !missing.is_empty() {
+        let rows: Vec<&D> = missing.iter().map(|&i| &items[i]).collect();
+        let inserted: Rows = D::insert(&rows, ctx.seen).fetch_all(&mut *conn).await?;
+        let position: HashMap<&Hash, usize> = missing.iter().map(|&i| (items[i].hash(), i)).collect();
+        for (id, hash) in inserted {
+            let Ok(h) = Hash::try_from(hash.as_slice()) else {
+                continue;
+            };
             if let Some(&i) = position.get(&h) {
                 new_rows.push((id, i));
             }
-            updates.push((h, Cached { id, refreshed: now }));
-        }
-    }
-    for (id, hash) in existing {
-        if let Ok(h) = Hash::try_from(hash.as_slice()) {
             ids.insert(h, id);
-            updates.push((h, Cached { id, refreshed: now }));
+            updates.push((h, Cached { id, refreshed: ctx.now }));
         }
-    }
-    // A row can vanish between the conflicting INSERT and the SELECT (deleted by hand or by a cleanup job):
-    // retrying the batch inserts it again.
-    if let Some(h) = missing_hashes.iter().find(|h| !ids.contains_key(*h)) {
-        return Err(WriteError::Unresolved(format!(
-            "dimension row {} disappeared while resolving it",
-            crate::ids::to_hex(h)
-        )));
-    }
-    if !l.stale.is_empty() {
-        let stale: std::collections::HashSet<i64> = l.stale.iter().copied().collect();
-        for (h, id) in ids.iter() {
-            if stale.contains(id) {
-                updates.push((
-                    *h,
-                    Cached {
-                        id: *id,
-                        refreshed: now,
-                    },
-                ));
+        let rest: Vec<Vec<u8>> =
+            rows.iter().filter(|d| !ids.contains_key(d.hash())).map(|d| d.hash().to_vec()).collect();
+        if !rest.is_empty() {
+            let existing: Rows = sqlx::query_as(D::SELECT).bind(&rest).fetch_all(&mut *conn).await?;
+            for (id, hash) in existing {
+                let Ok(h) = Hash::try_from(hash.as_slice()) else {
+                    continue;
+                };
+                ids.insert(h, id);
+                touch_ids.push(id);
+                updates.push((h, Cached { id, refreshed: ctx.now }));
             }
         }
+        // A row can vanish between the conflicting INSERT and the SELECT (deleted by hand or by a cleanup
+        // job): retrying the batch inserts it again.
+        if let Some(d) = rows.iter().find(|d| !ids.contains_key(d.hash())) {
+            return Err(WriteError::Unresolved(format!(
+                "{} row {} disappeared while resolving it",
+                D::TABLE,
+                crate::ids::to_hex(d.hash())
+            )));
+        }
     }
-    Ok(())
+    touch(conn, D::TABLE, D::ID, touch_ids, ctx.seen).await?;
+    Ok(new_rows)
 }
 
-/// Refreshes `last_seen` of cached rows that are due. Rows another transaction is refreshing right now are
-/// skipped (SKIP LOCKED): it sets about the same time, and waiting on it could deadlock or stall.
+fn count_lookups(telemetry: &Telemetry, lookups: usize, misses: usize) {
+    use std::sync::atomic::Ordering::Relaxed;
+    telemetry.cache_hits.fetch_add((lookups - misses) as u64, Relaxed);
+    telemetry.cache_misses.fetch_add(misses as u64, Relaxed);
+}
+
+/// Refreshes `last_seen` of rows that are due. Rows another transaction is refreshing right now are skipped
+/// (SKIP LOCKED): it sets about the same time, and waiting on it could deadlock or stall.
 async fn touch(
     conn: &mut PgConnection,
     table: &'static str,
     id_col: &'static str,
-    ids: &[i64],
+    mut ids: Vec<i64>,
     seen: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     if ids.is_empty() {
         return Ok(());
     }
-    let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    // Table and column names are compile-time constants of this module, never input.
+    // Table and column names are constants of the Dimension impls, never input.
     let sql = format!(
         "UPDATE {table} d SET last_seen = GREATEST(d.last_seen, $2) \
          FROM (SELECT {id_col} FROM {table} WHERE {id_col} = ANY($1) ORDER BY {id_col} FOR NO KEY UPDATE SKIP LOCKED) s \
          WHERE d.{id_col} = s.{id_col}"
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&ids)
-        .bind(seen)
-        .execute(conn)
-        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&ids).bind(seen).execute(conn).await?;
     Ok(())
 }
 
@@ -366,7 +407,7 @@ async fn resolve_keys(
     keys: &[String],
     telemetry: &Telemetry,
     out: &mut Resolved,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), WriteError> {
     let mut missing: Vec<&str> = Vec::new();
     for k in keys {
         match caches.keys.get(k.as_str()) {
@@ -376,13 +417,7 @@ async fn resolve_keys(
             None => missing.push(k),
         }
     }
-    telemetry.cache_hits.fetch_add(
-        (keys.len() - missing.len()) as u64,
-        std::sync::atomic::Ordering::Relaxed,
-    );
-    telemetry
-        .cache_misses
-        .fetch_add(missing.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    count_lookups(telemetry, keys.len(), missing.len());
     if missing.is_empty() {
         return Ok(());
     }
@@ -396,182 +431,20 @@ async fn resolve_keys(
     .fetch_all(&mut *conn)
     .await?;
     let mut got: HashMap<String, i32> = inserted.into_iter().map(|(id, k)| (k, id)).collect();
-    let rest: Vec<&str> = missing
-        .iter()
-        .copied()
-        .filter(|k| !got.contains_key(*k))
-        .collect();
+    let rest: Vec<&str> = missing.iter().copied().filter(|k| !got.contains_key(*k)).collect();
     if !rest.is_empty() {
-        let existing: Vec<(i32, String)> =
-            sqlx::query_as("SELECT key_id, key FROM attribute_keys WHERE key = ANY($1)")
-                .bind(&rest)
-                .fetch_all(&mut *conn)
-                .await?;
+        let existing: Vec<(i32, String)> = sqlx::query_as("SELECT key_id, key FROM attribute_keys WHERE key = ANY($1)")
+            .bind(&rest)
+            .fetch_all(&mut *conn)
+            .await?;
         got.extend(existing.into_iter().map(|(id, k)| (k, id)));
+    }
+    if let Some(k) = missing.iter().find(|k| !got.contains_key(**k)) {
+        return Err(WriteError::Unresolved(format!("attribute key {k:?} disappeared while resolving it")));
     }
     for (k, id) in got {
         out.updates.keys.push((k.clone(), id));
         out.ids.keys.insert(k, id);
     }
     Ok(())
-}
-
-type Rows = Vec<(i64, Vec<u8>)>;
-
-async fn existing_rows(
-    conn: &mut PgConnection,
-    sql: &'static str,
-    wanted: &[Vec<u8>],
-    inserted: &Rows,
-) -> Result<Rows, sqlx::Error> {
-    let have: std::collections::HashSet<&[u8]> =
-        inserted.iter().map(|(_, h)| h.as_slice()).collect();
-    let rest: Vec<&[u8]> = wanted
-        .iter()
-        .map(|h| h.as_slice())
-        .filter(|h| !have.contains(h))
-        .collect();
-    if rest.is_empty() {
-        return Ok(Vec::new());
-    }
-    sqlx::query_as(sql).bind(&rest).fetch_all(conn).await
-}
-
-fn u32_to_i32(v: u32) -> i32 {
-    // dropped_attributes_count is a uint32 stored in INTEGER; counts beyond i32::MAX saturate rather than wrap.
-    i32::try_from(v).unwrap_or(i32::MAX)
-}
-
-async fn insert_resources(
-    conn: &mut PgConnection,
-    dims: &[&ResourceDim],
-    seen: DateTime<Utc>,
-) -> Result<(Rows, Rows), sqlx::Error> {
-    if dims.is_empty() {
-        return Ok((Vec::new(), Vec::new()));
-    }
-    let hashes: Vec<Vec<u8>> = dims.iter().map(|d| d.hash.to_vec()).collect();
-    let names: Vec<Option<&str>> = dims.iter().map(|d| d.service_name.as_deref()).collect();
-    let namespaces: Vec<Option<&str>> = dims
-        .iter()
-        .map(|d| d.service_namespace.as_deref())
-        .collect();
-    let urls: Vec<&str> = dims.iter().map(|d| d.schema_url.as_str()).collect();
-    let dropped: Vec<i32> = dims
-        .iter()
-        .map(|d| u32_to_i32(d.dropped_attributes_count))
-        .collect();
-    let inserted: Rows = sqlx::query_as(
-        "INSERT INTO otel_resources_dim \
-           (resource_hash, service_name, service_namespace, schema_url, dropped_attributes_count, first_seen, last_seen) \
-         SELECT h, n, ns, u, d, $6, $6 \
-         FROM UNNEST($1::bytea[], $2::text[], $3::text[], $4::text[], $5::int4[]) AS x(h, n, ns, u, d) \
-         ORDER BY h \
-         ON CONFLICT (resource_hash) DO NOTHING RETURNING resource_id, resource_hash",
-    )
-    .bind(&hashes)
-    .bind(&names)
-    .bind(&namespaces)
-    .bind(&urls)
-    .bind(&dropped)
-    .bind(seen)
-    .fetch_all(&mut *conn)
-    .await?;
-    let existing = existing_rows(
-        conn,
-        "SELECT resource_id, resource_hash FROM otel_resources_dim WHERE resource_hash = ANY($1)",
-        &hashes,
-        &inserted,
-    )
-    .await?;
-    Ok((inserted, existing))
-}
-
-async fn insert_scopes(
-    conn: &mut PgConnection,
-    dims: &[&ScopeDim],
-    seen: DateTime<Utc>,
-) -> Result<(Rows, Rows), sqlx::Error> {
-    if dims.is_empty() {
-        return Ok((Vec::new(), Vec::new()));
-    }
-    let hashes: Vec<Vec<u8>> = dims.iter().map(|d| d.hash.to_vec()).collect();
-    let names: Vec<&str> = dims.iter().map(|d| d.name.as_str()).collect();
-    let versions: Vec<&str> = dims.iter().map(|d| d.version.as_str()).collect();
-    let urls: Vec<&str> = dims.iter().map(|d| d.schema_url.as_str()).collect();
-    let dropped: Vec<i32> = dims
-        .iter()
-        .map(|d| u32_to_i32(d.dropped_attributes_count))
-        .collect();
-    let inserted: Rows = sqlx::query_as(
-        "INSERT INTO otel_scopes_dim \
-           (scope_hash, name, version, schema_url, dropped_attributes_count, first_seen, last_seen) \
-         SELECT h, n, v, u, d, $6, $6 \
-         FROM UNNEST($1::bytea[], $2::text[], $3::text[], $4::text[], $5::int4[]) AS x(h, n, v, u, d) \
-         ORDER BY h \
-         ON CONFLICT (scope_hash) DO NOTHING RETURNING scope_id, scope_hash",
-    )
-    .bind(&hashes)
-    .bind(&names)
-    .bind(&versions)
-    .bind(&urls)
-    .bind(&dropped)
-    .bind(seen)
-    .fetch_all(&mut *conn)
-    .await?;
-    let existing = existing_rows(
-        conn,
-        "SELECT scope_id, scope_hash FROM otel_scopes_dim WHERE scope_hash = ANY($1)",
-        &hashes,
-        &inserted,
-    )
-    .await?;
-    Ok((inserted, existing))
-}
-
-async fn insert_metrics(
-    conn: &mut PgConnection,
-    dims: &[&MetricDim],
-    seen: DateTime<Utc>,
-) -> Result<(Rows, Rows), sqlx::Error> {
-    if dims.is_empty() {
-        return Ok((Vec::new(), Vec::new()));
-    }
-    let hashes: Vec<Vec<u8>> = dims.iter().map(|d| d.hash.to_vec()).collect();
-    let names: Vec<&str> = dims.iter().map(|d| d.name.as_str()).collect();
-    let types: Vec<i16> = dims.iter().map(|d| d.metric_type).collect();
-    let units: Vec<&str> = dims.iter().map(|d| d.unit.as_str()).collect();
-    let descriptions: Vec<&str> = dims.iter().map(|d| d.description.as_str()).collect();
-    let temporalities: Vec<Option<i16>> = dims.iter().map(|d| d.temporality).collect();
-    let monotonic: Vec<Option<bool>> = dims.iter().map(|d| d.is_monotonic).collect();
-    let metadata: Vec<Option<&str>> = dims.iter().map(|d| d.metadata.as_deref()).collect();
-    let inserted: Rows = sqlx::query_as(
-        "INSERT INTO otel_metrics_dim \
-           (metric_hash, name, metric_type, unit, description, aggregation_temporality, is_monotonic, metadata, \
-            first_seen, last_seen) \
-         SELECT h, n, t, u, d, tp, m, md::jsonb, $9, $9 \
-         FROM UNNEST($1::bytea[], $2::text[], $3::int2[], $4::text[], $5::text[], $6::int2[], $7::bool[], $8::text[]) \
-           AS x(h, n, t, u, d, tp, m, md) \
-         ORDER BY h \
-         ON CONFLICT (metric_hash) DO NOTHING RETURNING metric_id, metric_hash",
-    )
-    .bind(&hashes)
-    .bind(&names)
-    .bind(&types)
-    .bind(&units)
-    .bind(&descriptions)
-    .bind(&temporalities)
-    .bind(&monotonic)
-    .bind(&metadata)
-    .bind(seen)
-    .fetch_all(&mut *conn)
-    .await?;
-    let existing = existing_rows(
-        conn,
-        "SELECT metric_id, metric_hash FROM otel_metrics_dim WHERE metric_hash = ANY($1)",
-        &hashes,
-        &inserted,
-    )
-    .await?;
-    Ok((inserted, existing))
 }

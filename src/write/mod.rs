@@ -31,9 +31,7 @@ pub enum WriteError {
     #[error("{0}")]
     Unresolved(String),
     /// The batch starts at or below the committed checkpoint: (part of) it is already in the database.
-    #[error(
-        "the batch starts at WAL sequence {first_seq}, but the checkpoint is already at {checkpoint}"
-    )]
+    #[error("the batch starts at WAL sequence {first_seq}, but the checkpoint is already at {checkpoint}")]
     AlreadyCommitted {
         /// The batch's first sequence.
         first_seq: u64,
@@ -70,13 +68,11 @@ impl WriteError {
     pub fn class(&self) -> ErrorClass {
         match self {
             WriteError::Db(e) => classify_db(e),
-            WriteError::Unresolved(_)
-            | WriteError::AlreadyCommitted { .. }
-            | WriteError::Shutdown => ErrorClass::Transient,
-            WriteError::DeadLetter(_) => ErrorClass::Transient,
-            WriteError::Encode(_) | WriteError::SeqOutOfRange(_) | WriteError::Task(_) => {
-                ErrorClass::Permanent
+            WriteError::Unresolved(_) | WriteError::AlreadyCommitted { .. } | WriteError::Shutdown => {
+                ErrorClass::Transient
             }
+            WriteError::DeadLetter(_) => ErrorClass::Transient,
+            WriteError::Encode(_) | WriteError::SeqOutOfRange(_) | WriteError::Task(_) => ErrorClass::Permanent,
         }
     }
 
@@ -97,9 +93,7 @@ impl WriteError {
 pub fn classify_db(e: &sqlx::Error) -> ErrorClass {
     match e {
         sqlx::Error::Database(db) => match db.code() {
-            Some(code)
-                if code.starts_with("22") || code.starts_with("23") || code.starts_with("54") =>
-            {
+            Some(code) if code.starts_with("22") || code.starts_with("23") || code.starts_with("54") => {
                 ErrorClass::Permanent
             }
             _ => ErrorClass::Transient,

@@ -78,15 +78,8 @@ pub fn spawn(
     shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<Result<(), PipelineError>> {
     let caches = Arc::new(DimCaches::new(&options.caches));
-    let writer = Writer::new(
-        pool,
-        caches,
-        promotion,
-        telemetry,
-        wal.id(),
-        DeadLetterStore::new(dead_letters),
-    )
-    .with_retry(options.retry);
+    let writer = Writer::new(pool, caches, promotion, telemetry, wal.id(), DeadLetterStore::new(dead_letters))
+        .with_retry(options.retry);
     tokio::spawn(run(wal, writer, options, shutdown))
 }
 
@@ -188,12 +181,7 @@ async fn truncate(wal: &Wal, seq: u64) -> Result<u64, WalError> {
     }
 }
 
-async fn read(
-    wal: &Wal,
-    from: u64,
-    max_records: usize,
-    max_bytes: usize,
-) -> Result<Vec<wal::Record>, WalError> {
+async fn read(wal: &Wal, from: u64, max_records: usize, max_bytes: usize) -> Result<Vec<wal::Record>, WalError> {
     let wal = wal.clone();
     match tokio::task::spawn_blocking(move || wal.read_from(from, max_records, max_bytes)).await {
         Ok(r) => r,
@@ -244,12 +232,7 @@ async fn read_loop(
                     }
                 }
                 Err(WalError::Corrupt { seq, reason }) if seq >= next => {
-                    tracing::error!(
-                        wal_id,
-                        seq,
-                        reason,
-                        "WAL record is corrupt; dead-lettering and skipping it"
-                    );
+                    tracing::error!(wal_id, seq, reason, "WAL record is corrupt; dead-lettering and skipping it");
                     let letter = DeadLetter {
                         wal_id: wal_id.clone(),
                         seq,

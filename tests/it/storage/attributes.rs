@@ -35,8 +35,7 @@ async fn span_env(attrs: Vec<KeyValue>) -> Env {
 }
 
 async fn other_json(env: &Env) -> String {
-    env.scalar("SELECT attributes::text FROM otel_span_attrs_other")
-        .await
+    env.scalar("SELECT attributes::text FROM otel_span_attrs_other").await
 }
 
 async fn key_id(env: &Env, key: &str) -> Option<i32> {
@@ -52,12 +51,8 @@ async fn key_id(env: &Env, key: &str) -> Option<i32> {
 #[tokio::test]
 async fn get_or_create_key_creates_new() {
     let env = span_env(vec![kv("p.new", s("v"))]).await;
-    let id = key_id(&env, "p.new")
-        .await
-        .expect("the promoted key is registered");
-    let used: i32 = env
-        .scalar("SELECT key_id FROM otel_span_attrs_string")
-        .await;
+    let id = key_id(&env, "p.new").await.expect("the promoted key is registered");
+    let used: i32 = env.scalar("SELECT key_id FROM otel_span_attrs_string").await;
     assert_eq!(used, id);
 }
 
@@ -68,17 +63,10 @@ async fn get_or_create_key_returns_existing() {
     env.logs(&logs_req(
         resource(vec![]),
         scope("l", ""),
-        vec![LogRecord {
-            attributes: vec![kv("p.k", b(true))],
-            ..log(T0, "x")
-        }],
+        vec![LogRecord { attributes: vec![kv("p.k", b(true))], ..log(T0, "x") }],
     ))
     .await;
-    assert_eq!(
-        env.scalar::<i64>("SELECT count(*) FROM attribute_keys WHERE key = 'p.k'")
-            .await,
-        1
-    );
+    assert_eq!(env.scalar::<i64>("SELECT count(*) FROM attribute_keys WHERE key = 'p.k'").await, 1);
     let id = key_id(&env, "p.k").await.unwrap();
     let ids: Vec<i32> = sqlx::query_scalar(
         "SELECT key_id FROM otel_span_attrs_string UNION ALL SELECT key_id FROM otel_span_attrs_int \
@@ -95,13 +83,8 @@ async fn keys_cached() {
     let env = span_env(vec![kv("p.a", s("1")), kv("p.b", s("2"))]).await;
     assert!(env.writer.caches().key_id("p.a").is_some());
     let misses = env.telemetry.cache_misses.load(Ordering::Relaxed);
-    env.traces(&spans_with(vec![kv("p.a", s("3")), kv("p.b", s("4"))]))
-        .await;
-    assert_eq!(
-        env.telemetry.cache_misses.load(Ordering::Relaxed),
-        misses,
-        "every dimension and key was a cache hit"
-    );
+    env.traces(&spans_with(vec![kv("p.a", s("3")), kv("p.b", s("4"))])).await;
+    assert_eq!(env.telemetry.cache_misses.load(Ordering::Relaxed), misses, "every dimension and key was a cache hit");
 }
 
 #[tokio::test]
@@ -116,76 +99,43 @@ async fn unpromoted_keys_are_not_registered() {
 #[tokio::test]
 async fn extract_string_value() {
     let env = span_env(vec![kv("p.v", s("text ✓"))]).await;
-    assert_eq!(
-        env.scalar::<String>("SELECT value FROM otel_span_attrs_string")
-            .await,
-        "text ✓"
-    );
+    assert_eq!(env.scalar::<String>("SELECT value FROM otel_span_attrs_string").await, "text ✓");
 }
 
 #[tokio::test]
 async fn extract_int_value() {
     let env = span_env(vec![kv("p.v", i(i64::MAX))]).await;
-    assert_eq!(
-        env.scalar::<i64>("SELECT value FROM otel_span_attrs_int")
-            .await,
-        i64::MAX
-    );
+    assert_eq!(env.scalar::<i64>("SELECT value FROM otel_span_attrs_int").await, i64::MAX);
 }
 
 #[tokio::test]
 async fn extract_double_value() {
     let env = span_env(vec![kv("p.v", d(-1.5e300))]).await;
-    assert_eq!(
-        env.scalar::<f64>("SELECT value FROM otel_span_attrs_double")
-            .await,
-        -1.5e300
-    );
+    assert_eq!(env.scalar::<f64>("SELECT value FROM otel_span_attrs_double").await, -1.5e300);
 }
 
 #[tokio::test]
 async fn extract_bool_value() {
     let env = span_env(vec![kv("p.v", b(false))]).await;
-    assert!(
-        !env.scalar::<bool>("SELECT value FROM otel_span_attrs_bool")
-            .await
-    );
+    assert!(!env.scalar::<bool>("SELECT value FROM otel_span_attrs_bool").await);
 }
 
 #[tokio::test]
 async fn extract_bytes_value() {
     let env = span_env(vec![kv("p.v", by(b"\x00\x01binary"))]).await;
-    assert_eq!(
-        env.scalar::<Vec<u8>>("SELECT value FROM otel_span_attrs_bytes")
-            .await,
-        b"\x00\x01binary"
-    );
+    assert_eq!(env.scalar::<Vec<u8>>("SELECT value FROM otel_span_attrs_bytes").await, b"\x00\x01binary");
 }
 
 #[tokio::test]
 async fn extract_array_value() {
-    let env = span_env(vec![kv(
-        "p.arr",
-        arr(vec![s("a"), i(2), d(3.0), b(true), by(&[1])]),
-    )])
-    .await;
-    assert_eq!(
-        other_json(&env).await,
-        r#"{"p.arr": ["a", 2, 3.0, true, {"bytes": "AQ=="}]}"#
-    );
+    let env = span_env(vec![kv("p.arr", arr(vec![s("a"), i(2), d(3.0), b(true), by(&[1])]))]).await;
+    assert_eq!(other_json(&env).await, r#"{"p.arr": ["a", 2, 3.0, true, {"bytes": "AQ=="}]}"#);
 }
 
 #[tokio::test]
 async fn extract_kvlist_value() {
-    let env = span_env(vec![kv(
-        "p.map",
-        kvl(vec![kv("inner", i(1)), kv("n", kvl(vec![]))]),
-    )])
-    .await;
-    assert_eq!(
-        other_json(&env).await,
-        r#"{"p.map": {"kvlist": {"n": {"kvlist": {}}, "inner": 1}}}"#
-    );
+    let env = span_env(vec![kv("p.map", kvl(vec![kv("inner", i(1)), kv("n", kvl(vec![]))]))]).await;
+    assert_eq!(other_json(&env).await, r#"{"p.map": {"kvlist": {"n": {"kvlist": {}}, "inner": 1}}}"#);
 }
 
 #[tokio::test]
@@ -196,12 +146,7 @@ async fn extract_empty_value() {
 
 #[tokio::test]
 async fn unpromoted_double_keeps_its_type_in_jsonb() {
-    let env = span_env(vec![
-        kv("u.d", d(2.0)),
-        kv("u.i", i(2)),
-        kv("u.nan", d(f64::NAN)),
-    ])
-    .await;
+    let env = span_env(vec![kv("u.d", d(2.0)), kv("u.i", i(2)), kv("u.nan", d(f64::NAN))]).await;
     let json = other_json(&env).await;
     assert!(json.contains(r#""u.d": 2.0"#), "{json}");
     assert!(json.contains(r#""u.i": 2"#), "{json}");
@@ -217,29 +162,16 @@ async fn defaults_env() -> Env {
 #[tokio::test]
 async fn is_promoted_semantic_convention() {
     let env = defaults_env().await;
-    env.traces(&spans_with(vec![
-        kv("http.request.method", s("GET")),
-        kv("http.response.status_code", i(200)),
-    ]))
-    .await;
-    assert_eq!(
-        env.scalar::<String>("SELECT value FROM otel_span_attrs_string")
-            .await,
-        "GET"
-    );
-    assert_eq!(
-        env.scalar::<i64>("SELECT value FROM otel_span_attrs_int")
-            .await,
-        200
-    );
+    env.traces(&spans_with(vec![kv("http.request.method", s("GET")), kv("http.response.status_code", i(200))])).await;
+    assert_eq!(env.scalar::<String>("SELECT value FROM otel_span_attrs_string").await, "GET");
+    assert_eq!(env.scalar::<i64>("SELECT value FROM otel_span_attrs_int").await, 200);
     assert_eq!(env.count("otel_span_attrs_other").await, 0);
 }
 
 #[tokio::test]
 async fn is_not_promoted_unknown_key() {
     let env = defaults_env().await;
-    env.traces(&spans_with(vec![kv("my.custom.flag", s("on"))]))
-        .await;
+    env.traces(&spans_with(vec![kv("my.custom.flag", s("on"))])).await;
     assert_eq!(env.count("otel_span_attrs_string").await, 0);
     assert_eq!(other_json(&env).await, r#"{"my.custom.flag": "on"}"#);
 }
@@ -248,31 +180,21 @@ async fn is_not_promoted_unknown_key() {
 async fn is_not_promoted_wrong_signal() {
     // log.* is promoted for log records by the defaults, not for spans.
     let env = defaults_env().await;
-    env.traces(&spans_with(vec![kv("log.level", s("info"))]))
-        .await;
+    env.traces(&spans_with(vec![kv("log.level", s("info"))])).await;
     let mut l = log(T0, "x");
     l.attributes = vec![kv("log.level", s("info"))];
-    env.logs(&logs_req(resource(vec![]), scope("l", ""), vec![l]))
-        .await;
+    env.logs(&logs_req(resource(vec![]), scope("l", ""), vec![l])).await;
     assert_eq!(env.count("otel_span_attrs_string").await, 0);
     assert_eq!(other_json(&env).await, r#"{"log.level": "info"}"#);
-    assert_eq!(
-        env.scalar::<String>("SELECT value FROM otel_log_attrs_string")
-            .await,
-        "info"
-    );
+    assert_eq!(env.scalar::<String>("SELECT value FROM otel_log_attrs_string").await, "info");
 }
 
 #[tokio::test]
 async fn promoted_key_with_another_type_goes_to_other_keeping_its_type() {
     let env = defaults_env().await;
-    env.traces(&spans_with(vec![kv("http.response.status_code", s("200"))]))
-        .await;
+    env.traces(&spans_with(vec![kv("http.response.status_code", s("200"))])).await;
     assert_eq!(env.count("otel_span_attrs_int").await, 0);
-    assert_eq!(
-        other_json(&env).await,
-        r#"{"http.response.status_code": "200"}"#
-    );
+    assert_eq!(other_json(&env).await, r#"{"http.response.status_code": "200"}"#);
 }
 
 // ---- routing ----
@@ -282,32 +204,22 @@ async fn route_to_string_table() {
     let env = span_env(vec![kv("p.a", s("x")), kv("p.b", s("y"))]).await;
     assert_eq!(env.count("otel_span_attrs_string").await, 2);
     let span_row: i64 = env.scalar("SELECT span_row_id FROM otel_spans_fact").await;
-    let owners: Vec<i64> = sqlx::query_scalar("SELECT span_row_id FROM otel_span_attrs_string")
-        .fetch_all(env.pool())
-        .await
-        .unwrap();
+    let owners: Vec<i64> =
+        sqlx::query_scalar("SELECT span_row_id FROM otel_span_attrs_string").fetch_all(env.pool()).await.unwrap();
     assert_eq!(owners, [span_row, span_row]);
 }
 
 #[tokio::test]
 async fn route_to_int_table() {
     let env = span_env(vec![kv("p.n", i(7)), kv("p.m", i(8))]).await;
-    let vals: Vec<i64> = sqlx::query_scalar("SELECT value FROM otel_span_attrs_int ORDER BY value")
-        .fetch_all(env.pool())
-        .await
-        .unwrap();
+    let vals: Vec<i64> =
+        sqlx::query_scalar("SELECT value FROM otel_span_attrs_int ORDER BY value").fetch_all(env.pool()).await.unwrap();
     assert_eq!(vals, [7, 8]);
 }
 
 #[tokio::test]
 async fn route_to_jsonb_table_one_row_per_owner() {
-    let env = span_env(vec![
-        kv("a", s("x")),
-        kv("b", i(1)),
-        kv("p.arr", arr(vec![])),
-        kv("p.s", s("typed")),
-    ])
-    .await;
+    let env = span_env(vec![kv("a", s("x")), kv("b", i(1)), kv("p.arr", arr(vec![])), kv("p.s", s("typed"))]).await;
     assert_eq!(env.count("otel_span_attrs_other").await, 1);
     let json = other_json(&env).await;
     assert_eq!(json, r#"{"a": "x", "b": 1, "p.arr": []}"#);
@@ -323,12 +235,7 @@ async fn owner_with_only_promoted_attributes_has_no_other_row() {
 async fn drop_list_removes_secrets_at_every_level() {
     let env = env().await;
     let mut req = spans_with(vec![kv("secret.key", s("x")), kv("keep", s("y"))]);
-    req.resource_spans[0]
-        .resource
-        .as_mut()
-        .unwrap()
-        .attributes
-        .push(kv("secret.res", s("x")));
+    req.resource_spans[0].resource.as_mut().unwrap().attributes.push(kv("secret.res", s("x")));
     env.traces(&req).await;
     let all: String = env
         .scalar(
@@ -346,15 +253,7 @@ async fn custom_promotion_file_routes_accordingly() {
     let path = dir.path().join("promotion.toml");
     std::fs::write(&path, "[span]\nint = [\"team.size\"]\n").unwrap();
     let env = env_with(Promotion::from_file(&path).unwrap()).await;
-    env.traces(&spans_with(vec![
-        kv("team.size", i(4)),
-        kv("p.s", s("not promoted here")),
-    ]))
-    .await;
-    assert_eq!(
-        env.scalar::<i64>("SELECT value FROM otel_span_attrs_int")
-            .await,
-        4
-    );
+    env.traces(&spans_with(vec![kv("team.size", i(4)), kv("p.s", s("not promoted here"))])).await;
+    assert_eq!(env.scalar::<i64>("SELECT value FROM otel_span_attrs_int").await, 4);
     assert_eq!(other_json(&env).await, r#"{"p.s": "not promoted here"}"#);
 }

@@ -4,28 +4,19 @@
 use super::*;
 
 fn one(l: LogRecord) -> ExportLogsServiceRequest {
-    logs_req(
-        resource(vec![kv("service.name", s("svc"))]),
-        scope("lib", "1"),
-        vec![l],
-    )
+    logs_req(resource(vec![kv("service.name", s("svc"))]), scope("lib", "1"), vec![l])
 }
 
 async fn single<T>(env: &Env, col: &str) -> T
 where
     T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
 {
-    env.scalar(&format!("SELECT {col} FROM otel_logs_fact"))
-        .await
+    env.scalar(&format!("SELECT {col} FROM otel_logs_fact")).await
 }
 
 async fn body_env(body: Option<AnyValue>) -> Env {
     let env = env().await;
-    env.logs(&one(LogRecord {
-        body,
-        ..log(T0, "")
-    }))
-    .await;
+    env.logs(&one(LogRecord { body, ..log(T0, "") })).await;
     env
 }
 
@@ -34,11 +25,7 @@ async fn body_env(body: Option<AnyValue>) -> Env {
 #[tokio::test]
 async fn store_simple_log() {
     let env = env().await;
-    env.logs(&one(LogRecord {
-        time_unix_nano: T0,
-        ..Default::default()
-    }))
-    .await;
+    env.logs(&one(LogRecord { time_unix_nano: T0, ..Default::default() })).await;
     assert_eq!(env.count("otel_logs_fact").await, 1);
     assert_eq!(single::<i16>(&env, "severity_number").await, 0);
     assert_eq!(single::<String>(&env, "severity_text").await, "");
@@ -49,12 +36,7 @@ async fn store_simple_log() {
 #[tokio::test]
 async fn store_log_with_trace_correlation() {
     let env = env().await;
-    env.logs(&one(LogRecord {
-        trace_id: vec![0xab; 16],
-        span_id: vec![0xcd; 8],
-        ..log(T0, "x")
-    }))
-    .await;
+    env.logs(&one(LogRecord { trace_id: vec![0xab; 16], span_id: vec![0xcd; 8], ..log(T0, "x") })).await;
     assert_eq!(single::<Vec<u8>>(&env, "trace_id").await, vec![0xab; 16]);
     assert_eq!(single::<Vec<u8>>(&env, "span_id").await, vec![0xcd; 8]);
 }
@@ -70,27 +52,15 @@ async fn log_without_trace_context_has_null_ids() {
 #[tokio::test]
 async fn store_log_with_attributes() {
     let env = env().await;
-    env.logs(&one(LogRecord {
-        attributes: vec![kv("p.user", s("ann")), kv("plain", i(1))],
-        ..log(T0, "x")
-    }))
-    .await;
+    env.logs(&one(LogRecord { attributes: vec![kv("p.user", s("ann")), kv("plain", i(1))], ..log(T0, "x") })).await;
     let log_id: i64 = single(&env, "log_id").await;
     let (owner, v): (i64, String) =
-        sqlx::query_as("SELECT log_id, value FROM otel_log_attrs_string")
-            .fetch_one(env.pool())
-            .await
-            .unwrap();
+        sqlx::query_as("SELECT log_id, value FROM otel_log_attrs_string").fetch_one(env.pool()).await.unwrap();
     assert_eq!((owner, v.as_str()), (log_id, "ann"));
-    assert_eq!(
-        env.scalar::<String>("SELECT attributes::text FROM otel_log_attrs_other")
-            .await,
-        r#"{"plain": 1}"#
-    );
+    assert_eq!(env.scalar::<String>("SELECT attributes::text FROM otel_log_attrs_other").await, r#"{"plain": 1}"#);
     // The attribute rows carry the log's partition time.
-    let same: bool = env
-        .scalar("SELECT a.time = f.time FROM otel_log_attrs_string a JOIN otel_logs_fact f USING (log_id)")
-        .await;
+    let same: bool =
+        env.scalar("SELECT a.time = f.time FROM otel_log_attrs_string a JOIN otel_logs_fact f USING (log_id)").await;
     assert!(same);
 }
 
@@ -105,27 +75,15 @@ async fn store_log_batch() {
     let report = env.ingest(recs).await;
     assert_eq!(report.transactions, 1);
     assert_eq!(env.count("otel_logs_fact").await, 1000);
-    assert_eq!(
-        env.scalar::<i64>("SELECT count(DISTINCT log_id) FROM otel_logs_fact")
-            .await,
-        1000
-    );
+    assert_eq!(env.scalar::<i64>("SELECT count(DISTINCT log_id) FROM otel_logs_fact").await, 1000);
 }
 
 #[tokio::test]
 async fn timestamp_nanos_precision() {
     let env = env().await;
-    env.logs(&one(LogRecord {
-        time_unix_nano: T0,
-        observed_time_unix_nano: T0 + 1,
-        ..log(T0, "x")
-    }))
-    .await;
+    env.logs(&one(LogRecord { time_unix_nano: T0, observed_time_unix_nano: T0 + 1, ..log(T0, "x") })).await;
     assert_eq!(single::<i16>(&env, "time_nanos_fraction").await, 789);
-    assert_eq!(
-        single::<i16>(&env, "observed_time_nanos_fraction").await,
-        790
-    );
+    assert_eq!(single::<i16>(&env, "observed_time_nanos_fraction").await, 790);
     let t: chrono::DateTime<chrono::Utc> = single(&env, "time").await;
     assert_eq!(t.timestamp_micros(), (T0 / 1000) as i64);
 }
@@ -133,12 +91,7 @@ async fn timestamp_nanos_precision() {
 #[tokio::test]
 async fn time_unset_falls_back_to_observed_time() {
     let env = env().await;
-    env.logs(&one(LogRecord {
-        time_unix_nano: 0,
-        observed_time_unix_nano: T0 + 7,
-        ..log(T0, "x")
-    }))
-    .await;
+    env.logs(&one(LogRecord { time_unix_nano: 0, observed_time_unix_nano: T0 + 7, ..log(T0, "x") })).await;
     assert!(single::<bool>(&env, "time_unset").await);
     assert_eq!(single::<i16>(&env, "time_nanos_fraction").await, 796);
 }
@@ -146,19 +99,11 @@ async fn time_unset_falls_back_to_observed_time() {
 #[tokio::test]
 async fn time_and_observed_time_unset_fall_back_to_receive_time() {
     let env = env().await;
-    env.logs(&one(LogRecord {
-        time_unix_nano: 0,
-        observed_time_unix_nano: 0,
-        ..log(T0, "x")
-    }))
-    .await;
+    env.logs(&one(LogRecord { time_unix_nano: 0, observed_time_unix_nano: 0, ..log(T0, "x") })).await;
     assert!(single::<bool>(&env, "time_unset").await);
     let t: chrono::DateTime<chrono::Utc> = single(&env, "time").await;
     assert_eq!(t.timestamp_micros(), (RECEIVED_AT / 1000) as i64);
-    assert_eq!(
-        single::<Option<chrono::DateTime<chrono::Utc>>>(&env, "observed_time").await,
-        None
-    );
+    assert_eq!(single::<Option<chrono::DateTime<chrono::Utc>>>(&env, "observed_time").await, None);
 }
 
 // ---- bodies ----
@@ -209,20 +154,14 @@ async fn body_bytes() {
 async fn body_array() {
     let env = body_env(Some(arr(vec![s("a"), d(1.0)]))).await;
     assert_eq!(single::<i16>(&env, "body_type").await, 6);
-    assert_eq!(
-        single::<String>(&env, "body_json::text").await,
-        r#"["a", 1.0]"#
-    );
+    assert_eq!(single::<String>(&env, "body_json::text").await, r#"["a", 1.0]"#);
 }
 
 #[tokio::test]
 async fn body_kvlist() {
     let env = body_env(Some(kvl(vec![kv("user", s("ann")), kv("n", i(2))]))).await;
     assert_eq!(single::<i16>(&env, "body_type").await, 7);
-    assert_eq!(
-        single::<String>(&env, "body_json::text").await,
-        r#"{"kvlist": {"n": 2, "user": "ann"}}"#
-    );
+    assert_eq!(single::<String>(&env, "body_json::text").await, r#"{"kvlist": {"n": 2, "user": "ann"}}"#);
 }
 
 // ---- other fields ----
@@ -230,53 +169,32 @@ async fn body_kvlist() {
 #[tokio::test]
 async fn severity_number_and_text() {
     let env = env().await;
-    env.logs(&one(LogRecord {
-        severity_number: 17,
-        severity_text: "ERROR".into(),
-        ..log(T0, "x")
-    }))
-    .await;
+    env.logs(&one(LogRecord { severity_number: 17, severity_text: "ERROR".into(), ..log(T0, "x") })).await;
     assert_eq!(single::<i16>(&env, "severity_number").await, 17);
     assert_eq!(single::<String>(&env, "severity_text").await, "ERROR");
-    let name: String = env
-        .scalar("SELECT s.name FROM otel_logs_fact f JOIN log_severity_numbers s ON s.id = f.severity_number")
-        .await;
+    let name: String =
+        env.scalar("SELECT s.name FROM otel_logs_fact f JOIN log_severity_numbers s ON s.id = f.severity_number").await;
     assert_eq!(name, "ERROR");
 }
 
 #[tokio::test]
 async fn flags_keep_their_u32_bit_pattern() {
     let env = env().await;
-    env.logs(&one(LogRecord {
-        flags: 0x8000_0001,
-        ..log(T0, "x")
-    }))
-    .await;
+    env.logs(&one(LogRecord { flags: 0x8000_0001, ..log(T0, "x") })).await;
     assert_eq!(single::<i32>(&env, "flags").await as u32, 0x8000_0001);
 }
 
 #[tokio::test]
 async fn event_name_stored() {
     let env = env().await;
-    env.logs(&one(LogRecord {
-        event_name: "browser.page_view".into(),
-        ..log(T0, "x")
-    }))
-    .await;
-    assert_eq!(
-        single::<String>(&env, "event_name").await,
-        "browser.page_view"
-    );
+    env.logs(&one(LogRecord { event_name: "browser.page_view".into(), ..log(T0, "x") })).await;
+    assert_eq!(single::<String>(&env, "event_name").await, "browser.page_view");
 }
 
 #[tokio::test]
 async fn dropped_attributes_count_stored() {
     let env = env().await;
-    env.logs(&one(LogRecord {
-        dropped_attributes_count: 9,
-        ..log(T0, "x")
-    }))
-    .await;
+    env.logs(&one(LogRecord { dropped_attributes_count: 9, ..log(T0, "x") })).await;
     assert_eq!(single::<i32>(&env, "dropped_attributes_count").await, 9);
 }
 
@@ -288,10 +206,7 @@ async fn searchable() -> Env {
         severity_number: sev,
         trace_id: vec![tid; 16],
         span_id: vec![sid; 8],
-        attributes: vec![kv(
-            "p.user",
-            s(if n.is_multiple_of(2) { "ann" } else { "bob" }),
-        )],
+        attributes: vec![kv("p.user", s(if n.is_multiple_of(2) { "ann" } else { "bob" }))],
         ..log(T0 + n * 1_000_000_000, &format!("m{n}"))
     };
     env.logs(&logs_req(
@@ -323,33 +238,26 @@ async fn search_by_time_range() {
     let env = searchable().await;
     let from = chrono::DateTime::from_timestamp_nanos((T0 + 1_000_000_000) as i64);
     let to = chrono::DateTime::from_timestamp_nanos((T0 + 3_000_000_000) as i64);
-    let got: Vec<String> = sqlx::query_scalar(
-        "SELECT body_string FROM otel_logs_fact WHERE time >= $1 AND time < $2 ORDER BY time",
-    )
-    .bind(from)
-    .bind(to)
-    .fetch_all(env.pool())
-    .await
-    .unwrap();
+    let got: Vec<String> =
+        sqlx::query_scalar("SELECT body_string FROM otel_logs_fact WHERE time >= $1 AND time < $2 ORDER BY time")
+            .bind(from)
+            .bind(to)
+            .fetch_all(env.pool())
+            .await
+            .unwrap();
     assert_eq!(got, ["m1", "m2"]);
 }
 
 #[tokio::test]
 async fn search_by_severity() {
     let env = searchable().await;
-    assert_eq!(
-        bodies_where(&env, "f.severity_number >= 17").await,
-        ["m1", "m4"]
-    );
+    assert_eq!(bodies_where(&env, "f.severity_number >= 17").await, ["m1", "m4"]);
 }
 
 #[tokio::test]
 async fn search_by_service() {
     let env = searchable().await;
-    assert_eq!(
-        bodies_where(&env, "r.service_name = 'db'").await,
-        ["m3", "m4"]
-    );
+    assert_eq!(bodies_where(&env, "r.service_name = 'db'").await, ["m3", "m4"]);
 }
 
 #[tokio::test]
@@ -363,19 +271,13 @@ async fn search_by_attribute() {
 #[tokio::test]
 async fn get_logs_by_trace_id() {
     let env = searchable().await;
-    assert_eq!(
-        bodies_where(&env, &format!("f.trace_id = '\\x{}'", "01".repeat(16))).await,
-        ["m0", "m1", "m2"]
-    );
+    assert_eq!(bodies_where(&env, &format!("f.trace_id = '\\x{}'", "01".repeat(16))).await, ["m0", "m1", "m2"]);
 }
 
 #[tokio::test]
 async fn get_logs_by_span_id() {
     let env = searchable().await;
-    assert_eq!(
-        bodies_where(&env, &format!("f.span_id = '\\x{}'", "02".repeat(8))).await,
-        ["m1", "m2"]
-    );
+    assert_eq!(bodies_where(&env, &format!("f.span_id = '\\x{}'", "02".repeat(8))).await, ["m1", "m2"]);
 }
 
 #[tokio::test]
@@ -396,11 +298,7 @@ async fn get_logs_grouped_by_span() {
 #[tokio::test]
 async fn same_resource_reused() {
     let env = searchable().await;
-    assert_eq!(
-        env.scalar::<i64>("SELECT count(DISTINCT resource_id) FROM otel_logs_fact")
-            .await,
-        2
-    );
+    assert_eq!(env.scalar::<i64>("SELECT count(DISTINCT resource_id) FROM otel_logs_fact").await, 2);
     assert_eq!(env.count("otel_resources_dim").await, 2);
 }
 
@@ -430,10 +328,8 @@ async fn log_ids_come_from_reserved_blocks() {
     let env = env().await;
     env.logs(&simple_logs("svc", "a")).await;
     env.logs(&simple_logs("svc", "b")).await;
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT log_id FROM otel_logs_fact ORDER BY log_id")
-        .fetch_all(env.pool())
-        .await
-        .unwrap();
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT log_id FROM otel_logs_fact ORDER BY log_id").fetch_all(env.pool()).await.unwrap();
     let last_block: i64 = env.scalar("SELECT last_value FROM otel_id_block_seq").await;
     // Each batch reserved its own block: the second id is in the block the sequence handed out last.
     assert_eq!(ids[1] / 65536, last_block);

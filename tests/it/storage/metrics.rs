@@ -5,41 +5,30 @@ use super::*;
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::summary_data_point::ValueAtQuantile;
 use opentelemetry_proto::tonic::metrics::v1::{
-    Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram,
-    HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary,
-    SummaryDataPoint, exemplar, metric, number_data_point::Value as NV,
+    Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric,
+    NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint, exemplar, metric,
+    number_data_point::Value as NV,
 };
 
 fn req_with(service: &str, metrics: Vec<Metric>) -> ExportMetricsServiceRequest {
     ExportMetricsServiceRequest {
         resource_metrics: vec![ResourceMetrics {
             resource: Some(resource(vec![kv("service.name", s(service))])),
-            scope_metrics: vec![ScopeMetrics {
-                scope: Some(scope("meter", "1")),
-                metrics,
-                schema_url: String::new(),
-            }],
+            scope_metrics: vec![ScopeMetrics { scope: Some(scope("meter", "1")), metrics, schema_url: String::new() }],
             schema_url: String::new(),
         }],
     }
 }
 
 fn point(v: NV, time: u64) -> NumberDataPoint {
-    NumberDataPoint {
-        time_unix_nano: time,
-        start_time_unix_nano: T0 - 1000,
-        value: Some(v),
-        ..Default::default()
-    }
+    NumberDataPoint { time_unix_nano: time, start_time_unix_nano: T0 - 1000, value: Some(v), ..Default::default() }
 }
 
 fn gauge(name: &str, points: Vec<NumberDataPoint>) -> Metric {
     Metric {
         name: name.into(),
         unit: "1".into(),
-        data: Some(metric::Data::Gauge(Gauge {
-            data_points: points,
-        })),
+        data: Some(metric::Data::Gauge(Gauge { data_points: points })),
         ..Default::default()
     }
 }
@@ -81,11 +70,7 @@ async fn gauge_int_value() {
             .await
             .unwrap();
     assert_eq!((i, d), (Some(-12), None));
-    assert_eq!(
-        env.scalar::<i16>("SELECT metric_type FROM otel_metrics_dim")
-            .await,
-        1
-    );
+    assert_eq!(env.scalar::<i16>("SELECT metric_type FROM otel_metrics_dim").await, 1);
 }
 
 #[tokio::test]
@@ -102,22 +87,17 @@ async fn gauge_double_value() {
 #[tokio::test]
 async fn nan_value_is_stored_as_nan() {
     let env = one(gauge("g", vec![point(NV::AsDouble(f64::NAN), T0)])).await;
-    assert!(
-        env.scalar::<f64>("SELECT value_double FROM otel_metrics_data_points_number")
-            .await
-            .is_nan()
-    );
+    assert!(env.scalar::<f64>("SELECT value_double FROM otel_metrics_data_points_number").await.is_nan());
 }
 
 #[tokio::test]
 async fn sum_temporality_and_monotonic() {
     let env = one(sum("requests", 2, true, vec![point(NV::AsInt(5), T0)])).await;
-    let (t, m, ty): (Option<i16>, Option<bool>, i16) = sqlx::query_as(
-        "SELECT aggregation_temporality, is_monotonic, metric_type FROM otel_metrics_dim",
-    )
-    .fetch_one(env.pool())
-    .await
-    .unwrap();
+    let (t, m, ty): (Option<i16>, Option<bool>, i16) =
+        sqlx::query_as("SELECT aggregation_temporality, is_monotonic, metric_type FROM otel_metrics_dim")
+            .fetch_one(env.pool())
+            .await
+            .unwrap();
     assert_eq!((t, m, ty), (Some(2), Some(true), 2));
 }
 
@@ -135,16 +115,8 @@ async fn gauge_has_no_temporality_or_monotonic() {
 #[tokio::test]
 async fn delta_and_cumulative_are_different_metrics() {
     let env = env().await;
-    env.metrics(&req_with(
-        "svc",
-        vec![sum("c", 1, true, vec![point(NV::AsInt(1), T0)])],
-    ))
-    .await;
-    env.metrics(&req_with(
-        "svc",
-        vec![sum("c", 2, true, vec![point(NV::AsInt(1), T0)])],
-    ))
-    .await;
+    env.metrics(&req_with("svc", vec![sum("c", 1, true, vec![point(NV::AsInt(1), T0)])])).await;
+    env.metrics(&req_with("svc", vec![sum("c", 2, true, vec![point(NV::AsInt(1), T0)])])).await;
     assert_eq!(env.count("otel_metrics_dim").await, 2);
 }
 
@@ -169,31 +141,14 @@ async fn histogram_buckets_bounds_min_max() {
         ..Default::default()
     })
     .await;
-    type Row = (
-        i64,
-        Option<f64>,
-        Option<f64>,
-        Option<f64>,
-        Vec<i64>,
-        Vec<f64>,
-    );
+    type Row = (i64, Option<f64>, Option<f64>, Option<f64>, Vec<i64>, Vec<f64>);
     let row: Row = sqlx::query_as(
         "SELECT count, sum, min, max, bucket_counts, explicit_bounds FROM otel_metrics_data_points_histogram",
     )
     .fetch_one(env.pool())
     .await
     .unwrap();
-    assert_eq!(
-        row,
-        (
-            10,
-            Some(123.5),
-            Some(1.5),
-            Some(250.0),
-            vec![2, 3, 5],
-            vec![10.0, 100.0]
-        )
-    );
+    assert_eq!(row, (10, Some(123.5), Some(1.5), Some(250.0), vec![2, 3, 5], vec![10.0, 100.0]));
 }
 
 #[tokio::test]
@@ -201,22 +156,17 @@ async fn histogram_without_sum_min_max_stores_nulls() {
     let env = one(Metric {
         name: "h".into(),
         data: Some(metric::Data::Histogram(Histogram {
-            data_points: vec![HistogramDataPoint {
-                time_unix_nano: T0,
-                count: 0,
-                ..Default::default()
-            }],
+            data_points: vec![HistogramDataPoint { time_unix_nano: T0, count: 0, ..Default::default() }],
             aggregation_temporality: 1,
         })),
         ..Default::default()
     })
     .await;
-    let row: (Option<f64>, Option<f64>, Option<f64>, Vec<i64>) = sqlx::query_as(
-        "SELECT sum, min, max, bucket_counts FROM otel_metrics_data_points_histogram",
-    )
-    .fetch_one(env.pool())
-    .await
-    .unwrap();
+    let row: (Option<f64>, Option<f64>, Option<f64>, Vec<i64>) =
+        sqlx::query_as("SELECT sum, min, max, bucket_counts FROM otel_metrics_data_points_histogram")
+            .fetch_one(env.pool())
+            .await
+            .unwrap();
     assert_eq!(row, (None, None, None, vec![]));
 }
 
@@ -232,14 +182,8 @@ async fn exponential_histogram_every_field() {
                 scale: 3,
                 zero_count: 1,
                 zero_threshold: 0.001,
-                positive: Some(Buckets {
-                    offset: -4,
-                    bucket_counts: vec![1, 2, 3],
-                }),
-                negative: Some(Buckets {
-                    offset: 2,
-                    bucket_counts: vec![2],
-                }),
+                positive: Some(Buckets { offset: -4, bucket_counts: vec![1, 2, 3] }),
+                negative: Some(Buckets { offset: 2, bucket_counts: vec![2] }),
                 min: Some(-1.0),
                 max: Some(3.0),
                 ..Default::default()
@@ -257,11 +201,7 @@ async fn exponential_histogram_every_field() {
     .await
     .unwrap();
     assert_eq!(row, (9, 3, 1, 0.001, -4, vec![1, 2, 3], 2, vec![2]));
-    assert_eq!(
-        env.scalar::<i16>("SELECT metric_type FROM otel_metrics_dim")
-            .await,
-        4
-    );
+    assert_eq!(env.scalar::<i16>("SELECT metric_type FROM otel_metrics_dim").await, 4);
 }
 
 #[tokio::test]
@@ -274,14 +214,8 @@ async fn summary_quantiles() {
                 count: 4,
                 sum: 10.0,
                 quantile_values: vec![
-                    ValueAtQuantile {
-                        quantile: 0.5,
-                        value: 2.0,
-                    },
-                    ValueAtQuantile {
-                        quantile: 0.99,
-                        value: 4.0,
-                    },
+                    ValueAtQuantile { quantile: 0.5, value: 2.0 },
+                    ValueAtQuantile { quantile: 0.99, value: 4.0 },
                 ],
                 ..Default::default()
             }],
@@ -289,22 +223,18 @@ async fn summary_quantiles() {
         ..Default::default()
     })
     .await;
-    let row: (i64, f64, Vec<f64>, Vec<f64>) = sqlx::query_as(
-        "SELECT count, sum, quantiles, quantile_values FROM otel_metrics_data_points_summary",
-    )
-    .fetch_one(env.pool())
-    .await
-    .unwrap();
+    let row: (i64, f64, Vec<f64>, Vec<f64>) =
+        sqlx::query_as("SELECT count, sum, quantiles, quantile_values FROM otel_metrics_data_points_summary")
+            .fetch_one(env.pool())
+            .await
+            .unwrap();
     assert_eq!(row, (4, 10.0, vec![0.5, 0.99], vec![2.0, 4.0]));
 }
 
 #[tokio::test]
 async fn exemplars_with_trace_and_span_ids() {
     let mut p = point(NV::AsInt(1), T0);
-    p.exemplars = vec![
-        exemplar_at(3, exemplar::Value::AsInt(7)),
-        exemplar_at(4, exemplar::Value::AsDouble(0.5)),
-    ];
+    p.exemplars = vec![exemplar_at(3, exemplar::Value::AsInt(7)), exemplar_at(4, exemplar::Value::AsDouble(0.5))];
     let env = one(gauge("g", vec![p])).await;
     type Row = (i32, Option<i64>, Option<f64>, Vec<u8>, Vec<u8>, i16);
     let rows: Vec<Row> = sqlx::query_as(
@@ -316,10 +246,7 @@ async fn exemplars_with_trace_and_span_ids() {
     .unwrap();
     assert_eq!(
         rows,
-        [
-            (0, Some(7), None, vec![3; 16], vec![3; 8], 1),
-            (1, None, Some(0.5), vec![4; 16], vec![4; 8], 1)
-        ]
+        [(0, Some(7), None, vec![3; 16], vec![3; 8], 1), (1, None, Some(0.5), vec![4; 16], vec![4; 8], 1)]
     );
     let linked: bool = env
         .scalar("SELECT bool_and(e.data_point_id = p.data_point_id AND e.data_point_time = p.time) FROM otel_metrics_exemplars e, otel_metrics_data_points_number p")
@@ -333,8 +260,7 @@ async fn exemplar_filtered_attributes_are_typed_json() {
     p.exemplars = vec![exemplar_at(1, exemplar::Value::AsInt(1))];
     let env = one(gauge("g", vec![p])).await;
     assert_eq!(
-        env.scalar::<String>("SELECT filtered_attributes::text FROM otel_metrics_exemplars")
-            .await,
+        env.scalar::<String>("SELECT filtered_attributes::text FROM otel_metrics_exemplars").await,
         r#"{"user": "ann"}"#
     );
 }
@@ -356,11 +282,7 @@ async fn histogram_exemplars_carry_their_kind() {
         ..Default::default()
     })
     .await;
-    assert_eq!(
-        env.scalar::<i16>("SELECT data_point_kind FROM otel_metrics_exemplars")
-            .await,
-        3
-    );
+    assert_eq!(env.scalar::<i16>("SELECT data_point_kind FROM otel_metrics_exemplars").await, 3);
 }
 
 #[tokio::test]
@@ -368,11 +290,7 @@ async fn data_point_flags() {
     let mut p = point(NV::AsInt(1), T0);
     p.flags = 1;
     let env = one(gauge("g", vec![p])).await;
-    assert_eq!(
-        env.scalar::<i32>("SELECT flags FROM otel_metrics_data_points_number")
-            .await,
-        1
-    );
+    assert_eq!(env.scalar::<i32>("SELECT flags FROM otel_metrics_data_points_number").await, 1);
 }
 
 #[tokio::test]
@@ -380,33 +298,19 @@ async fn data_point_attributes_promoted_and_other() {
     let mut p = point(NV::AsInt(1), T0);
     p.attributes = vec![kv("p.route", s("/a")), kv("method", s("GET"))];
     let env = one(gauge("g", vec![p])).await;
+    assert_eq!(env.scalar::<String>("SELECT value FROM otel_number_dp_attrs_string").await, "/a");
     assert_eq!(
-        env.scalar::<String>("SELECT value FROM otel_number_dp_attrs_string")
-            .await,
-        "/a"
-    );
-    assert_eq!(
-        env.scalar::<String>("SELECT attributes::text FROM otel_number_dp_attrs_other")
-            .await,
+        env.scalar::<String>("SELECT attributes::text FROM otel_number_dp_attrs_other").await,
         r#"{"method": "GET"}"#
     );
 }
 
 #[tokio::test]
 async fn start_time_unset_is_null() {
-    let env = one(gauge(
-        "g",
-        vec![NumberDataPoint {
-            start_time_unix_nano: 0,
-            ..point(NV::AsInt(1), T0)
-        }],
-    ))
-    .await;
+    let env = one(gauge("g", vec![NumberDataPoint { start_time_unix_nano: 0, ..point(NV::AsInt(1), T0) }])).await;
     assert_eq!(
-        env.scalar::<Option<chrono::DateTime<chrono::Utc>>>(
-            "SELECT start_time FROM otel_metrics_data_points_number"
-        )
-        .await,
+        env.scalar::<Option<chrono::DateTime<chrono::Utc>>>("SELECT start_time FROM otel_metrics_data_points_number")
+            .await,
         None
     );
 }
@@ -414,34 +318,18 @@ async fn start_time_unset_is_null() {
 #[tokio::test]
 async fn timestamp_nanos_precision() {
     let env = one(gauge("g", vec![point(NV::AsInt(1), T0 + 1)])).await;
-    assert_eq!(
-        env.scalar::<i16>("SELECT time_nanos_fraction FROM otel_metrics_data_points_number")
-            .await,
-        790
-    );
-    assert_eq!(
-        env.scalar::<i16>("SELECT start_time_nanos_fraction FROM otel_metrics_data_points_number")
-            .await,
-        789
-    );
+    assert_eq!(env.scalar::<i16>("SELECT time_nanos_fraction FROM otel_metrics_data_points_number").await, 790);
+    assert_eq!(env.scalar::<i16>("SELECT start_time_nanos_fraction FROM otel_metrics_data_points_number").await, 789);
 }
 
 #[tokio::test]
 async fn metric_dimension_deduplicated_across_batches() {
     let env = env().await;
     for n in 0..3 {
-        env.metrics(&req_with(
-            "svc",
-            vec![gauge("cpu", vec![point(NV::AsDouble(n as f64), T0 + n)])],
-        ))
-        .await;
+        env.metrics(&req_with("svc", vec![gauge("cpu", vec![point(NV::AsDouble(n as f64), T0 + n)])])).await;
     }
     assert_eq!(env.count("otel_metrics_dim").await, 1);
-    assert_eq!(
-        env.scalar::<i64>("SELECT count(DISTINCT metric_id) FROM otel_metrics_data_points_number")
-            .await,
-        1
-    );
+    assert_eq!(env.scalar::<i64>("SELECT count(DISTINCT metric_id) FROM otel_metrics_data_points_number").await, 1);
     assert_eq!(env.count("otel_metrics_data_points_number").await, 3);
 }
 
@@ -453,10 +341,7 @@ async fn different_unit_is_a_different_metric() {
     m.unit = "By".into();
     env.metrics(&req_with("svc", vec![m])).await;
     let units: Vec<String> =
-        sqlx::query_scalar("SELECT unit FROM otel_metrics_dim ORDER BY metric_id")
-            .fetch_all(env.pool())
-            .await
-            .unwrap();
+        sqlx::query_scalar("SELECT unit FROM otel_metrics_dim ORDER BY metric_id").fetch_all(env.pool()).await.unwrap();
     assert_eq!(units, ["1", "By"]);
 }
 
@@ -467,10 +352,7 @@ async fn metric_metadata_and_description() {
     m.metadata = vec![kv("source", s("prometheus")), kv("n", i(2))];
     let env = one(m).await;
     let (desc, md): (String, Option<String>) =
-        sqlx::query_as("SELECT description, metadata::text FROM otel_metrics_dim")
-            .fetch_one(env.pool())
-            .await
-            .unwrap();
+        sqlx::query_as("SELECT description, metadata::text FROM otel_metrics_dim").fetch_one(env.pool()).await.unwrap();
     assert_eq!(desc, "Amount of work ✓");
     assert_eq!(md.as_deref(), Some(r#"{"n": 2, "source": "prometheus"}"#));
 }
@@ -480,10 +362,7 @@ async fn several_metrics_in_one_scope() {
     let env = env().await;
     env.metrics(&req_with(
         "svc",
-        vec![
-            gauge("a", vec![point(NV::AsInt(1), T0)]),
-            sum("b", 1, false, vec![point(NV::AsInt(2), T0)]),
-        ],
+        vec![gauge("a", vec![point(NV::AsInt(1), T0)]), sum("b", 1, false, vec![point(NV::AsInt(2), T0)])],
     ))
     .await;
     let rows: Vec<(String, i64)> = sqlx::query_as(
@@ -498,17 +377,8 @@ async fn several_metrics_in_one_scope() {
 #[tokio::test]
 async fn search_by_metric_name_and_time() {
     let env = env().await;
-    let points = (0..5)
-        .map(|n| point(NV::AsInt(n), T0 + n as u64 * 1_000_000_000))
-        .collect();
-    env.metrics(&req_with(
-        "svc",
-        vec![
-            gauge("cpu", points),
-            gauge("mem", vec![point(NV::AsInt(9), T0)]),
-        ],
-    ))
-    .await;
+    let points = (0..5).map(|n| point(NV::AsInt(n), T0 + n as u64 * 1_000_000_000)).collect();
+    env.metrics(&req_with("svc", vec![gauge("cpu", points), gauge("mem", vec![point(NV::AsInt(9), T0)])])).await;
     let from = chrono::DateTime::from_timestamp_nanos((T0 + 2_000_000_000) as i64);
     let vals: Vec<i64> = sqlx::query_scalar(
         "SELECT p.value_int FROM otel_metrics_data_points_number p JOIN otel_metrics_dim m USING (metric_id) \
@@ -524,11 +394,7 @@ async fn search_by_metric_name_and_time() {
 #[tokio::test]
 async fn resource_shared_with_traces_and_logs() {
     let env = env().await;
-    env.metrics(&req_with(
-        "shared",
-        vec![gauge("g", vec![point(NV::AsInt(1), T0)])],
-    ))
-    .await;
+    env.metrics(&req_with("shared", vec![gauge("g", vec![point(NV::AsInt(1), T0)])])).await;
     env.logs(&simple_logs("shared", "x")).await;
     assert_eq!(env.count("otel_resources_dim").await, 1);
     let same: bool = env
@@ -543,23 +409,12 @@ async fn data_point_ids_are_unique_across_point_types() {
     let h = Metric {
         name: "h".into(),
         data: Some(metric::Data::Histogram(Histogram {
-            data_points: vec![
-                HistogramDataPoint {
-                    time_unix_nano: T0,
-                    count: 0,
-                    ..Default::default()
-                };
-                3
-            ],
+            data_points: vec![HistogramDataPoint { time_unix_nano: T0, count: 0, ..Default::default() }; 3],
             aggregation_temporality: 1,
         })),
         ..Default::default()
     };
-    env.metrics(&req_with(
-        "svc",
-        vec![gauge("g", vec![point(NV::AsInt(1), T0); 4]), h],
-    ))
-    .await;
+    env.metrics(&req_with("svc", vec![gauge("g", vec![point(NV::AsInt(1), T0); 4]), h])).await;
     let (n, distinct): (i64, i64) = sqlx::query_as(
         "SELECT count(*), count(DISTINCT id) FROM (SELECT data_point_id id FROM otel_metrics_data_points_number \
          UNION ALL SELECT data_point_id FROM otel_metrics_data_points_histogram) t",
@@ -575,12 +430,7 @@ async fn summary_without_quantiles_stores_empty_arrays() {
     let env = one(Metric {
         name: "s".into(),
         data: Some(metric::Data::Summary(Summary {
-            data_points: vec![SummaryDataPoint {
-                time_unix_nano: T0,
-                count: 0,
-                sum: 0.0,
-                ..Default::default()
-            }],
+            data_points: vec![SummaryDataPoint { time_unix_nano: T0, count: 0, sum: 0.0, ..Default::default() }],
         })),
         ..Default::default()
     })

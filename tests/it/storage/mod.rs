@@ -88,16 +88,7 @@ pub fn env_on(db: TestDb, promotion: Promotion, wal_id: &str) -> Env {
         dead_letters.clone(),
     );
     let (tx, rx) = watch::channel(false);
-    Env {
-        db,
-        writer,
-        telemetry,
-        dead_letters,
-        _dir: dir,
-        next_seq: AtomicU64::new(1),
-        _shutdown_tx: tx,
-        shutdown: rx,
-    }
+    Env { db, writer, telemetry, dead_letters, _dir: dir, next_seq: AtomicU64::new(1), _shutdown_tx: tx, shutdown: rx }
 }
 
 /// Receive time used for every record: 2026-11-26T12:00:00.123456789Z.
@@ -163,71 +154,43 @@ impl Env {
     where
         T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
     {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_one(self.pool())
-            .await
-            .unwrap()
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(self.pool()).await.unwrap()
     }
 }
 
 // ---- OTLP builders ----
 
 pub fn s(v: &str) -> AnyValue {
-    AnyValue {
-        value: Some(Value::StringValue(v.into())),
-    }
+    AnyValue { value: Some(Value::StringValue(v.into())) }
 }
 pub fn i(v: i64) -> AnyValue {
-    AnyValue {
-        value: Some(Value::IntValue(v)),
-    }
+    AnyValue { value: Some(Value::IntValue(v)) }
 }
 pub fn d(v: f64) -> AnyValue {
-    AnyValue {
-        value: Some(Value::DoubleValue(v)),
-    }
+    AnyValue { value: Some(Value::DoubleValue(v)) }
 }
 pub fn b(v: bool) -> AnyValue {
-    AnyValue {
-        value: Some(Value::BoolValue(v)),
-    }
+    AnyValue { value: Some(Value::BoolValue(v)) }
 }
 pub fn by(v: &[u8]) -> AnyValue {
-    AnyValue {
-        value: Some(Value::BytesValue(v.to_vec())),
-    }
+    AnyValue { value: Some(Value::BytesValue(v.to_vec())) }
 }
 pub fn arr(v: Vec<AnyValue>) -> AnyValue {
-    AnyValue {
-        value: Some(Value::ArrayValue(ArrayValue { values: v })),
-    }
+    AnyValue { value: Some(Value::ArrayValue(ArrayValue { values: v })) }
 }
 pub fn kvl(v: Vec<KeyValue>) -> AnyValue {
-    AnyValue {
-        value: Some(Value::KvlistValue(KeyValueList { values: v })),
-    }
+    AnyValue { value: Some(Value::KvlistValue(KeyValueList { values: v })) }
 }
 pub fn kv(key: &str, value: AnyValue) -> KeyValue {
-    KeyValue {
-        key: key.into(),
-        value: Some(value),
-        ..Default::default()
-    }
+    KeyValue { key: key.into(), value: Some(value), ..Default::default() }
 }
 
 pub fn resource(attrs: Vec<KeyValue>) -> Resource {
-    Resource {
-        attributes: attrs,
-        ..Default::default()
-    }
+    Resource { attributes: attrs, ..Default::default() }
 }
 
 pub fn scope(name: &str, version: &str) -> InstrumentationScope {
-    InstrumentationScope {
-        name: name.into(),
-        version: version.into(),
-        ..Default::default()
-    }
+    InstrumentationScope { name: name.into(), version: version.into(), ..Default::default() }
 }
 
 /// A log record at `time` with a string body.
@@ -243,19 +206,11 @@ pub fn log(time: u64, body: &str) -> LogRecord {
 }
 
 /// One ResourceLogs / ScopeLogs request.
-pub fn logs_req(
-    res: Resource,
-    sc: InstrumentationScope,
-    records: Vec<LogRecord>,
-) -> ExportLogsServiceRequest {
+pub fn logs_req(res: Resource, sc: InstrumentationScope, records: Vec<LogRecord>) -> ExportLogsServiceRequest {
     ExportLogsServiceRequest {
         resource_logs: vec![ResourceLogs {
             resource: Some(res),
-            scope_logs: vec![ScopeLogs {
-                scope: Some(sc),
-                log_records: records,
-                schema_url: String::new(),
-            }],
+            scope_logs: vec![ScopeLogs { scope: Some(sc), log_records: records, schema_url: String::new() }],
             schema_url: String::new(),
         }],
     }
@@ -263,11 +218,7 @@ pub fn logs_req(
 
 /// A log request with one record under a resource `service.name = svc`.
 pub fn simple_logs(svc: &str, body: &str) -> ExportLogsServiceRequest {
-    logs_req(
-        resource(vec![kv("service.name", s(svc))]),
-        scope("lib", "1.0"),
-        vec![log(T0, body)],
-    )
+    logs_req(resource(vec![kv("service.name", s(svc))]), scope("lib", "1.0"), vec![log(T0, body)])
 }
 
 /// A fixed time with sub-microsecond digits: 2026-11-26T10:00:00.123456789Z.

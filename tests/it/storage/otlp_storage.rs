@@ -14,11 +14,8 @@ fn example<T: ollyscale::otlp::OtlpRequest>(name: &str) -> T {
 #[tokio::test]
 async fn one_batch_mixing_every_signal_is_one_transaction() {
     let env = env().await;
-    let recs = vec![
-        env.traces_record(&rich_traces()),
-        env.logs_record(&rich_logs()),
-        env.metrics_record(&rich_metrics()),
-    ];
+    let recs =
+        vec![env.traces_record(&rich_traces()), env.logs_record(&rich_logs()), env.metrics_record(&rich_metrics())];
     let report = env.ingest(recs).await;
     assert_eq!(report.transactions, 1);
     assert_eq!(report.checkpoint, 3);
@@ -39,10 +36,7 @@ async fn spec_example_traces_are_stored() {
     let n: i64 = ollyscale::otlp::count_spans(&req) as i64;
     assert_eq!(env.count("otel_spans_fact").await, n);
     let rebuilt = super::rebuild::traces(env.pool()).await;
-    assert_eq!(
-        super::rebuild::canon_traces(rebuilt),
-        super::rebuild::canon_traces(req)
-    );
+    assert_eq!(super::rebuild::canon_traces(rebuilt), super::rebuild::canon_traces(req));
 }
 
 #[tokio::test]
@@ -50,15 +44,9 @@ async fn spec_example_logs_are_stored() {
     let env = env().await;
     let req: ExportLogsServiceRequest = example("logs");
     env.logs(&req).await;
-    assert_eq!(
-        env.count("otel_logs_fact").await,
-        ollyscale::otlp::count_log_records(&req) as i64
-    );
+    assert_eq!(env.count("otel_logs_fact").await, ollyscale::otlp::count_log_records(&req) as i64);
     let rebuilt = super::rebuild::logs(env.pool()).await;
-    assert_eq!(
-        super::rebuild::canon_logs(rebuilt),
-        super::rebuild::canon_logs(req)
-    );
+    assert_eq!(super::rebuild::canon_logs(rebuilt), super::rebuild::canon_logs(req));
 }
 
 #[tokio::test]
@@ -72,10 +60,7 @@ async fn spec_example_metrics_are_stored() {
         + env.count("otel_metrics_data_points_summary").await;
     assert_eq!(points, ollyscale::otlp::count_data_points(&req) as i64);
     let rebuilt = super::rebuild::metrics(env.pool()).await;
-    assert_eq!(
-        super::rebuild::canon_metrics(rebuilt),
-        super::rebuild::canon_metrics(req)
-    );
+    assert_eq!(super::rebuild::canon_metrics(rebuilt), super::rebuild::canon_metrics(req));
 }
 
 #[tokio::test]
@@ -83,11 +68,10 @@ async fn spec_example_events_are_stored_as_logs_with_event_name() {
     let env = env().await;
     let req: ExportLogsServiceRequest = example("events");
     env.logs(&req).await;
-    let names: Vec<String> =
-        sqlx::query_scalar("SELECT event_name FROM otel_logs_fact WHERE event_name <> ''")
-            .fetch_all(env.pool())
-            .await
-            .unwrap();
+    let names: Vec<String> = sqlx::query_scalar("SELECT event_name FROM otel_logs_fact WHERE event_name <> ''")
+        .fetch_all(env.pool())
+        .await
+        .unwrap();
     assert!(!names.is_empty());
 }
 
@@ -117,10 +101,7 @@ async fn an_empty_batch_does_nothing() {
 async fn fact_ids_never_collide_across_signals_and_batches() {
     let env = env().await;
     for _ in 0..3 {
-        let recs = vec![
-            env.traces_record(&rich_traces()),
-            env.logs_record(&rich_logs()),
-        ];
+        let recs = vec![env.traces_record(&rich_traces()), env.logs_record(&rich_logs())];
         env.ingest(recs).await;
     }
     let (n, distinct): (i64, i64) = sqlx::query_as(
@@ -138,19 +119,12 @@ async fn fact_ids_never_collide_across_signals_and_batches() {
 #[tokio::test]
 async fn attribute_keys_are_shared_across_signals_and_levels() {
     let env = env().await;
-    let recs = vec![
-        env.traces_record(&rich_traces()),
-        env.logs_record(&rich_logs()),
-        env.metrics_record(&rich_metrics()),
-    ];
+    let recs =
+        vec![env.traces_record(&rich_traces()), env.logs_record(&rich_logs()), env.metrics_record(&rich_metrics())];
     env.ingest(recs).await;
-    let dup: i64 = env
-        .scalar("SELECT count(*) - count(DISTINCT key) FROM attribute_keys")
-        .await;
+    let dup: i64 = env.scalar("SELECT count(*) - count(DISTINCT key) FROM attribute_keys").await;
     assert_eq!(dup, 0);
-    let k: i64 = env
-        .scalar("SELECT count(*) FROM attribute_keys WHERE key = 'p.str'")
-        .await;
+    let k: i64 = env.scalar("SELECT count(*) FROM attribute_keys WHERE key = 'p.str'").await;
     assert_eq!(k, 1);
 }
 
@@ -161,50 +135,30 @@ async fn write_latency_and_batches_are_observed() {
     env.logs(&simple_logs("svc", "b")).await;
     assert_eq!(env.telemetry.batches_written.load(Ordering::Relaxed), 2);
     let text = env.telemetry.render(None);
-    assert!(
-        text.contains("ollyscale_write_latency_seconds_count 2"),
-        "{text}"
-    );
-    assert!(
-        text.contains("ollyscale_rows_written_total{table=\"otel_logs_fact\"} 2"),
-        "{text}"
-    );
+    assert!(text.contains("ollyscale_write_latency_seconds_count 2"), "{text}");
+    assert!(text.contains("ollyscale_rows_written_total{table=\"otel_logs_fact\"} 2"), "{text}");
 }
 
 #[tokio::test]
 async fn checkpoints_are_kept_per_wal() {
     let env = env().await;
-    env.ingest(vec![
-        env.logs_record(&simple_logs("a", "1")),
-        env.logs_record(&simple_logs("a", "2")),
-    ])
-    .await;
+    env.ingest(vec![env.logs_record(&simple_logs("a", "1")), env.logs_record(&simple_logs("a", "2"))]).await;
     let other = env_on(
-        TestDb {
-            pool: env.db.pool.clone(),
-            url: env.db.url.clone(),
-            name: env.db.name.clone(),
-        },
+        TestDb { pool: env.db.pool.clone(), url: env.db.url.clone(), name: env.db.name.clone() },
         Promotion::defaults(),
         "ffffffffffffffffffffffffffffffff",
     );
     // The other WAL's sequence 1 is not covered by the first WAL's checkpoint.
-    let report = other
-        .ingest(vec![other.logs_record(&simple_logs("b", "3"))])
-        .await;
+    let report = other.ingest(vec![other.logs_record(&simple_logs("b", "3"))]).await;
     assert_eq!(report.skipped, 0);
     assert_eq!(env.count("otel_logs_fact").await, 3);
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT wal_id, last_seq FROM ingest_checkpoints ORDER BY wal_id")
-            .fetch_all(env.pool())
-            .await
-            .unwrap();
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT wal_id, last_seq FROM ingest_checkpoints ORDER BY wal_id")
+        .fetch_all(env.pool())
+        .await
+        .unwrap();
     assert_eq!(
         rows,
-        [
-            ("00000000000000000000000000000001".to_string(), 2),
-            ("ffffffffffffffffffffffffffffffff".to_string(), 1)
-        ]
+        [("00000000000000000000000000000001".to_string(), 2), ("ffffffffffffffffffffffffffffffff".to_string(), 1)]
     );
 }
 
@@ -217,20 +171,8 @@ async fn dead_letters_keep_signal_receive_time_and_payload() {
     assert_eq!(letters.len(), 1);
     let l = &letters[0];
     assert_eq!(
-        (
-            l.seq,
-            l.signal,
-            l.received_at_unix_nanos,
-            &l.payload,
-            l.wal_id.as_str()
-        ),
-        (
-            r.seq,
-            Some(wal::Signal::Metrics),
-            RECEIVED_AT,
-            &r.payload,
-            "00000000000000000000000000000001"
-        )
+        (l.seq, l.signal, l.received_at_unix_nanos, &l.payload, l.wal_id.as_str()),
+        (r.seq, Some(wal::Signal::Metrics), RECEIVED_AT, &r.payload, "00000000000000000000000000000001")
     );
 }
 
@@ -256,8 +198,7 @@ async fn requests_with_empty_resource_and_scope_lists() {
     let env = env().await;
     let mut req = simple_logs("svc", "a");
     req.resource_logs[0].scope_logs.clear();
-    req.resource_logs
-        .push(opentelemetry_proto::tonic::logs::v1::ResourceLogs::default());
+    req.resource_logs.push(opentelemetry_proto::tonic::logs::v1::ResourceLogs::default());
     let report = env.logs(&req).await;
     assert!(report.dead_lettered.is_empty());
     assert_eq!(env.count("otel_logs_fact").await, 0);
@@ -268,8 +209,7 @@ async fn same_request_in_two_records_is_stored_twice() {
     // Deduplication is by WAL sequence, not by content: two acknowledged sends are two sets of rows.
     let env = env().await;
     let req = simple_logs("svc", "dup");
-    env.ingest(vec![env.logs_record(&req), env.logs_record(&req)])
-        .await;
+    env.ingest(vec![env.logs_record(&req), env.logs_record(&req)]).await;
     assert_eq!(env.count("otel_logs_fact").await, 2);
     assert_eq!(env.count("otel_resources_dim").await, 1);
 }

@@ -14,29 +14,18 @@ fn bad_trace_id_log(body: &str) -> ExportLogsServiceRequest {
 }
 
 async fn bodies(env: &Env) -> Vec<String> {
-    sqlx::query_scalar("SELECT body_string FROM otel_logs_fact ORDER BY log_id")
-        .fetch_all(env.pool())
-        .await
-        .unwrap()
+    sqlx::query_scalar("SELECT body_string FROM otel_logs_fact ORDER BY log_id").fetch_all(env.pool()).await.unwrap()
 }
 
 #[tokio::test]
 async fn the_checkpoint_is_the_batchs_last_sequence_and_commits_with_it() {
     let env = env().await;
-    let recs = vec![
-        env.logs_record(&simple_logs("a", "1")),
-        env.logs_record(&simple_logs("a", "2")),
-    ];
+    let recs = vec![env.logs_record(&simple_logs("a", "1")), env.logs_record(&simple_logs("a", "2"))];
     let report = env.ingest(recs).await;
     assert_eq!(report.checkpoint, 2);
     assert_eq!(report.transactions, 1);
     assert_eq!(env.writer.checkpoint().await.unwrap(), Some(2));
-    assert_eq!(
-        env.telemetry
-            .batches_written
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(env.telemetry.batches_written.load(std::sync::atomic::Ordering::Relaxed), 1);
     assert_eq!(bodies(&env).await, ["1", "2"]);
 }
 
@@ -71,10 +60,7 @@ async fn replaying_the_same_batch_after_its_checkpoint_writes_nothing_twice() {
         env.count("otel_resources_dim").await,
         env.count("otel_span_attrs_string").await,
     );
-    assert_eq!(
-        after,
-        (before.0 + 1, before.1, before.2, before.3, before.4)
-    );
+    assert_eq!(after, (before.0 + 1, before.1, before.2, before.3, before.4));
     assert_eq!(env.writer.checkpoint().await.unwrap(), Some(4));
 }
 
@@ -85,13 +71,7 @@ async fn the_batch_writer_refuses_a_batch_below_the_checkpoint() {
     env.ingest(vec![r.clone()]).await;
     let prepared = ollyscale::normalize::prepare(&[r], &Promotion::defaults());
     let err = env.writer.write(Arc::new(prepared)).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ollyscale::write::WriteError::AlreadyCommitted { checkpoint: 1, .. }
-        ),
-        "{err}"
-    );
+    assert!(matches!(err, ollyscale::write::WriteError::AlreadyCommitted { checkpoint: 1, .. }), "{err}");
     assert_eq!(env.count("otel_logs_fact").await, 1);
 }
 
@@ -108,17 +88,9 @@ async fn concurrent_writers_with_overlapping_dimensions_neither_deadlock_nor_dup
     let db = test_db().await;
     let url = db.url.clone();
     let pool2 = sqlx::PgPool::connect(&url).await.unwrap();
-    let a = env_on(
-        db,
-        Promotion::from_toml_str(TEST_PROMOTION).unwrap(),
-        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-    );
+    let a = env_on(db, Promotion::from_toml_str(TEST_PROMOTION).unwrap(), "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     let b = env_on(
-        crate::support::pg::TestDb {
-            pool: pool2,
-            url,
-            name: a.db.name.clone(),
-        },
+        crate::support::pg::TestDb { pool: pool2, url, name: a.db.name.clone() },
         Promotion::from_toml_str(TEST_PROMOTION).unwrap(),
         "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
     );
@@ -138,36 +110,22 @@ async fn concurrent_writers_with_overlapping_dimensions_neither_deadlock_nor_dup
             }],
         )
     };
-    let batches_a: Vec<Vec<wal::Record>> = (0..8)
-        .map(|n| (0..5).map(|j| a.logs_record(&req(n * 5 + j))).collect())
-        .collect();
-    let batches_b: Vec<Vec<wal::Record>> = (0..8)
-        .rev()
-        .map(|n| {
-            (0..5)
-                .rev()
-                .map(|j| b.logs_record(&req(n * 5 + j)))
-                .collect()
-        })
-        .collect();
+    let batches_a: Vec<Vec<wal::Record>> =
+        (0..8).map(|n| (0..5).map(|j| a.logs_record(&req(n * 5 + j))).collect()).collect();
+    let batches_b: Vec<Vec<wal::Record>> =
+        (0..8).rev().map(|n| (0..5).rev().map(|j| b.logs_record(&req(n * 5 + j))).collect()).collect();
     async fn run(env: &Env, batches: Vec<Vec<wal::Record>>) {
         for batch in batches {
             env.ingest(batch).await;
         }
     }
-    tokio::time::timeout(Duration::from_secs(60), async {
-        tokio::join!(run(&a, batches_a), run(&b, batches_b))
-    })
-    .await
-    .expect("the writers finished (no deadlock)");
+    tokio::time::timeout(Duration::from_secs(60), async { tokio::join!(run(&a, batches_a), run(&b, batches_b)) })
+        .await
+        .expect("the writers finished (no deadlock)");
     assert_eq!(a.count("otel_logs_fact").await, 80);
     assert_eq!(a.count("otel_resources_dim").await, 40);
     assert_eq!(a.count("otel_scopes_dim").await, 7);
-    assert_eq!(
-        a.scalar::<i64>("SELECT count(*) FROM attribute_keys WHERE key LIKE 'p.key%'")
-            .await,
-        40
-    );
+    assert_eq!(a.scalar::<i64>("SELECT count(*) FROM attribute_keys WHERE key LIKE 'p.key%'").await, 40);
     // Each resource's attribute rows were written exactly once, by the writer that inserted it.
     assert_eq!(a.count("otel_resource_attrs_int").await, 40 * 20);
     assert!(a.dead_letters.list().unwrap().is_empty());
@@ -189,31 +147,20 @@ async fn a_record_postgresql_rejects_is_isolated_and_dead_lettered_while_the_oth
     let report = env.ingest(recs.clone()).await;
     assert_eq!(report.dead_lettered, vec![bad_seq]);
     assert_eq!(report.checkpoint, 8);
-    assert_eq!(
-        bodies(&env).await,
-        ["ok-0", "ok-1", "ok-2", "ok-3", "ok-4", "ok-5", "ok-6"]
-    );
+    assert_eq!(bodies(&env).await, ["ok-0", "ok-1", "ok-2", "ok-3", "ok-4", "ok-5", "ok-6"]);
     let letters = env.dead_letters.list().unwrap();
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].seq, bad_seq);
     assert_eq!(letters[0].signal, Some(wal::Signal::Logs));
     assert_eq!(letters[0].payload, recs[5].payload);
     assert!(letters[0].error.contains("check"), "{}", letters[0].error);
-    assert_eq!(
-        env.telemetry
-            .dead_letters
-            .load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(env.telemetry.dead_letters.load(std::sync::atomic::Ordering::Relaxed), 1);
 }
 
 #[tokio::test]
 async fn a_bad_last_record_still_advances_the_checkpoint() {
     let env = env().await;
-    let recs = vec![
-        env.logs_record(&simple_logs("svc", "ok")),
-        env.logs_record(&bad_trace_id_log("bad")),
-    ];
+    let recs = vec![env.logs_record(&simple_logs("svc", "ok")), env.logs_record(&bad_trace_id_log("bad"))];
     let report = env.ingest(recs).await;
     assert_eq!(report.dead_lettered, vec![2]);
     assert_eq!(env.writer.checkpoint().await.unwrap(), Some(2));
@@ -228,21 +175,14 @@ async fn an_undecodable_payload_is_dead_lettered_and_the_rest_written() {
     assert_eq!(report.dead_lettered, vec![2]);
     assert_eq!(bodies(&env).await, ["fine"]);
     let letters = env.dead_letters.list().unwrap();
-    assert!(
-        letters[0].error.starts_with("undecodable"),
-        "{}",
-        letters[0].error
-    );
+    assert!(letters[0].error.starts_with("undecodable"), "{}", letters[0].error);
     assert_eq!(letters[0].signal, Some(wal::Signal::Traces));
 }
 
 #[tokio::test]
 async fn a_batch_of_only_bad_records_advances_the_checkpoint_past_them() {
     let env = env().await;
-    let recs = vec![
-        env.logs_record(&bad_trace_id_log("x")),
-        env.record(wal::Signal::Logs, vec![0x0a, 0x05]),
-    ];
+    let recs = vec![env.logs_record(&bad_trace_id_log("x")), env.record(wal::Signal::Logs, vec![0x0a, 0x05])];
     let report = env.ingest(recs).await;
     assert_eq!(report.dead_lettered, vec![1, 2]);
     assert_eq!(env.writer.checkpoint().await.unwrap(), Some(2));
@@ -253,19 +193,14 @@ async fn a_batch_of_only_bad_records_advances_the_checkpoint_past_them() {
 async fn a_rolled_back_batch_caches_no_dimension_ids() {
     let env = env().await;
     // One record whose resource is new and whose log violates a CHECK: the batch rolls back.
-    let report = env
-        .ingest(vec![env.logs_record(&bad_trace_id_log("x"))])
-        .await;
+    let report = env.ingest(vec![env.logs_record(&bad_trace_id_log("x"))]).await;
     assert_eq!(report.dead_lettered, vec![1]);
     assert_eq!(env.count("otel_resources_dim").await, 0);
     // The same resource then arrives in a good record: it must be inserted, not taken from a stale cache.
-    env.ingest(vec![env.logs_record(&simple_logs("svc", "ok"))])
-        .await;
+    env.ingest(vec![env.logs_record(&simple_logs("svc", "ok"))]).await;
     assert_eq!(env.count("otel_resources_dim").await, 1);
     let rid: i64 = env.scalar("SELECT resource_id FROM otel_logs_fact").await;
-    let dim: i64 = env
-        .scalar("SELECT resource_id FROM otel_resources_dim")
-        .await;
+    let dim: i64 = env.scalar("SELECT resource_id FROM otel_resources_dim").await;
     assert_eq!(rid, dim);
 }
 
@@ -273,17 +208,11 @@ async fn a_rolled_back_batch_caches_no_dimension_ids() {
 async fn transient_errors_are_retried_until_the_database_answers() {
     let env = env().await;
     // Revoke the table by renaming it: an undefined-table error is retried, not dead-lettered.
-    sqlx::query("ALTER TABLE ingest_checkpoints RENAME TO ingest_checkpoints_away")
-        .execute(env.pool())
-        .await
-        .unwrap();
+    sqlx::query("ALTER TABLE ingest_checkpoints RENAME TO ingest_checkpoints_away").execute(env.pool()).await.unwrap();
     let pool = env.pool().clone();
     let restore = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(400)).await;
-        sqlx::query("ALTER TABLE ingest_checkpoints_away RENAME TO ingest_checkpoints")
-            .execute(&pool)
-            .await
-            .unwrap();
+        sqlx::query("ALTER TABLE ingest_checkpoints_away RENAME TO ingest_checkpoints").execute(&pool).await.unwrap();
     });
     let writer = Writer::new(
         env.pool().clone(),
@@ -293,34 +222,20 @@ async fn transient_errors_are_retried_until_the_database_answers() {
         "cccccccccccccccccccccccccccccccc",
         env.dead_letters.clone(),
     )
-    .with_retry(RetryPolicy {
-        initial: Duration::from_millis(20),
-        max: Duration::from_millis(100),
-    });
+    .with_retry(RetryPolicy { initial: Duration::from_millis(20), max: Duration::from_millis(100) });
     let (_tx, mut rx) = watch::channel(false);
-    let report = writer
-        .ingest(vec![env.logs_record(&simple_logs("svc", "late"))], &mut rx)
-        .await
-        .unwrap();
+    let report = writer.ingest(vec![env.logs_record(&simple_logs("svc", "late"))], &mut rx).await.unwrap();
     restore.await.unwrap();
     assert!(report.retries > 0, "{report:?}");
     assert!(report.dead_lettered.is_empty());
     assert_eq!(bodies(&env).await, ["late"]);
-    assert!(
-        env.telemetry
-            .write_retries
-            .load(std::sync::atomic::Ordering::Relaxed)
-            > 0
-    );
+    assert!(env.telemetry.write_retries.load(std::sync::atomic::Ordering::Relaxed) > 0);
 }
 
 #[tokio::test]
 async fn shutdown_interrupts_retries_without_committing() {
     let env = env().await;
-    sqlx::query("ALTER TABLE ingest_checkpoints RENAME TO ingest_checkpoints_away")
-        .execute(env.pool())
-        .await
-        .unwrap();
+    sqlx::query("ALTER TABLE ingest_checkpoints RENAME TO ingest_checkpoints_away").execute(env.pool()).await.unwrap();
     let writer = Writer::new(
         env.pool().clone(),
         Arc::new(DimCaches::default()),
@@ -329,24 +244,15 @@ async fn shutdown_interrupts_retries_without_committing() {
         "dddddddddddddddddddddddddddddddd",
         env.dead_letters.clone(),
     )
-    .with_retry(RetryPolicy {
-        initial: Duration::from_millis(20),
-        max: Duration::from_millis(50),
-    });
+    .with_retry(RetryPolicy { initial: Duration::from_millis(20), max: Duration::from_millis(50) });
     let (tx, mut rx) = watch::channel(false);
     let stopper = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(200)).await;
         tx.send(true).unwrap();
     });
-    let err = writer
-        .ingest(vec![env.logs_record(&simple_logs("svc", "x"))], &mut rx)
-        .await
-        .unwrap_err();
+    let err = writer.ingest(vec![env.logs_record(&simple_logs("svc", "x"))], &mut rx).await.unwrap_err();
     stopper.await.unwrap();
-    assert!(
-        matches!(err, ollyscale::write::WriteError::Shutdown),
-        "{err}"
-    );
+    assert!(matches!(err, ollyscale::write::WriteError::Shutdown), "{err}");
     assert_eq!(env.count("otel_logs_fact").await, 0);
 }
 
@@ -357,10 +263,7 @@ fn wal_in(dir: &std::path::Path) -> wal::Wal {
 async fn wait_for(env: &Env, table: &str, n: i64) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while env.count(table).await < n {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{table} did not reach {n} rows"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "{table} did not reach {n} rows");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -372,16 +275,11 @@ async fn the_pipeline_tails_the_wal_into_postgresql_and_truncates_what_is_commit
     let wal = wal_in(&dir.path().join("wal"));
     for n in 0..25 {
         let payload = simple_logs("svc", &format!("m{n}")).encode_to_vec();
-        wal.append(wal::Signal::Logs, RECEIVED_AT, &payload)
-            .await
-            .unwrap();
+        wal.append(wal::Signal::Logs, RECEIVED_AT, &payload).await.unwrap();
     }
     let (tx, rx) = watch::channel(false);
-    let opts = PipelineOptions {
-        max_batch_records: 10,
-        max_batch_delay: Duration::from_millis(20),
-        ..Default::default()
-    };
+    let opts =
+        PipelineOptions { max_batch_records: 10, max_batch_delay: Duration::from_millis(20), ..Default::default() };
     let handle = ollyscale::write::spawn(
         wal.clone(),
         env.pool().clone(),
@@ -394,35 +292,19 @@ async fn the_pipeline_tails_the_wal_into_postgresql_and_truncates_what_is_commit
     wait_for(&env, "otel_logs_fact", 25).await;
     // Records appended while it runs are picked up too.
     let payload = simple_logs("svc", "late").encode_to_vec();
-    wal.append(wal::Signal::Logs, RECEIVED_AT, &payload)
-        .await
-        .unwrap();
+    wal.append(wal::Signal::Logs, RECEIVED_AT, &payload).await.unwrap();
     wait_for(&env, "otel_logs_fact", 26).await;
-    let cp = ollyscale::write::read_checkpoint(env.pool(), wal.id())
-        .await
-        .unwrap();
+    let cp = ollyscale::write::read_checkpoint(env.pool(), wal.id()).await.unwrap();
     assert_eq!(cp, Some(26));
     // Batches were bounded by max_batch_records.
-    assert!(
-        env.telemetry
-            .batches_written
-            .load(std::sync::atomic::Ordering::Relaxed)
-            >= 3
-    );
+    assert!(env.telemetry.batches_written.load(std::sync::atomic::Ordering::Relaxed) >= 3);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while wal.stats().unwrap().records > 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the WAL was not truncated"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "the WAL was not truncated");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tx.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), handle)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap().unwrap();
 }
 
 #[tokio::test]
@@ -432,9 +314,7 @@ async fn on_restart_the_pipeline_skips_and_truncates_what_the_checkpoint_covers(
     let wal = wal_in(&dir.path().join("wal"));
     for n in 0..5 {
         let payload = simple_logs("svc", &format!("m{n}")).encode_to_vec();
-        wal.append(wal::Signal::Logs, RECEIVED_AT, &payload)
-            .await
-            .unwrap();
+        wal.append(wal::Signal::Logs, RECEIVED_AT, &payload).await.unwrap();
     }
     // Simulate a crash after COMMIT of records 1..=3 but before truncation: they are in the DB already.
     let first3 = wal.read_from(1, 3, usize::MAX).unwrap();
@@ -456,21 +336,14 @@ async fn on_restart_the_pipeline_skips_and_truncates_what_the_checkpoint_covers(
         Arc::new(Promotion::defaults()),
         env.telemetry.clone(),
         dir.path().join("dead-letters"),
-        PipelineOptions {
-            max_batch_delay: Duration::from_millis(10),
-            ..Default::default()
-        },
+        PipelineOptions { max_batch_delay: Duration::from_millis(10), ..Default::default() },
         rx.clone(),
     );
     wait_for(&env, "otel_logs_fact", 5).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(bodies(&env).await, ["m0", "m1", "m2", "m3", "m4"]);
     tx.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), handle)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap().unwrap();
     assert_eq!(wal.stats().unwrap().records, 0);
 }
 
@@ -478,27 +351,17 @@ async fn on_restart_the_pipeline_skips_and_truncates_what_the_checkpoint_covers(
 async fn the_pipeline_waits_out_a_database_outage_then_drains_the_backlog() {
     let env = env().await;
     // An outage as the writer sees it: every statement on the checkpoint fails (undefined table, retried).
-    sqlx::query("ALTER TABLE ingest_checkpoints RENAME TO ingest_checkpoints_away")
-        .execute(env.pool())
-        .await
-        .unwrap();
+    sqlx::query("ALTER TABLE ingest_checkpoints RENAME TO ingest_checkpoints_away").execute(env.pool()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let wal = wal_in(&dir.path().join("wal"));
     for n in 0..3 {
-        wal.append(
-            wal::Signal::Logs,
-            RECEIVED_AT,
-            &simple_logs("svc", &format!("q{n}")).encode_to_vec(),
-        )
-        .await
-        .unwrap();
+        wal.append(wal::Signal::Logs, RECEIVED_AT, &simple_logs("svc", &format!("q{n}")).encode_to_vec())
+            .await
+            .unwrap();
     }
     let (tx, rx) = watch::channel(false);
     let opts = PipelineOptions {
-        retry: RetryPolicy {
-            initial: Duration::from_millis(20),
-            max: Duration::from_millis(50),
-        },
+        retry: RetryPolicy { initial: Duration::from_millis(20), max: Duration::from_millis(50) },
         max_batch_delay: Duration::from_millis(10),
         ..Default::default()
     };
@@ -513,39 +376,19 @@ async fn the_pipeline_waits_out_a_database_outage_then_drains_the_backlog() {
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!handle.is_finished());
-    assert_eq!(
-        wal.stats().unwrap().records,
-        3,
-        "nothing is truncated while the database is away"
-    );
+    assert_eq!(wal.stats().unwrap().records, 3, "nothing is truncated while the database is away");
     // More records arrive during the outage.
-    wal.append(
-        wal::Signal::Logs,
-        RECEIVED_AT,
-        &simple_logs("svc", "q3").encode_to_vec(),
-    )
-    .await
-    .unwrap();
-    sqlx::query("ALTER TABLE ingest_checkpoints_away RENAME TO ingest_checkpoints")
-        .execute(env.pool())
-        .await
-        .unwrap();
+    wal.append(wal::Signal::Logs, RECEIVED_AT, &simple_logs("svc", "q3").encode_to_vec()).await.unwrap();
+    sqlx::query("ALTER TABLE ingest_checkpoints_away RENAME TO ingest_checkpoints").execute(env.pool()).await.unwrap();
     wait_for(&env, "otel_logs_fact", 4).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while wal.stats().unwrap().records > 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the WAL was not truncated"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "the WAL was not truncated");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(bodies(&env).await, ["q0", "q1", "q2", "q3"]);
     tx.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), handle)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap().unwrap();
 }
 
 #[tokio::test]
@@ -558,7 +401,9 @@ async fn database_errors_are_classified_by_sqlstate() {
         async move { sqlx::query(sql).execute(&pool).await.unwrap_err() }
     };
     // Data the schema refuses: retrying cannot help.
-    let check = err("INSERT INTO otel_resources_dim (resource_hash, first_seen, last_seen) VALUES ('\\x01', now(), now())").await;
+    let check =
+        err("INSERT INTO otel_resources_dim (resource_hash, first_seen, last_seen) VALUES ('\\x01', now(), now())")
+            .await;
     assert_eq!(classify_db(&check), ErrorClass::Permanent, "{check}");
     let range = err("SELECT 2147483647::int4 + 1").await;
     assert_eq!(classify_db(&range), ErrorClass::Permanent, "{range}");
@@ -566,10 +411,7 @@ async fn database_errors_are_classified_by_sqlstate() {
     let missing = err("SELECT * FROM no_such_table").await;
     assert_eq!(classify_db(&missing), ErrorClass::Transient, "{missing}");
     // Connection-level failures are transient.
-    assert_eq!(
-        classify_db(&sqlx::Error::PoolTimedOut),
-        ErrorClass::Transient
-    );
+    assert_eq!(classify_db(&sqlx::Error::PoolTimedOut), ErrorClass::Transient);
     let refused = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
     assert_eq!(classify_db(&refused), ErrorClass::Transient);
 }
@@ -581,9 +423,7 @@ async fn pipeline_batches_are_bounded_by_payload_bytes() {
     let wal = wal_in(&dir.path().join("wal"));
     let payload = simple_logs("svc", &"x".repeat(1000)).encode_to_vec();
     for _ in 0..12 {
-        wal.append(wal::Signal::Logs, RECEIVED_AT, &payload)
-            .await
-            .unwrap();
+        wal.append(wal::Signal::Logs, RECEIVED_AT, &payload).await.unwrap();
     }
     let (tx, rx) = watch::channel(false);
     // Three records' worth of bytes per batch, however many records are waiting.
@@ -602,16 +442,7 @@ async fn pipeline_batches_are_bounded_by_payload_bytes() {
         rx,
     );
     wait_for(&env, "otel_logs_fact", 12).await;
-    assert_eq!(
-        env.telemetry
-            .batches_written
-            .load(std::sync::atomic::Ordering::Relaxed),
-        4
-    );
+    assert_eq!(env.telemetry.batches_written.load(std::sync::atomic::Ordering::Relaxed), 4);
     tx.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), handle)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap().unwrap();
 }

@@ -8,16 +8,14 @@ use ollyscale::time::PgTime;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{
-    AnyValue, InstrumentationScope, KeyValue, any_value::Value,
-};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value::Value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::summary_data_point::ValueAtQuantile;
 use opentelemetry_proto::tonic::metrics::v1::{
-    Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram,
-    HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary,
-    SummaryDataPoint, exemplar, metric, number_data_point,
+    Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric,
+    NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint, exemplar, metric,
+    number_data_point,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span};
@@ -32,12 +30,7 @@ fn q(sql: String) -> sqlx::AssertSqlSafe<String> {
 pub fn nanos(row: &PgRow, col: &str) -> u64 {
     let t: Option<DateTime<Utc>> = row.get(col);
     let f: i16 = row.get(format!("{col}_nanos_fraction").as_str());
-    t.map(|t| {
-        PgTime::from_datetime_and_fraction(t, f)
-            .unwrap()
-            .unix_nanos()
-    })
-    .unwrap_or(0)
+    t.map(|t| PgTime::from_datetime_and_fraction(t, f).unwrap().unix_nanos()).unwrap_or(0)
 }
 
 fn id(row: &PgRow, col: &str) -> Vec<u8> {
@@ -52,58 +45,28 @@ pub async fn attrs(pool: &PgPool, prefix: &str, owner_col: &str, owner: i64) -> 
             "SELECT k.key, a.value FROM {prefix}_{suffix} a JOIN attribute_keys k USING (key_id) WHERE a.{owner_col} = $1"
         ))
     };
-    let kv = |key: String, v: Value| KeyValue {
-        key,
-        value: Some(AnyValue { value: Some(v) }),
-        ..Default::default()
-    };
-    for (k, v) in sqlx::query_as::<_, (String, String)>(sel("string"))
-        .bind(owner)
-        .fetch_all(pool)
-        .await
-        .unwrap()
-    {
+    let kv = |key: String, v: Value| KeyValue { key, value: Some(AnyValue { value: Some(v) }), ..Default::default() };
+    for (k, v) in sqlx::query_as::<_, (String, String)>(sel("string")).bind(owner).fetch_all(pool).await.unwrap() {
         out.push(kv(k, Value::StringValue(v)));
     }
-    for (k, v) in sqlx::query_as::<_, (String, i64)>(sel("int"))
-        .bind(owner)
-        .fetch_all(pool)
-        .await
-        .unwrap()
-    {
+    for (k, v) in sqlx::query_as::<_, (String, i64)>(sel("int")).bind(owner).fetch_all(pool).await.unwrap() {
         out.push(kv(k, Value::IntValue(v)));
     }
-    for (k, v) in sqlx::query_as::<_, (String, f64)>(sel("double"))
-        .bind(owner)
-        .fetch_all(pool)
-        .await
-        .unwrap()
-    {
+    for (k, v) in sqlx::query_as::<_, (String, f64)>(sel("double")).bind(owner).fetch_all(pool).await.unwrap() {
         out.push(kv(k, Value::DoubleValue(v)));
     }
-    for (k, v) in sqlx::query_as::<_, (String, bool)>(sel("bool"))
-        .bind(owner)
-        .fetch_all(pool)
-        .await
-        .unwrap()
-    {
+    for (k, v) in sqlx::query_as::<_, (String, bool)>(sel("bool")).bind(owner).fetch_all(pool).await.unwrap() {
         out.push(kv(k, Value::BoolValue(v)));
     }
-    for (k, v) in sqlx::query_as::<_, (String, Vec<u8>)>(sel("bytes"))
-        .bind(owner)
-        .fetch_all(pool)
-        .await
-        .unwrap()
-    {
+    for (k, v) in sqlx::query_as::<_, (String, Vec<u8>)>(sel("bytes")).bind(owner).fetch_all(pool).await.unwrap() {
         out.push(kv(k, Value::BytesValue(v)));
     }
-    let other: Option<String> = sqlx::query_scalar(q(format!(
-        "SELECT attributes::text FROM {prefix}_other WHERE {owner_col} = $1"
-    )))
-    .bind(owner)
-    .fetch_optional(pool)
-    .await
-    .unwrap();
+    let other: Option<String> =
+        sqlx::query_scalar(q(format!("SELECT attributes::text FROM {prefix}_other WHERE {owner_col} = $1")))
+            .bind(owner)
+            .fetch_optional(pool)
+            .await
+            .unwrap();
     if let Some(json) = other {
         out.extend(attributes_from_json(&json).unwrap());
     }
@@ -126,11 +89,13 @@ async fn resource(pool: &PgPool, rid: i64) -> (Resource, String) {
 }
 
 async fn scope(pool: &PgPool, sid: i64) -> (InstrumentationScope, String) {
-    let row = sqlx::query("SELECT name, version, schema_url, dropped_attributes_count FROM otel_scopes_dim WHERE scope_id = $1")
-        .bind(sid)
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let row = sqlx::query(
+        "SELECT name, version, schema_url, dropped_attributes_count FROM otel_scopes_dim WHERE scope_id = $1",
+    )
+    .bind(sid)
+    .fetch_one(pool)
+    .await
+    .unwrap();
     let sc = InstrumentationScope {
         name: row.get("name"),
         version: row.get("version"),
@@ -150,9 +115,7 @@ type ScopeItems<T> = (i64, Vec<T>);
 
 impl<T> Groups<T> {
     fn new() -> Self {
-        Groups {
-            resources: Vec::new(),
-        }
+        Groups { resources: Vec::new() }
     }
     fn push(&mut self, rid: i64, sid: i64, item: T) {
         let r = match self.resources.iter().position(|(id, _)| *id == rid) {
@@ -172,12 +135,10 @@ impl<T> Groups<T> {
 
 /// Every log record in the database as one request.
 pub async fn logs(pool: &PgPool) -> ExportLogsServiceRequest {
-    let rows = sqlx::query(
-        "SELECT *, body_json::text AS body_json_text FROM otel_logs_fact ORDER BY log_id",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
+    let rows = sqlx::query("SELECT *, body_json::text AS body_json_text FROM otel_logs_fact ORDER BY log_id")
+        .fetch_all(pool)
+        .await
+        .unwrap();
     let mut groups = Groups::new();
     for row in rows {
         let log_id: i64 = row.get("log_id");
@@ -188,11 +149,7 @@ pub async fn logs(pool: &PgPool) -> ExportLogsServiceRequest {
             3 => Some(Value::DoubleValue(row.get("body_double"))),
             4 => Some(Value::BoolValue(row.get("body_bool"))),
             5 => Some(Value::BytesValue(row.get("body_bytes"))),
-            _ => {
-                any_value_from_json(&row.get::<String, _>("body_json_text"))
-                    .unwrap()
-                    .value
-            }
+            _ => any_value_from_json(&row.get::<String, _>("body_json_text")).unwrap().value,
         };
         let time_unset: bool = row.get("time_unset");
         let rec = LogRecord {
@@ -213,18 +170,10 @@ pub async fn logs(pool: &PgPool) -> ExportLogsServiceRequest {
     let mut out = ExportLogsServiceRequest::default();
     for (rid, scopes) in groups.resources {
         let (res, url) = resource(pool, rid).await;
-        let mut rl = ResourceLogs {
-            resource: Some(res),
-            scope_logs: vec![],
-            schema_url: url,
-        };
+        let mut rl = ResourceLogs { resource: Some(res), scope_logs: vec![], schema_url: url };
         for (sid, records) in scopes {
             let (sc, url) = scope(pool, sid).await;
-            rl.scope_logs.push(ScopeLogs {
-                scope: Some(sc),
-                log_records: records,
-                schema_url: url,
-            });
+            rl.scope_logs.push(ScopeLogs { scope: Some(sc), log_records: records, schema_url: url });
         }
         out.resource_logs.push(rl);
     }
@@ -233,54 +182,36 @@ pub async fn logs(pool: &PgPool) -> ExportLogsServiceRequest {
 
 /// Every span in the database as one request.
 pub async fn traces(pool: &PgPool) -> ExportTraceServiceRequest {
-    let rows = sqlx::query("SELECT * FROM otel_spans_fact ORDER BY span_row_id")
-        .fetch_all(pool)
-        .await
-        .unwrap();
+    let rows = sqlx::query("SELECT * FROM otel_spans_fact ORDER BY span_row_id").fetch_all(pool).await.unwrap();
     let mut groups = Groups::new();
     for row in rows {
         let sid: i64 = row.get("span_row_id");
         let mut events = Vec::new();
-        for e in sqlx::query(
-            "SELECT * FROM otel_span_events WHERE span_row_id = $1 ORDER BY event_index",
-        )
-        .bind(sid)
-        .fetch_all(pool)
-        .await
-        .unwrap()
+        for e in sqlx::query("SELECT * FROM otel_span_events WHERE span_row_id = $1 ORDER BY event_index")
+            .bind(sid)
+            .fetch_all(pool)
+            .await
+            .unwrap()
         {
             events.push(span::Event {
                 time_unix_nano: nanos(&e, "time"),
                 name: e.get("name"),
-                attributes: attrs(
-                    pool,
-                    "otel_span_event_attrs",
-                    "event_row_id",
-                    e.get("event_row_id"),
-                )
-                .await,
+                attributes: attrs(pool, "otel_span_event_attrs", "event_row_id", e.get("event_row_id")).await,
                 dropped_attributes_count: e.get::<i32, _>("dropped_attributes_count") as u32,
             });
         }
         let mut links = Vec::new();
-        for l in
-            sqlx::query("SELECT * FROM otel_span_links WHERE span_row_id = $1 ORDER BY link_index")
-                .bind(sid)
-                .fetch_all(pool)
-                .await
-                .unwrap()
+        for l in sqlx::query("SELECT * FROM otel_span_links WHERE span_row_id = $1 ORDER BY link_index")
+            .bind(sid)
+            .fetch_all(pool)
+            .await
+            .unwrap()
         {
             links.push(span::Link {
                 trace_id: id(&l, "trace_id"),
                 span_id: id(&l, "span_id"),
                 trace_state: l.get("trace_state"),
-                attributes: attrs(
-                    pool,
-                    "otel_span_link_attrs",
-                    "link_row_id",
-                    l.get("link_row_id"),
-                )
-                .await,
+                attributes: attrs(pool, "otel_span_link_attrs", "link_row_id", l.get("link_row_id")).await,
                 dropped_attributes_count: l.get::<i32, _>("dropped_attributes_count") as u32,
                 flags: l.get::<i32, _>("flags") as u32,
             });
@@ -301,28 +232,17 @@ pub async fn traces(pool: &PgPool) -> ExportTraceServiceRequest {
             dropped_events_count: row.get::<i32, _>("dropped_events_count") as u32,
             links,
             dropped_links_count: row.get::<i32, _>("dropped_links_count") as u32,
-            status: Some(Status {
-                message: row.get("status_message"),
-                code: row.get::<i16, _>("status_code") as i32,
-            }),
+            status: Some(Status { message: row.get("status_message"), code: row.get::<i16, _>("status_code") as i32 }),
         };
         groups.push(row.get("resource_id"), row.get("scope_id"), s);
     }
     let mut out = ExportTraceServiceRequest::default();
     for (rid, scopes) in groups.resources {
         let (res, url) = resource(pool, rid).await;
-        let mut rs = ResourceSpans {
-            resource: Some(res),
-            scope_spans: vec![],
-            schema_url: url,
-        };
+        let mut rs = ResourceSpans { resource: Some(res), scope_spans: vec![], schema_url: url };
         for (sid, spans) in scopes {
             let (sc, url) = scope(pool, sid).await;
-            rs.scope_spans.push(ScopeSpans {
-                scope: Some(sc),
-                spans,
-                schema_url: url,
-            });
+            rs.scope_spans.push(ScopeSpans { scope: Some(sc), spans, schema_url: url });
         }
         out.resource_spans.push(rs);
     }
@@ -375,16 +295,9 @@ fn u64s(v: Vec<i64>) -> Vec<u64> {
 pub async fn metrics(pool: &PgPool) -> ExportMetricsServiceRequest {
     // (data_point_id, resource, scope, metric, point)
     let mut points: Vec<(i64, i64, i64, i64, Point)> = Vec::new();
-    for r in sqlx::query("SELECT * FROM otel_metrics_data_points_number")
-        .fetch_all(pool)
-        .await
-        .unwrap()
-    {
+    for r in sqlx::query("SELECT * FROM otel_metrics_data_points_number").fetch_all(pool).await.unwrap() {
         let dp: i64 = r.get("data_point_id");
-        let value = match (
-            r.get::<Option<i64>, _>("value_int"),
-            r.get::<Option<f64>, _>("value_double"),
-        ) {
+        let value = match (r.get::<Option<i64>, _>("value_int"), r.get::<Option<f64>, _>("value_double")) {
             (Some(v), _) => Some(number_data_point::Value::AsInt(v)),
             (_, Some(v)) => Some(number_data_point::Value::AsDouble(v)),
             _ => None,
@@ -397,19 +310,9 @@ pub async fn metrics(pool: &PgPool) -> ExportMetricsServiceRequest {
             flags: r.get::<i32, _>("flags") as u32,
             value,
         };
-        points.push((
-            dp,
-            r.get("resource_id"),
-            r.get("scope_id"),
-            r.get("metric_id"),
-            Point::Number(p),
-        ));
+        points.push((dp, r.get("resource_id"), r.get("scope_id"), r.get("metric_id"), Point::Number(p)));
     }
-    for r in sqlx::query("SELECT * FROM otel_metrics_data_points_histogram")
-        .fetch_all(pool)
-        .await
-        .unwrap()
-    {
+    for r in sqlx::query("SELECT * FROM otel_metrics_data_points_histogram").fetch_all(pool).await.unwrap() {
         let dp: i64 = r.get("data_point_id");
         let p = HistogramDataPoint {
             attributes: attrs(pool, "otel_histogram_dp_attrs", "data_point_id", dp).await,
@@ -424,19 +327,9 @@ pub async fn metrics(pool: &PgPool) -> ExportMetricsServiceRequest {
             min: r.get("min"),
             max: r.get("max"),
         };
-        points.push((
-            dp,
-            r.get("resource_id"),
-            r.get("scope_id"),
-            r.get("metric_id"),
-            Point::Histogram(p),
-        ));
+        points.push((dp, r.get("resource_id"), r.get("scope_id"), r.get("metric_id"), Point::Histogram(p)));
     }
-    for r in sqlx::query("SELECT * FROM otel_metrics_data_points_exp_histogram")
-        .fetch_all(pool)
-        .await
-        .unwrap()
-    {
+    for r in sqlx::query("SELECT * FROM otel_metrics_data_points_exp_histogram").fetch_all(pool).await.unwrap() {
         let dp: i64 = r.get("data_point_id");
         let p = ExponentialHistogramDataPoint {
             attributes: attrs(pool, "otel_exp_histogram_dp_attrs", "data_point_id", dp).await,
@@ -460,19 +353,9 @@ pub async fn metrics(pool: &PgPool) -> ExportMetricsServiceRequest {
             max: r.get("max"),
             zero_threshold: r.get("zero_threshold"),
         };
-        points.push((
-            dp,
-            r.get("resource_id"),
-            r.get("scope_id"),
-            r.get("metric_id"),
-            Point::Exp(p),
-        ));
+        points.push((dp, r.get("resource_id"), r.get("scope_id"), r.get("metric_id"), Point::Exp(p)));
     }
-    for r in sqlx::query("SELECT * FROM otel_metrics_data_points_summary")
-        .fetch_all(pool)
-        .await
-        .unwrap()
-    {
+    for r in sqlx::query("SELECT * FROM otel_metrics_data_points_summary").fetch_all(pool).await.unwrap() {
         let dp: i64 = r.get("data_point_id");
         let qs: Vec<f64> = r.get("quantiles");
         let vs: Vec<f64> = r.get("quantile_values");
@@ -489,13 +372,7 @@ pub async fn metrics(pool: &PgPool) -> ExportMetricsServiceRequest {
                 .collect(),
             flags: r.get::<i32, _>("flags") as u32,
         };
-        points.push((
-            dp,
-            r.get("resource_id"),
-            r.get("scope_id"),
-            r.get("metric_id"),
-            Point::Summary(p),
-        ));
+        points.push((dp, r.get("resource_id"), r.get("scope_id"), r.get("metric_id"), Point::Summary(p)));
     }
     points.sort_by_key(|p| p.0);
 
@@ -507,11 +384,7 @@ pub async fn metrics(pool: &PgPool) -> ExportMetricsServiceRequest {
     let mut out = ExportMetricsServiceRequest::default();
     for (rid, scopes) in groups.resources {
         let (res, url) = resource(pool, rid).await;
-        let mut rm = ResourceMetrics {
-            resource: Some(res),
-            scope_metrics: vec![],
-            schema_url: url,
-        };
+        let mut rm = ResourceMetrics { resource: Some(res), scope_metrics: vec![], schema_url: url };
         for (sid, items) in scopes {
             let (sc, url) = scope(pool, sid).await;
             let mut metrics: Vec<(i64, Metric)> = Vec::new();
@@ -541,15 +414,12 @@ pub async fn metrics(pool: &PgPool) -> ExportMetricsServiceRequest {
 }
 
 async fn metric_shell(pool: &PgPool, mid: i64) -> Metric {
-    let r =
-        sqlx::query("SELECT *, metadata::text AS md FROM otel_metrics_dim WHERE metric_id = $1")
-            .bind(mid)
-            .fetch_one(pool)
-            .await
-            .unwrap();
-    let temporality = r
-        .get::<Option<i16>, _>("aggregation_temporality")
-        .unwrap_or(0) as i32;
+    let r = sqlx::query("SELECT *, metadata::text AS md FROM otel_metrics_dim WHERE metric_id = $1")
+        .bind(mid)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let temporality = r.get::<Option<i16>, _>("aggregation_temporality").unwrap_or(0) as i32;
     let data = match r.get::<i16, _>("metric_type") {
         1 => metric::Data::Gauge(Gauge::default()),
         2 => metric::Data::Sum(Sum {
@@ -557,28 +427,16 @@ async fn metric_shell(pool: &PgPool, mid: i64) -> Metric {
             aggregation_temporality: temporality,
             is_monotonic: r.get::<Option<bool>, _>("is_monotonic").unwrap_or(false),
         }),
-        3 => metric::Data::Histogram(Histogram {
-            data_points: vec![],
-            aggregation_temporality: temporality,
-        }),
+        3 => metric::Data::Histogram(Histogram { data_points: vec![], aggregation_temporality: temporality }),
         4 => metric::Data::ExponentialHistogram(ExponentialHistogram {
             data_points: vec![],
             aggregation_temporality: temporality,
         }),
         _ => metric::Data::Summary(Summary::default()),
     };
-    let mut metadata = r
-        .get::<Option<String>, _>("md")
-        .map(|j| attributes_from_json(&j).unwrap())
-        .unwrap_or_default();
+    let mut metadata = r.get::<Option<String>, _>("md").map(|j| attributes_from_json(&j).unwrap()).unwrap_or_default();
     canon_attrs(&mut metadata);
-    Metric {
-        name: r.get("name"),
-        description: r.get("description"),
-        unit: r.get("unit"),
-        metadata,
-        data: Some(data),
-    }
+    Metric { name: r.get("name"), description: r.get("description"), unit: r.get("unit"), metadata, data: Some(data) }
 }
 
 // ---- canonical form ----
@@ -613,11 +471,7 @@ fn canon_resource(r: &mut Option<Resource>) {
 }
 
 fn canon_scope(s: &mut Option<InstrumentationScope>) {
-    canon_attrs(
-        &mut s
-            .get_or_insert_with(InstrumentationScope::default)
-            .attributes,
-    );
+    canon_attrs(&mut s.get_or_insert_with(InstrumentationScope::default).attributes);
 }
 
 /// The canonical form of a logs request.
@@ -692,18 +546,15 @@ pub fn canon_metrics(mut req: ExportMetricsServiceRequest) -> ExportMetricsServi
                         canon_attrs(&mut p.attributes);
                         canon_exemplars(&mut p.exemplars);
                     }),
-                    Some(metric::Data::ExponentialHistogram(g)) => {
-                        g.data_points.iter_mut().for_each(|p| {
-                            canon_attrs(&mut p.attributes);
-                            canon_exemplars(&mut p.exemplars);
-                            canon_buckets(&mut p.positive);
-                            canon_buckets(&mut p.negative);
-                        })
+                    Some(metric::Data::ExponentialHistogram(g)) => g.data_points.iter_mut().for_each(|p| {
+                        canon_attrs(&mut p.attributes);
+                        canon_exemplars(&mut p.exemplars);
+                        canon_buckets(&mut p.positive);
+                        canon_buckets(&mut p.negative);
+                    }),
+                    Some(metric::Data::Summary(g)) => {
+                        g.data_points.iter_mut().for_each(|p| canon_attrs(&mut p.attributes))
                     }
-                    Some(metric::Data::Summary(g)) => g
-                        .data_points
-                        .iter_mut()
-                        .for_each(|p| canon_attrs(&mut p.attributes)),
                     None => {}
                 }
             }

@@ -7,9 +7,9 @@ use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::summary_data_point::ValueAtQuantile;
 use opentelemetry_proto::tonic::metrics::v1::{
-    Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram,
-    HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary,
-    SummaryDataPoint, exemplar, metric, number_data_point,
+    Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric,
+    NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint, exemplar, metric,
+    number_data_point,
 };
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span};
 
@@ -25,23 +25,13 @@ pub fn every_kind(tag: &str) -> Vec<KeyValue> {
         kv("p.inf", d(f64::INFINITY)),
         kv("p.bool", b(false)),
         kv("p.bytes", by(&[0, 1, 254, 255])),
-        kv(
-            "p.array",
-            arr(vec![s("a"), i(1), d(1.5), b(true), arr(vec![])]),
-        ),
+        kv("p.array", arr(vec![s("a"), i(1), d(1.5), b(true), arr(vec![])])),
         kv("u.str", s("ünpromoted \"quoted\" \\ \n")),
         kv("u.int", i(-42)),
         kv("u.double", d(-0.5e-300)),
         kv("u.bool", b(true)),
         kv("u.bytes", by(b"")),
-        kv(
-            "u.kvlist",
-            kvl(vec![
-                kv("z", i(1)),
-                kv("a", kvl(vec![kv("deep", s("x"))])),
-                kv("e", AnyValue::default()),
-            ]),
-        ),
+        kv("u.kvlist", kvl(vec![kv("z", i(1)), kv("a", kvl(vec![kv("deep", s("x"))])), kv("e", AnyValue::default())])),
         kv("u.empty", AnyValue::default()),
         kv("ключ", s("unicode key")),
     ]
@@ -72,34 +62,14 @@ pub fn rich_logs() -> ExportLogsServiceRequest {
             time_unix_nano: T0 + n as u64 * 1_001,
             observed_time_unix_nano: T0 + 999,
             severity_number: (n as i32 * 3) % 25,
-            severity_text: if n == 0 {
-                String::new()
-            } else {
-                format!("SEV{n}")
-            },
+            severity_text: if n == 0 { String::new() } else { format!("SEV{n}") },
             body,
-            attributes: if n == 1 {
-                every_kind("log")
-            } else {
-                vec![kv("p.n", i(n as i64))]
-            },
+            attributes: if n == 1 { every_kind("log") } else { vec![kv("p.n", i(n as i64))] },
             dropped_attributes_count: n as u32,
             flags: if n == 2 { 0xFFFF_FFFF } else { n as u32 },
-            trace_id: if n % 2 == 0 {
-                trace_id(n as u8 + 1)
-            } else {
-                vec![]
-            },
-            span_id: if n % 2 == 0 {
-                span_id(n as u8 + 1)
-            } else {
-                vec![]
-            },
-            event_name: if n == 3 {
-                "my.event ✓".into()
-            } else {
-                String::new()
-            },
+            trace_id: if n % 2 == 0 { trace_id(n as u8 + 1) } else { vec![] },
+            span_id: if n % 2 == 0 { span_id(n as u8 + 1) } else { vec![] },
+            event_name: if n == 3 { "my.event ✓".into() } else { String::new() },
         })
         .chain([LogRecord {
             // Time unset: stored under the observed time with time_unset, rebuilt as 0.
@@ -114,10 +84,7 @@ pub fn rich_logs() -> ExportLogsServiceRequest {
             ResourceLogs {
                 resource: Some(Resource {
                     attributes: [
-                        vec![
-                            kv("service.name", s("checkout")),
-                            kv("service.namespace", s("shop")),
-                        ],
+                        vec![kv("service.name", s("checkout")), kv("service.namespace", s("shop"))],
                         every_kind("res"),
                     ]
                     .concat(),
@@ -196,17 +163,10 @@ pub fn rich_traces() -> ExportTraceServiceRequest {
                 dropped_attributes_count: 6,
                 flags: 0x100,
             },
-            span::Link {
-                trace_id: trace_id(8),
-                span_id: span_id(8),
-                ..Default::default()
-            },
+            span::Link { trace_id: trace_id(8), span_id: span_id(8), ..Default::default() },
         ],
         dropped_links_count: 7,
-        status: Some(Status {
-            message: "boom ✗".into(),
-            code: 2,
-        }),
+        status: Some(Status { message: "boom ✗".into(), code: 2 }),
     };
     let child = Span {
         trace_id: trace_id(1),
@@ -216,10 +176,7 @@ pub fn rich_traces() -> ExportTraceServiceRequest {
         kind: 3,
         start_time_unix_nano: T0 + 1,
         end_time_unix_nano: T0 + 1,
-        status: Some(Status {
-            message: String::new(),
-            code: 1,
-        }),
+        status: Some(Status { message: String::new(), code: 1 }),
         ..Default::default()
     };
     ExportTraceServiceRequest {
@@ -274,28 +231,16 @@ fn ex(n: u8, int: bool) -> Exemplar {
         time_unix_nano: T0 + n as u64,
         span_id: span_id(n),
         trace_id: trace_id(n),
-        value: Some(if int {
-            exemplar::Value::AsInt(n as i64)
-        } else {
-            exemplar::Value::AsDouble(n as f64 + 0.5)
-        }),
+        value: Some(if int { exemplar::Value::AsInt(n as i64) } else { exemplar::Value::AsDouble(n as f64 + 0.5) }),
     }
 }
 
 pub fn rich_metrics() -> ExportMetricsServiceRequest {
     let number = |v: number_data_point::Value, n: u64| NumberDataPoint {
-        attributes: if n == 0 {
-            every_kind("dp")
-        } else {
-            vec![kv("p.n", i(n as i64))]
-        },
+        attributes: if n == 0 { every_kind("dp") } else { vec![kv("p.n", i(n as i64))] },
         start_time_unix_nano: if n == 0 { 0 } else { T0 - 1_000_000_007 },
         time_unix_nano: T0 + n,
-        exemplars: if n == 0 {
-            vec![ex(1, true), ex(2, false)]
-        } else {
-            vec![]
-        },
+        exemplars: if n == 0 { vec![ex(1, true), ex(2, false)] } else { vec![] },
         flags: n as u32,
         value: Some(v),
     };
@@ -371,14 +316,8 @@ pub fn rich_metrics() -> ExportMetricsServiceRequest {
                     sum: Some(-3.5),
                     scale: -3,
                     zero_count: 2,
-                    positive: Some(Buckets {
-                        offset: -2,
-                        bucket_counts: vec![1, 0, 4],
-                    }),
-                    negative: Some(Buckets {
-                        offset: 5,
-                        bucket_counts: vec![3],
-                    }),
+                    positive: Some(Buckets { offset: -2, bucket_counts: vec![1, 0, 4] }),
+                    negative: Some(Buckets { offset: 5, bucket_counts: vec![3] }),
                     flags: 0,
                     exemplars: vec![ex(4, true)],
                     min: Some(-2.0),
@@ -401,18 +340,9 @@ pub fn rich_metrics() -> ExportMetricsServiceRequest {
                     count: 3,
                     sum: 6.0,
                     quantile_values: vec![
-                        ValueAtQuantile {
-                            quantile: 0.0,
-                            value: 1.0,
-                        },
-                        ValueAtQuantile {
-                            quantile: 0.5,
-                            value: 2.0,
-                        },
-                        ValueAtQuantile {
-                            quantile: 1.0,
-                            value: 3.0,
-                        },
+                        ValueAtQuantile { quantile: 0.0, value: 1.0 },
+                        ValueAtQuantile { quantile: 0.5, value: 2.0 },
+                        ValueAtQuantile { quantile: 1.0, value: 3.0 },
                     ],
                     flags: 1,
                 }],
@@ -456,10 +386,7 @@ async fn round_trip_with_no_promotion_keeps_every_type_in_other() {
     let env = env_with(Promotion::empty()).await;
     let input = rich_logs();
     env.logs(&input).await;
-    assert_eq!(
-        env.count("otel_log_attrs_string").await + env.count("otel_resource_attrs_int").await,
-        0
-    );
+    assert_eq!(env.count("otel_log_attrs_string").await + env.count("otel_resource_attrs_int").await, 0);
     let rebuilt = super::rebuild::logs(env.pool()).await;
     assert_eq!(canon_logs(rebuilt), canon_logs(input));
 }

@@ -21,11 +21,7 @@ fn req(service: &str, spans: Vec<Span>) -> ExportTraceServiceRequest {
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             resource: Some(resource(vec![kv("service.name", s(service))])),
-            scope_spans: vec![ScopeSpans {
-                scope: Some(scope("tracer", "1")),
-                spans,
-                schema_url: String::new(),
-            }],
+            scope_spans: vec![ScopeSpans { scope: Some(scope("tracer", "1")), spans, schema_url: String::new() }],
             schema_url: String::new(),
         }],
     }
@@ -41,8 +37,7 @@ async fn col<T>(env: &Env, c: &str) -> T
 where
     T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
 {
-    env.scalar(&format!("SELECT {c} FROM otel_spans_fact"))
-        .await
+    env.scalar(&format!("SELECT {c} FROM otel_spans_fact")).await
 }
 
 async fn names(env: &Env, cond: &str) -> Vec<String> {
@@ -73,10 +68,7 @@ async fn store_simple_span() {
 #[tokio::test]
 async fn store_span_with_parent() {
     let env = one(sp(1, 2, Some(1), "child", T0, T0 + 5)).await;
-    assert_eq!(
-        col::<Option<Vec<u8>>>(&env, "parent_span_id").await,
-        Some(vec![1; 8])
-    );
+    assert_eq!(col::<Option<Vec<u8>>>(&env, "parent_span_id").await, Some(vec![1; 8]));
 }
 
 #[tokio::test]
@@ -95,12 +87,7 @@ async fn store_span_with_events() {
             attributes: vec![kv("p.e", i(1))],
             dropped_attributes_count: 1,
         },
-        span::Event {
-            time_unix_nano: T0 + 20,
-            name: "second".into(),
-            attributes: vec![],
-            dropped_attributes_count: 0,
-        },
+        span::Event { time_unix_nano: T0 + 20, name: "second".into(), attributes: vec![], dropped_attributes_count: 0 },
     ];
     let env = one(s1).await;
     let rows: Vec<(i32, String, i16, i32)> = sqlx::query_as(
@@ -109,23 +96,12 @@ async fn store_span_with_events() {
     .fetch_all(env.pool())
     .await
     .unwrap();
-    assert_eq!(
-        rows,
-        [
-            (0, "first".to_string(), 799, 1),
-            (1, "second".to_string(), 809, 0)
-        ]
-    );
+    assert_eq!(rows, [(0, "first".to_string(), 799, 1), (1, "second".to_string(), 809, 0)]);
     let owner_ok: bool = env
         .scalar("SELECT bool_and(e.span_row_id = f.span_row_id AND e.span_start_time = f.start_time) FROM otel_span_events e, otel_spans_fact f")
         .await;
-    assert!(
-        owner_ok,
-        "events reference their span and carry its start time (the partition key)"
-    );
-    let v: i64 = env
-        .scalar("SELECT value FROM otel_span_event_attrs_int")
-        .await;
+    assert!(owner_ok, "events reference their span and carry its start time (the partition key)");
+    let v: i64 = env.scalar("SELECT value FROM otel_span_event_attrs_int").await;
     assert_eq!(v, 1);
 }
 
@@ -141,52 +117,24 @@ async fn store_span_with_links() {
         flags: 0x100,
     }];
     let env = one(s1).await;
-    let (tid, sid, ts, flags, dropped): (Vec<u8>, Vec<u8>, String, i32, i32) = sqlx::query_as(
-        "SELECT trace_id, span_id, trace_state, flags, dropped_attributes_count FROM otel_span_links",
-    )
-    .fetch_one(env.pool())
-    .await
-    .unwrap();
-    assert_eq!(
-        (tid, sid, ts.as_str(), flags, dropped),
-        (vec![9; 16], vec![8; 8], "a=b", 0x100, 3)
-    );
-    assert_eq!(
-        env.scalar::<String>("SELECT value FROM otel_span_link_attrs_string")
-            .await,
-        "x"
-    );
-    assert_eq!(
-        env.scalar::<String>("SELECT attributes::text FROM otel_span_link_attrs_other")
-            .await,
-        r#"{"o": true}"#
-    );
+    let (tid, sid, ts, flags, dropped): (Vec<u8>, Vec<u8>, String, i32, i32) =
+        sqlx::query_as("SELECT trace_id, span_id, trace_state, flags, dropped_attributes_count FROM otel_span_links")
+            .fetch_one(env.pool())
+            .await
+            .unwrap();
+    assert_eq!((tid, sid, ts.as_str(), flags, dropped), (vec![9; 16], vec![8; 8], "a=b", 0x100, 3));
+    assert_eq!(env.scalar::<String>("SELECT value FROM otel_span_link_attrs_string").await, "x");
+    assert_eq!(env.scalar::<String>("SELECT attributes::text FROM otel_span_link_attrs_other").await, r#"{"o": true}"#);
 }
 
 #[tokio::test]
 async fn store_span_with_attributes() {
     let mut s1 = sp(1, 1, None, "op", T0, T0 + 1);
-    s1.attributes = vec![
-        kv("p.route", s("/a")),
-        kv("p.code", i(500)),
-        kv("extra", d(1.5)),
-    ];
+    s1.attributes = vec![kv("p.route", s("/a")), kv("p.code", i(500)), kv("extra", d(1.5))];
     let env = one(s1).await;
-    assert_eq!(
-        env.scalar::<String>("SELECT value FROM otel_span_attrs_string")
-            .await,
-        "/a"
-    );
-    assert_eq!(
-        env.scalar::<i64>("SELECT value FROM otel_span_attrs_int")
-            .await,
-        500
-    );
-    assert_eq!(
-        env.scalar::<String>("SELECT attributes::text FROM otel_span_attrs_other")
-            .await,
-        r#"{"extra": 1.5}"#
-    );
+    assert_eq!(env.scalar::<String>("SELECT value FROM otel_span_attrs_string").await, "/a");
+    assert_eq!(env.scalar::<i64>("SELECT value FROM otel_span_attrs_int").await, 500);
+    assert_eq!(env.scalar::<String>("SELECT attributes::text FROM otel_span_attrs_other").await, r#"{"extra": 1.5}"#);
 }
 
 #[tokio::test]
@@ -209,10 +157,7 @@ async fn trace_state_and_flags() {
     s1.trace_state = "rojo=00f067aa0ba902b7".into();
     s1.flags = 0x0000_0301;
     let env = one(s1).await;
-    assert_eq!(
-        col::<String>(&env, "trace_state").await,
-        "rojo=00f067aa0ba902b7"
-    );
+    assert_eq!(col::<String>(&env, "trace_state").await, "rojo=00f067aa0ba902b7");
     assert_eq!(col::<i32>(&env, "flags").await, 0x301);
 }
 
@@ -223,23 +168,19 @@ async fn dropped_counts() {
     s1.dropped_events_count = 2;
     s1.dropped_links_count = 3;
     let env = one(s1).await;
-    let got: (i32, i32, i32) =
-        sqlx::query_as("SELECT dropped_attributes_count, dropped_events_count, dropped_links_count FROM otel_spans_fact")
-            .fetch_one(env.pool())
-            .await
-            .unwrap();
+    let got: (i32, i32, i32) = sqlx::query_as(
+        "SELECT dropped_attributes_count, dropped_events_count, dropped_links_count FROM otel_spans_fact",
+    )
+    .fetch_one(env.pool())
+    .await
+    .unwrap();
     assert_eq!(got, (1, 2, 3));
 }
 
 #[tokio::test]
 async fn every_span_kind() {
     let env = env().await;
-    let spans = (0..6)
-        .map(|k| Span {
-            kind: k,
-            ..sp(1, k as u8 + 1, None, &format!("k{k}"), T0, T0 + 1)
-        })
-        .collect();
+    let spans = (0..6).map(|k| Span { kind: k, ..sp(1, k as u8 + 1, None, &format!("k{k}"), T0, T0 + 1) }).collect();
     env.traces(&req("svc", spans)).await;
     let kinds: Vec<String> = sqlx::query_scalar(
         "SELECT k.name FROM otel_spans_fact f JOIN span_kinds k ON k.id = f.kind ORDER BY f.span_row_id",
@@ -247,17 +188,7 @@ async fn every_span_kind() {
     .fetch_all(env.pool())
     .await
     .unwrap();
-    assert_eq!(
-        kinds,
-        [
-            "UNSPECIFIED",
-            "INTERNAL",
-            "SERVER",
-            "CLIENT",
-            "PRODUCER",
-            "CONSUMER"
-        ]
-    );
+    assert_eq!(kinds, ["UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"]);
 }
 
 #[tokio::test]
@@ -269,43 +200,16 @@ async fn unicode_span_name() {
 #[tokio::test]
 async fn span_without_events_or_links_writes_no_such_rows() {
     let env = one(sp(1, 1, None, "op", T0, T0 + 1)).await;
-    assert_eq!(
-        env.count("otel_span_events").await + env.count("otel_span_links").await,
-        0
-    );
+    assert_eq!(env.count("otel_span_events").await + env.count("otel_span_links").await, 0);
 }
 
 #[tokio::test]
 async fn row_ids_are_unique_across_spans_events_and_links() {
     let mut s1 = sp(1, 1, None, "op", T0, T0 + 100);
-    s1.events = vec![
-        span::Event {
-            time_unix_nano: T0,
-            name: "e".into(),
-            ..Default::default()
-        };
-        3
-    ];
-    s1.links = vec![
-        span::Link {
-            trace_id: vec![2; 16],
-            span_id: vec![2; 8],
-            ..Default::default()
-        };
-        2
-    ];
+    s1.events = vec![span::Event { time_unix_nano: T0, name: "e".into(), ..Default::default() }; 3];
+    s1.links = vec![span::Link { trace_id: vec![2; 16], span_id: vec![2; 8], ..Default::default() }; 2];
     let env = env().await;
-    env.traces(&req(
-        "svc",
-        vec![
-            s1.clone(),
-            Span {
-                span_id: vec![5; 8],
-                ..s1
-            },
-        ],
-    ))
-    .await;
+    env.traces(&req("svc", vec![s1.clone(), Span { span_id: vec![5; 8], ..s1 }])).await;
     let (n, distinct): (i64, i64) = sqlx::query_as(
         "SELECT count(*), count(DISTINCT id) FROM (SELECT span_row_id id FROM otel_spans_fact UNION ALL \
          SELECT event_row_id FROM otel_span_events UNION ALL SELECT link_row_id FROM otel_span_links) t",
@@ -321,19 +225,13 @@ async fn many_spans_over_several_records_in_one_batch() {
     let env = env().await;
     let recs: Vec<wal::Record> = (0..10)
         .map(|r| {
-            let spans = (0..100)
-                .map(|n| sp(r as u8, n as u8, None, "op", T0 + n, T0 + n + 1))
-                .collect();
+            let spans = (0..100).map(|n| sp(r as u8, n as u8, None, "op", T0 + n, T0 + n + 1)).collect();
             env.traces_record(&req(&format!("svc{}", r % 3), spans))
         })
         .collect();
     let report = env.ingest(recs).await;
     assert_eq!(report.transactions, 1);
-    assert_eq!(
-        env.scalar::<i64>("SELECT count(DISTINCT span_row_id) FROM otel_spans_fact")
-            .await,
-        1000
-    );
+    assert_eq!(env.scalar::<i64>("SELECT count(DISTINCT span_row_id) FROM otel_spans_fact").await, 1000);
     assert_eq!(env.count("otel_resources_dim").await, 3);
 }
 
@@ -341,8 +239,7 @@ async fn many_spans_over_several_records_in_one_batch() {
 async fn several_resources_in_one_request() {
     let env = env().await;
     let mut r = req("a", vec![sp(1, 1, None, "in-a", T0, T0 + 1)]);
-    r.resource_spans
-        .extend(req("b", vec![sp(1, 2, None, "in-b", T0, T0 + 1)]).resource_spans);
+    r.resource_spans.extend(req("b", vec![sp(1, 2, None, "in-b", T0, T0 + 1)]).resource_spans);
     env.traces(&r).await;
     assert_eq!(names(&env, "r.service_name = 'b'").await, ["in-b"]);
     assert_eq!(names(&env, "r.service_name = 'a'").await, ["in-a"]);
@@ -352,32 +249,23 @@ async fn several_resources_in_one_request() {
 
 #[tokio::test]
 async fn span_status_ok() {
-    let env = one(Span {
-        status: Some(Status {
-            message: String::new(),
-            code: 1,
-        }),
-        ..sp(1, 1, None, "op", T0, T0 + 1)
-    })
-    .await;
+    let env =
+        one(Span { status: Some(Status { message: String::new(), code: 1 }), ..sp(1, 1, None, "op", T0, T0 + 1) })
+            .await;
     assert_eq!(col::<i16>(&env, "status_code").await, 1);
 }
 
 #[tokio::test]
 async fn span_status_error() {
     let env = one(Span {
-        status: Some(Status {
-            message: "timeout ✗".into(),
-            code: 2,
-        }),
+        status: Some(Status { message: "timeout ✗".into(), code: 2 }),
         ..sp(1, 1, None, "op", T0, T0 + 1)
     })
     .await;
     assert_eq!(col::<i16>(&env, "status_code").await, 2);
     assert_eq!(col::<String>(&env, "status_message").await, "timeout ✗");
-    let name: String = env
-        .scalar("SELECT c.name FROM otel_spans_fact f JOIN status_codes c ON c.id = f.status_code")
-        .await;
+    let name: String =
+        env.scalar("SELECT c.name FROM otel_spans_fact f JOIN status_codes c ON c.id = f.status_code").await;
     assert_eq!(name, "ERROR");
 }
 
@@ -403,28 +291,14 @@ async fn tree() -> Env {
         ],
     ))
     .await;
-    env.traces(&req(
-        "back",
-        vec![sp(
-            2,
-            5,
-            None,
-            "lone",
-            T0 + 5_000_000_000,
-            T0 + 5_000_000_100,
-        )],
-    ))
-    .await;
+    env.traces(&req("back", vec![sp(2, 5, None, "lone", T0 + 5_000_000_000, T0 + 5_000_000_100)])).await;
     env
 }
 
 #[tokio::test]
 async fn search_by_trace_id() {
     let env = tree().await;
-    assert_eq!(
-        names(&env, &format!("f.trace_id = {}", hex_id(1, 16))).await,
-        ["root", "a", "b", "c"]
-    );
+    assert_eq!(names(&env, &format!("f.trace_id = {}", hex_id(1, 16))).await, ["root", "a", "b", "c"]);
 }
 
 #[tokio::test]
@@ -437,38 +311,24 @@ async fn search_by_service() {
 async fn search_by_time_range() {
     let env = tree().await;
     let from = chrono::DateTime::from_timestamp_nanos((T0 + 1_000_000_000) as i64);
-    let got: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM otel_spans_fact WHERE start_time >= $1")
-            .bind(from)
-            .fetch_all(env.pool())
-            .await
-            .unwrap();
+    let got: Vec<String> = sqlx::query_scalar("SELECT name FROM otel_spans_fact WHERE start_time >= $1")
+        .bind(from)
+        .fetch_all(env.pool())
+        .await
+        .unwrap();
     assert_eq!(got, ["lone"]);
 }
 
 #[tokio::test]
 async fn get_root_span() {
     let env = tree().await;
-    assert_eq!(
-        names(
-            &env,
-            &format!(
-                "f.trace_id = {} AND f.parent_span_id IS NULL",
-                hex_id(1, 16)
-            )
-        )
-        .await,
-        ["root"]
-    );
+    assert_eq!(names(&env, &format!("f.trace_id = {} AND f.parent_span_id IS NULL", hex_id(1, 16))).await, ["root"]);
 }
 
 #[tokio::test]
 async fn get_child_spans() {
     let env = tree().await;
-    assert_eq!(
-        names(&env, &format!("f.parent_span_id = {}", hex_id(1, 8))).await,
-        ["a", "b"]
-    );
+    assert_eq!(names(&env, &format!("f.parent_span_id = {}", hex_id(1, 8))).await, ["a", "b"]);
 }
 
 #[tokio::test]
@@ -510,8 +370,7 @@ async fn get_trace_spans_in_start_order() {
     .fetch_all(env.pool())
     .await
     .unwrap();
-    let expected =
-        [("root", 100), ("a", 40), ("b", 40), ("c", 10)].map(|(n, d)| (n.to_string(), d));
+    let expected = [("root", 100), ("a", 40), ("b", 40), ("c", 10)].map(|(n, d)| (n.to_string(), d));
     assert_eq!(got, expected);
 }
 
@@ -534,56 +393,35 @@ async fn span_attributes_with_the_shipped_promotion() {
     s1.events = vec![span::Event {
         time_unix_nano: T0,
         name: "exception".into(),
-        attributes: vec![
-            kv("exception.type", s("IOError")),
-            kv("exception.escaped", b(true)),
-        ],
+        attributes: vec![kv("exception.type", s("IOError")), kv("exception.escaped", b(true))],
         dropped_attributes_count: 0,
     }];
     env.traces(&req("svc", vec![s1])).await;
-    let strings: Vec<String> =
-        sqlx::query_scalar("SELECT value FROM otel_span_attrs_string ORDER BY value")
-            .fetch_all(env.pool())
-            .await
-            .unwrap();
+    let strings: Vec<String> = sqlx::query_scalar("SELECT value FROM otel_span_attrs_string ORDER BY value")
+        .fetch_all(env.pool())
+        .await
+        .unwrap();
     assert_eq!(strings, ["/items", "GET"]);
+    assert_eq!(env.scalar::<i64>("SELECT value FROM otel_span_attrs_int").await, 404);
     assert_eq!(
-        env.scalar::<i64>("SELECT value FROM otel_span_attrs_int")
-            .await,
-        404
-    );
-    assert_eq!(
-        env.scalar::<String>("SELECT attributes::text FROM otel_span_attrs_other")
-            .await,
+        env.scalar::<String>("SELECT attributes::text FROM otel_span_attrs_other").await,
         r#"{"app.tenant": "t1"}"#
     );
-    assert_eq!(
-        env.scalar::<String>("SELECT value FROM otel_span_event_attrs_string")
-            .await,
-        "IOError"
-    );
-    assert!(
-        env.scalar::<bool>("SELECT value FROM otel_span_event_attrs_bool")
-            .await
-    );
+    assert_eq!(env.scalar::<String>("SELECT value FROM otel_span_event_attrs_string").await, "IOError");
+    assert!(env.scalar::<bool>("SELECT value FROM otel_span_event_attrs_bool").await);
 }
 
 #[tokio::test]
 async fn many_events_keep_their_order() {
     let mut s1 = sp(1, 1, None, "op", T0, T0 + 1000);
     s1.events = (0..50)
-        .map(|n| span::Event {
-            time_unix_nano: T0 + 50 - n,
-            name: format!("e{n}"),
-            ..Default::default()
-        })
+        .map(|n| span::Event { time_unix_nano: T0 + 50 - n, name: format!("e{n}"), ..Default::default() })
         .collect();
     let env = one(s1).await;
-    let got: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM otel_span_events ORDER BY event_index")
-            .fetch_all(env.pool())
-            .await
-            .unwrap();
+    let got: Vec<String> = sqlx::query_scalar("SELECT name FROM otel_span_events ORDER BY event_index")
+        .fetch_all(env.pool())
+        .await
+        .unwrap();
     let expected: Vec<String> = (0..50).map(|n| format!("e{n}")).collect();
     assert_eq!(got, expected);
 }
@@ -594,10 +432,7 @@ async fn spans_days_apart_are_all_stored() {
     let env = env().await;
     env.traces(&req(
         "svc",
-        vec![
-            sp(1, 1, None, "old", T0 - 3 * day, T0 - 3 * day + 1),
-            sp(1, 2, None, "new", T0 + day, T0 + day + 1),
-        ],
+        vec![sp(1, 1, None, "old", T0 - 3 * day, T0 - 3 * day + 1), sp(1, 2, None, "new", T0 + day, T0 + day + 1)],
     ))
     .await;
     assert_eq!(names(&env, "true").await, ["old", "new"]);
