@@ -59,11 +59,7 @@ pub fn values(points: &[(u64, f64)], b: &Buckets, agg: ValueAgg) -> Vec<(u64, f6
     }
     acc.into_iter()
         .map(|(i, (x, sum, n))| {
-            let v = if agg == ValueAgg::Avg {
-                sum / n as f64
-            } else {
-                x
-            };
+            let v = if agg == ValueAgg::Avg { sum / n as f64 } else { x };
             (b.start(i), v)
         })
         .collect()
@@ -84,12 +80,7 @@ pub struct SumPoint {
 /// gained over the previous point, or all of its value after a reset (value went down on a monotonic sum, or
 /// the start time changed). A first cumulative point counts only if its series started at or after
 /// `baseline_from` (else there is nothing to compare it with).
-pub fn increases(
-    points: &[SumPoint],
-    cumulative: bool,
-    monotonic: bool,
-    baseline_from: u64,
-) -> Vec<(u64, f64)> {
+pub fn increases(points: &[SumPoint], cumulative: bool, monotonic: bool, baseline_from: u64) -> Vec<(u64, f64)> {
     if !cumulative {
         return points.iter().map(|p| (p.time, p.value)).collect();
     }
@@ -99,11 +90,7 @@ pub fn increases(
         let inc = match prev {
             Some(q) => {
                 let restarted = p.start != 0 && q.start != 0 && p.start != q.start;
-                if restarted || (monotonic && p.value < q.value) {
-                    Some(p.value)
-                } else {
-                    Some(p.value - q.value)
-                }
+                if restarted || (monotonic && p.value < q.value) { Some(p.value) } else { Some(p.value - q.value) }
             }
             None if p.start != 0 && p.start >= baseline_from => Some(p.value),
             None => None,
@@ -214,11 +201,7 @@ pub fn bucket_quantile(q: f64, bounds: &[f64], counts: &[u64]) -> Option<f64> {
                 return bounds.last().copied().or(Some(0.0));
             }
             let upper = bounds[i];
-            let lower = if i == 0 {
-                if upper > 0.0 { 0.0 } else { upper }
-            } else {
-                bounds[i - 1]
-            };
+            let lower = if i == 0 { if upper > 0.0 { 0.0 } else { upper } } else { bounds[i - 1] };
             let frac = ((rank - before as f64) / c as f64).clamp(0.0, 1.0);
             return Some(lower + (upper - lower) * frac);
         }
@@ -228,12 +211,7 @@ pub fn bucket_quantile(q: f64, bounds: &[f64], counts: &[u64]) -> Option<f64> {
 }
 
 /// Histogram buckets: count, sum and quantiles of the observations made in each bucket.
-pub fn histograms(
-    points: &[HistPoint],
-    cumulative: bool,
-    baseline_from: u64,
-    b: &Buckets,
-) -> Vec<Dist> {
+pub fn histograms(points: &[HistPoint], cumulative: bool, baseline_from: u64, b: &Buckets) -> Vec<Dist> {
     let mut acc: BTreeMap<u64, HistPoint> = BTreeMap::new();
     for inc in hist_increments(points, cumulative, baseline_from) {
         let Some(i) = b.index(inc.time) else { continue };
@@ -330,14 +308,7 @@ impl Sparse {
             }
             out
         };
-        Sparse {
-            scale,
-            zero: self.zero,
-            pos: re(&self.pos),
-            neg: re(&self.neg),
-            count: self.count,
-            sum: self.sum,
-        }
+        Sparse { scale, zero: self.zero, pos: re(&self.pos), neg: re(&self.neg), count: self.count, sum: self.sum }
     }
 
     fn add(&mut self, other: &Sparse) {
@@ -385,8 +356,7 @@ impl Sparse {
     }
 
     fn quantile(&self, q: f64) -> Option<f64> {
-        let total: u64 =
-            self.zero + self.pos.values().sum::<u64>() + self.neg.values().sum::<u64>();
+        let total: u64 = self.zero + self.pos.values().sum::<u64>() + self.neg.values().sum::<u64>();
         if total == 0 {
             return None;
         }
@@ -399,12 +369,7 @@ impl Sparse {
         // Most negative first: negative bucket i holds values in [-base^(i+1), -base^i).
         for (&i, &c) in self.neg.iter().rev() {
             if c > 0 && (before + c) as f64 >= rank {
-                return Some(within(
-                    -base.powf((i + 1) as f64),
-                    -base.powf(i as f64),
-                    c,
-                    before,
-                ));
+                return Some(within(-base.powf((i + 1) as f64), -base.powf(i as f64), c, before));
             }
             before += c;
         }
@@ -414,30 +379,17 @@ impl Sparse {
         before += self.zero;
         for (&i, &c) in &self.pos {
             if c > 0 && (before + c) as f64 >= rank {
-                return Some(within(
-                    base.powf(i as f64),
-                    base.powf((i + 1) as f64),
-                    c,
-                    before,
-                ));
+                return Some(within(base.powf(i as f64), base.powf((i + 1) as f64), c, before));
             }
             before += c;
         }
-        self.pos
-            .keys()
-            .next_back()
-            .map(|&i| base.powf((i + 1) as f64))
+        self.pos.keys().next_back().map(|&i| base.powf((i + 1) as f64))
     }
 }
 
 /// Exponential histogram buckets: count, sum and quantiles of the observations in each bucket; points of
 /// different scales are merged at the coarser one.
-pub fn exp_histograms(
-    points: &[ExpPoint],
-    cumulative: bool,
-    baseline_from: u64,
-    b: &Buckets,
-) -> Vec<Dist> {
+pub fn exp_histograms(points: &[ExpPoint], cumulative: bool, baseline_from: u64, b: &Buckets) -> Vec<Dist> {
     let mut incs: Vec<(u64, Sparse)> = Vec::new();
     for (i, p) in points.iter().enumerate() {
         let cur = Sparse::of(p);
@@ -448,11 +400,7 @@ pub fn exp_histograms(
         match i.checked_sub(1).map(|j| &points[j]) {
             Some(prev) => {
                 let restarted = p.start != 0 && prev.start != 0 && p.start != prev.start;
-                let d = if restarted {
-                    None
-                } else {
-                    cur.minus(&Sparse::of(prev))
-                };
+                let d = if restarted { None } else { cur.minus(&Sparse::of(prev)) };
                 incs.push((p.time, d.unwrap_or(cur)));
             }
             None if p.start != 0 && p.start >= baseline_from => incs.push((p.time, cur)),
@@ -527,22 +475,11 @@ pub fn summaries(points: &[SummaryPoint], b: &Buckets) -> Vec<Dist> {
 mod tests {
     use super::*;
 
-    const B: Buckets = Buckets {
-        from: 100,
-        to: 400,
-        step: 100,
-    };
+    const B: Buckets = Buckets { from: 100, to: 400, step: 100 };
 
     #[test]
     fn gauge_aggregations() {
-        let pts = [
-            (90, 50.0),
-            (100, 1.0),
-            (150, 3.0),
-            (199, 2.0),
-            (250, 7.0),
-            (400, 9.0),
-        ];
+        let pts = [(90, 50.0), (100, 1.0), (150, 3.0), (199, 2.0), (250, 7.0), (400, 9.0)];
         assert_eq!(values(&pts, &B, ValueAgg::Last), [(100, 2.0), (200, 7.0)]);
         assert_eq!(values(&pts, &B, ValueAgg::Avg), [(100, 2.0), (200, 7.0)]);
         assert_eq!(values(&pts, &B, ValueAgg::Min), [(100, 1.0), (200, 7.0)]);
@@ -553,38 +490,20 @@ mod tests {
     fn cumulative_sums_with_resets() {
         let p = |time, start, value| SumPoint { time, start, value };
         // Baseline before the window, growth, a drop (reset) and a start-time change (restart).
-        let pts = [
-            p(90, 10, 5.0),
-            p(120, 10, 8.0),
-            p(180, 10, 11.0),
-            p(220, 10, 2.0),
-            p(260, 250, 4.0),
-            p(310, 250, 10.0),
-        ];
+        let pts =
+            [p(90, 10, 5.0), p(120, 10, 8.0), p(180, 10, 11.0), p(220, 10, 2.0), p(260, 250, 4.0), p(310, 250, 10.0)];
         let inc = increases(&pts, true, true, 100);
-        assert_eq!(
-            inc,
-            [(120, 3.0), (180, 3.0), (220, 2.0), (260, 4.0), (310, 6.0)]
-        );
+        assert_eq!(inc, [(120, 3.0), (180, 3.0), (220, 2.0), (260, 4.0), (310, 6.0)]);
         assert_eq!(deltas(&inc, &B), [(100, 6.0), (200, 6.0), (300, 6.0)]);
         // No baseline: a series that started before the fetched range contributes from its second point.
         let inc = increases(&pts[1..], true, true, 100);
         assert_eq!(inc[0], (180, 3.0));
         // A series that started inside the range counts its first value.
-        assert_eq!(
-            increases(&[p(150, 120, 4.0)], true, true, 100),
-            [(150, 4.0)]
-        );
+        assert_eq!(increases(&[p(150, 120, 4.0)], true, true, 100), [(150, 4.0)]);
         // Non-monotonic sums go down without resetting.
-        assert_eq!(
-            increases(&[p(120, 10, 8.0), p(150, 10, 5.0)], true, false, 100),
-            [(150, -3.0)]
-        );
+        assert_eq!(increases(&[p(120, 10, 8.0), p(150, 10, 5.0)], true, false, 100), [(150, -3.0)]);
         // Delta points are their own increase.
-        assert_eq!(
-            increases(&[p(120, 110, 8.0)], false, true, 100),
-            [(120, 8.0)]
-        );
+        assert_eq!(increases(&[p(120, 110, 8.0)], false, true, 100), [(120, 8.0)]);
     }
 
     #[test]
@@ -624,15 +543,7 @@ mod tests {
         assert_eq!((d[1].time, d[1].count, d[1].sum), (200, 2, Some(30.0)));
         assert_eq!(d[1].quantiles[0], Some(15.0));
         // Delta histograms add up within a bucket.
-        let d = histograms(
-            &[
-                h(110, 2, vec![2, 0, 0], 4.0),
-                h(120, 2, vec![0, 2, 0], 30.0),
-            ],
-            false,
-            100,
-            &B,
-        );
+        let d = histograms(&[h(110, 2, vec![2, 0, 0], 4.0), h(120, 2, vec![0, 2, 0], 30.0)], false, 100, &B);
         assert_eq!((d[0].count, d[0].sum), (4, Some(34.0)));
         assert_eq!(d[0].quantiles[0], Some(10.0));
     }
@@ -655,12 +566,7 @@ mod tests {
         assert_eq!(d[0].quantiles[0], Some(2.0));
         assert!((d[0].quantiles[1].unwrap() - 3.6).abs() < 1e-9);
         // Scale 1 (base sqrt 2) merged with scale 0: indexes 0,1 at scale 1 are index 0 at scale 0.
-        let d = exp_histograms(
-            &[e(110, 1, 0, vec![2, 2]), e(120, 0, 1, vec![4])],
-            false,
-            100,
-            &B,
-        );
+        let d = exp_histograms(&[e(110, 1, 0, vec![2, 2]), e(120, 0, 1, vec![4])], false, 100, &B);
         assert_eq!(d[0].count, 8);
         assert_eq!(d[0].quantiles[0], Some(2.0));
         // Negative values and the zero bucket.
@@ -674,30 +580,20 @@ mod tests {
             positive: (0, vec![1]),
             negative: (0, vec![1]),
         };
-        let d = exp_histograms(&[p.clone()], false, 100, &B);
+        let d = exp_histograms(std::slice::from_ref(&p), false, 100, &B);
         assert_eq!(d[0].quantiles[0], Some(0.0));
         assert!(d[0].quantiles[3].unwrap() > 1.0);
         let low = Sparse::of(&p).quantile(0.1).unwrap();
         assert!((-2.0..=-1.0).contains(&low), "{low}");
         // Cumulative: differences between points.
-        let d = exp_histograms(
-            &[e(90, 0, 0, vec![1, 1]), e(150, 0, 0, vec![1, 5])],
-            true,
-            100,
-            &B,
-        );
+        let d = exp_histograms(&[e(90, 0, 0, vec![1, 1]), e(150, 0, 0, vec![1, 5])], true, 100, &B);
         assert_eq!(d[0].count, 4);
         assert_eq!(d[0].quantiles[0], Some(3.0));
     }
 
     #[test]
     fn summary_quantiles() {
-        let s = |time, count, q: Vec<(f64, f64)>| SummaryPoint {
-            time,
-            count,
-            sum: 10.0,
-            quantiles: q,
-        };
+        let s = |time, count, q: Vec<(f64, f64)>| SummaryPoint { time, count, sum: 10.0, quantiles: q };
         let d = summaries(
             &[
                 s(110, 3, vec![(0.5, 1.0), (0.99, 9.0)]),

@@ -9,8 +9,8 @@ use sqlx::{Postgres, QueryBuilder, Row};
 
 use super::QueryState;
 use super::attrs::{
-    EXP_HISTOGRAM_DP, HISTOGRAM_DP, LOG, Level, NUMBER_DP, RESOURCE, SCOPE, SPAN, SPAN_EVENT,
-    SPAN_LINK, SUMMARY_DP, TYPED,
+    EXP_HISTOGRAM_DP, HISTOGRAM_DP, LOG, Level, NUMBER_DP, RESOURCE, SCOPE, SPAN, SPAN_EVENT, SPAN_LINK, SUMMARY_DP,
+    TYPED,
 };
 use super::error::ApiError;
 use super::params::{self, Params, Window};
@@ -33,10 +33,7 @@ fn target(p: &Params) -> Result<Target, ApiError> {
         "logs" => "logs",
         "metrics" => "metrics",
         other => {
-            return Err(ApiError::bad(
-                "signal",
-                format!("{other:?} is not traces, logs or metrics"),
-            ));
+            return Err(ApiError::bad("signal", format!("{other:?} is not traces, logs or metrics")));
         }
     };
     let level = p.one("level")?.unwrap_or("record");
@@ -47,44 +44,28 @@ fn target(p: &Params) -> Result<Target, ApiError> {
         ("traces", "event") => ("event", vec![SPAN_EVENT]),
         ("traces", "link") => ("link", vec![SPAN_LINK]),
         ("logs", "record") => ("record", vec![LOG]),
-        ("metrics", "record") => (
-            "record",
-            vec![NUMBER_DP, HISTOGRAM_DP, EXP_HISTOGRAM_DP, SUMMARY_DP],
-        ),
+        ("metrics", "record") => ("record", vec![NUMBER_DP, HISTOGRAM_DP, EXP_HISTOGRAM_DP, SUMMARY_DP]),
         (_, other) => {
             return Err(ApiError::bad(
                 "level",
                 format!(
                     "{other:?} is not a level of {signal}: use record, resource or scope{}",
-                    if signal == "traces" {
-                        ", event or link"
-                    } else {
-                        ""
-                    }
+                    if signal == "traces" { ", event or link" } else { "" }
                 ),
             ));
         }
     };
-    Ok(Target {
-        signal,
-        level,
-        levels,
-    })
+    Ok(Target { signal, level, levels })
 }
 
 fn window(p: &Params, st: &QueryState) -> Result<Window, ApiError> {
-    Ok(
-        match params::window(p, false, st.options.max_window_nanos)? {
-            Some(w) => w,
-            None => {
-                let to = crate::time::now_unix_nanos();
-                Window {
-                    from: to.saturating_sub(DEFAULT_WINDOW),
-                    to,
-                }
-            }
-        },
-    )
+    Ok(match params::window(p, false, st.options.max_window_nanos)? {
+        Some(w) => w,
+        None => {
+            let to = crate::time::now_unix_nanos();
+            Window { from: to.saturating_sub(DEFAULT_WINDOW), to }
+        }
+    })
 }
 
 /// Restricts attribute rows (alias `alias`) to the window: by their time column, or for resources to those
@@ -160,9 +141,7 @@ pub async fn keys(State(st): State<QueryState>, p: Params) -> Result<Json<Value>
     }
     qb.push(") x");
     if let Some(pfx) = prefix {
-        qb.push(" WHERE starts_with(key, ")
-            .push_bind(pfx.to_owned())
-            .push(")");
+        qb.push(" WHERE starts_with(key, ").push_bind(pfx.to_owned()).push(")");
     }
     qb.push(" ORDER BY key, type");
     let mut tx = st.read_tx().await?;
@@ -170,35 +149,23 @@ pub async fn keys(State(st): State<QueryState>, p: Params) -> Result<Json<Value>
     tx.commit().await?;
     let mut keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for row in &rows {
-        keys.entry(row.try_get("key")?)
-            .or_default()
-            .push(row.try_get("type")?);
+        keys.entry(row.try_get("key")?).or_default().push(row.try_get("type")?);
     }
     let truncated = keys.len() > limit as usize;
-    let out: Vec<Value> = keys
-        .into_iter()
-        .take(limit as usize)
-        .map(|(key, types)| json!({"key": key, "types": types}))
-        .collect();
-    Ok(Json(
-        json!({"signal": t.signal, "level": t.level, "keys": out, "truncated": truncated}),
-    ))
+    let out: Vec<Value> =
+        keys.into_iter().take(limit as usize).map(|(key, types)| json!({"key": key, "types": types})).collect();
+    Ok(Json(json!({"signal": t.signal, "level": t.level, "keys": out, "truncated": truncated})))
 }
 
 /// `GET /attributes/{key}/values?signal=...`: the key's most frequent values in the window, with counts.
-pub async fn values(
-    State(st): State<QueryState>,
-    Path(key): Path<String>,
-    p: Params,
-) -> Result<Json<Value>, ApiError> {
+pub async fn values(State(st): State<QueryState>, Path(key): Path<String>, p: Params) -> Result<Json<Value>, ApiError> {
     p.allow(PARAMS)?;
     params::text("key", &key)?;
     let t = target(&p)?;
     let w = window(&p, &st)?;
     let prefix = p.one("prefix")?;
     let limit = params::limit(&p, st.options.default_limit, st.options.max_limit)?;
-    let mut qb: QueryBuilder<Postgres> =
-        QueryBuilder::new("SELECT type, value, count(*) AS n FROM (");
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT type, value, count(*) AS n FROM (");
     let mut first = true;
     for level in &t.levels {
         for (suffix, _) in TYPED.iter().filter(|(s, _)| *s != "bytes") {
@@ -206,11 +173,7 @@ pub async fn values(
                 qb.push(" UNION ALL ");
             }
             first = false;
-            let value = if *suffix == "string" {
-                "a.value"
-            } else {
-                "a.value::text"
-            };
+            let value = if *suffix == "string" { "a.value" } else { "a.value::text" };
             qb.push(format_args!(
                 "SELECT '{suffix}' AS type, {value} AS value FROM {}_{suffix} a \
                  WHERE a.key_id = (SELECT key_id FROM attribute_keys WHERE key = ",
@@ -226,19 +189,14 @@ pub async fn values(
              FROM (SELECT o.attributes -> ",
         );
         qb.push_bind(key.clone());
-        qb.push(format_args!(
-            " AS v FROM {}_other o WHERE o.attributes ? ",
-            level.prefix
-        ));
+        qb.push(format_args!(" AS v FROM {}_other o WHERE o.attributes ? ", level.prefix));
         qb.push_bind(key.clone());
         push_scope(&mut qb, &t, level, "o", &w);
         qb.push(") j");
     }
     qb.push(") x");
     if let Some(pfx) = prefix {
-        qb.push(" WHERE starts_with(value, ")
-            .push_bind(pfx.to_owned())
-            .push(")");
+        qb.push(" WHERE starts_with(value, ").push_bind(pfx.to_owned()).push(")");
     }
     qb.push(" GROUP BY type, value ORDER BY n DESC, type, value LIMIT ");
     qb.push_bind(i64::from(limit));
@@ -259,7 +217,5 @@ pub async fn values(
         };
         out.push(json!({"value": value, "count": row.try_get::<i64, _>("n")?}));
     }
-    Ok(Json(
-        json!({"key": key, "signal": t.signal, "level": t.level, "values": out}),
-    ))
+    Ok(Json(json!({"key": key, "signal": t.signal, "level": t.level, "values": out})))
 }

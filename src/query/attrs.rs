@@ -23,74 +23,32 @@ pub struct Level {
 }
 
 /// Resource attributes.
-pub const RESOURCE: Level = Level {
-    prefix: "otel_resource_attrs",
-    owner: "resource_id",
-    time: None,
-};
+pub const RESOURCE: Level = Level { prefix: "otel_resource_attrs", owner: "resource_id", time: None };
 /// Scope attributes.
-pub const SCOPE: Level = Level {
-    prefix: "otel_scope_attrs",
-    owner: "scope_id",
-    time: None,
-};
+pub const SCOPE: Level = Level { prefix: "otel_scope_attrs", owner: "scope_id", time: None };
 /// Log record attributes.
-pub const LOG: Level = Level {
-    prefix: "otel_log_attrs",
-    owner: "log_id",
-    time: Some("time"),
-};
+pub const LOG: Level = Level { prefix: "otel_log_attrs", owner: "log_id", time: Some("time") };
 /// Span attributes.
-pub const SPAN: Level = Level {
-    prefix: "otel_span_attrs",
-    owner: "span_row_id",
-    time: Some("start_time"),
-};
+pub const SPAN: Level = Level { prefix: "otel_span_attrs", owner: "span_row_id", time: Some("start_time") };
 /// Span event attributes.
-pub const SPAN_EVENT: Level = Level {
-    prefix: "otel_span_event_attrs",
-    owner: "event_row_id",
-    time: Some("span_start_time"),
-};
+pub const SPAN_EVENT: Level =
+    Level { prefix: "otel_span_event_attrs", owner: "event_row_id", time: Some("span_start_time") };
 /// Span link attributes.
-pub const SPAN_LINK: Level = Level {
-    prefix: "otel_span_link_attrs",
-    owner: "link_row_id",
-    time: Some("span_start_time"),
-};
+pub const SPAN_LINK: Level =
+    Level { prefix: "otel_span_link_attrs", owner: "link_row_id", time: Some("span_start_time") };
 /// Gauge and sum data point attributes.
-pub const NUMBER_DP: Level = Level {
-    prefix: "otel_number_dp_attrs",
-    owner: "data_point_id",
-    time: Some("time"),
-};
+pub const NUMBER_DP: Level = Level { prefix: "otel_number_dp_attrs", owner: "data_point_id", time: Some("time") };
 /// Histogram data point attributes.
-pub const HISTOGRAM_DP: Level = Level {
-    prefix: "otel_histogram_dp_attrs",
-    owner: "data_point_id",
-    time: Some("time"),
-};
+pub const HISTOGRAM_DP: Level = Level { prefix: "otel_histogram_dp_attrs", owner: "data_point_id", time: Some("time") };
 /// Exponential histogram data point attributes.
-pub const EXP_HISTOGRAM_DP: Level = Level {
-    prefix: "otel_exp_histogram_dp_attrs",
-    owner: "data_point_id",
-    time: Some("time"),
-};
+pub const EXP_HISTOGRAM_DP: Level =
+    Level { prefix: "otel_exp_histogram_dp_attrs", owner: "data_point_id", time: Some("time") };
 /// Summary data point attributes.
-pub const SUMMARY_DP: Level = Level {
-    prefix: "otel_summary_dp_attrs",
-    owner: "data_point_id",
-    time: Some("time"),
-};
+pub const SUMMARY_DP: Level = Level { prefix: "otel_summary_dp_attrs", owner: "data_point_id", time: Some("time") };
 
 /// The typed tables of a level: suffix and SQL type of `value`.
-pub const TYPED: [(&str, &str); 5] = [
-    ("string", "text"),
-    ("int", "bigint"),
-    ("double", "float8"),
-    ("bool", "boolean"),
-    ("bytes", "bytea"),
-];
+pub const TYPED: [(&str, &str); 5] =
+    [("string", "text"), ("int", "bigint"), ("double", "float8"), ("bool", "boolean"), ("bytes", "bytea")];
 
 /// A filter value as each stored type would hold it.
 #[derive(Debug, Default)]
@@ -140,12 +98,7 @@ fn push_key(qb: &mut QueryBuilder<Postgres>, key: &str) {
     qb.push(")");
 }
 
-fn push_window(
-    qb: &mut QueryBuilder<Postgres>,
-    level: &Level,
-    alias: &str,
-    window: Option<&Window>,
-) {
+fn push_window(qb: &mut QueryBuilder<Postgres>, level: &Level, alias: &str, window: Option<&Window>) {
     if let (Some(col), Some(w)) = (level.time, window) {
         qb.push(format_args!(" AND {alias}.{col} >= "));
         qb.push_bind(w.from_ts());
@@ -175,9 +128,7 @@ fn push_in(
             qb.push(" UNION ALL ");
         }
         first = false;
-        qb.push(format_args!(
-            "SELECT a.{owner} FROM {prefix}_{suffix} a WHERE "
-        ));
+        qb.push(format_args!("SELECT a.{owner} FROM {prefix}_{suffix} a WHERE "));
         push_key(qb, key);
         push_window(qb, level, "a", window);
         qb.push(" AND ");
@@ -242,9 +193,7 @@ fn push_in(
         }
     }
     // Unpromoted attributes: the typed JSON object in _other.
-    qb.push(format_args!(
-        " UNION ALL SELECT o.{owner} FROM {prefix}_other o WHERE o.attributes ? "
-    ));
+    qb.push(format_args!(" UNION ALL SELECT o.{owner} FROM {prefix}_other o WHERE o.attributes ? "));
     qb.push_bind(key.to_owned());
     push_window(qb, level, "o", window);
     let member = |qb: &mut QueryBuilder<Postgres>| {
@@ -327,13 +276,7 @@ pub async fn fetch(
         let cols: Vec<String> = TYPED
             .iter()
             .enumerate()
-            .map(|(j, (_, ty))| {
-                if i == j {
-                    "a.value".to_string()
-                } else {
-                    format!("NULL::{ty}")
-                }
-            })
+            .map(|(j, (_, ty))| if i == j { "a.value".to_string() } else { format!("NULL::{ty}") })
             .collect();
         sql.push_str(&format!(
             "SELECT a.{owner} AS owner, k.key, {}, NULL::text AS other FROM {prefix}_{suffix} a \
@@ -346,16 +289,13 @@ pub async fn fetch(
          o.attributes::text FROM {prefix}_other o WHERE o.{owner} = ANY($1)"
     ));
     // Table and column names come from the constant levels above, never from input.
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(owners)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owners).fetch_all(&mut *conn).await?;
     for row in rows {
         let id: i64 = row.try_get(0)?;
         let list = out.entry(id).or_default();
         if let Some(json) = row.try_get::<Option<String>, _>(7)? {
-            let kvs = attributes_from_json(&json)
-                .map_err(|e| ApiError::internal(format!("{prefix}_other of {id}: {e}")))?;
+            let kvs =
+                attributes_from_json(&json).map_err(|e| ApiError::internal(format!("{prefix}_other of {id}: {e}")))?;
             list.extend(kvs);
             continue;
         }
@@ -371,11 +311,7 @@ pub async fn fetch(
         } else {
             Value::BytesValue(row.try_get::<Option<Vec<u8>>, _>(6)?.unwrap_or_default())
         };
-        list.push(KeyValue {
-            key,
-            value: Some(AnyValue { value: Some(value) }),
-            ..Default::default()
-        });
+        list.push(KeyValue { key, value: Some(AnyValue { value: Some(value) }), ..Default::default() });
     }
     for list in out.values_mut() {
         list.sort_by(|a, b| a.key.cmp(&b.key));

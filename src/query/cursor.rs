@@ -20,17 +20,12 @@ pub fn encode(kind: &str, key: &[Value]) -> String {
 
 /// Decodes a cursor of listing `kind` into its sort key.
 pub fn decode(kind: &str, text: &str) -> Result<Vec<Value>, ApiError> {
-    let bad = || {
-        ApiError::bad(
-            "cursor",
-            "not a cursor returned by this listing; start again without one",
-        )
-    };
+    let bad = || ApiError::bad("cursor", "not a cursor returned by this listing; start again without one");
     let bytes = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| bad())?;
     let Ok(Value::Array(mut all)) = serde_json::from_slice::<Value>(&bytes) else {
         return Err(bad());
     };
-    if all.len() < 2 || all[0] != Value::from(1) || all[1] != Value::from(kind) {
+    if all.len() < 2 || all[0] != 1 || all[1] != kind {
         return Err(bad());
     }
     Ok(all.split_off(2))
@@ -43,9 +38,7 @@ pub fn from_params(p: &Params, kind: &str) -> Result<Option<Vec<Value>>, ApiErro
 
 /// An i64 part of a decoded cursor.
 pub fn int(key: &[Value], i: usize) -> Result<i64, ApiError> {
-    key.get(i)
-        .and_then(Value::as_i64)
-        .ok_or_else(|| ApiError::bad("cursor", "damaged cursor; start again without one"))
+    key.get(i).and_then(Value::as_i64).ok_or_else(|| ApiError::bad("cursor", "damaged cursor; start again without one"))
 }
 
 /// A string part of a decoded cursor.
@@ -63,10 +56,7 @@ mod tests {
     #[test]
     fn round_trip_and_refusals() {
         let c = encode("logs", &[Value::from(17), Value::from("ab|c")]);
-        assert!(
-            c.chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
-        );
+        assert!(c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_'));
         let key = decode("logs", &c).unwrap();
         assert_eq!(int(&key, 0).unwrap(), 17);
         assert_eq!(string(&key, 1).unwrap(), "ab|c");

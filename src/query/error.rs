@@ -26,9 +26,7 @@ pub enum ApiError {
     #[error("database unavailable: {0}")]
     Unavailable(String),
     /// The query ran longer than the statement timeout (503): narrow the window or the filters.
-    #[error(
-        "the query ran longer than the statement timeout; narrow the time window or add filters"
-    )]
+    #[error("the query ran longer than the statement timeout; narrow the time window or add filters")]
     Timeout,
     /// A bug or an unexpected database answer (500); details go to the server log only.
     #[error("internal error")]
@@ -38,10 +36,7 @@ pub enum ApiError {
 impl ApiError {
     /// A 400 naming `param`.
     pub fn bad(param: impl Into<String>, message: impl Into<String>) -> ApiError {
-        ApiError::BadParam {
-            param: param.into(),
-            message: message.into(),
-        }
+        ApiError::BadParam { param: param.into(), message: message.into() }
     }
 
     /// An unexpected condition (e.g. stored data that cannot be decoded).
@@ -124,16 +119,11 @@ impl IntoResponse for ApiError {
         let body = json!({"error": {"code": self.code(), "message": message}});
         let mut resp = (self.status(), Json(body)).into_response();
         if matches!(self, ApiError::Unavailable(_) | ApiError::Timeout) {
-            resp.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("5"),
-            );
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
         }
         if matches!(self, ApiError::Unauthorized) {
-            resp.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
+            resp.headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
         }
         resp
     }
@@ -149,10 +139,7 @@ mod tests {
         assert_eq!(e.status(), StatusCode::BAD_REQUEST);
         assert_eq!(e.to_string(), "invalid parameter `from`: not a time");
         assert_eq!(ApiError::Timeout.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(
-            ApiError::from(sqlx::Error::PoolTimedOut).code(),
-            "database_unavailable"
-        );
+        assert_eq!(ApiError::from(sqlx::Error::PoolTimedOut).code(), "database_unavailable");
         assert_eq!(ApiError::from(sqlx::Error::RowNotFound).code(), "internal");
     }
 }

@@ -32,16 +32,7 @@ pub const SEARCH_PARAMS: &[&str] = &[
     "cursor",
 ];
 /// Parameters of the logs of a trace or span (the window is optional there).
-pub const TRACE_PARAMS: &[&str] = &[
-    "from",
-    "to",
-    "min_severity",
-    "body",
-    "attr",
-    "resource_attr",
-    "limit",
-    "cursor",
-];
+pub const TRACE_PARAMS: &[&str] = &["from", "to", "min_severity", "body", "attr", "resource_attr", "limit", "cursor"];
 
 #[derive(Debug, Default)]
 struct Filters {
@@ -71,10 +62,7 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     let mut f = common(&p, &st, true)?;
     f.service = p.one("service")?.map(str::to_owned);
     f.namespace = p.one("namespace")?.map(str::to_owned);
-    f.trace_id = p
-        .one("trace_id")?
-        .map(|t| params::trace_id("trace_id", t))
-        .transpose()?;
+    f.trace_id = p.one("trace_id")?.map(|t| params::trace_id("trace_id", t)).transpose()?;
     run(&st, &p, f, true).await
 }
 
@@ -117,12 +105,7 @@ pub(crate) fn like_pattern(text: &str) -> String {
     out
 }
 
-async fn run(
-    st: &QueryState,
-    p: &Params,
-    f: Filters,
-    newest_first: bool,
-) -> Result<Json<Value>, ApiError> {
+async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Result<Json<Value>, ApiError> {
     let limit = params::limit(p, st.options.default_limit, st.options.max_limit)?;
     let kind = if newest_first { "logs" } else { "logs-asc" };
     let after = cursor::from_params(p, kind)?;
@@ -164,28 +147,20 @@ async fn run(
     for a in &f.attrs {
         qb.push(" AND ");
         match a.scope {
-            AttrScope::Record => {
-                attrs::push_filter(&mut qb, &LOG, "l.log_id", f.window.as_ref(), a)
-            }
+            AttrScope::Record => attrs::push_filter(&mut qb, &LOG, "l.log_id", f.window.as_ref(), a),
             AttrScope::Resource => attrs::push_filter(&mut qb, &RESOURCE, "l.resource_id", None, a),
         }
     }
-    let (cmp, dir) = if newest_first {
-        ("<", "DESC")
-    } else {
-        (">", "ASC")
-    };
+    let (cmp, dir) = if newest_first { ("<", "DESC") } else { (">", "ASC") };
     if let Some(key) = &after {
         let micros = cursor::int(key, 0)?;
         let id = cursor::int(key, 1)?;
-        let at = DateTime::<Utc>::from_timestamp_micros(micros)
-            .ok_or_else(|| ApiError::bad("cursor", "damaged cursor"))?;
+        let at =
+            DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(|| ApiError::bad("cursor", "damaged cursor"))?;
         qb.push(format_args!(" AND (l.time, l.log_id) {cmp} ("));
         qb.push_bind(at).push(", ").push_bind(id).push(")");
     }
-    qb.push(format_args!(
-        " ORDER BY l.time {dir}, l.log_id {dir} LIMIT "
-    ));
+    qb.push(format_args!(" ORDER BY l.time {dir}, l.log_id {dir} LIMIT "));
     qb.push_bind(i64::from(limit) + 1);
 
     let mut tx = st.read_tx().await?;
@@ -193,14 +168,8 @@ async fn run(
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
 
-    let log_ids: Vec<i64> = rows
-        .iter()
-        .map(|r| r.try_get("log_id"))
-        .collect::<Result<_, _>>()?;
-    let mut res_ids: Vec<i64> = rows
-        .iter()
-        .map(|r| r.try_get("resource_id"))
-        .collect::<Result<_, _>>()?;
+    let log_ids: Vec<i64> = rows.iter().map(|r| r.try_get("log_id")).collect::<Result<_, _>>()?;
+    let mut res_ids: Vec<i64> = rows.iter().map(|r| r.try_get("resource_id")).collect::<Result<_, _>>()?;
     res_ids.sort_unstable();
     res_ids.dedup();
     let log_attrs = attrs::fetch(&mut tx, &LOG, &log_ids).await?;
@@ -215,10 +184,7 @@ async fn run(
         (true, Some(last)) => {
             let t: DateTime<Utc> = last.try_get("time")?;
             let id: i64 = last.try_get("log_id")?;
-            Some(cursor::encode(
-                kind,
-                &[t.timestamp_micros().into(), id.into()],
-            ))
+            Some(cursor::encode(kind, &[t.timestamp_micros().into(), id.into()]))
         }
         _ => None,
     };
@@ -229,19 +195,11 @@ async fn run(
 fn body_json(row: &PgRow) -> Result<Value, ApiError> {
     let body_type: i16 = row.try_get("body_type")?;
     let av = match body_type {
-        1 => row
-            .try_get::<Option<String>, _>("body_string")?
-            .map(Av::StringValue),
+        1 => row.try_get::<Option<String>, _>("body_string")?.map(Av::StringValue),
         2 => row.try_get::<Option<i64>, _>("body_int")?.map(Av::IntValue),
-        3 => row
-            .try_get::<Option<f64>, _>("body_double")?
-            .map(Av::DoubleValue),
-        4 => row
-            .try_get::<Option<bool>, _>("body_bool")?
-            .map(Av::BoolValue),
-        5 => row
-            .try_get::<Option<Vec<u8>>, _>("body_bytes")?
-            .map(Av::BytesValue),
+        3 => row.try_get::<Option<f64>, _>("body_double")?.map(Av::DoubleValue),
+        4 => row.try_get::<Option<bool>, _>("body_bool")?.map(Av::BoolValue),
+        5 => row.try_get::<Option<Vec<u8>>, _>("body_bytes")?.map(Av::BytesValue),
         6 | 7 => {
             let text: Option<String> = row.try_get("body_json")?;
             return text
@@ -252,17 +210,13 @@ fn body_json(row: &PgRow) -> Result<Value, ApiError> {
         _ => None,
     };
     Ok(match av {
-        Some(v) => serde_json::from_str(&any_value_to_json(&AnyValue { value: Some(v) }))
-            .unwrap_or(Value::Null),
+        Some(v) => serde_json::from_str(&any_value_to_json(&AnyValue { value: Some(v) })).unwrap_or(Value::Null),
         None => Value::Null,
     })
 }
 
 fn hex_opt(row: &PgRow, col: &str) -> Result<Value, ApiError> {
-    Ok(row
-        .try_get::<Option<Vec<u8>>, _>(col)?
-        .map(|b| Value::from(ids::to_hex(&b)))
-        .unwrap_or(Value::Null))
+    Ok(row.try_get::<Option<Vec<u8>>, _>(col)?.map(|b| Value::from(ids::to_hex(&b))).unwrap_or(Value::Null))
 }
 
 fn log_json(
@@ -273,71 +227,28 @@ fn log_json(
     let mut m = Map::new();
     let log_id: i64 = row.try_get("log_id")?;
     let resource_id: i64 = row.try_get("resource_id")?;
-    time_fields(
-        "time",
-        row.try_get("time")?,
-        row.try_get("time_nanos_fraction")?,
-        &mut m,
-    )?;
-    m.insert(
-        "time_unset".into(),
-        row.try_get::<bool, _>("time_unset")?.into(),
-    );
-    time_fields(
-        "observed_time",
-        row.try_get("observed_time")?,
-        row.try_get("observed_time_nanos_fraction")?,
-        &mut m,
-    )?;
-    m.insert(
-        "severity_number".into(),
-        row.try_get::<i16, _>("severity_number")?.into(),
-    );
-    m.insert(
-        "severity_text".into(),
-        row.try_get::<String, _>("severity_text")?.into(),
-    );
+    time_fields("time", row.try_get("time")?, row.try_get("time_nanos_fraction")?, &mut m)?;
+    m.insert("time_unset".into(), row.try_get::<bool, _>("time_unset")?.into());
+    time_fields("observed_time", row.try_get("observed_time")?, row.try_get("observed_time_nanos_fraction")?, &mut m)?;
+    m.insert("severity_number".into(), row.try_get::<i16, _>("severity_number")?.into());
+    m.insert("severity_text".into(), row.try_get::<String, _>("severity_text")?.into());
     m.insert("body".into(), body_json(row)?);
     m.insert("trace_id".into(), hex_opt(row, "trace_id")?);
     m.insert("span_id".into(), hex_opt(row, "span_id")?);
     // flags hold the u32 bit pattern in an INTEGER.
-    m.insert(
-        "flags".into(),
-        (row.try_get::<i32, _>("flags")? as u32).into(),
-    );
-    m.insert(
-        "event_name".into(),
-        row.try_get::<String, _>("event_name")?.into(),
-    );
-    m.insert(
-        "dropped_attributes_count".into(),
-        (row.try_get::<i32, _>("dropped_attributes_count")? as u32).into(),
-    );
-    m.insert(
-        "service_name".into(),
-        row.try_get::<Option<String>, _>("service_name")?.into(),
-    );
-    m.insert(
-        "service_namespace".into(),
-        row.try_get::<Option<String>, _>("service_namespace")?
-            .into(),
-    );
+    m.insert("flags".into(), (row.try_get::<i32, _>("flags")? as u32).into());
+    m.insert("event_name".into(), row.try_get::<String, _>("event_name")?.into());
+    m.insert("dropped_attributes_count".into(), (row.try_get::<i32, _>("dropped_attributes_count")? as u32).into());
+    m.insert("service_name".into(), row.try_get::<Option<String>, _>("service_name")?.into());
+    m.insert("service_namespace".into(), row.try_get::<Option<String>, _>("service_namespace")?.into());
     m.insert(
         "scope".into(),
         json!({"name": row.try_get::<String, _>("scope_name")?, "version": row.try_get::<String, _>("scope_version")?}),
     );
-    m.insert(
-        "attributes".into(),
-        attrs::to_json(log_attrs.get(&log_id).map(Vec::as_slice).unwrap_or(&[])),
-    );
+    m.insert("attributes".into(), attrs::to_json(log_attrs.get(&log_id).map(Vec::as_slice).unwrap_or(&[])));
     m.insert(
         "resource_attributes".into(),
-        attrs::to_json(
-            res_attrs
-                .get(&resource_id)
-                .map(Vec::as_slice)
-                .unwrap_or(&[]),
-        ),
+        attrs::to_json(res_attrs.get(&resource_id).map(Vec::as_slice).unwrap_or(&[])),
     );
     Ok(Value::Object(m))
 }

@@ -10,49 +10,20 @@ use serde_json::{Map, Value, json};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use super::aggregate::{
-    self, Buckets, Dist, ExpPoint, HistPoint, SumPoint, SummaryPoint, ValueAgg,
-};
+use super::aggregate::{self, Buckets, Dist, ExpPoint, HistPoint, SumPoint, SummaryPoint, ValueAgg};
 use super::attrs::{self, EXP_HISTOGRAM_DP, HISTOGRAM_DP, Level, NUMBER_DP, RESOURCE, SUMMARY_DP};
 use super::error::ApiError;
 use super::params::{self, AttrFilter, AttrScope, Params, Window};
 use super::{QueryState, cursor, unix_nanos};
 
 /// Parameters of the metric search.
-pub const SEARCH_PARAMS: &[&str] = &[
-    "from",
-    "to",
-    "name",
-    "type",
-    "service",
-    "namespace",
-    "attr",
-    "resource_attr",
-    "limit",
-    "cursor",
-];
+pub const SEARCH_PARAMS: &[&str] =
+    &["from", "to", "name", "type", "service", "namespace", "attr", "resource_attr", "limit", "cursor"];
 /// Parameters of the series query.
-pub const SERIES_PARAMS: &[&str] = &[
-    "from",
-    "to",
-    "name",
-    "type",
-    "step",
-    "agg",
-    "service",
-    "namespace",
-    "attr",
-    "resource_attr",
-];
+pub const SERIES_PARAMS: &[&str] =
+    &["from", "to", "name", "type", "step", "agg", "service", "namespace", "attr", "resource_attr"];
 /// Names of the metric types by id (metric_types reference table; index 0 unused).
-const TYPE_NAMES: [&str; 6] = [
-    "",
-    "gauge",
-    "sum",
-    "histogram",
-    "exponential_histogram",
-    "summary",
-];
+const TYPE_NAMES: [&str; 6] = ["", "gauge", "sum", "histogram", "exponential_histogram", "summary"];
 /// Most buckets a series query may ask for.
 const MAX_BUCKETS: u64 = 10_000;
 
@@ -64,26 +35,10 @@ struct Kind {
 }
 
 const KINDS: [Kind; 4] = [
-    Kind {
-        types: &[1, 2],
-        table: "otel_metrics_data_points_number",
-        level: NUMBER_DP,
-    },
-    Kind {
-        types: &[3],
-        table: "otel_metrics_data_points_histogram",
-        level: HISTOGRAM_DP,
-    },
-    Kind {
-        types: &[4],
-        table: "otel_metrics_data_points_exp_histogram",
-        level: EXP_HISTOGRAM_DP,
-    },
-    Kind {
-        types: &[5],
-        table: "otel_metrics_data_points_summary",
-        level: SUMMARY_DP,
-    },
+    Kind { types: &[1, 2], table: "otel_metrics_data_points_number", level: NUMBER_DP },
+    Kind { types: &[3], table: "otel_metrics_data_points_histogram", level: HISTOGRAM_DP },
+    Kind { types: &[4], table: "otel_metrics_data_points_exp_histogram", level: EXP_HISTOGRAM_DP },
+    Kind { types: &[5], table: "otel_metrics_data_points_summary", level: SUMMARY_DP },
 ];
 
 fn kind_of(metric_type: i16) -> Option<&'static Kind> {
@@ -93,16 +48,9 @@ fn kind_of(metric_type: i16) -> Option<&'static Kind> {
 fn metric_type(p: &Params) -> Result<Option<i16>, ApiError> {
     match p.one("type")? {
         None => Ok(None),
-        Some(t) => TYPE_NAMES
-            .iter()
-            .position(|n| !n.is_empty() && *n == t)
-            .map(|i| Some(i as i16))
-            .ok_or_else(|| {
-                ApiError::bad(
-                    "type",
-                    format!("{t:?} is not gauge, sum, histogram, exponential_histogram or summary"),
-                )
-            }),
+        Some(t) => TYPE_NAMES.iter().position(|n| !n.is_empty() && *n == t).map(|i| Some(i as i16)).ok_or_else(|| {
+            ApiError::bad("type", format!("{t:?} is not gauge, sum, histogram, exponential_histogram or summary"))
+        }),
     }
 }
 
@@ -123,14 +71,7 @@ impl PointFilters {
     }
 
     /// ` AND ...` conditions on data point alias `d` of `kind` within [from, to).
-    fn push(
-        &self,
-        qb: &mut QueryBuilder<Postgres>,
-        kind: &Kind,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        w: &Window,
-    ) {
+    fn push(&self, qb: &mut QueryBuilder<Postgres>, kind: &Kind, from: DateTime<Utc>, to: DateTime<Utc>, w: &Window) {
         qb.push(" AND d.time >= ").push_bind(from);
         qb.push(" AND d.time < ").push_bind(to);
         if self.service.is_some() || self.namespace.is_some() {
@@ -146,9 +87,7 @@ impl PointFilters {
         for f in &self.attrs {
             qb.push(" AND ");
             match f.scope {
-                AttrScope::Record => {
-                    attrs::push_filter(qb, &kind.level, "d.data_point_id", Some(w), f)
-                }
+                AttrScope::Record => attrs::push_filter(qb, &kind.level, "d.data_point_id", Some(w), f),
                 AttrScope::Resource => attrs::push_filter(qb, &RESOURCE, "d.resource_id", None, f),
             }
         }
@@ -171,8 +110,8 @@ fn metric_json(row: &PgRow) -> Result<Value, ApiError> {
 /// `GET /metrics/search`: metrics (by name, ordered) with data points in the window matching the filters.
 pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Value>, ApiError> {
     p.allow(SEARCH_PARAMS)?;
-    let w = params::window(&p, true, st.options.max_window_nanos)?
-        .ok_or_else(|| ApiError::bad("from", "is required"))?;
+    let w =
+        params::window(&p, true, st.options.max_window_nanos)?.ok_or_else(|| ApiError::bad("from", "is required"))?;
     let name = p.one("name")?;
     let ty = metric_type(&p)?;
     let filters = PointFilters::parse(&p)?;
@@ -184,8 +123,7 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
          m.is_monotonic FROM otel_metrics_dim m WHERE TRUE",
     );
     if let Some(n) = name {
-        qb.push(" AND m.name ILIKE ")
-            .push_bind(super::logs::like_pattern(n));
+        qb.push(" AND m.name ILIKE ").push_bind(super::logs::like_pattern(n));
     }
     if let Some(t) = ty {
         qb.push(" AND m.metric_type = ").push_bind(t);
@@ -212,8 +150,7 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
             .push_bind(cursor::int(key, 1)?)
             .push(")");
     }
-    qb.push(" ORDER BY m.name, m.metric_id LIMIT ")
-        .push_bind(i64::from(limit) + 1);
+    qb.push(" ORDER BY m.name, m.metric_id LIMIT ").push_bind(i64::from(limit) + 1);
     let mut tx = st.read_tx().await?;
     let mut rows = qb.build().fetch_all(&mut *tx).await?;
     tx.commit().await?;
@@ -223,10 +160,7 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     let next = match (more, rows.last()) {
         (true, Some(last)) => Some(cursor::encode(
             "metrics",
-            &[
-                last.try_get::<String, _>("name")?.into(),
-                last.try_get::<i64, _>("metric_id")?.into(),
-            ],
+            &[last.try_get::<String, _>("name")?.into(), last.try_get::<i64, _>("metric_id")?.into()],
         )),
         _ => None,
     };
@@ -252,16 +186,9 @@ fn agg(p: &Params, metric_type: i16, monotonic: Option<bool>) -> Result<Agg, Api
         _ => None,
     };
     let (parsed, allowed) = match metric_type {
-        1 => (
-            given.map_or(Some(Agg::Value(ValueAgg::Last)), value_agg),
-            "last, avg, min, max",
-        ),
+        1 => (given.map_or(Some(Agg::Value(ValueAgg::Last)), value_agg), "last, avg, min, max"),
         2 => {
-            let default = if monotonic == Some(false) {
-                "last"
-            } else {
-                "rate"
-            };
+            let default = if monotonic == Some(false) { "last" } else { "rate" };
             let a = given.unwrap_or(default);
             let parsed = match a {
                 "rate" => Some(Agg::Rate),
@@ -321,8 +248,8 @@ fn count(row: &PgRow) -> Result<u64, ApiError> {
 /// `GET /metrics/series`: time-bucketed points per series of the metric `name`.
 pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Value>, ApiError> {
     p.allow(SERIES_PARAMS)?;
-    let w = params::window(&p, true, st.options.max_window_nanos)?
-        .ok_or_else(|| ApiError::bad("from", "is required"))?;
+    let w =
+        params::window(&p, true, st.options.max_window_nanos)?.ok_or_else(|| ApiError::bad("from", "is required"))?;
     let name = p.required("name")?.to_owned();
     let ty = metric_type(&p)?;
     let step = match params::duration(&p, "step")? {
@@ -356,10 +283,7 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     let mtype: i16 = first.try_get("metric_type")?;
     for d in &dims {
         if d.try_get::<i16, _>("metric_type")? != mtype {
-            return Err(ApiError::bad(
-                "type",
-                format!("metric {name:?} exists with several types: say which one"),
-            ));
+            return Err(ApiError::bad("type", format!("metric {name:?} exists with several types: say which one")));
         }
     }
     let kind = kind_of(mtype).ok_or_else(|| ApiError::internal(format!("metric type {mtype}")))?;
@@ -367,10 +291,7 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     let aggregation = agg(&p, mtype, monotonic)?;
     let mut cumulative: HashMap<i64, bool> = HashMap::new();
     for d in &dims {
-        cumulative.insert(
-            d.try_get("metric_id")?,
-            d.try_get::<Option<i16>, _>("aggregation_temporality")? == Some(2),
-        );
+        cumulative.insert(d.try_get("metric_id")?, d.try_get::<Option<i16>, _>("aggregation_temporality")? == Some(2));
     }
     let ids: Vec<i64> = cumulative.keys().copied().collect();
 
@@ -391,17 +312,8 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         kind.table
     ));
     qb.push_bind(ids.clone()).push(")");
-    let fetch_window = Window {
-        from: fetch_from,
-        to: w.to,
-    };
-    filters.push(
-        &mut qb,
-        kind,
-        fetch_window.from_ts(),
-        w.to_ts(),
-        &fetch_window,
-    );
+    let fetch_window = Window { from: fetch_from, to: w.to };
+    filters.push(&mut qb, kind, fetch_window.from_ts(), w.to_ts(), &fetch_window);
     qb.push(" ORDER BY d.time, d.time_nanos_fraction, d.data_point_id LIMIT ");
     qb.push_bind(i64::from(st.options.max_series_points) + 1);
     let rows = qb.build().fetch_all(&mut *tx).await?;
@@ -414,15 +326,9 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
             ),
         ));
     }
-    let point_ids: Vec<i64> = rows
-        .iter()
-        .map(|r| r.try_get("data_point_id"))
-        .collect::<Result<_, _>>()?;
+    let point_ids: Vec<i64> = rows.iter().map(|r| r.try_get("data_point_id")).collect::<Result<_, _>>()?;
     let point_attrs = attrs::fetch(&mut tx, &kind.level, &point_ids).await?;
-    let mut rids: Vec<i64> = rows
-        .iter()
-        .map(|r| r.try_get("resource_id"))
-        .collect::<Result<_, _>>()?;
+    let mut rids: Vec<i64> = rows.iter().map(|r| r.try_get("resource_id")).collect::<Result<_, _>>()?;
     rids.sort_unstable();
     rids.dedup();
     let services: HashMap<i64, (Option<String>, Option<String>)> = sqlx::query(
@@ -451,10 +357,7 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         let service = services.get(&rid).and_then(|s| s.0.clone());
         let key = (service, attributes.to_string(), rid, metric_id);
         let time = unix_nanos(row.try_get("time")?, row.try_get("time_nanos_fraction")?)?;
-        let start = unix_nanos(
-            row.try_get("start_time")?,
-            row.try_get("start_time_nanos_fraction")?,
-        )?;
+        let start = unix_nanos(row.try_get("start_time")?, row.try_get("start_time_nanos_fraction")?)?;
         let entry = groups.entry(key).or_insert_with(|| {
             let empty = match kind.types[0] {
                 1 => Points::Number(Vec::new()),
@@ -489,14 +392,8 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
                 sum: row.try_get("sum")?,
                 scale: row.try_get("scale")?,
                 zero_count: row.try_get::<i64, _>("zero_count")?.max(0) as u64,
-                positive: (
-                    row.try_get("positive_offset")?,
-                    counts(row.try_get("positive_bucket_counts")?),
-                ),
-                negative: (
-                    row.try_get("negative_offset")?,
-                    counts(row.try_get("negative_bucket_counts")?),
-                ),
+                positive: (row.try_get("positive_offset")?, counts(row.try_get("positive_bucket_counts")?)),
+                negative: (row.try_get("negative_offset")?, counts(row.try_get("negative_bucket_counts")?)),
             }),
             Points::Summary(v) => {
                 let qs: Vec<f64> = row.try_get("quantiles")?;
@@ -511,11 +408,7 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         }
     }
 
-    let buckets = Buckets {
-        from: w.from,
-        to: w.to,
-        step,
-    };
+    let buckets = Buckets { from: w.from, to: w.to, step };
     let step_secs = step as f64 / 1e9;
     let mut out = Vec::new();
     for ((service, _, rid, metric_id), (attributes, points)) in groups {
@@ -528,19 +421,11 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
             (Points::Number(v), Agg::Rate | Agg::Delta) => {
                 let inc = aggregate::increases(v, cum, monotonic != Some(false), fetch_from);
                 let d = aggregate::deltas(&inc, &buckets);
-                let scale = if aggregation == Agg::Rate {
-                    1.0 / step_secs
-                } else {
-                    1.0
-                };
+                let scale = if aggregation == Agg::Rate { 1.0 / step_secs } else { 1.0 };
                 value_points(d.into_iter().map(|(t, v)| (t, v * scale)).collect())
             }
-            (Points::Hist(v), _) => {
-                dist_points(aggregate::histograms(v, cum, fetch_from, &buckets))
-            }
-            (Points::Exp(v), _) => {
-                dist_points(aggregate::exp_histograms(v, cum, fetch_from, &buckets))
-            }
+            (Points::Hist(v), _) => dist_points(aggregate::histograms(v, cum, fetch_from, &buckets)),
+            (Points::Exp(v), _) => dist_points(aggregate::exp_histograms(v, cum, fetch_from, &buckets)),
             (Points::Summary(v), _) => dist_points(aggregate::summaries(v, &buckets)),
             (Points::Number(_), Agg::Quantiles) => Vec::new(),
         };
@@ -568,9 +453,7 @@ fn time_map(t: u64) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert(
         "time".into(),
-        DateTime::from_timestamp_nanos(t as i64)
-            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
-            .into(),
+        DateTime::from_timestamp_nanos(t as i64).to_rfc3339_opts(chrono::SecondsFormat::Nanos, true).into(),
     );
     m.insert("time_unix_nano".into(), t.to_string().into());
     m

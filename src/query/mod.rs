@@ -82,16 +82,9 @@ impl QueryState {
     pub async fn read_tx(&self) -> Result<Transaction<'static, Postgres>, ApiError> {
         let mut tx = tokio::time::timeout(self.options.acquire_timeout, self.pool.begin())
             .await
-            .map_err(|_| {
-                ApiError::Unavailable("timed out waiting for a database connection".into())
-            })?
+            .map_err(|_| ApiError::Unavailable("timed out waiting for a database connection".into()))?
             .map_err(ApiError::unavailable)?;
-        let ms = self
-            .options
-            .statement_timeout
-            .as_millis()
-            .max(1)
-            .to_string();
+        let ms = self.options.statement_timeout.as_millis().max(1).to_string();
         sqlx::query(
             "SELECT set_config('transaction_read_only', 'on', true), set_config('statement_timeout', $1, true)",
         )
@@ -106,18 +99,12 @@ impl QueryState {
 /// `.nest("/api/v2", crate::query::router(pool, options))`.
 pub fn router(pool: PgPool, options: QueryOptions) -> Router {
     let cors = cors_layer(&options.cors_origins);
-    let state = QueryState {
-        pool,
-        options: Arc::new(options),
-    };
+    let state = QueryState { pool, options: Arc::new(options) };
     let mut r = Router::new();
     for route in openapi::ROUTES {
         r = r.route(route.path, (route.handler)());
     }
-    let r = r
-        .fallback(not_found)
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth))
-        .with_state(state);
+    let r = r.fallback(not_found).route_layer(middleware::from_fn_with_state(state.clone(), auth)).with_state(state);
     match cors {
         Some(c) => r.layer(c),
         None => r,
@@ -135,11 +122,7 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     let allow = if origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
     } else {
-        AllowOrigin::list(
-            origins
-                .iter()
-                .filter_map(|o| HeaderValue::from_str(o.trim()).ok()),
-        )
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o.trim()).ok()))
     };
     Some(
         CorsLayer::new()
@@ -181,24 +164,13 @@ pub(crate) fn time_fields(
         .map(|t| PgTime::from_datetime_and_fraction(t, fraction))
         .transpose()
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    out.insert(
-        prefix.to_string(),
-        nanos
-            .map(|t| t.datetime().to_rfc3339_opts(SecondsFormat::Nanos, true))
-            .into(),
-    );
-    out.insert(
-        format!("{prefix}_unix_nano"),
-        nanos.map(|t| t.unix_nanos().to_string()).into(),
-    );
+    out.insert(prefix.to_string(), nanos.map(|t| t.datetime().to_rfc3339_opts(SecondsFormat::Nanos, true)).into());
+    out.insert(format!("{prefix}_unix_nano"), nanos.map(|t| t.unix_nanos().to_string()).into());
     Ok(nanos.map(|t| t.unix_nanos()))
 }
 
 /// The unix nanoseconds of a stored time (0 for NULL, OTLP's "unset").
-pub(crate) fn unix_nanos(
-    at: Option<chrono::DateTime<chrono::Utc>>,
-    fraction: i16,
-) -> Result<u64, ApiError> {
+pub(crate) fn unix_nanos(at: Option<chrono::DateTime<chrono::Utc>>, fraction: i16) -> Result<u64, ApiError> {
     at.map(|t| {
         PgTime::from_datetime_and_fraction(t, fraction)
             .map(|p| p.unix_nanos())

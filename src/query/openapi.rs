@@ -164,10 +164,7 @@ fn param_doc(name: &str) -> (&'static str, Value) {
             "Window start: RFC 3339 (2026-01-02T03:04:05Z) or unix nanoseconds. Required for searches; the window width is limited by the server's maximum.",
             s,
         ),
-        "to" => (
-            "Window end (exclusive), RFC 3339 or unix nanoseconds; default now.",
-            s,
-        ),
+        "to" => ("Window end (exclusive), RFC 3339 or unix nanoseconds; default now.", s),
         "service" => ("service.name of the resource.", s),
         "namespace" => ("service.namespace of the resource.", s),
         "name" => (
@@ -179,18 +176,13 @@ fn param_doc(name: &str) -> (&'static str, Value) {
             s,
         ),
         "status" => ("Span status: UNSET, OK, ERROR or 0..2.", s),
-        "min_duration" | "max_duration" => (
-            "Span duration bound, inclusive: 250ms, 1.5s, 2m, or integer nanoseconds.",
-            s,
-        ),
-        "min_severity" => (
-            "Lowest severity: 1..24 or TRACE, DEBUG, INFO, WARN, ERROR, FATAL with optional 2..4 suffix.",
-            s,
-        ),
-        "body" => (
-            "Text the log body contains (case-insensitive; % and _ are literal).",
-            s,
-        ),
+        "min_duration" | "max_duration" => {
+            ("Span duration bound, inclusive: 250ms, 1.5s, 2m, or integer nanoseconds.", s)
+        }
+        "min_severity" => {
+            ("Lowest severity: 1..24 or TRACE, DEBUG, INFO, WARN, ERROR, FATAL with optional 2..4 suffix.", s)
+        }
+        "body" => ("Text the log body contains (case-insensitive; % and _ are literal).", s),
         "trace_id" => ("Trace id, 32 hex digits, either case.", s),
         "span_id" => ("Span id, 16 hex digits, either case.", s),
         "attr" => (
@@ -201,10 +193,7 @@ fn param_doc(name: &str) -> (&'static str, Value) {
             "Resource attribute filter, same syntax as attr; repeatable, ANDed.",
             json!({"type": "array", "items": {"type": "string"}}),
         ),
-        "limit" => (
-            "Page size (default and maximum set by the server).",
-            json!({"type": "integer", "minimum": 1}),
-        ),
+        "limit" => ("Page size (default and maximum set by the server).", json!({"type": "integer", "minimum": 1})),
         "cursor" => ("Opaque cursor from the previous page's next_cursor.", s),
         "format" => (
             "json (default) or otlp (an OTLP/JSON ExportTraceServiceRequest).",
@@ -214,18 +203,12 @@ fn param_doc(name: &str) -> (&'static str, Value) {
             "Metric type.",
             json!({"type": "string", "enum": ["gauge", "sum", "histogram", "exponential_histogram", "summary"]}),
         ),
-        "step" => (
-            "Bucket width (e.g. 30s, 1m); default about 60 buckets over the window.",
-            s,
-        ),
+        "step" => ("Bucket width (e.g. 30s, 1m); default about 60 buckets over the window.", s),
         "agg" => (
             "Aggregation: gauge last|avg|min|max (default last); sum rate|delta|last|avg|min|max (default rate, last for non-monotonic); histograms and summaries quantiles.",
             json!({"type": "string", "enum": ["last", "avg", "min", "max", "rate", "delta", "quantiles"]}),
         ),
-        "signal" => (
-            "Signal.",
-            json!({"type": "string", "enum": ["traces", "logs", "metrics"]}),
-        ),
+        "signal" => ("Signal.", json!({"type": "string", "enum": ["traces", "logs", "metrics"]})),
         "level" => (
             "Attribute level: record (default), resource, scope; for traces also event and link.",
             json!({"type": "string", "enum": ["record", "resource", "scope", "event", "link"]}),
@@ -279,10 +262,7 @@ fn obj(props: &[(&str, Value)]) -> Value {
 
 fn time_props(prefix: &'static str, nullable_time: bool) -> Vec<(String, Value)> {
     let t = if nullable_time { nst() } else { st() };
-    vec![
-        (prefix.to_string(), t.clone()),
-        (format!("{prefix}_unix_nano"), t),
-    ]
+    vec![(prefix.to_string(), t.clone()), (format!("{prefix}_unix_nano"), t)]
 }
 
 fn obj_owned(props: Vec<(String, Value)>) -> Value {
@@ -296,10 +276,7 @@ fn span_base_props() -> Vec<(String, Value)> {
         ("span_id".into(), st()),
         ("parent_span_id".into(), nst()),
         ("name".into(), st()),
-        (
-            "kind".into(),
-            json!({"type": "string", "enum": super::params::SPAN_KINDS}),
-        ),
+        ("kind".into(), json!({"type": "string", "enum": super::params::SPAN_KINDS})),
         ("service_name".into(), nst()),
     ];
     p.extend(time_props("start_time", false));
@@ -308,13 +285,7 @@ fn span_base_props() -> Vec<(String, Value)> {
         ("duration_ns".into(), int()),
         (
             "status".into(),
-            obj(&[
-                (
-                    "code",
-                    json!({"type": "string", "enum": super::params::STATUS_CODES}),
-                ),
-                ("message", st()),
-            ]),
+            obj(&[("code", json!({"type": "string", "enum": super::params::STATUS_CODES})), ("message", st())]),
         ),
         ("trace_state".into(), st()),
         ("flags".into(), int()),
@@ -333,10 +304,7 @@ fn schemas() -> Value {
     log.extend([
         ("severity_number".into(), int()),
         ("severity_text".into(), st()),
-        (
-            "body".into(),
-            json!({"description": "The body in the typed JSON encoding (null when empty)"}),
-        ),
+        ("body".into(), json!({"description": "The body in the typed JSON encoding (null when empty)"})),
         ("trace_id".into(), nst()),
         ("span_id".into(), nst()),
         ("flags".into(), int()),
@@ -348,11 +316,7 @@ fn schemas() -> Value {
         ("attributes".into(), r("Attributes")),
         ("resource_attributes".into(), r("Attributes")),
     ]);
-    let mut summary = vec![
-        ("trace_id".to_string(), st()),
-        ("root_service".into(), nst()),
-        ("root_name".into(), nst()),
-    ];
+    let mut summary = vec![("trace_id".to_string(), st()), ("root_service".into(), nst()), ("root_name".into(), nst())];
     summary.extend(time_props("start_time", false));
     summary.extend([
         ("duration_ns".into(), int()),
@@ -400,11 +364,7 @@ fn schemas() -> Value {
     ]);
     let mut trace = vec![("trace_id".to_string(), st())];
     trace.extend(time_props("start_time", false));
-    trace.extend([
-        ("duration_ns".into(), int()),
-        ("span_count".into(), int()),
-        ("spans".into(), arr(r("Span"))),
-    ]);
+    trace.extend([("duration_ns".into(), int()), ("span_count".into(), int()), ("spans".into(), arr(r("Span")))]);
     let mut value_point = time_props("time", false);
     value_point.push(("value".into(), nnum()));
     let mut dist_point = time_props("time", false);
@@ -529,7 +489,9 @@ pub fn spec() -> Value {
         for seg in route.path.split('/') {
             if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 let (description, schema) = param_doc(name);
-                parameters.push(json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema}));
+                parameters.push(
+                    json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema}),
+                );
             }
         }
         for name in route.query {

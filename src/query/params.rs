@@ -36,29 +36,17 @@ impl Params {
 
     /// Refuses parameters the endpoint does not know, so that a typo is not silently ignored.
     pub fn allow(&self, known: &[&str]) -> Result<(), ApiError> {
-        match self
-            .pairs
-            .iter()
-            .find(|(k, _)| !known.contains(&k.as_str()))
-        {
-            Some((k, _)) => Err(ApiError::bad(
-                k.clone(),
-                format!(
-                    "unknown parameter; this endpoint takes {}",
-                    known.join(", ")
-                ),
-            )),
+        match self.pairs.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+            Some((k, _)) => {
+                Err(ApiError::bad(k.clone(), format!("unknown parameter; this endpoint takes {}", known.join(", "))))
+            }
             None => Ok(()),
         }
     }
 
     /// The single value of `name`, if given (an empty value counts as absent); repeating it is an error.
     pub fn one(&self, name: &str) -> Result<Option<&str>, ApiError> {
-        let mut found = self
-            .pairs
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str());
+        let mut found = self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
         let first = found.next();
         if found.next().is_some() {
             return Err(ApiError::bad(name, "given more than once"));
@@ -68,17 +56,12 @@ impl Params {
 
     /// The value of `name`, which must be given.
     pub fn required(&self, name: &str) -> Result<&str, ApiError> {
-        self.one(name)?
-            .ok_or_else(|| ApiError::bad(name, "is required"))
+        self.one(name)?.ok_or_else(|| ApiError::bad(name, "is required"))
     }
 
     /// Every value of a repeatable parameter, in order.
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.pairs
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
+        self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
     }
 }
 
@@ -126,9 +109,7 @@ pub fn nanos_floor_ts(nanos: u64) -> DateTime<Utc> {
 /// given; without, no `from` means no window. The width may not exceed `max_width` nanoseconds.
 pub fn window(p: &Params, required: bool, max_width: u64) -> Result<Option<Window>, ApiError> {
     let parse = |name: &str| -> Result<Option<u64>, ApiError> {
-        p.one(name)?
-            .map(|v| time::parse_time(v).map_err(|e| ApiError::bad(name, e.to_string())))
-            .transpose()
+        p.one(name)?.map(|v| time::parse_time(v).map_err(|e| ApiError::bad(name, e.to_string()))).transpose()
     };
     let from = parse("from")?;
     let to = parse("to")?;
@@ -168,10 +149,7 @@ pub fn limit(p: &Params, default: u32, max: u32) -> Result<u32, ApiError> {
         None => Ok(default),
         Some(v) => match v.parse::<u32>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::bad(
-                "limit",
-                format!("must be an integer from 1 to {max}, got {v:?}"),
-            )),
+            _ => Err(ApiError::bad("limit", format!("must be an integer from 1 to {max}, got {v:?}"))),
         },
     }
 }
@@ -179,9 +157,7 @@ pub fn limit(p: &Params, default: u32, max: u32) -> Result<u32, ApiError> {
 /// A duration: an integer with unit ns, us, ms, s, m or h (`250ms`, `1.5s`), or a plain integer of nanoseconds.
 pub fn parse_duration(text: &str) -> Result<u64, String> {
     let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let factor: f64 = match unit.trim() {
         "" | "ns" => 1.0,
@@ -191,14 +167,11 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
         "m" => 60e9,
         "h" => 3600e9,
         other => {
-            return Err(format!(
-                "unknown unit {other:?}; use ns, us, ms, s, m or h (e.g. 250ms)"
-            ));
+            return Err(format!("unknown unit {other:?}; use ns, us, ms, s, m or h (e.g. 250ms)"));
         }
     };
-    let n: f64 = num.parse().map_err(|_| {
-        format!("{text:?} is not a duration like 250ms, 1.5s or 1000000 (nanoseconds)")
-    })?;
+    let n: f64 =
+        num.parse().map_err(|_| format!("{text:?} is not a duration like 250ms, 1.5s or 1000000 (nanoseconds)"))?;
     let nanos = n * factor;
     if !nanos.is_finite() || nanos < 0.0 || nanos > i64::MAX as f64 {
         return Err(format!("{text:?} is out of range"));
@@ -208,20 +181,13 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
 
 /// An optional duration parameter.
 pub fn duration(p: &Params, name: &str) -> Result<Option<u64>, ApiError> {
-    p.one(name)?
-        .map(|v| parse_duration(v).map_err(|e| ApiError::bad(name, e)))
-        .transpose()
+    p.one(name)?.map(|v| parse_duration(v).map_err(|e| ApiError::bad(name, e))).transpose()
 }
 
 /// Formats nanoseconds for messages (`3h`, `90s`, `250ms`).
 pub fn human_duration(nanos: u64) -> String {
-    const UNITS: [(u64, &str); 5] = [
-        (3_600_000_000_000, "h"),
-        (1_000_000_000, "s"),
-        (1_000_000, "ms"),
-        (1_000, "us"),
-        (1, "ns"),
-    ];
+    const UNITS: [(u64, &str); 5] =
+        [(3_600_000_000_000, "h"), (1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "us"), (1, "ns")];
     for (size, unit) in UNITS {
         if nanos >= size && nanos.is_multiple_of(size) {
             return format!("{}{unit}", nanos / size);
@@ -241,25 +207,13 @@ pub fn span_id(name: &str, text: &str) -> Result<SpanId, ApiError> {
 }
 
 /// Names of the OTLP span kinds by value (span_kinds reference table).
-pub const SPAN_KINDS: [&str; 6] = [
-    "UNSPECIFIED",
-    "INTERNAL",
-    "SERVER",
-    "CLIENT",
-    "PRODUCER",
-    "CONSUMER",
-];
+pub const SPAN_KINDS: [&str; 6] = ["UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"];
 /// Names of the OTLP status codes by value (status_codes reference table).
 pub const STATUS_CODES: [&str; 3] = ["UNSET", "OK", "ERROR"];
 /// Names of the severity ranges (each covers four numbers, 1..=24).
 const SEVERITIES: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
 
-fn enum_value(
-    p: &Params,
-    name: &str,
-    names: &[&str],
-    prefix: &str,
-) -> Result<Option<i16>, ApiError> {
+fn enum_value(p: &Params, name: &str, names: &[&str], prefix: &str) -> Result<Option<i16>, ApiError> {
     let Some(v) = p.one(name)? else {
         return Ok(None);
     };
@@ -270,20 +224,9 @@ fn enum_value(
     }
     let upper = v.trim().to_ascii_uppercase();
     let bare = upper.strip_prefix(prefix).unwrap_or(&upper);
-    names
-        .iter()
-        .position(|n| *n == bare)
-        .map(|i| Some(i as i16))
-        .ok_or_else(|| {
-            ApiError::bad(
-                name,
-                format!(
-                    "{v:?} is not one of {} (or 0..{})",
-                    names.join(", "),
-                    names.len() - 1
-                ),
-            )
-        })
+    names.iter().position(|n| *n == bare).map(|i| Some(i as i16)).ok_or_else(|| {
+        ApiError::bad(name, format!("{v:?} is not one of {} (or 0..{})", names.join(", "), names.len() - 1))
+    })
 }
 
 /// Span kind (`server`, `SPAN_KIND_SERVER` or 2).
@@ -305,10 +248,7 @@ pub fn min_severity(p: &Params) -> Result<Option<i16>, ApiError> {
         return if (1..=24).contains(&n) {
             Ok(Some(n))
         } else {
-            Err(ApiError::bad(
-                "min_severity",
-                "a severity number must be 1..=24",
-            ))
+            Err(ApiError::bad("min_severity", "a severity number must be 1..=24"))
         };
     }
     let upper = v.trim().to_ascii_uppercase();
@@ -328,9 +268,7 @@ pub fn min_severity(p: &Params) -> Result<Option<i16>, ApiError> {
     }
     Err(ApiError::bad(
         "min_severity",
-        format!(
-            "{v:?} is not a severity: use 1..=24 or TRACE, DEBUG, INFO, WARN, ERROR, FATAL (optionally 2..4)"
-        ),
+        format!("{v:?} is not a severity: use 1..=24 or TRACE, DEBUG, INFO, WARN, ERROR, FATAL (optionally 2..4)"),
     ))
 }
 
@@ -407,17 +345,11 @@ pub struct AttrFilter {
 }
 
 /// Parses `key op value` (`http.route eq /cart`, `user.id exists`, `http.response.status_code gte 500`).
-pub fn parse_attr_filter(
-    param: &str,
-    scope: AttrScope,
-    text: &str,
-) -> Result<AttrFilter, ApiError> {
+pub fn parse_attr_filter(param: &str, scope: AttrScope, text: &str) -> Result<AttrFilter, ApiError> {
     let bad = |m: &str| {
         ApiError::bad(
             param,
-            format!(
-                "{text:?}: {m}; expected `key op value` with op one of eq, ne, gt, lt, gte, lte, contains, exists"
-            ),
+            format!("{text:?}: {m}; expected `key op value` with op one of eq, ne, gt, lt, gte, lte, contains, exists"),
         )
     };
     let t = text.trim_start();
@@ -436,12 +368,7 @@ pub fn parse_attr_filter(
     } else if value.is_empty() {
         return Err(bad("missing value"));
     }
-    Ok(AttrFilter {
-        scope,
-        key: key.to_string(),
-        op,
-        value,
-    })
+    Ok(AttrFilter { scope, key: key.to_string(), op, value })
 }
 
 /// Every `attr` (record level) and `resource_attr` (resource level) filter.
@@ -461,12 +388,7 @@ mod tests {
     use super::*;
 
     fn p(pairs: &[(&str, &str)]) -> Params {
-        Params::from_pairs(
-            pairs
-                .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect(),
-        )
+        Params::from_pairs(pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect())
     }
 
     fn param_of(e: ApiError) -> String {
@@ -492,48 +414,17 @@ mod tests {
     #[test]
     fn windows() {
         let max = 3_600_000_000_000;
-        let w = window(&p(&[("from", "1000"), ("to", "2000")]), true, max)
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            w,
-            Window {
-                from: 1000,
-                to: 2000
-            }
-        );
+        let w = window(&p(&[("from", "1000"), ("to", "2000")]), true, max).unwrap().unwrap();
+        assert_eq!(w, Window { from: 1000, to: 2000 });
         assert_eq!(param_of(window(&p(&[]), true, max).unwrap_err()), "from");
         assert_eq!(window(&p(&[]), false, max).unwrap(), None);
-        assert_eq!(
-            param_of(window(&p(&[("from", "2000"), ("to", "1000")]), true, max).unwrap_err()),
-            "to"
-        );
-        assert_eq!(
-            param_of(window(&p(&[("from", "yesterday")]), true, max).unwrap_err()),
-            "from"
-        );
-        let e = window(
-            &p(&[
-                ("from", "2026-01-01T00:00:00Z"),
-                ("to", "2026-01-01T02:00:00Z"),
-            ]),
-            true,
-            max,
-        )
-        .unwrap_err();
-        assert!(
-            e.to_string().contains("2h") && e.to_string().contains("1h"),
-            "{e}"
-        );
-        assert_eq!(
-            param_of(window(&p(&[("from", "1"), ("from", "2")]), true, max).unwrap_err()),
-            "from"
-        );
+        assert_eq!(param_of(window(&p(&[("from", "2000"), ("to", "1000")]), true, max).unwrap_err()), "to");
+        assert_eq!(param_of(window(&p(&[("from", "yesterday")]), true, max).unwrap_err()), "from");
+        let e = window(&p(&[("from", "2026-01-01T00:00:00Z"), ("to", "2026-01-01T02:00:00Z")]), true, max).unwrap_err();
+        assert!(e.to_string().contains("2h") && e.to_string().contains("1h"), "{e}");
+        assert_eq!(param_of(window(&p(&[("from", "1"), ("from", "2")]), true, max).unwrap_err()), "from");
         // The end is rounded up to the microsecond, the start down.
-        let w = Window {
-            from: 1_999,
-            to: 2_001,
-        };
+        let w = Window { from: 1_999, to: 2_001 };
         assert_eq!(w.from_ts().timestamp_micros(), 1);
         assert_eq!(w.to_ts().timestamp_micros(), 3);
     }
@@ -541,50 +432,23 @@ mod tests {
     #[test]
     fn enums() {
         assert_eq!(span_kind(&p(&[("kind", "server")])).unwrap(), Some(2));
-        assert_eq!(
-            span_kind(&p(&[("kind", "SPAN_KIND_CLIENT")])).unwrap(),
-            Some(3)
-        );
+        assert_eq!(span_kind(&p(&[("kind", "SPAN_KIND_CLIENT")])).unwrap(), Some(3));
         assert_eq!(span_kind(&p(&[("kind", "5")])).unwrap(), Some(5));
-        assert_eq!(
-            param_of(span_kind(&p(&[("kind", "6")])).unwrap_err()),
-            "kind"
-        );
+        assert_eq!(param_of(span_kind(&p(&[("kind", "6")])).unwrap_err()), "kind");
         assert_eq!(status_code(&p(&[("status", "error")])).unwrap(), Some(2));
-        assert_eq!(
-            param_of(status_code(&p(&[("status", "bad")])).unwrap_err()),
-            "status"
-        );
-        assert_eq!(
-            min_severity(&p(&[("min_severity", "warn")])).unwrap(),
-            Some(13)
-        );
-        assert_eq!(
-            min_severity(&p(&[("min_severity", "ERROR3")])).unwrap(),
-            Some(19)
-        );
-        assert_eq!(
-            min_severity(&p(&[("min_severity", "fatal4")])).unwrap(),
-            Some(24)
-        );
+        assert_eq!(param_of(status_code(&p(&[("status", "bad")])).unwrap_err()), "status");
+        assert_eq!(min_severity(&p(&[("min_severity", "warn")])).unwrap(), Some(13));
+        assert_eq!(min_severity(&p(&[("min_severity", "ERROR3")])).unwrap(), Some(19));
+        assert_eq!(min_severity(&p(&[("min_severity", "fatal4")])).unwrap(), Some(24));
         assert_eq!(min_severity(&p(&[("min_severity", "9")])).unwrap(), Some(9));
-        assert_eq!(
-            param_of(min_severity(&p(&[("min_severity", "ERROR5")])).unwrap_err()),
-            "min_severity"
-        );
-        assert_eq!(
-            param_of(min_severity(&p(&[("min_severity", "25")])).unwrap_err()),
-            "min_severity"
-        );
+        assert_eq!(param_of(min_severity(&p(&[("min_severity", "ERROR5")])).unwrap_err()), "min_severity");
+        assert_eq!(param_of(min_severity(&p(&[("min_severity", "25")])).unwrap_err()), "min_severity");
     }
 
     #[test]
     fn attr_filter_syntax() {
         let f = parse_attr_filter("attr", AttrScope::Record, "http.route eq /a b").unwrap();
-        assert_eq!(
-            (f.key.as_str(), f.op, f.value.as_str()),
-            ("http.route", Op::Eq, "/a b")
-        );
+        assert_eq!((f.key.as_str(), f.op, f.value.as_str()), ("http.route", Op::Eq, "/a b"));
         let f = parse_attr_filter("attr", AttrScope::Record, "user.id exists").unwrap();
         assert_eq!(f.op, Op::Exists);
         assert!(parse_attr_filter("attr", AttrScope::Record, "user.id exists 3").is_err());
@@ -599,17 +463,8 @@ mod tests {
     fn limits_and_unknown_params() {
         assert_eq!(limit(&p(&[]), 100, 1000).unwrap(), 100);
         assert_eq!(limit(&p(&[("limit", "7")]), 100, 1000).unwrap(), 7);
-        assert_eq!(
-            param_of(limit(&p(&[("limit", "0")]), 100, 1000).unwrap_err()),
-            "limit"
-        );
-        assert_eq!(
-            param_of(limit(&p(&[("limit", "1001")]), 100, 1000).unwrap_err()),
-            "limit"
-        );
-        assert_eq!(
-            param_of(p(&[("srvice", "x")]).allow(&["service"]).unwrap_err()),
-            "srvice"
-        );
+        assert_eq!(param_of(limit(&p(&[("limit", "0")]), 100, 1000).unwrap_err()), "limit");
+        assert_eq!(param_of(limit(&p(&[("limit", "1001")]), 100, 1000).unwrap_err()), "limit");
+        assert_eq!(param_of(p(&[("srvice", "x")]).allow(&["service"]).unwrap_err()), "srvice");
     }
 }

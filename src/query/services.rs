@@ -27,10 +27,7 @@ fn window(p: &Params, st: &QueryState) -> Result<Window, ApiError> {
         Some(w) => Ok(w),
         None => {
             let to = crate::time::now_unix_nanos();
-            Ok(Window {
-                from: to.saturating_sub(DEFAULT_WINDOW),
-                to,
-            })
+            Ok(Window { from: to.saturating_sub(DEFAULT_WINDOW), to })
         }
     }
 }
@@ -40,12 +37,7 @@ const ENTRY: &str = "(s.kind IN (2, 5) OR s.parent_span_id IS NULL)";
 
 fn percentiles(row: &PgRow, col: &str) -> Result<[Value; 3], ApiError> {
     let p: Option<Vec<f64>> = row.try_get(col)?;
-    let at = |i: usize| {
-        p.as_ref()
-            .and_then(|v| v.get(i))
-            .map(|x| Value::from(x.round() as i64))
-            .unwrap_or(Value::Null)
-    };
+    let at = |i: usize| p.as_ref().and_then(|v| v.get(i)).map(|x| Value::from(x.round() as i64)).unwrap_or(Value::Null);
     Ok([at(0), at(1), at(2)])
 }
 
@@ -70,8 +62,7 @@ pub async fn list(State(st): State<QueryState>, p: Params) -> Result<Json<Value>
     qb.push_bind(w.from_ts());
     qb.push(" AND s.start_time < ").push_bind(w.to_ts());
     if let Some(n) = namespace {
-        qb.push(" AND r.service_namespace = ")
-            .push_bind(n.to_owned());
+        qb.push(" AND r.service_namespace = ").push_bind(n.to_owned());
     }
     qb.push(
         " GROUP BY r.service_name), seen AS (SELECT DISTINCT service_name FROM otel_resources_dim \
@@ -117,11 +108,10 @@ pub async fn operations(
     params::text("service", &service)?;
     let w = window(&p, &st)?;
     let mut tx = st.read_tx().await?;
-    let known: Option<i32> =
-        sqlx::query_scalar("SELECT 1 FROM otel_resources_dim WHERE service_name = $1 LIMIT 1")
-            .bind(&service)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM otel_resources_dim WHERE service_name = $1 LIMIT 1")
+        .bind(&service)
+        .fetch_optional(&mut *tx)
+        .await?;
     if known.is_none() {
         return Err(ApiError::NotFound(format!("service {service:?} not found")));
     }
@@ -155,9 +145,7 @@ pub async fn operations(
             "p50_ns": p50, "p95_ns": p95, "p99_ns": p99,
         }));
     }
-    Ok(Json(
-        json!({"service": service, "window": window_json(&w), "operations": out}),
-    ))
+    Ok(Json(json!({"service": service, "window": window_json(&w), "operations": out})))
 }
 
 /// SQL text of a span's string attribute `key` (promoted or unpromoted), NULL when absent.
@@ -203,16 +191,11 @@ pub async fn map(State(st): State<QueryState>, p: Params) -> Result<Json<Value>,
     );
     qb.push_bind(w.from_ts());
     qb.push(" AND s.start_time < ").push_bind(w.to_ts());
-    qb.push(" AND ps.start_time >= ")
-        .push_bind(params::nanos_floor_ts(
-            w.from.saturating_sub(PARENT_LOOKBACK),
-        ));
+    qb.push(" AND ps.start_time >= ").push_bind(params::nanos_floor_ts(w.from.saturating_sub(PARENT_LOOKBACK)));
     qb.push(" AND ps.start_time < ").push_bind(w.to_ts());
     if let Some(n) = namespace {
-        qb.push(" AND (rc.service_namespace = ")
-            .push_bind(n.to_owned());
-        qb.push(" OR rp.service_namespace = ")
-            .push_bind(n.to_owned());
+        qb.push(" AND (rc.service_namespace = ").push_bind(n.to_owned());
+        qb.push(" OR rp.service_namespace = ").push_bind(n.to_owned());
         qb.push(")");
     }
     qb.push(" GROUP BY 1, 2");
@@ -223,11 +206,7 @@ pub async fn map(State(st): State<QueryState>, p: Params) -> Result<Json<Value>,
     for row in &rows {
         edges.insert(
             (row.try_get("source")?, row.try_get("target")?, "service"),
-            Edge {
-                calls: row.try_get("calls")?,
-                errors: row.try_get("errors")?,
-                p: percentiles(row, "p")?,
-            },
+            Edge { calls: row.try_get("calls")?, errors: row.try_get("errors")?, p: percentiles(row, "p")? },
         );
     }
 
@@ -250,8 +229,7 @@ pub async fn map(State(st): State<QueryState>, p: Params) -> Result<Json<Value>,
     qb.push_bind(w.from_ts());
     qb.push(" AND s.start_time < ").push_bind(w.to_ts());
     if let Some(n) = namespace {
-        qb.push(" AND r.service_namespace = ")
-            .push_bind(n.to_owned());
+        qb.push(" AND r.service_namespace = ").push_bind(n.to_owned());
     }
     qb.push(
         ") c CROSS JOIN LATERAL (VALUES ('database', c.db), ('messaging', c.mq)) AS v(system_type, system) \
@@ -261,18 +239,10 @@ pub async fn map(State(st): State<QueryState>, p: Params) -> Result<Json<Value>,
     tx.commit().await?;
     for row in &rows {
         let ty: String = row.try_get("system_type")?;
-        let ty = if ty == "database" {
-            "database"
-        } else {
-            "messaging"
-        };
+        let ty = if ty == "database" { "database" } else { "messaging" };
         edges.insert(
             (row.try_get("source")?, row.try_get("system")?, ty),
-            Edge {
-                calls: row.try_get("calls")?,
-                errors: row.try_get("errors")?,
-                p: percentiles(row, "p")?,
-            },
+            Edge { calls: row.try_get("calls")?, errors: row.try_get("errors")?, p: percentiles(row, "p")? },
         );
     }
 
@@ -288,11 +258,6 @@ pub async fn map(State(st): State<QueryState>, p: Params) -> Result<Json<Value>,
             "p50_ns": p50, "p95_ns": p95, "p99_ns": p99,
         }));
     }
-    let nodes: Vec<Value> = nodes
-        .into_keys()
-        .map(|(name, ty)| json!({"name": name, "type": ty}))
-        .collect();
-    Ok(Json(
-        json!({"window": window_json(&w), "nodes": nodes, "edges": out}),
-    ))
+    let nodes: Vec<Value> = nodes.into_keys().map(|(name, ty)| json!({"name": name, "type": ty})).collect();
+    Ok(Json(json!({"window": window_json(&w), "nodes": nodes, "edges": out})))
 }

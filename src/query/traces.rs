@@ -46,8 +46,8 @@ fn nanos_sql(col: &str) -> String {
 /// filters apply to one span), newest first, as summaries.
 pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Value>, ApiError> {
     p.allow(SEARCH_PARAMS)?;
-    let window = params::window(&p, true, st.options.max_window_nanos)?
-        .ok_or_else(|| ApiError::bad("from", "is required"))?;
+    let window =
+        params::window(&p, true, st.options.max_window_nanos)?.ok_or_else(|| ApiError::bad("from", "is required"))?;
     let service = p.one("service")?;
     let namespace = p.one("namespace")?;
     let name = p.one("name")?;
@@ -92,24 +92,19 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     for f in &filters {
         qb.push(" AND ");
         match f.scope {
-            AttrScope::Record => {
-                attrs::push_filter(&mut qb, &SPAN, "s.span_row_id", Some(&window), f)
-            }
+            AttrScope::Record => attrs::push_filter(&mut qb, &SPAN, "s.span_row_id", Some(&window), f),
             AttrScope::Resource => attrs::push_filter(&mut qb, &RESOURCE, "s.resource_id", None, f),
         }
     }
     qb.push(" GROUP BY s.trace_id");
     if let Some(key) = &after {
         let micros = cursor::int(key, 0)?;
-        let tid = ids::parse_trace_id(&cursor::string(key, 1)?)
-            .map_err(|_| ApiError::bad("cursor", "damaged cursor"))?;
-        let at = DateTime::<Utc>::from_timestamp_micros(micros)
-            .ok_or_else(|| ApiError::bad("cursor", "damaged cursor"))?;
+        let tid =
+            ids::parse_trace_id(&cursor::string(key, 1)?).map_err(|_| ApiError::bad("cursor", "damaged cursor"))?;
+        let at =
+            DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(|| ApiError::bad("cursor", "damaged cursor"))?;
         qb.push(" HAVING (min(s.start_time), s.trace_id) < (");
-        qb.push_bind(at)
-            .push(", ")
-            .push_bind(tid.to_vec())
-            .push(")");
+        qb.push_bind(at).push(", ").push_bind(tid.to_vec()).push(")");
     }
     qb.push(" ORDER BY first_start DESC, s.trace_id DESC LIMIT ");
     qb.push_bind(i64::from(limit) + 1);
@@ -118,10 +113,7 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     let mut page = qb.build().fetch_all(&mut *tx).await?;
     let more = page.len() > limit as usize;
     page.truncate(limit as usize);
-    let trace_ids: Vec<Vec<u8>> = page
-        .iter()
-        .map(|r| r.try_get("trace_id"))
-        .collect::<Result<_, _>>()?;
+    let trace_ids: Vec<Vec<u8>> = page.iter().map(|r| r.try_get("trace_id")).collect::<Result<_, _>>()?;
     let summaries = summaries(&mut tx, &trace_ids).await?;
     tx.commit().await?;
 
@@ -135,10 +127,7 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         (true, Some(last)) => {
             let t: DateTime<Utc> = last.try_get("first_start")?;
             let id: Vec<u8> = last.try_get("trace_id")?;
-            Some(cursor::encode(
-                "traces",
-                &[t.timestamp_micros().into(), ids::to_hex(&id).into()],
-            ))
+            Some(cursor::encode("traces", &[t.timestamp_micros().into(), ids::to_hex(&id).into()]))
         }
         _ => None,
     };
@@ -146,10 +135,7 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
 }
 
 /// Summaries of whole traces (all their spans, inside the window or not).
-async fn summaries(
-    conn: &mut PgConnection,
-    trace_ids: &[Vec<u8>],
-) -> Result<HashMap<Vec<u8>, Value>, ApiError> {
+async fn summaries(conn: &mut PgConnection, trace_ids: &[Vec<u8>]) -> Result<HashMap<Vec<u8>, Value>, ApiError> {
     if trace_ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -165,10 +151,7 @@ async fn summaries(
          WHERE s.trace_id = ANY($1) GROUP BY s.trace_id"
     );
     // Only column names are formatted in; the ids are bound.
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(trace_ids)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(trace_ids).fetch_all(&mut *conn).await?;
     let mut out = HashMap::new();
     for row in rows {
         let id: Vec<u8> = row.try_get("trace_id")?;
@@ -176,27 +159,13 @@ async fn summaries(
         let end_ns: i64 = row.try_get("end_ns")?;
         let mut m = Map::new();
         m.insert("trace_id".into(), ids::to_hex(&id).into());
-        m.insert(
-            "root_service".into(),
-            row.try_get::<Option<String>, _>("root_service")?.into(),
-        );
-        m.insert(
-            "root_name".into(),
-            row.try_get::<Option<String>, _>("root_name")?.into(),
-        );
+        m.insert("root_service".into(), row.try_get::<Option<String>, _>("root_service")?.into());
+        m.insert("root_name".into(), row.try_get::<Option<String>, _>("root_name")?.into());
         nanos_fields("start_time", start_ns as u64, &mut m);
         m.insert("duration_ns".into(), (end_ns - start_ns).max(0).into());
-        m.insert(
-            "span_count".into(),
-            row.try_get::<i64, _>("span_count")?.into(),
-        );
-        m.insert(
-            "error_count".into(),
-            row.try_get::<i64, _>("error_count")?.into(),
-        );
-        let mut services: Vec<String> = row
-            .try_get::<Option<Vec<String>>, _>("services")?
-            .unwrap_or_default();
+        m.insert("span_count".into(), row.try_get::<i64, _>("span_count")?.into());
+        m.insert("error_count".into(), row.try_get::<i64, _>("error_count")?.into());
+        let mut services: Vec<String> = row.try_get::<Option<Vec<String>>, _>("services")?.unwrap_or_default();
         services.sort();
         m.insert("services".into(), services.into());
         out.insert(id, Value::Object(m));
@@ -207,10 +176,7 @@ async fn summaries(
 /// RFC 3339 and unix-nanosecond fields for a time given in unix nanoseconds.
 fn nanos_fields(prefix: &str, nanos: u64, m: &mut Map<String, Value>) {
     let t = DateTime::from_timestamp_nanos(nanos as i64);
-    m.insert(
-        prefix.into(),
-        t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true).into(),
-    );
+    m.insert(prefix.into(), t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true).into());
     m.insert(format!("{prefix}_unix_nano"), nanos.to_string().into());
 }
 
@@ -236,14 +202,8 @@ struct SpanRow {
 fn span_row(row: &PgRow) -> Result<SpanRow, ApiError> {
     Ok(SpanRow {
         row_id: row.try_get("span_row_id")?,
-        start: unix_nanos(
-            row.try_get("start_time")?,
-            row.try_get("start_time_nanos_fraction")?,
-        )?,
-        end: unix_nanos(
-            row.try_get("end_time")?,
-            row.try_get("end_time_nanos_fraction")?,
-        )?,
+        start: unix_nanos(row.try_get("start_time")?, row.try_get("start_time_nanos_fraction")?)?,
+        end: unix_nanos(row.try_get("end_time")?, row.try_get("end_time_nanos_fraction")?)?,
         duration_ns: row.try_get("duration_ns")?,
         span_id: row.try_get("span_id")?,
         parent: row.try_get("parent_span_id")?,
@@ -263,10 +223,7 @@ fn span_row(row: &PgRow) -> Result<SpanRow, ApiError> {
     })
 }
 
-async fn load_spans(
-    conn: &mut PgConnection,
-    trace_id: &[u8; 16],
-) -> Result<Vec<SpanRow>, ApiError> {
+async fn load_spans(conn: &mut PgConnection, trace_id: &[u8; 16]) -> Result<Vec<SpanRow>, ApiError> {
     let rows = sqlx::query(
         "SELECT span_row_id, start_time, start_time_nanos_fraction, end_time, end_time_nanos_fraction, \
          duration_ns, span_id, parent_span_id, trace_state, flags, name, kind, status_code, status_message, \
@@ -279,24 +236,23 @@ async fn load_spans(
     rows.iter().map(span_row).collect()
 }
 
+/// What the waterfall order needs of a span: its id, its parent's id and its start time.
+pub type SpanKey = (Vec<u8>, Option<Vec<u8>>, u64);
+
 /// Waterfall order: parents before children, siblings (and roots) by start time then span id; returns
 /// (index into `spans`, depth). Spans whose parent is absent are roots; a parent cycle in bad data cannot
 /// loop (each span is placed once).
-pub fn waterfall(spans: &[(Vec<u8>, Option<Vec<u8>>, u64)]) -> Vec<(usize, usize)> {
+pub fn waterfall(spans: &[SpanKey]) -> Vec<(usize, usize)> {
     let present: HashSet<&[u8]> = spans.iter().map(|s| s.0.as_slice()).collect();
     let mut children: HashMap<&[u8], Vec<usize>> = HashMap::new();
     let mut roots = Vec::new();
     for (i, (id, parent, _)) in spans.iter().enumerate() {
         match parent {
-            Some(p) if present.contains(p.as_slice()) && p != id => {
-                children.entry(p.as_slice()).or_default().push(i)
-            }
+            Some(p) if present.contains(p.as_slice()) && p != id => children.entry(p.as_slice()).or_default().push(i),
             _ => roots.push(i),
         }
     }
-    let order = |v: &mut Vec<usize>| {
-        v.sort_by(|&a, &b| (spans[a].2, &spans[a].0).cmp(&(spans[b].2, &spans[b].0)))
-    };
+    let order = |v: &mut Vec<usize>| v.sort_by(|&a, &b| (spans[a].2, &spans[a].0).cmp(&(spans[b].2, &spans[b].0)));
     order(&mut roots);
     for v in children.values_mut() {
         order(v);
@@ -361,12 +317,7 @@ async fn load_dims(conn: &mut PgConnection, spans: &[SpanRow]) -> Result<Dims, A
         };
         resources.insert(
             id,
-            (
-                res,
-                row.try_get("schema_url")?,
-                row.try_get("service_name")?,
-                row.try_get("service_namespace")?,
-            ),
+            (res, row.try_get("schema_url")?, row.try_get("service_name")?, row.try_get("service_namespace")?),
         );
     }
     let mut scopes = HashMap::new();
@@ -394,13 +345,7 @@ async fn load_dims(conn: &mut PgConnection, spans: &[SpanRow]) -> Result<Dims, A
 async fn load_events_links(
     conn: &mut PgConnection,
     row_ids: &[i64],
-) -> Result<
-    (
-        HashMap<i64, Vec<span::Event>>,
-        HashMap<i64, Vec<span::Link>>,
-    ),
-    ApiError,
-> {
+) -> Result<(HashMap<i64, Vec<span::Event>>, HashMap<i64, Vec<span::Link>>), ApiError> {
     let ev_rows = sqlx::query(
         "SELECT event_row_id, span_row_id, time, time_nanos_fraction, name, dropped_attributes_count \
          FROM otel_span_events WHERE span_row_id = ANY($1) ORDER BY span_row_id, event_index",
@@ -408,23 +353,17 @@ async fn load_events_links(
     .bind(row_ids)
     .fetch_all(&mut *conn)
     .await?;
-    let ev_ids: Vec<i64> = ev_rows
-        .iter()
-        .map(|r| r.try_get("event_row_id"))
-        .collect::<Result<_, _>>()?;
+    let ev_ids: Vec<i64> = ev_rows.iter().map(|r| r.try_get("event_row_id")).collect::<Result<_, _>>()?;
     let mut ev_attrs = attrs::fetch(conn, &SPAN_EVENT, &ev_ids).await?;
     let mut events: HashMap<i64, Vec<span::Event>> = HashMap::new();
     for r in &ev_rows {
         let id: i64 = r.try_get("event_row_id")?;
-        events
-            .entry(r.try_get("span_row_id")?)
-            .or_default()
-            .push(span::Event {
-                time_unix_nano: unix_nanos(r.try_get("time")?, r.try_get("time_nanos_fraction")?)?,
-                name: r.try_get("name")?,
-                attributes: ev_attrs.remove(&id).unwrap_or_default(),
-                dropped_attributes_count: r.try_get::<i32, _>("dropped_attributes_count")? as u32,
-            });
+        events.entry(r.try_get("span_row_id")?).or_default().push(span::Event {
+            time_unix_nano: unix_nanos(r.try_get("time")?, r.try_get("time_nanos_fraction")?)?,
+            name: r.try_get("name")?,
+            attributes: ev_attrs.remove(&id).unwrap_or_default(),
+            dropped_attributes_count: r.try_get::<i32, _>("dropped_attributes_count")? as u32,
+        });
     }
     let link_rows = sqlx::query(
         "SELECT link_row_id, span_row_id, trace_id, span_id, trace_state, flags, dropped_attributes_count \
@@ -433,25 +372,19 @@ async fn load_events_links(
     .bind(row_ids)
     .fetch_all(&mut *conn)
     .await?;
-    let link_ids: Vec<i64> = link_rows
-        .iter()
-        .map(|r| r.try_get("link_row_id"))
-        .collect::<Result<_, _>>()?;
+    let link_ids: Vec<i64> = link_rows.iter().map(|r| r.try_get("link_row_id")).collect::<Result<_, _>>()?;
     let mut link_attrs = attrs::fetch(conn, &SPAN_LINK, &link_ids).await?;
     let mut links: HashMap<i64, Vec<span::Link>> = HashMap::new();
     for r in &link_rows {
         let id: i64 = r.try_get("link_row_id")?;
-        links
-            .entry(r.try_get("span_row_id")?)
-            .or_default()
-            .push(span::Link {
-                trace_id: r.try_get("trace_id")?,
-                span_id: r.try_get("span_id")?,
-                trace_state: r.try_get("trace_state")?,
-                attributes: link_attrs.remove(&id).unwrap_or_default(),
-                dropped_attributes_count: r.try_get::<i32, _>("dropped_attributes_count")? as u32,
-                flags: r.try_get::<i32, _>("flags")? as u32,
-            });
+        links.entry(r.try_get("span_row_id")?).or_default().push(span::Link {
+            trace_id: r.try_get("trace_id")?,
+            span_id: r.try_get("span_id")?,
+            trace_state: r.try_get("trace_state")?,
+            attributes: link_attrs.remove(&id).unwrap_or_default(),
+            dropped_attributes_count: r.try_get::<i32, _>("dropped_attributes_count")? as u32,
+            flags: r.try_get::<i32, _>("flags")? as u32,
+        });
     }
     Ok((events, links))
 }
@@ -465,17 +398,10 @@ fn status_name(c: i16) -> &'static str {
 }
 
 fn hex_or_null(b: &Option<Vec<u8>>) -> Value {
-    b.as_ref()
-        .map(|b| Value::from(ids::to_hex(b)))
-        .unwrap_or(Value::Null)
+    b.as_ref().map(|b| Value::from(ids::to_hex(b))).unwrap_or(Value::Null)
 }
 
-fn span_base_json(
-    trace_hex: &str,
-    s: &SpanRow,
-    service: Option<&str>,
-    attributes: &[KeyValue],
-) -> Map<String, Value> {
+fn span_base_json(trace_hex: &str, s: &SpanRow, service: Option<&str>, attributes: &[KeyValue]) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("trace_id".into(), trace_hex.into());
     m.insert("span_id".into(), ids::to_hex(&s.span_id).into());
@@ -486,10 +412,7 @@ fn span_base_json(
     nanos_fields("start_time", s.start, &mut m);
     nanos_fields("end_time", s.end, &mut m);
     m.insert("duration_ns".into(), s.duration_ns.into());
-    m.insert(
-        "status".into(),
-        json!({"code": status_name(s.status_code), "message": s.status_message}),
-    );
+    m.insert("status".into(), json!({"code": status_name(s.status_code), "message": s.status_message}));
     m.insert("trace_state".into(), s.trace_state.clone().into());
     m.insert("flags".into(), s.flags.into());
     m.insert("attributes".into(), attrs::to_json(attributes));
@@ -509,20 +432,14 @@ pub async fn by_id(
         None | Some("json") => false,
         Some("otlp") => true,
         Some(other) => {
-            return Err(ApiError::bad(
-                "format",
-                format!("{other:?} is not json or otlp"),
-            ));
+            return Err(ApiError::bad("format", format!("{other:?} is not json or otlp")));
         }
     };
     let tid = params::trace_id("trace_id", &trace_id)?;
     let mut tx = st.read_tx().await?;
     let spans = load_spans(&mut tx, &tid).await?;
     if spans.is_empty() {
-        return Err(ApiError::NotFound(format!(
-            "trace {} not found",
-            ids::to_hex(&tid)
-        )));
+        return Err(ApiError::NotFound(format!("trace {} not found", ids::to_hex(&tid))));
     }
     let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
     let mut span_attrs = attrs::fetch(&mut tx, &SPAN, &row_ids).await?;
@@ -530,21 +447,10 @@ pub async fn by_id(
     let dims = load_dims(&mut tx, &spans).await?;
     tx.commit().await?;
 
-    let keys: Vec<(Vec<u8>, Option<Vec<u8>>, u64)> = spans
-        .iter()
-        .map(|s| (s.span_id.clone(), s.parent.clone(), s.start))
-        .collect();
+    let keys: Vec<SpanKey> = spans.iter().map(|s| (s.span_id.clone(), s.parent.clone(), s.start)).collect();
     let order = waterfall(&keys);
     if otlp {
-        return Ok(Json(otlp_json(
-            &tid,
-            &spans,
-            &order,
-            &mut span_attrs,
-            &mut events,
-            &mut links,
-            &dims,
-        )?));
+        return Ok(Json(otlp_json(&tid, &spans, &order, &mut span_attrs, &mut events, &mut links, &dims)?));
     }
     let trace_hex = ids::to_hex(&tid);
     let mut out = Vec::with_capacity(spans.len());
@@ -569,10 +475,7 @@ pub async fn by_id(
                 nanos_fields("time", e.time_unix_nano, &mut em);
                 em.insert("name".into(), e.name.clone().into());
                 em.insert("attributes".into(), attrs::to_json(&e.attributes));
-                em.insert(
-                    "dropped_attributes_count".into(),
-                    e.dropped_attributes_count.into(),
-                );
+                em.insert("dropped_attributes_count".into(), e.dropped_attributes_count.into());
                 Value::Object(em)
             })
             .collect();
@@ -649,64 +552,45 @@ fn otlp_json(
     let mut grouped: BTreeMap<i64, BTreeMap<i64, Vec<Span>>> = BTreeMap::new();
     for &(i, _) in order {
         let s = &spans[i];
-        grouped
-            .entry(s.resource_id)
-            .or_default()
-            .entry(s.scope_id)
-            .or_default()
-            .push(Span {
-                trace_id: tid.to_vec(),
-                span_id: s.span_id.clone(),
-                trace_state: s.trace_state.clone(),
-                parent_span_id: s.parent.clone().unwrap_or_default(),
-                flags: s.flags,
-                name: s.name.clone(),
-                kind: i32::from(s.kind),
-                start_time_unix_nano: s.start,
-                end_time_unix_nano: s.end,
-                attributes: span_attrs.remove(&s.row_id).unwrap_or_default(),
-                dropped_attributes_count: s.dropped[0],
-                events: events.remove(&s.row_id).unwrap_or_default(),
-                dropped_events_count: s.dropped[1],
-                links: links.remove(&s.row_id).unwrap_or_default(),
-                dropped_links_count: s.dropped[2],
-                status: Some(Status {
-                    message: s.status_message.clone(),
-                    code: i32::from(s.status_code),
-                }),
-            });
+        grouped.entry(s.resource_id).or_default().entry(s.scope_id).or_default().push(Span {
+            trace_id: tid.to_vec(),
+            span_id: s.span_id.clone(),
+            trace_state: s.trace_state.clone(),
+            parent_span_id: s.parent.clone().unwrap_or_default(),
+            flags: s.flags,
+            name: s.name.clone(),
+            kind: i32::from(s.kind),
+            start_time_unix_nano: s.start,
+            end_time_unix_nano: s.end,
+            attributes: span_attrs.remove(&s.row_id).unwrap_or_default(),
+            dropped_attributes_count: s.dropped[0],
+            events: events.remove(&s.row_id).unwrap_or_default(),
+            dropped_events_count: s.dropped[1],
+            links: links.remove(&s.row_id).unwrap_or_default(),
+            dropped_links_count: s.dropped[2],
+            status: Some(Status { message: s.status_message.clone(), code: i32::from(s.status_code) }),
+        });
     }
     let resource_spans = grouped
         .into_iter()
         .map(|(rid, scopes)| {
-            let (resource, schema_url) = dims
-                .resources
-                .get(&rid)
-                .map(|r| (Some(r.0.clone()), r.1.clone()))
-                .unwrap_or_default();
+            let (resource, schema_url) =
+                dims.resources.get(&rid).map(|r| (Some(r.0.clone()), r.1.clone())).unwrap_or_default();
             ResourceSpans {
                 resource,
                 scope_spans: scopes
                     .into_iter()
                     .map(|(sid, spans)| {
-                        let (scope, schema_url) = dims
-                            .scopes
-                            .get(&sid)
-                            .map(|s| (Some(s.0.clone()), s.1.clone()))
-                            .unwrap_or_default();
-                        ScopeSpans {
-                            scope,
-                            spans,
-                            schema_url,
-                        }
+                        let (scope, schema_url) =
+                            dims.scopes.get(&sid).map(|s| (Some(s.0.clone()), s.1.clone())).unwrap_or_default();
+                        ScopeSpans { scope, spans, schema_url }
                     })
                     .collect(),
                 schema_url,
             }
         })
         .collect();
-    serde_json::to_value(ExportTraceServiceRequest { resource_spans })
-        .map_err(|e| ApiError::internal(e.to_string()))
+    serde_json::to_value(ExportTraceServiceRequest { resource_spans }).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 /// `GET /traces/{trace_id}/spans`: the spans of a trace with their attributes, by start time.
@@ -720,10 +604,7 @@ pub async fn spans(
     let mut tx = st.read_tx().await?;
     let mut spans = load_spans(&mut tx, &tid).await?;
     if spans.is_empty() {
-        return Err(ApiError::NotFound(format!(
-            "trace {} not found",
-            ids::to_hex(&tid)
-        )));
+        return Err(ApiError::NotFound(format!("trace {} not found", ids::to_hex(&tid))));
     }
     spans.sort_by(|a, b| (a.start, &a.span_id).cmp(&(b.start, &b.span_id)));
     let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
@@ -759,7 +640,7 @@ pub async fn spans(
 mod tests {
     use super::*;
 
-    fn s(id: u8, parent: Option<u8>, start: u64) -> (Vec<u8>, Option<Vec<u8>>, u64) {
+    fn s(id: u8, parent: Option<u8>, start: u64) -> SpanKey {
         (vec![id; 8], parent.map(|p| vec![p; 8]), start)
     }
 
@@ -775,13 +656,7 @@ mod tests {
             s(6, Some(7), 50),
             s(7, Some(6), 40),
         ];
-        let order: Vec<(u8, usize)> = waterfall(&spans)
-            .into_iter()
-            .map(|(i, d)| (spans[i].0[0], d))
-            .collect();
-        assert_eq!(
-            order,
-            vec![(5, 0), (1, 0), (2, 1), (4, 2), (3, 1), (7, 0), (6, 1)]
-        );
+        let order: Vec<(u8, usize)> = waterfall(&spans).into_iter().map(|(i, d)| (spans[i].0[0], d)).collect();
+        assert_eq!(order, vec![(5, 0), (1, 0), (2, 1), (4, 2), (3, 1), (7, 0), (6, 1)]);
     }
 }

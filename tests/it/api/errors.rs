@@ -36,10 +36,7 @@ async fn injection_attempts_return_data_or_400_and_never_execute() {
             wurl("/logs/search", &[("trace_id", payload)]),
             wurl("/logs/search", &[("attr", &format!("p.user eq {payload}"))]),
             wurl("/logs/search", &[("attr", &format!("{payload} exists"))]),
-            wurl(
-                "/logs/search",
-                &[("resource_attr", &format!("team contains {payload}"))],
-            ),
+            wurl("/logs/search", &[("resource_attr", &format!("team contains {payload}"))]),
             wurl("/logs/search", &[("cursor", payload)]),
             wurl("/logs/search", &[("limit", payload)]),
             wurl("/logs/search", &[(payload, "x")]),
@@ -53,10 +50,7 @@ async fn injection_attempts_return_data_or_400_and_never_execute() {
             wurl("/traces/search", &[("min_duration", payload)]),
             wurl("/traces/search", &[("attr", &format!("user gt {payload}"))]),
             wurl("/traces/search", &[("attr", &format!("user ne {payload}"))]),
-            wurl(
-                "/traces/search",
-                &[("resource_attr", &format!("{payload} eq 1"))],
-            ),
+            wurl("/traces/search", &[("resource_attr", &format!("{payload} eq 1"))]),
             url(&format!("/traces/{}", enc(payload)), &[]),
             url(&format!("/traces/{tid1}"), &[("format", payload)]),
             url(&format!("/traces/{}/spans", enc(payload)), &[]),
@@ -66,21 +60,12 @@ async fn injection_attempts_return_data_or_400_and_never_execute() {
             wurl("/attributes", &[("signal", payload)]),
             wurl("/attributes", &[("signal", "traces"), ("prefix", payload)]),
             wurl("/attributes", &[("signal", "traces"), ("level", payload)]),
-            wurl(
-                &format!("/attributes/{}/values", enc(payload)),
-                &[("signal", "traces")],
-            ),
-            wurl(
-                "/attributes/user/values",
-                &[("signal", "logs"), ("prefix", payload)],
-            ),
+            wurl(&format!("/attributes/{}/values", enc(payload)), &[("signal", "traces")]),
+            wurl("/attributes/user/values", &[("signal", "logs"), ("prefix", payload)]),
             wurl("/metrics/search", &[("name", payload)]),
             wurl("/metrics/search", &[("service", payload)]),
             wurl("/metrics/search", &[("type", payload)]),
-            wurl(
-                "/metrics/search",
-                &[("attr", &format!("k contains {payload}"))],
-            ),
+            wurl("/metrics/search", &[("attr", &format!("k contains {payload}"))]),
             wurl("/metrics/series", &[("name", payload)]),
             wurl("/metrics/series", &[("name", "x"), ("agg", payload)]),
             wurl("/metrics/series", &[("name", "x"), ("step", payload)]),
@@ -88,9 +73,7 @@ async fn injection_attempts_return_data_or_400_and_never_execute() {
         for uri in uris {
             let (st, v) = get(&app, &uri).await;
             assert!(
-                st == StatusCode::OK
-                    || st == StatusCode::BAD_REQUEST
-                    || st == StatusCode::NOT_FOUND,
+                st == StatusCode::OK || st == StatusCode::BAD_REQUEST || st == StatusCode::NOT_FOUND,
                 "{uri}: {st} {v}"
             );
             if st != StatusCode::OK {
@@ -103,11 +86,7 @@ async fn injection_attempts_return_data_or_400_and_never_execute() {
     let keys: i64 = env.scalar("SELECT count(*) FROM attribute_keys").await;
     assert!(keys > 0);
     // A payload that matches as plain data is found as data.
-    let v = ok(
-        &app,
-        &wurl("/traces/search", &[("attr", "user eq x' OR '1'='1")]),
-    )
-    .await;
+    let v = ok(&app, &wurl("/traces/search", &[("attr", "user eq x' OR '1'='1")])).await;
     assert_eq!(root_names(&v), Vec::<String>::new());
 }
 
@@ -131,46 +110,34 @@ async fn database_down_gives_503_and_recovers() {
         .acquire_timeout(Duration::from_secs(1))
         .connect_lazy(&env.db.url)
         .unwrap();
-    let app = router(
-        pool,
-        QueryOptions {
-            acquire_timeout: Duration::from_secs(2),
-            ..Default::default()
-        },
-    );
+    let app = router(pool, QueryOptions { acquire_timeout: Duration::from_secs(2), ..Default::default() });
     let uri = wurl("/traces/search", &[]);
     assert_eq!(root_names(&ok(&app, &uri).await).len(), 3);
 
     let mut adm = server_admin(&env.db.url).await;
     let name = env.db.name.clone();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS false"
-    )))
-    .execute(&mut adm)
-    .await
-    .unwrap();
-    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
-        .bind(&name)
+    sqlx::query(sqlx::AssertSqlSafe(format!("ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS false")))
         .execute(&mut adm)
         .await
         .unwrap();
-    for path in [
-        uri.clone(),
-        format!("/traces/{}", hex(&tid(1))),
-        wurl("/services", &[]),
-    ] {
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&name)
+    .execute(&mut adm)
+    .await
+    .unwrap();
+    for path in [uri.clone(), format!("/traces/{}", hex(&tid(1))), wurl("/services", &[])] {
         let started = std::time::Instant::now();
         let (st, v) = get(&app, &path).await;
         assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{path}: {v}");
         assert_eq!(v["error"]["code"], "database_unavailable");
         assert!(started.elapsed() < Duration::from_secs(10));
     }
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS true"
-    )))
-    .execute(&mut adm)
-    .await
-    .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS true")))
+        .execute(&mut adm)
+        .await
+        .unwrap();
     // Back without a restart of anything.
     assert_eq!(root_names(&ok(&app, &uri).await).len(), 3);
 }
@@ -196,17 +163,11 @@ async fn statement_timeout_cancels_runaway_queries() {
     let (env, _) = loaded().await;
     let app = router(
         env.pool().clone(),
-        QueryOptions {
-            statement_timeout: Duration::from_millis(300),
-            ..Default::default()
-        },
+        QueryOptions { statement_timeout: Duration::from_millis(300), ..Default::default() },
     );
     let mut adm = admin(&env.db.url).await;
     let mut lock = adm.begin().await.unwrap();
-    sqlx::query("LOCK TABLE otel_resources_dim IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut *lock)
-        .await
-        .unwrap();
+    sqlx::query("LOCK TABLE otel_resources_dim IN ACCESS EXCLUSIVE MODE").execute(&mut *lock).await.unwrap();
     let started = std::time::Instant::now();
     let (st, v) = get(&app, &wurl("/services", &[])).await;
     assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{v}");
@@ -223,36 +184,18 @@ async fn raw(app: &axum::Router, req: Request<Body>) -> axum::response::Response
 #[tokio::test]
 async fn bearer_token_when_configured() {
     let (env, _) = loaded().await;
-    let app = router(
-        env.pool().clone(),
-        QueryOptions {
-            auth_token: Some("s3cret".into()),
-            ..Default::default()
-        },
-    );
+    let app = router(env.pool().clone(), QueryOptions { auth_token: Some("s3cret".into()), ..Default::default() });
     let uri = wurl("/services", &[]);
     let (st, v) = get(&app, &uri).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     assert_eq!(v["error"]["code"], "unauthorized");
     for token in ["Bearer wrong", "Bearer s3cre", "s3cret", "Basic s3cret"] {
-        let resp = raw(
-            &app,
-            Request::get(&uri)
-                .header(header::AUTHORIZATION, token)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+        let resp =
+            raw(&app, Request::get(&uri).header(header::AUTHORIZATION, token).body(Body::empty()).unwrap()).await;
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{token}");
     }
-    let resp = raw(
-        &app,
-        Request::get(&uri)
-            .header(header::AUTHORIZATION, "Bearer s3cret")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let resp =
+        raw(&app, Request::get(&uri).header(header::AUTHORIZATION, "Bearer s3cret").body(Body::empty()).unwrap()).await;
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
@@ -279,32 +222,18 @@ async fn cors_for_configured_origins() {
     };
     let resp = raw(&app, preflight("https://ui.example")).await;
     assert!(resp.status().is_success(), "{}", resp.status());
-    assert_eq!(
-        resp.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
-        "https://ui.example"
-    );
+    assert_eq!(resp.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "https://ui.example");
     let resp = raw(&app, preflight("https://evil.example")).await;
-    assert!(
-        resp.headers()
-            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-            .is_none()
-    );
+    assert!(resp.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
     // Without configured origins, no CORS headers at all.
     let plain = api(&env);
     let resp = raw(
         &plain,
-        Request::get(wurl("/services", &[]))
-            .header(header::ORIGIN, "https://ui.example")
-            .body(Body::empty())
-            .unwrap(),
+        Request::get(wurl("/services", &[])).header(header::ORIGIN, "https://ui.example").body(Body::empty()).unwrap(),
     )
     .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    assert!(
-        resp.headers()
-            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-            .is_none()
-    );
+    assert!(resp.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
 }
 
 #[tokio::test]

@@ -3,27 +3,14 @@
 use super::*;
 
 fn bodies(v: &Value) -> Vec<String> {
-    v["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["body"].as_str().unwrap().to_string())
-        .collect()
+    v["logs"].as_array().unwrap().iter().map(|l| l["body"].as_str().unwrap().to_string()).collect()
 }
 
 #[tokio::test]
 async fn search_returns_newest_first_with_every_field() {
     let (_env, app) = loaded().await;
     let v = ok(&app, &wurl("/logs/search", &[])).await;
-    assert_eq!(
-        bodies(&v),
-        [
-            "heartbeat",
-            "payment failed",
-            "slow query 50% of budget",
-            "cart viewed"
-        ]
-    );
+    assert_eq!(bodies(&v), ["heartbeat", "payment failed", "slow query 50% of budget", "cart viewed"]);
     assert!(v["next_cursor"].is_null());
     let cart = &v["logs"][3];
     assert_eq!(cart["time_unix_nano"], (T0 + MS).to_string());
@@ -47,69 +34,32 @@ async fn search_returns_newest_first_with_every_field() {
 async fn search_filters() {
     let (_env, app) = loaded().await;
     let trace1 = "01".repeat(16);
-    let cases: Vec<(Vec<(&str, &str)>, Vec<&str>)> = vec![
-        (
-            vec![("service", "checkout")],
-            vec!["payment failed", "slow query 50% of budget"],
-        ),
-        (
-            vec![("namespace", "shop"), ("service", "frontend")],
-            vec!["heartbeat", "cart viewed"],
-        ),
+    let cases: Vec<Case> = vec![
+        (vec![("service", "checkout")], vec!["payment failed", "slow query 50% of budget"]),
+        (vec![("namespace", "shop"), ("service", "frontend")], vec!["heartbeat", "cart viewed"]),
         (vec![("namespace", "other")], vec![]),
-        (
-            vec![("min_severity", "WARN")],
-            vec!["payment failed", "slow query 50% of budget"],
-        ),
+        (vec![("min_severity", "WARN")], vec!["payment failed", "slow query 50% of budget"]),
         (vec![("min_severity", "17")], vec!["payment failed"]),
-        (
-            vec![("body", "QUERY 50%")],
-            vec!["slow query 50% of budget"],
-        ),
+        (vec![("body", "QUERY 50%")], vec!["slow query 50% of budget"]),
         // LIKE wildcards in the text are literal.
         (vec![("body", "_")], vec![]),
-        (
-            vec![("trace_id", &trace1)],
-            vec!["slow query 50% of budget", "cart viewed"],
-        ),
+        (vec![("trace_id", &trace1)], vec!["slow query 50% of budget", "cart viewed"]),
         // Promoted (p.*) record attributes.
         (vec![("attr", "p.user eq bob")], vec!["payment failed"]),
-        (
-            vec![("attr", "p.user ne bob")],
-            vec!["heartbeat", "cart viewed"],
-        ),
+        (vec![("attr", "p.user ne bob")], vec!["heartbeat", "cart viewed"]),
         (vec![("attr", "p.code gte 400")], vec!["payment failed"]),
         (vec![("attr", "p.user contains ali")], vec!["cart viewed"]),
         // Unpromoted ones (in _other).
-        (
-            vec![("attr", "latency_ms gt 50")],
-            vec!["slow query 50% of budget"],
-        ),
+        (vec![("attr", "latency_ms gt 50")], vec!["slow query 50% of budget"]),
         (vec![("attr", "latency_ms lte 12")], vec!["cart viewed"]),
-        (
-            vec![("attr", "latency_ms exists")],
-            vec!["slow query 50% of budget", "cart viewed"],
-        ),
-        (
-            vec![("attr", "latency_ms eq 80")],
-            vec!["slow query 50% of budget"],
-        ),
+        (vec![("attr", "latency_ms exists")], vec!["slow query 50% of budget", "cart viewed"]),
+        (vec![("attr", "latency_ms eq 80")], vec!["slow query 50% of budget"]),
         // Resource attributes, unpromoted and promoted.
-        (
-            vec![("resource_attr", "team eq checkout")],
-            vec!["payment failed", "slow query 50% of budget"],
-        ),
-        (
-            vec![("resource_attr", "service.name eq frontend")],
-            vec!["heartbeat", "cart viewed"],
-        ),
+        (vec![("resource_attr", "team eq checkout")], vec!["payment failed", "slow query 50% of budget"]),
+        (vec![("resource_attr", "service.name eq frontend")], vec!["heartbeat", "cart viewed"]),
         // ANDed.
         (
-            vec![
-                ("attr", "latency_ms exists"),
-                ("resource_attr", "team eq frontend"),
-                ("min_severity", "1"),
-            ],
+            vec![("attr", "latency_ms exists"), ("resource_attr", "team eq frontend"), ("min_severity", "1")],
             vec!["cart viewed"],
         ),
     ];
@@ -124,21 +74,9 @@ async fn logs_of_a_trace_and_span_in_either_case() {
     let (_env, app) = loaded().await;
     let lower = ok(&app, &format!("/logs/trace/{}", hex(&tid(1)))).await;
     assert_eq!(bodies(&lower), ["cart viewed", "slow query 50% of budget"]);
-    let upper = ok(
-        &app,
-        &format!("/logs/trace/{}", hex(&tid(1)).to_uppercase()),
-    )
-    .await;
+    let upper = ok(&app, &format!("/logs/trace/{}", hex(&tid(1)).to_uppercase())).await;
     assert_eq!(lower, upper);
-    let v = ok(
-        &app,
-        &format!(
-            "/logs/trace/{}/span/{}",
-            hex(&tid(1)),
-            hex(&sid(1, 3)).to_uppercase()
-        ),
-    )
-    .await;
+    let v = ok(&app, &format!("/logs/trace/{}/span/{}", hex(&tid(1)), hex(&sid(1, 3)).to_uppercase())).await;
     assert_eq!(bodies(&v), ["slow query 50% of budget"]);
     // A trace without logs is an empty list, not an error (the trace may have no logs).
     let v = ok(&app, &format!("/logs/trace/{}", hex(&tid(9)))).await;
@@ -149,70 +87,18 @@ async fn logs_of_a_trace_and_span_in_either_case() {
 async fn malformed_parameters_are_400_naming_them() {
     let (_env, app) = loaded().await;
     bad(&app, "/logs/search", "from").await;
-    bad(
-        &app,
-        &url("/logs/search", &[("from", "last tuesday")]),
-        "from",
-    )
-    .await;
-    bad(
-        &app,
-        &url(
-            "/logs/search",
-            &[
-                ("from", "2026-01-01T00:00:00Z"),
-                ("to", "2025-01-01T00:00:00Z"),
-            ],
-        ),
-        "to",
-    )
-    .await;
-    bad(
-        &app,
-        &url(
-            "/logs/search",
-            &[
-                ("from", "2026-01-01T00:00:00Z"),
-                ("to", "2026-03-01T00:00:00Z"),
-            ],
-        ),
-        "from",
-    )
-    .await;
-    bad(
-        &app,
-        &wurl("/logs/search", &[("min_severity", "LOUD")]),
-        "min_severity",
-    )
-    .await;
-    bad(
-        &app,
-        &wurl("/logs/search", &[("trace_id", "xyz")]),
-        "trace_id",
-    )
-    .await;
+    bad(&app, &url("/logs/search", &[("from", "last tuesday")]), "from").await;
+    bad(&app, &url("/logs/search", &[("from", "2026-01-01T00:00:00Z"), ("to", "2025-01-01T00:00:00Z")]), "to").await;
+    bad(&app, &url("/logs/search", &[("from", "2026-01-01T00:00:00Z"), ("to", "2026-03-01T00:00:00Z")]), "from").await;
+    bad(&app, &wurl("/logs/search", &[("min_severity", "LOUD")]), "min_severity").await;
+    bad(&app, &wurl("/logs/search", &[("trace_id", "xyz")]), "trace_id").await;
     bad(&app, &wurl("/logs/search", &[("attr", "k like v")]), "attr").await;
-    bad(
-        &app,
-        &wurl("/logs/search", &[("resource_attr", "k eq")]),
-        "resource_attr",
-    )
-    .await;
+    bad(&app, &wurl("/logs/search", &[("resource_attr", "k eq")]), "resource_attr").await;
     bad(&app, &wurl("/logs/search", &[("limit", "100000")]), "limit").await;
-    bad(
-        &app,
-        &wurl("/logs/search", &[("cursor", "garbage")]),
-        "cursor",
-    )
-    .await;
+    bad(&app, &wurl("/logs/search", &[("cursor", "garbage")]), "cursor").await;
     bad(&app, &wurl("/logs/search", &[("servce", "x")]), "servce").await;
     bad(&app, "/logs/trace/0102", "trace_id").await;
-    bad(
-        &app,
-        &format!("/logs/trace/{}/span/zz", hex(&tid(1))),
-        "span_id",
-    )
-    .await;
+    bad(&app, &format!("/logs/trace/{}/span/zz", hex(&tid(1))), "span_id").await;
 }
 
 /// Pages through the logs of a window while new records keep arriving inside it: every record that existed
@@ -231,11 +117,7 @@ async fn keyset_paging_has_no_gaps_or_repeats_under_inserts() {
                 r
             })
             .collect();
-        crate::storage::logs_req(
-            resource(vec![kv("service.name", s("pager"))]),
-            scope("l", "1"),
-            records,
-        )
+        crate::storage::logs_req(resource(vec![kv("service.name", s("pager"))]), scope("l", "1"), records)
     };
     env.logs(&batch(0, 60, "old")).await;
     let mut seen = Vec::new();
@@ -251,10 +133,8 @@ async fn keyset_paging_has_no_gaps_or_repeats_under_inserts() {
         seen.extend(bodies(&v));
         pages += 1;
         // Newer records (already passed in newest-first order) and older ones (still ahead) arrive mid-paging.
-        env.logs(&batch(100 + pages * 10, 3, &format!("new{pages}")))
-            .await;
-        env.logs(&batch(-100 - pages * 10, 3, &format!("older{pages}")))
-            .await;
+        env.logs(&batch(100 + pages * 10, 3, &format!("new{pages}"))).await;
+        env.logs(&batch(-100 - pages * 10, 3, &format!("older{pages}"))).await;
         match v["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_string()),
             None => break,
@@ -263,11 +143,7 @@ async fn keyset_paging_has_no_gaps_or_repeats_under_inserts() {
     let mut unique = seen.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(
-        unique.len(),
-        seen.len(),
-        "a record was returned twice: {seen:?}"
-    );
+    assert_eq!(unique.len(), seen.len(), "a record was returned twice: {seen:?}");
     for k in 0..60 {
         assert!(seen.contains(&format!("old-{k}")), "old-{k} missing");
     }

@@ -5,9 +5,8 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::summary_data_point::ValueAtQuantile;
 use opentelemetry_proto::tonic::metrics::v1::{
-    ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint,
-    Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint, metric,
-    number_data_point,
+    ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint,
+    ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint, metric, number_data_point,
 };
 
 const SEC: u64 = 1_000_000_000;
@@ -23,12 +22,7 @@ fn num(t: u64, start: u64, v: f64, attrs: Vec<KeyValue>) -> NumberDataPoint {
 }
 
 fn m(name: &str, unit: &str, data: metric::Data) -> Metric {
-    Metric {
-        name: name.into(),
-        unit: unit.into(),
-        data: Some(data),
-        ..Default::default()
-    }
+    Metric { name: name.into(), unit: unit.into(), data: Some(data), ..Default::default() }
 }
 
 /// Metrics of service "api" (and one gauge series of "worker"), points every 10 s from T0:
@@ -50,12 +44,7 @@ pub fn metrics_dataset() -> ExportMetricsServiceRequest {
                 .flat_map(|k| {
                     [
                         num(t(k), 0, temps0[k as usize], vec![kv("p.core", s("0"))]),
-                        num(
-                            t(k),
-                            0,
-                            temps1[k as usize],
-                            vec![kv("p.core", s("1")), kv("host", s("h1"))],
-                        ),
+                        num(t(k), 0, temps1[k as usize], vec![kv("p.core", s("1")), kv("host", s("h1"))]),
                     ]
                 })
                 .collect(),
@@ -107,10 +96,7 @@ pub fn metrics_dataset() -> ExportMetricsServiceRequest {
         count: 8,
         sum: Some(20.0),
         scale: 0,
-        positive: Some(Buckets {
-            offset: 0,
-            bucket_counts: vec![4, 4],
-        }),
+        positive: Some(Buckets { offset: 0, bucket_counts: vec![4, 4] }),
         ..Default::default()
     };
     let exp_hist = m(
@@ -127,46 +113,26 @@ pub fn metrics_dataset() -> ExportMetricsServiceRequest {
         count,
         sum: count as f64 * 2.0,
         quantile_values: vec![
-            ValueAtQuantile {
-                quantile: 0.5,
-                value: q50,
-            },
-            ValueAtQuantile {
-                quantile: 0.9,
-                value: q50 * 2.0,
-            },
-            ValueAtQuantile {
-                quantile: 0.99,
-                value: q50 * 3.0,
-            },
+            ValueAtQuantile { quantile: 0.5, value: q50 },
+            ValueAtQuantile { quantile: 0.9, value: q50 * 2.0 },
+            ValueAtQuantile { quantile: 0.99, value: q50 * 3.0 },
         ],
         ..Default::default()
     };
     let summary = m(
         "gc",
         "ms",
-        metric::Data::Summary(Summary {
-            data_points: vec![summ(0, 10, 1.0), summ(1, 20, 2.0), summ(4, 30, 4.0)],
-        }),
+        metric::Data::Summary(Summary { data_points: vec![summ(0, 10, 1.0), summ(1, 20, 2.0), summ(4, 30, 4.0)] }),
     );
     let rm = |svc: &str, metrics: Vec<Metric>| ResourceMetrics {
-        resource: Some(resource(vec![
-            kv("service.name", s(svc)),
-            kv("team", s(svc)),
-        ])),
-        scope_metrics: vec![ScopeMetrics {
-            scope: Some(scope("meter", "1")),
-            metrics,
-            schema_url: String::new(),
-        }],
+        resource: Some(resource(vec![kv("service.name", s(svc)), kv("team", s(svc))])),
+        scope_metrics: vec![ScopeMetrics { scope: Some(scope("meter", "1")), metrics, schema_url: String::new() }],
         schema_url: String::new(),
     };
     let worker_gauge = m(
         "cpu.temp",
         "Cel",
-        metric::Data::Gauge(Gauge {
-            data_points: vec![num(t(0), 0, 70.0, vec![kv("p.core", s("0"))])],
-        }),
+        metric::Data::Gauge(Gauge { data_points: vec![num(t(0), 0, 70.0, vec![kv("p.core", s("0"))])] }),
     );
     ExportMetricsServiceRequest {
         resource_metrics: vec![
@@ -185,12 +151,7 @@ async fn metrics_loaded() -> (Env, axum::Router) {
 }
 
 fn names(v: &Value) -> Vec<String> {
-    v["metrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap().to_string())
-        .collect()
+    v["metrics"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap().to_string()).collect()
 }
 
 #[tokio::test]
@@ -203,7 +164,7 @@ async fn search_by_name_type_service_and_attributes() {
     assert_eq!(req["temporality"], "cumulative");
     assert_eq!(req["monotonic"], true);
     assert_eq!(req["unit"], "1");
-    let cases: Vec<(Vec<(&str, &str)>, Vec<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         (vec![("name", "TEMP")], vec!["cpu.temp"]),
         (vec![("type", "histogram")], vec!["latency"]),
         (vec![("type", "exponential_histogram")], vec!["size"]),
@@ -211,10 +172,7 @@ async fn search_by_name_type_service_and_attributes() {
         (vec![("attr", "p.core eq 1")], vec!["cpu.temp"]),
         (vec![("attr", "host exists")], vec!["cpu.temp"]),
         (vec![("resource_attr", "team eq worker")], vec!["cpu.temp"]),
-        (
-            vec![("resource_attr", "team ne worker"), ("type", "summary")],
-            vec!["gc"],
-        ),
+        (vec![("resource_attr", "team ne worker"), ("type", "summary")], vec!["gc"]),
     ];
     for (params, want) in cases {
         let v = ok(&app, &wurl("/metrics/search", &params)).await;
@@ -224,25 +182,12 @@ async fn search_by_name_type_service_and_attributes() {
     let p1 = ok(&app, &wurl("/metrics/search", &[("limit", "3")])).await;
     assert_eq!(names(&p1), ["cpu.temp", "gc", "latency"]);
     let c = p1["next_cursor"].as_str().unwrap().to_string();
-    let p2 = ok(
-        &app,
-        &wurl("/metrics/search", &[("limit", "3"), ("cursor", &c)]),
-    )
-    .await;
+    let p2 = ok(&app, &wurl("/metrics/search", &[("limit", "3"), ("cursor", &c)])).await;
     assert_eq!(names(&p2), ["requests", "size"]);
     // Outside the window: nothing.
-    let v = ok(
-        &app,
-        &url("/metrics/search", &[("from", "1000"), ("to", "2000")]),
-    )
-    .await;
+    let v = ok(&app, &url("/metrics/search", &[("from", "1000"), ("to", "2000")])).await;
     assert_eq!(names(&v), Vec::<String>::new());
-    bad(
-        &app,
-        &wurl("/metrics/search", &[("type", "counter")]),
-        "type",
-    )
-    .await;
+    bad(&app, &wurl("/metrics/search", &[("type", "counter")]), "type").await;
     bad(&app, "/metrics/search", "from").await;
 }
 
@@ -250,23 +195,13 @@ async fn search_by_name_type_service_and_attributes() {
 fn series_url(name: &str, extra: &[(&str, &str)]) -> String {
     let from = T0.to_string();
     let to = (T0 + 60 * SEC).to_string();
-    let mut p: Vec<(&str, &str)> = vec![
-        ("name", name),
-        ("from", &from),
-        ("to", &to),
-        ("step", "30s"),
-    ];
+    let mut p: Vec<(&str, &str)> = vec![("name", name), ("from", &from), ("to", &to), ("step", "30s")];
     p.extend_from_slice(extra);
     url("/metrics/series", &p)
 }
 
 fn values_of(series: &Value) -> Vec<f64> {
-    series["points"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["value"].as_f64().unwrap())
-        .collect()
+    series["points"].as_array().unwrap().iter().map(|p| p["value"].as_f64().unwrap()).collect()
 }
 
 #[tokio::test]
@@ -278,43 +213,22 @@ async fn gauge_series_per_attribute_set_with_each_aggregation() {
     let series = v["series"].as_array().unwrap();
     assert_eq!(series.len(), 2);
     // Series are ordered by service, then attribute set.
-    assert_eq!(
-        series[0]["attributes"],
-        serde_json::json!({"host": "h1", "p.core": "1"})
-    );
+    assert_eq!(series[0]["attributes"], serde_json::json!({"host": "h1", "p.core": "1"}));
     assert_eq!(series[1]["attributes"], serde_json::json!({"p.core": "0"}));
     assert_eq!(series[1]["service_name"], "api");
     assert_eq!(series[1]["points"][0]["time_unix_nano"], T0.to_string());
-    assert_eq!(
-        series[1]["points"][1]["time_unix_nano"],
-        (T0 + 30 * SEC).to_string()
-    );
+    assert_eq!(series[1]["points"][1]["time_unix_nano"], (T0 + 30 * SEC).to_string());
     assert_eq!(values_of(&series[1]), [44.0, 48.0]);
     assert_eq!(values_of(&series[0]), [32.0, 35.0]);
-    for (agg, want) in [
-        ("avg", [42.0, 158.0 / 3.0]),
-        ("min", [40.0, 48.0]),
-        ("max", [44.0, 60.0]),
-    ] {
-        let v = ok(
-            &app,
-            &series_url(
-                "cpu.temp",
-                &[("service", "api"), ("agg", agg), ("attr", "p.core eq 0")],
-            ),
-        )
-        .await;
+    for (agg, want) in [("avg", [42.0, 158.0 / 3.0]), ("min", [40.0, 48.0]), ("max", [44.0, 60.0])] {
+        let v = ok(&app, &series_url("cpu.temp", &[("service", "api"), ("agg", agg), ("attr", "p.core eq 0")])).await;
         assert_eq!(v["series"].as_array().unwrap().len(), 1, "{agg}");
         assert_eq!(values_of(&v["series"][0]), want, "{agg}");
     }
     // Both services without a service filter.
     let v = ok(&app, &series_url("cpu.temp", &[("attr", "p.core eq 0")])).await;
-    let services: Vec<&str> = v["series"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["service_name"].as_str().unwrap())
-        .collect();
+    let services: Vec<&str> =
+        v["series"].as_array().unwrap().iter().map(|s| s["service_name"].as_str().unwrap()).collect();
     assert_eq!(services, ["api", "worker"]);
     bad(&app, &series_url("cpu.temp", &[("agg", "rate")]), "agg").await;
 }
@@ -328,18 +242,10 @@ async fn sum_series_rate_and_delta_across_a_reset() {
     let v = ok(&app, &series_url("requests", &[])).await;
     assert_eq!(v["agg"], "rate");
     let rates = values_of(&v["series"][0]);
-    assert!(
-        (rates[0] - 40.0 / 30.0).abs() < 1e-9 && (rates[1] - 1.0).abs() < 1e-9,
-        "{rates:?}"
-    );
+    assert!((rates[0] - 40.0 / 30.0).abs() < 1e-9 && (rates[1] - 1.0).abs() < 1e-9, "{rates:?}");
     let v = ok(&app, &series_url("requests", &[("agg", "max")])).await;
     assert_eq!(values_of(&v["series"][0]), [50.0, 30.0]);
-    bad(
-        &app,
-        &series_url("requests", &[("agg", "quantiles")]),
-        "agg",
-    )
-    .await;
+    bad(&app, &series_url("requests", &[("agg", "quantiles")]), "agg").await;
 }
 
 #[tokio::test]
@@ -373,11 +279,7 @@ async fn exponential_histogram_and_summary_series() {
     assert_eq!(pts.len(), 2);
     // Each bucket reports its latest summary.
     assert_eq!(
-        (
-            pts[0]["count"].as_u64(),
-            pts[0]["p50"].as_f64(),
-            pts[0]["p90"].as_f64()
-        ),
+        (pts[0]["count"].as_u64(), pts[0]["p50"].as_f64(), pts[0]["p90"].as_f64()),
         (Some(20), Some(2.0), Some(4.0))
     );
     assert_eq!(pts[0]["p99"], 6.0);
@@ -396,12 +298,7 @@ async fn series_errors() {
     bad(&app, &url("/metrics/series", &[("name", "gc")]), "from").await;
     bad(&app, &series_url("gc", &[("step", "0s")]), "step").await;
     bad(&app, &series_url("gc", &[("step", "1ms")]), "step").await;
-    bad(
-        &app,
-        &series_url("gc", &[("type", "gauge"), ("type", "sum")]),
-        "type",
-    )
-    .await;
+    bad(&app, &series_url("gc", &[("type", "gauge"), ("type", "sum")]), "type").await;
     // A type filter that excludes the metric: not found.
     let (st, _) = get(&app, &series_url("gc", &[("type", "gauge")])).await;
     assert_eq!(st, StatusCode::NOT_FOUND);

@@ -24,6 +24,9 @@ use tower::ServiceExt;
 
 pub use crate::storage::{Env, T0, b, d, env, i, kv, resource, s, scope};
 
+/// A filter case: query parameters and the expected names, in order.
+pub type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<&'a str>);
+
 /// One millisecond in nanoseconds.
 pub const MS: u64 = 1_000_000;
 
@@ -50,30 +53,17 @@ pub fn url(path: &str, params: &[(&str, &str)]) -> String {
     if params.is_empty() {
         return path.to_string();
     }
-    let q: Vec<String> = params
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect();
+    let q: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
     format!("{path}?{}", q.join("&"))
 }
 
 /// GET `uri` on `app`: status and JSON body.
 pub async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
-    let resp = app
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let resp = app.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
     let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 16 << 20)
-        .await
-        .unwrap();
-    let v = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-        panic!(
-            "{uri}: body is not JSON ({e}): {:?}",
-            String::from_utf8_lossy(&bytes)
-        )
-    });
+    let bytes = axum::body::to_bytes(resp.into_body(), 16 << 20).await.unwrap();
+    let v = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("{uri}: body is not JSON ({e}): {:?}", String::from_utf8_lossy(&bytes)));
     (status, v)
 }
 
@@ -90,18 +80,12 @@ pub async fn bad(app: &Router, uri: &str, param: &str) {
     assert_eq!(st, StatusCode::BAD_REQUEST, "{uri}: {v}");
     assert_eq!(v["error"]["code"], "invalid_parameter", "{uri}: {v}");
     let msg = v["error"]["message"].as_str().unwrap();
-    assert!(
-        msg.contains(&format!("`{param}`")),
-        "{uri}: message {msg:?} does not name {param}"
-    );
+    assert!(msg.contains(&format!("`{param}`")), "{uri}: message {msg:?} does not name {param}");
 }
 
 /// The window used by most tests: one hour either side of T0, as unix nanoseconds.
 pub fn win() -> [(&'static str, String); 2] {
-    [
-        ("from", (T0 - 3_600_000 * MS).to_string()),
-        ("to", (T0 + 3_600_000 * MS).to_string()),
-    ]
+    [("from", (T0 - 3_600_000 * MS).to_string()), ("to", (T0 + 3_600_000 * MS).to_string())]
 }
 
 /// `url` with the default window prepended.
@@ -151,14 +135,7 @@ pub fn span(
         start_time_unix_nano: start,
         end_time_unix_nano: start + dur,
         attributes: attrs,
-        status: Some(Status {
-            code,
-            message: if code == 2 {
-                "failed".into()
-            } else {
-                String::new()
-            },
-        }),
+        status: Some(Status { code, message: if code == 2 { "failed".into() } else { String::new() } }),
         ..Default::default()
     }
 }
@@ -169,11 +146,7 @@ pub fn rs(service: &str, res_attrs: Vec<KeyValue>, spans: Vec<Span>) -> Resource
     attrs.extend(res_attrs);
     ResourceSpans {
         resource: Some(resource(attrs)),
-        scope_spans: vec![ScopeSpans {
-            scope: Some(scope("tracer", "1.0")),
-            spans,
-            schema_url: String::new(),
-        }],
+        scope_spans: vec![ScopeSpans { scope: Some(scope("tracer", "1.0")), spans, schema_url: String::new() }],
         schema_url: String::new(),
     }
 }
@@ -195,12 +168,7 @@ pub fn dataset() -> ExportTraceServiceRequest {
         T0,
         100 * MS,
         0,
-        vec![
-            kv("p.status", i(200)),
-            kv("user", s("alice")),
-            kv("p.ratio", d(0.5)),
-            kv("p.route", s("/cart")),
-        ],
+        vec![kv("p.status", i(200)), kv("user", s("alice")), kv("p.ratio", d(0.5)), kv("p.route", s("/cart"))],
     );
     root.events = vec![span::Event {
         time_unix_nano: T0 + 5 * MS,
@@ -218,11 +186,7 @@ pub fn dataset() -> ExportTraceServiceRequest {
         resource_spans: vec![
             rs(
                 "frontend",
-                vec![
-                    kv("service.namespace", s("shop")),
-                    kv("p.region", s("eu")),
-                    kv("team", s("web")),
-                ],
+                vec![kv("service.namespace", s("shop")), kv("p.region", s("eu")), kv("team", s("web"))],
                 vec![
                     root,
                     span(
@@ -234,44 +198,16 @@ pub fn dataset() -> ExportTraceServiceRequest {
                         T0 + 1_000 * MS,
                         300 * MS,
                         2,
-                        vec![
-                            kv("p.status", i(500)),
-                            kv("user", s("bob")),
-                            kv("p.route", s("/pay")),
-                        ],
+                        vec![kv("p.status", i(500)), kv("user", s("bob")), kv("p.route", s("/pay"))],
                     ),
                 ],
             ),
             rs(
                 "checkout",
+                vec![kv("service.namespace", s("shop")), kv("p.region", s("us")), kv("team", s("pay"))],
                 vec![
-                    kv("service.namespace", s("shop")),
-                    kv("p.region", s("us")),
-                    kv("team", s("pay")),
-                ],
-                vec![
-                    span(
-                        1,
-                        2,
-                        Some(1),
-                        "checkout",
-                        2,
-                        T0 + 10 * MS,
-                        50 * MS,
-                        0,
-                        vec![],
-                    ),
-                    span(
-                        1,
-                        3,
-                        Some(2),
-                        "SELECT",
-                        3,
-                        T0 + 20 * MS,
-                        5 * MS,
-                        0,
-                        vec![kv("db.system", s("postgresql"))],
-                    ),
+                    span(1, 2, Some(1), "checkout", 2, T0 + 10 * MS, 50 * MS, 0, vec![]),
+                    span(1, 3, Some(2), "SELECT", 3, T0 + 20 * MS, 5 * MS, 0, vec![kv("db.system", s("postgresql"))]),
                     span(
                         1,
                         4,
@@ -283,17 +219,7 @@ pub fn dataset() -> ExportTraceServiceRequest {
                         0,
                         vec![kv("messaging.system", s("kafka"))],
                     ),
-                    span(
-                        2,
-                        2,
-                        Some(1),
-                        "pay",
-                        2,
-                        T0 + 1_010 * MS,
-                        200 * MS,
-                        2,
-                        vec![],
-                    ),
+                    span(2, 2, Some(1), "pay", 2, T0 + 1_010 * MS, 200 * MS, 2, vec![]),
                     span(
                         3,
                         1,
@@ -303,11 +229,7 @@ pub fn dataset() -> ExportTraceServiceRequest {
                         T0 + 2_000 * MS,
                         1_000 * MS,
                         0,
-                        vec![
-                            kv("user", s("carol")),
-                            kv("p.flag", b(true)),
-                            kv("p.ratio", d(0.75)),
-                        ],
+                        vec![kv("user", s("carol")), kv("p.flag", b(true)), kv("p.ratio", d(0.75))],
                     ),
                 ],
             ),
@@ -318,25 +240,20 @@ pub fn dataset() -> ExportTraceServiceRequest {
 /// Logs: frontend INFO "cart viewed" (trace 1 root span), checkout WARN "slow query 50%" (trace 1 span 3),
 /// checkout ERROR "payment failed" (trace 2), frontend DEBUG "heartbeat" (no trace), each a millisecond apart.
 pub fn log_dataset() -> ExportLogsServiceRequest {
-    let rec =
-        |n: u64, sev: i32, body: &str, trace: Option<(u8, u8)>, attrs: Vec<KeyValue>| LogRecord {
-            time_unix_nano: T0 + n * MS,
-            observed_time_unix_nano: T0 + n * MS + 7,
-            severity_number: sev,
-            severity_text: String::new(),
-            body: Some(s(body)),
-            attributes: attrs,
-            trace_id: trace.map(|(t, _)| tid(t)).unwrap_or_default(),
-            span_id: trace.map(|(t, k)| sid(t, k)).unwrap_or_default(),
-            ..Default::default()
-        };
+    let rec = |n: u64, sev: i32, body: &str, trace: Option<(u8, u8)>, attrs: Vec<KeyValue>| LogRecord {
+        time_unix_nano: T0 + n * MS,
+        observed_time_unix_nano: T0 + n * MS + 7,
+        severity_number: sev,
+        severity_text: String::new(),
+        body: Some(s(body)),
+        attributes: attrs,
+        trace_id: trace.map(|(t, _)| tid(t)).unwrap_or_default(),
+        span_id: trace.map(|(t, k)| sid(t, k)).unwrap_or_default(),
+        ..Default::default()
+    };
     let rl = |svc: &str, records: Vec<LogRecord>| ResourceLogs {
         resource: Some(Resource {
-            attributes: vec![
-                kv("service.name", s(svc)),
-                kv("service.namespace", s("shop")),
-                kv("team", s(svc)),
-            ],
+            attributes: vec![kv("service.name", s(svc)), kv("service.namespace", s("shop")), kv("team", s(svc))],
             ..Default::default()
         }),
         scope_logs: vec![ScopeLogs {
@@ -351,33 +268,15 @@ pub fn log_dataset() -> ExportLogsServiceRequest {
             rl(
                 "frontend",
                 vec![
-                    rec(
-                        1,
-                        9,
-                        "cart viewed",
-                        Some((1, 1)),
-                        vec![kv("p.user", s("alice")), kv("latency_ms", i(12))],
-                    ),
+                    rec(1, 9, "cart viewed", Some((1, 1)), vec![kv("p.user", s("alice")), kv("latency_ms", i(12))]),
                     rec(4, 5, "heartbeat", None, vec![kv("p.user", s("system"))]),
                 ],
             ),
             rl(
                 "checkout",
                 vec![
-                    rec(
-                        2,
-                        13,
-                        "slow query 50% of budget",
-                        Some((1, 3)),
-                        vec![kv("latency_ms", i(80))],
-                    ),
-                    rec(
-                        3,
-                        17,
-                        "payment failed",
-                        Some((2, 2)),
-                        vec![kv("p.user", s("bob")), kv("p.code", i(402))],
-                    ),
+                    rec(2, 13, "slow query 50% of budget", Some((1, 3)), vec![kv("latency_ms", i(80))]),
+                    rec(3, 17, "payment failed", Some((2, 2)), vec![kv("p.user", s("bob")), kv("p.code", i(402))]),
                 ],
             ),
         ],
@@ -397,10 +296,5 @@ pub async fn loaded() -> (Env, Router) {
 
 /// Names of the traces' root spans in a search answer.
 pub fn root_names(v: &Value) -> Vec<String> {
-    v["traces"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["root_name"].as_str().unwrap().to_string())
-        .collect()
+    v["traces"].as_array().unwrap().iter().map(|t| t["root_name"].as_str().unwrap().to_string()).collect()
 }

@@ -12,15 +12,8 @@ fn check(doc: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String>
         return check(doc, &doc["components"]["schemas"][name], v, at);
     }
     if let Some(alts) = schema["oneOf"].as_array() {
-        let errs: Vec<String> = alts
-            .iter()
-            .filter_map(|s| check(doc, s, v, at).err())
-            .collect();
-        return if errs.len() < alts.len() {
-            Ok(())
-        } else {
-            Err(errs.join(" | "))
-        };
+        let errs: Vec<String> = alts.iter().filter_map(|s| check(doc, s, v, at).err()).collect();
+        return if errs.len() < alts.len() { Ok(()) } else { Err(errs.join(" | ")) };
     }
     let types: Vec<&str> = match &schema["type"] {
         Value::String(t) => vec![t.as_str()],
@@ -85,49 +78,24 @@ async fn every_route_is_documented_and_every_response_matches_its_schema() {
     let calls: Vec<(&str, String)> = vec![
         ("/logs/search", wurl("/logs/search", &[("limit", "2")])),
         ("/logs/trace/{trace_id}", format!("/logs/trace/{t1}")),
-        (
-            "/logs/trace/{trace_id}/span/{span_id}",
-            format!("/logs/trace/{t1}/span/{s13}"),
-        ),
+        ("/logs/trace/{trace_id}/span/{span_id}", format!("/logs/trace/{t1}/span/{s13}")),
         ("/traces/search", wurl("/traces/search", &[("limit", "2")])),
         ("/traces/{trace_id}", format!("/traces/{t1}")),
-        (
-            "/traces/{trace_id}",
-            url(&format!("/traces/{t1}"), &[("format", "otlp")]),
-        ),
+        ("/traces/{trace_id}", url(&format!("/traces/{t1}"), &[("format", "otlp")])),
         ("/traces/{trace_id}/spans", format!("/traces/{t1}/spans")),
         ("/metrics/search", wurl("/metrics/search", &[])),
-        (
-            "/metrics/series",
-            wurl("/metrics/series", &[("name", "cpu.temp")]),
-        ),
-        (
-            "/metrics/series",
-            wurl("/metrics/series", &[("name", "latency")]),
-        ),
-        (
-            "/metrics/series",
-            wurl("/metrics/series", &[("name", "gc")]),
-        ),
+        ("/metrics/series", wurl("/metrics/series", &[("name", "cpu.temp")])),
+        ("/metrics/series", wurl("/metrics/series", &[("name", "latency")])),
+        ("/metrics/series", wurl("/metrics/series", &[("name", "gc")])),
         ("/services", wurl("/services", &[])),
-        (
-            "/services/{service}/operations",
-            wurl("/services/checkout/operations", &[]),
-        ),
+        ("/services/{service}/operations", wurl("/services/checkout/operations", &[])),
         ("/service-map", wurl("/service-map", &[])),
         ("/attributes", wurl("/attributes", &[("signal", "traces")])),
-        (
-            "/attributes/{key}/values",
-            wurl("/attributes/user/values", &[("signal", "traces")]),
-        ),
+        ("/attributes/{key}/values", wurl("/attributes/user/values", &[("signal", "traces")])),
         ("/openapi.json", "/openapi.json".to_string()),
     ];
     for route in ROUTES {
-        assert!(
-            calls.iter().any(|(p, _)| *p == route.path),
-            "no call for {}",
-            route.path
-        );
+        assert!(calls.iter().any(|(p, _)| *p == route.path), "no call for {}", route.path);
     }
     for (path, uri) in calls {
         let op = &doc["paths"][path]["get"];
@@ -142,37 +110,23 @@ async fn every_route_is_documented_and_every_response_matches_its_schema() {
                 let sep = if uri.contains('?') { '&' } else { '?' };
                 let (_, e) = get(&app, &format!("{uri}{sep}{name}=%3F%3F")).await;
                 let msg = e["error"]["message"].as_str().unwrap_or("");
-                assert!(
-                    !msg.contains("unknown parameter"),
-                    "{path} rejects documented {name}: {msg}"
-                );
+                assert!(!msg.contains("unknown parameter"), "{path} rejects documented {name}: {msg}");
             }
         }
     }
     // The check is not vacuous: a trace page is not a log page, and an extra property is caught.
     let traces = ok(&app, &wurl("/traces/search", &[])).await;
-    assert!(
-        check(
-            &doc,
-            &serde_json::json!({"$ref": "#/components/schemas/LogPage"}),
-            &traces,
-            "t"
-        )
-        .is_err()
-    );
+    assert!(check(&doc, &serde_json::json!({"$ref": "#/components/schemas/LogPage"}), &traces, "t").is_err());
     let mut extra = traces.clone();
     extra["surprise"] = 1.into();
-    assert!(
-        check(
-            &doc,
-            &serde_json::json!({"$ref": "#/components/schemas/TracePage"}),
-            &extra,
-            "t"
-        )
-        .is_err()
-    );
+    assert!(check(&doc, &serde_json::json!({"$ref": "#/components/schemas/TracePage"}), &extra, "t").is_err());
     // Error answers match the Error schema.
     let (_, e) = get(&app, "/traces/search").await;
-    check(&doc, &doc["paths"]["/traces/search"]["get"]["responses"]["400"]["content"]["application/json"]["schema"], &e, "error")
-        .unwrap();
+    check(
+        &doc,
+        &doc["paths"]["/traces/search"]["get"]["responses"]["400"]["content"]["application/json"]["schema"],
+        &e,
+        "error",
+    )
+    .unwrap();
 }

@@ -3,23 +3,14 @@
 use super::*;
 
 fn by_name<'a>(list: &'a Value, key: &str, name: &str) -> &'a Value {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x[key] == name)
-        .unwrap_or_else(|| panic!("{name} not in {list}"))
+    list.as_array().unwrap().iter().find(|x| x[key] == name).unwrap_or_else(|| panic!("{name} not in {list}"))
 }
 
 #[tokio::test]
 async fn services_with_rate_errors_and_latency() {
     let (_env, app) = loaded().await;
     let v = ok(&app, &wurl("/services", &[])).await;
-    let names: Vec<&str> = v["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = v["services"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["checkout", "frontend"]);
     let fe = by_name(&v["services"], "name", "frontend");
     assert_eq!(fe["span_count"], 2);
@@ -59,18 +50,8 @@ async fn operations_of_a_service() {
     // Unknown service: 404; bad window: 400.
     let (st, e) = get(&app, &wurl("/services/nobody/operations", &[])).await;
     assert_eq!(st, StatusCode::NOT_FOUND, "{e}");
-    bad(
-        &app,
-        &url("/services/checkout/operations", &[("from", "soon")]),
-        "from",
-    )
-    .await;
-    bad(
-        &app,
-        &url("/services", &[("to", "2026-01-01T00:00:00Z")]),
-        "from",
-    )
-    .await;
+    bad(&app, &url("/services/checkout/operations", &[("from", "soon")]), "from").await;
+    bad(&app, &url("/services", &[("to", "2026-01-01T00:00:00Z")]), "from").await;
     bad(&app, &wurl("/services", &[("service", "x")]), "service").await;
 }
 
@@ -96,13 +77,7 @@ async fn service_map_edges() {
         edges,
         [
             ("checkout".into(), "kafka".into(), "messaging".into(), 1, 0),
-            (
-                "checkout".into(),
-                "postgresql".into(),
-                "database".into(),
-                1,
-                0
-            ),
+            ("checkout".into(), "postgresql".into(), "database".into(), 1, 0),
             ("frontend".into(), "checkout".into(), "service".into(), 2, 1),
         ]
     );
@@ -117,13 +92,5 @@ async fn service_map_edges() {
             {"name": "postgresql", "type": "database"},
         ])
     );
-    bad(
-        &app,
-        &url(
-            "/service-map",
-            &[("from", "1"), ("to", "99999999999999999")],
-        ),
-        "from",
-    )
-    .await;
+    bad(&app, &url("/service-map", &[("from", "1"), ("to", "99999999999999999")]), "from").await;
 }

@@ -14,10 +14,7 @@ async fn search_returns_summaries_newest_first() {
     assert_eq!(cart["duration_ns"], 100 * MS);
     assert_eq!(cart["span_count"], 4);
     assert_eq!(cart["error_count"], 0);
-    assert_eq!(
-        cart["services"],
-        serde_json::json!(["checkout", "frontend"])
-    );
+    assert_eq!(cart["services"], serde_json::json!(["checkout", "frontend"]));
     let pay = &v["traces"][1];
     assert_eq!(pay["error_count"], 2);
     assert_eq!(pay["duration_ns"], 300 * MS);
@@ -26,37 +23,21 @@ async fn search_returns_summaries_newest_first() {
 #[tokio::test]
 async fn search_filters() {
     let (_env, app) = loaded().await;
-    let cases: Vec<(Vec<(&str, &str)>, Vec<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         (vec![("service", "frontend")], vec!["GET /pay", "GET /cart"]),
         (vec![("service", "nobody")], vec![]),
-        (
-            vec![("namespace", "shop")],
-            vec!["cron", "GET /pay", "GET /cart"],
-        ),
+        (vec![("namespace", "shop")], vec!["cron", "GET /pay", "GET /cart"]),
         (vec![("name", "SELECT")], vec!["GET /cart"]),
         (vec![("kind", "internal")], vec!["cron"]),
         (vec![("kind", "3")], vec!["GET /cart"]),
         (vec![("status", "error")], vec!["GET /pay"]),
-        (
-            vec![
-                ("status", "STATUS_CODE_UNSET"),
-                ("service", "checkout"),
-                ("kind", "server"),
-            ],
-            vec!["GET /cart"],
-        ),
+        (vec![("status", "STATUS_CODE_UNSET"), ("service", "checkout"), ("kind", "server")], vec!["GET /cart"]),
         (vec![("min_duration", "250ms")], vec!["cron", "GET /pay"]),
         (vec![("max_duration", "3ms")], vec!["GET /cart"]),
-        (
-            vec![("min_duration", "100ms"), ("max_duration", "0.5s")],
-            vec!["GET /pay", "GET /cart"],
-        ),
+        (vec![("min_duration", "100ms"), ("max_duration", "0.5s")], vec!["GET /pay", "GET /cart"]),
         // Promoted span attributes of each type.
         (vec![("attr", "p.status eq 500")], vec!["GET /pay"]),
-        (
-            vec![("attr", "p.status gte 200")],
-            vec!["GET /pay", "GET /cart"],
-        ),
+        (vec![("attr", "p.status gte 200")], vec!["GET /pay", "GET /cart"]),
         (vec![("attr", "p.status lt 500")], vec!["GET /cart"]),
         (vec![("attr", "p.ratio gt 0.6")], vec!["cron"]),
         (vec![("attr", "p.flag eq true")], vec!["cron"]),
@@ -64,38 +45,16 @@ async fn search_filters() {
         (vec![("attr", "p.route ne /pay")], vec!["GET /cart"]),
         // Unpromoted span attributes.
         (vec![("attr", "user eq carol")], vec!["cron"]),
-        (
-            vec![("attr", "user ne carol")],
-            vec!["GET /pay", "GET /cart"],
-        ),
+        (vec![("attr", "user ne carol")], vec!["GET /pay", "GET /cart"]),
         (vec![("attr", "db.system exists")], vec!["GET /cart"]),
         (vec![("attr", "user gt b")], vec!["cron", "GET /pay"]),
         // Resource attributes, promoted (p.region) and not (team).
-        (
-            vec![("resource_attr", "p.region eq us")],
-            vec!["cron", "GET /pay", "GET /cart"],
-        ),
-        (
-            vec![("resource_attr", "p.region eq us"), ("name", "GET /pay")],
-            vec![],
-        ),
-        (
-            vec![("resource_attr", "team eq web")],
-            vec!["GET /pay", "GET /cart"],
-        ),
+        (vec![("resource_attr", "p.region eq us")], vec!["cron", "GET /pay", "GET /cart"]),
+        (vec![("resource_attr", "p.region eq us"), ("name", "GET /pay")], vec![]),
+        (vec![("resource_attr", "team eq web")], vec!["GET /pay", "GET /cart"]),
         // Everything applies to one span, combined with AND.
-        (
-            vec![
-                ("attr", "user eq alice"),
-                ("resource_attr", "team eq web"),
-                ("kind", "server"),
-            ],
-            vec!["GET /cart"],
-        ),
-        (
-            vec![("attr", "user eq alice"), ("resource_attr", "team eq pay")],
-            vec![],
-        ),
+        (vec![("attr", "user eq alice"), ("resource_attr", "team eq web"), ("kind", "server")], vec!["GET /cart"]),
+        (vec![("attr", "user eq alice"), ("resource_attr", "team eq pay")], vec![]),
     ];
     for (params, want) in cases {
         let v = ok(&app, &wurl("/traces/search", &params)).await;
@@ -109,11 +68,7 @@ async fn search_pages_with_a_cursor() {
     let p1 = ok(&app, &wurl("/traces/search", &[("limit", "2")])).await;
     assert_eq!(root_names(&p1), ["cron", "GET /pay"]);
     let c = p1["next_cursor"].as_str().unwrap().to_string();
-    let p2 = ok(
-        &app,
-        &wurl("/traces/search", &[("limit", "2"), ("cursor", &c)]),
-    )
-    .await;
+    let p2 = ok(&app, &wurl("/traces/search", &[("limit", "2"), ("cursor", &c)])).await;
     assert_eq!(root_names(&p2), ["GET /cart"]);
     assert!(p2["next_cursor"].is_null());
     // A cursor of another listing is refused.
@@ -129,19 +84,9 @@ async fn trace_by_id_is_a_waterfall_with_everything() {
     assert_eq!(v["trace_id"], hex(&tid(1)));
     assert_eq!(v["span_count"], 4);
     let spans = v["spans"].as_array().unwrap();
-    let names: Vec<(&str, u64)> = spans
-        .iter()
-        .map(|s| (s["name"].as_str().unwrap(), s["depth"].as_u64().unwrap()))
-        .collect();
-    assert_eq!(
-        names,
-        [
-            ("GET /cart", 0),
-            ("checkout", 1),
-            ("SELECT", 2),
-            ("publish", 2)
-        ]
-    );
+    let names: Vec<(&str, u64)> =
+        spans.iter().map(|s| (s["name"].as_str().unwrap(), s["depth"].as_u64().unwrap())).collect();
+    assert_eq!(names, [("GET /cart", 0), ("checkout", 1), ("SELECT", 2), ("publish", 2)]);
     let root = &spans[0];
     assert_eq!(root["kind"], "SERVER");
     assert_eq!(root["status"]["code"], "UNSET");
@@ -151,10 +96,7 @@ async fn trace_by_id_is_a_waterfall_with_everything() {
     assert_eq!(root["attributes"]["user"], "alice");
     assert_eq!(root["events"][0]["name"], "cache miss");
     assert_eq!(root["events"][0]["attributes"]["key"], "cart:1");
-    assert_eq!(
-        root["events"][0]["time_unix_nano"],
-        (T0 + 5 * MS).to_string()
-    );
+    assert_eq!(root["events"][0]["time_unix_nano"], (T0 + 5 * MS).to_string());
     assert_eq!(root["links"][0]["trace_id"], hex(&tid(3)));
     assert_eq!(root["links"][0]["attributes"]["why"], "batch");
     assert_eq!(root["resource"]["service_name"], "frontend");
@@ -177,8 +119,7 @@ fn canon(mut req: ExportTraceServiceRequest) -> ExportTraceServiceRequest {
             if let Some(sc) = &mut ss.scope {
                 sort(&mut sc.attributes);
             }
-            ss.spans
-                .sort_by_key(|s| (s.start_time_unix_nano, s.span_id.clone()));
+            ss.spans.sort_by_key(|s| (s.start_time_unix_nano, s.span_id.clone()));
             for sp in &mut ss.spans {
                 sort(&mut sp.attributes);
                 for e in &mut sp.events {
@@ -190,8 +131,7 @@ fn canon(mut req: ExportTraceServiceRequest) -> ExportTraceServiceRequest {
             }
         }
     }
-    let service =
-        |rs: &ResourceSpans| format!("{:?}", rs.resource.as_ref().map(|r| r.attributes.clone()));
+    let service = |rs: &ResourceSpans| format!("{:?}", rs.resource.as_ref().map(|r| r.attributes.clone()));
     req.resource_spans.sort_by_key(service);
     req
 }
@@ -201,27 +141,18 @@ async fn trace_by_id_as_otlp_json_round_trips_and_re_exports() {
     let env = env().await;
     let mut input = dataset();
     // Every scalar type plus an array, promoted and not, on the root span.
-    input.resource_spans[0].scope_spans[0].spans[0]
-        .attributes
-        .extend([
-            kv("p.blob", crate::storage::by(&[0, 255])),
-            kv(
-                "tags",
-                crate::storage::arr(vec![s("a"), i(1), d(2.0), b(false)]),
-            ),
-            kv("u.double", d(-1.25e-7)),
-            kv("p.big", i(i64::MIN)),
-        ]);
+    input.resource_spans[0].scope_spans[0].spans[0].attributes.extend([
+        kv("p.blob", crate::storage::by(&[0, 255])),
+        kv("tags", crate::storage::arr(vec![s("a"), i(1), d(2.0), b(false)])),
+        kv("u.double", d(-1.25e-7)),
+        kv("p.big", i(i64::MIN)),
+    ]);
     env.traces(&input).await;
     let app = api(&env);
     let path = url(&format!("/traces/{}", hex(&tid(1))), &[("format", "otlp")]);
     let v = ok(&app, &path).await;
     // OTLP/JSON: camelCase, hex ids, decodable by the OTLP types.
-    assert_eq!(
-        v["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"],
-        hex(&tid(1)),
-        "{v}"
-    );
+    assert_eq!(v["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"], hex(&tid(1)), "{v}");
     let got: ExportTraceServiceRequest = serde_json::from_value(v).unwrap();
     let mut want = input.clone();
     for rs in &mut want.resource_spans {
@@ -241,12 +172,7 @@ async fn trace_by_id_as_otlp_json_round_trips_and_re_exports() {
 async fn spans_of_a_trace_by_start_time() {
     let (_env, app) = loaded().await;
     let v = ok(&app, &format!("/traces/{}/spans", hex(&tid(2)))).await;
-    let names: Vec<&str> = v["spans"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = v["spans"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["GET /pay", "pay"]);
     assert_eq!(v["spans"][1]["status"]["code"], "ERROR");
     assert_eq!(v["spans"][1]["service_name"], "checkout");
@@ -256,50 +182,17 @@ async fn spans_of_a_trace_by_start_time() {
 #[tokio::test]
 async fn unknown_trace_is_404_and_bad_ids_are_400() {
     let (_env, app) = loaded().await;
-    for path in [
-        format!("/traces/{}", "ab".repeat(16)),
-        format!("/traces/{}/spans", "AB".repeat(16)),
-    ] {
+    for path in [format!("/traces/{}", "ab".repeat(16)), format!("/traces/{}/spans", "AB".repeat(16))] {
         let (st, v) = get(&app, &path).await;
         assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
         assert_eq!(v["error"]["code"], "not_found");
     }
     bad(&app, "/traces/1234", "trace_id").await;
-    bad(
-        &app,
-        &format!("/traces/{}/spans", "g".repeat(32)),
-        "trace_id",
-    )
-    .await;
-    bad(
-        &app,
-        &url(&format!("/traces/{}", hex(&tid(1))), &[("format", "xml")]),
-        "format",
-    )
-    .await;
+    bad(&app, &format!("/traces/{}/spans", "g".repeat(32)), "trace_id").await;
+    bad(&app, &url(&format!("/traces/{}", hex(&tid(1))), &[("format", "xml")]), "format").await;
     bad(&app, "/traces/search", "from").await;
-    bad(
-        &app,
-        &wurl("/traces/search", &[("kind", "sideways")]),
-        "kind",
-    )
-    .await;
-    bad(
-        &app,
-        &wurl("/traces/search", &[("status", "meh")]),
-        "status",
-    )
-    .await;
-    bad(
-        &app,
-        &wurl("/traces/search", &[("min_duration", "5 parsecs")]),
-        "min_duration",
-    )
-    .await;
-    bad(
-        &app,
-        &wurl("/traces/search", &[("max_duration", "-1ms")]),
-        "max_duration",
-    )
-    .await;
+    bad(&app, &wurl("/traces/search", &[("kind", "sideways")]), "kind").await;
+    bad(&app, &wurl("/traces/search", &[("status", "meh")]), "status").await;
+    bad(&app, &wurl("/traces/search", &[("min_duration", "5 parsecs")]), "min_duration").await;
+    bad(&app, &wurl("/traces/search", &[("max_duration", "-1ms")]), "max_duration").await;
 }
