@@ -121,6 +121,10 @@ pub async fn run(
     ));
     let mut result = Ok(());
     while let Some(batch) = rx.recv().await {
+        // Batches read ahead stay in the WAL for the next start rather than delaying shutdown.
+        if *shutdown.borrow() {
+            break;
+        }
         match writer.ingest(batch, &mut shutdown).await {
             Ok(report) => {
                 if report.checkpoint > 0

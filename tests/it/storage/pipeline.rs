@@ -446,3 +446,38 @@ async fn pipeline_batches_are_bounded_by_payload_bytes() {
     tx.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn shutdown_during_an_outage_stops_promptly_and_keeps_the_records_in_the_wal() {
+    let env = env().await;
+    sqlx::query("ALTER TABLE otel_logs_fact RENAME TO otel_logs_fact_away").execute(env.pool()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let wal = wal_in(&dir.path().join("wal"));
+    for n in 0..5 {
+        wal.append(wal::Signal::Logs, RECEIVED_AT, &simple_logs("svc", &format!("s{n}")).encode_to_vec())
+            .await
+            .unwrap();
+    }
+    let (tx, rx) = watch::channel(false);
+    let opts = PipelineOptions {
+        max_batch_records: 1,
+        retry: RetryPolicy { initial: Duration::from_millis(20), max: Duration::from_secs(30) },
+        ..Default::default()
+    };
+    let handle = ollyscale::write::spawn(
+        wal.clone(),
+        env.pool().clone(),
+        Arc::new(Promotion::defaults()),
+        env.telemetry.clone(),
+        dir.path().join("dead-letters"),
+        opts,
+        rx,
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), handle).await.expect("stopped promptly").unwrap().unwrap();
+    assert_eq!(wal.stats().unwrap().records, 5);
+    assert!(env.dead_letters.list().unwrap().is_empty());
+    assert!(std::fs::read_dir(dir.path().join("dead-letters")).is_err(), "nothing was dead-lettered");
+    assert_eq!(ollyscale::write::read_checkpoint(env.pool(), wal.id()).await.unwrap(), None);
+}
