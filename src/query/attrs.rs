@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
@@ -260,17 +261,31 @@ fn push_in(
     qb.push(")");
 }
 
-/// Every attribute of the given owners at `level`, keyed by owner id, each list sorted by key.
+/// The inclusive range of some stored times (None when there are none).
+pub fn time_range(times: impl IntoIterator<Item = DateTime<Utc>>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    times.into_iter().fold(None, |acc, t| match acc {
+        None => Some((t, t)),
+        Some((lo, hi)) => Some((lo.min(t), hi.max(t))),
+    })
+}
+
+/// Every attribute of the given owners at `level`, keyed by owner id, each list sorted by key. `times`, the
+/// range of the owners' partition-key times, lets PostgreSQL skip the other daily partitions.
 pub async fn fetch(
     conn: &mut PgConnection,
     level: &Level,
     owners: &[i64],
+    times: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> Result<HashMap<i64, Vec<KeyValue>>, ApiError> {
     let mut out: HashMap<i64, Vec<KeyValue>> = HashMap::new();
     if owners.is_empty() {
         return Ok(out);
     }
     let (prefix, owner) = (level.prefix, level.owner);
+    let during = |alias: &str| match (level.time, times) {
+        (Some(col), Some(_)) => format!(" AND {alias}.{col} BETWEEN $2 AND $3"),
+        _ => String::new(),
+    };
     let mut sql = String::new();
     for (i, (suffix, _)) in TYPED.iter().enumerate() {
         let cols: Vec<String> = TYPED
@@ -280,16 +295,22 @@ pub async fn fetch(
             .collect();
         sql.push_str(&format!(
             "SELECT a.{owner} AS owner, k.key, {}, NULL::text AS other FROM {prefix}_{suffix} a \
-             JOIN attribute_keys k USING (key_id) WHERE a.{owner} = ANY($1) UNION ALL ",
-            cols.join(", ")
+             JOIN attribute_keys k USING (key_id) WHERE a.{owner} = ANY($1){} UNION ALL ",
+            cols.join(", "),
+            during("a")
         ));
     }
     sql.push_str(&format!(
         "SELECT o.{owner}, NULL::text, NULL::text, NULL::bigint, NULL::float8, NULL::boolean, NULL::bytea, \
-         o.attributes::text FROM {prefix}_other o WHERE o.{owner} = ANY($1)"
+         o.attributes::text FROM {prefix}_other o WHERE o.{owner} = ANY($1){}",
+        during("o")
     ));
     // Table and column names come from the constant levels above, never from input.
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owners).fetch_all(&mut *conn).await?;
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owners);
+    if let (Some(_), Some((lo, hi))) = (level.time, times) {
+        q = q.bind(lo).bind(hi);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
     for row in rows {
         let id: i64 = row.try_get(0)?;
         let list = out.entry(id).or_default();

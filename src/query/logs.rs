@@ -172,8 +172,10 @@ async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Res
     let mut res_ids: Vec<i64> = rows.iter().map(|r| r.try_get("resource_id")).collect::<Result<_, _>>()?;
     res_ids.sort_unstable();
     res_ids.dedup();
-    let log_attrs = attrs::fetch(&mut tx, &LOG, &log_ids).await?;
-    let res_attrs = attrs::fetch(&mut tx, &RESOURCE, &res_ids).await?;
+    let times =
+        attrs::time_range(rows.iter().map(|r| r.try_get::<DateTime<Utc>, _>("time")).collect::<Result<Vec<_>, _>>()?);
+    let log_attrs = attrs::fetch(&mut tx, &LOG, &log_ids, times).await?;
+    let res_attrs = attrs::fetch(&mut tx, &RESOURCE, &res_ids, None).await?;
     tx.commit().await?;
 
     let mut out = Vec::with_capacity(rows.len());

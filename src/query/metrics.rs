@@ -327,7 +327,9 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         ));
     }
     let point_ids: Vec<i64> = rows.iter().map(|r| r.try_get("data_point_id")).collect::<Result<_, _>>()?;
-    let point_attrs = attrs::fetch(&mut tx, &kind.level, &point_ids).await?;
+    let times =
+        attrs::time_range(rows.iter().map(|r| r.try_get::<DateTime<Utc>, _>("time")).collect::<Result<Vec<_>, _>>()?);
+    let point_attrs = attrs::fetch(&mut tx, &kind.level, &point_ids, times).await?;
     let mut rids: Vec<i64> = rows.iter().map(|r| r.try_get("resource_id")).collect::<Result<_, _>>()?;
     rids.sort_unstable();
     rids.dedup();

@@ -184,6 +184,33 @@ pub(crate) fn unix_nanos(at: Option<chrono::DateTime<chrono::Utc>>, fraction: i1
 mod tests {
     use super::*;
 
+    /// The line the API router uses to mount this one compiles and serves both routers' paths.
+    #[tokio::test]
+    async fn nests_under_api_v2_next_to_the_api_router() {
+        use axum::body::Body;
+        use axum::http::{Request, StatusCode};
+        use tower::ServiceExt;
+
+        let pool = sqlx::postgres::PgPoolOptions::new().connect_lazy_with(sqlx::postgres::PgConnectOptions::new());
+        let app =
+            crate::api::router(crate::api::ApiState::default()).nest("/api/v2", router(pool, QueryOptions::default()));
+        let call = |uri: &'static str| {
+            let app = app.clone();
+            async move { app.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap() }
+        };
+        assert_eq!(call("/healthz").await.status(), StatusCode::OK);
+        let doc = call("/api/v2/openapi.json").await;
+        assert_eq!(doc.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(doc.into_body(), 1 << 22).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["servers"][0]["url"], "/api/v2");
+        let missing = call("/api/v2/nope").await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        let body = axum::body::to_bytes(missing.into_body(), 1 << 16).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["error"]["code"], "not_found");
+    }
+
     #[test]
     fn secrets_compare_fully() {
         assert!(same_secret(b"abc", b"abc"));

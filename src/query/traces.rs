@@ -298,8 +298,8 @@ async fn load_dims(conn: &mut PgConnection, spans: &[SpanRow]) -> Result<Dims, A
     let mut sids: Vec<i64> = spans.iter().map(|s| s.scope_id).collect();
     sids.sort_unstable();
     sids.dedup();
-    let mut rattrs = attrs::fetch(conn, &RESOURCE, &rids).await?;
-    let mut sattrs = attrs::fetch(conn, &SCOPE, &sids).await?;
+    let mut rattrs = attrs::fetch(conn, &RESOURCE, &rids, None).await?;
+    let mut sattrs = attrs::fetch(conn, &SCOPE, &sids, None).await?;
     let mut resources = HashMap::new();
     for row in sqlx::query(
         "SELECT resource_id, service_name, service_namespace, schema_url, dropped_attributes_count \
@@ -341,20 +341,31 @@ async fn load_dims(conn: &mut PgConnection, spans: &[SpanRow]) -> Result<Dims, A
     Ok(Dims { resources, scopes })
 }
 
+/// The range of the spans' stored start times (the partition key of everything hanging off them).
+fn span_times(spans: &[SpanRow]) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    attrs::time_range(spans.iter().map(|s| params::nanos_floor_ts(s.start)))
+}
+
 /// Events and links of the spans, as OTLP, by span row id (in their stored order).
 async fn load_events_links(
     conn: &mut PgConnection,
-    row_ids: &[i64],
+    spans: &[SpanRow],
 ) -> Result<(HashMap<i64, Vec<span::Event>>, HashMap<i64, Vec<span::Link>>), ApiError> {
+    let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
+    let times = span_times(spans);
+    let (lo, hi) = times.unwrap_or((DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC));
     let ev_rows = sqlx::query(
         "SELECT event_row_id, span_row_id, time, time_nanos_fraction, name, dropped_attributes_count \
-         FROM otel_span_events WHERE span_row_id = ANY($1) ORDER BY span_row_id, event_index",
+         FROM otel_span_events WHERE span_row_id = ANY($1) AND span_start_time BETWEEN $2 AND $3 \
+         ORDER BY span_row_id, event_index",
     )
-    .bind(row_ids)
+    .bind(&row_ids)
+    .bind(lo)
+    .bind(hi)
     .fetch_all(&mut *conn)
     .await?;
     let ev_ids: Vec<i64> = ev_rows.iter().map(|r| r.try_get("event_row_id")).collect::<Result<_, _>>()?;
-    let mut ev_attrs = attrs::fetch(conn, &SPAN_EVENT, &ev_ids).await?;
+    let mut ev_attrs = attrs::fetch(conn, &SPAN_EVENT, &ev_ids, times).await?;
     let mut events: HashMap<i64, Vec<span::Event>> = HashMap::new();
     for r in &ev_rows {
         let id: i64 = r.try_get("event_row_id")?;
@@ -367,13 +378,16 @@ async fn load_events_links(
     }
     let link_rows = sqlx::query(
         "SELECT link_row_id, span_row_id, trace_id, span_id, trace_state, flags, dropped_attributes_count \
-         FROM otel_span_links WHERE span_row_id = ANY($1) ORDER BY span_row_id, link_index",
+         FROM otel_span_links WHERE span_row_id = ANY($1) AND span_start_time BETWEEN $2 AND $3 \
+         ORDER BY span_row_id, link_index",
     )
-    .bind(row_ids)
+    .bind(&row_ids)
+    .bind(lo)
+    .bind(hi)
     .fetch_all(&mut *conn)
     .await?;
     let link_ids: Vec<i64> = link_rows.iter().map(|r| r.try_get("link_row_id")).collect::<Result<_, _>>()?;
-    let mut link_attrs = attrs::fetch(conn, &SPAN_LINK, &link_ids).await?;
+    let mut link_attrs = attrs::fetch(conn, &SPAN_LINK, &link_ids, times).await?;
     let mut links: HashMap<i64, Vec<span::Link>> = HashMap::new();
     for r in &link_rows {
         let id: i64 = r.try_get("link_row_id")?;
@@ -442,8 +456,8 @@ pub async fn by_id(
         return Err(ApiError::NotFound(format!("trace {} not found", ids::to_hex(&tid))));
     }
     let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
-    let mut span_attrs = attrs::fetch(&mut tx, &SPAN, &row_ids).await?;
-    let (mut events, mut links) = load_events_links(&mut tx, &row_ids).await?;
+    let mut span_attrs = attrs::fetch(&mut tx, &SPAN, &row_ids, span_times(&spans)).await?;
+    let (mut events, mut links) = load_events_links(&mut tx, &spans).await?;
     let dims = load_dims(&mut tx, &spans).await?;
     tx.commit().await?;
 
@@ -608,7 +622,7 @@ pub async fn spans(
     }
     spans.sort_by(|a, b| (a.start, &a.span_id).cmp(&(b.start, &b.span_id)));
     let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
-    let span_attrs = attrs::fetch(&mut tx, &SPAN, &row_ids).await?;
+    let span_attrs = attrs::fetch(&mut tx, &SPAN, &row_ids, span_times(&spans)).await?;
     let mut rids: Vec<i64> = spans.iter().map(|s| s.resource_id).collect();
     rids.sort_unstable();
     rids.dedup();
