@@ -353,7 +353,11 @@ pub fn parse_attr_filter(param: &str, scope: AttrScope, text: &str) -> Result<At
         )
     };
     let t = text.trim_start();
-    let (key, rest) = t.split_once(char::is_whitespace).unwrap_or((t, ""));
+    // A key with spaces is written in double quotes: `"my key" eq v`.
+    let (key, rest) = match t.strip_prefix('"') {
+        Some(quoted) => quoted.split_once('"').ok_or_else(|| bad("unterminated quoted key"))?,
+        None => t.split_once(char::is_whitespace).unwrap_or((t, "")),
+    };
     if key.is_empty() {
         return Err(bad("missing key"));
     }
@@ -455,6 +459,9 @@ mod tests {
         assert!(parse_attr_filter("attr", AttrScope::Record, "user.id eq").is_err());
         assert!(parse_attr_filter("attr", AttrScope::Record, "user.id like x").is_err());
         assert!(parse_attr_filter("attr", AttrScope::Record, "").is_err());
+        let f = parse_attr_filter("attr", AttrScope::Record, "\"my key\" contains a b").unwrap();
+        assert_eq!((f.key.as_str(), f.op, f.value.as_str()), ("my key", Op::Contains, "a b"));
+        assert!(parse_attr_filter("attr", AttrScope::Record, "\"my key eq 1").is_err());
         let all = attr_filters(&p(&[("attr", "a gt 5"), ("resource_attr", "b ne x")])).unwrap();
         assert_eq!(all[1].scope, AttrScope::Resource);
     }
