@@ -273,6 +273,20 @@ impl Writer {
         Ok(())
     }
 
+    /// Dead-letters `record`, retrying with backoff while the store cannot take it (disk full, permissions):
+    /// the WAL must not be truncated past a record that is in neither PostgreSQL nor the store.
+    async fn dead_letter_durably(
+        &self,
+        record: &wal::Record,
+        error: &str,
+        shutdown: &mut watch::Receiver<bool>,
+        report: &mut IngestReport,
+    ) -> Result<(), WriteError> {
+        self.until_ok(shutdown, report, || async { self.dead_letter(record, error) }).await?;
+        report.dead_lettered.push(record.seq);
+        Ok(())
+    }
+
     /// Waits out one backoff step; `Err(Shutdown)` if shutdown is requested meanwhile.
     async fn backoff(&self, delay: &mut Duration, shutdown: &mut watch::Receiver<bool>) -> Result<(), WriteError> {
         self.telemetry.write_retries.fetch_add(1, Ordering::Relaxed);
@@ -344,8 +358,7 @@ impl Writer {
         let by_seq: HashMap<u64, &wal::Record> = records.iter().map(|r| (r.seq, r)).collect();
         for (seq, error) in prepared.failures() {
             if let Some(r) = by_seq.get(seq) {
-                self.dead_letter(r, &format!("undecodable: {error}"))?;
-                report.dead_lettered.push(*seq);
+                self.dead_letter_durably(r, &format!("undecodable: {error}"), shutdown, &mut report).await?;
             }
         }
 
@@ -380,8 +393,7 @@ impl Writer {
                     let culprit = e.record_seq().filter(|s| seqs.contains(s));
                     if let Some(bad) = culprit.or_else(|| (seqs.len() == 1).then(|| seqs[0])) {
                         if let Some(r) = by_seq.get(&bad) {
-                            self.dead_letter(r, &e.to_string())?;
-                            report.dead_lettered.push(bad);
+                            self.dead_letter_durably(r, &e.to_string(), shutdown, &mut report).await?;
                         }
                         let rest: Vec<u64> = seqs.into_iter().filter(|&s| s != bad).collect();
                         if !rest.is_empty() {

@@ -481,3 +481,22 @@ async fn shutdown_during_an_outage_stops_promptly_and_keeps_the_records_in_the_w
     assert!(std::fs::read_dir(dir.path().join("dead-letters")).is_err(), "nothing was dead-lettered");
     assert_eq!(ollyscale::write::read_checkpoint(env.pool(), wal.id()).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn a_dead_letter_store_that_cannot_write_is_retried_not_skipped() {
+    let env = env().await;
+    // A plain file where the store's directory should be: every put fails until it is removed.
+    let dir = env.dead_letters.dir().to_path_buf();
+    std::fs::write(&dir, b"in the way").unwrap();
+    let blocker = dir.clone();
+    let unblock = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        std::fs::remove_file(blocker).unwrap();
+    });
+    let report = env.ingest(vec![env.logs_record(&bad_trace_id_log("x"))]).await;
+    unblock.await.unwrap();
+    assert_eq!(report.dead_lettered, vec![1]);
+    assert!(report.retries > 0, "{report:?}");
+    assert_eq!(env.dead_letters.list().unwrap().len(), 1);
+    assert_eq!(env.writer.checkpoint().await.unwrap(), Some(1));
+}
