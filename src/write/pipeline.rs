@@ -245,7 +245,15 @@ async fn read_loop(
                         error: format!("corrupt WAL record: {reason}"),
                         payload: Vec::new(),
                     };
-                    dead_letters.put(&letter).map_err(super::WriteError::from)?;
+                    let mut delay = options.retry.initial;
+                    while let Err(e) = dead_letters.put(&letter) {
+                        tracing::warn!(wal_id, seq, error = %e, retry_in = ?delay, "cannot write a dead letter; retrying");
+                        tokio::select! {
+                            _ = tokio::time::sleep(delay) => {}
+                            _ = shutdown_requested(&mut shutdown) => return Ok(()),
+                        }
+                        delay = (delay * 2).min(options.retry.max);
+                    }
                     next = seq + 1;
                 }
                 Err(WalError::Closed) => break,
