@@ -500,3 +500,38 @@ async fn a_dead_letter_store_that_cannot_write_is_retried_not_skipped() {
     assert_eq!(env.dead_letters.list().unwrap().len(), 1);
     assert_eq!(env.writer.checkpoint().await.unwrap(), Some(1));
 }
+
+#[tokio::test]
+async fn a_record_the_encoder_refuses_is_dead_lettered_without_bisecting() {
+    use opentelemetry_proto::tonic::metrics::v1::{
+        Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric,
+    };
+    let env = env().await;
+    // A data point without a time cannot be stored (the partition key is required): the encoder names the record.
+    let bad = ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            resource: Some(resource(vec![])),
+            scope_metrics: vec![ScopeMetrics {
+                scope: Some(scope("m", "")),
+                metrics: vec![Metric {
+                    name: "g".into(),
+                    data: Some(metric::Data::Gauge(Gauge { data_points: vec![NumberDataPoint::default()] })),
+                    ..Default::default()
+                }],
+                schema_url: String::new(),
+            }],
+            schema_url: String::new(),
+        }],
+    };
+    let recs = vec![
+        env.logs_record(&simple_logs("svc", "a")),
+        env.metrics_record(&bad),
+        env.logs_record(&simple_logs("svc", "b")),
+    ];
+    let report = env.ingest(recs).await;
+    assert_eq!(report.dead_lettered, vec![2]);
+    assert_eq!(report.transactions, 1, "the rest went in one transaction, no halves");
+    assert_eq!(bodies(&env).await, ["a", "b"]);
+    let letters = env.dead_letters.list().unwrap();
+    assert!(letters[0].error.contains("WAL record 2"), "{}", letters[0].error);
+}
