@@ -143,9 +143,13 @@ pub async fn run(
         }
     }
     drop(rx);
+    if result.is_err() {
+        // The reader may be waiting for new records, which could take forever: it holds nothing to finish.
+        reader.abort();
+    }
     match reader.await {
         Ok(Err(e)) if result.is_ok() => result = Err(e),
-        Err(e) if result.is_ok() => {
+        Err(e) if result.is_ok() && !e.is_cancelled() => {
             tracing::error!(error = %e, "WAL reader task failed");
         }
         _ => {}

@@ -535,3 +535,23 @@ async fn a_record_the_encoder_refuses_is_dead_lettered_without_bisecting() {
     let letters = env.dead_letters.list().unwrap();
     assert!(letters[0].error.contains("WAL record 2"), "{}", letters[0].error);
 }
+
+#[tokio::test]
+async fn closing_the_wal_ends_the_pipeline() {
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let wal = wal_in(&dir.path().join("wal"));
+    let (_tx, rx) = watch::channel(false);
+    let handle = ollyscale::write::spawn(
+        wal.clone(),
+        env.pool().clone(),
+        Arc::new(Promotion::defaults()),
+        env.telemetry.clone(),
+        dir.path().join("dead-letters"),
+        PipelineOptions::default(),
+        rx,
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    wal.close();
+    tokio::time::timeout(Duration::from_secs(5), handle).await.expect("the pipeline ended").unwrap().unwrap();
+}
