@@ -50,6 +50,8 @@ pub struct QueryOptions {
     pub acquire_timeout: Duration,
     /// Most data points a series query may read (beyond it: 400 asking for a narrower query).
     pub max_series_points: u32,
+    /// Matching spans the trace search reads per step of its newest-first scan.
+    pub trace_scan_chunk: u32,
 }
 
 impl Default for QueryOptions {
@@ -63,6 +65,7 @@ impl Default for QueryOptions {
             statement_timeout: Duration::from_secs(10),
             acquire_timeout: Duration::from_secs(3),
             max_series_points: 500_000,
+            trace_scan_chunk: 2000,
         }
     }
 }

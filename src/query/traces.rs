@@ -16,7 +16,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use super::attrs::{self, RESOURCE, SCOPE, SPAN, SPAN_EVENT, SPAN_LINK};
 use super::error::ApiError;
-use super::params::{self, AttrScope, Params, SPAN_KINDS, STATUS_CODES};
+use super::params::{self, AttrFilter, AttrScope, Params, SPAN_KINDS, STATUS_CODES, Window};
 use super::{QueryState, cursor, unix_nanos};
 use crate::ids;
 
@@ -42,78 +42,151 @@ fn nanos_sql(col: &str) -> String {
     format!("((EXTRACT(EPOCH FROM {col}) * 1000000)::bigint * 1000 + {col}_nanos_fraction)")
 }
 
+/// The span filters of a trace search; a trace matches when one of its spans passes them all.
+struct SpanFilters {
+    window: Window,
+    service: Option<String>,
+    namespace: Option<String>,
+    name: Option<String>,
+    kind: Option<i16>,
+    status: Option<i16>,
+    min_d: Option<u64>,
+    max_d: Option<u64>,
+    attrs: Vec<AttrFilter>,
+}
+
+impl SpanFilters {
+    /// `s.start_time >= ... AND ...` on span alias `s`.
+    fn push(&self, qb: &mut QueryBuilder<Postgres>) {
+        qb.push("s.start_time >= ").push_bind(self.window.from_ts());
+        qb.push(" AND s.start_time < ").push_bind(self.window.to_ts());
+        if self.service.is_some() || self.namespace.is_some() {
+            qb.push(" AND s.resource_id IN (SELECT resource_id FROM otel_resources_dim WHERE TRUE");
+            if let Some(s) = &self.service {
+                qb.push(" AND service_name = ").push_bind(s.clone());
+            }
+            if let Some(n) = &self.namespace {
+                qb.push(" AND service_namespace = ").push_bind(n.clone());
+            }
+            qb.push(")");
+        }
+        if let Some(n) = &self.name {
+            qb.push(" AND s.name = ").push_bind(n.clone());
+        }
+        if let Some(k) = self.kind {
+            qb.push(" AND s.kind = ").push_bind(k);
+        }
+        if let Some(c) = self.status {
+            qb.push(" AND s.status_code = ").push_bind(c);
+        }
+        if let Some(d) = self.min_d {
+            qb.push(" AND s.duration_ns >= ").push_bind(d as i64);
+        }
+        if let Some(d) = self.max_d {
+            qb.push(" AND s.duration_ns <= ").push_bind(d as i64);
+        }
+        for f in &self.attrs {
+            qb.push(" AND ");
+            match f.scope {
+                AttrScope::Record => attrs::push_filter(qb, &SPAN, "s.span_row_id", Some(&self.window), f),
+                AttrScope::Resource => attrs::push_filter(qb, &RESOURCE, "s.resource_id", None, f),
+            }
+        }
+    }
+}
+
 /// `GET /traces/search`: traces with at least one span matching every filter (Jaeger semantics: the span
-/// filters apply to one span), newest first, as summaries.
+/// filters apply to one span), as summaries, ordered by their first matching span's start, newest first.
+///
+/// Instead of grouping every matching span of the window, it walks matching spans newest first along the
+/// (start_time, span_row_id) index and looks up each new trace's first matching span by trace id; once the
+/// walk has passed below a trace's first span, no unseen trace can sort before it, so the page is known
+/// after reading roughly as many spans as the page's traces have, not the whole window.
 pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Value>, ApiError> {
     p.allow(SEARCH_PARAMS)?;
     let window =
         params::window(&p, true, st.options.max_window_nanos)?.ok_or_else(|| ApiError::bad("from", "is required"))?;
-    let service = p.one("service")?;
-    let namespace = p.one("namespace")?;
-    let name = p.one("name")?;
-    let kind = params::span_kind(&p)?;
-    let status = params::status_code(&p)?;
-    let min_d = params::duration(&p, "min_duration")?;
-    let max_d = params::duration(&p, "max_duration")?;
-    let filters = params::attr_filters(&p)?;
+    let f = SpanFilters {
+        window,
+        service: p.one("service")?.map(str::to_owned),
+        namespace: p.one("namespace")?.map(str::to_owned),
+        name: p.one("name")?.map(str::to_owned),
+        kind: params::span_kind(&p)?,
+        status: params::status_code(&p)?,
+        min_d: params::duration(&p, "min_duration")?,
+        max_d: params::duration(&p, "max_duration")?,
+        attrs: params::attr_filters(&p)?,
+    };
     let limit = params::limit(&p, st.options.default_limit, st.options.max_limit)?;
-    let after = cursor::from_params(&p, "traces")?;
+    let after: Option<(DateTime<Utc>, Vec<u8>)> = match cursor::from_params(&p, "traces")? {
+        None => None,
+        Some(key) => {
+            let micros = cursor::int(&key, 0)?;
+            let tid = ids::parse_trace_id(&cursor::string(&key, 1)?)
+                .map_err(|_| ApiError::bad("cursor", "damaged cursor"))?;
+            let at = DateTime::<Utc>::from_timestamp_micros(micros)
+                .ok_or_else(|| ApiError::bad("cursor", "damaged cursor"))?;
+            Some((at, tid.to_vec()))
+        }
+    };
 
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-        "SELECT s.trace_id, min(s.start_time) AS first_start FROM otel_spans_fact s WHERE s.start_time >= ",
-    );
-    qb.push_bind(window.from_ts());
-    qb.push(" AND s.start_time < ").push_bind(window.to_ts());
-    if service.is_some() || namespace.is_some() {
-        qb.push(" AND s.resource_id IN (SELECT resource_id FROM otel_resources_dim WHERE TRUE");
-        if let Some(s) = service {
-            qb.push(" AND service_name = ").push_bind(s.to_owned());
-        }
-        if let Some(n) = namespace {
-            qb.push(" AND service_namespace = ").push_bind(n.to_owned());
-        }
-        qb.push(")");
-    }
-    if let Some(n) = name {
-        qb.push(" AND s.name = ").push_bind(n.to_owned());
-    }
-    if let Some(k) = kind {
-        qb.push(" AND s.kind = ").push_bind(k);
-    }
-    if let Some(c) = status {
-        qb.push(" AND s.status_code = ").push_bind(c);
-    }
-    if let Some(d) = min_d {
-        qb.push(" AND s.duration_ns >= ").push_bind(d as i64);
-    }
-    if let Some(d) = max_d {
-        qb.push(" AND s.duration_ns <= ").push_bind(d as i64);
-    }
-    for f in &filters {
-        qb.push(" AND ");
-        match f.scope {
-            AttrScope::Record => attrs::push_filter(&mut qb, &SPAN, "s.span_row_id", Some(&window), f),
-            AttrScope::Resource => attrs::push_filter(&mut qb, &RESOURCE, "s.resource_id", None, f),
-        }
-    }
-    qb.push(" GROUP BY s.trace_id");
-    if let Some(key) = &after {
-        let micros = cursor::int(key, 0)?;
-        let tid =
-            ids::parse_trace_id(&cursor::string(key, 1)?).map_err(|_| ApiError::bad("cursor", "damaged cursor"))?;
-        let at =
-            DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(|| ApiError::bad("cursor", "damaged cursor"))?;
-        qb.push(" HAVING (min(s.start_time), s.trace_id) < (");
-        qb.push_bind(at).push(", ").push_bind(tid.to_vec()).push(")");
-    }
-    qb.push(" ORDER BY first_start DESC, s.trace_id DESC LIMIT ");
-    qb.push_bind(i64::from(limit) + 1);
-
+    let chunk = i64::from(st.options.trace_scan_chunk.max(1));
+    let deadline = std::time::Instant::now() + st.options.statement_timeout;
     let mut tx = st.read_tx().await?;
-    let mut page = qb.build().fetch_all(&mut *tx).await?;
+    // Scan position: (start_time, span_row_id) of the last span read; a page after a cursor starts at the
+    // cursor's time (a later trace's first span is no later than that).
+    let mut pos: Option<(DateTime<Utc>, i64)> = after.as_ref().map(|(at, _)| (*at, i64::MAX));
+    let mut probed: HashSet<Vec<u8>> = HashSet::new();
+    let mut candidates: Vec<(DateTime<Utc>, Vec<u8>)> = Vec::new();
+    let page = loop {
+        let mut qb: QueryBuilder<Postgres> =
+            QueryBuilder::new("SELECT s.trace_id, s.start_time, s.span_row_id FROM otel_spans_fact s WHERE ");
+        f.push(&mut qb);
+        if let Some((t, id)) = pos {
+            qb.push(" AND (s.start_time, s.span_row_id) < (").push_bind(t).push(", ").push_bind(id).push(")");
+        }
+        qb.push(" ORDER BY s.start_time DESC, s.span_row_id DESC LIMIT ").push_bind(chunk);
+        let rows = qb.build().fetch_all(&mut *tx).await?;
+        let exhausted = (rows.len() as i64) < chunk;
+        let mut new_ids = Vec::new();
+        for r in &rows {
+            let id: Vec<u8> = r.try_get("trace_id")?;
+            if probed.insert(id.clone()) {
+                new_ids.push(id);
+            }
+        }
+        if let Some(last) = rows.last() {
+            pos = Some((last.try_get("start_time")?, last.try_get("span_row_id")?));
+        }
+        if !new_ids.is_empty() {
+            // The first matching span of each new trace, wherever it is in the window.
+            let mut qb: QueryBuilder<Postgres> =
+                QueryBuilder::new("SELECT s.trace_id, min(s.start_time) AS first_start FROM otel_spans_fact s WHERE ");
+            f.push(&mut qb);
+            qb.push(" AND s.trace_id = ANY(").push_bind(new_ids).push(") GROUP BY s.trace_id");
+            for r in qb.build().fetch_all(&mut *tx).await? {
+                let key: (DateTime<Utc>, Vec<u8>) = (r.try_get("first_start")?, r.try_get("trace_id")?);
+                if after.as_ref().is_none_or(|a| key < *a) {
+                    candidates.push(key);
+                }
+            }
+        }
+        // Traces whose first span is above the scan position are final: any unseen trace starts lower.
+        let floor = pos.map(|p| p.0);
+        let complete = |c: &(DateTime<Utc>, Vec<u8>)| exhausted || floor.is_none_or(|fl| c.0 > fl);
+        let done = candidates.iter().filter(|c| complete(c)).count();
+        if exhausted || done > limit as usize {
+            let mut page: Vec<(DateTime<Utc>, Vec<u8>)> = candidates.into_iter().filter(|c| complete(c)).collect();
+            page.sort_by(|a, b| b.cmp(a));
+            break page;
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(ApiError::Timeout);
+        }
+    };
     let more = page.len() > limit as usize;
-    page.truncate(limit as usize);
-    let trace_ids: Vec<Vec<u8>> = page.iter().map(|r| r.try_get("trace_id")).collect::<Result<_, _>>()?;
+    let page = &page[..page.len().min(limit as usize)];
+    let trace_ids: Vec<Vec<u8>> = page.iter().map(|(_, id)| id.clone()).collect();
     let summaries = summaries(&mut tx, &trace_ids).await?;
     tx.commit().await?;
 
@@ -124,11 +197,7 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         }
     }
     let next = match (more, page.last()) {
-        (true, Some(last)) => {
-            let t: DateTime<Utc> = last.try_get("first_start")?;
-            let id: Vec<u8> = last.try_get("trace_id")?;
-            Some(cursor::encode("traces", &[t.timestamp_micros().into(), ids::to_hex(&id).into()]))
-        }
+        (true, Some((t, id))) => Some(cursor::encode("traces", &[t.timestamp_micros().into(), ids::to_hex(id).into()])),
         _ => None,
     };
     Ok(Json(json!({"traces": out, "next_cursor": next})))

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::*;
 use axum::http::header;
-use ollyscale::query::QueryOptions;
+
 use sqlx::postgres::{PgConnection, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
 
