@@ -19,6 +19,8 @@ use super::params::{self, Params, Window};
 pub const PARAMS: &[&str] = &["signal", "level", "from", "to", "prefix", "limit"];
 /// Default window: the last hour.
 const DEFAULT_WINDOW: u64 = 3_600_000_000_000;
+/// Records whose unpromoted attributes are read to list keys, per level.
+const UNPROMOTED_SAMPLE: i64 = 20_000;
 
 /// The attribute tables a (signal, level) pair reads, plus how resources are tied to the signal.
 struct Target {
@@ -133,11 +135,15 @@ pub async fn keys(State(st): State<QueryState>, p: Params) -> Result<Json<Value>
             push_scope(&mut qb, &t, level, "a", &w);
             qb.push(")");
         }
+        // Unpromoted keys come from a bounded sample of the window's records: reading every JSON object of a
+        // busy hour would take seconds, and autocomplete needs the common keys, not all of them.
         qb.push(format_args!(
-            " UNION SELECT DISTINCT j.key, {JSON_TYPE} FROM {}_other o, jsonb_each(o.attributes) AS j(key, v) WHERE TRUE",
+            " UNION SELECT DISTINCT j.key, {JSON_TYPE} FROM (SELECT o.attributes FROM {}_other o WHERE TRUE",
             level.prefix
         ));
         push_scope(&mut qb, &t, level, "o", &w);
+        qb.push(" LIMIT ").push_bind(UNPROMOTED_SAMPLE);
+        qb.push(") o, jsonb_each(o.attributes) AS j(key, v)");
     }
     qb.push(") x");
     if let Some(pfx) = prefix {

@@ -131,7 +131,7 @@ pub const ROUTES: &[Route] = &[
         path: "/attributes",
         handler: || get(attributes::keys),
         id: "attributeKeys",
-        summary: "Attribute keys seen for a signal and level, with their value types",
+        summary: "Attribute keys seen for a signal and level, with their value types (unpromoted keys from a sample of up to 20000 records per level)",
         query: attributes::PARAMS,
         required: &["signal"],
         response: "AttributeKeys",
