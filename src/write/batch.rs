@@ -189,7 +189,13 @@ impl Writer {
         let last_seq = seq_i64(prepared.last_seq())?;
         let mut tx = self.pool.begin().await?;
 
-        // Locks this WAL's checkpoint row, so two writers of one WAL (a misconfiguration) cannot both load it.
+        // Locks this WAL's checkpoint row, so that two attempts at the same records (a retry after a COMMIT
+        // whose outcome was lost, or two writers of one WAL) cannot both load them. The row must exist to be
+        // locked: the first batch of a WAL creates it here, and a concurrent first batch waits on that insert.
+        sqlx::query("INSERT INTO ingest_checkpoints (wal_id, last_seq) VALUES ($1, 0) ON CONFLICT (wal_id) DO NOTHING")
+            .bind(&self.wal_id)
+            .execute(&mut *tx)
+            .await?;
         let committed: Option<i64> =
             sqlx::query_scalar("SELECT last_seq FROM ingest_checkpoints WHERE wal_id = $1 FOR UPDATE")
                 .bind(&self.wal_id)

@@ -555,3 +555,22 @@ async fn closing_the_wal_ends_the_pipeline() {
     wal.close();
     tokio::time::timeout(Duration::from_secs(5), handle).await.expect("the pipeline ended").unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn two_writers_of_one_wal_racing_on_the_same_records_write_them_once() {
+    // The situation of a retry after a COMMIT whose outcome was unknown: the data may already be in.
+    let env = env().await;
+    let twin = env_on(
+        TestDb { pool: env.db.pool.clone(), url: env.db.url.clone(), name: env.db.name.clone() },
+        Promotion::from_toml_str(TEST_PROMOTION).unwrap(),
+        "00000000000000000000000000000001",
+    );
+    for round in 0..5 {
+        let recs: Vec<wal::Record> =
+            (0..4).map(|n| env.logs_record(&simple_logs("svc", &format!("r{round}-{n}")))).collect();
+        let (a, b) = tokio::join!(env.ingest(recs.clone()), twin.ingest(recs));
+        assert_eq!(a.checkpoint.max(b.checkpoint), (round + 1) * 4);
+    }
+    assert_eq!(env.count("otel_logs_fact").await, 20);
+    assert_eq!(env.scalar::<i64>("SELECT count(DISTINCT body_string) FROM otel_logs_fact").await, 20);
+}
