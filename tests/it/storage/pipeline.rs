@@ -574,3 +574,61 @@ async fn two_writers_of_one_wal_racing_on_the_same_records_write_them_once() {
     assert_eq!(env.count("otel_logs_fact").await, 20);
     assert_eq!(env.scalar::<i64>("SELECT count(DISTINCT body_string) FROM otel_logs_fact").await, 20);
 }
+
+#[tokio::test]
+async fn concurrent_last_seen_refreshes_do_not_deadlock() {
+    use ollyscale::write::CacheOptions;
+    let db = test_db().await;
+    let mk = |db: &TestDb, wal_id: &str| {
+        let mut e = env_on(
+            TestDb { pool: db.pool.clone(), url: db.url.clone(), name: db.name.clone() },
+            Promotion::from_toml_str(TEST_PROMOTION).unwrap(),
+            wal_id,
+        );
+        // Refresh on every batch: the most contention the touch statement can meet.
+        let caches = CacheOptions { last_seen_refresh: Duration::ZERO, ..Default::default() };
+        e.writer = Writer::new(
+            db.pool.clone(),
+            Arc::new(DimCaches::new(&caches)),
+            Arc::new(Promotion::from_toml_str(TEST_PROMOTION).unwrap()),
+            e.telemetry.clone(),
+            wal_id,
+            e.dead_letters.clone(),
+        );
+        e
+    };
+    let a = mk(&db, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    let b = mk(&db, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+    let req = |k: usize| {
+        let mut r = logs_req(
+            resource(vec![kv("service.name", s(&format!("svc-{}", k % 10)))]),
+            scope("l", "1"),
+            vec![log(T0, "x")],
+        );
+        for j in 1..10 {
+            r.resource_logs.extend(
+                logs_req(
+                    resource(vec![kv("service.name", s(&format!("svc-{}", (k + j) % 10)))]),
+                    scope("l", "1"),
+                    vec![log(T0, "x")],
+                )
+                .resource_logs,
+            );
+        }
+        r
+    };
+    async fn run(env: &Env, reqs: Vec<ExportLogsServiceRequest>) {
+        for r in reqs {
+            let rec = env.logs_record(&r);
+            env.ingest(vec![rec]).await;
+        }
+    }
+    let ra: Vec<_> = (0..15).map(req).collect();
+    let rb: Vec<_> = (0..15).rev().map(req).collect();
+    tokio::time::timeout(Duration::from_secs(60), async { tokio::join!(run(&a, ra), run(&b, rb)) })
+        .await
+        .expect("no deadlock");
+    assert_eq!(a.count("otel_logs_fact").await, 300);
+    assert_eq!(a.count("otel_resources_dim").await, 10);
+    assert!(a.dead_letters.list().unwrap().is_empty() && b.dead_letters.list().unwrap().is_empty());
+}
