@@ -440,10 +440,29 @@ async fn foreign_keys_reject_unknown_enum_values() {
     assert_eq!(sqlstate(metric(2, 3).await), "23503", "temporality 3");
     assert_eq!(sqlstate(metric(6, 1).await), "23503", "metric type 6");
 
-    let attr = sqlx::query("INSERT INTO otel_span_attrs_int (span_row_id, start_time, key_id, value) VALUES (1, now(), 999, 1)")
-        .execute(&db.pool)
-        .await;
+    // Resource attributes keep their key FK (written once per resource); the high-volume record-level
+    // tables rely on the writer instead (migration 0008).
+    sqlx::query(
+        "INSERT INTO otel_resources_dim (resource_hash, first_seen, last_seen) VALUES (decode(repeat('cd', 32), 'hex'), now(), now())",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let attr = sqlx::query(
+        "INSERT INTO otel_resource_attrs_int (resource_id, key_id, value)
+         SELECT resource_id, 999, 1 FROM otel_resources_dim",
+    )
+    .execute(&db.pool)
+    .await;
     assert_eq!(sqlstate(attr), "23503", "unknown attribute key");
+    let fks: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid
+         WHERE con.contype = 'f' AND con.confrelid = 'attribute_keys'::regclass AND rel.relkind = 'p'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(fks, 0, "no per-row key FK on the partitioned attribute tables");
 }
 
 #[tokio::test]
@@ -720,13 +739,15 @@ async fn rows_without_a_partition_land_in_default_and_move_when_it_is_created() 
     )
     .await;
     assert_eq!(indexes, 3);
-    let bad_key = sqlx::query(
-        "INSERT INTO otel_span_attrs_string_p20260505 (span_row_id, start_time, key_id, value)
-         VALUES (1, '2026-05-05T09:00:00Z', 4242, 'x')",
+    let bad_kind = sqlx::query(
+        "INSERT INTO otel_spans_fact_p20260505 (span_row_id, start_time, end_time, duration_ns, trace_id, span_id,
+                                                name, kind, status_code, resource_id, scope_id)
+         VALUES (9, '2026-05-05T09:00:00Z', '2026-05-05T09:00:00Z', 0, decode(repeat('07', 16), 'hex'),
+                 decode(repeat('09', 8), 'hex'), 'x', 9, 0, 1, 1)",
     )
     .execute(&db.pool)
     .await;
-    assert_eq!(sqlstate(bad_key), "23503");
+    assert_eq!(sqlstate(bad_kind), "23503");
 }
 
 #[tokio::test]
