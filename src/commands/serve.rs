@@ -56,6 +56,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         None => Promotion::defaults(),
     });
     let db = connect::open(&config, 16).await?;
+    if let (Some(wal), Durability::Buffered) = (&wal, config.wal_durability) {
+        resume_buffered_wal(wal, &db.pool).await;
+    }
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let state =
         ApiState { wal: wal.clone(), telemetry: telemetry.clone(), pool: db.pool.clone(), ..ApiState::default() };
@@ -118,6 +121,27 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     drop(db);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// A buffered WAL can lose its newest records in a power cut after the pipeline committed them, and would
+/// then hand their sequence numbers out again; new records under those numbers would be skipped as already
+/// committed. Resuming after the stored checkpoint before anything is appended prevents that. The pipeline
+/// does it again once the database answers; if it does not answer within a few seconds, start-up goes on.
+async fn resume_buffered_wal(wal: &wal::Wal, pool: &PgPool) {
+    let read = tokio::time::timeout(Duration::from_secs(5), write::read_checkpoint(pool, wal.id())).await;
+    match read {
+        Ok(Ok(Some(checkpoint))) => {
+            let w = wal.clone();
+            match tokio::task::spawn_blocking(move || w.resume_after(checkpoint)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "could not resume the WAL after the checkpoint"),
+                Err(e) => tracing::warn!(error = %e, "could not resume the WAL after the checkpoint"),
+            }
+        }
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "checkpoint not readable at start-up; the pipeline resumes later"),
+        Err(_) => tracing::warn!("database not answering at start-up; the pipeline resumes the WAL later"),
+    }
 }
 
 async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<tokio::net::TcpListener> {

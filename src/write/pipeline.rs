@@ -107,7 +107,12 @@ pub async fn run(
         );
     }
     if checkpoint > 0 {
-        truncate(&wal, checkpoint).await?;
+        // Releases what the checkpoint covers and, if the WAL ends before it (and nothing was appended
+        // since), makes the next append get checkpoint + 1 so no sequence is handed out twice.
+        let w = wal.clone();
+        tokio::task::spawn_blocking(move || w.resume_after(checkpoint))
+            .await
+            .map_err(|e| WalError::Poisoned(format!("resume task failed: {e}")))??;
     }
     let (tx, mut rx) = mpsc::channel::<Vec<wal::Record>>(options.read_ahead.max(1));
     let reader = tokio::spawn(read_loop(
