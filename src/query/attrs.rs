@@ -71,15 +71,22 @@ fn readings(v: &str) -> Readings {
     }
 }
 
-/// Pushes a boolean SQL condition: the record whose owner id is `owner_expr` passes filter `f` at `level`.
-/// With a window, attribute rows of partitioned levels are restricted to it (partition pruning).
+/// Pushes a boolean SQL condition: the record at SQL alias `record` (a fact row whose owner and time columns
+/// have the level's names, e.g. `s` for spans) passes filter `f` at `level`. With a window, attribute rows of
+/// partitioned levels are restricted to it (partition pruning).
 pub fn push_filter(
     qb: &mut QueryBuilder<Postgres>,
     level: &Level,
-    owner_expr: &str,
+    record: &str,
     window: Option<&Window>,
     f: &AttrFilter,
 ) {
+    // Matching on (owner, time) lets the fact's (time, id) index find each owner with one probe.
+    let owner_expr = match level.time {
+        Some(time) => format!("({record}.{}, {record}.{time})", level.owner),
+        None => format!("{record}.{}", level.owner),
+    };
+    let owner_expr = owner_expr.as_str();
     match f.op {
         // Present with another value: present, and not equal.
         Op::Ne => {
@@ -122,6 +129,10 @@ fn push_in(
     let numeric = r.double.is_some();
     let owner = level.owner;
     let prefix = level.prefix;
+    let select = |alias: &str| match level.time {
+        Some(time) => format!("{alias}.{owner}, {alias}.{time}"),
+        None => format!("{alias}.{owner}"),
+    };
     qb.push(format_args!("{owner_expr} IN ("));
     let mut first = true;
     let mut branch = |qb: &mut QueryBuilder<Postgres>, suffix: &str| {
@@ -129,7 +140,7 @@ fn push_in(
             qb.push(" UNION ALL ");
         }
         first = false;
-        qb.push(format_args!("SELECT a.{owner} FROM {prefix}_{suffix} a WHERE "));
+        qb.push(format_args!("SELECT {} FROM {prefix}_{suffix} a WHERE ", select("a")));
         push_key(qb, key);
         push_window(qb, level, "a", window);
         qb.push(" AND ");
@@ -194,7 +205,7 @@ fn push_in(
         }
     }
     // Unpromoted attributes: the typed JSON object in _other.
-    qb.push(format_args!(" UNION ALL SELECT o.{owner} FROM {prefix}_other o WHERE o.attributes ? "));
+    qb.push(format_args!(" UNION ALL SELECT {} FROM {prefix}_other o WHERE o.attributes ? ", select("o")));
     qb.push_bind(key.to_owned());
     push_window(qb, level, "o", window);
     let member = |qb: &mut QueryBuilder<Postgres>| {

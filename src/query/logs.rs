@@ -147,8 +147,8 @@ async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Res
     for a in &f.attrs {
         qb.push(" AND ");
         match a.scope {
-            AttrScope::Record => attrs::push_filter(&mut qb, &LOG, "l.log_id", f.window.as_ref(), a),
-            AttrScope::Resource => attrs::push_filter(&mut qb, &RESOURCE, "l.resource_id", None, a),
+            AttrScope::Record => attrs::push_filter(&mut qb, &LOG, "l", f.window.as_ref(), a),
+            AttrScope::Resource => attrs::push_filter(&mut qb, &RESOURCE, "l", None, a),
         }
     }
     let (cmp, dir) = if newest_first { ("<", "DESC") } else { (">", "ASC") };

@@ -87,8 +87,8 @@ impl PointFilters {
         for f in &self.attrs {
             qb.push(" AND ");
             match f.scope {
-                AttrScope::Record => attrs::push_filter(qb, &kind.level, "d.data_point_id", Some(w), f),
-                AttrScope::Resource => attrs::push_filter(qb, &RESOURCE, "d.resource_id", None, f),
+                AttrScope::Record => attrs::push_filter(qb, &kind.level, "d", Some(w), f),
+                AttrScope::Resource => attrs::push_filter(qb, &RESOURCE, "d", None, f),
             }
         }
     }

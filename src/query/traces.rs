@@ -88,8 +88,8 @@ impl SpanFilters {
         for f in &self.attrs {
             qb.push(" AND ");
             match f.scope {
-                AttrScope::Record => attrs::push_filter(qb, &SPAN, "s.span_row_id", Some(&self.window), f),
-                AttrScope::Resource => attrs::push_filter(qb, &RESOURCE, "s.resource_id", None, f),
+                AttrScope::Record => attrs::push_filter(qb, &SPAN, "s", Some(&self.window), f),
+                AttrScope::Resource => attrs::push_filter(qb, &RESOURCE, "s", None, f),
             }
         }
     }
