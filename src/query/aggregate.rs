@@ -189,14 +189,14 @@ fn hist_increments(points: &[HistPoint], cumulative: bool, baseline_from: u64) -
 /// The value at quantile `q` of buckets with upper `bounds`, interpolating linearly inside a bucket
 /// (the first bucket starts at 0 when its bound is positive; the overflow bucket reports the last bound).
 pub fn bucket_quantile(q: f64, bounds: &[f64], counts: &[u64]) -> Option<f64> {
-    let total: u64 = counts.iter().sum();
+    let total = counts.iter().fold(0u64, |a, c| a.saturating_add(*c));
     if total == 0 {
         return None;
     }
     let rank = q * total as f64;
     let mut before = 0u64;
     for (i, &c) in counts.iter().enumerate() {
-        if c > 0 && (before + c) as f64 >= rank {
+        if c > 0 && before.saturating_add(c) as f64 >= rank {
             if i >= bounds.len() {
                 return bounds.last().copied().or(Some(0.0));
             }
@@ -205,7 +205,7 @@ pub fn bucket_quantile(q: f64, bounds: &[f64], counts: &[u64]) -> Option<f64> {
             let frac = ((rank - before as f64) / c as f64).clamp(0.0, 1.0);
             return Some(lower + (upper - lower) * frac);
         }
-        before += c;
+        before = before.saturating_add(c);
     }
     bounds.last().copied()
 }
@@ -221,13 +221,13 @@ pub fn histograms(points: &[HistPoint], cumulative: bool, baseline_from: u64, b:
             }
             // Increments with other bounds cannot be merged bucket by bucket: the bucket keeps the first layout.
             Some(a) if a.bounds == inc.bounds && a.counts.len() == inc.counts.len() => {
-                a.count += inc.count;
+                a.count = a.count.saturating_add(inc.count);
                 a.sum = match (a.sum, inc.sum) {
                     (Some(x), Some(y)) => Some(x + y),
                     _ => None,
                 };
                 for (x, y) in a.counts.iter_mut().zip(&inc.counts) {
-                    *x += y;
+                    *x = x.saturating_add(*y);
                 }
             }
             Some(_) => {}
@@ -300,11 +300,13 @@ impl Sparse {
         if scale >= self.scale {
             return self.clone();
         }
-        let shift = (self.scale - scale).min(62) as u32;
+        // Stored scales are not range-checked: compute in i64 so that absurd ones cannot overflow.
+        let shift = (i64::from(self.scale) - i64::from(scale)).clamp(0, 62) as u32;
         let re = |m: &BTreeMap<i64, u64>| {
             let mut out = BTreeMap::new();
             for (i, c) in m {
-                *out.entry(i >> shift).or_insert(0) += c;
+                let e = out.entry(i >> shift).or_insert(0u64);
+                *e = e.saturating_add(*c);
             }
             out
         };
@@ -315,14 +317,16 @@ impl Sparse {
         let scale = self.scale.min(other.scale);
         *self = self.downscale(scale);
         let o = other.downscale(scale);
-        self.zero += o.zero;
+        self.zero = self.zero.saturating_add(o.zero);
         for (i, c) in o.pos {
-            *self.pos.entry(i).or_insert(0) += c;
+            let e = self.pos.entry(i).or_insert(0);
+            *e = e.saturating_add(c);
         }
         for (i, c) in o.neg {
-            *self.neg.entry(i).or_insert(0) += c;
+            let e = self.neg.entry(i).or_insert(0);
+            *e = e.saturating_add(c);
         }
-        self.count += o.count;
+        self.count = self.count.saturating_add(o.count);
         self.sum = match (self.sum, o.sum) {
             (Some(a), Some(b)) => Some(a + b),
             _ => None,
@@ -356,11 +360,11 @@ impl Sparse {
     }
 
     fn quantile(&self, q: f64) -> Option<f64> {
-        let total: u64 = self.zero + self.pos.values().sum::<u64>() + self.neg.values().sum::<u64>();
+        let total = self.pos.values().chain(self.neg.values()).fold(self.zero, |a, c| a.saturating_add(*c));
         if total == 0 {
             return None;
         }
-        let base = 2f64.powf(2f64.powi(-self.scale));
+        let base = 2f64.powf(2f64.powf(-f64::from(self.scale)));
         let rank = q * total as f64;
         let mut before = 0u64;
         let within = |lo: f64, hi: f64, c: u64, before: u64| {
@@ -368,20 +372,20 @@ impl Sparse {
         };
         // Most negative first: negative bucket i holds values in [-base^(i+1), -base^i).
         for (&i, &c) in self.neg.iter().rev() {
-            if c > 0 && (before + c) as f64 >= rank {
+            if c > 0 && before.saturating_add(c) as f64 >= rank {
                 return Some(within(-base.powf((i + 1) as f64), -base.powf(i as f64), c, before));
             }
-            before += c;
+            before = before.saturating_add(c);
         }
-        if self.zero > 0 && (before + self.zero) as f64 >= rank {
+        if self.zero > 0 && before.saturating_add(self.zero) as f64 >= rank {
             return Some(0.0);
         }
-        before += self.zero;
+        before = before.saturating_add(self.zero);
         for (&i, &c) in &self.pos {
-            if c > 0 && (before + c) as f64 >= rank {
+            if c > 0 && before.saturating_add(c) as f64 >= rank {
                 return Some(within(base.powf(i as f64), base.powf((i + 1) as f64), c, before));
             }
-            before += c;
+            before = before.saturating_add(c);
         }
         self.pos.keys().next_back().map(|&i| base.powf((i + 1) as f64))
     }
@@ -589,6 +593,32 @@ mod tests {
         let d = exp_histograms(&[e(90, 0, 0, vec![1, 1]), e(150, 0, 0, vec![1, 5])], true, 100, &B);
         assert_eq!(d[0].count, 4);
         assert_eq!(d[0].quantiles[0], Some(3.0));
+    }
+
+    #[test]
+    fn absurd_stored_values_do_not_panic() {
+        let e = |scale, counts: Vec<u64>| ExpPoint {
+            time: 150,
+            start: 10,
+            count: u64::MAX,
+            sum: None,
+            scale,
+            zero_count: u64::MAX,
+            positive: (i32::MAX, counts),
+            negative: (i32::MIN, vec![u64::MAX]),
+        };
+        let d = exp_histograms(&[e(i32::MIN, vec![u64::MAX, 1]), e(i32::MAX, vec![u64::MAX])], false, 100, &B);
+        assert_eq!(d.len(), 1);
+        let h = HistPoint {
+            time: 150,
+            start: 10,
+            count: u64::MAX,
+            sum: None,
+            bounds: vec![1.0],
+            counts: vec![u64::MAX, u64::MAX],
+        };
+        let d = histograms(&[h.clone(), h], false, 100, &B);
+        assert_eq!(d[0].count, u64::MAX);
     }
 
     #[test]
