@@ -9,9 +9,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use clap::{Args, ValueEnum};
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use prost::Message;
 use tokio::sync::Mutex;
 use tonic::codec::CompressionEncoding;
@@ -90,6 +87,10 @@ pub struct LoadArgs {
     /// Seed of the generator: the same seed sends the same data.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Distinct requests per exporter, generated and encoded once then sent in turn, so that the generator
+    /// does not compete with the server for CPU in benchmarks; 0 generates every request afresh.
+    #[arg(long, default_value_t = 0)]
+    pub distinct: usize,
     /// Bearer token to send.
     #[arg(long, env = "OLLYSCALE_LOADGEN_TOKEN")]
     pub token: Option<String>,
@@ -173,14 +174,31 @@ enum Request {
     Metrics(opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest),
 }
 
+/// A request encoded for the wire, ready to be sent (again).
+#[derive(Clone)]
+struct Encoded {
+    signal: crate::otlp::Signal,
+    items: u64,
+    body: Bytes,
+}
+
 impl Request {
-    fn items(&self) -> u64 {
-        use crate::otlp::OtlpRequest;
-        (match self {
-            Request::Traces(r) => r.item_count(),
-            Request::Logs(r) => r.item_count(),
-            Request::Metrics(r) => r.item_count(),
-        }) as u64
+    /// Encodes the request in the protocol's encoding (JSON for OTLP/HTTP JSON, protobuf otherwise).
+    fn encode(self, protocol: Protocol) -> anyhow::Result<Encoded> {
+        use crate::otlp::{OtlpRequest, Signal};
+        fn enc<T: OtlpRequest + serde::Serialize>(r: &T, protocol: Protocol) -> anyhow::Result<Bytes> {
+            Ok(if protocol == Protocol::HttpJson {
+                Bytes::from(serde_json::to_vec(r)?)
+            } else {
+                Bytes::from(r.encode_to_vec())
+            })
+        }
+        let (signal, items, body) = match &self {
+            Request::Traces(r) => (Signal::Traces, r.item_count(), enc(r, protocol)?),
+            Request::Logs(r) => (Signal::Logs, r.item_count(), enc(r, protocol)?),
+            Request::Metrics(r) => (Signal::Metrics, r.item_count(), enc(r, protocol)?),
+        };
+        Ok(Encoded { signal, items: items as u64, body })
     }
 }
 
@@ -241,28 +259,43 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Summary> {
             );
             let per_worker_rate = args.rate as f64 / args.concurrency.max(1) as f64;
             let mut round = 0usize;
+            let mut pool: Vec<Encoded> = Vec::new();
             while !stop.load(Ordering::Relaxed) {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     break;
                 }
                 let signal = args.signals[round % args.signals.len()];
                 round += 1;
-                let request = match signal {
-                    LoadSignal::Traces => Request::Traces(generator.traces(args.batch_size).0),
-                    LoadSignal::Logs => {
-                        // Logs come from traces, so ask for enough spans to yield a full batch.
-                        let mut logs = generator.traces(args.batch_size * 3).1;
-                        trim_logs(&mut logs, args.batch_size);
-                        Request::Logs(logs)
+                let request = if args.distinct > 0 && pool.len() >= args.distinct {
+                    pool[round % pool.len()].clone()
+                } else {
+                    let request = match signal {
+                        LoadSignal::Traces => Request::Traces(generator.traces(args.batch_size).0),
+                        LoadSignal::Logs => {
+                            // Logs come from traces, so ask for enough spans to yield a full batch.
+                            let mut logs = generator.traces(args.batch_size * 3).1;
+                            trim_logs(&mut logs, args.batch_size);
+                            Request::Logs(logs)
+                        }
+                        LoadSignal::Metrics => Request::Metrics(generator.metrics(args.batch_size)),
+                    };
+                    match request.encode(args.protocol) {
+                        Ok(encoded) => encoded,
+                        Err(e) => {
+                            eprintln!("cannot encode a request: {e}");
+                            break;
+                        }
                     }
-                    LoadSignal::Metrics => Request::Metrics(generator.metrics(args.batch_size)),
                 };
-                let n = request.items();
+                if args.distinct > 0 && pool.len() < args.distinct {
+                    pool.push(request.clone());
+                }
+                let n = request.items;
                 if issued.fetch_add(n, Ordering::Relaxed) >= total_limit {
                     break;
                 }
                 let t0 = Instant::now();
-                let result = send(&client, &args, request).await;
+                let result = send(&client, &args, &request).await;
                 let latency = t0.elapsed();
                 progress.sent.fetch_add(n, Ordering::Relaxed);
                 match result {
@@ -345,63 +378,42 @@ fn trim_logs(
 }
 
 /// Sends one export; returns the number of items the receiver rejected (partial success).
-async fn send(client: &Client, args: &LoadArgs, request: Request) -> anyhow::Result<u64> {
-    match client {
+async fn send(client: &Client, args: &LoadArgs, request: &Encoded) -> anyhow::Result<u64> {
+    use crate::otlp::Signal;
+    let response = match client {
         Client::Grpc(channel) => {
-            let mut metadata = tonic::metadata::MetadataMap::new();
+            // Raw bytes over tonic: the request is encoded once, however often it is sent.
+            let mut grpc = tonic::client::Grpc::new(channel.clone()).max_encoding_message_size(64 << 20);
+            if args.gzip {
+                grpc = grpc.send_compressed(CompressionEncoding::Gzip);
+            }
+            grpc.ready().await?;
+            let path = match request.signal {
+                Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+                Signal::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+                Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+            };
+            let mut req = tonic::Request::new(request.body.clone());
             if let Some(token) = &args.token {
-                metadata.insert("authorization", format!("Bearer {token}").parse()?);
+                req.metadata_mut().insert("authorization", format!("Bearer {token}").parse()?);
             }
-            macro_rules! call {
-                ($client:ident, $req:expr, $field:ident) => {{
-                    let mut c = $client::new(channel.clone()).max_encoding_message_size(64 << 20);
-                    if args.gzip {
-                        c = c.send_compressed(CompressionEncoding::Gzip);
-                    }
-                    let mut req = tonic::Request::new($req);
-                    *req.metadata_mut() = metadata;
-                    let resp = c.export(req).await?.into_inner();
-                    Ok(resp.partial_success.map_or(0, |p| p.$field.max(0) as u64))
-                }};
-            }
-            match request {
-                Request::Traces(r) => call!(TraceServiceClient, r, rejected_spans),
-                Request::Logs(r) => call!(LogsServiceClient, r, rejected_log_records),
-                Request::Metrics(r) => call!(MetricsServiceClient, r, rejected_data_points),
-            }
+            let codec = crate::receive::grpc::BytesCodec;
+            grpc.unary(req, http::uri::PathAndQuery::from_static(path), codec).await?.into_inner()
         }
         Client::Http(http) => {
-            let (path, body) = match (&request, args.protocol) {
-                (Request::Traces(r), Protocol::HttpJson) => {
-                    ("traces", Bytes::from(serde_json::to_vec(r)?))
-                }
-                (Request::Logs(r), Protocol::HttpJson) => {
-                    ("logs", Bytes::from(serde_json::to_vec(r)?))
-                }
-                (Request::Metrics(r), Protocol::HttpJson) => {
-                    ("metrics", Bytes::from(serde_json::to_vec(r)?))
-                }
-                (Request::Traces(r), _) => ("traces", Bytes::from(r.encode_to_vec())),
-                (Request::Logs(r), _) => ("logs", Bytes::from(r.encode_to_vec())),
-                (Request::Metrics(r), _) => ("metrics", Bytes::from(r.encode_to_vec())),
-            };
-            let content_type = if args.protocol == Protocol::HttpJson {
-                "application/json"
-            } else {
-                "application/x-protobuf"
-            };
+            let content_type =
+                if args.protocol == Protocol::HttpJson { "application/json" } else { "application/x-protobuf" };
             let mut req = http
-                .post(format!("{}/v1/{path}", args.endpoint.trim_end_matches('/')))
+                .post(format!("{}/v1/{}", args.endpoint.trim_end_matches('/'), request.signal.as_str()))
                 .header("content-type", content_type);
             let body = if args.gzip {
                 use std::io::Write;
-                let mut enc =
-                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-                enc.write_all(&body)?;
+                let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                enc.write_all(&request.body)?;
                 req = req.header("content-encoding", "gzip");
                 Bytes::from(enc.finish()?)
             } else {
-                body
+                request.body.clone()
             };
             if let Some(token) = &args.token {
                 req = req.bearer_auth(token);
@@ -412,31 +424,28 @@ async fn send(client: &Client, args: &LoadArgs, request: Request) -> anyhow::Res
             if !status.is_success() {
                 anyhow::bail!("HTTP {status}: {}", String::from_utf8_lossy(&bytes));
             }
-            let rejected = if args.protocol == Protocol::HttpJson {
+            if args.protocol == Protocol::HttpJson {
                 let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
                 let p = &v["partialSuccess"];
-                ["rejectedSpans", "rejectedLogRecords", "rejectedDataPoints"]
+                let rejected = ["rejectedSpans", "rejectedLogRecords", "rejectedDataPoints"]
                     .iter()
-                    .find_map(|k| {
-                        p[k].as_str()
-                            .and_then(|s| s.parse().ok())
-                            .or_else(|| p[k].as_u64())
-                    })
-                    .unwrap_or(0)
-            } else {
-                match request {
-                    Request::Traces(_) => opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse::decode(bytes)?
-                        .partial_success
-                        .map_or(0, |p| p.rejected_spans.max(0) as u64),
-                    Request::Logs(_) => opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse::decode(bytes)?
-                        .partial_success
-                        .map_or(0, |p| p.rejected_log_records.max(0) as u64),
-                    Request::Metrics(_) => opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse::decode(bytes)?
-                        .partial_success
-                        .map_or(0, |p| p.rejected_data_points.max(0) as u64),
-                }
-            };
-            Ok(rejected)
+                    .find_map(|k| p[k].as_str().and_then(|s| s.parse().ok()).or_else(|| p[k].as_u64()))
+                    .unwrap_or(0);
+                return Ok(rejected);
+            }
+            bytes
         }
-    }
+    };
+    use opentelemetry_proto::tonic::collector::{logs, metrics, trace};
+    Ok(match request.signal {
+        Signal::Traces => trace::v1::ExportTraceServiceResponse::decode(response)?
+            .partial_success
+            .map_or(0, |p| p.rejected_spans.max(0) as u64),
+        Signal::Logs => logs::v1::ExportLogsServiceResponse::decode(response)?
+            .partial_success
+            .map_or(0, |p| p.rejected_log_records.max(0) as u64),
+        Signal::Metrics => metrics::v1::ExportMetricsServiceResponse::decode(response)?
+            .partial_success
+            .map_or(0, |p| p.rejected_data_points.max(0) as u64),
+    })
 }

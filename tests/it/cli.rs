@@ -174,11 +174,11 @@ async fn serve_without_configuration_manages_its_own_postgres() {
 async fn loadgen_sends_every_signal_over_every_protocol_and_all_is_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path(), NO_DATABASE, &[]);
-    for (protocol, endpoint, gzip) in [
-        ("grpc", server.grpc_url(), false),
-        ("grpc", server.grpc_url(), true),
-        ("http-protobuf", server.http_url(), true),
-        ("http-json", server.http_url(), false),
+    for (protocol, endpoint, gzip, distinct) in [
+        ("grpc", server.grpc_url(), false, "0"),
+        ("grpc", server.grpc_url(), true, "2"),
+        ("http-protobuf", server.http_url(), true, "0"),
+        ("http-json", server.http_url(), false, "2"),
     ] {
         let mut args = vec![
             "loadgen".to_string(),
@@ -197,6 +197,8 @@ async fn loadgen_sends_every_signal_over_every_protocol_and_all_is_acknowledged(
             "--concurrency".into(),
             "3".into(),
             "--quiet".into(),
+            "--distinct".into(),
+            distinct.into(),
         ];
         if gzip {
             args.push("--gzip".into());

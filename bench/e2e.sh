@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# End-to-end benchmark for docs/benchmarks.md: a throwaway PostgreSQL on this machine, the release server,
+# `ollyscale loadgen` over gRPC, then the time until every acknowledged span is committed (the WAL is
+# empty), then bench/storage.sql (storage per span vs JSONB-only, raw COPY rate of the same rows).
+#   bench/e2e.sh [SPANS] [SIGNAL]      (default 1000000 traces)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SPANS=${1:-1000000}
+SIGNAL=${2:-traces}
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --locked --bin ollyscale
+  BIN=target/release/ollyscale
+fi
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+WORK=$(mktemp -d /tmp/ollyscale-bench.XXXX)
+chmod 755 "$WORK"
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+mkdir "$WORK/pg"; [ "$(id -u)" = 0 ] && chown postgres "$WORK/pg"
+as_pg "$PGBIN/initdb" -D "$WORK/pg/data" -A trust -U postgres >/dev/null
+as_pg "$PGBIN/pg_ctl" -D "$WORK/pg/data" -o "-p 55999 -k $WORK/pg -c shared_buffers=1GB -c max_wal_size=4GB" -l "$WORK/pg/log" start >/dev/null
+trap 'kill $SERVER 2>/dev/null || true; as_pg "$PGBIN/pg_ctl" -D "$WORK/pg/data" stop -m fast >/dev/null; rm -rf "$WORK"' EXIT
+URL=postgres://postgres@127.0.0.1:55999/postgres
+$BIN migrate --database-url $URL >/dev/null
+$BIN serve --data-dir "$WORK/data" --database-url $URL --wal-budget 50GiB \
+  --grpc-listen 127.0.0.1:24317 --http-listen 127.0.0.1:24318 --api-listen 127.0.0.1:28080 \
+  --batch-max-records ${BATCH:-512} 2>"$WORK/serve.log" &
+SERVER=$!
+sleep 2
+START=$(date +%s.%N)
+$BIN loadgen --endpoint http://127.0.0.1:24317 --signals "$SIGNAL" --items "$SPANS" --concurrency 4 --batch-size 512 --quiet
+while ! curl -s 127.0.0.1:28080/metrics | grep -qx 'ollyscale_wal_records 0'; do sleep 0.2; done
+END=$(date +%s.%N)
+echo "end to end: $SPANS $SIGNAL items committed in $(echo "$END - $START" | bc) s = $(echo "$SPANS / ($END - $START)" | bc) items/s"
+curl -s 127.0.0.1:28080/metrics | grep -E '^ollyscale_(rows_written_total|write_latency_seconds_(sum|count)|batches_written_total|cache_hit_ratio)'
+if [ "$SIGNAL" = traces ] && [ -z "${SKIP_STORAGE:-}" ]; then
+  psql -X -q "$URL" -v out="$WORK/pg/spans.bin" -f bench/storage.sql
+  # The COPY file is written by the server process.
+fi
