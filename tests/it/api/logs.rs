@@ -78,6 +78,21 @@ async fn logs_of_a_trace_and_span_in_either_case() {
     assert_eq!(lower, upper);
     let v = ok(&app, &format!("/logs/trace/{}/span/{}", hex(&tid(1)), hex(&sid(1, 3)).to_uppercase())).await;
     assert_eq!(bodies(&v), ["slow query 50% of budget"]);
+    // Oldest first, one per page.
+    let p1 = ok(&app, &url(&format!("/logs/trace/{}", hex(&tid(1))), &[("limit", "1")])).await;
+    assert_eq!(bodies(&p1), ["cart viewed"]);
+    let c = p1["next_cursor"].as_str().unwrap();
+    let p2 = ok(&app, &url(&format!("/logs/trace/{}", hex(&tid(1))), &[("limit", "1"), ("cursor", c)])).await;
+    assert_eq!(bodies(&p2), ["slow query 50% of budget"]);
+    assert!(p2["next_cursor"].is_null());
+    // A newest-first cursor does not fit the oldest-first listing.
+    let s1 = ok(&app, &wurl("/logs/search", &[("limit", "1")])).await;
+    bad(
+        &app,
+        &url(&format!("/logs/trace/{}", hex(&tid(1))), &[("cursor", s1["next_cursor"].as_str().unwrap())]),
+        "cursor",
+    )
+    .await;
     // A trace without logs is an empty list, not an error (the trace may have no logs).
     let v = ok(&app, &format!("/logs/trace/{}", hex(&tid(9)))).await;
     assert_eq!(bodies(&v), Vec::<String>::new());
