@@ -228,6 +228,15 @@ pub struct Settings {
     /// Longest wait before a partial batch is written [default: 100ms].
     #[arg(long, env = "OLLYSCALE_BATCH_MAX_DELAY", global = true)]
     pub batch_max_delay: Option<Span>,
+    /// Origins allowed to call the query API from a browser, comma-separated (`*` for any) [default: none].
+    #[arg(long, env = "OLLYSCALE_CORS_ORIGINS", global = true, value_delimiter = ',')]
+    pub cors_origins: Option<Vec<String>>,
+    /// Widest time window a search may ask for [default: 7d].
+    #[arg(long, env = "OLLYSCALE_MAX_QUERY_WINDOW", global = true)]
+    pub max_query_window: Option<Span>,
+    /// PostgreSQL statement timeout of every API query [default: 10s].
+    #[arg(long, env = "OLLYSCALE_QUERY_TIMEOUT", global = true)]
+    pub query_timeout: Option<Span>,
 }
 
 /// The resolved settings, with defaults filled in.
@@ -271,6 +280,12 @@ pub struct Config {
     pub batch_max_records: usize,
     /// Longest wait before a partial batch is written.
     pub batch_max_delay: Duration,
+    /// Origins allowed by CORS on the query API.
+    pub cors_origins: Vec<String>,
+    /// Widest time window of a search.
+    pub max_query_window: Duration,
+    /// Statement timeout of API queries.
+    pub query_timeout: Duration,
 }
 
 impl Config {
@@ -391,6 +406,9 @@ impl Settings {
                 }
             },
             batch_max_delay: s.batch_max_delay.map_or(Duration::from_millis(100), |s| s.0),
+            cors_origins: s.cors_origins.unwrap_or_default(),
+            max_query_window: s.max_query_window.map_or(Duration::from_secs(7 * 86_400), |s| s.0),
+            query_timeout: s.query_timeout.map_or(Duration::from_secs(10), |s| s.0),
         })
     }
 

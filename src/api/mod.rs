@@ -44,13 +44,19 @@ pub struct Health {
     pub schema_ready: AtomicBool,
 }
 
-/// The router of the API port.
-pub fn router(state: ApiState) -> Router {
-    Router::new()
+/// The router of the API port: health, readiness and metrics, and the query API under `/api/v2` when
+/// `query` is given (an ingest-only process leaves it out).
+pub fn router(state: ApiState, query: Option<crate::query::QueryOptions>) -> Router {
+    let pool = state.pool.clone();
+    let base = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .with_state(state)
+        .with_state(state);
+    match query {
+        Some(options) => base.nest("/api/v2", crate::query::router(pool, options)),
+        None => base,
+    }
 }
 
 async fn healthz() -> &'static str {

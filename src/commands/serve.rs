@@ -19,6 +19,7 @@ use crate::api::{self, ApiState};
 use crate::config::{Config, Durability, Role};
 use crate::db::{connect, migrate};
 use crate::normalize::Promotion;
+use crate::query::QueryOptions;
 use crate::write::{self, PipelineOptions};
 use crate::receive::grpc::ExportService;
 use crate::receive::{self, Receiver};
@@ -106,7 +107,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     }
     let api_listener = bind(config.api_listen, "API").await?;
-    tasks.spawn(serve_http(api_listener, api::router(state), shutdown_rx.clone(), "API"));
+    let query = QueryOptions {
+        auth_token: config.auth_token.clone(),
+        cors_origins: config.cors_origins.clone(),
+        max_window_nanos: u64::try_from(config.max_query_window.as_nanos()).unwrap_or(u64::MAX),
+        statement_timeout: config.query_timeout,
+        ..QueryOptions::default()
+    };
+    let query = (config.role != Role::Ingest).then_some(query);
+    tasks.spawn(serve_http(api_listener, api::router(state, query), shutdown_rx.clone(), "API"));
 
     shutdown_signal().await;
     let _ = shutdown_tx.send(true);

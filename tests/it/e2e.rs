@@ -215,3 +215,35 @@ async fn a_database_outage_is_buffered_in_the_wal_and_drains_when_postgres_retur
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_query_api_serves_what_was_ingested_also_from_an_api_only_process() {
+    let db = test_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ingest = Server::start(dir.path(), &db.url, &["--batch-max-delay", "20ms", "--role", "ingest"]);
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/traces", ingest.http_url()))
+        .header("content-type", "application/x-protobuf")
+        .body(traces("queried", 3).encode_to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    wait_drained(&ingest, Duration::from_secs(60)).await;
+    let not_here = reqwest::get(format!("{}/api/v2/services", ingest.api_url())).await.unwrap();
+    assert_eq!(not_here.status(), 404, "an ingest-only process serves no query API");
+
+    let api_dir = tempfile::tempdir().unwrap();
+    let api = Server::start(api_dir.path(), &db.url, &["--role", "api"]);
+    assert!(std::net::TcpStream::connect(api.grpc).is_err(), "an API-only process has no receivers");
+    // traces() gives span i the trace id 0x0000000000000001+i followed by eight 0x07 bytes.
+    let trace_id = "00000000000000010707070707070707";
+    let body = reqwest::get(format!("{}/api/v2/traces/{}", api.api_url(), trace_id.to_uppercase())).await.unwrap();
+    assert_eq!(body.status(), 200);
+    let v: serde_json::Value = serde_json::from_slice(&body.bytes().await.unwrap()).unwrap();
+    assert!(v.to_string().contains("queried-0"), "{v}");
+    let unknown = reqwest::get(format!("{}/api/v2/traces/{}", api.api_url(), "ab".repeat(16))).await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    let openapi = reqwest::get(format!("{}/api/v2/openapi.json", api.api_url())).await.unwrap();
+    assert_eq!(openapi.status(), 200);
+}

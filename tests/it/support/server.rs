@@ -88,8 +88,10 @@ impl Server {
 
     fn wait_listening(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(60);
+        let api_only = self.extra.windows(2).any(|w| w[0] == "--role" && w[1] == "api");
+        let ports = if api_only { vec![self.api] } else { vec![self.grpc, self.http, self.api] };
         loop {
-            let up = [self.grpc, self.http, self.api].iter().all(|a| {
+            let up = ports.iter().all(|a| {
                 std::net::TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok()
             });
             if up {
