@@ -50,7 +50,7 @@ pub struct QueryOptions {
     pub acquire_timeout: Duration,
     /// Most data points a series query may read (beyond it: 400 asking for a narrower query).
     pub max_series_points: u32,
-    /// Matching spans the trace search reads per step of its newest-first scan.
+    /// Most matching spans the trace search reads per step of its newest-first scan (steps start smaller).
     pub trace_scan_chunk: u32,
 }
 

@@ -56,10 +56,12 @@ struct SpanFilters {
 }
 
 impl SpanFilters {
-    /// `s.start_time >= ... AND ...` on span alias `s`.
-    fn push(&self, qb: &mut QueryBuilder<Postgres>) {
-        qb.push("s.start_time >= ").push_bind(self.window.from_ts());
-        qb.push(" AND s.start_time < ").push_bind(self.window.to_ts());
+    /// `s.start_time >= ... AND ...` on span alias `s`; without `window`, the time window is left out.
+    fn push(&self, qb: &mut QueryBuilder<Postgres>, window: bool) {
+        qb.push("TRUE");
+        if window {
+            self.push_window(qb);
+        }
         if self.service.is_some() || self.namespace.is_some() {
             qb.push(" AND s.resource_id IN (SELECT resource_id FROM otel_resources_dim WHERE TRUE");
             if let Some(s) = &self.service {
@@ -130,7 +132,9 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         }
     };
 
-    let chunk = i64::from(st.options.trace_scan_chunk.max(1));
+    // Start with a few spans per wanted trace (each new trace costs a probe), and grow when filters are sparse.
+    let max_chunk = i64::from(st.options.trace_scan_chunk.max(1));
+    let mut chunk = ((i64::from(limit) + 1) * 4).clamp(1, max_chunk);
     let deadline = std::time::Instant::now() + st.options.statement_timeout;
     let mut tx = st.read_tx().await?;
     // Scan position: (start_time, span_row_id) of the last span read; a page after a cursor starts at the
@@ -141,7 +145,7 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     let page = loop {
         let mut qb: QueryBuilder<Postgres> =
             QueryBuilder::new("SELECT s.trace_id, s.start_time, s.span_row_id FROM otel_spans_fact s WHERE ");
-        f.push(&mut qb);
+        f.push(&mut qb, true);
         if let Some((t, id)) = pos {
             qb.push(" AND (s.start_time, s.span_row_id) < (").push_bind(t).push(", ").push_bind(id).push(")");
         }
@@ -159,13 +163,18 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
             pos = Some((last.try_get("start_time")?, last.try_get("span_row_id")?));
         }
         if !new_ids.is_empty() {
-            // The first matching span of each new trace, wherever it is in the window.
+            // The first matching span of each new trace, wherever it is in the window. The window is a FILTER,
+            // not a WHERE condition, so that the plan is always the trace id index (a time-range bitmap would
+            // read the whole window).
             let mut qb: QueryBuilder<Postgres> =
-                QueryBuilder::new("SELECT s.trace_id, min(s.start_time) AS first_start FROM otel_spans_fact s WHERE ");
-            f.push(&mut qb);
+                QueryBuilder::new("SELECT s.trace_id, min(s.start_time) FILTER (WHERE TRUE");
+            f.push_window(&mut qb);
+            qb.push(") AS first_start FROM otel_spans_fact s WHERE ");
+            f.push(&mut qb, false);
             qb.push(" AND s.trace_id = ANY(").push_bind(new_ids).push(") GROUP BY s.trace_id");
             for r in qb.build().fetch_all(&mut *tx).await? {
-                let key: (DateTime<Utc>, Vec<u8>) = (r.try_get("first_start")?, r.try_get("trace_id")?);
+                let Some(first) = r.try_get::<Option<DateTime<Utc>>, _>("first_start")? else { continue };
+                let key: (DateTime<Utc>, Vec<u8>) = (first, r.try_get("trace_id")?);
                 if after.as_ref().is_none_or(|a| key < *a) {
                     candidates.push(key);
                 }
@@ -180,6 +189,7 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
             page.sort_by(|a, b| b.cmp(a));
             break page;
         }
+        chunk = (chunk * 2).min(max_chunk);
         if std::time::Instant::now() > deadline {
             return Err(ApiError::Timeout);
         }
@@ -201,6 +211,14 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         _ => None,
     };
     Ok(Json(json!({"traces": out, "next_cursor": next})))
+}
+
+impl SpanFilters {
+    /// ` AND s.start_time >= ... AND s.start_time < ...`.
+    fn push_window(&self, qb: &mut QueryBuilder<Postgres>) {
+        qb.push(" AND s.start_time >= ").push_bind(self.window.from_ts());
+        qb.push(" AND s.start_time < ").push_bind(self.window.to_ts());
+    }
 }
 
 /// Summaries of whole traces (all their spans, inside the window or not).
