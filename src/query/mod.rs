@@ -1,8 +1,28 @@
 //! The query API under `/api/v2`: logs, traces, metrics, services, the service map and attributes, as JSON,
-//! plus the OpenAPI document of all of it. Read-only transactions with a statement timeout; every value bound.
+//! plus the OpenAPI document of all of it (`/api/v2/openapi.json`, built from the same route table as the
+//! router). Read-only transactions with a statement timeout; every value bound, never spliced into SQL.
+//!
+//! Behaviour shared by the endpoints:
+//! - Time windows: `from` / `to`, RFC 3339 or unix nanoseconds ([`crate::time::parse_time`]); required for
+//!   searches, at most [`QueryOptions::max_window_nanos`] wide; `to` defaults to now. Service-level
+//!   endpoints default to the last hour.
+//! - Attribute filters: `attr` (record level) and `resource_attr`, `key op value` with op eq, ne (present with
+//!   another value), gt, lt, gte, lte (numerically when the value is a number), contains, exists; repeatable
+//!   and ANDed. Each reads the promoted typed tables (key resolved through `attribute_keys`) and the `_other`
+//!   JSON, matching the value against every type it parses as.
+//! - Paging: `limit` (default and maximum in [`QueryOptions`]) and an opaque keyset `cursor` ([`cursor`]);
+//!   a page never repeats a row of an earlier one, also while data arrives.
+//! - Errors ([`error`]): `{"error": {"code", "message"}}`; 400 names the parameter, 404 unknown id / service /
+//!   metric, 401 without the configured bearer token, 503 while the database is unreachable (the pool
+//!   reconnects by itself) or when a query exceeds the statement timeout.
 //!
 //! Modules: [`params`] (query parameters), [`cursor`] (keyset cursors), [`error`] (the one error shape),
-//! [`attrs`] (attribute levels, filters, fetching), one module per resource, [`openapi`].
+//! [`attrs`] (attribute levels, filters, fetching), [`aggregate`] (metric bucket math, no database), one
+//! module per resource, [`openapi`] (route table and document).
+//!
+//! Known costs: the service list, operations and service map aggregate the spans of their window at query
+//! time (no precomputed rollups yet), so they grow with the window's span count; trace search reads about as
+//! many spans as the page's traces have, whatever the window.
 
 pub mod aggregate;
 pub mod attributes;
