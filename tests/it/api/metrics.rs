@@ -303,3 +303,22 @@ async fn series_errors() {
     let (st, _) = get(&app, &series_url("gc", &[("type", "gauge")])).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn data_point_attribute_keys_and_values() {
+    let (_env, app) = metrics_loaded().await;
+    let from = (T0 - 60 * SEC).to_string();
+    let to = (T0 + 120 * SEC).to_string();
+    let v = ok(&app, &url("/attributes", &[("signal", "metrics"), ("from", &from), ("to", &to)])).await;
+    assert_eq!(
+        v["keys"],
+        serde_json::json!([{"key": "host", "types": ["string"]}, {"key": "p.core", "types": ["string"]}])
+    );
+    let v = ok(&app, &url("/attributes/p.core/values", &[("signal", "metrics"), ("from", &from), ("to", &to)])).await;
+    assert_eq!(v["values"], serde_json::json!([{"value": "0", "count": 7}, {"value": "1", "count": 6}]));
+    let v =
+        ok(&app, &url("/attributes", &[("signal", "metrics"), ("level", "resource"), ("from", &from), ("to", &to)]))
+            .await;
+    let keys: Vec<&str> = v["keys"].as_array().unwrap().iter().map(|k| k["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["service.name", "team"]);
+}
