@@ -176,7 +176,11 @@ async fn trace_by_id_as_otlp_json_round_trips_and_re_exports() {
     let v = ok(&app, &path).await;
     // OTLP/JSON: camelCase, hex ids, decodable by the OTLP types.
     assert_eq!(v["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"], hex(&tid(1)), "{v}");
+    // The receivers' own OTLP/JSON decoder (what an OTLP/HTTP endpoint runs on a JSON body) reads it too.
+    let via_receiver: ExportTraceServiceRequest =
+        ollyscale::otlp::json::decode_json(serde_json::to_vec(&v).unwrap().as_slice()).unwrap();
     let got: ExportTraceServiceRequest = serde_json::from_value(v).unwrap();
+    assert_eq!(via_receiver, got);
     let mut want = input.clone();
     for rs in &mut want.resource_spans {
         rs.scope_spans[0].spans.retain(|s| s.trace_id == tid(1));
