@@ -129,6 +129,19 @@ async fn wait_drained(server: &Server, limit: Duration) {
     }
 }
 
+/// What the database holds once every acknowledged marker is there (or `limit` passes): the WAL gauge
+/// alone can read empty a moment before the committing transaction is visible to other sessions.
+async fn stored_when_complete(pool: &PgPool, acked: &[String], limit: Duration) -> HashMap<String, i64> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let stored = stored(pool).await;
+        if acked.iter().all(|m| stored.contains_key(m)) || Instant::now() > deadline {
+            return stored;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 fn assert_exactly_once(stored: &HashMap<String, i64>, acked: &[String]) {
     for (marker, n) in stored {
         assert_eq!(*n, 1, "{marker} is in the database {n} times");
@@ -162,7 +175,7 @@ async fn acknowledged_items_reach_postgres_exactly_once_through_repeated_sigkill
     }
     let server = server.lock().await;
     wait_drained(&server, Duration::from_secs(120)).await;
-    let stored = stored(&db.pool).await;
+    let stored = stored_when_complete(&db.pool, &acked, Duration::from_secs(30)).await;
     assert!(acked.len() > 100, "too few acknowledgements to test anything: {}", acked.len());
     assert_exactly_once(&stored, &acked);
 }
@@ -204,7 +217,7 @@ async fn a_database_outage_is_buffered_in_the_wal_and_drains_when_postgres_retur
     let cluster = tokio::task::spawn_blocking(start).await.unwrap();
     wait_drained(&server, Duration::from_secs(120)).await;
     let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&url).await.unwrap();
-    let stored = stored(&pool).await;
+    let stored = stored_when_complete(&pool, &acked, Duration::from_secs(30)).await;
     assert_exactly_once(&stored, &acked);
     pool.close().await;
     drop(server);
@@ -238,7 +251,14 @@ async fn the_query_api_serves_what_was_ingested_also_from_an_api_only_process() 
     assert!(std::net::TcpStream::connect(api.grpc).is_err(), "an API-only process has no receivers");
     // traces() gives span i the trace id 0x0000000000000001+i followed by eight 0x07 bytes.
     let trace_id = "00000000000000010707070707070707";
-    let body = reqwest::get(format!("{}/api/v2/traces/{}", api.api_url(), trace_id.to_uppercase())).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let body = loop {
+        let body = reqwest::get(format!("{}/api/v2/traces/{}", api.api_url(), trace_id.to_uppercase())).await.unwrap();
+        if body.status() == 200 || Instant::now() > deadline {
+            break body;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     assert_eq!(body.status(), 200);
     let v: serde_json::Value = serde_json::from_slice(&body.bytes().await.unwrap()).unwrap();
     assert!(v.to_string().contains("queried-0"), "{v}");
