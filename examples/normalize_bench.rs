@@ -11,11 +11,7 @@ use prost::Message;
 use std::time::Instant;
 
 fn kv(k: &str, v: Value) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: Some(AnyValue { value: Some(v) }),
-        ..Default::default()
-    }
+    KeyValue { key: k.into(), value: Some(AnyValue { value: Some(v) }), ..Default::default() }
 }
 
 fn request(seed: u64, spans: usize) -> ExportTraceServiceRequest {
@@ -24,46 +20,24 @@ fn request(seed: u64, spans: usize) -> ExportTraceServiceRequest {
         .map(|i| Span {
             trace_id: (seed * 1_000_003 + i / 8).to_be_bytes().repeat(2),
             span_id: (seed * 1_000_003 + i).to_be_bytes().to_vec(),
-            parent_span_id: if i % 8 == 0 {
-                vec![]
-            } else {
-                (seed * 1_000_003 + i - 1).to_be_bytes().to_vec()
-            },
+            parent_span_id: if i % 8 == 0 { vec![] } else { (seed * 1_000_003 + i - 1).to_be_bytes().to_vec() },
             name: format!("GET /api/items/{}", i % 20),
             kind: 2,
             start_time_unix_nano: t0 + i * 1_000,
             end_time_unix_nano: t0 + i * 1_000 + 250_000,
             attributes: vec![
                 kv("http.request.method", Value::StringValue("GET".into())),
-                kv(
-                    "http.route",
-                    Value::StringValue(format!("/api/items/{}", i % 20)),
-                ),
-                kv(
-                    "http.response.status_code",
-                    Value::IntValue(200 + (i % 3) as i64),
-                ),
+                kv("http.route", Value::StringValue(format!("/api/items/{}", i % 20))),
+                kv("http.response.status_code", Value::IntValue(200 + (i % 3) as i64)),
                 kv("url.path", Value::StringValue(format!("/api/items/{i}"))),
-                kv(
-                    "server.address",
-                    Value::StringValue("shop.example.com".into()),
-                ),
+                kv("server.address", Value::StringValue("shop.example.com".into())),
                 kv("server.port", Value::IntValue(443)),
                 kv("network.protocol.version", Value::StringValue("1.1".into())),
-                kv(
-                    "user_agent.original",
-                    Value::StringValue("Mozilla/5.0 (X11; Linux x86_64)".into()),
-                ),
-                kv(
-                    "app.user_id",
-                    Value::StringValue(format!("user-{}", i % 1000)),
-                ),
+                kv("user_agent.original", Value::StringValue("Mozilla/5.0 (X11; Linux x86_64)".into())),
+                kv("app.user_id", Value::StringValue(format!("user-{}", i % 1000))),
                 kv("app.cache_hit", Value::BoolValue(i % 2 == 0)),
             ],
-            status: Some(Status {
-                code: if i % 50 == 0 { 2 } else { 0 },
-                message: String::new(),
-            }),
+            status: Some(Status { code: if i % 50 == 0 { 2 } else { 0 }, message: String::new() }),
             ..Default::default()
         })
         .collect();
@@ -73,24 +47,14 @@ fn request(seed: u64, spans: usize) -> ExportTraceServiceRequest {
                 attributes: vec![
                     kv("service.name", Value::StringValue("checkout".into())),
                     kv("service.version", Value::StringValue("1.4.2".into())),
-                    kv(
-                        "deployment.environment.name",
-                        Value::StringValue("prod".into()),
-                    ),
-                    kv(
-                        "host.name",
-                        Value::StringValue(format!("node-{}", seed % 4)),
-                    ),
+                    kv("deployment.environment.name", Value::StringValue("prod".into())),
+                    kv("host.name", Value::StringValue(format!("node-{}", seed % 4))),
                     kv("telemetry.sdk.language", Value::StringValue("rust".into())),
                 ],
                 ..Default::default()
             }),
             scope_spans: vec![ScopeSpans {
-                scope: Some(InstrumentationScope {
-                    name: "axum".into(),
-                    version: "0.8".into(),
-                    ..Default::default()
-                }),
+                scope: Some(InstrumentationScope { name: "axum".into(), version: "0.8".into(), ..Default::default() }),
                 spans,
                 schema_url: String::new(),
             }],
@@ -113,17 +77,11 @@ fn main() {
         .collect();
     let spans = requests * per_request as u64;
     let bytes: usize = records.iter().map(|r| r.payload.len()).sum();
-    println!(
-        "{requests} requests x {per_request} spans = {spans} spans, {} MB protobuf",
-        bytes / 1_000_000
-    );
+    println!("{requests} requests x {per_request} spans = {spans} spans, {} MB protobuf", bytes / 1_000_000);
     let promotion = Promotion::defaults();
 
     for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("rayon pool");
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("rayon pool");
         pool.install(|| {
             for round in 0..3 {
                 let start = Instant::now();

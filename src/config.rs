@@ -97,7 +97,11 @@ impl FromStr for ByteSize {
             "gib" | "g" => 1 << 30,
             "tb" => 1_000_000_000_000,
             "tib" | "t" => 1 << 40,
-            other => return Err(format!("unknown size unit `{other}` in `{s}`; use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB")),
+            other => {
+                return Err(format!(
+                    "unknown size unit `{other}` in `{s}`; use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB"
+                ));
+            }
         };
         n.checked_mul(mult).map(ByteSize).ok_or_else(|| format!("`{s}` is too large"))
     }
@@ -310,7 +314,9 @@ fn known_env_vars() -> Vec<String> {
     crate::cli::Cli::command()
         .get_subcommands()
         .chain(std::iter::once(&crate::cli::Cli::command()))
-        .flat_map(|c| c.get_arguments().filter_map(|a| a.get_env()).map(|e| e.to_string_lossy().into_owned()).collect::<Vec<_>>())
+        .flat_map(|c| {
+            c.get_arguments().filter_map(|a| a.get_env()).map(|e| e.to_string_lossy().into_owned()).collect::<Vec<_>>()
+        })
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect()
@@ -329,13 +335,15 @@ pub fn check_environment<I: IntoIterator<Item = String>>(names: I) -> Result<(),
 
 /// Reads a TOML config file into [`Settings`], naming the line of any error.
 pub fn load_file(path: &Path) -> Result<Settings, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
     parse_file(path, &text)
 }
 
 fn parse_file(path: &Path, text: &str) -> Result<Settings, ConfigError> {
     toml::from_str::<Settings>(text).map_err(|e| {
-        let line = e.span().map(|s| text.as_bytes()[..s.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1);
+        let line =
+            e.span().map(|s| text.as_bytes()[..s.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1);
         let message = e.message().trim().to_string();
         let message = match line {
             Some(line) => format!("line {line}: {message}"),
@@ -466,7 +474,8 @@ mod tests {
     fn flags_win_over_the_file_and_the_file_over_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ollyscale.toml");
-        std::fs::write(&path, "data_dir = \"/from/file\"\nwal_budget = \"1GiB\"\nwal_durability = \"buffered\"\n").unwrap();
+        std::fs::write(&path, "data_dir = \"/from/file\"\nwal_budget = \"1GiB\"\nwal_durability = \"buffered\"\n")
+            .unwrap();
         let s = Settings { config: Some(path), data_dir: Some("/from/flag".into()), ..Default::default() };
         let c = s.resolve().unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/from/flag"));
@@ -486,7 +495,10 @@ mod tests {
     #[test]
     fn invalid_file_value_names_the_allowed_values() {
         let err = parse_file(Path::new("c.toml"), "wal_durability = \"maybe\"\n").unwrap_err().to_string();
-        assert!(err.contains("line 1") && err.contains("maybe") && err.contains("sync") && err.contains("buffered"), "{err}");
+        assert!(
+            err.contains("line 1") && err.contains("maybe") && err.contains("sync") && err.contains("buffered"),
+            "{err}"
+        );
         let err = parse_file(Path::new("c.toml"), "grpc_listen = \"nowhere\"\n").unwrap_err().to_string();
         assert!(err.contains("line 1"), "{err}");
     }

@@ -34,8 +34,6 @@ fn index(signal: Signal) -> usize {
     }
 }
 
-
-
 /// Upper bounds (seconds) of the latency histogram buckets.
 const LATENCY_BUCKETS: [f64; 12] = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0];
 
@@ -138,31 +136,74 @@ impl Telemetry {
             env!("CARGO_PKG_VERSION")
         );
         per_signal(&mut out, "ollyscale_items_received_total", "Items in decoded export requests.", &self.received);
-        per_signal(&mut out, "ollyscale_items_accepted_total", "Items durably in the WAL and acknowledged.", &self.accepted);
+        per_signal(
+            &mut out,
+            "ollyscale_items_accepted_total",
+            "Items durably in the WAL and acknowledged.",
+            &self.accepted,
+        );
         per_signal(&mut out, "ollyscale_items_rejected_total", "Items refused as invalid.", &self.rejected);
-        per_signal(&mut out, "ollyscale_requests_pushed_back_total", "Export requests refused with a retryable error.", &self.pushed_back);
+        per_signal(
+            &mut out,
+            "ollyscale_requests_pushed_back_total",
+            "Export requests refused with a retryable error.",
+            &self.pushed_back,
+        );
         self.ack_latency.render(&mut out, "ollyscale_ack_latency_seconds", "Decoded request to durable WAL append.");
         if let Some(wal) = wal {
-            let _ = writeln!(out, "# HELP ollyscale_wal_records Records in the WAL not yet released.\n# TYPE ollyscale_wal_records gauge\nollyscale_wal_records {}", wal.records);
-            let _ = writeln!(out, "# HELP ollyscale_wal_bytes Disk bytes used by the WAL.\n# TYPE ollyscale_wal_bytes gauge\nollyscale_wal_bytes {}", wal.bytes);
-            let _ = writeln!(out, "# HELP ollyscale_wal_oldest_age_seconds Age of the oldest unreleased WAL record.\n# TYPE ollyscale_wal_oldest_age_seconds gauge\nollyscale_wal_oldest_age_seconds {}", wal.oldest_age_secs);
+            let _ = writeln!(
+                out,
+                "# HELP ollyscale_wal_records Records in the WAL not yet released.\n# TYPE ollyscale_wal_records gauge\nollyscale_wal_records {}",
+                wal.records
+            );
+            let _ = writeln!(
+                out,
+                "# HELP ollyscale_wal_bytes Disk bytes used by the WAL.\n# TYPE ollyscale_wal_bytes gauge\nollyscale_wal_bytes {}",
+                wal.bytes
+            );
+            let _ = writeln!(
+                out,
+                "# HELP ollyscale_wal_oldest_age_seconds Age of the oldest unreleased WAL record.\n# TYPE ollyscale_wal_oldest_age_seconds gauge\nollyscale_wal_oldest_age_seconds {}",
+                wal.oldest_age_secs
+            );
         }
-        counter(&mut out, "ollyscale_batches_written_total", "Batches committed to PostgreSQL.", self.batches_written.load(Ordering::Relaxed));
-        let _ = writeln!(out, "# HELP ollyscale_rows_written_total Rows written per table.\n# TYPE ollyscale_rows_written_total counter");
+        counter(
+            &mut out,
+            "ollyscale_batches_written_total",
+            "Batches committed to PostgreSQL.",
+            self.batches_written.load(Ordering::Relaxed),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP ollyscale_rows_written_total Rows written per table.\n# TYPE ollyscale_rows_written_total counter"
+        );
         if let Ok(rows) = self.rows_written.lock() {
             for (table, n) in rows.iter() {
                 let _ = writeln!(out, "ollyscale_rows_written_total{{table=\"{table}\"}} {n}");
             }
         }
         self.write_latency.render(&mut out, "ollyscale_write_latency_seconds", "Duration of a batch's transaction.");
-        counter(&mut out, "ollyscale_write_retries_total", "Failed write attempts that were retried.", self.write_retries.load(Ordering::Relaxed));
-        counter(&mut out, "ollyscale_dead_letters_total", "Records moved to the dead-letter store.", self.dead_letters.load(Ordering::Relaxed));
+        counter(
+            &mut out,
+            "ollyscale_write_retries_total",
+            "Failed write attempts that were retried.",
+            self.write_retries.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "ollyscale_dead_letters_total",
+            "Records moved to the dead-letter store.",
+            self.dead_letters.load(Ordering::Relaxed),
+        );
         let hits = self.cache_hits.load(Ordering::Relaxed);
         let misses = self.cache_misses.load(Ordering::Relaxed);
         counter(&mut out, "ollyscale_cache_hits_total", "Dimension cache hits.", hits);
         counter(&mut out, "ollyscale_cache_misses_total", "Dimension cache misses.", misses);
         let ratio = if hits + misses == 0 { 0.0 } else { hits as f64 / (hits + misses) as f64 };
-        let _ = writeln!(out, "# HELP ollyscale_cache_hit_ratio Dimension cache hit ratio.\n# TYPE ollyscale_cache_hit_ratio gauge\nollyscale_cache_hit_ratio {ratio}");
+        let _ = writeln!(
+            out,
+            "# HELP ollyscale_cache_hit_ratio Dimension cache hit ratio.\n# TYPE ollyscale_cache_hit_ratio gauge\nollyscale_cache_hit_ratio {ratio}"
+        );
         out
     }
 }

@@ -74,10 +74,7 @@ pub fn from_unix_nanos(nanos: u64) -> Result<Option<PgTime>, TimeError> {
 
 /// The current time in unix nanoseconds (e.g. a request's receive time); 0 only if the clock is before 1970.
 pub fn now_unix_nanos() -> u64 {
-    Utc::now()
-        .timestamp_nanos_opt()
-        .and_then(|n| u64::try_from(n).ok())
-        .unwrap_or(0)
+    Utc::now().timestamp_nanos_opt().and_then(|n| u64::try_from(n).ok()).unwrap_or(0)
 }
 
 /// Checks that an OTLP time is storable (0, meaning unset, is storable).
@@ -88,10 +85,7 @@ pub fn check_unix_nanos(nanos: u64) -> Result<(), TimeError> {
 impl PgTime {
     /// Rebuilds a time from its stored parts (microseconds since the Unix epoch and the nanosecond fraction).
     pub fn from_parts(micros_since_unix: i64, nanos_fraction: i16) -> Result<PgTime, TimeError> {
-        let invalid = TimeError::InvalidParts {
-            micros: micros_since_unix,
-            nanos_fraction,
-        };
+        let invalid = TimeError::InvalidParts { micros: micros_since_unix, nanos_fraction };
         if !(0..=999).contains(&nanos_fraction) || micros_since_unix < 0 {
             return Err(invalid);
         }
@@ -102,29 +96,19 @@ impl PgTime {
         if nanos == 0 {
             return Err(invalid);
         }
-        Ok(PgTime {
-            micros_since_unix,
-            nanos_fraction,
-        })
+        Ok(PgTime { micros_since_unix, nanos_fraction })
     }
 
     /// Rebuilds a time from a binary COPY / wire timestamptz (microseconds since 2000-01-01) and the fraction.
     pub fn from_pg_micros(pg_micros: i64, nanos_fraction: i16) -> Result<PgTime, TimeError> {
-        let micros =
-            pg_micros
-                .checked_add(PG_EPOCH_OFFSET_MICROS)
-                .ok_or(TimeError::InvalidParts {
-                    micros: pg_micros,
-                    nanos_fraction,
-                })?;
+        let micros = pg_micros
+            .checked_add(PG_EPOCH_OFFSET_MICROS)
+            .ok_or(TimeError::InvalidParts { micros: pg_micros, nanos_fraction })?;
         PgTime::from_parts(micros, nanos_fraction)
     }
 
     /// Rebuilds a time from a `TIMESTAMPTZ` read back as chrono (microsecond precision) and the fraction column.
-    pub fn from_datetime_and_fraction(
-        at: DateTime<Utc>,
-        nanos_fraction: i16,
-    ) -> Result<PgTime, TimeError> {
+    pub fn from_datetime_and_fraction(at: DateTime<Utc>, nanos_fraction: i16) -> Result<PgTime, TimeError> {
         PgTime::from_parts(at.timestamp_micros(), nanos_fraction)
     }
 
@@ -163,20 +147,13 @@ impl PgTime {
 
 /// Parses a query-API time: RFC 3339 (e.g. `2026-11-26T16:00:00.123456789Z`) or unix nanoseconds (`1764172800000000000`).
 pub fn parse_time(input: &str) -> Result<u64, TimeError> {
-    let parse_err = |reason: &str| TimeError::Parse {
-        input: input.to_owned(),
-        reason: reason.to_owned(),
-    };
+    let parse_err = |reason: &str| TimeError::Parse { input: input.to_owned(), reason: reason.to_owned() };
     let text = input.trim();
     if text.is_empty() {
-        return Err(parse_err(
-            "empty; expected RFC 3339 (2026-01-02T03:04:05Z) or unix nanoseconds",
-        ));
+        return Err(parse_err("empty; expected RFC 3339 (2026-01-02T03:04:05Z) or unix nanoseconds"));
     }
     if text.bytes().all(|b| b.is_ascii_digit()) {
-        let nanos: u64 = text
-            .parse()
-            .map_err(|_| parse_err("unix nanoseconds beyond the largest 64-bit value"))?;
+        let nanos: u64 = text.parse().map_err(|_| parse_err("unix nanoseconds beyond the largest 64-bit value"))?;
         if nanos > MAX_UNIX_NANOS {
             return Err(TimeError::OutOfRange { nanos });
         }
@@ -187,9 +164,9 @@ pub fn parse_time(input: &str) -> Result<u64, TimeError> {
             "not RFC 3339 ({e}) nor unix nanoseconds; expected e.g. 2026-01-02T03:04:05Z or 1767323045000000000"
         ))
     })?;
-    let nanos = at.timestamp_nanos_opt().ok_or_else(|| {
-        parse_err("outside 1677-09-21..2262-04-11, the range of 64-bit nanoseconds")
-    })?;
+    let nanos = at
+        .timestamp_nanos_opt()
+        .ok_or_else(|| parse_err("outside 1677-09-21..2262-04-11, the range of 64-bit nanoseconds"))?;
     u64::try_from(nanos).map_err(|_| parse_err("before 1970-01-01T00:00:00Z (the Unix epoch)"))
 }
 
@@ -203,23 +180,11 @@ mod tests {
         assert_eq!(t.micros_since_unix(), (nanos / 1000) as i64);
         assert_eq!(t.nanos_fraction(), (nanos % 1000) as i16);
         assert!((0..=999).contains(&t.nanos_fraction()));
-        assert_eq!(
-            PgTime::from_parts(t.micros_since_unix(), t.nanos_fraction()).unwrap(),
-            t
-        );
-        assert_eq!(
-            PgTime::from_pg_micros(t.pg_micros(), t.nanos_fraction()).unwrap(),
-            t
-        );
-        assert_eq!(
-            PgTime::from_datetime_and_fraction(t.datetime_micros(), t.nanos_fraction()).unwrap(),
-            t
-        );
+        assert_eq!(PgTime::from_parts(t.micros_since_unix(), t.nanos_fraction()).unwrap(), t);
+        assert_eq!(PgTime::from_pg_micros(t.pg_micros(), t.nanos_fraction()).unwrap(), t);
+        assert_eq!(PgTime::from_datetime_and_fraction(t.datetime_micros(), t.nanos_fraction()).unwrap(), t);
         assert_eq!(t.datetime().timestamp_nanos_opt(), Some(nanos as i64));
-        assert_eq!(
-            t.datetime_micros().timestamp_micros(),
-            t.micros_since_unix()
-        );
+        assert_eq!(t.datetime_micros().timestamp_micros(), t.micros_since_unix());
     }
 
     #[test]
@@ -240,16 +205,7 @@ mod tests {
 
     #[test]
     fn edges_round_trip() {
-        for n in [
-            1,
-            999,
-            1000,
-            1001,
-            1_000_000_001,
-            1_795_708_800_123_456_789,
-            i64::MAX as u64 - 1,
-            i64::MAX as u64,
-        ] {
+        for n in [1, 999, 1000, 1001, 1_000_000_001, 1_795_708_800_123_456_789, i64::MAX as u64 - 1, i64::MAX as u64] {
             round_trip(n);
         }
         let one = from_unix_nanos(1).unwrap().unwrap();
@@ -261,13 +217,9 @@ mod tests {
         let t = from_unix_nanos(1_000_000_001).unwrap().unwrap();
         assert_eq!((t.micros_since_unix(), t.nanos_fraction()), (1_000_000, 1));
         let max = from_unix_nanos(i64::MAX as u64).unwrap().unwrap();
+        assert_eq!((max.micros_since_unix(), max.nanos_fraction()), (9_223_372_036_854_775, 807));
         assert_eq!(
-            (max.micros_since_unix(), max.nanos_fraction()),
-            (9_223_372_036_854_775, 807)
-        );
-        assert_eq!(
-            max.datetime()
-                .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+            max.datetime().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
             "2262-04-11T23:47:16.854775807Z"
         );
     }
@@ -279,10 +231,7 @@ mod tests {
             assert!(check_unix_nanos(n).is_err());
         }
         let msg = from_unix_nanos(u64::MAX).unwrap_err().to_string();
-        assert!(
-            msg.contains("18446744073709551615") && msg.contains("2262"),
-            "{msg}"
-        );
+        assert!(msg.contains("18446744073709551615") && msg.contains("2262"), "{msg}");
     }
 
     #[test]
@@ -306,12 +255,7 @@ mod tests {
         assert!(PgTime::from_parts(9_223_372_036_854_775, 808).is_err());
         assert!(PgTime::from_pg_micros(i64::MAX, 0).is_err());
         assert!(PgTime::from_pg_micros(-PG_EPOCH_OFFSET_MICROS - 1, 0).is_err());
-        assert_eq!(
-            PgTime::from_parts(9_223_372_036_854_775, 807)
-                .unwrap()
-                .unix_nanos(),
-            i64::MAX as u64
-        );
+        assert_eq!(PgTime::from_parts(9_223_372_036_854_775, 807).unwrap().unix_nanos(), i64::MAX as u64);
     }
 
     #[test]
@@ -332,12 +276,7 @@ mod tests {
                 round_trip(n);
             }
         }
-        for base in [
-            1_000u64,
-            1_000_000,
-            1_000_000_000,
-            1_764_172_800_000_000_000,
-        ] {
+        for base in [1_000u64, 1_000_000, 1_000_000_000, 1_764_172_800_000_000_000] {
             for n in base - 3..base + 3 {
                 round_trip(n);
             }
@@ -347,30 +286,16 @@ mod tests {
     #[test]
     fn parse_rfc3339_and_nanos() {
         assert_eq!(parse_time("0").unwrap(), 0);
-        assert_eq!(
-            parse_time("1795708800123456789").unwrap(),
-            1_795_708_800_123_456_789
-        );
-        assert_eq!(
-            parse_time("2026-11-26T16:00:00.123456789Z").unwrap(),
-            1_795_708_800_123_456_789
-        );
-        assert_eq!(
-            parse_time("2026-11-26T17:00:00.123456789+01:00").unwrap(),
-            1_795_708_800_123_456_789
-        );
+        assert_eq!(parse_time("1795708800123456789").unwrap(), 1_795_708_800_123_456_789);
+        assert_eq!(parse_time("2026-11-26T16:00:00.123456789Z").unwrap(), 1_795_708_800_123_456_789);
+        assert_eq!(parse_time("2026-11-26T17:00:00.123456789+01:00").unwrap(), 1_795_708_800_123_456_789);
         assert_eq!(parse_time(" 1970-01-01T00:00:00Z ").unwrap(), 0);
         assert_eq!(parse_time("9223372036854775807").unwrap(), i64::MAX as u64);
     }
 
     #[test]
     fn parse_errors_are_clear() {
-        assert_eq!(
-            parse_time("9223372036854775808"),
-            Err(TimeError::OutOfRange {
-                nanos: 9_223_372_036_854_775_808
-            })
-        );
+        assert_eq!(parse_time("9223372036854775808"), Err(TimeError::OutOfRange { nanos: 9_223_372_036_854_775_808 }));
         for (input, needle) in [
             ("", "empty"),
             ("99999999999999999999", "64-bit"),

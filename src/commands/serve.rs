@@ -20,10 +20,10 @@ use crate::config::{Config, Durability, Role};
 use crate::db::{connect, migrate};
 use crate::normalize::Promotion;
 use crate::query::QueryOptions;
-use crate::write::{self, PipelineOptions};
 use crate::receive::grpc::ExportService;
 use crate::receive::{self, Receiver};
 use crate::telemetry::Telemetry;
+use crate::write::{self, PipelineOptions};
 
 /// Opens the WAL under the data dir with the configured durability and budget.
 pub fn open_wal(config: &Config) -> anyhow::Result<wal::Wal> {

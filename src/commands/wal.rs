@@ -17,23 +17,10 @@ pub async fn run(config: Config, command: WalCommand) -> anyhow::Result<()> {
             println!("live bytes      {}", s.bytes);
             println!("disk bytes      {}", s.disk_bytes);
             println!("budget bytes    {}", s.budget_bytes);
-            println!(
-                "first seq       {}",
-                s.first_seq.map_or("-".into(), |v| v.to_string())
-            );
-            println!(
-                "last seq        {}",
-                s.last_seq.map_or("-".into(), |v| v.to_string())
-            );
-            println!(
-                "truncated thru  {}",
-                s.truncated_through.map_or("-".into(), |v| v.to_string())
-            );
-            println!(
-                "oldest age      {}",
-                s.oldest_age()
-                    .map_or("-".into(), |d| format!("{:.1}s", d.as_secs_f64()))
-            );
+            println!("first seq       {}", s.first_seq.map_or("-".into(), |v| v.to_string()));
+            println!("last seq        {}", s.last_seq.map_or("-".into(), |v| v.to_string()));
+            println!("truncated thru  {}", s.truncated_through.map_or("-".into(), |v| v.to_string()));
+            println!("oldest age      {}", s.oldest_age().map_or("-".into(), |d| format!("{:.1}s", d.as_secs_f64())));
             println!("segments        {}", s.segments);
             match checkpoint(&config, wal.id()).await {
                 Ok(Some(seq)) => println!("checkpoint      {seq} (committed to PostgreSQL)"),
@@ -83,10 +70,9 @@ async fn checkpoint(config: &Config, wal_id: &str) -> anyhow::Result<Option<i64>
         anyhow::bail!("no --database-url (the managed database is not started by this command)");
     }
     let db = crate::db::connect::open(config, 1).await?;
-    let seq =
-        sqlx::query_scalar::<_, i64>("SELECT last_seq FROM ingest_checkpoints WHERE wal_id = $1")
-            .bind(wal_id)
-            .fetch_optional(&db.pool)
-            .await?;
+    let seq = sqlx::query_scalar::<_, i64>("SELECT last_seq FROM ingest_checkpoints WHERE wal_id = $1")
+        .bind(wal_id)
+        .fetch_optional(&db.pool)
+        .await?;
     Ok(seq)
 }

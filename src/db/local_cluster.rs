@@ -290,8 +290,7 @@ fn spawn_kept(mut cmd: Command) -> Result<u32, ClusterError> {
         }
     });
     spawn.map_err(|e| ClusterError::Command { what: "postgres keeper thread", detail: e.to_string() })?;
-    rx.recv()
-        .map_err(|e| ClusterError::Command { what: "postgres", detail: e.to_string() })?
+    rx.recv().map_err(|e| ClusterError::Command { what: "postgres", detail: e.to_string() })?
 }
 
 fn reap(child: &mut Child) {

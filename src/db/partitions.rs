@@ -32,11 +32,7 @@ pub struct PartitionedTable {
 }
 
 const fn part(table: &'static str, column: &'static str, signal: Signal) -> PartitionedTable {
-    PartitionedTable {
-        table,
-        column,
-        signal,
-    }
+    PartitionedTable { table, column, signal }
 }
 
 use Signal::{Logs, Metrics, Traces};
@@ -122,11 +118,7 @@ pub struct Retention {
 impl Default for Retention {
     /// Traces 7 days, logs 3 days, metrics 30 days.
     fn default() -> Self {
-        Retention {
-            traces: ONE_DAY * 7,
-            logs: ONE_DAY * 3,
-            metrics: ONE_DAY * 30,
-        }
+        Retention { traces: ONE_DAY * 7, logs: ONE_DAY * 3, metrics: ONE_DAY * 30 }
     }
 }
 
@@ -225,17 +217,9 @@ fn day_start_literal(day: NaiveDate) -> String {
 /// The first day whose data `retention` still keeps at `now`: partitions of earlier days are expired.
 ///
 /// A day's partition expires once its upper bound (next midnight) is at or before `now - retention`.
-fn first_kept_day(
-    now: DateTime<Utc>,
-    signal: Signal,
-    retention: &Retention,
-) -> Result<NaiveDate, PartitionError> {
+fn first_kept_day(now: DateTime<Utc>, signal: Signal, retention: &Retention) -> Result<NaiveDate, PartitionError> {
     let kept = retention.of(signal);
-    let out_of_range = || PartitionError::RetentionOutOfRange {
-        signal,
-        retention: kept,
-        now,
-    };
+    let out_of_range = || PartitionError::RetentionOutOfRange { signal, retention: kept, now };
     let delta = TimeDelta::from_std(kept).map_err(|_| out_of_range())?;
     let cutoff = now.checked_sub_signed(delta).ok_or_else(out_of_range)?;
     Ok(cutoff.date_naive())
@@ -243,10 +227,7 @@ fn first_kept_day(
 
 /// Runs one audited DDL/DML statement built from registry names and dates.
 async fn execute(conn: &mut PgConnection, sql: String) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(AssertSqlSafe(sql))
-        .execute(conn)
-        .await?
-        .rows_affected())
+    Ok(sqlx::query(AssertSqlSafe(sql)).execute(conn).await?.rows_affected())
 }
 
 /// (parent, child) names of every partition of a registered parent, DEFAULT ones included.
@@ -265,10 +246,7 @@ async fn existing_partitions(pool: &PgPool) -> Result<Vec<(String, String)>, sql
 }
 
 async fn relation_exists(conn: &mut PgConnection, name: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT to_regclass(quote_ident($1)) IS NOT NULL")
-        .bind(name)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar("SELECT to_regclass(quote_ident($1)) IS NOT NULL").bind(name).fetch_one(conn).await
 }
 
 /// How often a unit of partition DDL is attempted when it loses a lock conflict.
@@ -296,20 +274,13 @@ where
 
 /// deadlock_detected or lock_not_available.
 fn is_lock_conflict(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .and_then(|d| d.code())
-        .is_some_and(|code| code == "40P01" || code == "55P03")
+    e.as_database_error().and_then(|d| d.code()).is_some_and(|code| code == "40P01" || code == "55P03")
 }
 
 /// Begins a unit of partition DDL: a transaction holding the maintenance advisory lock.
-async fn begin_locked(
-    pool: &PgPool,
-) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+async fn begin_locked(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(LOCK_KEY)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(LOCK_KEY).execute(&mut *tx).await?;
     Ok(tx)
 }
 
@@ -332,18 +303,9 @@ async fn create_partition(
     }
     let (parent, column, default) = (t.table, t.column, default_partition(t.table));
     let (from, to) = (day_start_literal(day), day_start_literal(next));
-    execute(
-        conn,
-        format!(r#"LOCK TABLE "{default}" IN ACCESS EXCLUSIVE MODE"#),
-    )
-    .await?;
-    execute(
-        conn,
-        format!(
-            r#"CREATE TABLE "{name}" (LIKE "{parent}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"#
-        ),
-    )
-    .await?;
+    execute(conn, format!(r#"LOCK TABLE "{default}" IN ACCESS EXCLUSIVE MODE"#)).await?;
+    execute(conn, format!(r#"CREATE TABLE "{name}" (LIKE "{parent}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"#))
+        .await?;
     let moved = execute(
         conn,
         format!(
@@ -352,13 +314,8 @@ async fn create_partition(
         ),
     )
     .await?;
-    execute(
-        conn,
-        format!(
-            r#"ALTER TABLE "{parent}" ATTACH PARTITION "{name}" FOR VALUES FROM ({from}) TO ({to})"#
-        ),
-    )
-    .await?;
+    execute(conn, format!(r#"ALTER TABLE "{parent}" ATTACH PARTITION "{name}" FOR VALUES FROM ({from}) TO ({to})"#))
+        .await?;
     Ok(Some(moved))
 }
 
@@ -408,11 +365,7 @@ pub async fn ensure_partitions(
         .date_naive()
         .checked_add_days(Days::new(days_ahead.into()))
         .ok_or(PartitionError::AheadOutOfRange { days_ahead, now })?;
-    let existing: HashSet<String> = existing_partitions(pool)
-        .await?
-        .into_iter()
-        .map(|(_, child)| child)
-        .collect();
+    let existing: HashSet<String> = existing_partitions(pool).await?.into_iter().map(|(_, child)| child).collect();
     // Yesterday onwards always has partitions (clock skew, exports queued a while); older days of the
     // retention window get one only when late rows for them wait in a default partition, so that a fresh
     // database does not start with a thousand empty tables.
@@ -420,10 +373,7 @@ pub async fn ensure_partitions(
     let mut report = MaintenanceReport::default();
     for signal in Signal::ALL {
         let first = first_kept_day(now, signal, retention)?;
-        let tables: Vec<&PartitionedTable> = PARTITIONED_TABLES
-            .iter()
-            .filter(|t| t.signal == signal)
-            .collect();
+        let tables: Vec<&PartitionedTable> = PARTITIONED_TABLES.iter().filter(|t| t.signal == signal).collect();
         let late = if first < always_from {
             days_waiting_in_default(pool, &tables, first, always_from).await?
         } else {
@@ -432,22 +382,14 @@ pub async fn ensure_partitions(
         let mut day = first;
         while day <= last {
             if day < always_from && !late.contains(&day) {
-                day = day
-                    .succ_opt()
-                    .ok_or(PartitionError::AheadOutOfRange { days_ahead, now })?;
+                day = day.succ_opt().ok_or(PartitionError::AheadOutOfRange { days_ahead, now })?;
                 continue;
             }
-            let next = day
-                .succ_opt()
-                .ok_or(PartitionError::AheadOutOfRange { days_ahead, now })?;
-            let missing: Vec<&PartitionedTable> = tables
-                .iter()
-                .copied()
-                .filter(|t| !existing.contains(&partition_name(t.table, day)))
-                .collect();
+            let next = day.succ_opt().ok_or(PartitionError::AheadOutOfRange { days_ahead, now })?;
+            let missing: Vec<&PartitionedTable> =
+                tables.iter().copied().filter(|t| !existing.contains(&partition_name(t.table, day))).collect();
             if !missing.is_empty() {
-                let (created, moved) =
-                    retry_on_lock_conflict(|| create_day(pool, &missing, day, next)).await?;
+                let (created, moved) = retry_on_lock_conflict(|| create_day(pool, &missing, day, next)).await?;
                 report.created += created;
                 report.rows_moved += moved;
             }
@@ -493,8 +435,7 @@ pub async fn drop_expired(
         Signal::Logs => logs,
         Signal::Metrics => metrics,
     };
-    let existing: HashSet<(String, String)> =
-        existing_partitions(pool).await?.into_iter().collect();
+    let existing: HashSet<(String, String)> = existing_partitions(pool).await?.into_iter().collect();
     // (signal, day) -> that day's expired partitions, in registry order.
     let mut expired: BTreeMap<(Signal, NaiveDate), Vec<String>> = BTreeMap::new();
     for t in PARTITIONED_TABLES {
@@ -506,10 +447,7 @@ pub async fn drop_expired(
             .collect();
         days.sort_unstable();
         for day in days {
-            expired
-                .entry((t.signal, day))
-                .or_default()
-                .push(partition_name(t.table, day));
+            expired.entry((t.signal, day)).or_default().push(partition_name(t.table, day));
         }
     }
     let mut report = MaintenanceReport::default();
@@ -520,11 +458,8 @@ pub async fn drop_expired(
     for t in PARTITIONED_TABLES {
         let (default, column) = (default_partition(t.table), t.column);
         let before = day_start_literal(first_kept(t.signal));
-        report.default_rows_deleted += execute(
-            &mut conn,
-            format!(r#"DELETE FROM "{default}" WHERE "{column}" < {before}"#),
-        )
-        .await?;
+        report.default_rows_deleted +=
+            execute(&mut conn, format!(r#"DELETE FROM "{default}" WHERE "{column}" < {before}"#)).await?;
     }
     Ok(report)
 }
@@ -553,70 +488,31 @@ mod tests {
     #[test]
     fn partition_names_round_trip_and_foreign_names_are_ignored() {
         let d = day("2026-01-09");
-        assert_eq!(
-            partition_name("otel_logs_fact", d),
-            "otel_logs_fact_p20260109"
-        );
-        assert_eq!(
-            partition_day("otel_logs_fact", "otel_logs_fact_p20260109"),
-            Some(d)
-        );
-        assert_eq!(
-            partition_day("otel_logs_fact", "otel_logs_fact_default"),
-            None
-        );
-        assert_eq!(
-            partition_day("otel_logs_fact", "otel_logs_fact_p2026019"),
-            None
-        );
-        assert_eq!(
-            partition_day("otel_logs_fact", "otel_logs_fact_p20261301"),
-            None
-        );
+        assert_eq!(partition_name("otel_logs_fact", d), "otel_logs_fact_p20260109");
+        assert_eq!(partition_day("otel_logs_fact", "otel_logs_fact_p20260109"), Some(d));
+        assert_eq!(partition_day("otel_logs_fact", "otel_logs_fact_default"), None);
+        assert_eq!(partition_day("otel_logs_fact", "otel_logs_fact_p2026019"), None);
+        assert_eq!(partition_day("otel_logs_fact", "otel_logs_fact_p20261301"), None);
         assert_eq!(partition_day("otel_log", "otel_logs_fact_p20260109"), None);
-        assert_eq!(
-            partition_day("otel_logs_fact", "otel_logs_fact_p+20260109"),
-            None
-        );
+        assert_eq!(partition_day("otel_logs_fact", "otel_logs_fact_p+20260109"), None);
     }
 
     #[test]
     fn a_day_is_kept_until_its_end_is_past_retention() {
-        let retention = Retention {
-            logs: ONE_DAY,
-            ..Retention::default()
-        };
+        let retention = Retention { logs: ONE_DAY, ..Retention::default() };
         let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         // At 2026-01-10T00:00 with one day of retention, 2026-01-09 00:00 is the cutoff: 01-08 is expired.
-        assert_eq!(
-            first_kept_day(at("2026-01-10T00:00:00Z"), Signal::Logs, &retention).unwrap(),
-            day("2026-01-09")
-        );
-        assert_eq!(
-            first_kept_day(at("2026-01-10T23:59:59Z"), Signal::Logs, &retention).unwrap(),
-            day("2026-01-09")
-        );
-        assert_eq!(
-            first_kept_day(at("2026-01-11T00:00:00Z"), Signal::Logs, &retention).unwrap(),
-            day("2026-01-10")
-        );
-        assert_eq!(
-            first_kept_day(at("2026-01-10T00:00:00Z"), Signal::Traces, &retention).unwrap(),
-            day("2026-01-03")
-        );
+        assert_eq!(first_kept_day(at("2026-01-10T00:00:00Z"), Signal::Logs, &retention).unwrap(), day("2026-01-09"));
+        assert_eq!(first_kept_day(at("2026-01-10T23:59:59Z"), Signal::Logs, &retention).unwrap(), day("2026-01-09"));
+        assert_eq!(first_kept_day(at("2026-01-11T00:00:00Z"), Signal::Logs, &retention).unwrap(), day("2026-01-10"));
+        assert_eq!(first_kept_day(at("2026-01-10T00:00:00Z"), Signal::Traces, &retention).unwrap(), day("2026-01-03"));
     }
 
     #[test]
     fn registry_names_fit_postgres_identifiers() {
         for t in PARTITIONED_TABLES {
-            let longest = partition_name(t.table, day("2026-12-31"))
-                .len()
-                .max(default_partition(t.table).len());
-            assert!(
-                longest <= 63,
-                "{} partition names would be truncated",
-                t.table
-            );
+            let longest = partition_name(t.table, day("2026-12-31")).len().max(default_partition(t.table).len());
+            assert!(longest <= 63, "{} partition names would be truncated", t.table);
         }
     }
 }

@@ -4,20 +4,16 @@
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{
-    AnyValue, InstrumentationScope, KeyValue, any_value::Value,
-};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value::Value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge,
-    Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
-    Summary, SummaryDataPoint, exemplar, exponential_histogram_data_point::Buckets, metric::Data,
-    number_data_point, summary_data_point::ValueAtQuantile,
+    AggregationTemporality, Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram,
+    HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
+    exemplar, exponential_histogram_data_point::Buckets, metric::Data, number_data_point,
+    summary_data_point::ValueAtQuantile,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{
-    ResourceSpans, ScopeSpans, Span, Status, span, status,
-};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span, status};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -37,11 +33,7 @@ pub struct Shape {
 }
 
 fn kv(key: &str, value: Value) -> KeyValue {
-    KeyValue {
-        key: key.to_string(),
-        value: Some(AnyValue { value: Some(value) }),
-        ..Default::default()
-    }
+    KeyValue { key: key.to_string(), value: Some(AnyValue { value: Some(value) }), ..Default::default() }
 }
 
 fn s(v: impl Into<String>) -> Value {
@@ -59,11 +51,7 @@ pub struct Generator {
 impl Generator {
     /// A generator for `shape`; the same seed gives the same requests (timestamps follow the clock).
     pub fn new(shape: Shape, seed: u64) -> Self {
-        Generator {
-            rng: StdRng::seed_from_u64(seed),
-            shape,
-            now: crate::time::now_unix_nanos(),
-        }
+        Generator { rng: StdRng::seed_from_u64(seed), shape, now: crate::time::now_unix_nanos() }
     }
 
     fn resource(&self, service: usize) -> Resource {
@@ -72,21 +60,8 @@ impl Generator {
                 kv("service.name", s(format!("svc-{service:03}"))),
                 kv("service.namespace", s(format!("team-{}", service % 7))),
                 kv("service.version", s(format!("1.{}.0", service % 5))),
-                kv(
-                    "deployment.environment.name",
-                    s(if service % 3 == 0 {
-                        "staging"
-                    } else {
-                        "production"
-                    }),
-                ),
-                kv(
-                    "k8s.pod.name",
-                    s(format!(
-                        "svc-{service:03}-7d9f8-{:05}",
-                        service * 7919 % 100_000
-                    )),
-                ),
+                kv("deployment.environment.name", s(if service % 3 == 0 { "staging" } else { "production" })),
+                kv("k8s.pod.name", s(format!("svc-{service:03}-7d9f8-{:05}", service * 7919 % 100_000))),
                 kv("k8s.namespace.name", s(format!("ns-{}", service % 7))),
                 kv("host.name", s(format!("node-{:02}", service % 16))),
                 kv("telemetry.sdk.language", s("rust")),
@@ -116,10 +91,7 @@ impl Generator {
     fn extra_attributes(&mut self, out: &mut Vec<KeyValue>) {
         for i in 0..self.shape.attributes {
             let v = match i % 4 {
-                0 => s(format!(
-                    "user-{}",
-                    self.rng.random_range(0..self.shape.cardinality.max(1))
-                )),
+                0 => s(format!("user-{}", self.rng.random_range(0..self.shape.cardinality.max(1)))),
                 1 => Value::IntValue(self.rng.random_range(0..10_000)),
                 2 => Value::DoubleValue(self.rng.random_range(0.0..1.0)),
                 _ => Value::BoolValue(self.rng.random_bool(0.5)),
@@ -130,10 +102,7 @@ impl Generator {
 
     /// A trace export request with about `spans` spans, grouped by service, and the log records
     /// correlated with them (one per span that has an event worth logging).
-    pub fn traces(
-        &mut self,
-        spans: usize,
-    ) -> (ExportTraceServiceRequest, ExportLogsServiceRequest) {
+    pub fn traces(&mut self, spans: usize) -> (ExportTraceServiceRequest, ExportLogsServiceRequest) {
         let mut by_service: Vec<Vec<Span>> = vec![Vec::new(); self.shape.services.max(1)];
         let mut logs_by_service: Vec<Vec<LogRecord>> = vec![Vec::new(); self.shape.services.max(1)];
         let per_trace = self.shape.spans_per_trace.max(1);
@@ -148,11 +117,7 @@ impl Generator {
                 } else {
                     // Children mostly stay in their parent's service; some cross to another one.
                     let parent_service = parents[self.rng.random_range(0..parents.len())].1;
-                    if self.rng.random_bool(0.4) {
-                        self.rng.random_range(0..by_service.len())
-                    } else {
-                        parent_service
-                    }
+                    if self.rng.random_bool(0.4) { self.rng.random_range(0..by_service.len()) } else { parent_service }
                 };
                 let (parent_id, parent_start, parent_dur) = if i == 0 {
                     (Vec::new(), start, 0)
@@ -160,11 +125,8 @@ impl Generator {
                     let p = &parents[self.rng.random_range(0..parents.len())];
                     (p.0.clone(), p.2, p.3)
                 };
-                let span_start = if i == 0 {
-                    start
-                } else {
-                    parent_start + self.rng.random_range(0..parent_dur.max(2) / 2)
-                };
+                let span_start =
+                    if i == 0 { start } else { parent_start + self.rng.random_range(0..parent_dur.max(2) / 2) };
                 let duration = if i == 0 {
                     self.rng.random_range(5_000_000..500_000_000u64)
                 } else {
@@ -183,16 +145,10 @@ impl Generator {
                 let mut attributes = vec![
                     kv("http.request.method", s(["GET", "POST", "PUT"][op % 3])),
                     kv("http.route", s(format!("/api/v1/op{op}"))),
-                    kv(
-                        "http.response.status_code",
-                        Value::IntValue(if error { 500 } else { 200 }),
-                    ),
+                    kv("http.response.status_code", Value::IntValue(if error { 500 } else { 200 })),
                     kv(
                         "url.path",
-                        s(format!(
-                            "/api/v1/op{op}/{}",
-                            self.rng.random_range(0..self.shape.cardinality.max(1))
-                        )),
+                        s(format!("/api/v1/op{op}/{}", self.rng.random_range(0..self.shape.cardinality.max(1)))),
                     ),
                 ];
                 if kind == span::SpanKind::Client && op % 4 == 0 {
@@ -216,13 +172,8 @@ impl Generator {
                         observed_time_unix_nano: span_start + duration / 2 + 1_000,
                         severity_number: 17,
                         severity_text: "ERROR".into(),
-                        body: Some(AnyValue {
-                            value: Some(s(format!("request op{op} failed: order not found"))),
-                        }),
-                        attributes: vec![kv(
-                            "exception.type",
-                            s("java.lang.IllegalStateException"),
-                        )],
+                        body: Some(AnyValue { value: Some(s(format!("request op{op} failed: order not found"))) }),
+                        attributes: vec![kv("exception.type", s("java.lang.IllegalStateException"))],
                         dropped_attributes_count: 0,
                         flags: 1,
                         trace_id: trace_id.clone(),
@@ -280,16 +231,8 @@ impl Generator {
                     links,
                     dropped_links_count: 0,
                     status: Some(Status {
-                        message: if error {
-                            "order not found".into()
-                        } else {
-                            String::new()
-                        },
-                        code: if error {
-                            status::StatusCode::Error as i32
-                        } else {
-                            status::StatusCode::Unset as i32
-                        },
+                        message: if error { "order not found".into() } else { String::new() },
+                        code: if error { status::StatusCode::Error as i32 } else { status::StatusCode::Unset as i32 },
                     }),
                 });
                 parents.push((span_id, service, span_start, duration));
@@ -348,18 +291,12 @@ impl Generator {
                 let n = (points - made).min(4);
                 let attrs = |rng: &mut StdRng, i: usize| {
                     vec![
-                        kv(
-                            "http.route",
-                            s(format!("/api/v1/op{}", (i + rng.random_range(0..3)) % 8)),
-                        ),
+                        kv("http.route", s(format!("/api/v1/op{}", (i + rng.random_range(0..3)) % 8))),
                         kv("http.request.method", s("GET")),
                     ]
                 };
                 let exemplar = |rng: &mut StdRng, me: &mut Self| Exemplar {
-                    filtered_attributes: vec![kv(
-                        "user.id",
-                        s(format!("user-{}", rng.random_range(0..100))),
-                    )],
+                    filtered_attributes: vec![kv("user.id", s(format!("user-{}", rng.random_range(0..100))))],
                     time_unix_nano: t,
                     span_id: me.id::<8>(),
                     trace_id: me.id::<16>(),
@@ -374,9 +311,7 @@ impl Generator {
                                 time_unix_nano: t,
                                 exemplars: vec![],
                                 flags: 0,
-                                value: Some(number_data_point::Value::AsDouble(
-                                    self.rng.random_range(0.0..100.0),
-                                )),
+                                value: Some(number_data_point::Value::AsDouble(self.rng.random_range(0.0..100.0))),
                             })
                             .collect(),
                     }),
@@ -388,9 +323,7 @@ impl Generator {
                                 time_unix_nano: t,
                                 exemplars: vec![],
                                 flags: 0,
-                                value: Some(number_data_point::Value::AsInt(
-                                    self.rng.random_range(0..1_000_000),
-                                )),
+                                value: Some(number_data_point::Value::AsInt(self.rng.random_range(0..1_000_000))),
                             })
                             .collect(),
                         aggregation_temporality: AggregationTemporality::Cumulative as i32,
@@ -399,8 +332,7 @@ impl Generator {
                     2 => {
                         let mut dps = Vec::new();
                         for i in 0..n {
-                            let counts: Vec<u64> =
-                                (0..6).map(|_| self.rng.random_range(0..100)).collect();
+                            let counts: Vec<u64> = (0..6).map(|_| self.rng.random_range(0..100)).collect();
                             let ex = exemplar(&mut self.rng.clone(), self);
                             dps.push(HistogramDataPoint {
                                 attributes: attrs(&mut self.rng, i),
@@ -424,8 +356,7 @@ impl Generator {
                     3 => Data::ExponentialHistogram(ExponentialHistogram {
                         data_points: (0..n)
                             .map(|i| {
-                                let pos: Vec<u64> =
-                                    (0..8).map(|_| self.rng.random_range(0..50)).collect();
+                                let pos: Vec<u64> = (0..8).map(|_| self.rng.random_range(0..50)).collect();
                                 ExponentialHistogramDataPoint {
                                     attributes: attrs(&mut self.rng, i),
                                     start_time_unix_nano: start,
@@ -434,14 +365,8 @@ impl Generator {
                                     sum: Some(42.0),
                                     scale: 3,
                                     zero_count: 2,
-                                    positive: Some(Buckets {
-                                        offset: -2,
-                                        bucket_counts: pos,
-                                    }),
-                                    negative: Some(Buckets {
-                                        offset: 0,
-                                        bucket_counts: vec![],
-                                    }),
+                                    positive: Some(Buckets { offset: -2, bucket_counts: pos }),
+                                    negative: Some(Buckets { offset: 0, bucket_counts: vec![] }),
                                     flags: 0,
                                     exemplars: vec![],
                                     min: Some(0.0),
@@ -461,14 +386,8 @@ impl Generator {
                                 count: 100,
                                 sum: 12.5,
                                 quantile_values: vec![
-                                    ValueAtQuantile {
-                                        quantile: 0.5,
-                                        value: 0.1,
-                                    },
-                                    ValueAtQuantile {
-                                        quantile: 0.99,
-                                        value: 0.4,
-                                    },
+                                    ValueAtQuantile { quantile: 0.5, value: 0.1 },
+                                    ValueAtQuantile { quantile: 0.99, value: 0.4 },
                                 ],
                                 flags: 0,
                             })

@@ -141,17 +141,9 @@ impl std::fmt::Display for Summary {
         let secs = self.elapsed.as_secs_f64().max(1e-9);
         writeln!(f, "sent          {}", self.sent)?;
         writeln!(f, "acknowledged  {}", self.acknowledged)?;
-        writeln!(
-            f,
-            "rejected      {} (failed requests: {})",
-            self.rejected, self.failed_requests
-        )?;
+        writeln!(f, "rejected      {} (failed requests: {})", self.rejected, self.failed_requests)?;
         writeln!(f, "elapsed       {:.2}s", secs)?;
-        writeln!(
-            f,
-            "throughput    {:.0} items/s acknowledged",
-            self.acknowledged as f64 / secs
-        )?;
+        writeln!(f, "throughput    {:.0} items/s acknowledged", self.acknowledged as f64 / secs)?;
         write!(
             f,
             "ack latency   p50 {:.2}ms  p90 {:.2}ms  p99 {:.2}ms  max {:.2}ms",
@@ -212,16 +204,8 @@ enum Client {
 /// Runs the load described by `args` and returns its summary.
 pub async fn run(args: LoadArgs) -> anyhow::Result<Summary> {
     let client = match args.protocol {
-        Protocol::Grpc => Client::Grpc(
-            Channel::from_shared(args.endpoint.clone())?
-                .connect()
-                .await?,
-        ),
-        _ => Client::Http(
-            reqwest::Client::builder()
-                .pool_max_idle_per_host(args.concurrency)
-                .build()?,
-        ),
+        Protocol::Grpc => Client::Grpc(Channel::from_shared(args.endpoint.clone())?.connect().await?),
+        _ => Client::Http(reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?),
     };
     let progress = Arc::new(Progress::default());
     let latencies = Arc::new(Mutex::new(Vec::new()));
@@ -235,11 +219,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Summary> {
         attributes: args.attributes,
         cardinality: args.cardinality,
     };
-    let total_limit = if args.items == 0 {
-        u64::MAX
-    } else {
-        args.items.saturating_mul(args.signals.len() as u64)
-    };
+    let total_limit = if args.items == 0 { u64::MAX } else { args.items.saturating_mul(args.signals.len() as u64) };
     let issued = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for worker in 0..args.concurrency.max(1) {
@@ -251,12 +231,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Summary> {
         let issued = issued.clone();
         let shape = shape.clone();
         tasks.push(tokio::spawn(async move {
-            let mut generator = Generator::new(
-                shape,
-                args.seed
-                    .wrapping_mul(1_000_003)
-                    .wrapping_add(worker as u64),
-            );
+            let mut generator = Generator::new(shape, args.seed.wrapping_mul(1_000_003).wrapping_add(worker as u64));
             let per_worker_rate = args.rate as f64 / args.concurrency.max(1) as f64;
             let mut round = 0usize;
             let mut pool: Vec<Encoded> = Vec::new();
@@ -300,9 +275,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Summary> {
                 progress.sent.fetch_add(n, Ordering::Relaxed);
                 match result {
                     Ok(rejected) => {
-                        progress
-                            .acknowledged
-                            .fetch_add(n.saturating_sub(rejected), Ordering::Relaxed);
+                        progress.acknowledged.fetch_add(n.saturating_sub(rejected), Ordering::Relaxed);
                         progress.rejected.fetch_add(rejected, Ordering::Relaxed);
                         latencies.lock().await.push(latency);
                     }
@@ -362,10 +335,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Summary> {
     })
 }
 
-fn trim_logs(
-    logs: &mut opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest,
-    max: usize,
-) {
+fn trim_logs(logs: &mut opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest, max: usize) {
     let mut left = max;
     for rl in &mut logs.resource_logs {
         for sl in &mut rl.scope_logs {
@@ -373,8 +343,7 @@ fn trim_logs(
             left -= sl.log_records.len();
         }
     }
-    logs.resource_logs
-        .retain(|rl| rl.scope_logs.iter().any(|sl| !sl.log_records.is_empty()));
+    logs.resource_logs.retain(|rl| rl.scope_logs.iter().any(|sl| !sl.log_records.is_empty()));
 }
 
 /// Sends one export; returns the number of items the receiver rejected (partial success).

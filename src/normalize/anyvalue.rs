@@ -185,18 +185,11 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn new(text: &'a str) -> Self {
-        Parser {
-            text,
-            bytes: text.as_bytes(),
-            pos: 0,
-        }
+        Parser { text, bytes: text.as_bytes(), pos: 0 }
     }
 
     fn err<T>(&self, reason: impl Into<String>) -> Result<T, JsonDecodeError> {
-        Err(JsonDecodeError {
-            offset: self.pos,
-            reason: reason.into(),
-        })
+        Err(JsonDecodeError { offset: self.pos, reason: reason.into() })
     }
 
     fn skip_ws(&mut self) {
@@ -303,9 +296,7 @@ impl<'a> Parser<'a> {
             }
             "kvlist" => {
                 self.skip_ws();
-                Value::KvlistValue(KeyValueList {
-                    values: self.object_members(depth + 1)?,
-                })
+                Value::KvlistValue(KeyValueList { values: self.object_members(depth + 1)? })
             }
             "double" => {
                 self.skip_ws();
@@ -324,9 +315,7 @@ impl<'a> Parser<'a> {
             }
             _ => {
                 self.pos = tag_at;
-                return self.err(format!(
-                    "unknown tag {tag:?} (expected bytes, kvlist or double)"
-                ));
+                return self.err(format!("unknown tag {tag:?} (expected bytes, kvlist or double)"));
             }
         };
         self.expect(b'}')?;
@@ -349,11 +338,7 @@ impl<'a> Parser<'a> {
             let key = self.string()?;
             self.expect(b':')?;
             let value = self.value(depth + 1)?;
-            kvs.push(KeyValue {
-                key,
-                value: Some(value),
-                ..Default::default()
-            });
+            kvs.push(KeyValue { key, value: Some(value), ..Default::default() });
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
@@ -508,41 +493,25 @@ mod tests {
     use super::*;
 
     fn s(v: &str) -> AnyValue {
-        AnyValue {
-            value: Some(Value::StringValue(v.to_string())),
-        }
+        AnyValue { value: Some(Value::StringValue(v.to_string())) }
     }
     fn i(v: i64) -> AnyValue {
-        AnyValue {
-            value: Some(Value::IntValue(v)),
-        }
+        AnyValue { value: Some(Value::IntValue(v)) }
     }
     fn d(v: f64) -> AnyValue {
-        AnyValue {
-            value: Some(Value::DoubleValue(v)),
-        }
+        AnyValue { value: Some(Value::DoubleValue(v)) }
     }
     fn kv(k: &str, v: AnyValue) -> KeyValue {
-        KeyValue {
-            key: k.to_string(),
-            value: Some(v),
-            ..Default::default()
-        }
+        KeyValue { key: k.to_string(), value: Some(v), ..Default::default() }
     }
     fn arr(vs: Vec<AnyValue>) -> AnyValue {
-        AnyValue {
-            value: Some(Value::ArrayValue(ArrayValue { values: vs })),
-        }
+        AnyValue { value: Some(Value::ArrayValue(ArrayValue { values: vs })) }
     }
     fn kvl(vs: Vec<KeyValue>) -> AnyValue {
-        AnyValue {
-            value: Some(Value::KvlistValue(KeyValueList { values: vs })),
-        }
+        AnyValue { value: Some(Value::KvlistValue(KeyValueList { values: vs })) }
     }
     fn bytes(b: &[u8]) -> AnyValue {
-        AnyValue {
-            value: Some(Value::BytesValue(b.to_vec())),
-        }
+        AnyValue { value: Some(Value::BytesValue(b.to_vec())) }
     }
 
     /// Compares doubles bit for bit (NaN == NaN, -0.0 != 0.0), which prost's PartialEq does not.
@@ -552,12 +521,9 @@ mod tests {
                 x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
             }
             (Some(Value::ArrayValue(x)), Some(Value::ArrayValue(y))) => {
-                x.values.len() == y.values.len()
-                    && x.values.iter().zip(&y.values).all(|(a, b)| same(a, b))
+                x.values.len() == y.values.len() && x.values.iter().zip(&y.values).all(|(a, b)| same(a, b))
             }
-            (Some(Value::KvlistValue(x)), Some(Value::KvlistValue(y))) => {
-                same_kvs(&x.values, &y.values)
-            }
+            (Some(Value::KvlistValue(x)), Some(Value::KvlistValue(y))) => same_kvs(&x.values, &y.values),
             _ => a == b,
         }
     }
@@ -580,43 +546,21 @@ mod tests {
 
     #[test]
     fn scalars_encode_as_documented() {
-        assert_eq!(
-            any_value_to_json(&s("a\"b\\c\n\u{1}é")),
-            r#""a\"b\\c\n\u0001é""#
-        );
+        assert_eq!(any_value_to_json(&s("a\"b\\c\n\u{1}é")), r#""a\"b\\c\n\u0001é""#);
         assert_eq!(any_value_to_json(&i(-5)), "-5");
         assert_eq!(any_value_to_json(&d(2.0)), "2.0");
         assert_eq!(any_value_to_json(&d(-1.5)), "-1.5");
         assert_eq!(any_value_to_json(&d(1e-7)), "0.0000001");
         assert_eq!(any_value_to_json(&d(1e21)), "1000000000000000000000.0");
         assert_eq!(any_value_to_json(&d(f64::NAN)), r#"{"double":"NaN"}"#);
-        assert_eq!(
-            any_value_to_json(&d(f64::INFINITY)),
-            r#"{"double":"Infinity"}"#
-        );
-        assert_eq!(
-            any_value_to_json(&d(f64::NEG_INFINITY)),
-            r#"{"double":"-Infinity"}"#
-        );
+        assert_eq!(any_value_to_json(&d(f64::INFINITY)), r#"{"double":"Infinity"}"#);
+        assert_eq!(any_value_to_json(&d(f64::NEG_INFINITY)), r#"{"double":"-Infinity"}"#);
         assert_eq!(any_value_to_json(&d(-0.0)), r#"{"double":"-0.0"}"#);
         assert_eq!(any_value_to_json(&d(0.0)), "0.0");
-        assert_eq!(
-            any_value_to_json(&AnyValue {
-                value: Some(Value::BoolValue(true))
-            }),
-            "true"
-        );
-        assert_eq!(
-            any_value_to_json(&bytes(&[0, 1, 2, 255])),
-            r#"{"bytes":"AAEC/w=="}"#
-        );
+        assert_eq!(any_value_to_json(&AnyValue { value: Some(Value::BoolValue(true)) }), "true");
+        assert_eq!(any_value_to_json(&bytes(&[0, 1, 2, 255])), r#"{"bytes":"AAEC/w=="}"#);
         assert_eq!(any_value_to_json(&AnyValue::default()), "null");
-        assert_eq!(
-            any_value_to_json(&AnyValue {
-                value: Some(Value::StringValueStrindex(3))
-            }),
-            "null"
-        );
+        assert_eq!(any_value_to_json(&AnyValue { value: Some(Value::StringValueStrindex(3)) }), "null");
     }
 
     #[test]
@@ -624,20 +568,10 @@ mod tests {
         let v = kvl(vec![
             kv("a", arr(vec![i(1), d(1.0), s("x")])),
             kv("b", kvl(vec![])),
-            KeyValue {
-                key: "c".into(),
-                value: None,
-                ..Default::default()
-            },
+            KeyValue { key: "c".into(), value: None, ..Default::default() },
         ]);
-        assert_eq!(
-            any_value_to_json(&v),
-            r#"{"kvlist":{"a":[1,1.0,"x"],"b":{"kvlist":{}},"c":null}}"#
-        );
-        assert_eq!(
-            attributes_to_json(&[kv("k", s("v")), kv("n", i(2))]),
-            r#"{"k":"v","n":2}"#
-        );
+        assert_eq!(any_value_to_json(&v), r#"{"kvlist":{"a":[1,1.0,"x"],"b":{"kvlist":{}},"c":null}}"#);
+        assert_eq!(attributes_to_json(&[kv("k", s("v")), kv("n", i(2))]), r#"{"k":"v","n":2}"#);
         assert_eq!(attributes_to_json(&[]), "{}");
     }
 
@@ -661,24 +595,15 @@ mod tests {
             d(f64::NAN),
             d(f64::INFINITY),
             d(f64::NEG_INFINITY),
-            AnyValue {
-                value: Some(Value::BoolValue(false)),
-            },
+            AnyValue { value: Some(Value::BoolValue(false)) },
             bytes(&[]),
             bytes(&[0, 159, 146, 150, 255]),
             AnyValue::default(),
             arr(vec![]),
             kvl(vec![]),
-            arr(vec![
-                i(1),
-                arr(vec![d(2.5), AnyValue::default()]),
-                kvl(vec![kv("x", bytes(b"y"))]),
-            ]),
+            arr(vec![i(1), arr(vec![d(2.5), AnyValue::default()]), kvl(vec![kv("x", bytes(b"y"))])]),
             kvl(vec![
-                kv(
-                    "nested",
-                    kvl(vec![kv("deeper", kvl(vec![kv("n", d(f64::NAN))]))]),
-                ),
+                kv("nested", kvl(vec![kv("deeper", kvl(vec![kv("n", d(f64::NAN))]))])),
                 kv("ключ", s("значение")),
                 kv("", s("empty key")),
             ]),
@@ -710,24 +635,17 @@ mod tests {
     #[test]
     fn decodes_postgres_jsonb_output_form() {
         // jsonb prints with spaces and reorders keys; the types must still come back.
-        let back = attributes_from_json(
-            r#"{"a": 2.0, "b": 2, "c": {"kvlist": {"x": [1, 1.50]}}, "d": {"bytes": "AQ=="}}"#,
-        )
-        .unwrap();
+        let back =
+            attributes_from_json(r#"{"a": 2.0, "b": 2, "c": {"kvlist": {"x": [1, 1.50]}}, "d": {"bytes": "AQ=="}}"#)
+                .unwrap();
         assert_eq!(back[0].value, Some(d(2.0)));
         assert_eq!(back[1].value, Some(i(2)));
-        assert_eq!(
-            back[2].value,
-            Some(kvl(vec![kv("x", arr(vec![i(1), d(1.5)]))]))
-        );
+        assert_eq!(back[2].value, Some(kvl(vec![kv("x", arr(vec![i(1), d(1.5)]))])));
         assert_eq!(back[3].value, Some(bytes(&[1])));
         // A scientific-notation number without a '.' is still a double.
         assert_eq!(any_value_from_json("1e3").unwrap(), d(1000.0));
         // Escapes a producer other than ours may use.
-        assert_eq!(
-            any_value_from_json(r#""\/\b\f\ud83d\ude80""#).unwrap(),
-            s("/\u{8}\u{c}🚀")
-        );
+        assert_eq!(any_value_from_json(r#""\/\b\f\ud83d\ude80""#).unwrap(), s("/\u{8}\u{c}🚀"));
     }
 
     #[test]

@@ -18,35 +18,22 @@ pub(crate) struct RuleCache<'a> {
 
 impl<'a> RuleCache<'a> {
     pub fn new(promotion: &'a Promotion) -> Self {
-        RuleCache {
-            promotion,
-            rules: HashMap::new(),
-        }
+        RuleCache { promotion, rules: HashMap::new() }
     }
 
     #[inline]
     fn entry(&mut self, key: &'a str) -> &mut (KeyRule, bool) {
         let promotion = self.promotion;
-        self.rules
-            .entry(key)
-            .or_insert_with(|| (promotion.rule(key), false))
+        self.rules.entry(key).or_insert_with(|| (promotion.rule(key), false))
     }
 
     /// The attributes that are not dropped.
     pub fn kept(&mut self, attrs: &'a [KeyValue]) -> Vec<&'a KeyValue> {
-        attrs
-            .iter()
-            .filter(|kv| !self.entry(&kv.key).0.is_dropped())
-            .collect()
+        attrs.iter().filter(|kv| !self.entry(&kv.key).0.is_dropped()).collect()
     }
 
     /// Adds to `used` every key of `attrs` that goes to a typed table at `level` and was not added before.
-    pub fn collect_promoted(
-        &mut self,
-        level: Level,
-        attrs: &'a [KeyValue],
-        used: &mut Vec<&'a str>,
-    ) {
+    pub fn collect_promoted(&mut self, level: Level, attrs: &'a [KeyValue], used: &mut Vec<&'a str>) {
         for kv in attrs {
             let value = kv.value.as_ref().and_then(|v| v.value.as_ref());
             let entry = self.entry(&kv.key);
@@ -69,27 +56,14 @@ pub(crate) struct AttrEncoder<'a> {
 }
 
 impl<'a> AttrEncoder<'a> {
-    pub fn new(
-        promotion: &'a Promotion,
-        key_ids: &'a HashMap<String, i32>,
-        seq: Option<u64>,
-    ) -> Self {
-        AttrEncoder {
-            promotion,
-            key_ids,
-            cache: HashMap::new(),
-            other: Vec::new(),
-            seq,
-        }
+    pub fn new(promotion: &'a Promotion, key_ids: &'a HashMap<String, i32>, seq: Option<u64>) -> Self {
+        AttrEncoder { promotion, key_ids, cache: HashMap::new(), other: Vec::new(), seq }
     }
 
     #[inline]
     fn lookup(&mut self, key: &'a str) -> (KeyRule, Option<i32>) {
         let (promotion, key_ids) = (self.promotion, self.key_ids);
-        *self
-            .cache
-            .entry(key)
-            .or_insert_with(|| (promotion.rule(key), key_ids.get(key).copied()))
+        *self.cache.entry(key).or_insert_with(|| (promotion.rule(key), key_ids.get(key).copied()))
     }
 
     /// Whether the promotion config drops `key` everywhere.
@@ -128,8 +102,7 @@ impl<'a> AttrEncoder<'a> {
                 }
                 Decision::Typed(t) => {
                     let Some(key_id) = key_id else {
-                        let problem =
-                            format!("no key_id resolved for promoted attribute key {:?}", kv.key);
+                        let problem = format!("no key_id resolved for promoted attribute key {:?}", kv.key);
                         return Err(match self.seq {
                             Some(seq) => EncodeError::Record { seq, problem },
                             None => EncodeError::Dimension { problem },

@@ -111,11 +111,7 @@ impl CopyWriter {
     /// A `BYTEA` field that is NULL when `v` is empty (OTLP's "absent" for ids).
     #[inline]
     pub fn bytea_or_null(&mut self, v: &[u8]) {
-        if v.is_empty() {
-            self.null()
-        } else {
-            self.bytea(v)
-        }
+        if v.is_empty() { self.null() } else { self.bytea(v) }
     }
 
     /// A `TIMESTAMPTZ` field: microseconds since 2000-01-01 UTC.
@@ -339,9 +335,7 @@ mod tests {
         expected.extend_from_slice(&[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1]);
         expected.extend_from_slice(&[0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe]);
         expected.extend_from_slice(&[0, 0, 0, 32]); // 20 + 12
-        expected.extend_from_slice(&[
-            0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 2, 0xbd, 0, 0, 0, 1, 0, 0, 0, 1,
-        ]);
+        expected.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 2, 0xbd, 0, 0, 0, 1, 0, 0, 0, 1]);
         expected.extend_from_slice(&[0, 0, 0, 8, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(got, expected);
     }

@@ -46,13 +46,7 @@ impl IdentityHasher {
     }
 
     /// Scope identity: name, version, attributes (minus dropped keys) and the ScopeX.schema_url.
-    pub fn scope(
-        &mut self,
-        name: &str,
-        version: &str,
-        attributes: &[&KeyValue],
-        schema_url: &str,
-    ) -> Hash {
+    pub fn scope(&mut self, name: &str, version: &str, attributes: &[&KeyValue], schema_url: &str) -> Hash {
         self.buf.clear();
         put_str(&mut self.buf, "ollyscale.scope.v1");
         put_str(&mut self.buf, name);
@@ -151,11 +145,7 @@ fn put_value(buf: &mut Vec<u8>, value: Option<&AnyValue>) {
         }
         Some(Value::DoubleValue(d)) => {
             buf.push(4);
-            let bits = if d.is_nan() {
-                CANONICAL_NAN
-            } else {
-                d.to_bits()
-            };
+            let bits = if d.is_nan() { CANONICAL_NAN } else { d.to_bits() };
             put_u64(buf, bits);
         }
         Some(Value::BytesValue(b)) => {
@@ -183,11 +173,7 @@ mod tests {
     use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
 
     fn kv(k: &str, v: Value) -> KeyValue {
-        KeyValue {
-            key: k.into(),
-            value: Some(AnyValue { value: Some(v) }),
-            ..Default::default()
-        }
+        KeyValue { key: k.into(), value: Some(AnyValue { value: Some(v) }), ..Default::default() }
     }
     fn res(attrs: &[KeyValue], url: &str) -> Hash {
         let refs: Vec<&KeyValue> = attrs.iter().collect();
@@ -215,25 +201,14 @@ mod tests {
             }
             Value::KvlistValue(KeyValueList { values: vs })
         };
-        assert_eq!(
-            res(&[kv("k", inner(true))], ""),
-            res(&[kv("k", inner(false))], "")
-        );
+        assert_eq!(res(&[kv("k", inner(true))], ""), res(&[kv("k", inner(false))], ""));
         // Array order does matter.
         let arr = |vs: Vec<i64>| {
             Value::ArrayValue(ArrayValue {
-                values: vs
-                    .into_iter()
-                    .map(|i| AnyValue {
-                        value: Some(Value::IntValue(i)),
-                    })
-                    .collect(),
+                values: vs.into_iter().map(|i| AnyValue { value: Some(Value::IntValue(i)) }).collect(),
             })
         };
-        assert_ne!(
-            res(&[kv("k", arr(vec![1, 2]))], ""),
-            res(&[kv("k", arr(vec![2, 1]))], "")
-        );
+        assert_ne!(res(&[kv("k", arr(vec![1, 2]))], ""), res(&[kv("k", arr(vec![2, 1]))], ""));
     }
 
     #[test]
@@ -243,13 +218,7 @@ mod tests {
         assert_ne!(base, res(&[kv("a", Value::DoubleValue(1.0))], ""));
         assert_ne!(base, res(&[kv("a", Value::StringValue("1".into()))], ""));
         assert_ne!(base, res(&[kv("b", Value::IntValue(1))], ""));
-        assert_ne!(
-            base,
-            res(
-                &[kv("a", Value::IntValue(1))],
-                "https://opentelemetry.io/schemas/1.26.0"
-            )
-        );
+        assert_ne!(base, res(&[kv("a", Value::IntValue(1))], "https://opentelemetry.io/schemas/1.26.0"));
         assert_ne!(base, res(&[], ""));
         assert_eq!(base, res(&[kv("a", Value::IntValue(1))], ""));
     }
@@ -285,10 +254,7 @@ mod tests {
             res(&[kv("a", Value::DoubleValue(f64::NAN))], ""),
             res(&[kv("a", Value::DoubleValue(other_nan))], "")
         );
-        assert_ne!(
-            res(&[kv("a", Value::DoubleValue(0.0))], ""),
-            res(&[kv("a", Value::DoubleValue(-0.0))], "")
-        );
+        assert_ne!(res(&[kv("a", Value::DoubleValue(0.0))], ""), res(&[kv("a", Value::DoubleValue(-0.0))], ""));
     }
 
     #[test]
@@ -304,9 +270,6 @@ mod tests {
         assert_ne!(base, h.metric("m", 2, "s", "d", Some(2), Some(false), &[]));
         assert_ne!(base, h.metric("m", 2, "s", "d", Some(2), None, &[]));
         let meta = kv("k", Value::StringValue("v".into()));
-        assert_ne!(
-            base,
-            h.metric("m", 2, "s", "d", Some(2), Some(true), &[&meta])
-        );
+        assert_ne!(base, h.metric("m", 2, "s", "d", Some(2), Some(true), &[&meta]));
     }
 }

@@ -52,8 +52,8 @@ pub(crate) fn encode<'a>(
                         None => ctx.required_time("received_at", ctx.received_at)?,
                     },
                 };
-                let severity = check_enum("severity_number", log.severity_number, MAX_SEVERITY)
-                    .map_err(|e| ctx.err(e))?;
+                let severity =
+                    check_enum("severity_number", log.severity_number, MAX_SEVERITY).map_err(|e| ctx.err(e))?;
 
                 let w = set.w(LOGS);
                 w.row(22);
@@ -72,8 +72,7 @@ pub(crate) fn encode<'a>(
                 w.i64(resource_id);
                 w.i64(scope_id);
 
-                ctx.attrs
-                    .write(set, AttrLevel::Log, log_id, Some(time), &log.attributes)?;
+                ctx.attrs.write(set, AttrLevel::Log, log_id, Some(time), &log.attributes)?;
             }
         }
     }
@@ -105,9 +104,7 @@ fn write_body(w: &mut super::copy::CopyWriter, body: Option<&AnyValue>) {
             Some(Value::DoubleValue(d)) => w.f64(*d),
             Some(Value::BoolValue(b)) => w.bool(*b),
             Some(Value::BytesValue(b)) => w.bytea(b),
-            Some(v @ (Value::ArrayValue(_) | Value::KvlistValue(_))) => {
-                w.jsonb_with(|buf| write_value(buf, Some(v)))
-            }
+            Some(v @ (Value::ArrayValue(_) | Value::KvlistValue(_))) => w.jsonb_with(|buf| write_value(buf, Some(v))),
             _ => w.null(),
         }
     }

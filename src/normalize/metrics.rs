@@ -5,8 +5,7 @@ use super::anyvalue::write_member;
 use super::copy::CopyWriter;
 use super::identity::canonical_attributes;
 use super::tables::{
-    AttrLevel, EXEMPLARS, EXP_HISTOGRAM_POINTS, HISTOGRAM_POINTS, NUMBER_POINTS, SUMMARY_POINTS,
-    TableSet,
+    AttrLevel, EXEMPLARS, EXP_HISTOGRAM_POINTS, HISTOGRAM_POINTS, NUMBER_POINTS, SUMMARY_POINTS, TableSet,
 };
 use super::{Ctx, EncodeError, MetricDim, Walk, check_attributes, check_enum, check_text};
 use crate::normalize::anyvalue::attributes_to_json;
@@ -29,10 +28,7 @@ const EXP_HISTOGRAM: i16 = 4;
 const SUMMARY: i16 = 5;
 
 /// prepare: identities (resource, scope, metric), promoted keys and counts of a metrics request.
-pub(crate) fn walk<'a>(
-    w: &mut Walk<'a>,
-    req: &'a ExportMetricsServiceRequest,
-) -> Result<(), String> {
+pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportMetricsServiceRequest) -> Result<(), String> {
     for rm in &req.resource_metrics {
         w.resource(rm.resource.as_ref(), &rm.schema_url)?;
         for sm in &rm.scope_metrics {
@@ -51,9 +47,7 @@ pub(crate) fn walk<'a>(
                     Data::Gauge(_) => (GAUGE, None, None),
                     Data::Sum(s) => (SUM, Some(s.aggregation_temporality), Some(s.is_monotonic)),
                     Data::Histogram(h) => (HISTOGRAM, Some(h.aggregation_temporality), None),
-                    Data::ExponentialHistogram(h) => {
-                        (EXP_HISTOGRAM, Some(h.aggregation_temporality), None)
-                    }
+                    Data::ExponentialHistogram(h) => (EXP_HISTOGRAM, Some(h.aggregation_temporality), None),
                     Data::Summary(_) => (SUMMARY, None, None),
                 };
                 let temporality = match temporality {
@@ -134,9 +128,7 @@ fn number_points<'a>(
 }
 
 fn exemplars_ok(exemplars: &[Exemplar]) -> Result<(), String> {
-    exemplars
-        .iter()
-        .try_for_each(|e| check_attributes("exemplar filtered attribute", &e.filtered_attributes))
+    exemplars.iter().try_for_each(|e| check_attributes("exemplar filtered attribute", &e.filtered_attributes))
 }
 
 /// Canonical (sorted, one per key) attributes without the dropped keys.
@@ -202,13 +194,7 @@ pub(crate) fn encode<'a>(
                             w.int8_array(buckets);
                             w.float8_array(p.explicit_bounds.iter().copied());
                             exemplars(set, ctx, id, time, HISTOGRAM, &p.exemplars, &mut scratch)?;
-                            ctx.attrs.write(
-                                set,
-                                AttrLevel::HistogramDp,
-                                id,
-                                Some(time),
-                                &p.attributes,
-                            )?;
+                            ctx.attrs.write(set, AttrLevel::HistogramDp, id, Some(time), &p.attributes)?;
                         }
                     }
                     Data::ExponentialHistogram(h) => {
@@ -241,22 +227,8 @@ pub(crate) fn encode<'a>(
                             w.int8_array(pos);
                             w.i32(neg_offset);
                             w.int8_array(neg);
-                            exemplars(
-                                set,
-                                ctx,
-                                id,
-                                time,
-                                EXP_HISTOGRAM,
-                                &p.exemplars,
-                                &mut scratch,
-                            )?;
-                            ctx.attrs.write(
-                                set,
-                                AttrLevel::ExpHistogramDp,
-                                id,
-                                Some(time),
-                                &p.attributes,
-                            )?;
+                            exemplars(set, ctx, id, time, EXP_HISTOGRAM, &p.exemplars, &mut scratch)?;
+                            ctx.attrs.write(set, AttrLevel::ExpHistogramDp, id, Some(time), &p.attributes)?;
                         }
                     }
                     Data::Summary(s) => {
@@ -271,13 +243,7 @@ pub(crate) fn encode<'a>(
                             w.f64(p.sum);
                             w.float8_array(p.quantile_values.iter().map(|q| q.quantile));
                             w.float8_array(p.quantile_values.iter().map(|q| q.value));
-                            ctx.attrs.write(
-                                set,
-                                AttrLevel::SummaryDp,
-                                id,
-                                Some(time),
-                                &p.attributes,
-                            )?;
+                            ctx.attrs.write(set, AttrLevel::SummaryDp, id, Some(time), &p.attributes)?;
                         }
                     }
                 }
@@ -293,11 +259,7 @@ fn counts<'v>(
     field: &str,
     values: &'v [u64],
 ) -> Result<impl ExactSizeIterator<Item = i64> + 'v, EncodeError> {
-    if let Some((i, v)) = values
-        .iter()
-        .enumerate()
-        .find(|(_, v)| **v > i64::MAX as u64)
-    {
+    if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| **v > i64::MAX as u64) {
         return Err(ctx.err(format!("{field}[{i}] {v} exceeds the BIGINT range")));
     }
     Ok(values.iter().map(|v| *v as i64))
@@ -315,17 +277,7 @@ fn number<'a>(
         let time = ctx.required_time("time_unix_nano", p.time_unix_nano)?;
         let start = ctx.time("start_time_unix_nano", p.start_time_unix_nano)?;
         let w = set.w(NUMBER_POINTS);
-        common_columns(
-            w,
-            11,
-            id,
-            metric_id,
-            resource_id,
-            scope_id,
-            time,
-            start,
-            p.flags,
-        );
+        common_columns(w, 11, id, metric_id, resource_id, scope_id, time, start, p.flags);
         match p.value {
             Some(number_data_point::Value::AsInt(i)) => {
                 w.i64(i);
@@ -341,8 +293,7 @@ fn number<'a>(
             }
         }
         exemplars(set, ctx, id, time, GAUGE, &p.exemplars, scratch)?;
-        ctx.attrs
-            .write(set, AttrLevel::NumberDp, id, Some(time), &p.attributes)?;
+        ctx.attrs.write(set, AttrLevel::NumberDp, id, Some(time), &p.attributes)?;
     }
     Ok(())
 }

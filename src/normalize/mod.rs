@@ -156,12 +156,8 @@ impl FactIds {
     /// The id at position `index` of the shared counter, `None` beyond the reserved blocks.
     #[inline]
     pub fn id(&self, index: u64) -> Option<i64> {
-        let block = *self
-            .blocks
-            .get(usize::try_from(index / Self::BLOCK_SIZE).ok()?)?;
-        block
-            .checked_mul(Self::BLOCK_SIZE as i64)?
-            .checked_add((index % Self::BLOCK_SIZE) as i64)
+        let block = *self.blocks.get(usize::try_from(index / Self::BLOCK_SIZE).ok()?)?;
+        block.checked_mul(Self::BLOCK_SIZE as i64)?.checked_add((index % Self::BLOCK_SIZE) as i64)
     }
 }
 
@@ -196,10 +192,7 @@ pub struct TableData {
 impl TableData {
     /// The COPY statement that loads `data`.
     pub fn copy_statement(&self) -> String {
-        format!(
-            "COPY {} {} FROM STDIN (FORMAT binary)",
-            self.table, self.columns
-        )
+        format!("COPY {} {} FROM STDIN (FORMAT binary)", self.table, self.columns)
     }
 }
 
@@ -277,10 +270,8 @@ pub struct Prepared {
 /// A record that cannot be decoded, or holds values the schema cannot store (an unknown enum value), is not
 /// fatal: it is listed in [`Prepared::failures`] and skipped.
 pub fn prepare(records: &[wal::Record], promotion: &Promotion) -> Prepared {
-    let results: Vec<Result<PreparedRecord, (u64, String)>> = records
-        .par_iter()
-        .map(|r| prepare_record(r, promotion).map_err(|e| (r.seq, e)))
-        .collect();
+    let results: Vec<Result<PreparedRecord, (u64, String)>> =
+        records.par_iter().map(|r| prepare_record(r, promotion).map_err(|e| (r.seq, e))).collect();
     let mut ok = Vec::with_capacity(results.len());
     let mut failures = Vec::new();
     for r in results {
@@ -361,11 +352,7 @@ impl Prepared {
 
     /// Latest receive time among the decoded records (unix nanos; 0 when none): for first_seen/last_seen.
     pub fn max_received_at_unix_nanos(&self) -> u64 {
-        self.records
-            .iter()
-            .map(|r| r.received_at)
-            .max()
-            .unwrap_or(0)
+        self.records.iter().map(|r| r.received_at).max().unwrap_or(0)
     }
 
     /// Distinct resources, sorted by hash.
@@ -397,22 +384,9 @@ impl Prepared {
     /// Fact ids restart at 0, so the subset needs its own [`FactIds`].
     pub fn subset(&self, seqs: &[u64]) -> Prepared {
         let wanted: HashSet<u64> = seqs.iter().copied().collect();
-        let records: Vec<PreparedRecord> = self
-            .records
-            .iter()
-            .filter(|r| wanted.contains(&r.seq))
-            .cloned()
-            .collect();
-        let failures: Vec<(u64, String)> = self
-            .failures
-            .iter()
-            .filter(|f| wanted.contains(&f.0))
-            .cloned()
-            .collect();
-        let all = records
-            .iter()
-            .map(|r| r.seq)
-            .chain(failures.iter().map(|f| f.0));
+        let records: Vec<PreparedRecord> = self.records.iter().filter(|r| wanted.contains(&r.seq)).cloned().collect();
+        let failures: Vec<(u64, String)> = self.failures.iter().filter(|f| wanted.contains(&f.0)).cloned().collect();
+        let all = records.iter().map(|r| r.seq).chain(failures.iter().map(|f| f.0));
         let first_seq = all.clone().min().unwrap_or(0);
         let last_seq = all.max().unwrap_or(0);
         Prepared::assemble(records, failures, first_seq, last_seq)
@@ -422,15 +396,9 @@ impl Prepared {
 /// Decodes one record and derives its identities, dimensions, keys and counts.
 fn prepare_record(record: &wal::Record, promotion: &Promotion) -> Result<PreparedRecord, String> {
     let request = match record.signal {
-        wal::Signal::Traces => {
-            Request::Traces(decode_protobuf(&record.payload).map_err(|e| e.to_string())?)
-        }
-        wal::Signal::Logs => {
-            Request::Logs(decode_protobuf(&record.payload).map_err(|e| e.to_string())?)
-        }
-        wal::Signal::Metrics => {
-            Request::Metrics(decode_protobuf(&record.payload).map_err(|e| e.to_string())?)
-        }
+        wal::Signal::Traces => Request::Traces(decode_protobuf(&record.payload).map_err(|e| e.to_string())?),
+        wal::Signal::Logs => Request::Logs(decode_protobuf(&record.payload).map_err(|e| e.to_string())?),
+        wal::Signal::Metrics => Request::Metrics(decode_protobuf(&record.payload).map_err(|e| e.to_string())?),
     };
     let mut walk = Walk::new(promotion);
     match &request {
@@ -471,11 +439,9 @@ pub(crate) struct Walk<'a> {
 }
 
 fn string_attr(attrs: &[&KeyValue], key: &str) -> Option<String> {
-    attrs.iter().find(|kv| kv.key == key).and_then(|kv| {
-        match kv.value.as_ref()?.value.as_ref()? {
-            Value::StringValue(s) => Some(s.clone()),
-            _ => None,
-        }
+    attrs.iter().find(|kv| kv.key == key).and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+        Value::StringValue(s) => Some(s.clone()),
+        _ => None,
     })
 }
 
@@ -496,23 +462,14 @@ impl<'a> Walk<'a> {
     }
 
     /// Notes the promoted keys of a fact's attributes.
-    pub fn attributes(
-        &mut self,
-        what: &str,
-        level: Level,
-        attrs: &'a [KeyValue],
-    ) -> Result<(), String> {
+    pub fn attributes(&mut self, what: &str, level: Level, attrs: &'a [KeyValue]) -> Result<(), String> {
         check_attributes(what, attrs)?;
         self.rules.collect_promoted(level, attrs, &mut self.used);
         Ok(())
     }
 
     /// Hashes a ResourceX's resource and records its dimension row.
-    pub fn resource(
-        &mut self,
-        resource: Option<&'a Resource>,
-        schema_url: &str,
-    ) -> Result<(), String> {
+    pub fn resource(&mut self, resource: Option<&'a Resource>, schema_url: &str) -> Result<(), String> {
         let (attrs, dropped) = match resource {
             Some(r) => (&r.attributes[..], r.dropped_attributes_count),
             None => (&[][..], 0),
@@ -538,18 +495,9 @@ impl<'a> Walk<'a> {
     }
 
     /// Hashes a ScopeX's scope and records its dimension row.
-    pub fn scope(
-        &mut self,
-        scope: Option<&'a InstrumentationScope>,
-        schema_url: &str,
-    ) -> Result<(), String> {
+    pub fn scope(&mut self, scope: Option<&'a InstrumentationScope>, schema_url: &str) -> Result<(), String> {
         let (name, version, attrs, dropped) = match scope {
-            Some(s) => (
-                &s.name[..],
-                &s.version[..],
-                &s.attributes[..],
-                s.dropped_attributes_count,
-            ),
+            Some(s) => (&s.name[..], &s.version[..], &s.attributes[..], s.dropped_attributes_count),
             None => ("", "", &[][..], 0),
         };
         check_text("scope schema_url", schema_url)?;
@@ -578,9 +526,7 @@ impl<'a> Walk<'a> {
 /// would fail the COPY of the whole batch.
 pub(crate) fn check_text(what: &str, s: &str) -> Result<(), String> {
     if s.as_bytes().contains(&0) {
-        return Err(format!(
-            "{what} contains a NUL character (U+0000), which PostgreSQL text cannot store"
-        ));
+        return Err(format!("{what} contains a NUL character (U+0000), which PostgreSQL text cannot store"));
     }
     Ok(())
 }
@@ -598,10 +544,7 @@ pub(crate) fn check_attributes(what: &str, attrs: &[KeyValue]) -> Result<(), Str
 pub(crate) fn check_value(what: &str, value: Option<&Value>) -> Result<(), String> {
     match value {
         Some(Value::StringValue(s)) => check_text(what, s),
-        Some(Value::ArrayValue(a)) => a
-            .values
-            .iter()
-            .try_for_each(|v| check_value(what, v.value.as_ref())),
+        Some(Value::ArrayValue(a)) => a.values.iter().try_for_each(|v| check_value(what, v.value.as_ref())),
         Some(Value::KvlistValue(kv)) => check_attributes(what, &kv.values),
         _ => Ok(()),
     }
@@ -632,10 +575,7 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn err(&self, problem: impl Into<String>) -> EncodeError {
-        EncodeError::Record {
-            seq: self.seq,
-            problem: problem.into(),
-        }
+        EncodeError::Record { seq: self.seq, problem: problem.into() }
     }
 
     /// The next fact id of the shared counter.
@@ -643,10 +583,7 @@ impl<'a> Ctx<'a> {
     pub fn next_id(&mut self) -> Result<i64, EncodeError> {
         let index = self.next_id;
         self.next_id += 1;
-        self.ids
-            .facts
-            .id(index)
-            .ok_or_else(|| self.err(format!("fact id {index} is beyond the reserved blocks")))
+        self.ids.facts.id(index).ok_or_else(|| self.err(format!("fact id {index} is beyond the reserved blocks")))
     }
 
     /// The resource_id of the `index`-th ResourceX.
@@ -692,25 +629,19 @@ impl<'a> Ctx<'a> {
     /// A time that must be set.
     #[inline]
     pub fn required_time(&self, field: &str, nanos: u64) -> Result<PgTime, EncodeError> {
-        self.time(field, nanos)?
-            .ok_or_else(|| self.err(format!("{field} is 0 (unset) but the column is required")))
+        self.time(field, nanos)?.ok_or_else(|| self.err(format!("{field} is 0 (unset) but the column is required")))
     }
 
     /// A u64 count stored as BIGINT.
     #[inline]
     pub fn count(&self, field: &str, value: u64) -> Result<i64, EncodeError> {
-        i64::try_from(value)
-            .map_err(|_| self.err(format!("{field} {value} exceeds the BIGINT range")))
+        i64::try_from(value).map_err(|_| self.err(format!("{field} {value} exceeds the BIGINT range")))
     }
 }
 
 /// Encodes every fact table and fact attribute table of the batch (records in parallel); tables without rows
 /// are left out.
-pub fn encode(
-    prepared: &Prepared,
-    ids: &Ids,
-    promotion: &Promotion,
-) -> Result<Vec<TableData>, EncodeError> {
+pub fn encode(prepared: &Prepared, ids: &Ids, promotion: &Promotion) -> Result<Vec<TableData>, EncodeError> {
     let needed = prepared.counts.ids();
     let available = ids.facts.blocks.len() as u64 * FactIds::BLOCK_SIZE;
     if needed > available {

@@ -38,15 +38,8 @@ pub enum Level {
 
 impl Level {
     /// Every level, in index order.
-    pub const ALL: [Level; 7] = [
-        Level::Resource,
-        Level::Scope,
-        Level::Log,
-        Level::Span,
-        Level::SpanEvent,
-        Level::SpanLink,
-        Level::DataPoint,
-    ];
+    pub const ALL: [Level; 7] =
+        [Level::Resource, Level::Scope, Level::Log, Level::Span, Level::SpanEvent, Level::SpanLink, Level::DataPoint];
 
     /// The level's name in the config file.
     pub fn name(self) -> &'static str {
@@ -203,11 +196,7 @@ const DEFAULT_TOML: &str = include_str!("default_promotion.toml");
 
 /// 1-based line of a byte offset in `text`.
 fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 enum Pattern<'a> {
@@ -248,10 +237,8 @@ impl Promotion {
 
     /// Reads and parses a config file; errors name the file and line.
     pub fn from_file(path: &Path) -> Result<Promotion, PromotionError> {
-        let text = std::fs::read_to_string(path).map_err(|e| PromotionError::Read {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| PromotionError::Read { path: path.display().to_string(), reason: e.to_string() })?;
         Promotion::parse(&text, &path.display().to_string())
     }
 
@@ -266,8 +253,8 @@ impl Promotion {
             line: offset.map_or(1, |o| line_of(text, o)),
             reason,
         };
-        let file: FileConfig = toml::from_str(text)
-            .map_err(|e| invalid(e.span().map(|s| s.start), e.message().to_string()))?;
+        let file: FileConfig =
+            toml::from_str(text).map_err(|e| invalid(e.span().map(|s| s.start), e.message().to_string()))?;
 
         let mut exact_masks: HashMap<String, [Option<u8>; 7]> = HashMap::new();
         let mut exact_drop: HashMap<String, ()> = HashMap::new();
@@ -282,15 +269,8 @@ impl Promotion {
                 Pattern::Prefix(k) => drop_prefixes.push(k.to_string()),
             }
         }
-        let levels = [
-            &file.resource,
-            &file.scope,
-            &file.log,
-            &file.span,
-            &file.span_event,
-            &file.span_link,
-            &file.data_point,
-        ];
+        let levels =
+            [&file.resource, &file.scope, &file.log, &file.span, &file.span_event, &file.span_link, &file.data_point];
         for (level, config) in levels.into_iter().enumerate() {
             let Some(config) = config else { continue };
             let lists = [
@@ -303,8 +283,7 @@ impl Promotion {
             ];
             for (list, bits) in lists {
                 for p in list {
-                    let pattern =
-                        parse_pattern(p.get_ref()).map_err(|r| invalid(Some(p.span().start), r))?;
+                    let pattern = parse_pattern(p.get_ref()).map_err(|r| invalid(Some(p.span().start), r))?;
                     let (map, key) = match pattern {
                         Pattern::Exact(k) => (&mut exact_masks, k),
                         Pattern::Prefix(k) => (&mut prefix_masks, k),
@@ -317,11 +296,7 @@ impl Promotion {
 
         let mut prefixes: Vec<(String, [Option<u8>; 7])> = prefix_masks.into_iter().collect();
         prefixes.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
-        let mut promotion = Promotion {
-            exact: HashMap::new(),
-            prefixes,
-            drop_prefixes,
-        };
+        let mut promotion = Promotion { exact: HashMap::new(), prefixes, drop_prefixes };
         let mut exact = HashMap::new();
         for key in exact_masks.keys().chain(exact_drop.keys()) {
             let mut rule = promotion.prefix_rule(key);
@@ -341,13 +316,7 @@ impl Promotion {
 
     /// The rule from prefix patterns only.
     fn prefix_rule(&self, key: &str) -> KeyRule {
-        let mut rule = KeyRule {
-            drop: self
-                .drop_prefixes
-                .iter()
-                .any(|p| key.starts_with(p.as_str())),
-            masks: [0; 7],
-        };
+        let mut rule = KeyRule { drop: self.drop_prefixes.iter().any(|p| key.starts_with(p.as_str())), masks: [0; 7] };
         let mut decided = [false; 7];
         for (prefix, masks) in &self.prefixes {
             if !key.starts_with(prefix.as_str()) {
@@ -398,11 +367,7 @@ mod tests {
             "cloud.region",
             "host.name",
         ] {
-            assert_eq!(
-                p.decide(Level::Resource, key, Some(&string("x"))),
-                typed_string,
-                "{key}"
-            );
+            assert_eq!(p.decide(Level::Resource, key, Some(&string("x"))), typed_string, "{key}");
         }
         for key in [
             "http.request.method",
@@ -414,36 +379,15 @@ mod tests {
             "error.type",
             "gen_ai.operation.name",
         ] {
-            assert_eq!(
-                p.decide(Level::Span, key, Some(&string("x"))),
-                typed_string,
-                "{key}"
-            );
+            assert_eq!(p.decide(Level::Span, key, Some(&string("x"))), typed_string, "{key}");
         }
         assert_eq!(
-            p.decide(
-                Level::Span,
-                "http.response.status_code",
-                Some(&Value::IntValue(200))
-            ),
+            p.decide(Level::Span, "http.response.status_code", Some(&Value::IntValue(200))),
             Decision::Typed(ValueType::Int)
         );
-        assert_eq!(
-            p.decide(Level::SpanEvent, "exception.message", Some(&string("boom"))),
-            typed_string
-        );
-        assert_eq!(
-            p.decide(
-                Level::DataPoint,
-                "http.request.method",
-                Some(&string("GET"))
-            ),
-            typed_string
-        );
-        assert_eq!(
-            p.decide(Level::Span, "my.custom", Some(&string("x"))),
-            Decision::Other
-        );
+        assert_eq!(p.decide(Level::SpanEvent, "exception.message", Some(&string("boom"))), typed_string);
+        assert_eq!(p.decide(Level::DataPoint, "http.request.method", Some(&string("GET"))), typed_string);
+        assert_eq!(p.decide(Level::Span, "my.custom", Some(&string("x"))), Decision::Other);
         assert_eq!(Promotion::default_toml(), DEFAULT_TOML);
     }
 
@@ -453,15 +397,9 @@ mod tests {
         let path = dir.path().join("promotion.toml");
         std::fs::write(&path, "[log]\nstring = [\"app.user\"]\n").unwrap();
         let p = Promotion::from_file(&path).unwrap();
-        assert_eq!(
-            p.decide(Level::Log, "app.user", Some(&string("u"))),
-            Decision::Typed(ValueType::String)
-        );
+        assert_eq!(p.decide(Level::Log, "app.user", Some(&string("u"))), Decision::Typed(ValueType::String));
         // Only what the file lists: defaults are not merged in.
-        assert_eq!(
-            p.decide(Level::Span, "http.request.method", Some(&string("GET"))),
-            Decision::Other
-        );
+        assert_eq!(p.decide(Level::Span, "http.request.method", Some(&string("GET"))), Decision::Other);
         let missing = Promotion::from_file(&dir.path().join("nope.toml")).unwrap_err();
         assert!(matches!(missing, PromotionError::Read { .. }), "{missing}");
         assert!(missing.to_string().contains("nope.toml"));
@@ -470,37 +408,23 @@ mod tests {
     #[test]
     fn invalid_toml_names_the_line() {
         let err = Promotion::from_toml_str("[span]\nstring = [\"a\",\n\nint = 3\n").unwrap_err();
-        let PromotionError::Invalid { line, .. } = &err else {
-            panic!("{err}")
-        };
+        let PromotionError::Invalid { line, .. } = &err else { panic!("{err}") };
         assert!(*line >= 2, "{err}");
-        assert!(
-            err.to_string().starts_with("promotion config line"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("promotion config line"), "{err}");
     }
 
     #[test]
     fn unknown_level_is_an_error_naming_the_line() {
         let err = Promotion::from_toml_str("drop = []\n\n[spans]\nstring = [\"a\"]\n").unwrap_err();
-        assert!(
-            matches!(&err, PromotionError::Invalid { line: 3, reason, .. } if reason.contains("spans")),
-            "{err}"
-        );
+        assert!(matches!(&err, PromotionError::Invalid { line: 3, reason, .. } if reason.contains("spans")), "{err}");
     }
 
     #[test]
     fn unknown_type_or_field_is_an_error_naming_the_line() {
         let err = Promotion::from_toml_str("[span]\nstring = []\nfloat = [\"a\"]\n").unwrap_err();
-        assert!(
-            matches!(&err, PromotionError::Invalid { line: 3, reason, .. } if reason.contains("float")),
-            "{err}"
-        );
+        assert!(matches!(&err, PromotionError::Invalid { line: 3, reason, .. } if reason.contains("float")), "{err}");
         let err = Promotion::from_toml_str("[span]\nstring = \"a\"\n").unwrap_err();
-        assert!(
-            matches!(&err, PromotionError::Invalid { line: 2, .. }),
-            "{err}"
-        );
+        assert!(matches!(&err, PromotionError::Invalid { line: 2, .. }), "{err}");
     }
 
     #[test]
@@ -508,16 +432,10 @@ mod tests {
         for bad in ["\"http.*.method\"", "\"\"", "\"**\"", "\"*a\""] {
             let text = format!("[span]\nstring = [\n  \"ok\",\n  {bad},\n]\n");
             let err = Promotion::from_toml_str(&text).unwrap_err();
-            assert!(
-                matches!(&err, PromotionError::Invalid { line: 4, .. }),
-                "{bad}: {err}"
-            );
+            assert!(matches!(&err, PromotionError::Invalid { line: 4, .. }), "{bad}: {err}");
         }
         let err = Promotion::from_toml_str("drop = [\"a*b\"]\n").unwrap_err();
-        assert!(
-            matches!(&err, PromotionError::Invalid { line: 1, .. }),
-            "{err}"
-        );
+        assert!(matches!(&err, PromotionError::Invalid { line: 1, .. }), "{err}");
     }
 
     #[test]
@@ -526,62 +444,23 @@ mod tests {
             "[span]\nint = [\"n\"]\nbool = [\"b\"]\ndouble = [\"d\"]\nbytes = [\"y\"]\nstring = [\"s\"]\n[log]\nstring = [\"n\"]\n",
         )
         .unwrap();
-        assert_eq!(
-            p.decide(Level::Span, "n", Some(&Value::IntValue(1))),
-            Decision::Typed(ValueType::Int)
-        );
-        assert_eq!(
-            p.decide(Level::Log, "n", Some(&string("1"))),
-            Decision::Typed(ValueType::String)
-        );
-        assert_eq!(
-            p.decide(Level::Log, "n", Some(&Value::IntValue(1))),
-            Decision::Other
-        );
-        assert_eq!(
-            p.decide(Level::Resource, "n", Some(&Value::IntValue(1))),
-            Decision::Other
-        );
-        assert_eq!(
-            p.decide(Level::Span, "b", Some(&Value::BoolValue(true))),
-            Decision::Typed(ValueType::Bool)
-        );
-        assert_eq!(
-            p.decide(Level::Span, "d", Some(&Value::DoubleValue(1.0))),
-            Decision::Typed(ValueType::Double)
-        );
-        assert_eq!(
-            p.decide(Level::Span, "y", Some(&Value::BytesValue(vec![1]))),
-            Decision::Typed(ValueType::Bytes)
-        );
-        assert_eq!(
-            p.decide(Level::Span, "s", Some(&string(""))),
-            Decision::Typed(ValueType::String)
-        );
+        assert_eq!(p.decide(Level::Span, "n", Some(&Value::IntValue(1))), Decision::Typed(ValueType::Int));
+        assert_eq!(p.decide(Level::Log, "n", Some(&string("1"))), Decision::Typed(ValueType::String));
+        assert_eq!(p.decide(Level::Log, "n", Some(&Value::IntValue(1))), Decision::Other);
+        assert_eq!(p.decide(Level::Resource, "n", Some(&Value::IntValue(1))), Decision::Other);
+        assert_eq!(p.decide(Level::Span, "b", Some(&Value::BoolValue(true))), Decision::Typed(ValueType::Bool));
+        assert_eq!(p.decide(Level::Span, "d", Some(&Value::DoubleValue(1.0))), Decision::Typed(ValueType::Double));
+        assert_eq!(p.decide(Level::Span, "y", Some(&Value::BytesValue(vec![1]))), Decision::Typed(ValueType::Bytes));
+        assert_eq!(p.decide(Level::Span, "s", Some(&string(""))), Decision::Typed(ValueType::String));
     }
 
     #[test]
     fn wildcard_matches_prefixes_and_any_matches_every_scalar() {
-        let p = Promotion::from_toml_str(
-            "[span]\nstring = [\"http.*\"]\n[resource]\nany = [\"k8s.*\"]\n",
-        )
-        .unwrap();
-        assert_eq!(
-            p.decide(Level::Span, "http.route", Some(&string("/"))),
-            Decision::Typed(ValueType::String)
-        );
-        assert_eq!(
-            p.decide(Level::Span, "http", Some(&string("/"))),
-            Decision::Other
-        );
-        assert_eq!(
-            p.decide(Level::Span, "https.x", Some(&string("/"))),
-            Decision::Other
-        );
-        assert_eq!(
-            p.decide(Level::Span, "xhttp.route", Some(&string("/"))),
-            Decision::Other
-        );
+        let p = Promotion::from_toml_str("[span]\nstring = [\"http.*\"]\n[resource]\nany = [\"k8s.*\"]\n").unwrap();
+        assert_eq!(p.decide(Level::Span, "http.route", Some(&string("/"))), Decision::Typed(ValueType::String));
+        assert_eq!(p.decide(Level::Span, "http", Some(&string("/"))), Decision::Other);
+        assert_eq!(p.decide(Level::Span, "https.x", Some(&string("/"))), Decision::Other);
+        assert_eq!(p.decide(Level::Span, "xhttp.route", Some(&string("/"))), Decision::Other);
         for (v, t) in [
             (string("a"), ValueType::String),
             (Value::IntValue(1), ValueType::Int),
@@ -589,17 +468,11 @@ mod tests {
             (Value::BoolValue(true), ValueType::Bool),
             (Value::BytesValue(vec![]), ValueType::Bytes),
         ] {
-            assert_eq!(
-                p.decide(Level::Resource, "k8s.pod.uid", Some(&v)),
-                Decision::Typed(t)
-            );
+            assert_eq!(p.decide(Level::Resource, "k8s.pod.uid", Some(&v)), Decision::Typed(t));
         }
         // "*" alone promotes every key.
         let all = Promotion::from_toml_str("[log]\nstring = [\"*\"]\n").unwrap();
-        assert_eq!(
-            all.decide(Level::Log, "anything", Some(&string("a"))),
-            Decision::Typed(ValueType::String)
-        );
+        assert_eq!(all.decide(Level::Log, "anything", Some(&string("a"))), Decision::Typed(ValueType::String));
     }
 
     #[test]
@@ -609,31 +482,15 @@ mod tests {
         )
         .unwrap();
         let code = "http.response.status_code";
-        assert_eq!(
-            p.decide(Level::Span, code, Some(&Value::IntValue(200))),
-            Decision::Typed(ValueType::Int)
-        );
+        assert_eq!(p.decide(Level::Span, code, Some(&Value::IntValue(200))), Decision::Typed(ValueType::Int));
         // The exact entry says int: a string status code is a type mismatch, not a string promotion.
+        assert_eq!(p.decide(Level::Span, code, Some(&string("200"))), Decision::Other);
         assert_eq!(
-            p.decide(Level::Span, code, Some(&string("200"))),
-            Decision::Other
-        );
-        assert_eq!(
-            p.decide(
-                Level::Span,
-                "http.request.body.size",
-                Some(&Value::IntValue(1))
-            ),
+            p.decide(Level::Span, "http.request.body.size", Some(&Value::IntValue(1))),
             Decision::Typed(ValueType::Int)
         );
-        assert_eq!(
-            p.decide(Level::Span, "http.request.method", Some(&string("GET"))),
-            Decision::Other
-        );
-        assert_eq!(
-            p.decide(Level::Span, "http.route", Some(&string("/"))),
-            Decision::Typed(ValueType::String)
-        );
+        assert_eq!(p.decide(Level::Span, "http.request.method", Some(&string("GET"))), Decision::Other);
+        assert_eq!(p.decide(Level::Span, "http.route", Some(&string("/"))), Decision::Typed(ValueType::String));
     }
 
     #[test]
@@ -643,80 +500,46 @@ mod tests {
         )
         .unwrap();
         for level in Level::ALL {
-            assert_eq!(
-                p.decide(level, "auth.token", Some(&string("t"))),
-                Decision::Drop
-            );
-            assert_eq!(
-                p.decide(level, "secret.key", Some(&Value::IntValue(1))),
-                Decision::Drop
-            );
+            assert_eq!(p.decide(level, "auth.token", Some(&string("t"))), Decision::Drop);
+            assert_eq!(p.decide(level, "secret.key", Some(&Value::IntValue(1))), Decision::Drop);
             assert_eq!(p.decide(level, "secret.public", None), Decision::Drop);
         }
         assert!(p.rule("secret.x").is_dropped());
         assert!(!p.rule("auth.tokens").is_dropped());
-        assert_eq!(
-            p.decide(Level::Log, "auth.tokens", Some(&string("t"))),
-            Decision::Other
-        );
+        assert_eq!(p.decide(Level::Log, "auth.tokens", Some(&string("t"))), Decision::Other);
     }
 
     #[test]
     fn type_mismatch_arrays_kvlists_and_empty_values_go_to_other() {
         use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
         let p = Promotion::from_toml_str("[span]\nany = [\"k\"]\nstring = [\"s\"]\n").unwrap();
-        assert_eq!(
-            p.decide(Level::Span, "s", Some(&Value::IntValue(1))),
-            Decision::Other
-        );
-        assert_eq!(
-            p.decide(Level::Span, "s", Some(&Value::BoolValue(true))),
-            Decision::Other
-        );
+        assert_eq!(p.decide(Level::Span, "s", Some(&Value::IntValue(1))), Decision::Other);
+        assert_eq!(p.decide(Level::Span, "s", Some(&Value::BoolValue(true))), Decision::Other);
         let array = Value::ArrayValue(ArrayValue::default());
         let kvlist = Value::KvlistValue(KeyValueList::default());
         assert_eq!(p.decide(Level::Span, "k", Some(&array)), Decision::Other);
         assert_eq!(p.decide(Level::Span, "k", Some(&kvlist)), Decision::Other);
         assert_eq!(p.decide(Level::Span, "k", None), Decision::Other);
-        assert_eq!(
-            p.decide(Level::Span, "k", Some(&Value::StringValueStrindex(1))),
-            Decision::Other
-        );
+        assert_eq!(p.decide(Level::Span, "k", Some(&Value::StringValueStrindex(1))), Decision::Other);
     }
 
     #[test]
     fn empty_config_promotes_nothing() {
         for p in [Promotion::from_toml_str("").unwrap(), Promotion::empty()] {
             for level in Level::ALL {
-                assert_eq!(
-                    p.decide(level, "service.name", Some(&string("a"))),
-                    Decision::Other
-                );
+                assert_eq!(p.decide(level, "service.name", Some(&string("a"))), Decision::Other);
             }
         }
         // Empty level tables are valid too.
         let p = Promotion::from_toml_str("drop = []\n[resource]\n[span]\nstring = []\n").unwrap();
-        assert_eq!(
-            p.decide(Level::Span, "a", Some(&string("a"))),
-            Decision::Other
-        );
+        assert_eq!(p.decide(Level::Span, "a", Some(&string("a"))), Decision::Other);
     }
 
     #[test]
     fn same_key_under_two_types_promotes_both() {
-        let p = Promotion::from_toml_str("[data_point]\nstring = [\"code\"]\nint = [\"code\"]\n")
-            .unwrap();
-        assert_eq!(
-            p.decide(Level::DataPoint, "code", Some(&string("a"))),
-            Decision::Typed(ValueType::String)
-        );
-        assert_eq!(
-            p.decide(Level::DataPoint, "code", Some(&Value::IntValue(1))),
-            Decision::Typed(ValueType::Int)
-        );
-        assert_eq!(
-            p.decide(Level::DataPoint, "code", Some(&Value::DoubleValue(1.0))),
-            Decision::Other
-        );
+        let p = Promotion::from_toml_str("[data_point]\nstring = [\"code\"]\nint = [\"code\"]\n").unwrap();
+        assert_eq!(p.decide(Level::DataPoint, "code", Some(&string("a"))), Decision::Typed(ValueType::String));
+        assert_eq!(p.decide(Level::DataPoint, "code", Some(&Value::IntValue(1))), Decision::Typed(ValueType::Int));
+        assert_eq!(p.decide(Level::DataPoint, "code", Some(&Value::DoubleValue(1.0))), Decision::Other);
     }
 }

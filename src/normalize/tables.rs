@@ -103,10 +103,9 @@ impl AttrLevel {
             AttrLevel::Span => Level::Span,
             AttrLevel::SpanEvent => Level::SpanEvent,
             AttrLevel::SpanLink => Level::SpanLink,
-            AttrLevel::NumberDp
-            | AttrLevel::HistogramDp
-            | AttrLevel::ExpHistogramDp
-            | AttrLevel::SummaryDp => Level::DataPoint,
+            AttrLevel::NumberDp | AttrLevel::HistogramDp | AttrLevel::ExpHistogramDp | AttrLevel::SummaryDp => {
+                Level::DataPoint
+            }
         }
     }
 }
@@ -117,30 +116,12 @@ pub(crate) const OTHER: usize = 5;
 macro_rules! attr_tables {
     ($prefix:literal, $owner:literal) => {
         [
-            TableSpec {
-                name: concat!($prefix, "_string"),
-                columns: concat!("(", $owner, ", key_id, value)"),
-            },
-            TableSpec {
-                name: concat!($prefix, "_int"),
-                columns: concat!("(", $owner, ", key_id, value)"),
-            },
-            TableSpec {
-                name: concat!($prefix, "_double"),
-                columns: concat!("(", $owner, ", key_id, value)"),
-            },
-            TableSpec {
-                name: concat!($prefix, "_bool"),
-                columns: concat!("(", $owner, ", key_id, value)"),
-            },
-            TableSpec {
-                name: concat!($prefix, "_bytes"),
-                columns: concat!("(", $owner, ", key_id, value)"),
-            },
-            TableSpec {
-                name: concat!($prefix, "_other"),
-                columns: concat!("(", $owner, ", attributes)"),
-            },
+            TableSpec { name: concat!($prefix, "_string"), columns: concat!("(", $owner, ", key_id, value)") },
+            TableSpec { name: concat!($prefix, "_int"), columns: concat!("(", $owner, ", key_id, value)") },
+            TableSpec { name: concat!($prefix, "_double"), columns: concat!("(", $owner, ", key_id, value)") },
+            TableSpec { name: concat!($prefix, "_bool"), columns: concat!("(", $owner, ", key_id, value)") },
+            TableSpec { name: concat!($prefix, "_bytes"), columns: concat!("(", $owner, ", key_id, value)") },
+            TableSpec { name: concat!($prefix, "_other"), columns: concat!("(", $owner, ", attributes)") },
         ]
     };
 }
@@ -191,9 +172,7 @@ pub(crate) struct TableSet {
 
 impl TableSet {
     pub fn new() -> Self {
-        TableSet {
-            writers: vec![None; TABLE_COUNT],
-        }
+        TableSet { writers: vec![None; TABLE_COUNT] }
     }
 
     /// The stream of a table.
@@ -225,12 +204,7 @@ impl TableSet {
                 }
                 let spec = spec(i);
                 let (data, rows) = w.finish();
-                Some(TableData {
-                    table: spec.name,
-                    columns: spec.columns,
-                    rows,
-                    data,
-                })
+                Some(TableData { table: spec.name, columns: spec.columns, rows, data })
             })
             .collect()
     }

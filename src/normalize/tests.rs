@@ -7,9 +7,9 @@ use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::summary_data_point::ValueAtQuantile;
 use opentelemetry_proto::tonic::metrics::v1::{
-    Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram,
-    HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary,
-    SummaryDataPoint, exemplar, metric::Data, number_data_point,
+    Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric,
+    NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint, exemplar, metric::Data,
+    number_data_point,
 };
 use opentelemetry_proto::tonic::trace::v1::span::{Event, Link};
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
@@ -22,11 +22,7 @@ fn av(v: Value) -> AnyValue {
     AnyValue { value: Some(v) }
 }
 fn kv(k: &str, v: Value) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: Some(av(v)),
-        ..Default::default()
-    }
+    KeyValue { key: k.into(), value: Some(av(v)), ..Default::default() }
 }
 fn string(v: &str) -> Value {
     Value::StringValue(v.into())
@@ -34,17 +30,8 @@ fn string(v: &str) -> Value {
 
 /// Promotes s/i/n/d/b/y as string/int/int/double/bool/bytes at every level, drops `secret.*`.
 fn test_promotion() -> Promotion {
-    let mut text = String::from(
-        "drop = [\"secret.*\"]\n[resource]\nstring = [\"service.*\", \"host.name\"]\n",
-    );
-    for level in [
-        "scope",
-        "log",
-        "span",
-        "span_event",
-        "span_link",
-        "data_point",
-    ] {
+    let mut text = String::from("drop = [\"secret.*\"]\n[resource]\nstring = [\"service.*\", \"host.name\"]\n");
+    for level in ["scope", "log", "span", "span_event", "span_link", "data_point"] {
         text.push_str(&format!(
             "[{level}]\nstring = [\"s\"]\nint = [\"i\", \"n\"]\ndouble = [\"d\"]\nbool = [\"b\"]\nbytes = [\"y\"]\n"
         ));
@@ -62,23 +49,9 @@ fn every_kind_attrs() -> Vec<KeyValue> {
         kv("b", Value::BoolValue(true)),
         kv("y", Value::BytesValue(vec![0, 1, 2])),
         kv("n", string("not an int")),
-        kv(
-            "arr",
-            Value::ArrayValue(ArrayValue {
-                values: vec![av(Value::IntValue(1)), av(string("two"))],
-            }),
-        ),
-        kv(
-            "map",
-            Value::KvlistValue(KeyValueList {
-                values: vec![kv("inner", Value::DoubleValue(f64::NAN))],
-            }),
-        ),
-        KeyValue {
-            key: "empty".into(),
-            value: None,
-            ..Default::default()
-        },
+        kv("arr", Value::ArrayValue(ArrayValue { values: vec![av(Value::IntValue(1)), av(string("two"))] })),
+        kv("map", Value::KvlistValue(KeyValueList { values: vec![kv("inner", Value::DoubleValue(f64::NAN))] })),
+        KeyValue { key: "empty".into(), value: None, ..Default::default() },
         kv("plain", string("unpromoted")),
         kv("secret.token", string("hunter2")),
     ]
@@ -127,12 +100,7 @@ fn traces_request() -> ExportTraceServiceRequest {
                 attributes: every_kind_attrs(),
                 dropped_attributes_count: 5,
             },
-            Event {
-                time_unix_nano: 0,
-                name: "unset time".into(),
-                attributes: vec![],
-                dropped_attributes_count: 0,
-            },
+            Event { time_unix_nano: 0, name: "unset time".into(), attributes: vec![], dropped_attributes_count: 0 },
         ],
         dropped_events_count: 6,
         links: vec![Link {
@@ -144,10 +112,7 @@ fn traces_request() -> ExportTraceServiceRequest {
             flags: 1,
         }],
         dropped_links_count: 8,
-        status: Some(Status {
-            message: "boom".into(),
-            code: 2,
-        }),
+        status: Some(Status { message: "boom".into(), code: 2 }),
     };
     let root = Span {
         trace_id: vec![1; 16],
@@ -178,12 +143,8 @@ fn bodies() -> Vec<Option<AnyValue>> {
         Some(av(Value::DoubleValue(0.5))),
         Some(av(Value::BoolValue(false))),
         Some(av(Value::BytesValue(vec![0xff]))),
-        Some(av(Value::ArrayValue(ArrayValue {
-            values: vec![av(Value::BoolValue(true))],
-        }))),
-        Some(av(Value::KvlistValue(KeyValueList {
-            values: vec![kv("a", Value::IntValue(1))],
-        }))),
+        Some(av(Value::ArrayValue(ArrayValue { values: vec![av(Value::BoolValue(true))] }))),
+        Some(av(Value::KvlistValue(KeyValueList { values: vec![kv("a", Value::IntValue(1))] }))),
     ]
 }
 
@@ -253,9 +214,7 @@ fn metrics_request() -> ExportMetricsServiceRequest {
                 metrics: vec![
                     metric(
                         "gauge",
-                        Some(Data::Gauge(Gauge {
-                            data_points: vec![number(number_data_point::Value::AsInt(3))],
-                        })),
+                        Some(Data::Gauge(Gauge { data_points: vec![number(number_data_point::Value::AsInt(3))] })),
                     ),
                     metric(
                         "sum",
@@ -295,10 +254,7 @@ fn metrics_request() -> ExportMetricsServiceRequest {
                                 sum: None,
                                 scale: -3,
                                 zero_count: 1,
-                                positive: Some(Buckets {
-                                    offset: -2,
-                                    bucket_counts: vec![4, 5],
-                                }),
+                                positive: Some(Buckets { offset: -2, bucket_counts: vec![4, 5] }),
                                 negative: None,
                                 flags: 1,
                                 exemplars: vec![exemplar()],
@@ -319,14 +275,8 @@ fn metrics_request() -> ExportMetricsServiceRequest {
                                 count: 4,
                                 sum: 8.0,
                                 quantile_values: vec![
-                                    ValueAtQuantile {
-                                        quantile: 0.5,
-                                        value: 2.0,
-                                    },
-                                    ValueAtQuantile {
-                                        quantile: 0.99,
-                                        value: 3.5,
-                                    },
+                                    ValueAtQuantile { quantile: 0.5, value: 2.0 },
+                                    ValueAtQuantile { quantile: 0.99, value: 3.5 },
                                 ],
                                 flags: 0,
                             }],
@@ -342,12 +292,7 @@ fn metrics_request() -> ExportMetricsServiceRequest {
 }
 
 fn record(seq: u64, signal: wal::Signal, payload: Vec<u8>) -> wal::Record {
-    wal::Record {
-        seq,
-        signal,
-        received_at_unix_nanos: RECEIVED,
-        payload,
-    }
+    wal::Record { seq, signal, received_at_unix_nanos: RECEIVED, payload }
 }
 
 fn all_signals() -> Vec<wal::Record> {
@@ -361,35 +306,11 @@ fn all_signals() -> Vec<wal::Record> {
 /// Resolves every id the way the writer would, with recognizable numbers.
 fn resolve(p: &Prepared) -> Ids {
     Ids {
-        resources: p
-            .resources()
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.hash, 100 + i as i64))
-            .collect(),
-        scopes: p
-            .scopes()
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.hash, 200 + i as i64))
-            .collect(),
-        metrics: p
-            .metrics()
-            .iter()
-            .enumerate()
-            .map(|(i, d)| (d.hash, 300 + i as i64))
-            .collect(),
-        keys: p
-            .keys()
-            .iter()
-            .enumerate()
-            .map(|(i, k)| (k.clone(), 1 + i as i32))
-            .collect(),
-        facts: FactIds {
-            blocks: (0..FactIds::blocks_needed(p.counts().ids()))
-                .map(|b| 7 + b as i64)
-                .collect(),
-        },
+        resources: p.resources().iter().enumerate().map(|(i, d)| (d.hash, 100 + i as i64)).collect(),
+        scopes: p.scopes().iter().enumerate().map(|(i, d)| (d.hash, 200 + i as i64)).collect(),
+        metrics: p.metrics().iter().enumerate().map(|(i, d)| (d.hash, 300 + i as i64)).collect(),
+        keys: p.keys().iter().enumerate().map(|(i, k)| (k.clone(), 1 + i as i32)).collect(),
+        facts: FactIds { blocks: (0..FactIds::blocks_needed(p.counts().ids())).map(|b| 7 + b as i64).collect() },
     }
 }
 
@@ -423,12 +344,10 @@ fn parse_copy(data: &[u8]) -> Vec<Row> {
 }
 
 fn table<'t>(tables: &'t [TableData], name: &str) -> &'t TableData {
-    tables.iter().find(|t| t.table == name).unwrap_or_else(|| {
-        panic!(
-            "no {name} among {:?}",
-            tables.iter().map(|t| t.table).collect::<Vec<_>>()
-        )
-    })
+    tables
+        .iter()
+        .find(|t| t.table == name)
+        .unwrap_or_else(|| panic!("no {name} among {:?}", tables.iter().map(|t| t.table).collect::<Vec<_>>()))
 }
 
 fn rows(tables: &[TableData], name: &str) -> Vec<Row> {
@@ -453,10 +372,7 @@ fn json_of(f: &Option<Vec<u8>>) -> String {
     String::from_utf8(b[1..].to_vec()).unwrap()
 }
 fn time_of(nanos: u64) -> i64 {
-    crate::time::from_unix_nanos(nanos)
-        .unwrap()
-        .unwrap()
-        .pg_micros()
+    crate::time::from_unix_nanos(nanos).unwrap().unwrap().pg_micros()
 }
 
 fn column_count(columns: &str) -> usize {
@@ -496,10 +412,7 @@ fn every_field_of_every_signal_gives_the_expected_rows_per_table() {
         ("otel_summary_dp_attrs", 1),
     ] {
         for kind in ["string", "int", "double", "bool", "bytes", "other"] {
-            let name: &'static str = tables::all_specs()
-                .find(|s| s.name == format!("{prefix}_{kind}"))
-                .unwrap()
-                .name;
+            let name: &'static str = tables::all_specs().find(|s| s.name == format!("{prefix}_{kind}")).unwrap().name;
             expected.push((name, owners));
         }
     }
@@ -598,14 +511,8 @@ fn span_rows_carry_every_field() {
     assert_eq!(i16_of(&full[12]), 2);
     assert_eq!(i16_of(&full[13]), 2);
     assert_eq!(text_of(&full[14]), "boom");
-    assert_eq!(
-        [i32_of(&full[15]), i32_of(&full[16]), i32_of(&full[17])],
-        [4, 6, 8]
-    );
-    assert_eq!(
-        i64_of(&full[18]),
-        ids.resources[&prepared.resources()[0].hash]
-    );
+    assert_eq!([i32_of(&full[15]), i32_of(&full[16]), i32_of(&full[17])], [4, 6, 8]);
+    assert_eq!(i64_of(&full[18]), ids.resources[&prepared.resources()[0].hash]);
     assert_eq!(i64_of(&full[19]), ids.scopes[&prepared.scopes()[0].hash]);
     let root = &spans[1];
     assert_eq!(root[8], None, "empty parent_span_id is NULL");
@@ -614,19 +521,11 @@ fn span_rows_carry_every_field() {
 
     let events = rows(&tables, "otel_span_events");
     assert_eq!(i64_of(&events[0][1]), i64_of(&full[0]));
-    assert_eq!(
-        i64_of(&events[0][2]),
-        time_of(T0),
-        "partition key copied from the span"
-    );
+    assert_eq!(i64_of(&events[0][2]), time_of(T0), "partition key copied from the span");
     assert_eq!((i32_of(&events[0][3]), i32_of(&events[1][3])), (0, 1));
     assert_eq!(i64_of(&events[0][4]), time_of(T0 + 10));
     assert_eq!(i16_of(&events[0][5]), 11);
-    assert_eq!(
-        (events[1][4].clone(), i16_of(&events[1][5])),
-        (None, 0),
-        "unset event time is NULL"
-    );
+    assert_eq!((events[1][4].clone(), i16_of(&events[1][5])), (None, 0), "unset event time is NULL");
     assert_eq!(text_of(&events[0][6]), "exception");
     assert_eq!(i32_of(&events[0][7]), 5);
 
@@ -634,10 +533,7 @@ fn span_rows_carry_every_field() {
     let link = &links[0];
     assert_eq!(i64_of(&link[1]), i64_of(&full[0]));
     assert_eq!(i32_of(&link[3]), 0);
-    assert_eq!(
-        (link[4].clone(), link[5].clone()),
-        (Some(vec![4; 16]), Some(vec![5; 8]))
-    );
+    assert_eq!((link[4].clone(), link[5].clone()), (Some(vec![4; 16]), Some(vec![5; 8])));
     assert_eq!(text_of(&link[6]), "l=1");
     assert_eq!((i32_of(&link[7]), i32_of(&link[8])), (1, 7));
 }
@@ -658,17 +554,11 @@ fn attribute_rows_go_to_their_typed_table_or_other() {
     let i = &rows(&tables, "otel_span_attrs_int")[0];
     assert_eq!((i32_of(&i[2]), i64_of(&i[3])), (key("i"), -7));
     let d = &rows(&tables, "otel_span_attrs_double")[0];
-    assert_eq!(
-        (i32_of(&d[2]), f64::from_bits(i64_of(&d[3]) as u64)),
-        (key("d"), 2.0)
-    );
+    assert_eq!((i32_of(&d[2]), f64::from_bits(i64_of(&d[3]) as u64)), (key("d"), 2.0));
     let b = &rows(&tables, "otel_span_attrs_bool")[0];
     assert_eq!((i32_of(&b[2]), b[3].clone()), (key("b"), Some(vec![1])));
     let y = &rows(&tables, "otel_span_attrs_bytes")[0];
-    assert_eq!(
-        (i32_of(&y[2]), y[3].clone()),
-        (key("y"), Some(vec![0, 1, 2]))
-    );
+    assert_eq!((i32_of(&y[2]), y[3].clone()), (key("y"), Some(vec![0, 1, 2])));
     let other = &rows(&tables, "otel_span_attrs_other")[0];
     assert_eq!(other.len(), 3);
     assert_eq!(
@@ -688,19 +578,7 @@ fn keys_are_the_promoted_ones_sorted_and_unique() {
     let promotion = test_promotion();
     let prepared = prepare(&all_signals(), &promotion);
     // "n" arrives as a string but is promoted as int: it goes to _other and needs no key id.
-    assert_eq!(
-        prepared.keys(),
-        [
-            "b",
-            "d",
-            "host.name",
-            "i",
-            "s",
-            "service.name",
-            "service.namespace",
-            "y"
-        ]
-    );
+    assert_eq!(prepared.keys(), ["b", "d", "host.name", "i", "s", "service.name", "service.namespace", "y"]);
 }
 
 #[test]
@@ -713,42 +591,17 @@ fn dimensions_are_canonical_and_sorted_by_hash() {
     assert_eq!(r.schema_url, "https://opentelemetry.io/schemas/1.26.0");
     assert_eq!(r.dropped_attributes_count, 3);
     let keys: Vec<&str> = r.attributes.iter().map(|kv| kv.key.as_str()).collect();
-    assert_eq!(
-        keys,
-        [
-            "host.name",
-            "process.pid",
-            "service.name",
-            "service.namespace"
-        ],
-        "sorted, secret dropped"
-    );
+    assert_eq!(keys, ["host.name", "process.pid", "service.name", "service.namespace"], "sorted, secret dropped");
     let s = &prepared.scopes()[0];
-    assert_eq!(
-        (
-            s.name.as_str(),
-            s.version.as_str(),
-            s.dropped_attributes_count
-        ),
-        ("lib", "1.2.3", 1)
-    );
+    assert_eq!((s.name.as_str(), s.version.as_str(), s.dropped_attributes_count), ("lib", "1.2.3", 1));
     let m = prepared.metrics();
     assert!(m.windows(2).all(|w| w[0].hash < w[1].hash));
     let sum = m.iter().find(|d| d.name == "sum").unwrap();
-    assert_eq!(
-        (sum.metric_type, sum.temporality, sum.is_monotonic),
-        (2, Some(2), Some(true))
-    );
-    assert_eq!(
-        (sum.unit.as_str(), sum.description.as_str()),
-        ("ms", "desc")
-    );
+    assert_eq!((sum.metric_type, sum.temporality, sum.is_monotonic), (2, Some(2), Some(true)));
+    assert_eq!((sum.unit.as_str(), sum.description.as_str()), ("ms", "desc"));
     assert_eq!(sum.metadata.as_deref(), Some(r#"{"meta":"m"}"#));
     let gauge = m.iter().find(|d| d.name == "gauge").unwrap();
-    assert_eq!(
-        (gauge.metric_type, gauge.temporality, gauge.is_monotonic),
-        (1, None, None)
-    );
+    assert_eq!((gauge.metric_type, gauge.temporality, gauge.is_monotonic), (1, None, None));
     let exp = m.iter().find(|d| d.name == "exp").unwrap();
     assert_eq!((exp.metric_type, exp.temporality), (4, Some(2)));
     let summary = m.iter().find(|d| d.name == "summary").unwrap();
@@ -762,42 +615,25 @@ fn resource_hash_ignores_attribute_order_and_dropped_keys() {
     let res = reordered.resource_spans[0].resource.as_mut().unwrap();
     res.attributes.reverse();
     res.attributes.retain(|kv| !kv.key.starts_with("secret."));
-    res.attributes
-        .push(kv("secret.other", string("rotating token")));
+    res.attributes.push(kv("secret.other", string("rotating token")));
     res.dropped_attributes_count = 99;
     let a = prepare(&all_signals()[..1], &promotion);
-    let b = prepare(
-        &[record(1, wal::Signal::Traces, reordered.encode_to_vec())],
-        &promotion,
-    );
+    let b = prepare(&[record(1, wal::Signal::Traces, reordered.encode_to_vec())], &promotion);
     assert_eq!(a.resources()[0].hash, b.resources()[0].hash);
     assert_eq!(a.scopes()[0].hash, b.scopes()[0].hash);
 
     let mut changed = traces_request();
-    changed.resource_spans[0]
-        .resource
-        .as_mut()
-        .unwrap()
-        .attributes[3] = kv("process.pid", string("42"));
-    let c = prepare(
-        &[record(1, wal::Signal::Traces, changed.encode_to_vec())],
-        &promotion,
-    );
-    assert_ne!(
-        a.resources()[0].hash,
-        c.resources()[0].hash,
-        "int 42 vs string \"42\""
-    );
+    changed.resource_spans[0].resource.as_mut().unwrap().attributes[3] = kv("process.pid", string("42"));
+    let c = prepare(&[record(1, wal::Signal::Traces, changed.encode_to_vec())], &promotion);
+    assert_ne!(a.resources()[0].hash, c.resources()[0].hash, "int 42 vs string \"42\"");
 }
 
 #[test]
 fn json_and_protobuf_input_give_the_same_identities() {
     let promotion = Promotion::defaults();
-    for (file, signal) in [
-        ("trace.json", wal::Signal::Traces),
-        ("logs.json", wal::Signal::Logs),
-        ("metrics.json", wal::Signal::Metrics),
-    ] {
+    for (file, signal) in
+        [("trace.json", wal::Signal::Traces), ("logs.json", wal::Signal::Logs), ("metrics.json", wal::Signal::Metrics)]
+    {
         let path = format!("/work/shared/otlp-examples/{file}");
         let Ok(json) = std::fs::read(&path) else {
             // The spec examples live outside the repository; the hand-built equivalents below cover the rest.
@@ -805,28 +641,18 @@ fn json_and_protobuf_input_give_the_same_identities() {
         };
         // What the receiver does with a JSON body: decode, then store the protobuf encoding in the WAL.
         let payload = match signal {
-            wal::Signal::Traces => crate::otlp::decode_json::<ExportTraceServiceRequest>(&json)
-                .unwrap()
-                .encode_to_vec(),
-            wal::Signal::Logs => crate::otlp::decode_json::<ExportLogsServiceRequest>(&json)
-                .unwrap()
-                .encode_to_vec(),
-            wal::Signal::Metrics => crate::otlp::decode_json::<ExportMetricsServiceRequest>(&json)
-                .unwrap()
-                .encode_to_vec(),
+            wal::Signal::Traces => {
+                crate::otlp::decode_json::<ExportTraceServiceRequest>(&json).unwrap().encode_to_vec()
+            }
+            wal::Signal::Logs => crate::otlp::decode_json::<ExportLogsServiceRequest>(&json).unwrap().encode_to_vec(),
+            wal::Signal::Metrics => {
+                crate::otlp::decode_json::<ExportMetricsServiceRequest>(&json).unwrap().encode_to_vec()
+            }
         };
         let from_json = prepare(&[record(1, signal, payload.clone())], &promotion);
         let again = prepare(&[record(2, signal, payload)], &promotion);
-        assert!(
-            from_json.failures().is_empty(),
-            "{file}: {:?}",
-            from_json.failures()
-        );
-        assert_eq!(
-            from_json.resources(),
-            again.resources(),
-            "{file}: repeated request"
-        );
+        assert!(from_json.failures().is_empty(), "{file}: {:?}", from_json.failures());
+        assert_eq!(from_json.resources(), again.resources(), "{file}: repeated request");
         assert_eq!(from_json.scopes(), again.scopes(), "{file}");
     }
     // The spec trace example, built by hand as a protobuf client would send it.
@@ -861,14 +687,8 @@ fn json_and_protobuf_input_give_the_same_identities() {
         "value":{"stringValue":"some scope attribute"}}]},"spans":[{"traceId":"01010101010101010101010101010101",
         "spanId":"0202020202020202","name":"y","startTimeUnixNano":"1764172000000000001","endTimeUnixNano":"1764172000000000001"}]}]}]}"#;
     let from_json = crate::otlp::decode_json::<ExportTraceServiceRequest>(json).unwrap();
-    let a = prepare(
-        &[record(1, wal::Signal::Traces, by_hand.encode_to_vec())],
-        &promotion,
-    );
-    let b = prepare(
-        &[record(2, wal::Signal::Traces, from_json.encode_to_vec())],
-        &promotion,
-    );
+    let a = prepare(&[record(1, wal::Signal::Traces, by_hand.encode_to_vec())], &promotion);
+    let b = prepare(&[record(2, wal::Signal::Traces, from_json.encode_to_vec())], &promotion);
     assert_eq!(a.resources(), b.resources());
     assert_eq!(a.scopes(), b.scopes());
 }
@@ -884,10 +704,7 @@ fn log_rows_carry_every_body_type_and_time_fallbacks() {
     records[3].trace_id.clear();
     records[3].span_id.clear();
     records[4].flags = u32::MAX;
-    let prepared = prepare(
-        &[record(3, wal::Signal::Logs, req.encode_to_vec())],
-        &promotion,
-    );
+    let prepared = prepare(&[record(3, wal::Signal::Logs, req.encode_to_vec())], &promotion);
     let ids = resolve(&prepared);
     let tables = encode(&prepared, &ids, &promotion).unwrap();
     let logs = rows(&tables, "otel_logs_fact");
@@ -912,41 +729,23 @@ fn log_rows_carry_every_body_type_and_time_fallbacks() {
     assert_eq!(json_of(&logs[7][14]), r#"{"kvlist":{"a":1}}"#);
 
     // time / time_unset / observed_time
-    assert_eq!(
-        (i64_of(&logs[0][1]), logs[0][3].clone()),
-        (time_of(T0), Some(vec![0]))
-    );
+    assert_eq!((i64_of(&logs[0][1]), logs[0][3].clone()), (time_of(T0), Some(vec![0])));
     assert_eq!(i64_of(&logs[0][4]), time_of(T0 + 1));
-    assert_eq!(
-        (i64_of(&logs[1][1]), i16_of(&logs[1][2])),
-        (time_of(T0 + 1), 2)
-    );
+    assert_eq!((i64_of(&logs[1][1]), i16_of(&logs[1][2])), (time_of(T0 + 1), 2));
     assert_eq!(logs[1][3], Some(vec![1]));
     assert_eq!(i64_of(&logs[2][1]), time_of(RECEIVED));
     assert_eq!(i16_of(&logs[2][2]), 789);
-    assert_eq!(
-        (logs[2][3].clone(), logs[2][4].clone()),
-        (Some(vec![1]), None)
-    );
+    assert_eq!((logs[2][3].clone(), logs[2][4].clone()), (Some(vec![1]), None));
     // severity, ids, flags, event name, dropped count
-    assert_eq!(
-        (i16_of(&logs[0][6]), text_of(&logs[0][7])),
-        (17, "ERROR".into())
-    );
-    assert_eq!(
-        (logs[0][15].clone(), logs[0][16].clone()),
-        (Some(vec![1; 16]), Some(vec![2; 8]))
-    );
+    assert_eq!((i16_of(&logs[0][6]), text_of(&logs[0][7])), (17, "ERROR".into()));
+    assert_eq!((logs[0][15].clone(), logs[0][16].clone()), (Some(vec![1; 16]), Some(vec![2; 8])));
     assert_eq!((logs[3][15].clone(), logs[3][16].clone()), (None, None));
     assert_eq!(i32_of(&logs[4][17]), -1);
     assert_eq!(text_of(&logs[0][18]), "ev");
     assert_eq!(i32_of(&logs[0][19]), 2);
     // Attribute rows carry the record's (fallback) partition time.
     let attr = &rows(&tables, "otel_log_attrs_string")[0];
-    assert_eq!(
-        (i64_of(&attr[0]), i64_of(&attr[1])),
-        (i64_of(&logs[0][0]), time_of(T0))
-    );
+    assert_eq!((i64_of(&attr[0]), i64_of(&attr[1])), (i64_of(&logs[0][0]), time_of(T0)));
 }
 
 #[test]
@@ -955,14 +754,7 @@ fn metric_rows_carry_every_field() {
     let prepared = prepare(&all_signals()[2..], &promotion);
     let ids = resolve(&prepared);
     let tables = encode(&prepared, &ids, &promotion).unwrap();
-    let metric_id = |name: &str| {
-        ids.metrics[&prepared
-            .metrics()
-            .iter()
-            .find(|m| m.name == name)
-            .unwrap()
-            .hash]
-    };
+    let metric_id = |name: &str| ids.metrics[&prepared.metrics().iter().find(|m| m.name == name).unwrap().hash];
 
     let number = rows(&tables, "otel_metrics_data_points_number");
     assert_eq!(i64_of(&number[0][1]), metric_id("gauge"));
@@ -996,17 +788,10 @@ fn metric_rows_carry_every_field() {
     assert_eq!(i32_of(&e[16]), -2);
     assert_eq!(e[17].as_ref().unwrap().len(), 20 + 2 * 12);
     assert_eq!(i32_of(&e[18]), 0);
-    assert_eq!(
-        e[19],
-        Some(vec![0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20]),
-        "no negative buckets: empty array"
-    );
+    assert_eq!(e[19], Some(vec![0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20]), "no negative buckets: empty array");
 
     let s = &rows(&tables, "otel_metrics_data_points_summary")[0];
-    assert_eq!(
-        (i64_of(&s[9]), f64::from_bits(i64_of(&s[10]) as u64)),
-        (4, 8.0)
-    );
+    assert_eq!((i64_of(&s[9]), f64::from_bits(i64_of(&s[10]) as u64)), (4, 8.0));
     assert_eq!(s[11].as_ref().unwrap().len(), 20 + 2 * 12);
 
     let ex = rows(&tables, "otel_metrics_exemplars");
@@ -1016,19 +801,9 @@ fn metric_rows_carry_every_field() {
     assert_eq!(i64_of(&ex[0][1]), time_of(T0));
     assert_eq!(i32_of(&ex[0][3]), 0);
     assert_eq!(i64_of(&ex[0][4]), time_of(T0 + 5));
-    assert_eq!(
-        (ex[0][6].clone(), f64::from_bits(i64_of(&ex[0][7]) as u64)),
-        (None, 0.25)
-    );
-    assert_eq!(
-        (ex[0][8].clone(), ex[0][9].clone()),
-        (Some(vec![1; 16]), Some(vec![2; 8]))
-    );
-    assert_eq!(
-        json_of(&ex[0][10]),
-        r#"{"user":"u1"}"#,
-        "dropped key removed"
-    );
+    assert_eq!((ex[0][6].clone(), f64::from_bits(i64_of(&ex[0][7]) as u64)), (None, 0.25));
+    assert_eq!((ex[0][8].clone(), ex[0][9].clone()), (Some(vec![1; 16]), Some(vec![2; 8])));
+    assert_eq!(json_of(&ex[0][10]), r#"{"user":"u1"}"#, "dropped key removed");
 }
 
 #[test]
@@ -1051,10 +826,7 @@ fn hand_built_copy_stream_for_a_small_log() {
         }],
     };
     let promotion = test_promotion();
-    let prepared = prepare(
-        &[record(1, wal::Signal::Logs, req.encode_to_vec())],
-        &promotion,
-    );
+    let prepared = prepare(&[record(1, wal::Signal::Logs, req.encode_to_vec())], &promotion);
     let mut ids = resolve(&prepared);
     ids.resources.values_mut().for_each(|v| *v = 3);
     ids.scopes.values_mut().for_each(|v| *v = 4);
@@ -1063,11 +835,7 @@ fn hand_built_copy_stream_for_a_small_log() {
     let tables = encode(&prepared, &ids, &promotion).unwrap();
     assert_eq!(
         tables.iter().map(|t| t.table).collect::<Vec<_>>(),
-        [
-            "otel_logs_fact",
-            "otel_log_attrs_string",
-            "otel_log_attrs_other"
-        ]
+        ["otel_logs_fact", "otel_log_attrs_string", "otel_log_attrs_other"]
     );
 
     let be32 = |v: i32| v.to_be_bytes().to_vec();
@@ -1148,20 +916,10 @@ fn dimension_attributes_are_encoded_for_new_dimensions() {
     assert_eq!(i64_of(&strings[0][0]), 41);
     let values: Vec<String> = strings.iter().map(|r| text_of(&r[2])).collect();
     assert_eq!(values, ["h1", "checkout", "shop"]);
-    assert_eq!(
-        json_of(&rows(&tables, "otel_resource_attrs_other")[0][1]),
-        r#"{"process.pid":42}"#
-    );
-    assert_eq!(
-        json_of(&rows(&tables, "otel_scope_attrs_other")[0][1]),
-        r#"{"other":1}"#
-    );
+    assert_eq!(json_of(&rows(&tables, "otel_resource_attrs_other")[0][1]), r#"{"process.pid":42}"#);
+    assert_eq!(json_of(&rows(&tables, "otel_scope_attrs_other")[0][1]), r#"{"other":1}"#);
     // No new dimensions, no rows.
-    assert!(
-        encode_dimension_attributes(&[], &[], &ids, &promotion)
-            .unwrap()
-            .is_empty()
-    );
+    assert!(encode_dimension_attributes(&[], &[], &ids, &promotion).unwrap().is_empty());
     // A promoted key without a resolved id is an error, not a panic or a lost row.
     let mut missing = ids.clone();
     missing.keys.remove("service.name");
@@ -1177,9 +935,7 @@ fn undecodable_and_unstorable_records_are_listed_not_fatal() {
     let mut bad_severity = logs_request();
     bad_severity.resource_logs[0].scope_logs[0].log_records[0].severity_number = 25;
     let mut bad_temporality = metrics_request();
-    if let Some(Data::Sum(s)) =
-        &mut bad_temporality.resource_metrics[0].scope_metrics[0].metrics[1].data
-    {
+    if let Some(Data::Sum(s)) = &mut bad_temporality.resource_metrics[0].scope_metrics[0].metrics[1].data {
         s.aggregation_temporality = 3;
     }
     let records = vec![
@@ -1192,22 +948,10 @@ fn undecodable_and_unstorable_records_are_listed_not_fatal() {
     ];
     let prepared = prepare(&records, &promotion);
     let failed: Vec<u64> = prepared.failures().iter().map(|f| f.0).collect();
-    assert!(
-        failed.starts_with(&[1, 3, 4, 5]),
-        "{:?}",
-        prepared.failures()
-    );
-    assert!(
-        prepared.failures()[1].1.contains("span kind 9"),
-        "{:?}",
-        prepared.failures()
-    );
+    assert!(failed.starts_with(&[1, 3, 4, 5]), "{:?}", prepared.failures());
+    assert!(prepared.failures()[1].1.contains("span kind 9"), "{:?}", prepared.failures());
     assert!(prepared.failures()[2].1.contains("severity_number 25"));
-    assert!(
-        prepared.failures()[3]
-            .1
-            .contains("aggregation_temporality 3")
-    );
+    assert!(prepared.failures()[3].1.contains("aggregation_temporality 3"));
     assert_eq!(prepared.seqs()[0], 2);
     assert_eq!((prepared.first_seq(), prepared.last_seq()), (1, 6));
     assert_eq!(prepared.counts().logs, 8);
@@ -1248,10 +992,7 @@ fn missing_ids_are_errors_not_panics() {
     few.facts.blocks.clear();
     assert_eq!(
         encode(&prepared, &few, &promotion).unwrap_err(),
-        EncodeError::NotEnoughFactIds {
-            needed: 18,
-            available: 0
-        }
+        EncodeError::NotEnoughFactIds { needed: 18, available: 0 }
     );
     for break_ids in [
         (|i: &mut Ids| i.resources.clear()) as fn(&mut Ids),
@@ -1273,48 +1014,24 @@ fn empty_batch_encodes_to_nothing() {
     let promotion = Promotion::defaults();
     let prepared = prepare(&[], &promotion);
     assert_eq!((prepared.first_seq(), prepared.last_seq()), (0, 0));
-    assert!(
-        encode(&prepared, &Ids::default(), &promotion)
-            .unwrap()
-            .is_empty()
-    );
-    let empty_request = prepare(
-        &[record(
-            1,
-            wal::Signal::Traces,
-            ExportTraceServiceRequest::default().encode_to_vec(),
-        )],
-        &promotion,
-    );
+    assert!(encode(&prepared, &Ids::default(), &promotion).unwrap().is_empty());
+    let empty_request =
+        prepare(&[record(1, wal::Signal::Traces, ExportTraceServiceRequest::default().encode_to_vec())], &promotion);
     assert!(empty_request.failures().is_empty());
-    assert!(
-        encode(&empty_request, &Ids::default(), &promotion)
-            .unwrap()
-            .is_empty()
-    );
+    assert!(encode(&empty_request, &Ids::default(), &promotion).unwrap().is_empty());
 }
 
 #[test]
 fn parallel_encode_of_many_records_matches_sequential_rows() {
     let promotion = test_promotion();
-    let records: Vec<wal::Record> = (0..64)
-        .map(|i| {
-            record(
-                100 + i,
-                wal::Signal::Traces,
-                traces_request().encode_to_vec(),
-            )
-        })
-        .collect();
+    let records: Vec<wal::Record> =
+        (0..64).map(|i| record(100 + i, wal::Signal::Traces, traces_request().encode_to_vec())).collect();
     let prepared = prepare(&records, &promotion);
     let ids = resolve(&prepared);
     let tables = encode(&prepared, &ids, &promotion).unwrap();
     assert_eq!(table(&tables, "otel_spans_fact").rows, 128);
     assert_eq!(table(&tables, "otel_span_event_attrs_other").rows, 64);
-    let mut span_ids: Vec<i64> = rows(&tables, "otel_spans_fact")
-        .iter()
-        .map(|r| i64_of(&r[0]))
-        .collect();
+    let mut span_ids: Vec<i64> = rows(&tables, "otel_spans_fact").iter().map(|r| i64_of(&r[0])).collect();
     span_ids.sort();
     span_ids.dedup();
     assert_eq!(span_ids.len(), 128, "no id used twice");
@@ -1325,10 +1042,7 @@ fn parallel_encode_of_many_records_matches_sequential_rows() {
 fn migration_columns() -> HashMap<String, Vec<(String, bool)>> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
     let mut tables = HashMap::new();
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     for file in files {
         let sql = std::fs::read_to_string(&file).unwrap();
@@ -1350,13 +1064,10 @@ fn migration_columns() -> HashMap<String, Vec<(String, bool)>> {
             }
             let def = line.trim();
             let first = def.split_whitespace().next().unwrap_or("");
-            if ["CHECK", "PRIMARY", "UNIQUE", "CONSTRAINT", "FOREIGN"].contains(&first)
-                || first.is_empty()
-            {
+            if ["CHECK", "PRIMARY", "UNIQUE", "CONSTRAINT", "FOREIGN"].contains(&first) || first.is_empty() {
                 continue;
             }
-            let required =
-                def.contains("NOT NULL") && !def.contains("DEFAULT") && !def.contains("IDENTITY");
+            let required = def.contains("NOT NULL") && !def.contains("DEFAULT") && !def.contains("IDENTITY");
             cols.push((first.to_string(), required));
         }
     }
@@ -1368,29 +1079,14 @@ fn column_lists_match_the_migrations() {
     let schema = migration_columns();
     let mut seen = 0;
     for spec in tables::all_specs() {
-        let cols = schema
-            .get(spec.name)
-            .unwrap_or_else(|| panic!("{} is not created by the migrations", spec.name));
-        let listed: Vec<&str> = spec
-            .columns
-            .trim_start_matches('(')
-            .trim_end_matches(')')
-            .split(", ")
-            .collect();
+        let cols = schema.get(spec.name).unwrap_or_else(|| panic!("{} is not created by the migrations", spec.name));
+        let listed: Vec<&str> = spec.columns.trim_start_matches('(').trim_end_matches(')').split(", ").collect();
         for c in &listed {
-            assert!(
-                cols.iter().any(|(n, _)| n == c),
-                "{}: no column {c}",
-                spec.name
-            );
+            assert!(cols.iter().any(|(n, _)| n == c), "{}: no column {c}", spec.name);
         }
         for (c, required) in cols {
             if *required {
-                assert!(
-                    listed.contains(&c.as_str()),
-                    "{}: required column {c} not written",
-                    spec.name
-                );
+                assert!(listed.contains(&c.as_str()), "{}: required column {c} not written", spec.name);
             }
         }
         seen += 1;
@@ -1398,12 +1094,7 @@ fn column_lists_match_the_migrations() {
     assert_eq!(seen, 69);
     // Every fact table column is written (none is left to a default).
     for spec in tables::all_specs().take(9) {
-        assert_eq!(
-            column_count(spec.columns),
-            schema[spec.name].len(),
-            "{}",
-            spec.name
-        );
+        assert_eq!(column_count(spec.columns), schema[spec.name].len(), "{}", spec.name);
     }
 }
 
@@ -1416,37 +1107,20 @@ fn strings_with_nul_are_failures_not_batch_errors() {
     let mut nested = traces_request();
     nested.resource_spans[0].scope_spans[0].spans[1]
         .attributes
-        .push(kv(
-            "outer",
-            Value::KvlistValue(KeyValueList {
-                values: vec![kv("in\0ner", Value::IntValue(1))],
-            }),
-        ));
+        .push(kv("outer", Value::KvlistValue(KeyValueList { values: vec![kv("in\0ner", Value::IntValue(1))] })));
     let mut body = logs_request();
     body.resource_logs[0].scope_logs[0].log_records[3].body =
-        Some(av(Value::ArrayValue(ArrayValue {
-            values: vec![av(string("x\0"))],
-        })));
+        Some(av(Value::ArrayValue(ArrayValue { values: vec![av(string("x\0"))] })));
     let mut unit = metrics_request();
     unit.resource_metrics[0].scope_metrics[0].metrics[2].unit = "\0".into();
     let mut exemplar_attr = metrics_request();
-    if let Some(Data::Gauge(g)) =
-        &mut exemplar_attr.resource_metrics[0].scope_metrics[0].metrics[0].data
-    {
-        g.data_points[0].exemplars[0]
-            .filtered_attributes
-            .push(kv("k", string("v\0")));
+    if let Some(Data::Gauge(g)) = &mut exemplar_attr.resource_metrics[0].scope_metrics[0].metrics[0].data {
+        g.data_points[0].exemplars[0].filtered_attributes.push(kv("k", string("v\0")));
     }
     let mut resource_attr = logs_request();
-    resource_attr.resource_logs[0]
-        .resource
-        .as_mut()
-        .unwrap()
-        .attributes
-        .push(kv("r", string("\0")));
+    resource_attr.resource_logs[0].resource.as_mut().unwrap().attributes.push(kv("r", string("\0")));
     let mut bytes_ok = logs_request();
-    bytes_ok.resource_logs[0].scope_logs[0].log_records[0].body =
-        Some(av(Value::BytesValue(vec![0, 0])));
+    bytes_ok.resource_logs[0].scope_logs[0].log_records[0].body = Some(av(Value::BytesValue(vec![0, 0])));
     let records = vec![
         record(1, wal::Signal::Traces, span_name.encode_to_vec()),
         record(2, wal::Signal::Traces, nested.encode_to_vec()),
@@ -1458,26 +1132,11 @@ fn strings_with_nul_are_failures_not_batch_errors() {
     ];
     let prepared = prepare(&records, &promotion);
     let failures = prepared.failures();
-    assert_eq!(
-        failures.iter().map(|f| f.0).collect::<Vec<_>>(),
-        [1, 2, 3, 4, 5, 6],
-        "{failures:?}"
-    );
-    for (what, (_, message)) in [
-        "span name",
-        "attribute",
-        "log body",
-        "metric unit",
-        "exemplar",
-        "resource attribute",
-    ]
-    .iter()
-    .zip(failures)
+    assert_eq!(failures.iter().map(|f| f.0).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6], "{failures:?}");
+    for (what, (_, message)) in
+        ["span name", "attribute", "log body", "metric unit", "exemplar", "resource attribute"].iter().zip(failures)
     {
-        assert!(
-            message.contains(what) && message.contains("NUL"),
-            "{what}: {message}"
-        );
+        assert!(message.contains(what) && message.contains("NUL"), "{what}: {message}");
     }
     assert_eq!(prepared.seqs(), [7], "bytes may hold zero bytes");
 }
@@ -1497,14 +1156,9 @@ fn resource_attributes_of_every_type_reach_their_table() {
         ],
         ..Default::default()
     });
-    req.resource_spans[0].scope_spans[0].scope = Some(InstrumentationScope {
-        name: "only name".into(),
-        ..Default::default()
-    });
-    let prepared = prepare(
-        &[record(1, wal::Signal::Traces, req.encode_to_vec())],
-        &promotion,
-    );
+    req.resource_spans[0].scope_spans[0].scope =
+        Some(InstrumentationScope { name: "only name".into(), ..Default::default() });
+    let prepared = prepare(&[record(1, wal::Signal::Traces, req.encode_to_vec())], &promotion);
     let r = &prepared.resources()[0];
     assert_eq!(r.service_name, None, "service.name is not a string");
     assert_eq!(prepared.scopes()[0].version, "");
@@ -1524,17 +1178,7 @@ fn resource_attributes_of_every_type_reach_their_table() {
         ]
     );
     assert_eq!(i64_of(&rows(&tables, "otel_resource_attrs_int")[0][2]), 5);
-    assert_eq!(
-        rows(&tables, "otel_resource_attrs_double")[0][2],
-        Some((-0.0f64).to_bits().to_be_bytes().to_vec())
-    );
-    assert_eq!(
-        rows(&tables, "otel_resource_attrs_bytes")[0][2],
-        Some(vec![]),
-        "empty bytes are not NULL"
-    );
-    assert_eq!(
-        json_of(&rows(&tables, "otel_resource_attrs_other")[0][1]),
-        r#"{"list":[]}"#
-    );
+    assert_eq!(rows(&tables, "otel_resource_attrs_double")[0][2], Some((-0.0f64).to_bits().to_be_bytes().to_vec()));
+    assert_eq!(rows(&tables, "otel_resource_attrs_bytes")[0][2], Some(vec![]), "empty bytes are not NULL");
+    assert_eq!(json_of(&rows(&tables, "otel_resource_attrs_other")[0][1]), r#"{"list":[]}"#);
 }

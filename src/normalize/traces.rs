@@ -19,18 +19,11 @@ pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportTraceServiceRequest) -> 
             w.scope(ss.scope.as_ref(), &ss.schema_url)?;
             for span in &ss.spans {
                 check_enum("span kind", span.kind, MAX_KIND)?;
-                check_enum(
-                    "span status code",
-                    span.status.as_ref().map_or(0, |s| s.code),
-                    MAX_STATUS,
-                )?;
+                check_enum("span status code", span.status.as_ref().map_or(0, |s| s.code), MAX_STATUS)?;
                 w.counts.spans += 1;
                 check_text("span name", &span.name)?;
                 check_text("span trace_state", &span.trace_state)?;
-                check_text(
-                    "span status message",
-                    span.status.as_ref().map_or("", |s| &s.message),
-                )?;
+                check_text("span status message", span.status.as_ref().map_or("", |s| &s.message))?;
                 w.attributes("span attribute", Level::Span, &span.attributes)?;
                 for event in &span.events {
                     w.counts.events += 1;
@@ -69,8 +62,7 @@ pub(crate) fn encode<'a>(
                     Some(s) => (s.code, &s.message[..]),
                     None => (0, ""),
                 };
-                let status_code = check_enum("span status code", status_code, MAX_STATUS)
-                    .map_err(|e| ctx.err(e))?;
+                let status_code = check_enum("span status code", status_code, MAX_STATUS).map_err(|e| ctx.err(e))?;
 
                 let w = set.w(SPANS);
                 w.row(20);
@@ -92,13 +84,7 @@ pub(crate) fn encode<'a>(
                 w.i32(span.dropped_links_count as i32);
                 w.i64(resource_id);
                 w.i64(scope_id);
-                ctx.attrs.write(
-                    set,
-                    AttrLevel::Span,
-                    span_row_id,
-                    Some(start),
-                    &span.attributes,
-                )?;
+                ctx.attrs.write(set, AttrLevel::Span, span_row_id, Some(start), &span.attributes)?;
 
                 for (index, event) in span.events.iter().enumerate() {
                     let event_row_id = ctx.next_id()?;
@@ -112,13 +98,7 @@ pub(crate) fn encode<'a>(
                     w.time_and_fraction(time);
                     w.text(&event.name);
                     w.i32(event.dropped_attributes_count as i32);
-                    ctx.attrs.write(
-                        set,
-                        AttrLevel::SpanEvent,
-                        event_row_id,
-                        Some(start),
-                        &event.attributes,
-                    )?;
+                    ctx.attrs.write(set, AttrLevel::SpanEvent, event_row_id, Some(start), &event.attributes)?;
                 }
 
                 for (index, link) in span.links.iter().enumerate() {
@@ -134,13 +114,7 @@ pub(crate) fn encode<'a>(
                     w.text(&link.trace_state);
                     w.i32(link.flags as i32);
                     w.i32(link.dropped_attributes_count as i32);
-                    ctx.attrs.write(
-                        set,
-                        AttrLevel::SpanLink,
-                        link_row_id,
-                        Some(start),
-                        &link.attributes,
-                    )?;
+                    ctx.attrs.write(set, AttrLevel::SpanLink, link_row_id, Some(start), &link.attributes)?;
                 }
             }
         }

@@ -54,11 +54,7 @@ pub enum DecodeError {
 }
 
 fn at(path: &str) -> String {
-    if path.is_empty() {
-        String::new()
-    } else {
-        format!(" at {path}")
-    }
+    if path.is_empty() { String::new() } else { format!(" at {path}") }
 }
 
 /// Decodes a protobuf export request and checks the AnyValue depth bound.
@@ -72,9 +68,7 @@ pub fn decode_protobuf<T: OtlpRequest>(bytes: &[u8]) -> Result<T, DecodeError> {
 /// first) into a root-first field path and a reason with a hint for the common causes.
 fn protobuf_error(signal: Signal, err: &prost::DecodeError) -> DecodeError {
     let text = err.to_string();
-    let mut rest = text
-        .strip_prefix("failed to decode Protobuf message: ")
-        .unwrap_or(&text);
+    let mut rest = text.strip_prefix("failed to decode Protobuf message: ").unwrap_or(&text);
     let mut fields = Vec::new();
     while let Some((head, tail)) = rest.split_once(": ") {
         let is_location = head.split_once('.').is_some_and(|(m, f)| {
@@ -112,11 +106,7 @@ fn protobuf_error(signal: Signal, err: &prost::DecodeError) -> DecodeError {
     } else {
         ""
     };
-    DecodeError::Protobuf {
-        signal: signal.as_str(),
-        path,
-        reason: format!("{rest}{hint}"),
-    }
+    DecodeError::Protobuf { signal: signal.as_str(), path, reason: format!("{rest}{hint}") }
 }
 
 /// The AnyValue depth check, implemented for the three request types.
@@ -132,20 +122,14 @@ fn depth_exceeds(value: &AnyValue, depth: usize) -> bool {
     }
     match &value.value {
         Some(Value::ArrayValue(a)) => a.values.iter().any(|v| depth_exceeds(v, depth + 1)),
-        Some(Value::KvlistValue(kv)) => kv.values.iter().any(|kv| {
-            kv.value
-                .as_ref()
-                .is_some_and(|v| depth_exceeds(v, depth + 1))
-        }),
+        Some(Value::KvlistValue(kv)) => {
+            kv.values.iter().any(|kv| kv.value.as_ref().is_some_and(|v| depth_exceeds(v, depth + 1)))
+        }
         _ => false,
     }
 }
 
-fn check_attrs(
-    signal: Signal,
-    attrs: &[KeyValue],
-    path: impl Fn() -> String,
-) -> Result<(), DecodeError> {
+fn check_attrs(signal: Signal, attrs: &[KeyValue], path: impl Fn() -> String) -> Result<(), DecodeError> {
     for (i, kv) in attrs.iter().enumerate() {
         if kv.value.as_ref().is_some_and(|v| depth_exceeds(v, 1)) {
             return Err(DecodeError::TooDeep {
@@ -166,14 +150,10 @@ fn check_resource_scope(
     names: (&str, &str),
 ) -> Result<(), DecodeError> {
     if let Some(res) = resource {
-        check_attrs(signal, &res.attributes, || {
-            format!("{}[{r}].resource.attributes", names.0)
-        })?;
+        check_attrs(signal, &res.attributes, || format!("{}[{r}].resource.attributes", names.0))?;
     }
     if let Some(scope) = scope {
-        check_attrs(signal, &scope.attributes, || {
-            format!("{}[{r}].{}[{s}].scope.attributes", names.0, names.1)
-        })?;
+        check_attrs(signal, &scope.attributes, || format!("{}[{r}].{}[{s}].scope.attributes", names.0, names.1))?;
     }
     Ok(())
 }
@@ -183,14 +163,7 @@ impl CheckDepth for ExportTraceServiceRequest {
         let sig = Signal::Traces;
         for (r, rs) in self.resource_spans.iter().enumerate() {
             if rs.scope_spans.is_empty() {
-                check_resource_scope(
-                    sig,
-                    r,
-                    rs.resource.as_ref(),
-                    0,
-                    None,
-                    ("resource_spans", ""),
-                )?;
+                check_resource_scope(sig, r, rs.resource.as_ref(), 0, None, ("resource_spans", ""))?;
             }
             for (s, ss) in rs.scope_spans.iter().enumerate() {
                 let names = ("resource_spans", "scope_spans");
@@ -199,14 +172,10 @@ impl CheckDepth for ExportTraceServiceRequest {
                     let base = || format!("resource_spans[{r}].scope_spans[{s}].spans[{i}]");
                     check_attrs(sig, &span.attributes, || format!("{}.attributes", base()))?;
                     for (e, ev) in span.events.iter().enumerate() {
-                        check_attrs(sig, &ev.attributes, || {
-                            format!("{}.events[{e}].attributes", base())
-                        })?;
+                        check_attrs(sig, &ev.attributes, || format!("{}.events[{e}].attributes", base()))?;
                     }
                     for (l, link) in span.links.iter().enumerate() {
-                        check_attrs(sig, &link.attributes, || {
-                            format!("{}.links[{l}].attributes", base())
-                        })?;
+                        check_attrs(sig, &link.attributes, || format!("{}.links[{l}].attributes", base()))?;
                     }
                 }
             }
@@ -228,10 +197,7 @@ impl CheckDepth for ExportLogsServiceRequest {
                 for (i, log) in sl.log_records.iter().enumerate() {
                     let base = || format!("resource_logs[{r}].scope_logs[{s}].log_records[{i}]");
                     if log.body.as_ref().is_some_and(|b| depth_exceeds(b, 1)) {
-                        return Err(DecodeError::TooDeep {
-                            signal: sig.as_str(),
-                            path: format!("{}.body", base()),
-                        });
+                        return Err(DecodeError::TooDeep { signal: sig.as_str(), path: format!("{}.body", base()) });
                     }
                     check_attrs(sig, &log.attributes, || format!("{}.attributes", base()))?;
                 }
@@ -246,14 +212,7 @@ impl CheckDepth for ExportMetricsServiceRequest {
         let sig = Signal::Metrics;
         for (r, rm) in self.resource_metrics.iter().enumerate() {
             if rm.scope_metrics.is_empty() {
-                check_resource_scope(
-                    sig,
-                    r,
-                    rm.resource.as_ref(),
-                    0,
-                    None,
-                    ("resource_metrics", ""),
-                )?;
+                check_resource_scope(sig, r, rm.resource.as_ref(), 0, None, ("resource_metrics", ""))?;
             }
             for (s, sm) in rm.scope_metrics.iter().enumerate() {
                 let names = ("resource_metrics", "scope_metrics");
@@ -265,33 +224,22 @@ impl CheckDepth for ExportMetricsServiceRequest {
                     let points: Vec<(&[KeyValue], Vec<&[KeyValue]>)> = match &metric.data {
                         Some(Data::Gauge(g)) => number_points(&g.data_points),
                         Some(Data::Sum(g)) => number_points(&g.data_points),
-                        Some(Data::Histogram(h)) => h
-                            .data_points
-                            .iter()
-                            .map(|p| (&p.attributes[..], exemplar_attrs(&p.exemplars)))
-                            .collect(),
-                        Some(Data::ExponentialHistogram(h)) => h
-                            .data_points
-                            .iter()
-                            .map(|p| (&p.attributes[..], exemplar_attrs(&p.exemplars)))
-                            .collect(),
-                        Some(Data::Summary(h)) => h
-                            .data_points
-                            .iter()
-                            .map(|p| (&p.attributes[..], Vec::new()))
-                            .collect(),
+                        Some(Data::Histogram(h)) => {
+                            h.data_points.iter().map(|p| (&p.attributes[..], exemplar_attrs(&p.exemplars))).collect()
+                        }
+                        Some(Data::ExponentialHistogram(h)) => {
+                            h.data_points.iter().map(|p| (&p.attributes[..], exemplar_attrs(&p.exemplars))).collect()
+                        }
+                        Some(Data::Summary(h)) => {
+                            h.data_points.iter().map(|p| (&p.attributes[..], Vec::new())).collect()
+                        }
                         None => Vec::new(),
                     };
                     for (p, (attrs, exemplars)) in points.iter().enumerate() {
-                        check_attrs(sig, attrs, || {
-                            format!("{}.data_points[{p}].attributes", base())
-                        })?;
+                        check_attrs(sig, attrs, || format!("{}.data_points[{p}].attributes", base()))?;
                         for (x, ex) in exemplars.iter().enumerate() {
                             check_attrs(sig, ex, || {
-                                format!(
-                                    "{}.data_points[{p}].exemplars[{x}].filtered_attributes",
-                                    base()
-                                )
+                                format!("{}.data_points[{p}].exemplars[{x}].filtered_attributes", base())
                             })?;
                         }
                     }
@@ -305,19 +253,11 @@ impl CheckDepth for ExportMetricsServiceRequest {
 fn number_points(
     points: &[opentelemetry_proto::tonic::metrics::v1::NumberDataPoint],
 ) -> Vec<(&[KeyValue], Vec<&[KeyValue]>)> {
-    points
-        .iter()
-        .map(|p| (&p.attributes[..], exemplar_attrs(&p.exemplars)))
-        .collect()
+    points.iter().map(|p| (&p.attributes[..], exemplar_attrs(&p.exemplars))).collect()
 }
 
-fn exemplar_attrs(
-    exemplars: &[opentelemetry_proto::tonic::metrics::v1::Exemplar],
-) -> Vec<&[KeyValue]> {
-    exemplars
-        .iter()
-        .map(|e| &e.filtered_attributes[..])
-        .collect()
+fn exemplar_attrs(exemplars: &[opentelemetry_proto::tonic::metrics::v1::Exemplar]) -> Vec<&[KeyValue]> {
+    exemplars.iter().map(|e| &e.filtered_attributes[..]).collect()
 }
 
 #[cfg(test)]
@@ -339,9 +279,7 @@ pub(crate) mod tests {
             end_time_unix_nano: 1_764_172_800_000_001_500,
             attributes: vec![KeyValue {
                 key: "http.method".into(),
-                value: Some(AnyValue {
-                    value: Some(Value::StringValue("GET".into())),
-                }),
+                value: Some(AnyValue { value: Some(Value::StringValue("GET".into())) }),
                 key_strindex: 0,
             }],
             ..Default::default()
@@ -359,17 +297,11 @@ pub(crate) mod tests {
 
     /// A kvlist value nested `depth` levels deep (depth 1 = a plain string).
     pub(crate) fn nested_kvlist(depth: usize) -> AnyValue {
-        let mut v = AnyValue {
-            value: Some(Value::StringValue("leaf".into())),
-        };
+        let mut v = AnyValue { value: Some(Value::StringValue("leaf".into())) };
         for _ in 1..depth {
             v = AnyValue {
                 value: Some(Value::KvlistValue(KeyValueList {
-                    values: vec![KeyValue {
-                        key: "k".into(),
-                        value: Some(v),
-                        key_strindex: 0,
-                    }],
+                    values: vec![KeyValue { key: "k".into(), value: Some(v), key_strindex: 0 }],
                 })),
             };
         }
@@ -377,13 +309,9 @@ pub(crate) mod tests {
     }
 
     fn nested_array(depth: usize) -> AnyValue {
-        let mut v = AnyValue {
-            value: Some(Value::IntValue(7)),
-        };
+        let mut v = AnyValue { value: Some(Value::IntValue(7)) };
         for _ in 1..depth {
-            v = AnyValue {
-                value: Some(Value::ArrayValue(ArrayValue { values: vec![v] })),
-            };
+            v = AnyValue { value: Some(Value::ArrayValue(ArrayValue { values: vec![v] })) };
         }
         v
     }
@@ -392,10 +320,7 @@ pub(crate) mod tests {
         ExportLogsServiceRequest {
             resource_logs: vec![ResourceLogs {
                 scope_logs: vec![ScopeLogs {
-                    log_records: vec![LogRecord {
-                        body: Some(body),
-                        ..Default::default()
-                    }],
+                    log_records: vec![LogRecord { body: Some(body), ..Default::default() }],
                     ..Default::default()
                 }],
                 ..Default::default()
@@ -417,15 +342,11 @@ pub(crate) mod tests {
     #[test]
     fn truncated_protobuf_says_so() {
         let bytes = sample_traces().encode_to_vec();
-        let err =
-            decode_protobuf::<ExportTraceServiceRequest>(&bytes[..bytes.len() - 3]).unwrap_err();
+        let err = decode_protobuf::<ExportTraceServiceRequest>(&bytes[..bytes.len() - 3]).unwrap_err();
         let msg = err.to_string();
         assert!(matches!(err, DecodeError::Protobuf { .. }), "{msg}");
         assert!(msg.contains("truncated"), "{msg}");
-        assert!(
-            msg.starts_with("invalid OTLP protobuf traces request"),
-            "{msg}"
-        );
+        assert!(msg.starts_with("invalid OTLP protobuf traces request"), "{msg}");
     }
 
     #[test]
@@ -440,8 +361,7 @@ pub(crate) mod tests {
             other => panic!("{other:?}"),
         }
         // A JSON body sent as protobuf.
-        let err =
-            decode_protobuf::<ExportTraceServiceRequest>(br#"{"resourceSpans":[]}"#).unwrap_err();
+        let err = decode_protobuf::<ExportTraceServiceRequest>(br#"{"resourceSpans":[]}"#).unwrap_err();
         assert!(matches!(err, DecodeError::Protobuf { .. }), "{err}");
     }
 
@@ -478,10 +398,7 @@ pub(crate) mod tests {
         let err = decode_protobuf::<ExportLogsServiceRequest>(&deep.encode_to_vec()).unwrap_err();
         assert_eq!(
             err,
-            DecodeError::TooDeep {
-                signal: "logs",
-                path: "resource_logs[0].scope_logs[0].log_records[0].body".into()
-            }
+            DecodeError::TooDeep { signal: "logs", path: "resource_logs[0].scope_logs[0].log_records[0].body".into() }
         );
         let deep = logs_with_body(nested_array(MAX_ANY_VALUE_DEPTH + 1));
         assert!(decode_protobuf::<ExportLogsServiceRequest>(&deep.encode_to_vec()).is_err());
@@ -489,8 +406,7 @@ pub(crate) mod tests {
         let mut traces = sample_traces();
         traces.resource_spans[0].scope_spans[0].spans[1].attributes[0].value =
             Some(nested_kvlist(MAX_ANY_VALUE_DEPTH + 1));
-        let err =
-            decode_protobuf::<ExportTraceServiceRequest>(&traces.encode_to_vec()).unwrap_err();
+        let err = decode_protobuf::<ExportTraceServiceRequest>(&traces.encode_to_vec()).unwrap_err();
         assert_eq!(
             err.to_string(),
             format!(
@@ -526,10 +442,7 @@ pub(crate) mod tests {
         let bytes = deep_kvlist_log_bytes(10_000);
         let err = decode_protobuf::<ExportLogsServiceRequest>(&bytes).unwrap_err();
         let msg = err.to_string();
-        assert!(
-            msg.contains("recursion limit") && msg.contains("nested"),
-            "{msg}"
-        );
+        assert!(msg.contains("recursion limit") && msg.contains("nested"), "{msg}");
         // Just past our bound but within prost's: our own error.
         let bytes = deep_kvlist_log_bytes(MAX_ANY_VALUE_DEPTH + 1);
         let err = decode_protobuf::<ExportLogsServiceRequest>(&bytes).unwrap_err();

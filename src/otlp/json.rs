@@ -21,30 +21,20 @@ use super::{OtlpRequest, Signal};
 /// Decodes an OTLP/JSON export request body (UTF-8 JSON), leniently, and checks the AnyValue depth bound.
 pub fn decode_json<T: OtlpRequest>(body: &[u8]) -> Result<T, DecodeError> {
     let signal = T::SIGNAL.as_str();
-    let json_err = |path: String, reason: String| DecodeError::Json {
-        signal,
-        path,
-        reason,
-    };
+    let json_err = |path: String, reason: String| DecodeError::Json { signal, path, reason };
     // serde_json stops at 128 nested arrays/objects with a clean error, which bounds the recursion below.
     let mut root: Value = serde_json::from_slice(body).map_err(|e| {
         let reason = if e.to_string().starts_with("recursion limit exceeded") {
             "JSON nested deeper than 128 levels".to_owned()
         } else {
             let text = e.to_string();
-            text.rsplit_once(" at line ")
-                .map_or(text.clone(), |(r, _)| r.to_owned())
+            text.rsplit_once(" at line ").map_or(text.clone(), |(r, _)| r.to_owned())
         };
         json_err(format!("line {} column {}", e.line(), e.column()), reason)
     })?;
-    let mut walker = Walker {
-        signal,
-        path: Vec::new(),
-        nonfinite: Vec::new(),
-    };
+    let mut walker = Walker { signal, path: Vec::new(), nonfinite: Vec::new() };
     walker.message(&mut root, request_schema(T::SIGNAL))?;
-    let mut req: T =
-        serde_json::from_value(root).map_err(|e| json_err(String::new(), e.to_string()))?;
+    let mut req: T = serde_json::from_value(root).map_err(|e| json_err(String::new(), e.to_string()))?;
     for (path, value) in &walker.nonfinite {
         if !req.set_double(path, *value) {
             walker.path.clone_from(path);
@@ -67,16 +57,10 @@ pub fn encode_json_response(response: &ExportResponse) -> Vec<u8> {
         };
         let mut partial = Map::new();
         if response.rejected != 0 {
-            partial.insert(
-                count_key.into(),
-                Value::String(response.rejected.to_string()),
-            );
+            partial.insert(count_key.into(), Value::String(response.rejected.to_string()));
         }
         if !response.message.is_empty() {
-            partial.insert(
-                "errorMessage".into(),
-                Value::String(response.message.clone()),
-            );
+            partial.insert("errorMessage".into(), Value::String(response.message.clone()));
         }
         root.insert("partialSuccess".into(), Value::Object(partial));
     }
@@ -141,11 +125,8 @@ struct EnumDef {
     from_name: fn(&str) -> Option<i32>,
 }
 
-static SPAN_KIND: EnumDef = EnumDef {
-    name: "SpanKind",
-    prefix: "SPAN_KIND_",
-    from_name: |s| SpanKind::from_str_name(s).map(|v| v as i32),
-};
+static SPAN_KIND: EnumDef =
+    EnumDef { name: "SpanKind", prefix: "SPAN_KIND_", from_name: |s| SpanKind::from_str_name(s).map(|v| v as i32) };
 static STATUS_CODE: EnumDef = EnumDef {
     name: "StatusCode",
     prefix: "STATUS_CODE_",
@@ -163,21 +144,12 @@ static TEMPORALITY: EnumDef = EnumDef {
 };
 
 const fn schema(name: &'static str, fields: &'static [(&'static str, Kind)]) -> Schema {
-    Schema {
-        name,
-        fields,
-        required: &[],
-    }
+    Schema { name, fields, required: &[] }
 }
 
 static ENTITY_REF: Schema = Schema {
     name: "EntityRef",
-    fields: &[
-        ("schemaUrl", Kind::Str),
-        ("type", Kind::Str),
-        ("idKeys", Kind::Strs),
-        ("descriptionKeys", Kind::Strs),
-    ],
+    fields: &[("schemaUrl", Kind::Str), ("type", Kind::Str), ("idKeys", Kind::Strs), ("descriptionKeys", Kind::Strs)],
     required: &[
         ("schemaUrl", Required::EmptyString),
         ("type", Required::EmptyString),
@@ -187,42 +159,20 @@ static ENTITY_REF: Schema = Schema {
 };
 static RESOURCE: Schema = schema(
     "Resource",
-    &[
-        ("attributes", Kind::Attrs),
-        ("droppedAttributesCount", Kind::U32),
-        ("entityRefs", Kind::Msgs(&ENTITY_REF)),
-    ],
+    &[("attributes", Kind::Attrs), ("droppedAttributesCount", Kind::U32), ("entityRefs", Kind::Msgs(&ENTITY_REF))],
 );
 static SCOPE: Schema = schema(
     "InstrumentationScope",
-    &[
-        ("name", Kind::Str),
-        ("version", Kind::Str),
-        ("attributes", Kind::Attrs),
-        ("droppedAttributesCount", Kind::U32),
-    ],
+    &[("name", Kind::Str), ("version", Kind::Str), ("attributes", Kind::Attrs), ("droppedAttributesCount", Kind::U32)],
 );
 
-static TRACE_REQUEST: Schema = schema(
-    "ExportTraceServiceRequest",
-    &[("resourceSpans", Kind::Msgs(&RESOURCE_SPANS))],
-);
+static TRACE_REQUEST: Schema = schema("ExportTraceServiceRequest", &[("resourceSpans", Kind::Msgs(&RESOURCE_SPANS))]);
 static RESOURCE_SPANS: Schema = schema(
     "ResourceSpans",
-    &[
-        ("resource", Kind::Msg(&RESOURCE)),
-        ("scopeSpans", Kind::Msgs(&SCOPE_SPANS)),
-        ("schemaUrl", Kind::Str),
-    ],
+    &[("resource", Kind::Msg(&RESOURCE)), ("scopeSpans", Kind::Msgs(&SCOPE_SPANS)), ("schemaUrl", Kind::Str)],
 );
-static SCOPE_SPANS: Schema = schema(
-    "ScopeSpans",
-    &[
-        ("scope", Kind::Msg(&SCOPE)),
-        ("spans", Kind::Msgs(&SPAN)),
-        ("schemaUrl", Kind::Str),
-    ],
-);
+static SCOPE_SPANS: Schema =
+    schema("ScopeSpans", &[("scope", Kind::Msg(&SCOPE)), ("spans", Kind::Msgs(&SPAN)), ("schemaUrl", Kind::Str)]);
 static SPAN: Schema = schema(
     "Span",
     &[
@@ -264,30 +214,16 @@ static LINK: Schema = schema(
         ("flags", Kind::U32),
     ],
 );
-static STATUS: Schema = schema(
-    "Status",
-    &[("message", Kind::Str), ("code", Kind::Enum(&STATUS_CODE))],
-);
+static STATUS: Schema = schema("Status", &[("message", Kind::Str), ("code", Kind::Enum(&STATUS_CODE))]);
 
-static LOGS_REQUEST: Schema = schema(
-    "ExportLogsServiceRequest",
-    &[("resourceLogs", Kind::Msgs(&RESOURCE_LOGS))],
-);
+static LOGS_REQUEST: Schema = schema("ExportLogsServiceRequest", &[("resourceLogs", Kind::Msgs(&RESOURCE_LOGS))]);
 static RESOURCE_LOGS: Schema = schema(
     "ResourceLogs",
-    &[
-        ("resource", Kind::Msg(&RESOURCE)),
-        ("scopeLogs", Kind::Msgs(&SCOPE_LOGS)),
-        ("schemaUrl", Kind::Str),
-    ],
+    &[("resource", Kind::Msg(&RESOURCE)), ("scopeLogs", Kind::Msgs(&SCOPE_LOGS)), ("schemaUrl", Kind::Str)],
 );
 static SCOPE_LOGS: Schema = schema(
     "ScopeLogs",
-    &[
-        ("scope", Kind::Msg(&SCOPE)),
-        ("logRecords", Kind::Msgs(&LOG_RECORD)),
-        ("schemaUrl", Kind::Str),
-    ],
+    &[("scope", Kind::Msg(&SCOPE)), ("logRecords", Kind::Msgs(&LOG_RECORD)), ("schemaUrl", Kind::Str)],
 );
 static LOG_RECORD: Schema = schema(
     "LogRecord",
@@ -306,26 +242,14 @@ static LOG_RECORD: Schema = schema(
     ],
 );
 
-static METRICS_REQUEST: Schema = schema(
-    "ExportMetricsServiceRequest",
-    &[("resourceMetrics", Kind::Msgs(&RESOURCE_METRICS))],
-);
+static METRICS_REQUEST: Schema =
+    schema("ExportMetricsServiceRequest", &[("resourceMetrics", Kind::Msgs(&RESOURCE_METRICS))]);
 static RESOURCE_METRICS: Schema = schema(
     "ResourceMetrics",
-    &[
-        ("resource", Kind::Msg(&RESOURCE)),
-        ("scopeMetrics", Kind::Msgs(&SCOPE_METRICS)),
-        ("schemaUrl", Kind::Str),
-    ],
+    &[("resource", Kind::Msg(&RESOURCE)), ("scopeMetrics", Kind::Msgs(&SCOPE_METRICS)), ("schemaUrl", Kind::Str)],
 );
-static SCOPE_METRICS: Schema = schema(
-    "ScopeMetrics",
-    &[
-        ("scope", Kind::Msg(&SCOPE)),
-        ("metrics", Kind::Msgs(&METRIC)),
-        ("schemaUrl", Kind::Str),
-    ],
-);
+static SCOPE_METRICS: Schema =
+    schema("ScopeMetrics", &[("scope", Kind::Msg(&SCOPE)), ("metrics", Kind::Msgs(&METRIC)), ("schemaUrl", Kind::Str)]);
 static METRIC: Schema = schema(
     "Metric",
     &[
@@ -351,17 +275,11 @@ static SUM: Schema = schema(
 );
 static HISTOGRAM: Schema = schema(
     "Histogram",
-    &[
-        ("dataPoints", Kind::Msgs(&HISTOGRAM_DP)),
-        ("aggregationTemporality", Kind::Enum(&TEMPORALITY)),
-    ],
+    &[("dataPoints", Kind::Msgs(&HISTOGRAM_DP)), ("aggregationTemporality", Kind::Enum(&TEMPORALITY))],
 );
 static EXP_HISTOGRAM: Schema = schema(
     "ExponentialHistogram",
-    &[
-        ("dataPoints", Kind::Msgs(&EXP_HISTOGRAM_DP)),
-        ("aggregationTemporality", Kind::Enum(&TEMPORALITY)),
-    ],
+    &[("dataPoints", Kind::Msgs(&EXP_HISTOGRAM_DP)), ("aggregationTemporality", Kind::Enum(&TEMPORALITY))],
 );
 static SUMMARY: Schema = schema("Summary", &[("dataPoints", Kind::Msgs(&SUMMARY_DP))]);
 static NUMBER_DP: Schema = schema(
@@ -411,10 +329,7 @@ static EXP_HISTOGRAM_DP: Schema = schema(
         ("zeroThreshold", Kind::F64),
     ],
 );
-static BUCKETS: Schema = schema(
-    "Buckets",
-    &[("offset", Kind::I32), ("bucketCounts", Kind::U64s)],
-);
+static BUCKETS: Schema = schema("Buckets", &[("offset", Kind::I32), ("bucketCounts", Kind::U64s)]);
 static SUMMARY_DP: Schema = schema(
     "SummaryDataPoint",
     &[
@@ -427,10 +342,8 @@ static SUMMARY_DP: Schema = schema(
         ("flags", Kind::U32),
     ],
 );
-static VALUE_AT_QUANTILE: Schema = schema(
-    "ValueAtQuantile",
-    &[("quantile", Kind::F64Special), ("value", Kind::F64Special)],
-);
+static VALUE_AT_QUANTILE: Schema =
+    schema("ValueAtQuantile", &[("quantile", Kind::F64Special), ("value", Kind::F64Special)]);
 static EXEMPLAR: Schema = schema(
     "Exemplar",
     &[
@@ -516,46 +429,28 @@ impl Walker {
     }
 
     fn err(&self, reason: String) -> DecodeError {
-        DecodeError::Json {
-            signal: self.signal,
-            path: self.path_string(),
-            reason,
-        }
+        DecodeError::Json { signal: self.signal, path: self.path_string(), reason }
     }
 
     /// Runs `f` with `seg` pushed on the path (popped again on success; on error the path is already reported).
-    fn at<R>(
-        &mut self,
-        seg: Seg,
-        f: impl FnOnce(&mut Self) -> Result<R, DecodeError>,
-    ) -> Result<R, DecodeError> {
+    fn at<R>(&mut self, seg: Seg, f: impl FnOnce(&mut Self) -> Result<R, DecodeError>) -> Result<R, DecodeError> {
         self.path.push(seg);
         let out = f(self)?;
         self.path.pop();
         Ok(out)
     }
 
-    fn object<'v>(
-        &self,
-        v: &'v mut Value,
-        what: &str,
-    ) -> Result<&'v mut Map<String, Value>, DecodeError> {
+    fn object<'v>(&self, v: &'v mut Value, what: &str) -> Result<&'v mut Map<String, Value>, DecodeError> {
         match v {
             Value::Object(map) => Ok(map),
-            other => Err(self.err(format!(
-                "expected a JSON object ({what}), got {}",
-                type_name(other)
-            ))),
+            other => Err(self.err(format!("expected a JSON object ({what}), got {}", type_name(other)))),
         }
     }
 
     fn array<'v>(&self, v: &'v mut Value, what: &str) -> Result<&'v mut Vec<Value>, DecodeError> {
         match v {
             Value::Array(items) => Ok(items),
-            other => Err(self.err(format!(
-                "expected a JSON array ({what}), got {}",
-                type_name(other)
-            ))),
+            other => Err(self.err(format!("expected a JSON array ({what}), got {}", type_name(other)))),
         }
     }
 
@@ -595,29 +490,11 @@ impl Walker {
             Kind::Enum(def) => self.enumeration(v, def),
             Kind::U64 => self.integer(v, 0, u64::MAX as i128, "an unsigned 64-bit integer", false),
             Kind::U64s => self.each(v, "unsigned 64-bit integers", |w, item| {
-                w.integer(
-                    item,
-                    0,
-                    u64::MAX as i128,
-                    "an unsigned 64-bit integer",
-                    false,
-                )
+                w.integer(item, 0, u64::MAX as i128, "an unsigned 64-bit integer", false)
             }),
-            Kind::I64 => self.integer(
-                v,
-                i64::MIN as i128,
-                i64::MAX as i128,
-                "a signed 64-bit integer",
-                false,
-            ),
+            Kind::I64 => self.integer(v, i64::MIN as i128, i64::MAX as i128, "a signed 64-bit integer", false),
             Kind::U32 => self.integer(v, 0, u32::MAX as i128, "an unsigned 32-bit integer", true),
-            Kind::I32 => self.integer(
-                v,
-                i32::MIN as i128,
-                i32::MAX as i128,
-                "a signed 32-bit integer",
-                true,
-            ),
+            Kind::I32 => self.integer(v, i32::MIN as i128, i32::MAX as i128, "a signed 32-bit integer", true),
             Kind::F64 => self.double(v, false),
             Kind::F64s => self.each(v, "doubles", |w, item| w.double(item, false)),
             Kind::F64Special => self.double(v, true),
@@ -649,8 +526,8 @@ impl Walker {
 
     fn enumeration(&mut self, v: &mut Value, def: &EnumDef) -> Result<(), DecodeError> {
         if let Value::String(name) = v {
-            let number = (def.from_name)(name)
-                .or_else(|| (def.from_name)(&format!("{}{}", def.prefix, name.to_uppercase())));
+            let number =
+                (def.from_name)(name).or_else(|| (def.from_name)(&format!("{}{}", def.prefix, name.to_uppercase())));
             match number {
                 Some(n) => *v = Value::from(n),
                 None if name.parse::<i32>().is_ok() => {}
@@ -662,55 +539,29 @@ impl Walker {
                 }
             }
         }
-        self.integer(
-            v,
-            i32::MIN as i128,
-            i32::MAX as i128,
-            &format!("a {} (integer or name)", def.name),
-            true,
-        )
+        self.integer(v, i32::MIN as i128, i32::MAX as i128, &format!("a {} (integer or name)", def.name), true)
     }
 
     /// Checks an integer given as a number or a decimal string; `to_number` rewrites strings (and integral
     /// floats) as JSON integers for fields whose stock deserializer only takes numbers.
-    fn integer(
-        &mut self,
-        v: &mut Value,
-        min: i128,
-        max: i128,
-        what: &str,
-        to_number: bool,
-    ) -> Result<(), DecodeError> {
+    fn integer(&mut self, v: &mut Value, min: i128, max: i128, what: &str, to_number: bool) -> Result<(), DecodeError> {
         let parsed: Option<i128> = match &*v {
-            Value::Number(n) => n
-                .as_i64()
-                .map(i128::from)
-                .or_else(|| n.as_u64().map(i128::from))
-                .or_else(|| {
-                    // 1e3 or 5.0: integral doubles are integers in protojson.
-                    n.as_f64()
-                        .filter(|f| f.fract() == 0.0 && f.abs() < 1.8e19)
-                        .map(|f| f as i128)
-                }),
+            Value::Number(n) => n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from)).or_else(|| {
+                // 1e3 or 5.0: integral doubles are integers in protojson.
+                n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1.8e19).map(|f| f as i128)
+            }),
             Value::String(s) => s.trim().parse::<i128>().ok(),
             _ => None,
         };
         let Some(n) = parsed else {
-            return Err(self.err(format!(
-                "expected {what} (a number or a decimal string), got {}",
-                describe(v)
-            )));
+            return Err(self.err(format!("expected {what} (a number or a decimal string), got {}", describe(v))));
         };
         if n < min || n > max {
             return Err(self.err(format!("{n} is out of range for {what}")));
         }
         let is_int_number = matches!(&*v, Value::Number(x) if !x.is_f64());
         if to_number || !is_int_number {
-            *v = if n < 0 {
-                Value::from(n as i64)
-            } else {
-                Value::from(n as u64)
-            };
+            *v = if n < 0 { Value::from(n as i64) } else { Value::from(n as u64) };
         }
         Ok(())
     }
@@ -786,8 +637,7 @@ impl Walker {
                     _ => {}
                 }
             }
-            out.entry("key")
-                .or_insert_with(|| Value::String(String::new()));
+            out.entry("key").or_insert_with(|| Value::String(String::new()));
             *item = Value::Object(out);
             Ok(())
         })
@@ -795,10 +645,7 @@ impl Walker {
 
     fn any_value(&mut self, v: &mut Value, depth: usize) -> Result<(), DecodeError> {
         if depth > MAX_ANY_VALUE_DEPTH {
-            return Err(DecodeError::TooDeep {
-                signal: self.signal,
-                path: self.path_string(),
-            });
+            return Err(DecodeError::TooDeep { signal: self.signal, path: self.path_string() });
         }
         let map = self.object(v, "AnyValue")?;
         let fields = std::mem::take(map);
@@ -820,9 +667,7 @@ impl Walker {
                 "arrayValue" => {
                     self.at(Seg::Key("arrayValue"), |w| {
                         w.list(&mut value, "ArrayValue", |w, values| {
-                            w.each(values, "AnyValue list", |w, item| {
-                                w.any_value(item, depth + 1)
-                            })
+                            w.each(values, "AnyValue list", |w, item| w.any_value(item, depth + 1))
                         })
                     })?;
                     out.insert("arrayValue".into(), value);
@@ -830,9 +675,7 @@ impl Walker {
                 }
                 "kvlistValue" => {
                     self.at(Seg::Key("kvlistValue"), |w| {
-                        w.list(&mut value, "KeyValueList", |w, values| {
-                            w.key_values(values, depth + 1)
-                        })
+                        w.list(&mut value, "KeyValueList", |w, values| w.key_values(values, depth + 1))
                     })?;
                     out.insert("kvlistValue".into(), value);
                     continue;
@@ -854,10 +697,7 @@ impl Walker {
         f: impl FnOnce(&mut Self, &mut Value) -> Result<(), DecodeError>,
     ) -> Result<(), DecodeError> {
         let map = self.object(v, what)?;
-        let mut values = map
-            .remove("values")
-            .filter(|v| !v.is_null())
-            .unwrap_or(Value::Array(Vec::new()));
+        let mut values = map.remove("values").filter(|v| !v.is_null()).unwrap_or(Value::Array(Vec::new()));
         self.at(Seg::Key("values"), |w| f(w, &mut values))?;
         let mut out = Map::new();
         out.insert("values".into(), values);
@@ -867,9 +707,7 @@ impl Walker {
 
     /// protojson bytes: standard or URL-safe base64, padded or not; rewritten as padded standard base64.
     fn base64(&mut self, v: &mut Value) -> Result<(), DecodeError> {
-        use base64::engine::general_purpose::{
-            STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
-        };
+        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
         let Value::String(s) = v else {
             return Err(self.err(format!("expected a base64 string, got {}", type_name(v))));
         };

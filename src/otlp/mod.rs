@@ -60,20 +60,12 @@ impl OtlpRequest for ExportMetricsServiceRequest {
 
 /// Number of spans in a trace export request.
 pub fn count_spans(req: &ExportTraceServiceRequest) -> usize {
-    req.resource_spans
-        .iter()
-        .flat_map(|r| &r.scope_spans)
-        .map(|s| s.spans.len())
-        .sum()
+    req.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum()
 }
 
 /// Number of log records in a logs export request.
 pub fn count_log_records(req: &ExportLogsServiceRequest) -> usize {
-    req.resource_logs
-        .iter()
-        .flat_map(|r| &r.scope_logs)
-        .map(|s| s.log_records.len())
-        .sum()
+    req.resource_logs.iter().flat_map(|r| &r.scope_logs).map(|s| s.log_records.len()).sum()
 }
 
 /// Number of data points of one metric (0 when it has no data).
@@ -100,9 +92,5 @@ pub fn count_data_points(req: &ExportMetricsServiceRequest) -> usize {
 
 /// Number of metrics in a metrics export request.
 pub fn count_metrics(req: &ExportMetricsServiceRequest) -> usize {
-    req.resource_metrics
-        .iter()
-        .flat_map(|r| &r.scope_metrics)
-        .map(|s| s.metrics.len())
-        .sum()
+    req.resource_metrics.iter().flat_map(|r| &r.scope_metrics).map(|s| s.metrics.len()).sum()
 }

@@ -1,14 +1,8 @@
 //! Export responses: full success, or partial success with the number of rejected items and a message.
 
-use opentelemetry_proto::tonic::collector::logs::v1::{
-    ExportLogsPartialSuccess, ExportLogsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsPartialSuccess, ExportMetricsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceResponse,
-};
+use opentelemetry_proto::tonic::collector::logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceResponse};
+use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsPartialSuccess, ExportMetricsServiceResponse};
+use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess, ExportTraceServiceResponse};
 use prost::Message;
 
 use super::Signal;
@@ -27,11 +21,7 @@ pub struct ExportResponse {
 impl ExportResponse {
     /// A full success for `signal`.
     pub fn success(signal: Signal) -> ExportResponse {
-        ExportResponse {
-            signal,
-            rejected: 0,
-            message: String::new(),
-        }
+        ExportResponse { signal, rejected: 0, message: String::new() }
     }
 
     /// True when there is nothing to report (OTLP: `partial_success` left unset).
@@ -99,19 +89,12 @@ mod tests {
 
     #[test]
     fn partial_success_round_trips_protobuf() {
-        let r = ExportResponse {
-            signal: Signal::Metrics,
-            rejected: 3,
-            message: "data point 0 of metric 1 ...".into(),
-        };
+        let r = ExportResponse { signal: Signal::Metrics, rejected: 3, message: "data point 0 of metric 1 ...".into() };
         let decoded = ExportMetricsServiceResponse::decode(&r.to_protobuf()[..]).unwrap();
         let p = decoded.partial_success.unwrap();
         assert_eq!(p.rejected_data_points, 3);
         assert_eq!(p.error_message, "data point 0 of metric 1 ...");
-        let logs = ExportResponse {
-            signal: Signal::Logs,
-            ..r.clone()
-        };
+        let logs = ExportResponse { signal: Signal::Logs, ..r.clone() };
         let decoded = ExportLogsServiceResponse::decode(&logs.to_protobuf()[..]).unwrap();
         assert_eq!(decoded.partial_success.unwrap().rejected_log_records, 3);
     }

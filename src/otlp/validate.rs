@@ -85,10 +85,7 @@ impl Problems {
     fn finish<T>(self, request: T) -> Validated<T> {
         let mut message = self.messages.join("; ");
         if self.total > self.messages.len() {
-            message.push_str(&format!(
-                "; and {} more problems",
-                self.total - self.messages.len()
-            ));
+            message.push_str(&format!("; and {} more problems", self.total - self.messages.len()));
         }
         Validated {
             request,
@@ -107,10 +104,7 @@ fn check_id(name: &str, id: &[u8], len: usize, required: bool) -> Result<(), Str
     }
     if id.len() != len {
         let allowed = if required { "" } else { " or empty" };
-        return Err(format!(
-            "{name} must be {len} bytes{allowed}, got {}",
-            id.len()
-        ));
+        return Err(format!("{name} must be {len} bytes{allowed}, got {}", id.len()));
     }
     if required && id.iter().all(|&b| b == 0) {
         return Err(format!("{name} must not be all zero"));
@@ -131,20 +125,13 @@ fn check_required_time(name: &str, nanos: u64) -> Result<(), String> {
 
 fn check_count(name: &str, value: u64) -> Result<(), String> {
     if value > i64::MAX as u64 {
-        return Err(format!(
-            "{name} {value} is above {} (the largest storable count)",
-            i64::MAX
-        ));
+        return Err(format!("{name} {value} is above {} (the largest storable count)", i64::MAX));
     }
     Ok(())
 }
 
 fn check_counts(name: &str, values: &[u64]) -> Result<(), String> {
-    match values
-        .iter()
-        .enumerate()
-        .find(|(_, v)| **v > i64::MAX as u64)
-    {
+    match values.iter().enumerate().find(|(_, v)| **v > i64::MAX as u64) {
         Some((i, &v)) => check_count(&format!("{name}[{i}]"), v),
         None => Ok(()),
     }
@@ -167,23 +154,11 @@ fn span_problem(span: &Span) -> Result<(), String> {
         check_time(&format!("events[{i}].time_unix_nano"), event.time_unix_nano)?;
     }
     for (i, link) in span.links.iter().enumerate() {
-        check_id(
-            &format!("links[{i}].trace_id"),
-            &link.trace_id,
-            TRACE_ID_LEN,
-            false,
-        )?;
-        check_id(
-            &format!("links[{i}].span_id"),
-            &link.span_id,
-            SPAN_ID_LEN,
-            false,
-        )?;
+        check_id(&format!("links[{i}].trace_id"), &link.trace_id, TRACE_ID_LEN, false)?;
+        check_id(&format!("links[{i}].span_id"), &link.span_id, SPAN_ID_LEN, false)?;
         // A link is stored with both ids (NOT NULL), so an empty one is as unusable as a wrong length.
         if link.trace_id.is_empty() || link.span_id.is_empty() {
-            return Err(format!(
-                "links[{i}] must have a 16-byte trace_id and an 8-byte span_id"
-            ));
+            return Err(format!("links[{i}] must have a 16-byte trace_id and an 8-byte span_id"));
         }
     }
     Ok(())
@@ -200,18 +175,8 @@ fn log_problem(log: &LogRecord) -> Result<(), String> {
 
 fn exemplars_problem(exemplars: &[Exemplar]) -> Result<(), String> {
     for (i, ex) in exemplars.iter().enumerate() {
-        check_id(
-            &format!("exemplars[{i}].trace_id"),
-            &ex.trace_id,
-            TRACE_ID_LEN,
-            false,
-        )?;
-        check_id(
-            &format!("exemplars[{i}].span_id"),
-            &ex.span_id,
-            SPAN_ID_LEN,
-            false,
-        )?;
+        check_id(&format!("exemplars[{i}].trace_id"), &ex.trace_id, TRACE_ID_LEN, false)?;
+        check_id(&format!("exemplars[{i}].span_id"), &ex.span_id, SPAN_ID_LEN, false)?;
         check_time(&format!("exemplars[{i}].time_unix_nano"), ex.time_unix_nano)?;
     }
     Ok(())

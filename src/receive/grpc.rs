@@ -14,9 +14,7 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use tonic::body::Body;
-use tonic::codec::{
-    Codec, CompressionEncoding, DecodeBuf, Decoder, EnabledCompressionEncodings, EncodeBuf, Encoder,
-};
+use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EnabledCompressionEncodings, EncodeBuf, Encoder};
 use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -66,11 +64,7 @@ pub struct ExportService<T> {
 
 impl<T> Clone for ExportService<T> {
     fn clone(&self) -> Self {
-        ExportService {
-            receiver: self.receiver.clone(),
-            max_message_size: self.max_message_size,
-            request: PhantomData,
-        }
+        ExportService { receiver: self.receiver.clone(), max_message_size: self.max_message_size, request: PhantomData }
     }
 }
 
@@ -78,11 +72,7 @@ impl<T> ExportService<T> {
     /// A service answering `Export` calls through `receiver`, refusing messages above `max_message_size`
     /// bytes after decompression.
     pub fn new(receiver: Arc<Receiver>, max_message_size: usize) -> Self {
-        ExportService {
-            receiver,
-            max_message_size,
-            request: PhantomData,
-        }
+        ExportService { receiver, max_message_size, request: PhantomData }
     }
 }
 
@@ -104,27 +94,17 @@ struct ExportCall<T> {
 
 impl<T: Exportable> UnaryService<Bytes> for ExportCall<T> {
     type Response = Bytes;
-    type Future =
-        std::pin::Pin<Box<dyn Future<Output = Result<tonic::Response<Bytes>, Status>> + Send>>;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<tonic::Response<Bytes>, Status>> + Send>>;
 
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
         let receiver = self.receiver.clone();
         Box::pin(async move {
-            let authorization = request
-                .metadata()
-                .get("authorization")
-                .and_then(|v| v.to_str().ok());
+            let authorization = request.metadata().get("authorization").and_then(|v| v.to_str().ok());
             if !receiver.authorized(authorization) {
                 return Err(status(ExportError::Unauthenticated));
             }
-            let accepted = receiver
-                .export::<T>(request.into_inner(), Format::Protobuf)
-                .await
-                .map_err(status)?;
-            Ok(tonic::Response::new(encode_response(
-                &accepted,
-                Format::Protobuf,
-            )))
+            let accepted = receiver.export::<T>(request.into_inner(), Format::Protobuf).await.map_err(status)?;
+            Ok(tonic::Response::new(encode_response(&accepted, Format::Protobuf)))
         })
     }
 }
@@ -137,11 +117,9 @@ pub fn status(err: ExportError) -> Status {
         ExportError::Invalid(_) => Status::new(Code::InvalidArgument, message),
         ExportError::Unauthenticated => Status::new(Code::Unauthenticated, message),
         ExportError::TooLarge { .. } => Status::new(Code::InvalidArgument, message),
-        ExportError::Unavailable { retry_after, .. } => Status::with_error_details(
-            Code::Unavailable,
-            message,
-            ErrorDetails::with_retry_info(Some(retry_after)),
-        ),
+        ExportError::Unavailable { retry_after, .. } => {
+            Status::with_error_details(Code::Unavailable, message, ErrorDetails::with_retry_info(Some(retry_after)))
+        }
     }
 }
 
@@ -154,8 +132,7 @@ where
 {
     type Response = http::Response<Body>;
     type Error = Infallible;
-    type Future =
-        std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
@@ -174,10 +151,7 @@ where
             let mut grpc = Grpc::new(BytesCodec)
                 .apply_compression_config(accept, EnabledCompressionEncodings::default())
                 .apply_max_message_size_config(Some(max), None);
-            let call = ExportCall::<T> {
-                receiver,
-                request: PhantomData,
-            };
+            let call = ExportCall::<T> { receiver, request: PhantomData };
             Ok(grpc.unary(call, req).await)
         })
     }

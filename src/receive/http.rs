@@ -48,12 +48,7 @@ struct Failure {
 
 impl Failure {
     fn new(status: StatusCode, format: Format, message: impl Into<String>) -> Self {
-        Failure {
-            status,
-            format,
-            message: message.into(),
-            retry_after_secs: None,
-        }
+        Failure { status, format, message: message.into(), retry_after_secs: None }
     }
 
     fn from_export(err: ExportError, format: Format) -> Self {
@@ -61,9 +56,7 @@ impl Failure {
         match err {
             ExportError::Invalid(_) => Failure::new(StatusCode::BAD_REQUEST, format, message),
             ExportError::Unauthenticated => Failure::new(StatusCode::UNAUTHORIZED, format, message),
-            ExportError::TooLarge { .. } => {
-                Failure::new(StatusCode::PAYLOAD_TOO_LARGE, format, message)
-            }
+            ExportError::TooLarge { .. } => Failure::new(StatusCode::PAYLOAD_TOO_LARGE, format, message),
             ExportError::Unavailable { retry_after, .. } => Failure {
                 retry_after_secs: Some(retry_after.as_secs().max(1)),
                 ..Failure::new(StatusCode::SERVICE_UNAVAILABLE, format, message)
@@ -85,27 +78,17 @@ impl IntoResponse for Failure {
         } as i32;
         let (content_type, body) = match self.format {
             Format::Protobuf => {
-                let status = tonic_types::Status {
-                    code,
-                    message: self.message,
-                    details: vec![],
-                };
-                (
-                    "application/x-protobuf",
-                    Bytes::from(status.encode_to_vec()),
-                )
+                let status = tonic_types::Status { code, message: self.message, details: vec![] };
+                ("application/x-protobuf", Bytes::from(status.encode_to_vec()))
             }
             Format::Json => {
                 let status = serde_json::json!({ "code": code, "message": self.message });
                 ("application/json", Bytes::from(status.to_string()))
             }
         };
-        let mut response =
-            (self.status, [(header::CONTENT_TYPE, content_type)], body).into_response();
+        let mut response = (self.status, [(header::CONTENT_TYPE, content_type)], body).into_response();
         if let Some(secs) = self.retry_after_secs {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -113,57 +96,33 @@ impl IntoResponse for Failure {
 
 /// The request's encoding from its Content-Type (parameters such as charset are ignored).
 fn format_of(headers: &HeaderMap) -> Result<Format, Failure> {
-    let raw = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let media = raw
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let raw = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let media = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     match media.as_str() {
         "application/x-protobuf" | "application/protobuf" => Ok(Format::Protobuf),
         "application/json" => Ok(Format::Json),
         _ => Err(Failure::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Format::Json,
-            format!(
-                "unsupported Content-Type `{raw}`; use application/x-protobuf or application/json"
-            ),
+            format!("unsupported Content-Type `{raw}`; use application/x-protobuf or application/json"),
         )),
     }
 }
 
 /// Decompresses `body` per Content-Encoding, reading at most `max + 1` bytes of output.
-fn decompress(
-    headers: &HeaderMap,
-    body: Bytes,
-    max: usize,
-    format: Format,
-) -> Result<Bytes, Failure> {
-    let encoding = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+fn decompress(headers: &HeaderMap, body: Bytes, max: usize, format: Format) -> Result<Bytes, Failure> {
+    let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
     let encoding = encoding.trim().to_ascii_lowercase();
     let reader: Box<dyn Read> = match encoding.as_str() {
         "" | "identity" => return Ok(body),
         "gzip" | "x-gzip" => Box::new(flate2::read::GzDecoder::new(&body[..])),
         // HTTP's "deflate" is zlib-wrapped; some senders send a raw deflate stream instead.
-        "deflate" if body.first().is_some_and(|b| b & 0x0f == 8) => {
-            Box::new(flate2::read::ZlibDecoder::new(&body[..]))
-        }
+        "deflate" if body.first().is_some_and(|b| b & 0x0f == 8) => Box::new(flate2::read::ZlibDecoder::new(&body[..])),
         "deflate" => Box::new(flate2::read::DeflateDecoder::new(&body[..])),
         "zstd" => match zstd::stream::read::Decoder::new(&body[..]) {
             Ok(d) => Box::new(d),
             Err(e) => {
-                return Err(Failure::new(
-                    StatusCode::BAD_REQUEST,
-                    format,
-                    format!("invalid zstd body: {e}"),
-                ));
+                return Err(Failure::new(StatusCode::BAD_REQUEST, format, format!("invalid zstd body: {e}")));
             }
         },
         other => {
@@ -178,69 +137,34 @@ fn decompress(
     reader
         .take(max as u64 + 1)
         .read_to_end(&mut out)
-        .map_err(|e| {
-            Failure::new(
-                StatusCode::BAD_REQUEST,
-                format,
-                format!("invalid {encoding} body: {e}"),
-            )
-        })?;
+        .map_err(|e| Failure::new(StatusCode::BAD_REQUEST, format, format!("invalid {encoding} body: {e}")))?;
     if out.len() > max {
-        return Err(Failure::from_export(
-            ExportError::TooLarge { limit: max },
-            format,
-        ));
+        return Err(Failure::from_export(ExportError::TooLarge { limit: max }, format));
     }
     Ok(Bytes::from(out))
 }
 
-async fn export<T: Exportable>(
-    State(state): State<HttpState>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
+async fn export<T: Exportable>(State(state): State<HttpState>, headers: HeaderMap, body: Body) -> Response {
     match handle::<T>(&state, &headers, body).await {
         Ok(response) => response,
         Err(failure) => failure.into_response(),
     }
 }
 
-async fn handle<T: Exportable>(
-    state: &HttpState,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<Response, Failure> {
+async fn handle<T: Exportable>(state: &HttpState, headers: &HeaderMap, body: Body) -> Result<Response, Failure> {
     let format = format_of(headers)?;
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     if !state.receiver.authorized(authorization) {
         return Err(Failure::from_export(ExportError::Unauthenticated, format));
     }
     let raw = axum::body::to_bytes(body, state.max_body)
         .await
-        .map_err(|_| {
-            Failure::from_export(
-                ExportError::TooLarge {
-                    limit: state.max_body,
-                },
-                format,
-            )
-        })?;
+        .map_err(|_| Failure::from_export(ExportError::TooLarge { limit: state.max_body }, format))?;
     let plain = decompress(headers, raw, state.max_body, format)?;
-    let accepted = state
-        .receiver
-        .export::<T>(plain, format)
-        .await
-        .map_err(|e| Failure::from_export(e, format))?;
+    let accepted = state.receiver.export::<T>(plain, format).await.map_err(|e| Failure::from_export(e, format))?;
     let content_type = match format {
         Format::Protobuf => "application/x-protobuf",
         Format::Json => "application/json",
     };
-    Ok((
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, content_type)],
-        encode_response(&accepted, format),
-    )
-        .into_response())
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, content_type)], encode_response(&accepted, format)).into_response())
 }

@@ -77,28 +77,19 @@ const RETRY_AFTER: Duration = Duration::from_secs(5);
 impl Receiver {
     /// A receiver appending to `wal`; with `auth_token`, requests must carry `Authorization: Bearer <token>`.
     pub fn new(wal: Arc<wal::Wal>, telemetry: Arc<Telemetry>, auth_token: Option<&str>) -> Self {
-        Receiver {
-            wal,
-            telemetry,
-            expected_authorization: auth_token.map(|t| format!("Bearer {t}")),
-        }
+        Receiver { wal, telemetry, expected_authorization: auth_token.map(|t| format!("Bearer {t}")) }
     }
 
     /// Whether a request with this `Authorization` header value may export.
     pub fn authorized(&self, authorization: Option<&str>) -> bool {
         match &self.expected_authorization {
             None => true,
-            Some(expected) => authorization
-                .is_some_and(|got| constant_time_eq(got.as_bytes(), expected.as_bytes())),
+            Some(expected) => authorization.is_some_and(|got| constant_time_eq(got.as_bytes(), expected.as_bytes())),
         }
     }
 
     /// Decodes and validates `body`, appends what is valid to the WAL, and returns once it is durable.
-    pub async fn export<T: Exportable>(
-        &self,
-        body: Bytes,
-        format: Format,
-    ) -> Result<ExportResponse, ExportError> {
+    pub async fn export<T: Exportable>(&self, body: Bytes, format: Format) -> Result<ExportResponse, ExportError> {
         let signal = T::SIGNAL;
         let request: T = match format {
             Format::Protobuf => otlp::decode_protobuf(&body),
@@ -110,9 +101,7 @@ impl Receiver {
         self.telemetry.received.add(signal, received);
         let validated = request.validate();
         let accepted = validated.response();
-        self.telemetry
-            .rejected
-            .add(signal, validated.rejected as u64);
+        self.telemetry.rejected.add(signal, validated.rejected as u64);
         let kept = validated.request.item_count() as u64;
         if kept == 0 {
             // Nothing valid (or an empty request): nothing to make durable, and OTLP says empty succeeds.
@@ -125,11 +114,7 @@ impl Receiver {
             Bytes::from(validated.request.encode_to_vec())
         };
         let received_at = crate::time::now_unix_nanos();
-        match self
-            .wal
-            .append(signal, received_at, &payload)
-            .await
-        {
+        match self.wal.append(signal, received_at, &payload).await {
             Ok(_seq) => {
                 self.telemetry.accepted.add(signal, kept);
                 self.telemetry.ack_latency.observe(started.elapsed());
@@ -138,9 +123,7 @@ impl Receiver {
             Err(wal::WalError::OverBudget { used, budget }) => {
                 self.telemetry.pushed_back.add(signal, 1);
                 Err(ExportError::Unavailable {
-                    message: format!(
-                        "write-ahead log is full ({used} of {budget} bytes); retry later"
-                    ),
+                    message: format!("write-ahead log is full ({used} of {budget} bytes); retry later"),
                     retry_after: RETRY_AFTER,
                 })
             }

@@ -26,13 +26,22 @@ fn text(out: &Output) -> String {
 
 #[test]
 fn help_is_there_for_every_subcommand() {
-    for sub in [&["--help"][..], &["serve", "--help"], &["migrate", "--help"], &["maintain", "--help"], &["wal", "--help"], &["loadgen", "--help"]] {
+    for sub in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["maintain", "--help"],
+        &["wal", "--help"],
+        &["loadgen", "--help"],
+    ] {
         let out = ollyscale(sub, &[]);
         assert!(out.status.success(), "{sub:?}: {}", text(&out));
         assert!(text(&out).contains("Usage"), "{sub:?}");
     }
     let out = ollyscale(&["serve", "--help"], &[]);
-    for flag in ["--data-dir", "--database-url", "--grpc-listen", "--wal-budget", "--wal-durability", "OLLYSCALE_DATA_DIR"] {
+    for flag in
+        ["--data-dir", "--database-url", "--grpc-listen", "--wal-budget", "--wal-durability", "OLLYSCALE_DATA_DIR"]
+    {
         assert!(text(&out).contains(flag), "serve --help lacks {flag}");
     }
 }

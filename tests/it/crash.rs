@@ -77,8 +77,7 @@ async fn acknowledged_exports_survive_repeated_sigkill_in_order_exactly_once() {
         (s.grpc_url(), s.http_url())
     };
     let stop = Arc::new(AtomicBool::new(false));
-    let clients: Vec<_> =
-        (0..4).map(|id| tokio::spawn(client(id, grpc.clone(), http.clone(), stop.clone()))).collect();
+    let clients: Vec<_> = (0..4).map(|id| tokio::spawn(client(id, grpc.clone(), http.clone(), stop.clone()))).collect();
     let kills = 12;
     for _ in 0..kills {
         tokio::time::sleep(Duration::from_millis(rng.random_range(150..600))).await;

@@ -158,8 +158,7 @@ async fn acknowledged_items_reach_postgres_exactly_once_through_repeated_sigkill
     let server = Arc::new(Mutex::new(Server::start(dir.path(), &db.url, &["--batch-max-delay", "20ms"])));
     let http = server.lock().await.http_url();
     let stop = Arc::new(AtomicBool::new(false));
-    let senders: Vec<_> =
-        (0..3).map(|i| tokio::spawn(sender(format!("k{i}-"), http.clone(), stop.clone()))).collect();
+    let senders: Vec<_> = (0..3).map(|i| tokio::spawn(sender(format!("k{i}-"), http.clone(), stop.clone()))).collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     for _ in 0..10 {
         // Random moments: some kills land mid-append, some mid-COPY, some between commit and truncation.

@@ -8,9 +8,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
+use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
 use prost::Message;
 use tonic::codec::CompressionEncoding;
 
@@ -45,9 +43,8 @@ async fn post(
     encoding: Option<&str>,
     body: Vec<u8>,
 ) -> reqwest::Response {
-    let mut req = reqwest::Client::new()
-        .post(format!("{}{path}", server.http_url()))
-        .header("content-type", content_type);
+    let mut req =
+        reqwest::Client::new().post(format!("{}{path}", server.http_url())).header("content-type", content_type);
     if let Some(e) = encoding {
         req = req.header("content-encoding", e);
     }
@@ -58,12 +55,9 @@ async fn post(
 async fn spec_json_examples_are_accepted_with_every_compression() {
     let (dir, mut server) = start(&[]);
     let mut sent_spans = 0;
-    for (name, path) in [
-        ("trace", "/v1/traces"),
-        ("logs", "/v1/logs"),
-        ("metrics", "/v1/metrics"),
-        ("events", "/v1/logs"),
-    ] {
+    for (name, path) in
+        [("trace", "/v1/traces"), ("logs", "/v1/logs"), ("metrics", "/v1/metrics"), ("events", "/v1/logs")]
+    {
         let body = example(name);
         for encoding in [None, Some("gzip"), Some("zstd"), Some("deflate")] {
             let payload = match encoding {
@@ -73,15 +67,9 @@ async fn spec_json_examples_are_accepted_with_every_compression() {
                 _ => zlib(&body),
             };
             let resp = post(&server, path, "application/json", encoding, payload).await;
-            assert_eq!(
-                resp.status(),
-                200,
-                "{name} {encoding:?}: {}",
-                resp.text().await.unwrap()
-            );
+            assert_eq!(resp.status(), 200, "{name} {encoding:?}: {}", resp.text().await.unwrap());
             assert_eq!(resp.headers()["content-type"], "application/json");
-            let v: serde_json::Value =
-                serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
             assert!(v.get("partialSuccess").is_none(), "{name}: {v}");
             if name == "trace" {
                 sent_spans += 1;
@@ -90,11 +78,7 @@ async fn spec_json_examples_are_accepted_with_every_compression() {
     }
     server.stop();
     let records = wal_records(dir.path());
-    assert_eq!(
-        records.len(),
-        16,
-        "4 examples x 4 encodings, each one WAL record"
-    );
+    assert_eq!(records.len(), 16, "4 examples x 4 encodings, each one WAL record");
     let names = span_names(&records);
     assert_eq!(names.len(), sent_spans);
     assert!(names.iter().all(|n| n == "I'm a server span"), "{names:?}");
@@ -105,34 +89,16 @@ async fn spec_json_examples_are_accepted_with_every_compression() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_accepts_plain_gzip_and_zstd_and_answers_after_the_append() {
     let (dir, mut server) = start(&[]);
-    let channel = tonic::transport::Channel::from_shared(server.grpc_url())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    for (i, compression) in [
-        None,
-        Some(CompressionEncoding::Gzip),
-        Some(CompressionEncoding::Zstd),
-    ]
-    .into_iter()
-    .enumerate()
+    let channel = tonic::transport::Channel::from_shared(server.grpc_url()).unwrap().connect().await.unwrap();
+    for (i, compression) in
+        [None, Some(CompressionEncoding::Gzip), Some(CompressionEncoding::Zstd)].into_iter().enumerate()
     {
         let mut client = TraceServiceClient::new(channel.clone());
         if let Some(c) = compression {
             client = client.send_compressed(c);
         }
-        let resp = client
-            .export(traces(&format!("grpc{i}"), 3))
-            .await
-            .unwrap()
-            .into_inner();
-        assert_eq!(
-            resp,
-            ExportTraceServiceResponse {
-                partial_success: None
-            }
-        );
+        let resp = client.export(traces(&format!("grpc{i}"), 3)).await.unwrap().into_inner();
+        assert_eq!(resp, ExportTraceServiceResponse { partial_success: None });
     }
     server.stop();
     let names = span_names(&wal_records(dir.path()));
@@ -146,30 +112,15 @@ async fn grpc_accepts_plain_gzip_and_zstd_and_answers_after_the_append() {
 async fn http_protobuf_is_answered_in_protobuf_and_the_bytes_reach_the_wal_unchanged() {
     let (dir, mut server) = start(&[]);
     let request = traces("proto", 4).encode_to_vec();
-    let resp = post(
-        &server,
-        "/v1/traces",
-        "application/x-protobuf",
-        None,
-        request.clone(),
-    )
-    .await;
+    let resp = post(&server, "/v1/traces", "application/x-protobuf", None, request.clone()).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "application/x-protobuf");
     let body = resp.bytes().await.unwrap();
-    assert_eq!(
-        ExportTraceServiceResponse::decode(body).unwrap(),
-        ExportTraceServiceResponse {
-            partial_success: None
-        }
-    );
+    assert_eq!(ExportTraceServiceResponse::decode(body).unwrap(), ExportTraceServiceResponse { partial_success: None });
     server.stop();
     let records = wal_records(dir.path());
     assert_eq!(records.len(), 1);
-    assert_eq!(
-        records[0].payload, request,
-        "a valid protobuf request is stored as received"
-    );
+    assert_eq!(records[0].payload, request, "a valid protobuf request is stored as received");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,50 +138,22 @@ async fn invalid_items_are_rejected_through_partial_success_and_the_rest_is_kept
     let rejected = &v["partialSuccess"]["rejectedSpans"];
     assert!(rejected == "2" || rejected == 2, "{v}");
     let message = v["partialSuccess"]["errorMessage"].as_str().unwrap();
-    assert!(
-        message.contains("trace_id") && message.contains("15"),
-        "{message}"
-    );
+    assert!(message.contains("trace_id") && message.contains("15"), "{message}");
     server.stop();
     let mut names = span_names(&wal_records(dir.path()));
     names.sort();
-    assert_eq!(
-        names,
-        ["partial-0", "partial-2", "partial-4"],
-        "only the valid spans reach the WAL"
-    );
+    assert_eq!(names, ["partial-0", "partial-2", "partial-4"], "only the valid spans reach the WAL");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn empty_requests_succeed_and_store_nothing() {
     let (dir, mut server) = start(&[]);
-    let resp = post(
-        &server,
-        "/v1/logs",
-        "application/json",
-        None,
-        b"{}".to_vec(),
-    )
-    .await;
+    let resp = post(&server, "/v1/logs", "application/json", None, b"{}".to_vec()).await;
     assert_eq!(resp.status(), 200);
-    let resp = post(
-        &server,
-        "/v1/metrics",
-        "application/x-protobuf",
-        None,
-        Vec::new(),
-    )
-    .await;
+    let resp = post(&server, "/v1/metrics", "application/x-protobuf", None, Vec::new()).await;
     assert_eq!(resp.status(), 200);
-    let channel = tonic::transport::Channel::from_shared(server.grpc_url())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    TraceServiceClient::new(channel)
-        .export(ExportTraceServiceRequest::default())
-        .await
-        .unwrap();
+    let channel = tonic::transport::Channel::from_shared(server.grpc_url()).unwrap().connect().await.unwrap();
+    TraceServiceClient::new(channel).export(ExportTraceServiceRequest::default()).await.unwrap();
     server.stop();
     assert!(wal_records(dir.path()).is_empty());
 }
@@ -260,13 +183,8 @@ fn deep_request(depth: usize) -> Vec<u8> {
         any = field(0x32, &list); // AnyValue.kvlist_value = 6
     }
     let attribute = [field(0x0a, b"deep"), field(0x12, &any)].concat();
-    let span = [
-        field(0x0a, &[5u8; 16]),
-        field(0x12, &[6u8; 8]),
-        field(0x2a, b"deep"),
-        field(0x4a, &attribute),
-    ]
-    .concat();
+    let span =
+        [field(0x0a, &[5u8; 16]), field(0x12, &[6u8; 8]), field(0x2a, b"deep"), field(0x4a, &attribute)].concat();
     let scope_spans = field(0x12, &span); // ScopeSpans.spans = 2
     let resource_spans = field(0x12, &scope_spans); // ResourceSpans.scope_spans = 2
     field(0x0a, &resource_spans) // ExportTraceServiceRequest.resource_spans = 1
@@ -282,11 +200,7 @@ async fn grpc_raw(
     grpc.ready().await.unwrap();
     let codec = ollyscale::receive::grpc::BytesCodec;
     let resp = grpc
-        .unary(
-            tonic::Request::new(bytes::Bytes::from(body)),
-            http::uri::PathAndQuery::from_static(path),
-            codec,
-        )
+        .unary(tonic::Request::new(bytes::Bytes::from(body)), http::uri::PathAndQuery::from_static(path), codec)
         .await?;
     Ok(resp.into_inner())
 }
@@ -312,10 +226,7 @@ async fn bad_input_gets_a_precise_status_and_the_server_keeps_serving() {
         s.into_bytes()
     };
     let mut invalid_utf8 = traces("utf8", 1).encode_to_vec();
-    let pos = invalid_utf8
-        .windows(6)
-        .position(|w| w == b"utf8-0")
-        .unwrap();
+    let pos = invalid_utf8.windows(6).position(|w| w == b"utf8-0").unwrap();
     invalid_utf8[pos] = 0xff;
     let bomb = gzip(&vec![0u8; 8 << 20]);
     let cases: Vec<(&str, &str, Option<&str>, Vec<u8>, u16, &str)> = vec![
@@ -327,94 +238,17 @@ async fn bad_input_gets_a_precise_status_and_the_server_keeps_serving() {
             400,
             "invalid OTLP protobuf",
         ),
-        (
-            "wrong wire type",
-            "application/x-protobuf",
-            None,
-            vec![0x0d, 1, 2, 3, 4],
-            400,
-            "invalid OTLP protobuf",
-        ),
-        (
-            "invalid UTF-8",
-            "application/x-protobuf",
-            None,
-            invalid_utf8,
-            400,
-            "UTF-8",
-        ),
-        (
-            "10,000-deep kvlist (protobuf)",
-            "application/x-protobuf",
-            None,
-            deep.clone(),
-            400,
-            "deep",
-        ),
-        (
-            "10,000-deep kvlist (JSON)",
-            "application/json",
-            None,
-            deep_json,
-            400,
-            "deep",
-        ),
-        (
-            "gzip bomb",
-            "application/x-protobuf",
-            Some("gzip"),
-            bomb,
-            413,
-            "limit",
-        ),
-        (
-            "unknown content type",
-            "text/plain",
-            None,
-            valid.clone(),
-            415,
-            "Content-Type",
-        ),
-        (
-            "unknown content encoding",
-            "application/x-protobuf",
-            Some("br"),
-            valid.clone(),
-            415,
-            "Content-Encoding",
-        ),
-        (
-            "oversized body",
-            "application/x-protobuf",
-            None,
-            vec![0u8; (1 << 20) + 1],
-            413,
-            "limit",
-        ),
-        (
-            "JSON sent as protobuf",
-            "application/x-protobuf",
-            None,
-            example("trace"),
-            400,
-            "invalid OTLP protobuf",
-        ),
-        (
-            "protobuf sent as JSON",
-            "application/json",
-            None,
-            valid.clone(),
-            400,
-            "invalid OTLP/JSON",
-        ),
-        (
-            "corrupt gzip",
-            "application/x-protobuf",
-            Some("gzip"),
-            b"not gzip at all".to_vec(),
-            400,
-            "gzip",
-        ),
+        ("wrong wire type", "application/x-protobuf", None, vec![0x0d, 1, 2, 3, 4], 400, "invalid OTLP protobuf"),
+        ("invalid UTF-8", "application/x-protobuf", None, invalid_utf8, 400, "UTF-8"),
+        ("10,000-deep kvlist (protobuf)", "application/x-protobuf", None, deep.clone(), 400, "deep"),
+        ("10,000-deep kvlist (JSON)", "application/json", None, deep_json, 400, "deep"),
+        ("gzip bomb", "application/x-protobuf", Some("gzip"), bomb, 413, "limit"),
+        ("unknown content type", "text/plain", None, valid.clone(), 415, "Content-Type"),
+        ("unknown content encoding", "application/x-protobuf", Some("br"), valid.clone(), 415, "Content-Encoding"),
+        ("oversized body", "application/x-protobuf", None, vec![0u8; (1 << 20) + 1], 413, "limit"),
+        ("JSON sent as protobuf", "application/x-protobuf", None, example("trace"), 400, "invalid OTLP protobuf"),
+        ("protobuf sent as JSON", "application/json", None, valid.clone(), 400, "invalid OTLP/JSON"),
+        ("corrupt gzip", "application/x-protobuf", Some("gzip"), b"not gzip at all".to_vec(), 400, "gzip"),
     ];
     for (what, content_type, encoding, body, status, needle) in cases {
         let resp = post(&server, "/v1/traces", content_type, encoding, body).await;
@@ -423,11 +257,7 @@ async fn bad_input_gets_a_precise_status_and_the_server_keeps_serving() {
         let message = serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
             .and_then(|v| v["message"].as_str().map(str::to_string))
-            .or_else(|| {
-                tonic_types::Status::decode(bytes.clone())
-                    .ok()
-                    .map(|s| s.message)
-            })
+            .or_else(|| tonic_types::Status::decode(bytes.clone()).ok().map(|s| s.message))
             .unwrap_or_default();
         assert_eq!(got, status, "{what}: {message}");
         assert!(
@@ -435,52 +265,23 @@ async fn bad_input_gets_a_precise_status_and_the_server_keeps_serving() {
             "{what}: message `{message}` lacks `{needle}`"
         );
         // The next request is served normally.
-        let ok = post(
-            &server,
-            "/v1/traces",
-            "application/x-protobuf",
-            None,
-            valid.clone(),
-        )
-        .await;
+        let ok = post(&server, "/v1/traces", "application/x-protobuf", None, valid.clone()).await;
         assert_eq!(ok.status(), 200, "after {what}");
     }
-    let get = reqwest::get(format!("{}/v1/traces", server.http_url()))
-        .await
-        .unwrap();
+    let get = reqwest::get(format!("{}/v1/traces", server.http_url())).await.unwrap();
     assert_eq!(get.status(), 405);
     // gRPC: undecodable -> INVALID_ARGUMENT with a message.
-    let channel = tonic::transport::Channel::from_shared(server.grpc_url())
-        .unwrap()
-        .connect()
+    let channel = tonic::transport::Channel::from_shared(server.grpc_url()).unwrap().connect().await.unwrap();
+    let err = grpc_raw(channel.clone(), "/opentelemetry.proto.collector.trace.v1.TraceService/Export", deep)
         .await
-        .unwrap();
-    let err = grpc_raw(
-        channel.clone(),
-        "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-        deep,
-    )
-    .await
-    .unwrap_err();
+        .unwrap_err();
     assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err:?}");
     assert!(err.message().contains("deep"), "{}", err.message());
-    TraceServiceClient::new(channel)
-        .export(traces("after-grpc", 1))
-        .await
-        .unwrap();
+    TraceServiceClient::new(channel).export(traces("after-grpc", 1)).await.unwrap();
     server.stop();
     let names = span_names(&wal_records(dir.path()));
-    assert_eq!(
-        names.len(),
-        12 * 2 + 1,
-        "only the valid requests were stored: {names:?}"
-    );
-    assert!(
-        names
-            .iter()
-            .all(|n| n.starts_with("valid") || n.starts_with("after")),
-        "{names:?}"
-    );
+    assert_eq!(names.len(), 12 * 2 + 1, "only the valid requests were stored: {names:?}");
+    assert!(names.iter().all(|n| n.starts_with("valid") || n.starts_with("after")), "{names:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -490,14 +291,7 @@ async fn a_full_wal_pushes_back_with_retryable_statuses() {
     // Fill the budget: appends succeed until the next one would exceed it.
     let mut refused = None;
     for _ in 0..100 {
-        let resp = post(
-            &server,
-            "/v1/traces",
-            "application/x-protobuf",
-            None,
-            big.clone(),
-        )
-        .await;
+        let resp = post(&server, "/v1/traces", "application/x-protobuf", None, big.clone()).await;
         if resp.status() != 200 {
             refused = Some(resp);
             break;
@@ -505,41 +299,18 @@ async fn a_full_wal_pushes_back_with_retryable_statuses() {
     }
     let resp = refused.expect("a 4 KiB WAL budget must fill up");
     assert_eq!(resp.status(), 503);
-    let retry_after: u64 = resp.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry_after >= 1);
     let status = tonic_types::Status::decode(resp.bytes().await.unwrap()).unwrap();
     assert_eq!(status.code, tonic::Code::Unavailable as i32);
-    assert!(
-        status.message.contains("budget") || status.message.contains("full"),
-        "{}",
-        status.message
-    );
-    let channel = tonic::transport::Channel::from_shared(server.grpc_url())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let err = TraceServiceClient::new(channel)
-        .export(traces("fill", 1))
-        .await
-        .unwrap_err();
+    assert!(status.message.contains("budget") || status.message.contains("full"), "{}", status.message);
+    let channel = tonic::transport::Channel::from_shared(server.grpc_url()).unwrap().connect().await.unwrap();
+    let err = TraceServiceClient::new(channel).export(traces("fill", 1)).await.unwrap_err();
     assert_eq!(err.code(), tonic::Code::Unavailable);
     use tonic_types::StatusExt;
-    let retry = err
-        .get_details_retry_info()
-        .expect("UNAVAILABLE carries RetryInfo so clients retry");
-    assert!(
-        retry
-            .retry_delay
-            .is_some_and(|d| d >= Duration::from_secs(1))
-    );
-    let ready = reqwest::get(format!("{}/readyz", server.api_url()))
-        .await
-        .unwrap();
+    let retry = err.get_details_retry_info().expect("UNAVAILABLE carries RetryInfo so clients retry");
+    assert!(retry.retry_delay.is_some_and(|d| d >= Duration::from_secs(1)));
+    let ready = reqwest::get(format!("{}/readyz", server.api_url())).await.unwrap();
     assert_eq!(ready.status(), 503, "not ready while over budget");
     server.stop();
 }
@@ -548,14 +319,7 @@ async fn a_full_wal_pushes_back_with_retryable_statuses() {
 async fn a_bearer_token_is_required_when_configured() {
     let (dir, mut server) = start(&["--auth-token", "s3cret"]);
     let body = traces("auth", 1).encode_to_vec();
-    let resp = post(
-        &server,
-        "/v1/traces",
-        "application/x-protobuf",
-        None,
-        body.clone(),
-    )
-    .await;
+    let resp = post(&server, "/v1/traces", "application/x-protobuf", None, body.clone()).await;
     assert_eq!(resp.status(), 401);
     let resp = reqwest::Client::new()
         .post(format!("{}/v1/traces", server.http_url()))
@@ -575,19 +339,11 @@ async fn a_bearer_token_is_required_when_configured() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let channel = tonic::transport::Channel::from_shared(server.grpc_url())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let err = TraceServiceClient::new(channel.clone())
-        .export(traces("g", 1))
-        .await
-        .unwrap_err();
+    let channel = tonic::transport::Channel::from_shared(server.grpc_url()).unwrap().connect().await.unwrap();
+    let err = TraceServiceClient::new(channel.clone()).export(traces("g", 1)).await.unwrap_err();
     assert_eq!(err.code(), tonic::Code::Unauthenticated);
     let mut req = tonic::Request::new(traces("grpc-auth", 1));
-    req.metadata_mut()
-        .insert("authorization", "Bearer s3cret".parse().unwrap());
+    req.metadata_mut().insert("authorization", "Bearer s3cret".parse().unwrap());
     TraceServiceClient::new(channel).export(req).await.unwrap();
     server.stop();
     let names = span_names(&wal_records(dir.path()));
@@ -597,38 +353,15 @@ async fn a_bearer_token_is_required_when_configured() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_readiness_metrics_and_grpc_health() {
     let (_dir, mut server) = start(&[]);
-    let health = reqwest::get(format!("{}/healthz", server.api_url()))
-        .await
-        .unwrap();
+    let health = reqwest::get(format!("{}/healthz", server.api_url())).await.unwrap();
     assert_eq!(health.status(), 200);
-    let ready = reqwest::get(format!("{}/readyz", server.api_url()))
-        .await
-        .unwrap();
+    let ready = reqwest::get(format!("{}/readyz", server.api_url())).await.unwrap();
     assert_eq!(ready.status(), 200, "WAL open and under budget");
-    post(
-        &server,
-        "/v1/traces",
-        "application/x-protobuf",
-        None,
-        traces("m", 3).encode_to_vec(),
-    )
-    .await;
-    let metrics = reqwest::get(format!("{}/metrics", server.api_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("ollyscale_items_accepted_total{signal=\"traces\"} 3"),
-        "{metrics}"
-    );
+    post(&server, "/v1/traces", "application/x-protobuf", None, traces("m", 3).encode_to_vec()).await;
+    let metrics = reqwest::get(format!("{}/metrics", server.api_url())).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("ollyscale_items_accepted_total{signal=\"traces\"} 3"), "{metrics}");
     assert!(metrics.contains("ollyscale_wal_records 1"), "{metrics}");
-    let channel = tonic::transport::Channel::from_shared(server.grpc_url())
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = tonic::transport::Channel::from_shared(server.grpc_url()).unwrap().connect().await.unwrap();
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
     let resp = health
         .check(tonic_health::pb::HealthCheckRequest {
@@ -637,10 +370,7 @@ async fn health_readiness_metrics_and_grpc_health() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        resp.status(),
-        tonic_health::pb::health_check_response::ServingStatus::Serving
-    );
+    assert_eq!(resp.status(), tonic_health::pb::health_check_response::ServingStatus::Serving);
     server.stop();
 }
 
@@ -662,26 +392,12 @@ async fn the_opentelemetry_sdk_exports_every_signal_over_grpc_and_http() {
 
     let (dir, mut server) = start(&[]);
     for transport in ["grpc", "http"] {
-        let resource = Resource::builder()
-            .with_service_name(format!("sdk-{transport}"))
-            .build();
+        let resource = Resource::builder().with_service_name(format!("sdk-{transport}")).build();
         let (spans, logs, metrics) = if transport == "grpc" {
             (
-                SpanExporter::builder()
-                    .with_tonic()
-                    .with_endpoint(server.grpc_url())
-                    .build()
-                    .unwrap(),
-                LogExporter::builder()
-                    .with_tonic()
-                    .with_endpoint(server.grpc_url())
-                    .build()
-                    .unwrap(),
-                MetricExporter::builder()
-                    .with_tonic()
-                    .with_endpoint(server.grpc_url())
-                    .build()
-                    .unwrap(),
+                SpanExporter::builder().with_tonic().with_endpoint(server.grpc_url()).build().unwrap(),
+                LogExporter::builder().with_tonic().with_endpoint(server.grpc_url()).build().unwrap(),
+                MetricExporter::builder().with_tonic().with_endpoint(server.grpc_url()).build().unwrap(),
             )
         } else {
             (
@@ -727,10 +443,7 @@ async fn the_opentelemetry_sdk_exports_every_signal_over_grpc_and_http() {
             record.set_severity_number(Severity::Warn);
             logger.emit(record);
         }
-        let counter = meter_provider
-            .meter("it")
-            .u64_counter(format!("sdk.{transport}.requests"))
-            .build();
+        let counter = meter_provider.meter("it").u64_counter(format!("sdk.{transport}.requests")).build();
         counter.add(7, &[]);
         // The SDK's processors block while exporting; keep them off the async workers.
         tokio::task::spawn_blocking(move || {
@@ -753,8 +466,7 @@ async fn the_opentelemetry_sdk_exports_every_signal_over_grpc_and_http() {
     assert_eq!(log_count(&records), 6);
     let metrics = metric_names(&records);
     assert!(
-        metrics.contains(&"sdk.grpc.requests".to_string())
-            && metrics.contains(&"sdk.http.requests".to_string()),
+        metrics.contains(&"sdk.grpc.requests".to_string()) && metrics.contains(&"sdk.http.requests".to_string()),
         "{metrics:?}"
     );
 }
@@ -805,11 +517,12 @@ async fn https_post(port: u16, ca_pem: &str, body: Vec<u8>) -> u16 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut roots = rustls::RootCertStore::empty();
     roots.add(rustls_pki_types::CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap()).unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let mut tls = connector.connect("localhost".try_into().unwrap(), tcp).await.unwrap();

@@ -5,9 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use ollyscale::db::partitions::{
-    self, MaintenanceReport, PARTITIONED_TABLES, Retention, Signal, partition_name,
-};
+use ollyscale::db::partitions::{self, MaintenanceReport, PARTITIONED_TABLES, Retention, Signal, partition_name};
 use sqlx::{PgPool, Row};
 
 use crate::support::pg::test_db;
@@ -71,10 +69,7 @@ fn expected_tables() -> BTreeSet<String> {
 
 /// Every table that must be range-partitioned, with its signal.
 fn expected_partitioned() -> BTreeMap<String, Signal> {
-    let mut tables: BTreeMap<String, Signal> = PARTITIONED_FACTS
-        .iter()
-        .map(|(t, s)| (t.to_string(), *s))
-        .collect();
+    let mut tables: BTreeMap<String, Signal> = PARTITIONED_FACTS.iter().map(|(t, s)| (t.to_string(), *s)).collect();
     for (level, signal) in ATTR_LEVELS {
         if let Some(signal) = signal {
             for ty in ATTR_TYPES {
@@ -94,40 +89,24 @@ fn day(s: &str) -> NaiveDate {
 }
 
 fn days(from: &str, to: &str) -> Vec<NaiveDate> {
-    day(from)
-        .iter_days()
-        .take_while(|d| *d <= day(to))
-        .collect()
+    day(from).iter_days().take_while(|d| *d <= day(to)).collect()
 }
 
 fn retention_days(traces: u64, logs: u64, metrics: u64) -> Retention {
-    Retention {
-        traces: DAY * traces as u32,
-        logs: DAY * logs as u32,
-        metrics: DAY * metrics as u32,
-    }
+    Retention { traces: DAY * traces as u32, logs: DAY * logs as u32, metrics: DAY * metrics as u32 }
 }
 
 /// SQLSTATE of a failed statement.
 fn sqlstate(result: Result<sqlx::postgres::PgQueryResult, sqlx::Error>) -> String {
     let err = result.expect_err("the statement should have been rejected");
-    err.as_database_error()
-        .and_then(|e| e.code())
-        .map(|c| c.to_string())
-        .unwrap_or_else(|| panic!("{err}"))
+    err.as_database_error().and_then(|e| e.code()).map(|c| c.to_string()).unwrap_or_else(|| panic!("{err}"))
 }
 
 /// child partition name -> its bound expression, for every partition of a registered parent (UTC rendering).
 async fn partitions_of_registered(pool: &PgPool) -> BTreeMap<String, String> {
     let mut conn = pool.acquire().await.unwrap();
-    sqlx::query("SET TIME ZONE 'UTC'")
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    let parents: Vec<String> = PARTITIONED_TABLES
-        .iter()
-        .map(|t| t.table.to_string())
-        .collect();
+    sqlx::query("SET TIME ZONE 'UTC'").execute(&mut *conn).await.unwrap();
+    let parents: Vec<String> = PARTITIONED_TABLES.iter().map(|t| t.table.to_string()).collect();
     sqlx::query(
         "SELECT c.relname::text AS child, pg_get_expr(c.relpartbound, c.oid) AS bound
          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
@@ -144,13 +123,11 @@ async fn partitions_of_registered(pool: &PgPool) -> BTreeMap<String, String> {
 
 /// The relation a span row is stored in.
 async fn span_home(pool: &PgPool, span_row_id: i64) -> String {
-    sqlx::query_scalar(
-        "SELECT tableoid::regclass::text FROM otel_spans_fact WHERE span_row_id = $1",
-    )
-    .bind(span_row_id)
-    .fetch_one(pool)
-    .await
-    .unwrap()
+    sqlx::query_scalar("SELECT tableoid::regclass::text FROM otel_spans_fact WHERE span_row_id = $1")
+        .bind(span_row_id)
+        .fetch_one(pool)
+        .await
+        .unwrap()
 }
 
 async fn insert_span(pool: &PgPool, span_row_id: i64, start: DateTime<Utc>) {
@@ -211,10 +188,7 @@ async fn every_table_exists_and_has_a_comment() {
     for row in &rows {
         let name: String = row.get("name");
         let comment: Option<String> = row.get("comment");
-        assert!(
-            comment.is_some_and(|c| c.len() > 20),
-            "table {name} has no meaningful COMMENT"
-        );
+        assert!(comment.is_some_and(|c| c.len() > 20), "table {name} has no meaningful COMMENT");
     }
     let seq_comment: Option<String> =
         sqlx::query_scalar("SELECT obj_description('otel_id_block_seq'::regclass, 'pg_class')")
@@ -240,8 +214,7 @@ async fn every_id_hash_fraction_flags_and_json_column_has_a_comment() {
     let mut special = 0;
     let mut missing = Vec::new();
     for row in &rows {
-        let (tbl, col, ty): (String, String, String) =
-            (row.get("tbl"), row.get("col"), row.get("ty"));
+        let (tbl, col, ty): (String, String, String) = (row.get("tbl"), row.get("col"), row.get("ty"));
         let comment: Option<String> = row.get("comment");
         let is_special = col == "id"
             || col.ends_with("_id")
@@ -256,10 +229,7 @@ async fn every_id_hash_fraction_flags_and_json_column_has_a_comment() {
             }
         }
     }
-    assert!(
-        special > 150,
-        "only {special} special columns found; the query is wrong"
-    );
+    assert!(special > 150, "only {special} special columns found; the query is wrong");
     assert!(missing.is_empty(), "columns without COMMENT: {missing:?}");
 }
 
@@ -282,21 +252,11 @@ async fn every_time_with_a_fraction_is_checked_to_0_999() {
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    assert!(
-        rows.len() >= 14,
-        "expected every OTLP time column to have a fraction, found {}",
-        rows.len()
-    );
+    assert!(rows.len() >= 14, "expected every OTLP time column to have a fraction, found {}", rows.len());
     for row in rows {
         let (tbl, col): (String, String) = (row.get("tbl"), row.get("col"));
-        assert!(
-            row.get::<bool, _>("has_time"),
-            "{tbl}.{col} has no matching TIMESTAMPTZ column"
-        );
-        assert!(
-            row.get::<bool, _>("has_check"),
-            "{tbl}.{col} has no 0..999 CHECK"
-        );
+        assert!(row.get::<bool, _>("has_time"), "{tbl}.{col} has no matching TIMESTAMPTZ column");
+        assert!(row.get::<bool, _>("has_check"), "{tbl}.{col} has no 0..999 CHECK");
     }
 }
 
@@ -333,65 +293,21 @@ async fn reference_tables_hold_exactly_the_otlp_enumerations() {
     .map(String::from)
     .to_vec();
     let expected: [(&str, Vec<&str>, i16); 6] = [
-        (
-            "log_severity_numbers",
-            severities.iter().map(String::as_str).collect(),
-            0,
-        ),
-        (
-            "log_body_types",
-            vec![
-                "empty", "string", "int", "double", "bool", "bytes", "array", "kvlist",
-            ],
-            0,
-        ),
-        (
-            "span_kinds",
-            vec![
-                "UNSPECIFIED",
-                "INTERNAL",
-                "SERVER",
-                "CLIENT",
-                "PRODUCER",
-                "CONSUMER",
-            ],
-            0,
-        ),
+        ("log_severity_numbers", severities.iter().map(String::as_str).collect(), 0),
+        ("log_body_types", vec!["empty", "string", "int", "double", "bool", "bytes", "array", "kvlist"], 0),
+        ("span_kinds", vec!["UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"], 0),
         ("status_codes", vec!["UNSET", "OK", "ERROR"], 0),
-        (
-            "metric_types",
-            vec![
-                "gauge",
-                "sum",
-                "histogram",
-                "exponential_histogram",
-                "summary",
-            ],
-            1,
-        ),
-        (
-            "aggregation_temporalities",
-            vec!["UNSPECIFIED", "DELTA", "CUMULATIVE"],
-            0,
-        ),
+        ("metric_types", vec!["gauge", "sum", "histogram", "exponential_histogram", "summary"], 1),
+        ("aggregation_temporalities", vec!["UNSPECIFIED", "DELTA", "CUMULATIVE"], 0),
     ];
     for (table, names, first_id) in expected {
         let sql = format!("SELECT id, name FROM {table} ORDER BY id");
-        let rows: Vec<(i16, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
-        let want: Vec<(i16, String)> = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (first_id + i as i16, n.to_string()))
-            .collect();
+        let rows: Vec<(i16, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&db.pool).await.unwrap();
+        let want: Vec<(i16, String)> =
+            names.iter().enumerate().map(|(i, n)| (first_id + i as i16, n.to_string())).collect();
         assert_eq!(rows, want, "{table}");
     }
-    assert_eq!(
-        count(&db.pool, "SELECT count(*) FROM log_severity_numbers").await,
-        25
-    );
+    assert_eq!(count(&db.pool, "SELECT count(*) FROM log_severity_numbers").await, 25);
 }
 
 #[tokio::test]
@@ -481,31 +397,11 @@ async fn checks_reject_bad_fractions_and_id_lengths() {
         .bind(parent)
         .execute(&db.pool)
     };
-    assert_eq!(
-        sqlstate(span(1000, vec![1; 16], None).await),
-        "23514",
-        "fraction 1000"
-    );
-    assert_eq!(
-        sqlstate(span(-1, vec![1; 16], None).await),
-        "23514",
-        "fraction -1"
-    );
-    assert_eq!(
-        sqlstate(span(0, vec![1; 15], None).await),
-        "23514",
-        "15-byte trace id"
-    );
-    assert_eq!(
-        sqlstate(span(0, vec![1; 17], None).await),
-        "23514",
-        "17-byte trace id"
-    );
-    assert_eq!(
-        sqlstate(span(0, vec![1; 16], Some(vec![1; 16])).await),
-        "23514",
-        "16-byte parent span id"
-    );
+    assert_eq!(sqlstate(span(1000, vec![1; 16], None).await), "23514", "fraction 1000");
+    assert_eq!(sqlstate(span(-1, vec![1; 16], None).await), "23514", "fraction -1");
+    assert_eq!(sqlstate(span(0, vec![1; 15], None).await), "23514", "15-byte trace id");
+    assert_eq!(sqlstate(span(0, vec![1; 17], None).await), "23514", "17-byte trace id");
+    assert_eq!(sqlstate(span(0, vec![1; 16], Some(vec![1; 16])).await), "23514", "16-byte parent span id");
     span(999, vec![1; 16], None).await.unwrap();
     span(0, vec![1; 16], Some(vec![2; 8])).await.unwrap();
 
@@ -520,29 +416,16 @@ async fn checks_reject_bad_fractions_and_id_lengths() {
         .bind(fraction)
         .execute(&db.pool)
     };
-    assert_eq!(
-        sqlstate(log(Some(vec![1; 15]), None, 0).await),
-        "23514",
-        "log 15-byte trace id"
-    );
-    assert_eq!(
-        sqlstate(log(None, Some(vec![1; 7]), 0).await),
-        "23514",
-        "log 7-byte span id"
-    );
-    assert_eq!(
-        sqlstate(log(None, None, 1000).await),
-        "23514",
-        "log observed fraction 1000"
-    );
+    assert_eq!(sqlstate(log(Some(vec![1; 15]), None, 0).await), "23514", "log 15-byte trace id");
+    assert_eq!(sqlstate(log(None, Some(vec![1; 7]), 0).await), "23514", "log 7-byte span id");
+    assert_eq!(sqlstate(log(None, None, 1000).await), "23514", "log observed fraction 1000");
     log(None, None, 999).await.unwrap();
 
-    let resource = sqlx::query(
-        "INSERT INTO otel_resources_dim (resource_hash, first_seen, last_seen) VALUES ($1, now(), now())",
-    )
-    .bind(vec![0u8; 31])
-    .execute(&db.pool)
-    .await;
+    let resource =
+        sqlx::query("INSERT INTO otel_resources_dim (resource_hash, first_seen, last_seen) VALUES ($1, now(), now())")
+            .bind(vec![0u8; 31])
+            .execute(&db.pool)
+            .await;
     assert_eq!(sqlstate(resource), "23514", "31-byte resource hash");
 
     let number = sqlx::query(
@@ -552,11 +435,7 @@ async fn checks_reject_bad_fractions_and_id_lengths() {
     )
     .execute(&db.pool)
     .await;
-    assert_eq!(
-        sqlstate(number),
-        "23514",
-        "a number data point with both an int and a double value"
-    );
+    assert_eq!(sqlstate(number), "23514", "a number data point with both an int and a double value");
 }
 
 #[tokio::test]
@@ -573,35 +452,19 @@ async fn the_registry_matches_the_partitioned_tables() {
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    let in_db: BTreeMap<String, String> =
-        rows.iter().map(|r| (r.get("tbl"), r.get("col"))).collect();
+    let in_db: BTreeMap<String, String> = rows.iter().map(|r| (r.get("tbl"), r.get("col"))).collect();
     for row in &rows {
         let tbl: String = row.get("tbl");
-        assert_eq!(
-            row.get::<String, _>("strategy"),
-            "r",
-            "{tbl} is not RANGE partitioned"
-        );
-        assert_eq!(
-            row.get::<Option<String>, _>("default_partition"),
-            Some(format!("{tbl}_default"))
-        );
+        assert_eq!(row.get::<String, _>("strategy"), "r", "{tbl} is not RANGE partitioned");
+        assert_eq!(row.get::<Option<String>, _>("default_partition"), Some(format!("{tbl}_default")));
     }
-    let registry: BTreeMap<String, String> = PARTITIONED_TABLES
-        .iter()
-        .map(|t| (t.table.to_string(), t.column.to_string()))
-        .collect();
-    assert_eq!(
-        registry.len(),
-        PARTITIONED_TABLES.len(),
-        "duplicate registry entries"
-    );
+    let registry: BTreeMap<String, String> =
+        PARTITIONED_TABLES.iter().map(|t| (t.table.to_string(), t.column.to_string())).collect();
+    assert_eq!(registry.len(), PARTITIONED_TABLES.len(), "duplicate registry entries");
     assert_eq!(registry, in_db);
 
-    let signals: BTreeMap<String, Signal> = PARTITIONED_TABLES
-        .iter()
-        .map(|t| (t.table.to_string(), t.signal))
-        .collect();
+    let signals: BTreeMap<String, Signal> =
+        PARTITIONED_TABLES.iter().map(|t| (t.table.to_string(), t.signal)).collect();
     assert_eq!(signals, expected_partitioned());
     assert_eq!(signals.len(), 57);
 }
@@ -617,9 +480,7 @@ async fn partitions_are_created_from_retention_to_days_ahead() {
     let db = test_db().await;
     let now = utc("2026-03-10T15:00:00Z");
     let retention = retention_days(1, 2, 3);
-    let report = partitions::ensure_partitions(&db.pool, now, &retention, 2)
-        .await
-        .unwrap();
+    let report = partitions::ensure_partitions(&db.pool, now, &retention, 2).await.unwrap();
 
     let partitions = partitions_of_registered(&db.pool).await;
     let mut expected = 0;
@@ -635,20 +496,9 @@ async fn partitions_are_created_from_retention_to_days_ahead() {
             assert_eq!(partitions.get(&name), Some(&bound), "{name}");
         }
         let before = partition_name(t.table, day(first).pred_opt().unwrap());
-        assert!(
-            !partitions.contains_key(&before),
-            "{before} holds no late rows and must not be created"
-        );
-        assert!(
-            !partitions.contains_key(&partition_name(t.table, day("2026-03-13"))),
-            "created too far ahead"
-        );
-        assert_eq!(
-            partitions
-                .get(&format!("{}_default", t.table))
-                .map(String::as_str),
-            Some("DEFAULT")
-        );
+        assert!(!partitions.contains_key(&before), "{before} holds no late rows and must not be created");
+        assert!(!partitions.contains_key(&partition_name(t.table, day("2026-03-13"))), "created too far ahead");
+        assert_eq!(partitions.get(&format!("{}_default", t.table)).map(String::as_str), Some("DEFAULT"));
     }
     assert_eq!(report.created, expected);
     assert_eq!(partitions.len(), expected + PARTITIONED_TABLES.len());
@@ -663,21 +513,21 @@ async fn partitions_are_created_from_retention_to_days_ahead() {
 async fn rows_without_a_partition_land_in_default_and_move_when_it_is_created() {
     let db = test_db().await;
     let retention = retention_days(1, 1, 1);
-    partitions::ensure_partitions(&db.pool, utc("2026-05-01T00:00:00Z"), &retention, 1)
-        .await
-        .unwrap();
+    partitions::ensure_partitions(&db.pool, utc("2026-05-01T00:00:00Z"), &retention, 1).await.unwrap();
 
     // 2026-05-05 has no partition yet: the rows must still be accepted.
     let key = insert_key(&db.pool, "http.method").await;
     let t = utc("2026-05-05T08:00:00.123456Z");
     insert_span(&db.pool, 1, t).await;
     insert_span(&db.pool, 2, utc("2026-05-20T00:00:00Z")).await;
-    sqlx::query("INSERT INTO otel_span_attrs_string (span_row_id, start_time, key_id, value) VALUES (1, $1, $2, 'GET')")
-        .bind(t)
-        .bind(key)
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO otel_span_attrs_string (span_row_id, start_time, key_id, value) VALUES (1, $1, $2, 'GET')",
+    )
+    .bind(t)
+    .bind(key)
+    .execute(&db.pool)
+    .await
+    .unwrap();
     sqlx::query(
         "INSERT INTO otel_span_events (event_row_id, span_row_id, span_start_time, event_index, name)
          VALUES (10, 1, $1, 0, 'exception')",
@@ -688,25 +538,12 @@ async fn rows_without_a_partition_land_in_default_and_move_when_it_is_created() 
     .unwrap();
     insert_log(&db.pool, 5, t).await;
     assert_eq!(span_home(&db.pool, 1).await, "otel_spans_fact_default");
-    assert_eq!(
-        count(&db.pool, "SELECT count(*) FROM otel_spans_fact_default").await,
-        2
-    );
+    assert_eq!(count(&db.pool, "SELECT count(*) FROM otel_spans_fact_default").await, 2);
 
-    let report =
-        partitions::ensure_partitions(&db.pool, utc("2026-05-04T06:00:00Z"), &retention, 1)
-            .await
-            .unwrap();
-    assert_eq!(
-        report.rows_moved, 4,
-        "span, span attribute, event and log of 2026-05-05"
-    );
+    let report = partitions::ensure_partitions(&db.pool, utc("2026-05-04T06:00:00Z"), &retention, 1).await.unwrap();
+    assert_eq!(report.rows_moved, 4, "span, span attribute, event and log of 2026-05-05");
     assert_eq!(span_home(&db.pool, 1).await, "otel_spans_fact_p20260505");
-    assert_eq!(
-        span_home(&db.pool, 2).await,
-        "otel_spans_fact_default",
-        "2026-05-20 still has no partition"
-    );
+    assert_eq!(span_home(&db.pool, 2).await, "otel_spans_fact_default", "2026-05-20 still has no partition");
     let homes: Vec<String> = sqlx::query_scalar(
         "SELECT tableoid::regclass::text FROM otel_span_attrs_string
          UNION ALL SELECT tableoid::regclass::text FROM otel_span_events
@@ -715,14 +552,7 @@ async fn rows_without_a_partition_land_in_default_and_move_when_it_is_created() 
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    assert_eq!(
-        homes,
-        [
-            "otel_logs_fact_p20260505",
-            "otel_span_attrs_string_p20260505",
-            "otel_span_events_p20260505"
-        ]
-    );
+    assert_eq!(homes, ["otel_logs_fact_p20260505", "otel_span_attrs_string_p20260505", "otel_span_events_p20260505"]);
     // Moved rows keep their values, and the moved-into partition has the parent's indexes and FKs.
     let value: String = sqlx::query_scalar(
         "SELECT a.value FROM otel_span_attrs_string a JOIN attribute_keys k USING (key_id)
@@ -733,11 +563,8 @@ async fn rows_without_a_partition_land_in_default_and_move_when_it_is_created() 
     .await
     .unwrap();
     assert_eq!(value, "GET");
-    let indexes = count(
-        &db.pool,
-        "SELECT count(*) FROM pg_index WHERE indrelid = 'otel_spans_fact_p20260505'::regclass",
-    )
-    .await;
+    let indexes =
+        count(&db.pool, "SELECT count(*) FROM pg_index WHERE indrelid = 'otel_spans_fact_p20260505'::regclass").await;
     assert_eq!(indexes, 3);
     let bad_kind = sqlx::query(
         "INSERT INTO otel_spans_fact_p20260505 (span_row_id, start_time, end_time, duration_ns, trace_id, span_id,
@@ -773,9 +600,7 @@ async fn expired_partitions_are_dropped_per_signal_with_everything_hanging_off_t
     .execute(&db.pool)
     .await
     .unwrap();
-    partitions::ensure_partitions(&db.pool, t0, &retention, 2)
-        .await
-        .unwrap();
+    partitions::ensure_partitions(&db.pool, t0, &retention, 2).await.unwrap();
     insert_span(&db.pool, 2, utc("2026-03-09T10:00:00Z")).await;
     insert_log(&db.pool, 1, utc("2026-03-09T23:00:00Z")).await;
     insert_log(&db.pool, 2, utc("2026-03-10T00:00:00Z")).await;
@@ -786,9 +611,7 @@ async fn expired_partitions_are_dropped_per_signal_with_everything_hanging_off_t
     // One day later: traces keep 2026-03-09.., logs 2026-03-10.., metrics 2026-03-08..
     let t1 = t0 + TimeDelta::days(1);
     let before = partitions_of_registered(&db.pool).await;
-    let report = partitions::drop_expired(&db.pool, t1, &retention)
-        .await
-        .unwrap();
+    let report = partitions::drop_expired(&db.pool, t1, &retention).await.unwrap();
     let after = partitions_of_registered(&db.pool).await;
 
     let mut dropped = 0;
@@ -801,41 +624,21 @@ async fn expired_partitions_are_dropped_per_signal_with_everything_hanging_off_t
         };
         let gone = partition_name(t.table, day(gone));
         assert!(before.contains_key(&gone), "{gone} should have existed");
-        assert!(
-            !after.contains_key(&gone),
-            "{gone} is past retention and must be dropped"
-        );
-        assert!(
-            after.contains_key(&partition_name(t.table, day(kept))),
-            "{} must be kept",
-            t.table
-        );
+        assert!(!after.contains_key(&gone), "{gone} is past retention and must be dropped");
+        assert!(after.contains_key(&partition_name(t.table, day(kept))), "{} must be kept", t.table);
         dropped += 1;
     }
     assert_eq!(report.dropped, dropped);
     assert_eq!(after.len(), before.len() - dropped);
-    assert_eq!(
-        report.default_rows_deleted, 1,
-        "the expired straggler in otel_spans_fact_default"
-    );
-    let spans: Vec<i64> = sqlx::query_scalar("SELECT span_row_id FROM otel_spans_fact ORDER BY 1")
-        .fetch_all(&db.pool)
-        .await
-        .unwrap();
+    assert_eq!(report.default_rows_deleted, 1, "the expired straggler in otel_spans_fact_default");
+    let spans: Vec<i64> =
+        sqlx::query_scalar("SELECT span_row_id FROM otel_spans_fact ORDER BY 1").fetch_all(&db.pool).await.unwrap();
     assert_eq!(spans, [2, 4]);
-    assert_eq!(
-        count(&db.pool, "SELECT count(*) FROM otel_span_attrs_int").await,
-        0
-    );
-    let logs: Vec<i64> = sqlx::query_scalar("SELECT log_id FROM otel_logs_fact")
-        .fetch_all(&db.pool)
-        .await
-        .unwrap();
+    assert_eq!(count(&db.pool, "SELECT count(*) FROM otel_span_attrs_int").await, 0);
+    let logs: Vec<i64> = sqlx::query_scalar("SELECT log_id FROM otel_logs_fact").fetch_all(&db.pool).await.unwrap();
     assert_eq!(logs, [2]);
 
-    let again = partitions::drop_expired(&db.pool, t1, &retention)
-        .await
-        .unwrap();
+    let again = partitions::drop_expired(&db.pool, t1, &retention).await.unwrap();
     assert_eq!((again.dropped, again.default_rows_deleted), (0, 0));
 }
 
@@ -844,15 +647,11 @@ async fn maintain_is_idempotent() {
     let db = test_db().await;
     let now = utc("2026-07-01T10:00:00Z");
     let retention = retention_days(1, 1, 2);
-    let first = partitions::maintain(&db.pool, now, &retention, 1)
-        .await
-        .unwrap();
+    let first = partitions::maintain(&db.pool, now, &retention, 1).await.unwrap();
     // Every signal: yesterday (2026-06-30) to one day ahead (2026-07-02); metrics' 2026-06-29 holds no rows.
     assert_eq!(first.created, PARTITIONED_TABLES.len() * 3);
     let before = partitions_of_registered(&db.pool).await;
-    let second = partitions::maintain(&db.pool, now, &retention, 1)
-        .await
-        .unwrap();
+    let second = partitions::maintain(&db.pool, now, &retention, 1).await.unwrap();
     assert_eq!(second, MaintenanceReport::default());
     assert_eq!(partitions_of_registered(&db.pool).await, before);
 }
@@ -874,9 +673,10 @@ async fn maintenance_survives_a_deadlock_with_a_writer_of_stragglers() {
         .unwrap();
     // Maintenance locks otel_spans_fact_default, then waits for otel_span_attrs_int_default.
     let pool = db.pool.clone();
-    let maintenance = tokio::spawn(async move {
-        partitions::ensure_partitions(&pool, utc("2026-04-02T00:00:00Z"), &retention, 0).await
-    });
+    let maintenance =
+        tokio::spawn(
+            async move { partitions::ensure_partitions(&pool, utc("2026-04-02T00:00:00Z"), &retention, 0).await },
+        );
     tokio::time::sleep(Duration::from_millis(300)).await;
     // The writer now needs otel_spans_fact_default: a lock cycle that PostgreSQL breaks by failing one side.
     let span = sqlx::query(
@@ -895,29 +695,16 @@ async fn maintenance_survives_a_deadlock_with_a_writer_of_stragglers() {
             true
         }
         Err(e) => {
-            let code = e
-                .as_database_error()
-                .and_then(|d| d.code())
-                .map(|c| c.to_string());
+            let code = e.as_database_error().and_then(|d| d.code()).map(|c| c.to_string());
             assert_eq!(code.as_deref(), Some("40P01"), "{e}");
             false
         }
     };
-    let report = maintenance
-        .await
-        .unwrap()
-        .expect("maintenance must retry a unit that lost a deadlock");
+    let report = maintenance.await.unwrap().expect("maintenance must retry a unit that lost a deadlock");
     assert_eq!(report.created, PARTITIONED_TABLES.len() * 2);
-    let rows = count(
-        &db.pool,
-        "SELECT count(*) FROM otel_span_attrs_int_p20260402",
-    )
-    .await;
+    let rows = count(&db.pool, "SELECT count(*) FROM otel_span_attrs_int_p20260402").await;
     assert_eq!(rows, if writer_committed { 1 } else { 0 });
-    assert_eq!(
-        count(&db.pool, "SELECT count(*) FROM otel_span_attrs_int_default").await,
-        0
-    );
+    assert_eq!(count(&db.pool, "SELECT count(*) FROM otel_span_attrs_int_default").await, 0);
 }
 
 #[tokio::test]
@@ -931,30 +718,21 @@ async fn concurrent_maintenance_creates_each_partition_once() {
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.created + b.created, PARTITIONED_TABLES.len() * 3);
-    assert_eq!(
-        partitions_of_registered(&db.pool).await.len(),
-        PARTITIONED_TABLES.len() * 4
-    );
+    assert_eq!(partitions_of_registered(&db.pool).await.len(), PARTITIONED_TABLES.len() * 4);
 }
 
 #[tokio::test]
 async fn maintain_with_the_default_retention_creates_yesterday_to_days_ahead() {
     let db = test_db().await;
     let now = utc("2026-11-26T16:00:00Z");
-    let report = partitions::maintain(&db.pool, now, &Retention::default(), 2)
-        .await
-        .unwrap();
+    let report = partitions::maintain(&db.pool, now, &Retention::default(), 2).await.unwrap();
     let partitions = partitions_of_registered(&db.pool).await;
     let mut expected = 0;
     for t in PARTITIONED_TABLES {
         let first = day("2026-11-25");
         assert!(!partitions.contains_key(&partition_name(t.table, day("2026-11-24"))));
         for d in first.iter_days().take_while(|d| *d <= day("2026-11-28")) {
-            assert!(
-                partitions.contains_key(&partition_name(t.table, d)),
-                "{}",
-                partition_name(t.table, d)
-            );
+            assert!(partitions.contains_key(&partition_name(t.table, d)), "{}", partition_name(t.table, d));
             expected += 1;
         }
     }
@@ -964,13 +742,8 @@ async fn maintain_with_the_default_retention_creates_yesterday_to_days_ahead() {
 #[tokio::test]
 async fn retention_beyond_the_time_range_is_an_error_not_a_panic() {
     let db = test_db().await;
-    let retention = Retention {
-        traces: Duration::MAX,
-        ..Retention::default()
-    };
-    let err = partitions::maintain(&db.pool, utc("2026-01-01T00:00:00Z"), &retention, 2)
-        .await
-        .unwrap_err();
+    let retention = Retention { traces: Duration::MAX, ..Retention::default() };
+    let err = partitions::maintain(&db.pool, utc("2026-01-01T00:00:00Z"), &retention, 2).await.unwrap_err();
     assert!(err.to_string().contains("traces"), "{err}");
 }
 
@@ -1010,10 +783,7 @@ async fn schema_fingerprint(pool: &PgPool) -> String {
 async fn migrating_twice_changes_nothing() {
     let db = test_db().await;
     let before = schema_fingerprint(&db.pool).await;
-    assert!(
-        before.contains("rel otel_spans_fact p"),
-        "fingerprint misses the schema"
-    );
+    assert!(before.contains("rel otel_spans_fact p"), "fingerprint misses the schema");
     ollyscale::db::migrate::run(&db.pool).await.unwrap();
     ollyscale::db::migrate::run(&db.pool).await.unwrap();
     assert_eq!(schema_fingerprint(&db.pool).await, before);

@@ -7,12 +7,8 @@
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{
-    AnyValue, InstrumentationScope, KeyValue, any_value::Value,
-};
-use opentelemetry_proto::tonic::metrics::v1::{
-    Exemplar, exemplar, metric::Data, number_data_point,
-};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value::Value};
+use opentelemetry_proto::tonic::metrics::v1::{Exemplar, exemplar, metric::Data, number_data_point};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::Seg;

@@ -14,9 +14,7 @@ const EXAMPLES: &str = "/work/shared/otlp-examples";
 fn example(name: &str) -> Vec<u8> {
     // The repository's copy is preferred so the tests run anywhere; the shared copy is the same spec file.
     let local = format!("{}/tests/data/otlp/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&local)
-        .or_else(|_| std::fs::read(format!("{EXAMPLES}/{name}")))
-        .unwrap()
+    std::fs::read(&local).or_else(|_| std::fs::read(format!("{EXAMPLES}/{name}"))).unwrap()
 }
 
 fn traces(v: serde_json::Value) -> Result<ExportTraceServiceRequest, DecodeError> {
@@ -63,30 +61,18 @@ fn json_err(result: Result<impl std::fmt::Debug, DecodeError>) -> (String, Strin
 fn trace_example_decodes() {
     let req: ExportTraceServiceRequest = decode_json(&example("trace.json")).unwrap();
     let rs = &req.resource_spans[0];
-    assert_eq!(
-        attr(&rs.resource.as_ref().unwrap().attributes, "service.name"),
-        &Av::StringValue("my.service".into())
-    );
+    assert_eq!(attr(&rs.resource.as_ref().unwrap().attributes, "service.name"), &Av::StringValue("my.service".into()));
     let scope = rs.scope_spans[0].scope.as_ref().unwrap();
-    assert_eq!(
-        (scope.name.as_str(), scope.version.as_str()),
-        ("my.library", "1.0.0")
-    );
+    assert_eq!((scope.name.as_str(), scope.version.as_str()), ("my.library", "1.0.0"));
     let span = span_of(&req);
     assert_eq!(span.name, "I'm a server span");
-    assert_eq!(
-        crate::ids::to_hex(&span.trace_id),
-        "5b8efff798038103d269b633813fc60c"
-    );
+    assert_eq!(crate::ids::to_hex(&span.trace_id), "5b8efff798038103d269b633813fc60c");
     assert_eq!(crate::ids::to_hex(&span.span_id), "eee19b7ec3c1b174");
     assert_eq!(crate::ids::to_hex(&span.parent_span_id), "eee19b7ec3c1b173");
     assert_eq!(span.kind, 2);
     assert_eq!(span.start_time_unix_nano, 1_544_712_660_000_000_000);
     assert_eq!(span.end_time_unix_nano, 1_544_712_661_000_000_000);
-    assert_eq!(
-        attr(&span.attributes, "my.span.attr"),
-        &Av::StringValue("some value".into())
-    );
+    assert_eq!(attr(&span.attributes, "my.span.attr"), &Av::StringValue("some value".into()));
 }
 
 #[test]
@@ -97,46 +83,17 @@ fn logs_example_decodes_every_value_type() {
     assert_eq!(log.observed_time_unix_nano, 1_544_712_660_300_000_000);
     assert_eq!(log.severity_number, 10);
     assert_eq!(log.severity_text, "Information");
-    assert_eq!(
-        crate::ids::to_hex(&log.trace_id),
-        "5b8efff798038103d269b633813fc60c"
-    );
+    assert_eq!(crate::ids::to_hex(&log.trace_id), "5b8efff798038103d269b633813fc60c");
     assert_eq!(crate::ids::to_hex(&log.span_id), "eee19b7ec3c1b174");
-    assert_eq!(
-        log.body.as_ref().unwrap().value,
-        Some(Av::StringValue("Example log record".into()))
-    );
-    assert_eq!(
-        attr(&log.attributes, "boolean.attribute"),
-        &Av::BoolValue(true)
-    );
+    assert_eq!(log.body.as_ref().unwrap().value, Some(Av::StringValue("Example log record".into())));
+    assert_eq!(attr(&log.attributes, "boolean.attribute"), &Av::BoolValue(true));
     assert_eq!(attr(&log.attributes, "int.attribute"), &Av::IntValue(10));
-    assert_eq!(
-        attr(&log.attributes, "double.attribute"),
-        &Av::DoubleValue(637.704)
-    );
-    let Av::ArrayValue(array) = attr(&log.attributes, "array.attribute") else {
-        panic!("not an array")
-    };
-    let strings: Vec<_> = array
-        .values
-        .iter()
-        .map(|v| v.value.clone().unwrap())
-        .collect();
-    assert_eq!(
-        strings,
-        vec![
-            Av::StringValue("many".into()),
-            Av::StringValue("values".into())
-        ]
-    );
-    let Av::KvlistValue(map) = attr(&log.attributes, "map.attribute") else {
-        panic!("not a kvlist")
-    };
-    assert_eq!(
-        attr(&map.values, "some.map.key"),
-        &Av::StringValue("some value".into())
-    );
+    assert_eq!(attr(&log.attributes, "double.attribute"), &Av::DoubleValue(637.704));
+    let Av::ArrayValue(array) = attr(&log.attributes, "array.attribute") else { panic!("not an array") };
+    let strings: Vec<_> = array.values.iter().map(|v| v.value.clone().unwrap()).collect();
+    assert_eq!(strings, vec![Av::StringValue("many".into()), Av::StringValue("values".into())]);
+    let Av::KvlistValue(map) = attr(&log.attributes, "map.attribute") else { panic!("not a kvlist") };
+    assert_eq!(attr(&map.values, "some.map.key"), &Av::StringValue("some value".into()));
 }
 
 #[test]
@@ -149,10 +106,7 @@ fn events_example_decodes() {
         panic!("body is not a kvlist")
     };
     assert_eq!(attr(&body.values, "type"), &Av::IntValue(0));
-    assert_eq!(
-        attr(&body.values, "title"),
-        &Av::StringValue("Free Online GUID Generator".into())
-    );
+    assert_eq!(attr(&body.values, "title"), &Av::StringValue("Free Online GUID Generator".into()));
     assert_eq!(body.values.len(), 4);
 }
 
@@ -161,57 +115,23 @@ fn metrics_example_decodes() {
     let req: ExportMetricsServiceRequest = decode_json(&example("metrics.json")).unwrap();
     let metrics = &req.resource_metrics[0].scope_metrics[0].metrics;
     let names: Vec<_> = metrics.iter().map(|m| m.name.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "my.counter",
-            "my.gauge",
-            "my.histogram",
-            "my.exponential.histogram"
-        ]
-    );
-    let Some(Data::Sum(sum)) = &metrics[0].data else {
-        panic!("not a sum")
-    };
+    assert_eq!(names, ["my.counter", "my.gauge", "my.histogram", "my.exponential.histogram"]);
+    let Some(Data::Sum(sum)) = &metrics[0].data else { panic!("not a sum") };
     assert_eq!(sum.aggregation_temporality, 1);
     assert!(sum.is_monotonic);
-    assert_eq!(
-        sum.data_points[0].value,
-        Some(number_data_point::Value::AsDouble(5.0))
-    );
-    assert_eq!(
-        sum.data_points[0].start_time_unix_nano,
-        1_544_712_660_300_000_000
-    );
-    let Some(Data::Gauge(gauge)) = &metrics[1].data else {
-        panic!("not a gauge")
-    };
-    assert_eq!(
-        gauge.data_points[0].value,
-        Some(number_data_point::Value::AsDouble(10.0))
-    );
-    let Some(Data::Histogram(h)) = &metrics[2].data else {
-        panic!("not a histogram")
-    };
+    assert_eq!(sum.data_points[0].value, Some(number_data_point::Value::AsDouble(5.0)));
+    assert_eq!(sum.data_points[0].start_time_unix_nano, 1_544_712_660_300_000_000);
+    let Some(Data::Gauge(gauge)) = &metrics[1].data else { panic!("not a gauge") };
+    assert_eq!(gauge.data_points[0].value, Some(number_data_point::Value::AsDouble(10.0)));
+    let Some(Data::Histogram(h)) = &metrics[2].data else { panic!("not a histogram") };
     let p = &h.data_points[0];
-    assert_eq!(
-        (p.count, p.sum, p.min, p.max),
-        (2, Some(2.0), Some(0.0), Some(2.0))
-    );
-    assert_eq!(
-        (p.bucket_counts.clone(), p.explicit_bounds.clone()),
-        (vec![1, 1], vec![1.0])
-    );
-    let Some(Data::ExponentialHistogram(e)) = &metrics[3].data else {
-        panic!("not exp")
-    };
+    assert_eq!((p.count, p.sum, p.min, p.max), (2, Some(2.0), Some(0.0), Some(2.0)));
+    assert_eq!((p.bucket_counts.clone(), p.explicit_bounds.clone()), (vec![1, 1], vec![1.0]));
+    let Some(Data::ExponentialHistogram(e)) = &metrics[3].data else { panic!("not exp") };
     let p = &e.data_points[0];
     assert_eq!((p.count, p.zero_count, p.scale), (3, 1, 0));
     let positive = p.positive.as_ref().unwrap();
-    assert_eq!(
-        (positive.offset, positive.bucket_counts.clone()),
-        (1, vec![0, 2])
-    );
+    assert_eq!((positive.offset, positive.bucket_counts.clone()), (1, vec![0, 2]));
     assert_eq!(crate::otlp::count_data_points(&req), 4);
 }
 
@@ -236,16 +156,10 @@ fn stock_serialization_decodes_back() {
     // What the stock Serialize writes (e.g. for a JSON load generator) is read back unchanged.
     let req: ExportLogsServiceRequest = decode_json(&example("logs.json")).unwrap();
     let written = serde_json::to_vec(&req).unwrap();
-    assert_eq!(
-        decode_json::<ExportLogsServiceRequest>(&written).unwrap(),
-        req
-    );
+    assert_eq!(decode_json::<ExportLogsServiceRequest>(&written).unwrap(), req);
     let req: ExportMetricsServiceRequest = decode_json(&example("metrics.json")).unwrap();
     let written = serde_json::to_vec(&req).unwrap();
-    assert_eq!(
-        decode_json::<ExportMetricsServiceRequest>(&written).unwrap(),
-        req
-    );
+    assert_eq!(decode_json::<ExportMetricsServiceRequest>(&written).unwrap(), req);
 }
 
 #[test]
@@ -263,18 +177,9 @@ fn enum_names_are_accepted() {
     assert_eq!(span.status.as_ref().unwrap().message, "boom");
 
     let req = logs(log_with(json!({"severityNumber": "SEVERITY_NUMBER_INFO"}))).unwrap();
-    assert_eq!(
-        req.resource_logs[0].scope_logs[0].log_records[0].severity_number,
-        9
-    );
-    let req = logs(log_with(
-        json!({"severityNumber": "SEVERITY_NUMBER_FATAL4"}),
-    ))
-    .unwrap();
-    assert_eq!(
-        req.resource_logs[0].scope_logs[0].log_records[0].severity_number,
-        24
-    );
+    assert_eq!(req.resource_logs[0].scope_logs[0].log_records[0].severity_number, 9);
+    let req = logs(log_with(json!({"severityNumber": "SEVERITY_NUMBER_FATAL4"}))).unwrap();
+    assert_eq!(req.resource_logs[0].scope_logs[0].log_records[0].severity_number, 24);
 
     let req = metrics(json!({"resourceMetrics": [{"scopeMetrics": [{"metrics": [
         {"name": "s", "sum": {"aggregationTemporality": "AGGREGATION_TEMPORALITY_CUMULATIVE", "dataPoints": []}},
@@ -283,17 +188,11 @@ fn enum_names_are_accepted() {
     ]}]}]}))
     .unwrap();
     let ms = &req.resource_metrics[0].scope_metrics[0].metrics;
-    let Some(Data::Sum(s)) = &ms[0].data else {
-        panic!()
-    };
+    let Some(Data::Sum(s)) = &ms[0].data else { panic!() };
     assert_eq!(s.aggregation_temporality, 2);
-    let Some(Data::Histogram(h)) = &ms[1].data else {
-        panic!()
-    };
+    let Some(Data::Histogram(h)) = &ms[1].data else { panic!() };
     assert_eq!(h.aggregation_temporality, 1);
-    let Some(Data::ExponentialHistogram(e)) = &ms[2].data else {
-        panic!()
-    };
+    let Some(Data::ExponentialHistogram(e)) = &ms[2].data else { panic!() };
     assert_eq!(e.aggregation_temporality, 2);
 }
 
@@ -301,15 +200,9 @@ fn enum_names_are_accepted() {
 fn unknown_enum_names_are_errors_with_a_path() {
     let (path, reason) = json_err(traces(one_span(json!({"kind": "SPAN_KIND_BOGUS"}))));
     assert_eq!(path, "resourceSpans[0].scopeSpans[0].spans[0].kind");
-    assert!(
-        reason.contains("unknown SpanKind \"SPAN_KIND_BOGUS\""),
-        "{reason}"
-    );
+    assert!(reason.contains("unknown SpanKind \"SPAN_KIND_BOGUS\""), "{reason}");
     let (path, _) = json_err(logs(log_with(json!({"severityNumber": true}))));
-    assert_eq!(
-        path,
-        "resourceLogs[0].scopeLogs[0].logRecords[0].severityNumber"
-    );
+    assert_eq!(path, "resourceLogs[0].scopeLogs[0].logRecords[0].severityNumber");
 }
 
 #[test]
@@ -350,43 +243,26 @@ fn snake_case_field_names_are_accepted() {
     let ours = traces(snake).unwrap();
     assert_eq!(ours, traces(camel).unwrap());
     let span = span_of(&ours);
-    assert_eq!(
-        span.span_id,
-        [0xee, 0xe1, 0x9b, 0x7e, 0xc3, 0xc1, 0xb1, 0x74]
-    );
+    assert_eq!(span.span_id, [0xee, 0xe1, 0x9b, 0x7e, 0xc3, 0xc1, 0xb1, 0x74]);
     assert_eq!(span.end_time_unix_nano, 1_544_712_661_000_000_000);
     assert_eq!(span.links[0].span_id[7], 0x75);
     assert_eq!(span.events[0].name, "ev");
     assert_eq!(attr(&span.attributes, "n"), &Av::IntValue(7));
 
-    let req = logs(log_with(
-        json!({"severity_number": 17, "observed_time_unix_nano": "5", "event_name": "e"}),
-    ))
-    .unwrap();
+    let req =
+        logs(log_with(json!({"severity_number": 17, "observed_time_unix_nano": "5", "event_name": "e"}))).unwrap();
     let log = &req.resource_logs[0].scope_logs[0].log_records[0];
-    assert_eq!(
-        (
-            log.severity_number,
-            log.observed_time_unix_nano,
-            log.event_name.as_str()
-        ),
-        (17, 5, "e")
-    );
+    assert_eq!((log.severity_number, log.observed_time_unix_nano, log.event_name.as_str()), (17, 5, "e"));
 
     let req = metrics(json!({"resource_metrics": [{"scope_metrics": [{"metrics": [{"name": "e",
         "exponential_histogram": {"aggregation_temporality": 1, "data_points": [
             {"time_unix_nano": "9", "zero_count": "4", "positive": {"bucket_counts": ["1", 2]}}]}}]}]}]}))
     .unwrap();
-    let Some(Data::ExponentialHistogram(e)) =
-        &req.resource_metrics[0].scope_metrics[0].metrics[0].data
-    else {
+    let Some(Data::ExponentialHistogram(e)) = &req.resource_metrics[0].scope_metrics[0].metrics[0].data else {
         panic!()
     };
     assert_eq!(e.data_points[0].zero_count, 4);
-    assert_eq!(
-        e.data_points[0].positive.as_ref().unwrap().bucket_counts,
-        [1, 2]
-    );
+    assert_eq!(e.data_points[0].positive.as_ref().unwrap().bucket_counts, [1, 2]);
 }
 
 #[test]
@@ -400,25 +276,11 @@ fn empty_array_and_kvlist_values_are_accepted() {
     assert!(serde_json::from_value::<ExportLogsServiceRequest>(body.clone()).is_err());
     let req = logs(body).unwrap();
     let log = &req.resource_logs[0].scope_logs[0].log_records[0];
-    assert_eq!(
-        log.body.as_ref().unwrap().value,
-        Some(Av::KvlistValue(Default::default()))
-    );
-    assert_eq!(
-        attr(&log.attributes, "a"),
-        &Av::ArrayValue(Default::default())
-    );
-    assert_eq!(
-        attr(&log.attributes, "k"),
-        &Av::KvlistValue(Default::default())
-    );
-    let Av::ArrayValue(nested) = attr(&log.attributes, "nested") else {
-        panic!()
-    };
-    assert_eq!(
-        nested.values[0].value,
-        Some(Av::KvlistValue(Default::default()))
-    );
+    assert_eq!(log.body.as_ref().unwrap().value, Some(Av::KvlistValue(Default::default())));
+    assert_eq!(attr(&log.attributes, "a"), &Av::ArrayValue(Default::default()));
+    assert_eq!(attr(&log.attributes, "k"), &Av::KvlistValue(Default::default()));
+    let Av::ArrayValue(nested) = attr(&log.attributes, "nested") else { panic!() };
+    assert_eq!(nested.values[0].value, Some(Av::KvlistValue(Default::default())));
 }
 
 #[test]
@@ -450,32 +312,17 @@ fn integers_as_strings_and_numbers() {
     ]}]}]}))
     .unwrap();
     let ms = &req.resource_metrics[0].scope_metrics[0].metrics;
-    let Some(Data::Gauge(g)) = &ms[0].data else {
-        panic!()
-    };
-    assert_eq!(
-        g.data_points[0].value,
-        Some(number_data_point::Value::AsDouble(1.5))
-    );
+    let Some(Data::Gauge(g)) = &ms[0].data else { panic!() };
+    assert_eq!(g.data_points[0].value, Some(number_data_point::Value::AsDouble(1.5)));
     assert_eq!(g.data_points[0].time_unix_nano, 1_000_000_000_000_000_000);
-    assert_eq!(
-        g.data_points[1].value,
-        Some(number_data_point::Value::AsInt(-5))
-    );
-    assert_eq!(
-        g.data_points[2].value,
-        Some(number_data_point::Value::AsInt(6))
-    );
-    let Some(Data::Histogram(h)) = &ms[1].data else {
-        panic!()
-    };
+    assert_eq!(g.data_points[1].value, Some(number_data_point::Value::AsInt(-5)));
+    assert_eq!(g.data_points[2].value, Some(number_data_point::Value::AsInt(6)));
+    let Some(Data::Histogram(h)) = &ms[1].data else { panic!() };
     assert_eq!(h.data_points[0].count, 3);
     assert_eq!(h.data_points[0].bucket_counts, [1, 2]);
     assert_eq!(h.data_points[0].explicit_bounds, [0.5]);
     assert_eq!(h.data_points[0].sum, Some(2.0));
-    let Some(Data::Summary(s)) = &ms[2].data else {
-        panic!()
-    };
+    let Some(Data::Summary(s)) = &ms[2].data else { panic!() };
     assert!(s.data_points[0].quantile_values[0].quantile.is_nan());
     assert_eq!(s.data_points[0].quantile_values[0].value, f64::INFINITY);
 }
@@ -483,43 +330,27 @@ fn integers_as_strings_and_numbers() {
 #[test]
 fn integer_errors_name_the_field() {
     let (path, reason) = json_err(traces(one_span(json!({"startTimeUnixNano": "soon"}))));
-    assert_eq!(
-        path,
-        "resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano"
-    );
-    assert!(
-        reason.contains("unsigned 64-bit integer") && reason.contains("\"soon\""),
-        "{reason}"
-    );
+    assert_eq!(path, "resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano");
+    assert!(reason.contains("unsigned 64-bit integer") && reason.contains("\"soon\""), "{reason}");
     let (_, reason) = json_err(traces(one_span(json!({"startTimeUnixNano": "-1"}))));
     assert!(reason.contains("out of range"), "{reason}");
-    let (_, reason) = json_err(traces(one_span(
-        json!({"startTimeUnixNano": "18446744073709551616"}),
-    )));
+    let (_, reason) = json_err(traces(one_span(json!({"startTimeUnixNano": "18446744073709551616"}))));
     assert!(reason.contains("out of range"), "{reason}");
     let (path, _) = json_err(traces(one_span(json!({"flags": 4294967296u64}))));
     assert!(path.ends_with("spans[0].flags"), "{path}");
-    let (path, _) = json_err(traces(one_span(
-        json!({"attributes": [{"key": "k", "value": {"intValue": "9223372036854775808"}}]}),
-    )));
-    assert_eq!(
-        path,
-        "resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.intValue"
-    );
+    let (path, _) =
+        json_err(traces(one_span(json!({"attributes": [{"key": "k", "value": {"intValue": "9223372036854775808"}}]}))));
+    assert_eq!(path, "resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.intValue");
     let (path, _) = json_err(traces(one_span(json!({"startTimeUnixNano": 1.5}))));
     assert!(path.ends_with("startTimeUnixNano"), "{path}");
 }
 
 #[test]
 fn hex_ids_in_either_case() {
-    let upper = traces(one_span(
-        json!({"traceId": "5B8EFFF798038103D269B633813FC60C", "spanId": "EEE19B7EC3C1B174"}),
-    ))
-    .unwrap();
-    let lower = traces(one_span(
-        json!({"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174"}),
-    ))
-    .unwrap();
+    let upper =
+        traces(one_span(json!({"traceId": "5B8EFFF798038103D269B633813FC60C", "spanId": "EEE19B7EC3C1B174"}))).unwrap();
+    let lower =
+        traces(one_span(json!({"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174"}))).unwrap();
     assert_eq!(upper, lower);
     assert_eq!(span_of(&upper).trace_id[..2], [0x5b, 0x8e]);
     // Wrong lengths decode; validation drops the item (the rest of the request survives).
@@ -529,71 +360,43 @@ fn hex_ids_in_either_case() {
 
 #[test]
 fn invalid_hex_ids_are_errors_with_a_path() {
-    let (path, reason) = json_err(traces(one_span(
-        json!({"traceId": "5b8efff798038103d269b633813fc6zz"}),
-    )));
+    let (path, reason) = json_err(traces(one_span(json!({"traceId": "5b8efff798038103d269b633813fc6zz"}))));
     assert_eq!(path, "resourceSpans[0].scopeSpans[0].spans[0].traceId");
-    assert!(
-        reason.contains("not hex") && reason.contains("'z'"),
-        "{reason}"
-    );
+    assert!(reason.contains("not hex") && reason.contains("'z'"), "{reason}");
     let (path, reason) = json_err(logs(log_with(json!({"spanId": "eee19b7ec3c1b17"}))));
     assert_eq!(path, "resourceLogs[0].scopeLogs[0].logRecords[0].spanId");
     assert!(reason.contains("odd number"), "{reason}");
     let (path, _) = json_err(traces(one_span(json!({"links": [{}, {"spanId": 12}]}))));
-    assert_eq!(
-        path,
-        "resourceSpans[0].scopeSpans[0].spans[0].links[1].spanId"
-    );
+    assert_eq!(path, "resourceSpans[0].scopeSpans[0].spans[0].links[1].spanId");
 }
 
 #[test]
 fn bad_json_is_a_clear_error() {
-    let (path, reason) = json_err(decode_json::<ExportTraceServiceRequest>(
-        b"{\"resourceSpans\": [",
-    ));
+    let (path, reason) = json_err(decode_json::<ExportTraceServiceRequest>(b"{\"resourceSpans\": ["));
     assert!(path.starts_with("line 1 column"), "{path}");
     assert!(reason.contains("EOF"), "{reason}");
     let (_, reason) = json_err(decode_json::<ExportTraceServiceRequest>(b""));
     assert!(reason.contains("EOF"), "{reason}");
     let (path, reason) = json_err(decode_json::<ExportTraceServiceRequest>(b"[1, 2]"));
     assert_eq!(path, "");
-    assert!(
-        reason.contains("expected a JSON object") && reason.contains("an array"),
-        "{reason}"
-    );
+    assert!(reason.contains("expected a JSON object") && reason.contains("an array"), "{reason}");
     let err = decode_json::<ExportTraceServiceRequest>(b"\xff\xfe{}").unwrap_err();
-    assert!(
-        err.to_string()
-            .starts_with("invalid OTLP/JSON traces request at line 1"),
-        "{err}"
-    );
+    assert!(err.to_string().starts_with("invalid OTLP/JSON traces request at line 1"), "{err}");
     // Protobuf sent as JSON.
     let bytes = crate::otlp::decode::tests::sample_traces().encode_to_vec();
-    assert!(matches!(
-        decode_json::<ExportTraceServiceRequest>(&bytes),
-        Err(DecodeError::Json { .. })
-    ));
+    assert!(matches!(decode_json::<ExportTraceServiceRequest>(&bytes), Err(DecodeError::Json { .. })));
 }
 
 #[test]
 fn wrong_types_are_errors_with_a_path() {
     let cases = [
-        (
-            json!({"resourceSpans": {}}),
-            "resourceSpans",
-            "expected a JSON array",
-        ),
+        (json!({"resourceSpans": {}}), "resourceSpans", "expected a JSON array"),
         (
             json!({"resourceSpans": [{"scopeSpans": [{"spans": [5]}]}]}),
             "resourceSpans[0].scopeSpans[0].spans[0]",
             "expected a JSON object (Span), got a number",
         ),
-        (
-            one_span(json!({"name": 5})),
-            "resourceSpans[0].scopeSpans[0].spans[0].name",
-            "expected a string",
-        ),
+        (one_span(json!({"name": 5})), "resourceSpans[0].scopeSpans[0].spans[0].name", "expected a string"),
         (
             one_span(json!({"status": "ok"})),
             "resourceSpans[0].scopeSpans[0].spans[0].status",
@@ -620,9 +423,7 @@ fn wrong_types_are_errors_with_a_path() {
             "not base64",
         ),
         (
-            one_span(
-                json!({"attributes": [{"key": "k", "value": {"arrayValue": {"values": {}}}}]}),
-            ),
+            one_span(json!({"attributes": [{"key": "k", "value": {"arrayValue": {"values": {}}}}]})),
             "resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.arrayValue.values",
             "expected a JSON array",
         ),
@@ -641,13 +442,11 @@ fn wrong_types_are_errors_with_a_path() {
 
 #[test]
 fn nulls_unknown_fields_and_missing_keys_are_tolerated() {
-    let req = traces(
-        json!({"resourceSpans": [{"resource": null, "scopeSpans": [{"spans": [{
+    let req = traces(json!({"resourceSpans": [{"resource": null, "scopeSpans": [{"spans": [{
         "name": "n", "status": null, "events": null, "unknownField": {"deep": [1, 2]},
         "attributes": [{"value": {"stringValue": "no key"}}, {"key": "nullvalue", "value": null},
                        {"key": "empty", "value": {}}]
-    }]}]}], "extra": 1}),
-    )
+    }]}]}], "extra": 1}))
     .unwrap();
     let span = span_of(&req);
     assert_eq!(span.name, "n");
@@ -655,22 +454,14 @@ fn nulls_unknown_fields_and_missing_keys_are_tolerated() {
     assert_eq!(span.attributes[1].value, None);
     assert_eq!(span.attributes[2].value, Some(AnyValue { value: None }));
     // Empty requests are valid.
-    assert_eq!(
-        traces(json!({})).unwrap(),
-        ExportTraceServiceRequest::default()
-    );
+    assert_eq!(traces(json!({})).unwrap(), ExportTraceServiceRequest::default());
 }
 
 #[test]
 fn bytes_values_accept_base64_variants() {
     for text in ["AP8=", "AP8", "AP-_"] {
-        let req = traces(one_span(
-            json!({"attributes": [{"key": "b", "value": {"bytesValue": text}}]}),
-        ))
-        .unwrap();
-        let Av::BytesValue(b) = attr(&span_of(&req).attributes, "b") else {
-            panic!()
-        };
+        let req = traces(one_span(json!({"attributes": [{"key": "b", "value": {"bytesValue": text}}]}))).unwrap();
+        let Av::BytesValue(b) = attr(&span_of(&req).attributes, "b") else { panic!() };
         assert_eq!(b[0], 0x00, "{text}");
         assert_eq!(b[1], 0xff, "{text}");
     }
@@ -687,28 +478,12 @@ fn deep_body(depth: usize) -> String {
 
 #[test]
 fn depth_bound_is_the_same_as_for_protobuf() {
-    let ok: ExportLogsServiceRequest =
-        decode_json(deep_body(MAX_ANY_VALUE_DEPTH).as_bytes()).unwrap();
-    let body = ok.resource_logs[0].scope_logs[0].log_records[0]
-        .body
-        .clone()
-        .unwrap();
-    assert_eq!(
-        body,
-        crate::otlp::decode::tests::nested_kvlist(MAX_ANY_VALUE_DEPTH)
-    );
-    let err =
-        decode_json::<ExportLogsServiceRequest>(deep_body(MAX_ANY_VALUE_DEPTH + 1).as_bytes())
-            .unwrap_err();
-    let DecodeError::TooDeep { path, .. } = &err else {
-        panic!("{err:?}")
-    };
-    assert!(
-        path.starts_with(
-            "resourceLogs[0].scopeLogs[0].logRecords[0].body.kvlistValue.values[0].value"
-        ),
-        "{path}"
-    );
+    let ok: ExportLogsServiceRequest = decode_json(deep_body(MAX_ANY_VALUE_DEPTH).as_bytes()).unwrap();
+    let body = ok.resource_logs[0].scope_logs[0].log_records[0].body.clone().unwrap();
+    assert_eq!(body, crate::otlp::decode::tests::nested_kvlist(MAX_ANY_VALUE_DEPTH));
+    let err = decode_json::<ExportLogsServiceRequest>(deep_body(MAX_ANY_VALUE_DEPTH + 1).as_bytes()).unwrap_err();
+    let DecodeError::TooDeep { path, .. } = &err else { panic!("{err:?}") };
+    assert!(path.starts_with("resourceLogs[0].scopeLogs[0].logRecords[0].body.kvlistValue.values[0].value"), "{path}");
 }
 
 #[test]
@@ -727,10 +502,7 @@ fn ten_thousand_deep_kvlist_is_a_clean_error() {
 
 #[test]
 fn response_json_is_the_spec_form() {
-    assert_eq!(
-        encode_json_response(&ExportResponse::success(Signal::Logs)),
-        b"{}"
-    );
+    assert_eq!(encode_json_response(&ExportResponse::success(Signal::Logs)), b"{}");
     let r = ExportResponse {
         signal: Signal::Traces,
         rejected: 2,
@@ -742,30 +514,12 @@ fn response_json_is_the_spec_form() {
         json!({"partialSuccess": {"rejectedSpans": "2",
             "errorMessage": "span 0 of scope 0 of resource 0: trace_id must be 16 bytes, got 15"}})
     );
-    let logs = ExportResponse {
-        signal: Signal::Logs,
-        rejected: 1,
-        message: String::new(),
-    };
-    assert_eq!(
-        encode_json_response(&logs),
-        br#"{"partialSuccess":{"rejectedLogRecords":"1"}}"#
-    );
-    let warn = ExportResponse {
-        signal: Signal::Metrics,
-        rejected: 0,
-        message: "metric 0: no data".into(),
-    };
-    assert_eq!(
-        encode_json_response(&warn),
-        br#"{"partialSuccess":{"errorMessage":"metric 0: no data"}}"#
-    );
+    let logs = ExportResponse { signal: Signal::Logs, rejected: 1, message: String::new() };
+    assert_eq!(encode_json_response(&logs), br#"{"partialSuccess":{"rejectedLogRecords":"1"}}"#);
+    let warn = ExportResponse { signal: Signal::Metrics, rejected: 0, message: "metric 0: no data".into() };
+    assert_eq!(encode_json_response(&warn), br#"{"partialSuccess":{"errorMessage":"metric 0: no data"}}"#);
     // The stock types read our response back (numbers-as-strings are valid protojson int64).
-    let r = ExportResponse {
-        signal: Signal::Metrics,
-        rejected: 7,
-        message: "x".into(),
-    };
+    let r = ExportResponse { signal: Signal::Metrics, rejected: 7, message: "x".into() };
     let v: serde_json::Value = serde_json::from_slice(&encode_json_response(&r)).unwrap();
     assert_eq!(v["partialSuccess"]["rejectedDataPoints"], "7");
 }
@@ -823,18 +577,8 @@ fn random_mutations_never_panic() {
         json!([{}]),
         json!(true),
     ];
-    let fields = [
-        "traceId",
-        "spanId",
-        "kind",
-        "startTimeUnixNano",
-        "attributes",
-        "events",
-        "links",
-        "status",
-        "flags",
-        "name",
-    ];
+    let fields =
+        ["traceId", "spanId", "kind", "startTimeUnixNano", "attributes", "events", "links", "status", "flags", "name"];
     for f in fields {
         for v in &values {
             let _ = traces(one_span(json!({ f: v.clone() })));
@@ -857,13 +601,7 @@ fn random_mutations_never_panic() {
         "zeroThreshold",
         "attributes",
     ];
-    for kind in [
-        "gauge",
-        "sum",
-        "histogram",
-        "exponentialHistogram",
-        "summary",
-    ] {
+    for kind in ["gauge", "sum", "histogram", "exponentialHistogram", "summary"] {
         for f in point_fields {
             for v in &values {
                 let _ = metrics(json!({"resourceMetrics": [{"scopeMetrics": [{"metrics": [
@@ -888,26 +626,19 @@ fn non_finite_doubles_are_accepted_everywhere() {
     .unwrap();
     let rs = &req.resource_spans[0];
     assert!(nan(attr(&rs.resource.as_ref().unwrap().attributes, "r")));
-    assert_eq!(
-        attr(&rs.scope_spans[0].scope.as_ref().unwrap().attributes, "s"),
-        &Av::DoubleValue(f64::INFINITY)
-    );
+    assert_eq!(attr(&rs.scope_spans[0].scope.as_ref().unwrap().attributes, "s"), &Av::DoubleValue(f64::INFINITY));
     let span = span_of(&req);
-    let Av::KvlistValue(kv) = attr(&span.attributes, "a") else {
-        panic!()
-    };
-    let Av::ArrayValue(arr) = attr(&kv.values, "inner") else {
-        panic!()
-    };
+    let Av::KvlistValue(kv) = attr(&span.attributes, "a") else { panic!() };
+    let Av::ArrayValue(arr) = attr(&kv.values, "inner") else { panic!() };
     assert_eq!(arr.values[0].value, Some(Av::DoubleValue(1.0)));
-    assert_eq!(
-        arr.values[1].value,
-        Some(Av::DoubleValue(f64::NEG_INFINITY))
-    );
+    assert_eq!(arr.values[1].value, Some(Av::DoubleValue(f64::NEG_INFINITY)));
     assert!(nan(attr(&span.events[0].attributes, "e")));
     assert!(nan(attr(&span.links[0].attributes, "l")));
 
-    let req = logs(log_with(json!({"body": {"doubleValue": "NaN"}, "attributes": [{"key": "x", "value": {"doubleValue": "Infinity"}}]}))).unwrap();
+    let req = logs(log_with(
+        json!({"body": {"doubleValue": "NaN"}, "attributes": [{"key": "x", "value": {"doubleValue": "Infinity"}}]}),
+    ))
+    .unwrap();
     let log = &req.resource_logs[0].scope_logs[0].log_records[0];
     assert!(matches!(log.body.as_ref().unwrap().value, Some(Av::DoubleValue(d)) if d.is_nan()));
     assert_eq!(attr(&log.attributes, "x"), &Av::DoubleValue(f64::INFINITY));
@@ -922,67 +653,43 @@ fn non_finite_doubles_are_accepted_everywhere() {
     .unwrap();
     let ms = &req.resource_metrics[0].scope_metrics[0].metrics;
     assert!(nan(attr(&ms[0].metadata, "m")));
-    let Some(Data::Gauge(g)) = &ms[0].data else {
-        panic!()
-    };
-    assert!(
-        matches!(g.data_points[0].value, Some(number_data_point::Value::AsDouble(d)) if d.is_nan())
-    );
+    let Some(Data::Gauge(g)) = &ms[0].data else { panic!() };
+    assert!(matches!(g.data_points[0].value, Some(number_data_point::Value::AsDouble(d)) if d.is_nan()));
     assert_eq!(
         g.data_points[0].exemplars[0].value,
         Some(opentelemetry_proto::tonic::metrics::v1::exemplar::Value::AsDouble(f64::NEG_INFINITY))
     );
-    let Some(Data::Histogram(h)) = &ms[1].data else {
-        panic!()
-    };
+    let Some(Data::Histogram(h)) = &ms[1].data else { panic!() };
     let p = &h.data_points[0];
     assert!(p.sum.unwrap().is_nan());
-    assert_eq!(
-        (p.min, p.max),
-        (Some(f64::NEG_INFINITY), Some(f64::INFINITY))
-    );
+    assert_eq!((p.min, p.max), (Some(f64::NEG_INFINITY), Some(f64::INFINITY)));
     assert_eq!(p.explicit_bounds, [1.0, f64::INFINITY]);
-    let Some(Data::ExponentialHistogram(e)) = &ms[2].data else {
-        panic!()
-    };
+    let Some(Data::ExponentialHistogram(e)) = &ms[2].data else { panic!() };
     let p = &e.data_points[0];
     assert_eq!(p.sum, Some(f64::INFINITY));
     assert!(p.zero_threshold.is_nan() && p.min.unwrap().is_nan() && p.max.unwrap().is_nan());
-    let Some(Data::Summary(s)) = &ms[3].data else {
-        panic!()
-    };
+    let Some(Data::Summary(s)) = &ms[3].data else { panic!() };
     assert!(s.data_points[0].sum.is_nan());
     assert!(s.data_points[0].quantile_values[0].value.is_nan());
 
     // Other non-numeric strings stay errors.
-    let (path, _) = json_err(metrics(
-        json!({"resourceMetrics": [{"scopeMetrics": [{"metrics": [
-        {"name": "g", "gauge": {"dataPoints": [{"asDouble": "inf"}]}}]}]}]}),
-    ));
+    let (path, _) = json_err(metrics(json!({"resourceMetrics": [{"scopeMetrics": [{"metrics": [
+        {"name": "g", "gauge": {"dataPoints": [{"asDouble": "inf"}]}}]}]}]})));
     assert!(path.ends_with("dataPoints[0].asDouble"), "{path}");
 }
 
 #[test]
 fn partial_messages_get_their_defaults() {
     // EntityRef's stock struct has no serde(default): its absent fields are filled in.
-    let req =
-        metrics(json!({"resourceMetrics": [{"resource": {"entityRefs": [{"type": "service"}]}}]}))
-            .unwrap();
-    let entity = &req.resource_metrics[0]
-        .resource
-        .as_ref()
-        .unwrap()
-        .entity_refs[0];
+    let req = metrics(json!({"resourceMetrics": [{"resource": {"entityRefs": [{"type": "service"}]}}]})).unwrap();
+    let entity = &req.resource_metrics[0].resource.as_ref().unwrap().entity_refs[0];
     assert_eq!(entity.r#type, "service");
     assert!(entity.id_keys.is_empty() && entity.schema_url.is_empty());
     // A metric without data decodes (data: None) so that validation can drop just that metric.
     let req = metrics(json!({"resourceMetrics": [{"scopeMetrics": [{"metrics": [
         {"name": "nodata"}, {"name": "g", "gauge": {"dataPoints": [{"asInt": 1, "timeUnixNano": "5"}]}}]}]}]}))
     .unwrap();
-    assert_eq!(
-        req.resource_metrics[0].scope_metrics[0].metrics[0].data,
-        None
-    );
+    assert_eq!(req.resource_metrics[0].scope_metrics[0].metrics[0].data, None);
     let v = crate::otlp::validate(req);
     assert_eq!((v.rejected, v.dropped_metrics), (0, 1));
     assert_eq!(crate::otlp::count_data_points(&v.request), 1);

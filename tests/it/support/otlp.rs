@@ -13,17 +13,14 @@ use prost::Message;
 /// The OTLP specification's example JSON request for `name` (trace, logs, metrics, events).
 pub fn example(name: &str) -> Vec<u8> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/otlp-examples");
-    std::fs::read(root.join(format!("{name}.json")))
-        .expect("the OTLP example payloads in ../shared/otlp-examples")
+    std::fs::read(root.join(format!("{name}.json"))).expect("the OTLP example payloads in ../shared/otlp-examples")
 }
 
 /// A string attribute.
 pub fn kv(key: &str, value: &str) -> KeyValue {
     KeyValue {
         key: key.into(),
-        value: Some(AnyValue {
-            value: Some(Value::StringValue(value.into())),
-        }),
+        value: Some(AnyValue { value: Some(Value::StringValue(value.into())) }),
         ..Default::default()
     }
 }
@@ -48,14 +45,8 @@ pub fn traces(marker: &str, n: usize) -> ExportTraceServiceRequest {
         .collect();
     ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![kv("service.name", "it")],
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
+            resource: Some(Resource { attributes: vec![kv("service.name", "it")], ..Default::default() }),
+            scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
             schema_url: String::new(),
         }],
     }
@@ -63,8 +54,7 @@ pub fn traces(marker: &str, n: usize) -> ExportTraceServiceRequest {
 
 /// Every record in the WAL at `dir` (the server must be stopped).
 pub fn wal_records(data_dir: &Path) -> Vec<wal::Record> {
-    let wal =
-        wal::Wal::open(data_dir.join("wal"), wal::WalOptions::default()).expect("open the WAL");
+    let wal = wal::Wal::open(data_dir.join("wal"), wal::WalOptions::default()).expect("open the WAL");
     let mut out = Vec::new();
     let mut next = wal.stats().unwrap().first_seq.unwrap_or(1);
     loop {
@@ -83,8 +73,7 @@ pub fn span_names(records: &[wal::Record]) -> Vec<String> {
         .iter()
         .filter(|r| r.signal == wal::Signal::Traces)
         .flat_map(|r| {
-            let req =
-                ExportTraceServiceRequest::decode(&r.payload[..]).expect("WAL payload decodes");
+            let req = ExportTraceServiceRequest::decode(&r.payload[..]).expect("WAL payload decodes");
             req.resource_spans
                 .into_iter()
                 .flat_map(|rs| rs.scope_spans)
@@ -102,11 +91,7 @@ pub fn log_count(records: &[wal::Record]) -> usize {
         .filter(|r| r.signal == wal::Signal::Logs)
         .map(|r| {
             let req = ExportLogsServiceRequest::decode(&r.payload[..]).unwrap();
-            req.resource_logs
-                .iter()
-                .flat_map(|r| &r.scope_logs)
-                .map(|s| s.log_records.len())
-                .sum::<usize>()
+            req.resource_logs.iter().flat_map(|r| &r.scope_logs).map(|s| s.log_records.len()).sum::<usize>()
         })
         .sum()
 }

@@ -126,11 +126,7 @@ async fn start_server() -> Server {
 /// A new database, cloned from the migrated template, on the run's PostgreSQL server.
 pub async fn test_db() -> TestDb {
     let server = SERVER.get_or_init(start_server).await;
-    let name = format!(
-        "ollyscale_test_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
+    let name = format!("ollyscale_test_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
     let mut conn = server.admin.connect().await.expect("connect to the test PostgreSQL server");
     let create = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{}\"", server.template);
     // Cloning takes a lock on the template; concurrent clones wait for each other but the server
@@ -150,10 +146,7 @@ pub async fn test_db() -> TestDb {
     conn.close().await.ok();
     let options = server.admin.clone().database(&name);
     let url = options.to_url_lossy().to_string();
-    let pool = PgPoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await
-        .expect("connect to the test database");
+    let pool =
+        PgPoolOptions::new().max_connections(8).connect_with(options).await.expect("connect to the test database");
     TestDb { pool, url, name }
 }

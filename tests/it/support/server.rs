@@ -56,11 +56,7 @@ impl Server {
 
     fn spawn(&mut self) {
         std::fs::create_dir_all(&self.data_dir).unwrap();
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ollyscale"));
         cmd.arg("serve").arg("--data-dir").arg(&self.data_dir);
         if let Some(url) = &self.database_url {
@@ -91,24 +87,14 @@ impl Server {
         let api_only = self.extra.windows(2).any(|w| w[0] == "--role" && w[1] == "api");
         let ports = if api_only { vec![self.api] } else { vec![self.grpc, self.http, self.api] };
         loop {
-            let up = ports.iter().all(|a| {
-                std::net::TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok()
-            });
+            let up = ports.iter().all(|a| std::net::TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok());
             if up {
                 return;
             }
-            if let Some(status) = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten())
-            {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
                 panic!("ollyscale exited with {status}; log:\n{}", self.log_text());
             }
-            assert!(
-                Instant::now() < deadline,
-                "ollyscale did not listen within 60s; log:\n{}",
-                self.log_text()
-            );
+            assert!(Instant::now() < deadline, "ollyscale did not listen within 60s; log:\n{}", self.log_text());
             std::thread::sleep(Duration::from_millis(50));
         }
     }
