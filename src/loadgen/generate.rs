@@ -60,7 +60,7 @@ impl Generator {
                 kv("service.name", s(format!("svc-{service:03}"))),
                 kv("service.namespace", s(format!("team-{}", service % 7))),
                 kv("service.version", s(format!("1.{}.0", service % 5))),
-                kv("deployment.environment.name", s(if service % 3 == 0 { "staging" } else { "production" })),
+                kv("deployment.environment.name", s(if service.is_multiple_of(3) { "staging" } else { "production" })),
                 kv("k8s.pod.name", s(format!("svc-{service:03}-7d9f8-{:05}", service * 7919 % 100_000))),
                 kv("k8s.namespace.name", s(format!("ns-{}", service % 7))),
                 kv("host.name", s(format!("node-{:02}", service % 16))),

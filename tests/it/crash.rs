@@ -28,7 +28,7 @@ async fn client(id: usize, grpc: String, http: String, stop: Arc<AtomicBool>) ->
         n += 1;
         let request = traces(&name, 1);
         // The span is named `{marker}-0` by the helper; the marker is what we track.
-        let ok = if id % 2 == 0 {
+        let ok = if id.is_multiple_of(2) {
             if grpc_client.is_none() {
                 grpc_client = tonic::transport::Channel::from_shared(grpc.clone())
                     .unwrap()

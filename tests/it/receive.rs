@@ -229,7 +229,9 @@ async fn bad_input_gets_a_precise_status_and_the_server_keeps_serving() {
     let pos = invalid_utf8.windows(6).position(|w| w == b"utf8-0").unwrap();
     invalid_utf8[pos] = 0xff;
     let bomb = gzip(&vec![0u8; 8 << 20]);
-    let cases: Vec<(&str, &str, Option<&str>, Vec<u8>, u16, &str)> = vec![
+    // (what, content type, content encoding, body, expected status, expected words in the message)
+    type Case<'a> = (&'a str, &'a str, Option<&'a str>, Vec<u8>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "truncated protobuf",
             "application/x-protobuf",
