@@ -10,10 +10,11 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
 
-/// The OTLP specification's example JSON request for `name` (trace, logs, metrics, events).
+/// The OTLP specification's example JSON request for `name` (trace, logs, metrics, events), as copied
+/// unchanged into tests/data/otlp/ from ../shared/otlp-examples.
 pub fn example(name: &str) -> Vec<u8> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/otlp-examples");
-    std::fs::read(root.join(format!("{name}.json"))).expect("the OTLP example payloads in ../shared/otlp-examples")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/otlp");
+    std::fs::read(root.join(format!("{name}.json"))).expect("the OTLP example payloads in tests/data/otlp")
 }
 
 /// A string attribute.
