@@ -134,19 +134,11 @@ pub struct Span(pub Duration);
 impl FromStr for Span {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (num, unit) = s.split_at(split);
-        let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a duration such as 7d, 12h, 30m, 45s or 100ms"))?;
-        let ms: u64 = match unit {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            _ => return Err(format!("`{s}` needs a unit: ms, s, m, h or d")),
-        };
-        n.checked_mul(ms).map(|ms| Span(Duration::from_millis(ms))).ok_or_else(|| format!("`{s}` is too long"))
+        // A setting must say its unit: a bare number (nanoseconds in the query API) is a likely mistake here.
+        if s.trim().ends_with(|c: char| c.is_ascii_digit()) {
+            return Err(format!("`{s}` needs a unit: ms, s, m, h or d"));
+        }
+        crate::time::parse_duration(s).map(|nanos| Span(Duration::from_nanos(nanos)))
     }
 }
 

@@ -145,6 +145,33 @@ impl PgTime {
     }
 }
 
+/// THE duration parser (settings and API parameters): a number with unit ns, us, ms, s, m, h or d (`250ms`, `1.5s`,
+/// `7d`), or a plain number of nanoseconds.
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let factor: f64 = match unit.trim() {
+        "" | "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" => 60e9,
+        "h" => 3600e9,
+        "d" => 86_400e9,
+        other => {
+            return Err(format!("unknown unit {other:?}; use ns, us, ms, s, m, h or d (e.g. 250ms)"));
+        }
+    };
+    let n: f64 =
+        num.parse().map_err(|_| format!("{text:?} is not a duration like 250ms, 1.5s or 1000000 (nanoseconds)"))?;
+    let nanos = n * factor;
+    if !nanos.is_finite() || nanos < 0.0 || nanos > i64::MAX as f64 {
+        return Err(format!("{text:?} is out of range"));
+    }
+    Ok(nanos.round() as u64)
+}
+
 /// Parses a query-API time: RFC 3339 (e.g. `2026-11-26T16:00:00.123456789Z`) or unix nanoseconds (`1764172800000000000`).
 pub fn parse_time(input: &str) -> Result<u64, TimeError> {
     let parse_err = |reason: &str| TimeError::Parse { input: input.to_owned(), reason: reason.to_owned() };

@@ -154,30 +154,7 @@ pub fn limit(p: &Params, default: u32, max: u32) -> Result<u32, ApiError> {
     }
 }
 
-/// A duration: an integer with unit ns, us, ms, s, m or h (`250ms`, `1.5s`), or a plain integer of nanoseconds.
-pub fn parse_duration(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let factor: f64 = match unit.trim() {
-        "" | "ns" => 1.0,
-        "us" | "µs" => 1e3,
-        "ms" => 1e6,
-        "s" => 1e9,
-        "m" => 60e9,
-        "h" => 3600e9,
-        other => {
-            return Err(format!("unknown unit {other:?}; use ns, us, ms, s, m or h (e.g. 250ms)"));
-        }
-    };
-    let n: f64 =
-        num.parse().map_err(|_| format!("{text:?} is not a duration like 250ms, 1.5s or 1000000 (nanoseconds)"))?;
-    let nanos = n * factor;
-    if !nanos.is_finite() || nanos < 0.0 || nanos > i64::MAX as f64 {
-        return Err(format!("{text:?} is out of range"));
-    }
-    Ok(nanos.round() as u64)
-}
+pub use crate::time::parse_duration;
 
 /// An optional duration parameter.
 pub fn duration(p: &Params, name: &str) -> Result<Option<u64>, ApiError> {
