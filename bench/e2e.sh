@@ -32,6 +32,12 @@ while ! curl -s 127.0.0.1:28080/metrics | grep -qx 'ollyscale_wal_records 0'; do
 END=$(date +%s.%N)
 echo "end to end: $SPANS $SIGNAL items committed in $(echo "$END - $START" | bc) s = $(echo "$SPANS / ($END - $START)" | bc) items/s"
 curl -s 127.0.0.1:28080/metrics | grep -E '^ollyscale_(rows_written_total|write_latency_seconds_(sum|count)|batches_written_total|cache_hit_ratio)'
+if [ -n "${API_BENCH:-}" ]; then
+  # Also logs and metrics, then the query API's latency on what is loaded.
+  $BIN loadgen --endpoint http://127.0.0.1:24317 --signals logs,metrics --items "$((SPANS / 2))" --concurrency 4 --batch-size 512 --quiet >/dev/null
+  while ! curl -s 127.0.0.1:28080/metrics | grep -qx 'ollyscale_wal_records 0'; do sleep 0.2; done
+  python3 bench/api.py http://127.0.0.1:28080 "$URL" "${API_BENCH}"
+fi
 if [ "$SIGNAL" = traces ] && [ -z "${SKIP_STORAGE:-}" ]; then
   psql -X -q "$URL" -v out="$WORK/pg/spans.bin" -f bench/storage.sql
   # The COPY file is written by the server process.

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Latency of the query API's endpoints against a loaded database: N requests each, p50/p95/p99.
+
+   bench/api.py http://127.0.0.1:28080 postgres://postgres@127.0.0.1:55999/postgres [N]
+Trace ids and services are sampled from the database (psql), the time window is the last hour."""
+import json, random, subprocess, sys, time, urllib.request, urllib.error
+
+api, url = sys.argv[1], sys.argv[2]
+n = int(sys.argv[3]) if len(sys.argv) > 3 else 100
+random.seed(1)
+
+def sql(q):
+    return subprocess.run(["psql", "-X", "-qtA", url, "-c", q], capture_output=True, text=True, check=True).stdout.split()
+
+trace_ids = sql("SELECT encode(trace_id, 'hex') FROM otel_spans_fact TABLESAMPLE SYSTEM (1) LIMIT 500")
+services = sql("SELECT DISTINCT service_name FROM otel_resources_dim WHERE service_name IS NOT NULL")
+counts = sql("SELECT (SELECT count(*) FROM otel_spans_fact), (SELECT count(*) FROM otel_logs_fact), "
+             "(SELECT count(*) FROM otel_metrics_data_points_number) + (SELECT count(*) FROM otel_metrics_data_points_histogram)"
+             " + (SELECT count(*) FROM otel_metrics_data_points_exp_histogram) + (SELECT count(*) FROM otel_metrics_data_points_summary)")
+print(f"dataset: {counts[0] if counts else '?'} (spans|logs|points)")
+now = time.time_ns()
+frm = now - 3600 * 10**9
+endpoints = {
+    "trace by id": lambda: f"/api/v2/traces/{random.choice(trace_ids)}",
+    "spans of a trace": lambda: f"/api/v2/traces/{random.choice(trace_ids)}/spans",
+    "services (1h)": lambda: f"/api/v2/services?from={frm}",
+    "operations of a service (1h)": lambda: f"/api/v2/services/{random.choice(services)}/operations?from={frm}",
+    "service map (1h)": lambda: f"/api/v2/service-map?from={frm}",
+    "trace search, service (1h)": lambda: f"/api/v2/traces/search?from={frm}&service={random.choice(services)}",
+    "trace search, min duration (1h)": lambda: f"/api/v2/traces/search?from={frm}&min_duration=300ms",
+    "trace search, attribute (1h)": lambda: f"/api/v2/traces/search?from={frm}&attr=http.route%20eq%20/api/v1/op{random.randrange(30)}",
+    "log search, severity (1h)": lambda: f"/api/v2/logs/search?from={frm}&min_severity=ERROR",
+    "log search, body text (1h)": lambda: f"/api/v2/logs/search?from={frm}&body=op{random.randrange(30)}",
+    "logs of a trace": lambda: f"/api/v2/logs/trace/{random.choice(trace_ids)}",
+    "metric search (1h)": lambda: f"/api/v2/metrics/search?from={frm}",
+    "metric series, histogram p99 (1h)": lambda: f"/api/v2/metrics/series?from={frm}&name=http.server.request.duration&step=60s",
+    "metric series, gauge avg (1h)": lambda: f"/api/v2/metrics/series?from={frm}&name=system.cpu.utilization&step=60s&agg=avg",
+}
+print(f"{'endpoint':36} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  status")
+for name, make in endpoints.items():
+    lat, statuses = [], set()
+    for _ in range(n):
+        t0 = time.perf_counter()
+        try:
+            with urllib.request.urlopen(api + make()) as r:
+                r.read()
+                statuses.add(r.status)
+        except urllib.error.HTTPError as e:
+            e.read()
+            statuses.add(e.code)
+        lat.append((time.perf_counter() - t0) * 1000)
+    lat.sort()
+    q = lambda p: lat[min(len(lat) - 1, int(p * (len(lat) - 1) + 0.5))]
+    print(f"{name:36} {q(0.5):8.1f} {q(0.95):8.1f} {q(0.99):8.1f}  {sorted(statuses)}")
