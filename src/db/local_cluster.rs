@@ -12,7 +12,7 @@ use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -129,9 +129,6 @@ pub struct LocalCluster {
     pid: u32,
     remove_on_stop: bool,
 }
-
-/// Messages from the keeper thread that owns the `postgres` child.
-type SpawnResult = Result<u32, ClusterError>;
 
 impl LocalCluster {
     /// Starts (creating with initdb on first use) a cluster whose files live in `dir`, on a free port.
@@ -262,37 +259,38 @@ fn stop_pid(pid: u32) {
     }
 }
 
-/// Spawns `cmd` from a thread that never exits, so that PR_SET_PDEATHSIG fires only when this
-/// whole process dies; the thread also reaps the child.
-fn spawn_kept(mut cmd: Command) -> Result<u32, ClusterError> {
-    let (tx, rx) = mpsc::channel::<SpawnResult>();
-    let spawn = std::thread::Builder::new().name("postgres-keeper".into()).spawn(move || {
-        // SAFETY: prctl is async-signal-safe; SIGQUIT makes the postmaster do an immediate shutdown,
-        // taking its backends with it.
+/// Spawns `cmd` so that it receives `signal` when this process dies, however it dies, and reaps it
+/// when it exits; returns its pid.
+///
+/// The kernel sends PR_SET_PDEATHSIG when the spawning *thread* exits, so the child is spawned from a
+/// thread that stays (parked) for the life of the process.
+pub fn spawn_tied(mut cmd: Command, signal: i32) -> std::io::Result<u32> {
+    let (tx, rx) = mpsc::channel::<std::io::Result<u32>>();
+    std::thread::Builder::new().name("child-keeper".into()).spawn(move || {
+        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
         unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGQUIT);
+            cmd.pre_exec(move || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, signal);
                 Ok(())
             });
         }
         match cmd.spawn() {
             Ok(mut child) => {
                 let _ = tx.send(Ok(child.id()));
-                reap(&mut child);
+                let _ = child.wait();
             }
             Err(e) => {
-                let _ = tx.send(Err(ClusterError::Command { what: "postgres", detail: e.to_string() }));
+                let _ = tx.send(Err(e));
             }
         }
-        // Keep the thread (and with it the death-signal parent) alive for the life of the process.
         loop {
             std::thread::park();
         }
-    });
-    spawn.map_err(|e| ClusterError::Command { what: "postgres keeper thread", detail: e.to_string() })?;
-    rx.recv().map_err(|e| ClusterError::Command { what: "postgres", detail: e.to_string() })?
+    })?;
+    rx.recv().map_err(std::io::Error::other)?
 }
 
-fn reap(child: &mut Child) {
-    let _ = child.wait();
+/// Spawns the postmaster tied to this process: SIGQUIT makes it shut down immediately, backends included.
+fn spawn_kept(cmd: Command) -> Result<u32, ClusterError> {
+    spawn_tied(cmd, libc::SIGQUIT).map_err(|e| ClusterError::Command { what: "postgres", detail: e.to_string() })
 }

@@ -2,12 +2,13 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A running `ollyscale serve` process.
 pub struct Server {
-    child: Option<Child>,
+    /// The running server's pid (tied to this test process: it gets SIGKILL if we die).
+    pid: Option<u32>,
     /// Data directory (WAL) of this server; kept across restarts.
     pub data_dir: PathBuf,
     /// Database URL it uses; None for its own managed PostgreSQL.
@@ -20,6 +21,24 @@ pub struct Server {
     pub api: SocketAddr,
     extra: Vec<String>,
     log: PathBuf,
+}
+
+/// Whether `pid` still exists (its keeper thread reaps it as soon as it exits).
+fn alive(pid: u32) -> bool {
+    // SAFETY: signal 0 only checks for existence.
+    unsafe { libc::kill(pid as i32, 0) == 0 }
+}
+
+/// Waits up to `limit` for `pid` to be gone; false if it is still there.
+fn wait_gone(pid: u32, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while alive(pid) {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
 }
 
 fn free_addr() -> SocketAddr {
@@ -41,7 +60,7 @@ impl Server {
 
     fn start_with(data_dir: &Path, database_url: Option<&str>, extra: &[&str]) -> Server {
         let mut s = Server {
-            child: None,
+            pid: None,
             data_dir: data_dir.to_path_buf(),
             database_url: database_url.map(str::to_string),
             grpc: free_addr(),
@@ -62,8 +81,7 @@ impl Server {
         if let Some(url) = &self.database_url {
             cmd.arg("--database-url").arg(url);
         }
-        let child = cmd
-            .arg("--grpc-listen")
+        cmd.arg("--grpc-listen")
             .arg(self.grpc.to_string())
             .arg("--http-listen")
             .arg(self.http.to_string())
@@ -75,10 +93,10 @@ impl Server {
             .env_remove("OLLYSCALE_DATABASE_URL")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn ollyscale");
-        self.child = Some(child);
+            .stderr(log);
+        // Tied to this process, so that an aborted test run leaves no server behind.
+        let pid = ollyscale::db::local_cluster::spawn_tied(cmd, libc::SIGKILL).expect("spawn ollyscale");
+        self.pid = Some(pid);
         self.wait_listening();
     }
 
@@ -91,8 +109,8 @@ impl Server {
             if up {
                 return;
             }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                panic!("ollyscale exited with {status}; log:\n{}", self.log_text());
+            if self.pid.is_some_and(|pid| !alive(pid)) {
+                panic!("ollyscale exited; log:\n{}", self.log_text());
             }
             assert!(Instant::now() < deadline, "ollyscale did not listen within 60s; log:\n{}", self.log_text());
             std::thread::sleep(Duration::from_millis(50));
@@ -106,9 +124,10 @@ impl Server {
 
     /// SIGKILLs the server (no shutdown code runs) and waits for it to be gone.
     pub fn kill9(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        if let Some(pid) = self.pid.take() {
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            wait_gone(pid, Duration::from_secs(30));
         }
     }
 
@@ -120,18 +139,14 @@ impl Server {
 
     /// Asks the server to stop (SIGTERM) and waits up to 30 s.
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
+        if let Some(pid) = self.pid.take() {
             // SAFETY: signalling our own child.
-            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while Instant::now() < deadline {
-                if child.try_wait().ok().flatten().is_some() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
+            unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+            if !wait_gone(pid, Duration::from_secs(30)) {
+                // SAFETY: as above.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+                wait_gone(pid, Duration::from_secs(30));
             }
-            let _ = child.kill();
-            let _ = child.wait();
         }
     }
 
