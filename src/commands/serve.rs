@@ -64,8 +64,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let state =
         ApiState { wal: wal.clone(), telemetry: telemetry.clone(), pool: db.pool.clone(), ..ApiState::default() };
     let mut tasks = tokio::task::JoinSet::new();
-    let (migrated_tx, migrated_rx) = watch::channel(false);
-    tasks.spawn(keep_schema(db.pool.clone(), config.clone(), state.clone(), migrated_tx, shutdown_rx.clone()));
+    let (schema_tx, schema_rx) = watch::channel(false);
+    tasks.spawn(keep_schema(db.pool.clone(), config.clone(), state.clone(), schema_tx, shutdown_rx.clone()));
     if let Some(wal) = &wal {
         let options = PipelineOptions {
             max_batch_records: config.batch_max_records,
@@ -74,10 +74,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         };
         let (wal, pool, telemetry) = ((**wal).clone(), db.pool.clone(), telemetry.clone());
         let (promotion, dead_letters, shutdown) = (promotion.clone(), config.dead_letter_dir(), shutdown_rx.clone());
-        let mut migrated = migrated_rx;
+        let mut schema = schema_rx;
         tasks.spawn(async move {
-            // Writing before the schema exists would make every record look permanently bad.
-            if migrated.wait_for(|done| *done).await.is_err() {
+            // Writing before the schema exists would make every record look permanently bad, and writing while
+            // the first maintenance creates today's partitions races with it (rows routed to the default
+            // partition just before a partition for their day is attached are refused).
+            if schema.wait_for(|ready| *ready).await.is_err() {
                 return;
             }
             match write::spawn(wal, pool, promotion, telemetry, dead_letters, options, shutdown).await {
@@ -221,22 +223,20 @@ fn load_tls(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<ton
     Ok(tonic::transport::ServerTlsConfig::new().identity(tonic::transport::Identity::from_pem(cert, key)))
 }
 
-/// Migrates once the database answers (retrying while it does not), then keeps partitions maintained.
+/// Migrates once the database answers (retrying while it does not), then keeps partitions maintained; `ready`
+/// turns true after the first maintenance attempt, when writers may start.
 async fn keep_schema(
     pool: PgPool,
     config: Config,
     state: ApiState,
-    migrated: watch::Sender<bool>,
+    ready: watch::Sender<bool>,
     shutdown: watch::Receiver<bool>,
 ) {
     let work = async {
         let mut delay = Duration::from_millis(200);
         loop {
             match migrate::run(&pool).await {
-                Ok(()) => {
-                    let _ = migrated.send(true);
-                    break;
-                }
+                Ok(()) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, retry_in = ?delay, "migrations failed; retrying");
                     tokio::time::sleep(delay).await;
@@ -245,7 +245,10 @@ async fn keep_schema(
             }
         }
         loop {
-            match super::maintain::maintain_once(&pool, &config).await {
+            let outcome = super::maintain::maintain_once(&pool, &config).await;
+            // Even a failed first attempt lets writers start: default partitions take rows without a partition.
+            ready.send_replace(true);
+            match outcome {
                 Ok(report) => {
                     state.health.schema_ready.store(true, std::sync::atomic::Ordering::Release);
                     tracing::info!(%report, "partition maintenance done");

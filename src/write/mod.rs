@@ -90,8 +90,14 @@ impl WriteError {
 /// exceeded: a row or value too large). Everything else is retried, including schema errors (class 42, 3D,
 /// 28): those are an operator's problem (missing migration, wrong database, credentials), and dead-lettering
 /// every record while they last would turn an outage into data loss.
+///
+/// One 23514 is not about the data: a row routed to a default partition while partition maintenance attaches
+/// the partition for its day is refused with "violates partition constraint"; routed again, it lands.
 pub fn classify_db(e: &sqlx::Error) -> ErrorClass {
     match e {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("23514") && is_partition_race(db.message()) => {
+            ErrorClass::Transient
+        }
         sqlx::Error::Database(db) => match db.code() {
             Some(code) if code.starts_with("22") || code.starts_with("23") || code.starts_with("54") => {
                 ErrorClass::Permanent
@@ -100,4 +106,9 @@ pub fn classify_db(e: &sqlx::Error) -> ErrorClass {
         },
         _ => ErrorClass::Transient,
     }
+}
+
+/// Whether a check violation is PostgreSQL's partition-routing check rather than one of the schema's CHECKs.
+fn is_partition_race(message: &str) -> bool {
+    message.contains("violates partition constraint")
 }

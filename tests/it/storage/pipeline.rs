@@ -407,6 +407,20 @@ async fn database_errors_are_classified_by_sqlstate() {
     assert_eq!(classify_db(&check), ErrorClass::Permanent, "{check}");
     let range = err("SELECT 2147483647::int4 + 1").await;
     assert_eq!(classify_db(&range), ErrorClass::Permanent, "{range}");
+    // A row checked against a default partition whose range a concurrently attached partition just took
+    // (partition maintenance racing a COPY) is refused with the same SQLSTATE as a CHECK, but routing it again
+    // succeeds: retried, never dead-lettered.
+    sqlx::raw_sql(
+        "CREATE TABLE race_parent (d int) PARTITION BY RANGE (d);
+         CREATE TABLE race_day PARTITION OF race_parent FOR VALUES FROM (0) TO (10);
+         CREATE TABLE race_default PARTITION OF race_parent DEFAULT;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let raced = err("INSERT INTO race_default VALUES (5)").await;
+    assert!(raced.to_string().contains("violates partition constraint"), "{raced}");
+    assert_eq!(classify_db(&raced), ErrorClass::Transient, "{raced}");
     // A missing table is an operator's problem (e.g. not migrated yet): retried, never dead-lettered.
     let missing = err("SELECT * FROM no_such_table").await;
     assert_eq!(classify_db(&missing), ErrorClass::Transient, "{missing}");
