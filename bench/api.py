@@ -2,8 +2,9 @@
 """Latency of the query API's endpoints against a loaded database: N requests each, p50/p95/p99.
 
    bench/api.py http://127.0.0.1:28080 postgres://postgres@127.0.0.1:55999/postgres [N]
+ONLY=word,word (environment) runs just the endpoints whose name contains one of the words.
 Trace ids and services are sampled from the database (psql), the time window is the last hour."""
-import json, random, subprocess, sys, time, urllib.request, urllib.error
+import json, os, random, subprocess, sys, time, urllib.request, urllib.error
 
 api, url = sys.argv[1], sys.argv[2]
 n = int(sys.argv[3]) if len(sys.argv) > 3 else 100
@@ -37,7 +38,10 @@ endpoints = {
     "metric series, gauge avg (1h)": lambda: f"/api/v2/metrics/series?from={frm}&name=system.cpu.utilization&step=60s&agg=avg",
 }
 print(f"{'endpoint':36} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  status")
+only = [w for w in os.environ.get("ONLY", "").split(",") if w]
 for name, make in endpoints.items():
+    if only and not any(w in name for w in only):
+        continue
     lat, statuses = [], set()
     for _ in range(n):
         t0 = time.perf_counter()

@@ -3,6 +3,8 @@
 # `ollyscale loadgen` over gRPC, then the time until every acknowledged span is committed (the WAL is
 # empty), then bench/storage.sql (storage per span vs JSONB-only, raw COPY rate of the same rows).
 #   bench/e2e.sh [SPANS] [SIGNAL]      (default 1000000 traces)
+# KEEP=1 leaves the loaded PostgreSQL running at the end (the server is stopped) and prints its URL and how
+# to stop and remove it, for EXPLAIN and reruns of bench/api.py against the same data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SPANS=${1:-1000000}
@@ -18,8 +20,19 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 mkdir "$WORK/pg"; [ "$(id -u)" = 0 ] && chown postgres "$WORK/pg"
 as_pg "$PGBIN/initdb" -D "$WORK/pg/data" -A trust -U postgres >/dev/null
 as_pg "$PGBIN/pg_ctl" -D "$WORK/pg/data" -o "-p 55999 -k $WORK/pg -c shared_buffers=1GB -c max_wal_size=4GB" -l "$WORK/pg/log" start >/dev/null
-trap 'kill $SERVER 2>/dev/null || true; as_pg "$PGBIN/pg_ctl" -D "$WORK/pg/data" stop -m fast >/dev/null; rm -rf "$WORK"' EXIT
 URL=postgres://postgres@127.0.0.1:55999/postgres
+cleanup() {
+  kill $SERVER 2>/dev/null || true
+  if [ -n "${KEEP:-}" ]; then
+    wait $SERVER 2>/dev/null || true
+    echo "KEEP=1: PostgreSQL left running at $URL (data in $WORK)"
+    echo "  stop and remove: $( [ "$(id -u)" = 0 ] && echo 'runuser -u postgres -- ')$PGBIN/pg_ctl -D $WORK/pg/data stop -m fast && rm -rf $WORK"
+    return
+  fi
+  as_pg "$PGBIN/pg_ctl" -D "$WORK/pg/data" stop -m fast >/dev/null; rm -rf "$WORK"
+}
+SERVER=
+trap cleanup EXIT
 $BIN migrate --database-url $URL >/dev/null
 $BIN serve --data-dir "$WORK/data" --database-url $URL --wal-budget 50GiB \
   --grpc-listen 127.0.0.1:24317 --http-listen 127.0.0.1:24318 --api-listen 127.0.0.1:28080 \
