@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod ids;
+pub mod latency;
 pub mod loadgen;
 pub mod normalize;
 pub mod otlp;

@@ -11,6 +11,7 @@ pub mod identity;
 mod logs;
 mod metrics;
 pub mod promotion;
+pub mod rollup;
 pub(crate) mod tables;
 mod traces;
 
@@ -705,5 +706,7 @@ pub fn encode_dimension_attributes(
     Ok(set.finish())
 }
 
+#[cfg(test)]
+mod rollup_tests;
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
-//! One transaction per batch: dimension ids, fact id blocks, binary COPY of every table, the ingest
-//! checkpoint, COMMIT. [`Writer::ingest`] adds the policy around it: skip what the checkpoint covers, dead-letter
+//! One transaction per batch: dimension ids, fact id blocks, binary COPY of every table, the span rollups,
+//! the ingest checkpoint, COMMIT. [`Writer::ingest`] adds the policy around it: skip what the checkpoint covers, dead-letter
 //! records that fail to decode, retry transient errors with capped backoff, bisect permanent ones.
 
 use std::collections::{HashMap, VecDeque};
@@ -12,7 +12,9 @@ use tokio::sync::watch;
 
 use super::dead_letter::{DeadLetter, DeadLetterStore};
 use super::dims::{self, DimCaches};
+use super::rollups;
 use super::{ErrorClass, WriteError};
+use crate::normalize::rollup::{self, SpanRollups};
 use crate::normalize::{self, FactIds, Prepared, Promotion, TableData};
 use crate::telemetry::Telemetry;
 
@@ -225,20 +227,26 @@ impl Writer {
         let new_scopes = resolved.new_scopes;
         let promotion = self.promotion.clone();
         let p = prepared.clone();
-        let tables = on_rayon(move || -> Result<Vec<TableData>, WriteError> {
+        let (tables, mut rollups) = on_rayon(move || -> Result<(Vec<TableData>, SpanRollups), WriteError> {
             let res: Vec<_> =
                 new_resources.iter().filter_map(|&(id, i)| p.resources().get(i).map(|d| (id, d))).collect();
             let scs: Vec<_> = new_scopes.iter().filter_map(|&(id, i)| p.scopes().get(i).map(|d| (id, d))).collect();
             let mut tables = normalize::encode_dimension_attributes(&res, &scs, &ids, &promotion)?;
             tables.extend(normalize::encode(&p, &ids, &promotion)?);
-            Ok(tables)
+            let rollups = if p.counts().spans > 0 { rollup::spans(&p) } else { SpanRollups::default() };
+            Ok((tables, rollups))
         })
         .await??;
 
-        let mut written = Written { checkpoint: prepared.last_seq(), tables: Vec::with_capacity(tables.len()) };
+        // Before the batch's spans are loaded: only earlier spans can pair with them there.
+        rollups::pair_with_committed(&mut tx, &mut rollups).await?;
+        let mut written = Written { checkpoint: prepared.last_seq(), tables: Vec::with_capacity(tables.len() + 3) };
         for t in &tables {
             let n = copy_table(&mut tx, t).await?;
             written.tables.push((t.table, n));
+        }
+        if rollups != SpanRollups::default() {
+            written.tables.extend(rollups::write(&mut tx, &rollups).await?);
         }
         upsert_checkpoint(&mut tx, &self.wal_id, last_seq).await?;
         tx.commit().await?;

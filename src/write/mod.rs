@@ -10,6 +10,7 @@ pub mod batch;
 pub mod dead_letter;
 pub mod dims;
 pub mod pipeline;
+pub mod rollups;
 
 pub use batch::{IngestReport, RetryPolicy, Writer, Written, read_checkpoint};
 pub use dead_letter::{DeadLetter, DeadLetterError, DeadLetterStore};

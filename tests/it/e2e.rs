@@ -177,6 +177,14 @@ async fn acknowledged_items_reach_postgres_exactly_once_through_repeated_sigkill
     let stored = stored_when_complete(&db.pool, &acked, Duration::from_secs(30)).await;
     assert!(acked.len() > 100, "too few acknowledgements to test anything: {}", acked.len());
     assert_exactly_once(&stored, &acked);
+    // The span rollups are written in the same transactions: they count every stored span once too.
+    let (spans, rolled): (i64, Option<i64>) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM otel_spans_fact), (SELECT sum(span_count)::bigint FROM otel_service_rollups)",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(Some(spans), rolled, "span rollups disagree with the spans stored");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

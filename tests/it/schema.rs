@@ -40,6 +40,9 @@ const PARTITIONED_FACTS: [(&str, Signal); 9] = [
     ("otel_metrics_exemplars", Signal::Metrics),
 ];
 
+/// The per-minute span rollups (migration 0009), partitioned and expired with the spans.
+const PARTITIONED_ROLLUPS: [&str; 3] = ["otel_service_rollups", "otel_operation_rollups", "otel_service_edges"];
+
 /// Every table SCHEMA.md asks for.
 fn expected_tables() -> BTreeSet<String> {
     let mut tables: BTreeSet<String> = [
@@ -59,6 +62,7 @@ fn expected_tables() -> BTreeSet<String> {
     .map(String::from)
     .collect();
     tables.extend(PARTITIONED_FACTS.iter().map(|(t, _)| t.to_string()));
+    tables.extend(PARTITIONED_ROLLUPS.iter().map(|t| t.to_string()));
     for (level, _) in ATTR_LEVELS {
         for ty in ATTR_TYPES {
             tables.insert(format!("otel_{level}_attrs_{ty}"));
@@ -70,6 +74,7 @@ fn expected_tables() -> BTreeSet<String> {
 /// Every table that must be range-partitioned, with its signal.
 fn expected_partitioned() -> BTreeMap<String, Signal> {
     let mut tables: BTreeMap<String, Signal> = PARTITIONED_FACTS.iter().map(|(t, s)| (t.to_string(), *s)).collect();
+    tables.extend(PARTITIONED_ROLLUPS.iter().map(|t| (t.to_string(), Signal::Traces)));
     for (level, signal) in ATTR_LEVELS {
         if let Some(signal) = signal {
             for ty in ATTR_TYPES {
@@ -183,7 +188,7 @@ async fn every_table_exists_and_has_a_comment() {
     .unwrap();
     let actual: BTreeSet<String> = rows.iter().map(|r| r.get("name")).collect();
     let expected = expected_tables();
-    assert_eq!(expected.len(), 80);
+    assert_eq!(expected.len(), 83);
     assert_eq!(actual, expected);
     for row in &rows {
         let name: String = row.get("name");
@@ -466,7 +471,7 @@ async fn the_registry_matches_the_partitioned_tables() {
     let signals: BTreeMap<String, Signal> =
         PARTITIONED_TABLES.iter().map(|t| (t.table.to_string(), t.signal)).collect();
     assert_eq!(signals, expected_partitioned());
-    assert_eq!(signals.len(), 57);
+    assert_eq!(signals.len(), 60);
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ mod otlp_storage;
 mod pipeline;
 mod rebuild;
 mod resources;
+mod rollups;
 mod roundtrip;
 mod traces;
 

@@ -1,0 +1,223 @@
+//! The span rollups of a batch, in the batch's transaction: pairs with committed spans are looked up before
+//! the batch's own rows are loaded (so a pair inside the batch, already counted by normalize, is not found a
+//! second time), then the per-minute rows are upserted in key order (so two writers lock rows in the same
+//! order and cannot deadlock). See normalize::rollup for what is counted.
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+
+use crate::latency::Histogram;
+use crate::normalize::rollup::{Calls, Service, SpanRollups, minute};
+
+/// Rows per INSERT statement: 11 bound values per row stay well under PostgreSQL's 65,535 parameters.
+const ROWS_PER_STATEMENT: usize = 2_000;
+
+fn at(unix_nanos: u64) -> Result<DateTime<Utc>, sqlx::Error> {
+    match crate::time::from_unix_nanos(unix_nanos) {
+        Ok(Some(t)) => Ok(t.datetime_micros()),
+        // Unset or out of range: normalize already refused such spans, so this is a bug, not data.
+        _ => Err(sqlx::Error::Protocol(format!("span start {unix_nanos} is not a storable time"))),
+    }
+}
+
+fn service_of(row: &PgRow) -> Result<Option<Service>, sqlx::Error> {
+    let name: Option<String> = row.try_get("service_name")?;
+    let namespace: Option<String> = row.try_get("service_namespace")?;
+    Ok(name.map(|n| Service {
+        name: crate::normalize::rollup::cut(&n),
+        namespace: crate::normalize::rollup::cut(namespace.as_deref().unwrap_or("")),
+    }))
+}
+
+/// Adds the service-to-service edges between the batch's spans and spans committed before it. Must run
+/// before the batch's spans are loaded.
+pub async fn pair_with_committed(conn: &mut PgConnection, r: &mut SpanRollups) -> Result<(), sqlx::Error> {
+    if !r.orphans.is_empty() {
+        let traces: Vec<&[u8]> = r.orphans.iter().map(|o| &o.trace_id[..]).collect();
+        let parents: Vec<&[u8]> = r.orphans.iter().map(|o| &o.parent_span_id[..]).collect();
+        let starts = r.orphans.iter().map(|o| at(o.start_ns)).collect::<Result<Vec<_>, _>>()?;
+        // A parent starts at most an hour before its child (the window keeps the lookup partition-pruned),
+        // or a few minutes after it when two hosts' clocks disagree.
+        let rows = sqlx::query(
+            "SELECT q.i, d.service_name, d.service_namespace \
+             FROM unnest($1::bytea[], $2::bytea[], $3::timestamptz[]) WITH ORDINALITY AS q(trace_id, span_id, t, i) \
+             CROSS JOIN LATERAL (SELECT p.resource_id FROM otel_spans_fact p WHERE p.trace_id = q.trace_id \
+               AND p.span_id = q.span_id AND p.start_time >= q.t - interval '1 hour' \
+               AND p.start_time <= q.t + interval '5 minutes' LIMIT 1) p \
+             JOIN otel_resources_dim d ON d.resource_id = p.resource_id",
+        )
+        .bind(traces)
+        .bind(parents)
+        .bind(starts)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in &rows {
+            let i: i64 = row.try_get("i")?;
+            let (Some(parent), Some(o)) =
+                (service_of(row)?, usize::try_from(i - 1).ok().and_then(|i| r.orphans.get(i)))
+            else {
+                continue;
+            };
+            let (child, start, duration, error) = (o.service.clone(), o.start_ns, o.duration_ns, o.error);
+            r.add_call(&parent, &child, start, duration, error);
+        }
+    }
+    if !r.callers.is_empty() {
+        let traces: Vec<&[u8]> = r.callers.iter().map(|c| &c.trace_id[..]).collect();
+        let spans: Vec<&[u8]> = r.callers.iter().map(|c| &c.span_id[..]).collect();
+        let starts = r.callers.iter().map(|c| at(c.start_ns)).collect::<Result<Vec<_>, _>>()?;
+        let rows = sqlx::query(
+            "SELECT q.i, c.start_time, c.start_time_nanos_fraction, c.duration_ns, c.status_code, \
+             d.service_name, d.service_namespace \
+             FROM unnest($1::bytea[], $2::bytea[], $3::timestamptz[]) WITH ORDINALITY AS q(trace_id, span_id, t, i) \
+             JOIN otel_spans_fact c ON c.trace_id = q.trace_id AND c.parent_span_id = q.span_id \
+               AND c.start_time >= q.t - interval '5 minutes' AND c.start_time <= q.t + interval '1 hour' \
+             JOIN otel_resources_dim d ON d.resource_id = c.resource_id",
+        )
+        .bind(traces)
+        .bind(spans)
+        .bind(starts)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in &rows {
+            let i: i64 = row.try_get("i")?;
+            let (Some(child), Some(caller)) =
+                (service_of(row)?, usize::try_from(i - 1).ok().and_then(|i| r.callers.get(i)))
+            else {
+                continue;
+            };
+            let start: DateTime<Utc> = row.try_get("start_time")?;
+            let fraction: i16 = row.try_get("start_time_nanos_fraction")?;
+            let start = crate::time::PgTime::from_datetime_and_fraction(start, fraction)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?
+                .unix_nanos();
+            let duration: i64 = row.try_get("duration_ns")?;
+            let status: i16 = row.try_get("status_code")?;
+            let source = caller.service.clone();
+            r.add_call(&source, &child, start, duration, status == 2);
+        }
+    }
+    Ok(())
+}
+
+/// The latency columns of a row: histogram, min, max (NULL when nothing was timed).
+fn push_latency(b: &mut sqlx::query_builder::Separated<'_, Postgres, &'static str>, h: &Histogram) {
+    let timed = h.count() > 0;
+    b.push_bind(h.encode());
+    b.push_bind(timed.then(|| h.min()));
+    b.push_bind(timed.then(|| h.max()));
+}
+
+const MERGE_LATENCY: &str = "latency = ollyscale_latency_merge(r.latency, EXCLUDED.latency), \
+     latency_min_ns = LEAST(r.latency_min_ns, EXCLUDED.latency_min_ns), \
+     latency_max_ns = GREATEST(r.latency_max_ns, EXCLUDED.latency_max_ns)";
+
+/// Upserts one table's rows in the order given, in statements of [`ROWS_PER_STATEMENT`] rows.
+async fn upsert<T>(
+    conn: &mut PgConnection,
+    rows: &[T],
+    head: &str,
+    tail: &str,
+    mut push: impl FnMut(&mut sqlx::query_builder::Separated<'_, Postgres, &'static str>, &T) -> Result<(), sqlx::Error>,
+) -> Result<u64, sqlx::Error> {
+    let mut written = 0;
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(head);
+        let mut error = None;
+        qb.push_values(chunk, |mut b, row| {
+            if let Err(e) = push(&mut b, row) {
+                error.get_or_insert(e);
+            }
+        });
+        if let Some(e) = error {
+            return Err(e);
+        }
+        qb.push(tail);
+        written += qb.build().execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(written)
+}
+
+/// Adds the batch's rollups to the three tables; returns the rows inserted or updated per table.
+pub async fn write(conn: &mut PgConnection, r: &SpanRollups) -> Result<[(&'static str, u64); 3], sqlx::Error> {
+    let services: Vec<_> = r.services.iter().collect();
+    let n_services = upsert(
+        conn,
+        &services,
+        "INSERT INTO otel_service_rollups AS r (bucket, service_name, service_namespace, span_count, \
+         request_count, error_count, latency, latency_min_ns, latency_max_ns) ",
+        &format!(
+            " ON CONFLICT (bucket, service_name, service_namespace) DO UPDATE SET \
+             span_count = r.span_count + EXCLUDED.span_count, request_count = r.request_count + EXCLUDED.request_count, \
+             error_count = r.error_count + EXCLUDED.error_count, {MERGE_LATENCY}"
+        ),
+        |b, ((bucket, service), m)| {
+            b.push_bind(at(*bucket)?);
+            b.push_bind(service.name.clone());
+            b.push_bind(service.namespace.clone());
+            b.push_bind(m.spans);
+            b.push_bind(m.requests.count);
+            b.push_bind(m.requests.errors);
+            push_latency(b, &m.requests.latency);
+            Ok(())
+        },
+    )
+    .await?;
+
+    let calls_tail = |key: &str, count: &str| {
+        format!(
+            " ON CONFLICT ({key}) DO UPDATE SET {count} = r.{count} + EXCLUDED.{count}, \
+             error_count = r.error_count + EXCLUDED.error_count, {MERGE_LATENCY}"
+        )
+    };
+    let push_calls = |b: &mut sqlx::query_builder::Separated<'_, Postgres, &'static str>, c: &Calls| {
+        b.push_bind(c.count);
+        b.push_bind(c.errors);
+        push_latency(b, &c.latency);
+    };
+
+    let operations: Vec<_> = r.operations.iter().collect();
+    let n_operations = upsert(
+        conn,
+        &operations,
+        "INSERT INTO otel_operation_rollups AS r (service_name, bucket, service_namespace, span_name, span_kind, \
+         span_count, error_count, latency, latency_min_ns, latency_max_ns) ",
+        &calls_tail("service_name, bucket, service_namespace, span_name, span_kind", "span_count"),
+        |b, ((service, bucket, name, kind), c)| {
+            b.push_bind(service.name.clone());
+            b.push_bind(at(*bucket)?);
+            b.push_bind(service.namespace.clone());
+            b.push_bind(name.clone());
+            b.push_bind(*kind);
+            push_calls(b, c);
+            Ok(())
+        },
+    )
+    .await?;
+
+    let edges: Vec<_> = r.edges.iter().collect();
+    let n_edges = upsert(
+        conn,
+        &edges,
+        "INSERT INTO otel_service_edges AS r (bucket, source, source_namespace, target, target_namespace, \
+         target_type, call_count, error_count, latency, latency_min_ns, latency_max_ns) ",
+        &calls_tail("bucket, source, source_namespace, target, target_namespace, target_type", "call_count"),
+        |b, (key, c)| {
+            b.push_bind(at(minute(key.minute))?);
+            b.push_bind(key.source.name.clone());
+            b.push_bind(key.source.namespace.clone());
+            b.push_bind(key.target.name.clone());
+            b.push_bind(key.target.namespace.clone());
+            b.push_bind(key.target_type.as_str());
+            push_calls(b, c);
+            Ok(())
+        },
+    )
+    .await?;
+    Ok([
+        ("otel_service_rollups", n_services),
+        ("otel_operation_rollups", n_operations),
+        ("otel_service_edges", n_edges),
+    ])
+}
