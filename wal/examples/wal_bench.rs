@@ -6,6 +6,7 @@
 //! Options: `--dir PATH` (default: a directory under /tmp, deleted afterwards), `--appenders N` (64),
 //! `--seconds S` per mode (10), `--payload-min B` (1024), `--payload-max B` (4096), `--modes sync,buffered`,
 //! `--rate N` (total appends/s to offer, for latency below saturation; default: as fast as acknowledged),
+//! `--segment-mb M` (segment size, default the WAL's 64 MiB),
 //! `--backlog-gb G` (0 = skip the backlog part), `--drop-caches` (write 3 to /proc/sys/vm/drop_caches before
 //! reading the backlog back, so reads come from disk; needs root).
 
@@ -25,6 +26,7 @@ struct Args {
     backlog_gb: f64,
     drop_caches: bool,
     rate: Option<u64>,
+    segment_mb: Option<u64>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -38,6 +40,7 @@ fn parse_args() -> Result<Args, String> {
         backlog_gb: 0.0,
         drop_caches: false,
         rate: None,
+        segment_mb: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -52,6 +55,7 @@ fn parse_args() -> Result<Args, String> {
             "--appenders" => a.appenders = num(&value)? as usize,
             "--seconds" => a.seconds = num(&value)?,
             "--rate" => a.rate = Some(num(&value)?).filter(|r| *r > 0),
+            "--segment-mb" => a.segment_mb = Some(num(&value)?.max(1)),
             "--payload-min" => a.payload_min = num(&value)? as usize,
             "--payload-max" => a.payload_max = num(&value)? as usize,
             "--backlog-gb" => a.backlog_gb = value.parse().map_err(|e| format!("--backlog-gb {value}: {e}"))?,
@@ -208,7 +212,10 @@ async fn run(args: Args) -> Result<(), String> {
 
     for mode in &args.modes {
         let dir = fresh_dir(&base, "append")?;
-        let opts = WalOptions { durability: *mode, disk_budget_bytes: u64::MAX, ..WalOptions::default() };
+        let mut opts = WalOptions { durability: *mode, disk_budget_bytes: u64::MAX, ..WalOptions::default() };
+        if let Some(mb) = args.segment_mb {
+            opts.segment_bytes = mb << 20;
+        }
         let wal = Wal::open(&dir, opts).map_err(|e| e.to_string())?;
         let started = Instant::now();
         let (mut lat, bytes) =
