@@ -646,3 +646,36 @@ async fn concurrent_last_seen_refreshes_do_not_deadlock() {
     assert_eq!(a.count("otel_resources_dim").await, 10);
     assert!(a.dead_letters.list().unwrap().is_empty() && b.dead_letters.list().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn reference_checks_are_skipped_only_by_roles_allowed_to() {
+    use ollyscale::write::may_skip_reference_checks;
+    let env = env().await;
+    // The test harness connects as a superuser: the writer's own enum validation replaces the per-row
+    // foreign-key probes into the reference tables.
+    let mut conn = env.pool().acquire().await.unwrap();
+    assert!(may_skip_reference_checks(&mut conn).await.unwrap());
+    // A plain role may not set session_replication_role: the foreign keys are checked as usual.
+    sqlx::raw_sql(
+        "DO $$ BEGIN
+             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ollyscale_plain_writer') THEN
+                 CREATE ROLE ollyscale_plain_writer NOLOGIN;
+             END IF;
+         END $$;
+         SET ROLE ollyscale_plain_writer;",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    assert!(!may_skip_reference_checks(&mut conn).await.unwrap());
+    sqlx::raw_sql("RESET ROLE").execute(&mut *conn).await.unwrap();
+    // Spans still go in with every field, and the constraints are still there for other writers.
+    env.traces(&ExportTraceServiceRequest::default()).await;
+    let fks: i64 = env
+        .scalar(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = 'otel_spans_fact'::regclass \
+             AND conparentid = 0",
+        )
+        .await;
+    assert_eq!(fks, 2, "kind and status_code keep their foreign keys");
+}
