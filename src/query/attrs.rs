@@ -86,17 +86,59 @@ pub fn push_filter(
         Some(time) => format!("({record}.{}, {record}.{time})", level.owner),
         None => format!("{record}.{}", level.owner),
     };
-    let owner_expr = owner_expr.as_str();
+    push_form(qb, level, &Form::In(&owner_expr), window, f);
+}
+
+/// [`push_filter`] as correlated `EXISTS` probes of the attribute tables' owner indexes: the plan for a
+/// condition on a few records (the spans of some traces), where the `IN` form would have PostgreSQL build
+/// the whole window's set of matching owners (an `_other` scan of every record in the window) for them.
+pub fn push_filter_probe(
+    qb: &mut QueryBuilder<Postgres>,
+    level: &Level,
+    record: &str,
+    window: Option<&Window>,
+    f: &AttrFilter,
+) {
+    push_form(qb, level, &Form::Exists(record), window, f);
+}
+
+/// Pushes a query of the `(owner, time)` pairs whose attributes pass `f` (op `eq` only: it reads the
+/// `(key_id, value)` indexes), columns named like the level's, within the window, in no particular order;
+/// an owner may appear twice. Returns false, pushing nothing, for other ops.
+pub fn push_matching_owners(
+    qb: &mut QueryBuilder<Postgres>,
+    level: &Level,
+    window: Option<&Window>,
+    f: &AttrFilter,
+) -> bool {
+    if f.op != Op::Eq {
+        return false;
+    }
+    push_in(qb, level, &Form::Union, window, &f.key, f.op, &f.value);
+    true
+}
+
+/// How the attribute branches of a filter are wrapped.
+enum Form<'a> {
+    /// `owner_expr IN (branch UNION ALL branch ...)`.
+    In(&'a str),
+    /// `(EXISTS (branch correlated to the record alias) OR EXISTS (...))`.
+    Exists(&'a str),
+    /// `branch UNION ALL branch ...`, selecting the owner (and time).
+    Union,
+}
+
+fn push_form(qb: &mut QueryBuilder<Postgres>, level: &Level, form: &Form, window: Option<&Window>, f: &AttrFilter) {
     match f.op {
         // Present with another value: present, and not equal.
         Op::Ne => {
             qb.push("(");
-            push_in(qb, level, owner_expr, window, &f.key, Op::Exists, "");
+            push_in(qb, level, form, window, &f.key, Op::Exists, "");
             qb.push(" AND NOT ");
-            push_in(qb, level, owner_expr, window, &f.key, Op::Eq, &f.value);
+            push_in(qb, level, form, window, &f.key, Op::Eq, &f.value);
             qb.push(")");
         }
-        op => push_in(qb, level, owner_expr, window, &f.key, op, &f.value),
+        op => push_in(qb, level, form, window, &f.key, op, &f.value),
     }
 }
 
@@ -115,11 +157,11 @@ fn push_window(qb: &mut QueryBuilder<Postgres>, level: &Level, alias: &str, wind
     }
 }
 
-/// `owner_expr IN (SELECT owner FROM typed tables ... UNION ALL SELECT owner FROM _other ...)`.
+/// The typed branches and the `_other` branch of one filter, wrapped as `form` says.
 fn push_in(
     qb: &mut QueryBuilder<Postgres>,
     level: &Level,
-    owner_expr: &str,
+    form: &Form,
     window: Option<&Window>,
     key: &str,
     op: Op,
@@ -133,14 +175,34 @@ fn push_in(
         Some(time) => format!("{alias}.{owner}, {alias}.{time}"),
         None => format!("{alias}.{owner}"),
     };
-    qb.push(format_args!("{owner_expr} IN ("));
+    // The start of a branch reading `table` as `alias`, up to where its conditions go.
+    let head = |alias: &str, table: &str| match form {
+        Form::In(_) | Form::Union => format!("SELECT {} FROM {table} {alias} WHERE ", select(alias)),
+        Form::Exists(record) => {
+            let same_time = level.time.map(|t| format!(" AND {alias}.{t} = {record}.{t}")).unwrap_or_default();
+            format!("EXISTS (SELECT 1 FROM {table} {alias} WHERE {alias}.{owner} = {record}.{owner}{same_time} AND ")
+        }
+    };
+    let separator = match form {
+        Form::In(_) | Form::Union => " UNION ALL ",
+        Form::Exists(_) => ") OR ",
+    };
+    match form {
+        Form::In(owner_expr) => {
+            qb.push(format_args!("{owner_expr} IN ("));
+        }
+        Form::Exists(_) => {
+            qb.push("(");
+        }
+        Form::Union => {}
+    }
     let mut first = true;
     let mut branch = |qb: &mut QueryBuilder<Postgres>, suffix: &str| {
         if !first {
-            qb.push(" UNION ALL ");
+            qb.push(separator);
         }
         first = false;
-        qb.push(format_args!("SELECT {} FROM {prefix}_{suffix} a WHERE ", select("a")));
+        qb.push(head("a", &format!("{prefix}_{suffix}")));
         push_key(qb, key);
         push_window(qb, level, "a", window);
         qb.push(" AND ");
@@ -205,7 +267,9 @@ fn push_in(
         }
     }
     // Unpromoted attributes: the typed JSON object in _other.
-    qb.push(format_args!(" UNION ALL SELECT {} FROM {prefix}_other o WHERE o.attributes ? ", select("o")));
+    qb.push(separator);
+    qb.push(head("o", &format!("{prefix}_other")));
+    qb.push("o.attributes ? ");
     qb.push_bind(key.to_owned());
     push_window(qb, level, "o", window);
     let member = |qb: &mut QueryBuilder<Postgres>| {
@@ -269,7 +333,15 @@ fn push_in(
             qb.push(") > 0");
         }
     }
-    qb.push(")");
+    match form {
+        Form::In(_) => {
+            qb.push(")");
+        }
+        Form::Exists(_) => {
+            qb.push("))");
+        }
+        Form::Union => {}
+    }
 }
 
 /// The inclusive range of some stored times (None when there are none).

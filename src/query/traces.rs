@@ -1,7 +1,7 @@
 //! Traces: search (trace summaries), one trace with everything for a waterfall (or as OTLP JSON), and the
 //! flat list of a trace's spans.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -16,7 +16,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use super::attrs::{self, RESOURCE, SCOPE, SPAN, SPAN_EVENT, SPAN_LINK};
 use super::error::ApiError;
-use super::params::{self, AttrFilter, AttrScope, Params, SPAN_KINDS, STATUS_CODES, Window};
+use super::params::{self, AttrFilter, AttrScope, Op, Params, SPAN_KINDS, STATUS_CODES, Window};
 use super::{QueryState, cursor, unix_nanos};
 use crate::ids;
 
@@ -55,9 +55,20 @@ struct SpanFilters {
     attrs: Vec<AttrFilter>,
 }
 
+/// How [`SpanFilters::push`] writes the span attribute filters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AttrForm {
+    /// `IN (the window's matching spans)`: for conditions on many spans.
+    Set,
+    /// Correlated probes of each span's attribute rows: for conditions on a few spans.
+    Probe,
+    /// As `Probe`, leaving out the attribute filter at this index (already known to hold).
+    ProbeBut(usize),
+}
+
 impl SpanFilters {
     /// `s.start_time >= ... AND ...` on span alias `s`; without `window`, the time window is left out.
-    fn push(&self, qb: &mut QueryBuilder<Postgres>, window: bool) {
+    fn push(&self, qb: &mut QueryBuilder<Postgres>, window: bool, form: AttrForm) {
         qb.push("TRUE");
         if window {
             self.push_window(qb);
@@ -87,9 +98,15 @@ impl SpanFilters {
         if let Some(d) = self.max_d {
             qb.push(" AND s.duration_ns <= ").push_bind(d as i64);
         }
-        for f in &self.attrs {
+        for (i, f) in self.attrs.iter().enumerate() {
+            if form == AttrForm::ProbeBut(i) {
+                continue;
+            }
             qb.push(" AND ");
             match f.scope {
+                AttrScope::Record if form != AttrForm::Set => {
+                    attrs::push_filter_probe(qb, &SPAN, "s", Some(&self.window), f)
+                }
                 AttrScope::Record => attrs::push_filter(qb, &SPAN, "s", Some(&self.window), f),
                 AttrScope::Resource => attrs::push_filter(qb, &RESOURCE, "s", None, f),
             }
@@ -103,7 +120,9 @@ impl SpanFilters {
 /// Instead of grouping every matching span of the window, it walks matching spans newest first along the
 /// (start_time, span_row_id) index and looks up each new trace's first matching span by trace id; once the
 /// walk has passed below a trace's first span, no unseen trace can sort before it, so the page is known
-/// after reading roughly as many spans as the page's traces have, not the whole window.
+/// after reading roughly as many spans as the page's traces have, not the whole window. With an `eq` span
+/// attribute filter the walk goes over the spans that filter matches instead (read from its value index and
+/// the window's `_other` rows, newest first), and only those are looked up in the facts.
 pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Value>, ApiError> {
     p.allow(SEARCH_PARAMS)?;
     let window =
@@ -142,16 +161,89 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     let mut pos: Option<(DateTime<Utc>, i64)> = after.as_ref().map(|(at, _)| (*at, i64::MAX));
     let mut probed: HashSet<Vec<u8>> = HashSet::new();
     let mut candidates: Vec<(DateTime<Utc>, Vec<u8>)> = Vec::new();
+    // With an `eq` span attribute filter, the spans passing it come from its value index (and one pass over
+    // the window's `_other` rows), newest first, and only those are looked up in the facts. Walking the fact
+    // time index instead made PostgreSQL match every span against the whole set of matching attribute rows
+    // (its estimate for an attribute value is a guess), which took longer than the statement timeout on
+    // 500k spans for a value found in 1 span of 30.
+    let driver = f.attrs.iter().position(|a| a.scope == AttrScope::Record && a.op == Op::Eq);
+    let mut matched: VecDeque<(DateTime<Utc>, i64)> = VecDeque::new();
+    let mut matched_pos = pos;
+    let mut matched_end = false;
+    // Every span of the window passing the driver, when its first step returned them all: then a trace's
+    // first matching span is found among its spans without probing the attribute tables again.
+    let mut matched_all: Option<HashSet<(DateTime<Utc>, i64)>> = None;
+    let mut steps = 0;
     let page = loop {
-        let mut qb: QueryBuilder<Postgres> =
-            QueryBuilder::new("SELECT s.trace_id, s.start_time, s.span_row_id FROM otel_spans_fact s WHERE ");
-        f.push(&mut qb, true);
-        if let Some((t, id)) = pos {
-            qb.push(" AND (s.start_time, s.span_row_id) < (").push_bind(t).push(", ").push_bind(id).push(")");
-        }
-        qb.push(" ORDER BY s.start_time DESC, s.span_row_id DESC LIMIT ").push_bind(chunk);
-        let rows = qb.build().fetch_all(&mut *tx).await?;
-        let exhausted = (rows.len() as i64) < chunk;
+        let (rows, exhausted) = match driver {
+            None => {
+                let mut qb: QueryBuilder<Postgres> =
+                    QueryBuilder::new("SELECT s.trace_id, s.start_time, s.span_row_id FROM otel_spans_fact s WHERE ");
+                f.push(&mut qb, true, AttrForm::Set);
+                if let Some((t, id)) = pos {
+                    qb.push(" AND (s.start_time, s.span_row_id) < (").push_bind(t).push(", ").push_bind(id).push(")");
+                }
+                qb.push(" ORDER BY s.start_time DESC, s.span_row_id DESC LIMIT ").push_bind(chunk);
+                let rows = qb.build().fetch_all(&mut *tx).await?;
+                let exhausted = (rows.len() as i64) < chunk;
+                if let Some(last) = rows.last() {
+                    pos = Some((last.try_get("start_time")?, last.try_get("span_row_id")?));
+                }
+                (rows, exhausted)
+            }
+            Some(d) => {
+                // Spans matching the driver, fetched in large steps (each step reads all the matching rows).
+                while (matched.len() as i64) < chunk && !matched_end {
+                    let step = max_chunk * 25;
+                    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT m.start_time, m.span_row_id FROM (");
+                    attrs::push_matching_owners(&mut qb, &SPAN, Some(&f.window), &f.attrs[d]);
+                    qb.push(") m");
+                    if let Some((t, id)) = matched_pos {
+                        qb.push(" WHERE (m.start_time, m.span_row_id) < (")
+                            .push_bind(t)
+                            .push(", ")
+                            .push_bind(id)
+                            .push(")");
+                    }
+                    qb.push(" ORDER BY m.start_time DESC, m.span_row_id DESC LIMIT ").push_bind(step);
+                    let got = qb.build().fetch_all(&mut *tx).await?;
+                    matched_end = (got.len() as i64) < step;
+                    for r in &got {
+                        let key: (DateTime<Utc>, i64) = (r.try_get("start_time")?, r.try_get("span_row_id")?);
+                        // An owner can match in two of the attribute tables.
+                        if matched.back() != Some(&key) {
+                            matched.push_back(key);
+                        }
+                        matched_pos = Some(key);
+                    }
+                    steps += 1;
+                    // After a page cursor the first step starts at the cursor, so it is not every span.
+                    if steps == 1 && matched_end && after.is_none() {
+                        matched_all = Some(matched.iter().copied().collect());
+                    }
+                }
+                let take: Vec<(DateTime<Utc>, i64)> = matched.drain(..matched.len().min(chunk as usize)).collect();
+                let exhausted = matched.is_empty() && matched_end;
+                if let Some(last) = take.last() {
+                    pos = Some(*last);
+                }
+                let rows = if take.is_empty() {
+                    Vec::new()
+                } else {
+                    let (times, row_ids): (Vec<DateTime<Utc>>, Vec<i64>) = take.into_iter().unzip();
+                    let mut qb: QueryBuilder<Postgres> =
+                        QueryBuilder::new("SELECT s.trace_id, s.start_time, s.span_row_id FROM unnest(");
+                    qb.push_bind(times).push("::timestamptz[], ").push_bind(row_ids).push(
+                        "::bigint[]) AS u(start_time, span_row_id) JOIN otel_spans_fact s \
+                         ON s.start_time = u.start_time AND s.span_row_id = u.span_row_id WHERE ",
+                    );
+                    f.push(&mut qb, true, AttrForm::ProbeBut(d));
+                    qb.push(" ORDER BY s.start_time DESC, s.span_row_id DESC");
+                    qb.build().fetch_all(&mut *tx).await?
+                };
+                (rows, exhausted)
+            }
+        };
         let mut new_ids = Vec::new();
         for r in &rows {
             let id: Vec<u8> = r.try_get("trace_id")?;
@@ -159,22 +251,45 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
                 new_ids.push(id);
             }
         }
-        if let Some(last) = rows.last() {
-            pos = Some((last.try_get("start_time")?, last.try_get("span_row_id")?));
-        }
         if !new_ids.is_empty() {
-            // The first matching span of each new trace, wherever it is in the window. The window is a FILTER,
-            // not a WHERE condition, so that the plan is always the trace id index (a time-range bitmap would
-            // read the whole window).
-            let mut qb: QueryBuilder<Postgres> =
-                QueryBuilder::new("SELECT s.trace_id, min(s.start_time) FILTER (WHERE TRUE");
-            f.push_window(&mut qb);
-            qb.push(") AS first_start FROM otel_spans_fact s WHERE ");
-            f.push(&mut qb, false);
-            qb.push(" AND s.trace_id = ANY(").push_bind(new_ids).push(") GROUP BY s.trace_id");
-            for r in qb.build().fetch_all(&mut *tx).await? {
-                let Some(first) = r.try_get::<Option<DateTime<Utc>>, _>("first_start")? else { continue };
-                let key: (DateTime<Utc>, Vec<u8>) = (first, r.try_get("trace_id")?);
+            // The first matching span of each new trace, wherever it is in the window.
+            let firsts: Vec<(DateTime<Utc>, Vec<u8>)> = match (driver, &matched_all) {
+                (Some(d), Some(all)) => {
+                    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+                        "SELECT s.trace_id, s.start_time, s.span_row_id FROM otel_spans_fact s WHERE ",
+                    );
+                    f.push(&mut qb, false, AttrForm::ProbeBut(d));
+                    qb.push(" AND s.trace_id = ANY(").push_bind(new_ids).push(")");
+                    let mut first: HashMap<Vec<u8>, DateTime<Utc>> = HashMap::new();
+                    for r in qb.build().fetch_all(&mut *tx).await? {
+                        let at: DateTime<Utc> = r.try_get("start_time")?;
+                        if all.contains(&(at, r.try_get("span_row_id")?)) {
+                            let e = first.entry(r.try_get("trace_id")?).or_insert(at);
+                            *e = (*e).min(at);
+                        }
+                    }
+                    first.into_iter().map(|(id, at)| (at, id)).collect()
+                }
+                _ => {
+                    // The window is a FILTER, not a WHERE condition, so that the plan is always the trace id
+                    // index (a time-range bitmap would read the whole window); the attribute filters are
+                    // probes, as the set form would build the window's whole set of matching spans.
+                    let mut qb: QueryBuilder<Postgres> =
+                        QueryBuilder::new("SELECT s.trace_id, min(s.start_time) FILTER (WHERE TRUE");
+                    f.push_window(&mut qb);
+                    qb.push(") AS first_start FROM otel_spans_fact s WHERE ");
+                    f.push(&mut qb, false, AttrForm::Probe);
+                    qb.push(" AND s.trace_id = ANY(").push_bind(new_ids).push(") GROUP BY s.trace_id");
+                    let mut out = Vec::new();
+                    for r in qb.build().fetch_all(&mut *tx).await? {
+                        if let Some(first) = r.try_get::<Option<DateTime<Utc>>, _>("first_start")? {
+                            out.push((first, r.try_get("trace_id")?));
+                        }
+                    }
+                    out
+                }
+            };
+            for key in firsts {
                 if after.as_ref().is_none_or(|a| key < *a) {
                     candidates.push(key);
                 }

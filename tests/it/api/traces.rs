@@ -52,6 +52,14 @@ async fn search_filters() {
         (vec![("resource_attr", "p.region eq us")], vec!["cron", "GET /pay", "GET /cart"]),
         (vec![("resource_attr", "p.region eq us"), ("name", "GET /pay")], vec![]),
         (vec![("resource_attr", "team eq web")], vec!["GET /pay", "GET /cart"]),
+        // An `eq` filter with other filters, all on the same span.
+        (vec![("attr", "p.route eq /pay"), ("attr", "user eq bob")], vec!["GET /pay"]),
+        (vec![("attr", "p.route eq /cart"), ("attr", "db.system exists")], vec![]),
+        (vec![("attr", "p.route eq /cart"), ("name", "GET /cart")], vec!["GET /cart"]),
+        (vec![("attr", "p.route eq /cart"), ("service", "checkout")], vec![]),
+        (vec![("attr", "p.status eq 200"), ("attr", "user ne alice")], vec![]),
+        (vec![("attr", "p.ratio eq 0.75")], vec!["cron"]),
+        (vec![("attr", "user eq carol"), ("attr", "p.flag eq true")], vec!["cron"]),
         // Everything applies to one span, combined with AND.
         (vec![("attr", "user eq alice"), ("resource_attr", "team eq web"), ("kind", "server")], vec!["GET /cart"]),
         (vec![("attr", "user eq alice"), ("resource_attr", "team eq pay")], vec![]),
@@ -80,6 +88,51 @@ async fn search_filters() {
                     }
                 }
                 assert_eq!(names, want, "{params:?} limit {limit}");
+            }
+        }
+    }
+}
+
+/// An `eq` attribute filter over many traces (promoted and unpromoted keys): every matching trace once,
+/// newest first, whatever the page size and scan step, also when a trace has several matching spans.
+#[tokio::test]
+async fn attribute_search_pages_through_many_matching_traces() {
+    let env = env().await;
+    let spans: Vec<Span> = (0..60u8)
+        .flat_map(|k| {
+            let route = format!("/op{}", k % 3);
+            let attrs = || vec![kv("p.route", s(&route)), kv("route", s(&route))];
+            let start = T0 + u64::from(k) * 10 * MS;
+            [
+                span(k + 1, 1, None, &format!("t{k}"), 2, start, 5 * MS, 0, attrs()),
+                span(k + 1, 2, Some(1), "child", 3, start + MS, 2 * MS, 0, attrs()),
+                span(k + 1, 3, Some(1), "other", 3, start + 2 * MS, MS, 0, vec![]),
+            ]
+        })
+        .collect();
+    let r = env.traces(&ExportTraceServiceRequest { resource_spans: vec![rs("svc", vec![], spans)] }).await;
+    assert!(r.dead_lettered.is_empty(), "{r:?}");
+    let want: Vec<String> = (0..60u8).rev().filter(|k| k % 3 == 1).map(|k| format!("t{k}")).collect();
+    let apps = [1, 3, 2000]
+        .map(|chunk| router(env.pool().clone(), QueryOptions { trace_scan_chunk: chunk, ..Default::default() }));
+    for filter in ["p.route eq /op1", "route eq /op1"] {
+        for app in &apps {
+            for limit in ["1", "7", "100"] {
+                let mut names = Vec::new();
+                let mut cursor: Option<String> = None;
+                loop {
+                    let mut p = vec![("attr", filter), ("limit", limit)];
+                    if let Some(c) = &cursor {
+                        p.push(("cursor", c));
+                    }
+                    let v = ok(app, &wurl("/traces/search", &p)).await;
+                    names.extend(root_names(&v));
+                    match v["next_cursor"].as_str() {
+                        Some(c) => cursor = Some(c.to_string()),
+                        None => break,
+                    }
+                }
+                assert_eq!(names, want, "{filter} limit {limit}");
             }
         }
     }
