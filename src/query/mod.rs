@@ -22,7 +22,10 @@
 //!
 //! Known costs: the service list, operations and service map aggregate the spans of their window at query
 //! time (no precomputed rollups yet), so they grow with the window's span count; trace search reads about as
-//! many spans as the page's traces have, whatever the window.
+//! many spans as the page's traces have, whatever the window, except that an `eq` span attribute filter reads
+//! every matching attribute row of the window and every `_other` row of the window (there is no index on
+//! unpromoted keys); a metric series reads every data point of the window and one pass over their attribute
+//! rows (series have no id of their own).
 
 pub mod aggregate;
 pub mod attributes;

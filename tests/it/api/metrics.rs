@@ -322,3 +322,55 @@ async fn data_point_attribute_keys_and_values() {
     let keys: Vec<&str> = v["keys"].as_array().unwrap().iter().map(|k| k["key"].as_str().unwrap()).collect();
     assert_eq!(keys, ["service.name", "team"]);
 }
+
+/// A series is a resource plus an attribute set: the same set sent in another order (promoted and unpromoted
+/// keys mixed) is one series, the same key with a value of another type is another, points without attributes
+/// form their own series, and points flagged "no recorded value" are left out.
+#[tokio::test]
+async fn series_are_split_by_attribute_value_and_type() {
+    let env = env().await;
+    let t = |k: u64| T0 + k * 10 * SEC;
+    let flagged = NumberDataPoint { flags: 1, ..num(t(1), 0, 1000.0, vec![kv("p.dev", s("1"))]) };
+    let gauge = m(
+        "disk.used",
+        "By",
+        metric::Data::Gauge(Gauge {
+            data_points: vec![
+                num(t(0), 0, 1.0, vec![kv("p.dev", s("1"))]),
+                num(t(0), 0, 2.0, vec![kv("p.dev", i(1))]),
+                num(t(0), 0, 3.0, vec![kv("p.dev", s("1")), kv("host", s("h1"))]),
+                num(t(1), 0, 5.0, vec![kv("host", s("h1")), kv("p.dev", s("1"))]),
+                num(t(1), 0, 7.0, vec![]),
+                num(t(2), 0, 9.0, vec![kv("p.dev", d(1.0))]),
+                num(t(3), 0, 4.0, vec![kv("p.dev", s("1"))]),
+                flagged,
+            ],
+        }),
+    );
+    let req = ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            resource: Some(resource(vec![kv("service.name", s("api"))])),
+            scope_metrics: vec![ScopeMetrics {
+                scope: Some(scope("meter", "1")),
+                metrics: vec![gauge],
+                schema_url: String::new(),
+            }],
+            schema_url: String::new(),
+        }],
+    };
+    let r = env.metrics(&req).await;
+    assert!(r.dead_lettered.is_empty(), "{r:?}");
+    let app = api(&env);
+    let v = ok(&app, &series_url("disk.used", &[("agg", "max")])).await;
+    let got: Vec<(Value, Vec<f64>)> =
+        v["series"].as_array().unwrap().iter().map(|s| (s["attributes"].clone(), values_of(s))).collect();
+    let want = vec![
+        (serde_json::json!({"host": "h1", "p.dev": "1"}), vec![5.0]),
+        (serde_json::json!({"p.dev": "1"}), vec![1.0, 4.0]),
+        (serde_json::json!({"p.dev": 1.0}), vec![9.0]),
+        (serde_json::json!({"p.dev": 1}), vec![2.0]),
+        (serde_json::json!({}), vec![7.0]),
+    ];
+    assert_eq!(got, want);
+    assert!(v["series"].as_array().unwrap().iter().all(|s| s["service_name"] == "api"));
+}
