@@ -318,7 +318,9 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     ));
     qb.push_bind(ids.clone()).push(")");
     filters.push(&mut qb, kind, fetch_window.from_ts(), w.to_ts(), &fetch_window);
-    qb.push(" ORDER BY d.time, d.time_nanos_fraction, d.data_point_id LIMIT ");
+    // No ORDER BY before the LIMIT: it only detects a query over the point budget, which is refused whatever
+    // rows it kept, and sorting every point twice cost ~30 ms per 50k.
+    qb.push(" LIMIT ");
     qb.push_bind(i64::from(st.options.max_series_points) + 1);
     qb.push(
         "), r AS MATERIALIZED (SELECT min(data_point_id) AS lo, max(data_point_id) AS hi FROM p) \
@@ -328,7 +330,9 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     qb.push(") x ON x.data_point_id = p.data_point_id ORDER BY p.time, p.time_nanos_fraction, p.data_point_id");
     // The per-point hash aggregate needs more than the default work_mem to stay in memory.
     sqlx::query("SELECT set_config('work_mem', '64MB', true)").execute(&mut *tx).await?;
-    let rows = qb.build().fetch_all(&mut *tx).await?;
+    // Planned for this request's window and metric (an unnamed statement): the generic plan PostgreSQL
+    // switches a named statement to after five runs was ~25% slower here.
+    let rows = qb.build().persistent(false).fetch_all(&mut *tx).await?;
     if rows.len() > st.options.max_series_points as usize {
         return Err(ApiError::bad(
             "from",

@@ -374,3 +374,16 @@ async fn series_are_split_by_attribute_value_and_type() {
     assert_eq!(got, want);
     assert!(v["series"].as_array().unwrap().iter().all(|s| s["service_name"] == "api"));
 }
+
+/// A series query over more data points than the configured budget is refused, naming `from`; at the budget
+/// it answers.
+#[tokio::test]
+async fn series_over_the_point_budget_is_refused() {
+    let (env, _) = metrics_loaded().await;
+    // cpu.temp has 13 points in the fetched range (12 of "api", 1 of "worker").
+    let tight = router(env.pool().clone(), QueryOptions { max_series_points: 12, ..Default::default() });
+    bad(&tight, &series_url("cpu.temp", &[]), "from").await;
+    let enough = router(env.pool().clone(), QueryOptions { max_series_points: 13, ..Default::default() });
+    let v = ok(&enough, &series_url("cpu.temp", &[])).await;
+    assert_eq!(v["series"].as_array().unwrap().len(), 3);
+}
