@@ -1,4 +1,4 @@
-//! `ollyscale maintain`: partitions ahead, retention behind.
+//! `ollyscale maintain`: partitions ahead, retention behind, span rollups compacted.
 
 use sqlx::PgPool;
 
@@ -21,5 +21,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let db = connect::open(&config, 2).await?;
     let report = maintain_once(&db.pool, &config).await?;
     println!("{report}");
+    let moved = crate::write::compact::compact_rollups(&db.pool, chrono::Utc::now()).await?;
+    println!("span rollups: {moved} minute rows compacted into ten-minute slots");
     Ok(())
 }

@@ -66,6 +66,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     let (schema_tx, schema_rx) = watch::channel(false);
     tasks.spawn(keep_schema(db.pool.clone(), config.clone(), state.clone(), schema_tx, shutdown_rx.clone()));
+    if ingest {
+        tasks.spawn(keep_rollups_compacted(db.pool.clone(), schema_rx.clone(), shutdown_rx.clone()));
+    }
     if let Some(wal) = &wal {
         let options = PipelineOptions {
             max_batch_records: config.batch_max_records,
@@ -259,6 +262,31 @@ async fn keep_schema(
                     tokio::time::sleep(Duration::from_secs(30)).await;
                 }
             }
+        }
+    };
+    tokio::select! {
+        _ = work => {},
+        _ = stopped(shutdown) => {},
+    }
+}
+
+/// How often `serve` compacts the span rollups, and how long after a slot ends it waits for late spans.
+const COMPACTION_INTERVAL: Duration = Duration::from_secs(60);
+const COMPACTION_GRACE: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
+/// Folds the span rollups' closed minutes into ten-minute slots every minute, once the schema is there.
+async fn keep_rollups_compacted(pool: PgPool, mut schema: watch::Receiver<bool>, shutdown: watch::Receiver<bool>) {
+    let work = async {
+        if schema.wait_for(|ready| *ready).await.is_err() {
+            return;
+        }
+        loop {
+            match write::compact::compact_rollups(&pool, chrono::Utc::now() - COMPACTION_GRACE).await {
+                Ok(0) => {}
+                Ok(moved) => tracing::debug!(moved, "span rollups compacted"),
+                Err(e) => tracing::warn!(error = %e, "span rollup compaction failed; retrying next pass"),
+            }
+            tokio::time::sleep(COMPACTION_INTERVAL).await;
         }
     };
     tokio::select! {

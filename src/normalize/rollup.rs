@@ -29,9 +29,18 @@ const CONSUMER: i32 = 5;
 /// status_codes id of ERROR.
 const ERROR: i32 = 2;
 
+/// Minutes in the slots that compaction folds closed minutes into (`write::compact`, migrations/0010).
+pub const SLOT_MINUTES: i16 = 10;
+const SLOT_NS: u64 = SLOT_MINUTES as u64 * MINUTE_NS;
+
 /// The start of the minute a time falls in, Unix nanoseconds.
 pub fn minute(unix_nanos: u64) -> u64 {
     unix_nanos - unix_nanos % MINUTE_NS
+}
+
+/// The start of the [`SLOT_MINUTES`] slot a time falls in, Unix nanoseconds.
+pub fn slot(unix_nanos: u64) -> u64 {
+    unix_nanos - unix_nanos % SLOT_NS
 }
 
 /// A name cut to [`KEY_BYTES`] at a character boundary.
@@ -89,6 +98,11 @@ pub enum TargetType {
 }
 
 impl TargetType {
+    /// The type a `target_type` column value names.
+    pub fn parse(column: &str) -> Option<TargetType> {
+        [TargetType::Service, TargetType::Database, TargetType::Messaging].into_iter().find(|t| t.as_str() == column)
+    }
+
     /// The `target_type` column value.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -423,6 +423,8 @@ fn schemas() -> Value {
         ]),
         "MetricPage": obj(&[("metrics", arr(r("Metric"))), ("next_cursor", nst())]),
         "Window": window,
+        // The span rollups cover whole minutes, and whole ten-minute slots once compacted: what was covered.
+        "RollupWindow": obj(&[("from_unix_nano", st()), ("to_unix_nano", st()), ("covered_from_unix_nano", st())]),
         "ValuePoint": obj_owned(value_point),
         "DistributionPoint": obj_owned(dist_point),
         "Series": obj(&[
@@ -439,16 +441,16 @@ fn schemas() -> Value {
             ("series", arr(r("Series"))),
         ]),
         "Services": obj(&[
-            ("window", r("Window")),
+            ("window", r("RollupWindow")),
             ("services", arr(red(&[("name", st()), ("span_count", int()), ("request_count", int()), ("request_rate", num())]))),
         ]),
         "Operations": obj(&[
             ("service", st()),
-            ("window", r("Window")),
+            ("window", r("RollupWindow")),
             ("operations", arr(red(&[("name", st()), ("kind", st()), ("count", int()), ("rate", num())]))),
         ]),
         "ServiceMap": obj(&[
-            ("window", r("Window")),
+            ("window", r("RollupWindow")),
             ("nodes", arr(obj(&[("name", st()), ("type", json!({"type": "string", "enum": ["service", "database", "messaging"]}))]))),
             ("edges", arr(obj(&[
                 ("source", st()),

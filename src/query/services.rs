@@ -1,6 +1,8 @@
 //! Services: the service list with RED metrics, a service's operations, and the service map, read from the
-//! per-minute span rollups the writer keeps (migrations/0009, normalize::rollup): a window covers every minute
-//! it touches, and latency percentiles are histogram estimates within 4.5% of the exact nearest-rank value.
+//! span rollups the writer keeps (migrations/0009, normalize::rollup): a window covers every minute it touches,
+//! and every ten-minute slot it touches where compaction has folded the minutes into slot rows
+//! (migrations/0010, write::compact); rates are over the time covered. Latency percentiles are histogram
+//! estimates within 4.5% of the exact nearest-rank value.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +17,7 @@ use super::QueryState;
 use super::error::ApiError;
 use super::params::{self, Params, SPAN_KINDS, Window};
 use crate::latency::Histogram;
-use crate::normalize::rollup::{Calls, cut, minute};
+use crate::normalize::rollup::{Calls, cut, minute, slot};
 
 /// Parameters of the services and service map endpoints.
 pub const PARAMS: &[&str] = &["from", "to", "namespace"];
@@ -35,12 +37,12 @@ fn window(p: &Params, st: &QueryState) -> Result<Window, ApiError> {
     }
 }
 
-/// The latency histogram of a rollup row (columns `latency`, `latency_min_ns`, `latency_max_ns`).
-fn latency(row: &PgRow) -> Result<Histogram, ApiError> {
+/// Adds the latency histogram of a rollup row (columns `latency`, `latency_min_ns`, `latency_max_ns`) to `h`.
+fn add_latency(h: &mut Histogram, row: &PgRow) -> Result<(), ApiError> {
     let elements: Vec<i64> = row.try_get("latency")?;
     let min: Option<i64> = row.try_get("latency_min_ns")?;
     let max: Option<i64> = row.try_get("latency_max_ns")?;
-    Histogram::decode(&elements, min.unwrap_or(0), max.unwrap_or(0)).map_err(ApiError::Internal)
+    h.merge_stored(&elements, min.unwrap_or(0), max.unwrap_or(0)).map_err(ApiError::Internal)
 }
 
 /// p50, p95 and p99 of a histogram, `null` when it is empty.
@@ -48,13 +50,39 @@ fn percentiles(h: &Histogram) -> [Value; 3] {
     [0.5, 0.95, 0.99].map(|q| h.quantile(q).map_or(Value::Null, Value::from))
 }
 
-/// The rollup buckets a window covers: every minute it touches, the first one from its start.
-fn buckets(w: &Window) -> (DateTime<Utc>, DateTime<Utc>) {
-    (params::nanos_floor_ts(minute(w.from)), w.to_ts())
+/// The rollup rows a window covers, as ` AND ...` conditions on `bucket` and `minutes`: the minute rows of every
+/// minute it touches, and the slot rows of every slot it touches.
+fn push_buckets(qb: &mut QueryBuilder<Postgres>, w: &Window) {
+    qb.push(" AND bucket >= ").push_bind(params::nanos_floor_ts(slot(w.from)));
+    qb.push(" AND bucket < ").push_bind(w.to_ts());
+    qb.push(" AND (minutes > 1 OR bucket >= ").push_bind(params::nanos_floor_ts(minute(w.from))).push(")");
 }
 
-fn window_json(w: &Window) -> Value {
-    json!({"from_unix_nano": w.from.to_string(), "to_unix_nano": w.to.to_string()})
+/// Where the covered time starts: the window's start, or the bucket of a slot row that starts before it.
+fn covered_from(w: &Window, rows: &[PgRow]) -> Result<u64, ApiError> {
+    let mut from = w.from;
+    for row in rows {
+        if row.try_get::<i16, _>("minutes")? == 1 {
+            continue;
+        }
+        let bucket: DateTime<Utc> = row.try_get("bucket")?;
+        let nanos = bucket.timestamp_nanos_opt().map_or(0, |n| n.max(0) as u64);
+        from = from.min(nanos);
+    }
+    Ok(from)
+}
+
+/// Seconds the rows cover, for rates.
+fn covered_secs(w: &Window, from: u64) -> f64 {
+    w.to.saturating_sub(from).max(1) as f64 / 1e9
+}
+
+fn window_json(w: &Window, covered_from: u64) -> Value {
+    json!({
+        "from_unix_nano": w.from.to_string(),
+        "to_unix_nano": w.to.to_string(),
+        "covered_from_unix_nano": covered_from.to_string(),
+    })
 }
 
 /// `GET /services`: every service seen in the window, with request rate, error rate and latency percentiles
@@ -63,12 +91,11 @@ pub async fn list(State(st): State<QueryState>, p: Params) -> Result<Json<Value>
     p.allow(PARAMS)?;
     let w = window(&p, &st)?;
     let namespace = p.one("namespace")?;
-    let (from, to) = buckets(&w);
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-        "SELECT service_name, span_count, request_count, error_count, latency, latency_min_ns, latency_max_ns \
-         FROM otel_service_rollups WHERE bucket >= ",
+        "SELECT bucket, minutes, service_name, span_count, request_count, error_count, latency, latency_min_ns, \
+         latency_max_ns FROM otel_service_rollups WHERE TRUE",
     );
-    qb.push_bind(from).push(" AND bucket < ").push_bind(to);
+    push_buckets(&mut qb, &w);
     if let Some(n) = namespace {
         qb.push(" AND service_namespace = ").push_bind(n.to_owned());
     }
@@ -98,9 +125,10 @@ pub async fn list(State(st): State<QueryState>, p: Params) -> Result<Json<Value>
         s.spans += row.try_get::<i64, _>("span_count")?;
         s.requests += row.try_get::<i64, _>("request_count")?;
         s.errors += row.try_get::<i64, _>("error_count")?;
-        s.latency.merge(&latency(row)?);
+        add_latency(&mut s.latency, row)?;
     }
-    let secs = w.width() as f64 / 1e9;
+    let covered = covered_from(&w, &rows)?;
+    let secs = covered_secs(&w, covered);
     let mut out = Vec::with_capacity(services.len());
     for (name, s) in services {
         let [p50, p95, p99] = percentiles(&s.latency);
@@ -114,7 +142,7 @@ pub async fn list(State(st): State<QueryState>, p: Params) -> Result<Json<Value>
             "p50_ns": p50, "p95_ns": p95, "p99_ns": p99,
         }));
     }
-    Ok(Json(json!({"window": window_json(&w), "services": out})))
+    Ok(Json(json!({"window": window_json(&w, covered), "services": out})))
 }
 
 /// `GET /services/{service}/operations`: the service's span names and kinds with count, errors and latency.
@@ -134,28 +162,26 @@ pub async fn operations(
     if known.is_none() {
         return Err(ApiError::NotFound(format!("service {service:?} not found")));
     }
-    let (from, to) = buckets(&w);
-    let rows = sqlx::query(
-        "SELECT span_name, span_kind, span_count, error_count, latency, latency_min_ns, latency_max_ns \
-         FROM otel_operation_rollups WHERE service_name = $1 AND bucket >= $2 AND bucket < $3",
-    )
-    .bind(cut(&service))
-    .bind(from)
-    .bind(to)
-    .fetch_all(&mut *tx)
-    .await?;
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT bucket, minutes, span_name, span_kind, span_count, error_count, latency, latency_min_ns, latency_max_ns \
+         FROM otel_operation_rollups WHERE service_name = ",
+    );
+    qb.push_bind(cut(&service));
+    push_buckets(&mut qb, &w);
+    let rows = qb.build().fetch_all(&mut *tx).await?;
     tx.commit().await?;
     let mut ops: BTreeMap<(String, i16), Calls> = BTreeMap::new();
     for row in &rows {
         let op = ops.entry((row.try_get("span_name")?, row.try_get("span_kind")?)).or_default();
         op.count += row.try_get::<i64, _>("span_count")?;
         op.errors += row.try_get::<i64, _>("error_count")?;
-        op.latency.merge(&latency(row)?);
+        add_latency(&mut op.latency, row)?;
     }
     let mut ops: Vec<((String, i16), Calls)> = ops.into_iter().collect();
     // Busiest first; the map's order (name, kind) breaks ties.
     ops.sort_by_key(|(_, c)| std::cmp::Reverse(c.count));
-    let secs = w.width() as f64 / 1e9;
+    let covered = covered_from(&w, &rows)?;
+    let secs = covered_secs(&w, covered);
     let mut out = Vec::with_capacity(ops.len());
     for ((name, kind), c) in ops {
         let [p50, p95, p99] = percentiles(&c.latency);
@@ -169,7 +195,7 @@ pub async fn operations(
             "p50_ns": p50, "p95_ns": p95, "p99_ns": p99,
         }));
     }
-    Ok(Json(json!({"service": service, "window": window_json(&w), "operations": out})))
+    Ok(Json(json!({"service": service, "window": window_json(&w, covered), "operations": out})))
 }
 
 /// `GET /service-map`: service-to-service edges from parent/child spans in different services, and edges
@@ -179,12 +205,11 @@ pub async fn map(State(st): State<QueryState>, p: Params) -> Result<Json<Value>,
     p.allow(PARAMS)?;
     let w = window(&p, &st)?;
     let namespace = p.one("namespace")?;
-    let (from, to) = buckets(&w);
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-        "SELECT source, target, target_type, call_count, error_count, latency, latency_min_ns, latency_max_ns \
-         FROM otel_service_edges WHERE bucket >= ",
+        "SELECT bucket, minutes, source, target, target_type, call_count, error_count, latency, latency_min_ns, \
+         latency_max_ns FROM otel_service_edges WHERE TRUE",
     );
-    qb.push_bind(from).push(" AND bucket < ").push_bind(to);
+    push_buckets(&mut qb, &w);
     if let Some(n) = namespace {
         qb.push(" AND (source_namespace = ").push_bind(n.to_owned());
         qb.push(" OR target_namespace = ").push_bind(n.to_owned()).push(")");
@@ -202,7 +227,7 @@ pub async fn map(State(st): State<QueryState>, p: Params) -> Result<Json<Value>,
         let e = edges.entry((row.try_get("source")?, row.try_get("target")?, ty)).or_default();
         e.count += row.try_get::<i64, _>("call_count")?;
         e.errors += row.try_get::<i64, _>("error_count")?;
-        e.latency.merge(&latency(row)?);
+        add_latency(&mut e.latency, row)?;
     }
 
     let mut nodes: BTreeMap<(String, &'static str), ()> = BTreeMap::new();
@@ -218,5 +243,6 @@ pub async fn map(State(st): State<QueryState>, p: Params) -> Result<Json<Value>,
         }));
     }
     let nodes: Vec<Value> = nodes.into_keys().map(|(name, ty)| json!({"name": name, "type": ty})).collect();
-    Ok(Json(json!({"window": window_json(&w), "nodes": nodes, "edges": out})))
+    let covered = covered_from(&w, &rows)?;
+    Ok(Json(json!({"window": window_json(&w, covered), "nodes": nodes, "edges": out})))
 }

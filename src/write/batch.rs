@@ -277,7 +277,7 @@ impl Writer {
             written.tables.push((t.table, n));
         }
         if rollups != SpanRollups::default() {
-            written.tables.extend(rollups::write(&mut tx, &rollups).await?);
+            written.tables.extend(rollups::write(&mut tx, &rollups, 1).await?);
         }
         upsert_checkpoint(&mut tx, &self.wal_id, last_seq).await?;
         tx.commit().await?;

@@ -7,6 +7,7 @@
 //! the bad records are isolated in the [`dead_letter`] store. Contract: /work/notes/WRITE.md.
 
 pub mod batch;
+pub mod compact;
 pub mod dead_letter;
 pub mod dims;
 pub mod pipeline;

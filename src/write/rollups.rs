@@ -10,7 +10,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 use crate::latency::Histogram;
 use crate::normalize::rollup::{Calls, Service, SpanRollups, minute};
 
-/// Rows per INSERT statement: 11 bound values per row stay well under PostgreSQL's 65,535 parameters.
+/// Rows per INSERT statement: 12 bound values per row stay well under PostgreSQL's 65,535 parameters.
 const ROWS_PER_STATEMENT: usize = 2_000;
 
 fn at(unix_nanos: u64) -> Result<DateTime<Utc>, sqlx::Error> {
@@ -109,9 +109,12 @@ fn push_latency(b: &mut sqlx::query_builder::Separated<'_, Postgres, &'static st
     b.push_bind(timed.then(|| h.max()));
 }
 
+/// The merge of an upsert: counts add up, and a row stays a slot row once compaction made it one
+/// (migrations/0010).
 const MERGE_LATENCY: &str = "latency = ollyscale_latency_merge(r.latency, EXCLUDED.latency), \
      latency_min_ns = LEAST(r.latency_min_ns, EXCLUDED.latency_min_ns), \
-     latency_max_ns = GREATEST(r.latency_max_ns, EXCLUDED.latency_max_ns)";
+     latency_max_ns = GREATEST(r.latency_max_ns, EXCLUDED.latency_max_ns), \
+     minutes = GREATEST(r.minutes, EXCLUDED.minutes)";
 
 /// Upserts one table's rows in the order given, in statements of [`ROWS_PER_STATEMENT`] rows.
 async fn upsert<T>(
@@ -139,14 +142,20 @@ async fn upsert<T>(
     Ok(written)
 }
 
-/// Adds the batch's rollups to the three tables; returns the rows inserted or updated per table.
-pub async fn write(conn: &mut PgConnection, r: &SpanRollups) -> Result<[(&'static str, u64); 3], sqlx::Error> {
+/// Adds rollups to the three tables as rows covering `minutes` (1: the writer's per-minute rows, whose keys
+/// hold the minute; 10: compaction's slot rows, whose keys hold the slot's start); returns the rows inserted
+/// or updated per table.
+pub async fn write(
+    conn: &mut PgConnection,
+    r: &SpanRollups,
+    minutes: i16,
+) -> Result<[(&'static str, u64); 3], sqlx::Error> {
     let services: Vec<_> = r.services.iter().collect();
     let n_services = upsert(
         conn,
         &services,
         "INSERT INTO otel_service_rollups AS r (bucket, service_name, service_namespace, span_count, \
-         request_count, error_count, latency, latency_min_ns, latency_max_ns) ",
+         request_count, error_count, latency, latency_min_ns, latency_max_ns, minutes) ",
         &format!(
             " ON CONFLICT (bucket, service_name, service_namespace) DO UPDATE SET \
              span_count = r.span_count + EXCLUDED.span_count, request_count = r.request_count + EXCLUDED.request_count, \
@@ -160,6 +169,7 @@ pub async fn write(conn: &mut PgConnection, r: &SpanRollups) -> Result<[(&'stati
             b.push_bind(m.requests.count);
             b.push_bind(m.requests.errors);
             push_latency(b, &m.requests.latency);
+            b.push_bind(minutes);
             Ok(())
         },
     )
@@ -175,6 +185,7 @@ pub async fn write(conn: &mut PgConnection, r: &SpanRollups) -> Result<[(&'stati
         b.push_bind(c.count);
         b.push_bind(c.errors);
         push_latency(b, &c.latency);
+        b.push_bind(minutes);
     };
 
     let operations: Vec<_> = r.operations.iter().collect();
@@ -182,7 +193,7 @@ pub async fn write(conn: &mut PgConnection, r: &SpanRollups) -> Result<[(&'stati
         conn,
         &operations,
         "INSERT INTO otel_operation_rollups AS r (service_name, bucket, service_namespace, span_name, span_kind, \
-         span_count, error_count, latency, latency_min_ns, latency_max_ns) ",
+         span_count, error_count, latency, latency_min_ns, latency_max_ns, minutes) ",
         &calls_tail("service_name, bucket, service_namespace, span_name, span_kind", "span_count"),
         |b, ((service, bucket, name, kind), c)| {
             b.push_bind(service.name.clone());
@@ -201,7 +212,7 @@ pub async fn write(conn: &mut PgConnection, r: &SpanRollups) -> Result<[(&'stati
         conn,
         &edges,
         "INSERT INTO otel_service_edges AS r (bucket, source, source_namespace, target, target_namespace, \
-         target_type, call_count, error_count, latency, latency_min_ns, latency_max_ns) ",
+         target_type, call_count, error_count, latency, latency_min_ns, latency_max_ns, minutes) ",
         &calls_tail("bucket, source, source_namespace, target, target_namespace, target_type", "call_count"),
         |b, (key, c)| {
             b.push_bind(at(minute(key.minute))?);

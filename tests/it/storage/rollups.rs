@@ -34,12 +34,22 @@ fn req(service: &str, spans: Vec<Span>) -> ExportTraceServiceRequest {
 
 /// frontend's root SERVER span and its CLIENT call, in trace `t`.
 fn caller(t: u8) -> ExportTraceServiceRequest {
-    req("frontend", vec![sp(t, 1, None, 2, T0, 400 * MS, false), sp(t, 2, Some(1), 3, T0 + MS, 300 * MS, false)])
+    caller_at(t, T0)
+}
+
+/// [`caller`] starting at `at`.
+fn caller_at(t: u8, at: u64) -> ExportTraceServiceRequest {
+    req("frontend", vec![sp(t, 1, None, 2, at, 400 * MS, false), sp(t, 2, Some(1), 3, at + MS, 300 * MS, false)])
 }
 
 /// checkout's SERVER span answering frontend's call, in trace `t`.
 fn callee(t: u8) -> ExportTraceServiceRequest {
-    req("checkout", vec![sp(t, 3, Some(2), 2, T0 + 2 * MS, 250 * MS, true)])
+    callee_at(t, T0)
+}
+
+/// [`callee`] for a caller that started at `at`.
+fn callee_at(t: u8, at: u64) -> ExportTraceServiceRequest {
+    req("checkout", vec![sp(t, 3, Some(2), 2, at + 2 * MS, 250 * MS, true)])
 }
 
 async fn edges(env: &Env) -> Vec<(String, String, String, i64, i64)> {
@@ -117,4 +127,61 @@ async fn a_replayed_batch_adds_nothing() {
     let spans: i64 = env.scalar("SELECT sum(span_count)::bigint FROM otel_service_rollups").await;
     assert_eq!(spans, 3);
     assert_eq!(edges(&env).await, frontend_to_checkout(1, 1));
+}
+
+const MINUTE: u64 = 60_000 * MS;
+
+/// (bucket as Unix seconds, minutes, count) of a rollup table's frontend rows, by bucket.
+async fn frontend_rows(env: &Env, table: &str, count: &str, service: &str) -> Vec<(i64, i16, i64)> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT extract(epoch FROM bucket)::bigint, minutes, sum({count})::bigint FROM {table} \
+         WHERE {service} = 'frontend' GROUP BY 1, 2 ORDER BY 1, 2"
+    )))
+    .fetch_all(env.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn compaction_folds_closed_minutes_into_ten_minute_slots() {
+    let env = env().await;
+    // T0 is 10:00:05: calls in minutes 10:00 and 10:04 (the 10:00 slot) and 10:12 (the 10:10 slot).
+    for (t, at) in [(1, T0), (2, T0 + 4 * MINUTE), (3, T0 + 12 * MINUTE)] {
+        env.ingest(vec![env.traces_record(&caller_at(t, at)), env.traces_record(&callee_at(t, at))]).await;
+    }
+    let slot = (T0 / 1_000_000_000 / 600 * 600) as i64;
+    let minute = |m: i64| slot + 60 * m;
+    let services = |env| async move { frontend_rows(env, "otel_service_rollups", "span_count", "service_name").await };
+    assert_eq!(services(&env).await, [(minute(0), 1, 2), (minute(4), 1, 2), (minute(12), 1, 2)]);
+
+    // Slots that closed before 10:10 are compacted; 10:12 is left as it is.
+    let closed = chrono::DateTime::from_timestamp(minute(10), 0).unwrap();
+    let moved = ollyscale::write::compact::compact_rollups(env.pool(), closed).await.unwrap();
+    assert!(moved > 0);
+    assert_eq!(services(&env).await, [(minute(0), 10, 4), (minute(12), 1, 2)]);
+    let ops = frontend_rows(&env, "otel_operation_rollups", "span_count", "service_name").await;
+    assert_eq!(ops, [(minute(0), 10, 4), (minute(12), 1, 2)]);
+    let edges = frontend_rows(&env, "otel_service_edges", "call_count", "source").await;
+    assert_eq!(edges, [(minute(0), 10, 2), (minute(12), 1, 1)]);
+    // The slot's histogram and extremes are those of its minutes.
+    let (latency, min, max): (Vec<i64>, i64, i64) =
+        sqlx::query_as("SELECT latency, latency_min_ns, latency_max_ns FROM otel_service_edges WHERE minutes = 10")
+            .fetch_one(env.pool())
+            .await
+            .unwrap();
+    let h = ollyscale::latency::Histogram::decode(&latency, min, max).unwrap();
+    assert_eq!((h.count(), min, max), (2, 250 * MS as i64, 250 * MS as i64));
+
+    // A late span in a compacted slot: at the slot's first minute it adds to the slot row, at another minute
+    // it waits in a minute row for the next pass; nothing is counted twice, and a pass with nothing to do
+    // changes nothing.
+    env.traces(&caller_at(4, T0)).await;
+    env.traces(&caller_at(5, T0 + 7 * MINUTE)).await;
+    assert_eq!(services(&env).await, [(minute(0), 10, 6), (minute(7), 1, 2), (minute(12), 1, 2)]);
+    ollyscale::write::compact::compact_rollups(env.pool(), closed).await.unwrap();
+    assert_eq!(services(&env).await, [(minute(0), 10, 8), (minute(12), 1, 2)]);
+    assert_eq!(ollyscale::write::compact::compact_rollups(env.pool(), closed).await.unwrap(), 0);
+    assert_eq!(services(&env).await, [(minute(0), 10, 8), (minute(12), 1, 2)]);
+    let spans: i64 = env.scalar("SELECT sum(span_count)::bigint FROM otel_service_rollups").await;
+    assert_eq!(spans, env.count("otel_spans_fact").await);
 }
