@@ -32,6 +32,15 @@ pub struct Shape {
     pub cardinality: u64,
 }
 
+/// Services each service calls.
+const CALLEES: usize = 3;
+
+/// The `j`-th of the [`CALLEES`] services that `service` calls, out of `services`: fixed, so the service map
+/// has a few edges per service, like a real deployment's.
+fn callee(service: usize, j: usize, services: usize) -> usize {
+    (service * 7 + 13 * j + 1) % services
+}
+
 fn kv(key: &str, value: Value) -> KeyValue {
     KeyValue { key: key.to_string(), value: Some(AnyValue { value: Some(value) }), ..Default::default() }
 }
@@ -52,6 +61,12 @@ impl Generator {
     /// A generator for `shape`; the same seed gives the same requests (timestamps follow the clock).
     pub fn new(shape: Shape, seed: u64) -> Self {
         Generator { rng: StdRng::seed_from_u64(seed), shape, now: crate::time::now_unix_nanos() }
+    }
+
+    /// Moves the generator's time to the clock (never backwards), so that data is stamped when it is sent,
+    /// as an instrumented service's would be, and a load of N minutes fills N minutes of the timeline.
+    fn tick(&mut self) {
+        self.now = crate::time::now_unix_nanos().max(self.now + 1);
     }
 
     fn resource(&self, service: usize) -> Resource {
@@ -112,18 +127,19 @@ impl Generator {
             let start = self.now + self.rng.random_range(0..1_000_000_000u64);
             let mut parents: Vec<(Vec<u8>, usize, u64, u64)> = Vec::new();
             for i in 0..per_trace.min(spans - made) {
-                let service = if i == 0 {
-                    self.rng.random_range(0..by_service.len())
-                } else {
-                    // Children mostly stay in their parent's service; some cross to another one.
-                    let parent_service = parents[self.rng.random_range(0..parents.len())].1;
-                    if self.rng.random_bool(0.4) { self.rng.random_range(0..by_service.len()) } else { parent_service }
+                let parent = (i > 0).then(|| parents[self.rng.random_range(0..parents.len())].clone());
+                let service = match &parent {
+                    None => self.rng.random_range(0..by_service.len()),
+                    // Children mostly stay in their parent's service; some call one of the few services that
+                    // one calls, as in a real deployment (a service has a handful of dependencies, not all).
+                    Some(p) if self.rng.random_bool(0.4) => {
+                        callee(p.1, self.rng.random_range(0..CALLEES), by_service.len())
+                    }
+                    Some(p) => p.1,
                 };
-                let (parent_id, parent_start, parent_dur) = if i == 0 {
-                    (Vec::new(), start, 0)
-                } else {
-                    let p = &parents[self.rng.random_range(0..parents.len())];
-                    (p.0.clone(), p.2, p.3)
+                let (parent_id, parent_start, parent_dur) = match parent {
+                    None => (Vec::new(), start, 0),
+                    Some(p) => (p.0, p.2, p.3),
                 };
                 let span_start =
                     if i == 0 { start } else { parent_start + self.rng.random_range(0..parent_dur.max(2) / 2) };
@@ -271,7 +287,7 @@ impl Generator {
                 })
                 .collect(),
         };
-        self.now += 1_000_000_000;
+        self.tick();
         (traces, logs)
     }
 
@@ -420,7 +436,7 @@ impl Generator {
                 schema_url: String::new(),
             });
         }
-        self.now += 1_000_000_000;
+        self.tick();
         ExportMetricsServiceRequest { resource_metrics }
     }
 }
