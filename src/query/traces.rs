@@ -42,11 +42,14 @@ fn nanos_sql(col: &str) -> String {
     format!("((EXTRACT(EPOCH FROM {col}) * 1000000)::bigint * 1000 + {col}_nanos_fraction)")
 }
 
+/// Most resources of a service walked one by one in a trace search; beyond, the time index is walked.
+const MAX_RESOURCE_WALKS: usize = 64;
+
 /// The span filters of a trace search; a trace matches when one of its spans passes them all.
 struct SpanFilters {
     window: Window,
-    service: Option<String>,
-    namespace: Option<String>,
+    /// The resources of the `service` and `namespace` filters, when there are such filters.
+    resources: Option<Vec<i64>>,
     name: Option<String>,
     kind: Option<i16>,
     status: Option<i16>,
@@ -73,15 +76,8 @@ impl SpanFilters {
         if window {
             self.push_window(qb);
         }
-        if self.service.is_some() || self.namespace.is_some() {
-            qb.push(" AND s.resource_id IN (SELECT resource_id FROM otel_resources_dim WHERE TRUE");
-            if let Some(s) = &self.service {
-                qb.push(" AND service_name = ").push_bind(s.clone());
-            }
-            if let Some(n) = &self.namespace {
-                qb.push(" AND service_namespace = ").push_bind(n.clone());
-            }
-            qb.push(")");
+        if let Some(ids) = &self.resources {
+            qb.push(" AND s.resource_id = ANY(").push_bind(ids.clone()).push(")");
         }
         if let Some(n) = &self.name {
             qb.push(" AND s.name = ").push_bind(n.clone());
@@ -127,10 +123,11 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     p.allow(SEARCH_PARAMS)?;
     let window =
         params::window(&p, true, st.options.max_window_nanos)?.ok_or_else(|| ApiError::bad("from", "is required"))?;
-    let f = SpanFilters {
+    let service = p.one("service")?.map(str::to_owned);
+    let namespace = p.one("namespace")?.map(str::to_owned);
+    let mut f = SpanFilters {
         window,
-        service: p.one("service")?.map(str::to_owned),
-        namespace: p.one("namespace")?.map(str::to_owned),
+        resources: None,
         name: p.one("name")?.map(str::to_owned),
         kind: params::span_kind(&p)?,
         status: params::status_code(&p)?,
@@ -156,6 +153,16 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     let mut chunk = ((i64::from(limit) + 1) * 4).clamp(1, max_chunk);
     let deadline = std::time::Instant::now() + st.options.statement_timeout;
     let mut tx = st.read_tx().await?;
+    if service.is_some() || namespace.is_some() {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT resource_id FROM otel_resources_dim WHERE TRUE");
+        if let Some(s) = &service {
+            qb.push(" AND service_name = ").push_bind(s.clone());
+        }
+        if let Some(n) = &namespace {
+            qb.push(" AND service_namespace = ").push_bind(n.clone());
+        }
+        f.resources = Some(qb.build_query_scalar().fetch_all(&mut *tx).await?);
+    }
     // Scan position: (start_time, span_row_id) of the last span read; a page after a cursor starts at the
     // cursor's time (a later trace's first span is no later than that).
     let mut pos: Option<(DateTime<Utc>, i64)> = after.as_ref().map(|(at, _)| (*at, i64::MAX));
@@ -178,12 +185,27 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         let (rows, exhausted) = match driver {
             None => {
                 let mut qb: QueryBuilder<Postgres> =
-                    QueryBuilder::new("SELECT s.trace_id, s.start_time, s.span_row_id FROM otel_spans_fact s WHERE ");
+                    QueryBuilder::new("SELECT s.trace_id, s.start_time, s.span_row_id FROM ");
+                // A service's spans are walked along the (resource_id, start_time, span_row_id) index, newest
+                // first for each of its resources, and merged: walking the time index instead reads every
+                // service's spans and keeps one in 200 (40 ms per step at 200 services on 2M spans).
+                let per_resource = f.resources.as_ref().filter(|ids| ids.len() <= MAX_RESOURCE_WALKS);
+                if let Some(ids) = per_resource {
+                    qb.push("unnest(").push_bind(ids.clone()).push(
+                        "::bigint[]) AS r(id) CROSS JOIN LATERAL (SELECT s.trace_id, s.start_time, s.span_row_id \
+                         FROM otel_spans_fact s WHERE s.resource_id = r.id AND ",
+                    );
+                } else {
+                    qb.push("otel_spans_fact s WHERE ");
+                }
                 f.push(&mut qb, true, AttrForm::Set);
                 if let Some((t, id)) = pos {
                     qb.push(" AND (s.start_time, s.span_row_id) < (").push_bind(t).push(", ").push_bind(id).push(")");
                 }
                 qb.push(" ORDER BY s.start_time DESC, s.span_row_id DESC LIMIT ").push_bind(chunk);
+                if per_resource.is_some() {
+                    qb.push(") s ORDER BY s.start_time DESC, s.span_row_id DESC LIMIT ").push_bind(chunk);
+                }
                 let rows = qb.build().fetch_all(&mut *tx).await?;
                 let exhausted = (rows.len() as i64) < chunk;
                 if let Some(last) = rows.last() {

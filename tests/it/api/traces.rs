@@ -331,3 +331,47 @@ async fn trace_paging_has_no_gaps_or_repeats_under_inserts() {
     assert!(!seen.contains(&hex(&tid(102))), "a newer trace appeared behind the cursor");
     assert!(seen.contains(&hex(&tid(202))), "an older trace that arrived while paging was not reached");
 }
+
+#[tokio::test]
+async fn service_search_merges_the_service_resources_newest_first() {
+    let env = super::env().await;
+    let app = router(env.pool().clone(), QueryOptions { trace_scan_chunk: 3, ..Default::default() });
+    // One service on three pods (three resources) and a busy other service, traces interleaved in time.
+    let pod = |name: &str, traces: &[u8]| {
+        rs(
+            if name == "noise" { "other" } else { "walker" },
+            vec![kv("k8s.pod.name", s(name))],
+            traces
+                .iter()
+                .map(|&t| span(t, 1, None, &format!("t{t}"), 2, T0 + u64::from(t) * MS, MS, 0, vec![]))
+                .collect(),
+        )
+    };
+    let noise: Vec<u8> = (100..160).collect();
+    env.traces(&ExportTraceServiceRequest {
+        resource_spans: vec![
+            pod("a", &[1, 4, 7, 10, 13]),
+            pod("b", &[2, 5, 8, 11]),
+            pod("c", &[3, 6, 9, 12]),
+            pod("noise", &noise),
+        ],
+    })
+    .await;
+    let mut seen: Vec<String> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut params = vec![("limit", "2".to_string()), ("service", "walker".to_string())];
+        if let Some(c) = &cursor {
+            params.push(("cursor", c.clone()));
+        }
+        let p: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let v = ok(&app, &wurl("/traces/search", &p)).await;
+        seen.extend(v["traces"].as_array().unwrap().iter().map(|t| t["trace_id"].as_str().unwrap().to_string()));
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    let want: Vec<String> = (1..=13u8).rev().map(|t| hex(&tid(t))).collect();
+    assert_eq!(seen, want, "every trace of the service's three pods, once, newest first");
+}
