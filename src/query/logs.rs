@@ -105,6 +105,42 @@ pub(crate) fn like_pattern(text: &str) -> String {
     out
 }
 
+/// Whether pg_trgm can take a trigram from `%text%`: it needs three word characters (letters or digits) in a
+/// row; LIKE wildcards, escaped or not, and everything else separate words.
+fn has_trigram(text: &str) -> bool {
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c.is_alphanumeric() { run + 1 } else { 0 };
+        if run == 3 {
+            return true;
+        }
+    }
+    false
+}
+
+/// The body text filter: case-insensitive substring of the string body or of the JSON text of an array or
+/// kvlist body (the other body types are not searched).
+///
+/// Without an index, a text that matches nothing or little scans every record of the window (1.5 s at p95
+/// on 9.7M records). Migration 0011 adds a pg_trgm GIN index on `COALESCE(body_string, body_json::text)`
+/// (at most one body column is set, so the COALESCE is the one text there is), and the predicate is written
+/// on exactly that expression so that PostgreSQL can use it. It still chooses per text, from the index
+/// expression's statistics: a frequent text keeps the time-ordered scan that stops at the LIMIT, a rare
+/// or absent one reads the few candidates from the index. A text without a trigram (fewer than three
+/// letters or digits in a row) would make GIN read its whole index and recheck every record (1.1-1.6 s for an
+/// absent one on 1M records, against 0.7-1.1 s for the scan), so such texts get the equivalent predicate on
+/// the two columns, which the index cannot serve.
+fn push_body_filter(qb: &mut QueryBuilder<Postgres>, text: &str) {
+    let pat = like_pattern(text);
+    if has_trigram(text) {
+        qb.push(" AND COALESCE(l.body_string, l.body_json::text) ILIKE ").push_bind(pat);
+    } else {
+        qb.push(" AND (l.body_string ILIKE ").push_bind(pat.clone());
+        qb.push(" OR l.body_json::text ILIKE ").push_bind(pat);
+        qb.push(")");
+    }
+}
+
 async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Result<Json<Value>, ApiError> {
     let limit = params::limit(p, st.options.default_limit, st.options.max_limit)?;
     let kind = if newest_first { "logs" } else { "logs-asc" };
@@ -133,10 +169,7 @@ async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Res
         qb.push(" AND l.severity_number >= ").push_bind(n);
     }
     if let Some(b) = f.body {
-        let pat = like_pattern(&b);
-        qb.push(" AND (l.body_string ILIKE ").push_bind(pat.clone());
-        qb.push(" OR l.body_json::text ILIKE ").push_bind(pat);
-        qb.push(")");
+        push_body_filter(&mut qb, &b);
     }
     if let Some(t) = f.trace_id {
         qb.push(" AND l.trace_id = ").push_bind(t.to_vec());
@@ -164,7 +197,9 @@ async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Res
     qb.push_bind(i64::from(limit) + 1);
 
     let mut tx = st.read_tx().await?;
-    let mut rows = qb.build().fetch_all(&mut *tx).await?;
+    // Planned per request (unnamed statement): the plan depends on the body text, and the generic plan of a
+    // named statement would pick one access path for every text.
+    let mut rows = qb.build().persistent(false).fetch_all(&mut *tx).await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
 
@@ -263,5 +298,16 @@ mod tests {
     fn like_patterns_escape_wildcards() {
         assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
         assert_eq!(like_pattern("x"), "%x%");
+    }
+
+    #[test]
+    fn trigrams_need_three_word_characters_in_a_row() {
+        assert!(has_trigram("op5"));
+        assert!(has_trigram("a-bcd"));
+        assert!(has_trigram("Grüße"));
+        assert!(!has_trigram("op"));
+        assert!(!has_trigram("a-b-c"));
+        assert!(!has_trigram("50%_\\"));
+        assert!(!has_trigram(""));
     }
 }
