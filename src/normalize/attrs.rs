@@ -10,10 +10,11 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use std::collections::HashMap;
 
 /// Promotion rules looked up once per distinct key of a request (the keys borrow from the request), each
-/// with a flag telling whether the key was already reported as promoted.
+/// with what was already reported of the key: promoted (anywhere), and the levels it went to `_other` at
+/// (a bit per [`Level`]).
 pub(crate) struct RuleCache<'a> {
     promotion: &'a Promotion,
-    rules: HashMap<&'a str, (KeyRule, bool)>,
+    rules: HashMap<&'a str, (KeyRule, bool, u8)>,
 }
 
 impl<'a> RuleCache<'a> {
@@ -22,9 +23,9 @@ impl<'a> RuleCache<'a> {
     }
 
     #[inline]
-    fn entry(&mut self, key: &'a str) -> &mut (KeyRule, bool) {
+    fn entry(&mut self, key: &'a str) -> &mut (KeyRule, bool, u8) {
         let promotion = self.promotion;
-        self.rules.entry(key).or_insert_with(|| (promotion.rule(key), false))
+        self.rules.entry(key).or_insert_with(|| (promotion.rule(key), false, 0))
     }
 
     /// The attributes that are not dropped.
@@ -32,14 +33,29 @@ impl<'a> RuleCache<'a> {
         attrs.iter().filter(|kv| !self.entry(&kv.key).0.is_dropped()).collect()
     }
 
-    /// Adds to `used` every key of `attrs` that goes to a typed table at `level` and was not added before.
-    pub fn collect_promoted(&mut self, level: Level, attrs: &'a [KeyValue], used: &mut Vec<&'a str>) {
+    /// Adds to `promoted` every key of `attrs` that goes to a typed table at `level`, and to `other` every
+    /// (level, key) of `attrs` that goes to `_other`, each once.
+    pub fn collect_keys(
+        &mut self,
+        level: Level,
+        attrs: &'a [KeyValue],
+        promoted: &mut Vec<&'a str>,
+        other: &mut Vec<(Level, &'a str)>,
+    ) {
+        let bit = 1u8 << (level as u8);
         for kv in attrs {
             let value = kv.value.as_ref().and_then(|v| v.value.as_ref());
             let entry = self.entry(&kv.key);
-            if !entry.1 && matches!(entry.0.decide(level, value), Decision::Typed(_)) {
-                entry.1 = true;
-                used.push(&kv.key);
+            match entry.0.decide(level, value) {
+                Decision::Typed(_) if !entry.1 => {
+                    entry.1 = true;
+                    promoted.push(&kv.key);
+                }
+                Decision::Other if entry.2 & bit == 0 => {
+                    entry.2 |= bit;
+                    other.push((level, &kv.key));
+                }
+                _ => {}
             }
         }
     }

@@ -248,6 +248,7 @@ pub(crate) struct PreparedRecord {
     scopes: Vec<ScopeDim>,
     metrics: Vec<MetricDim>,
     keys: Vec<String>,
+    other_keys: Vec<(i16, String)>,
     counts: FactCounts,
     /// Position of the record's first fact id in the batch's shared counter.
     pub first_id: u64,
@@ -264,6 +265,7 @@ pub struct Prepared {
     scopes: Vec<ScopeDim>,
     metrics: Vec<MetricDim>,
     keys: Vec<String>,
+    other_keys: Vec<(i16, String)>,
     counts: FactCounts,
 }
 
@@ -299,6 +301,7 @@ impl Prepared {
         let mut scopes = BTreeMap::new();
         let mut metrics = BTreeMap::new();
         let mut keys = std::collections::BTreeSet::new();
+        let mut other_keys = std::collections::BTreeSet::new();
         let mut counts = FactCounts::default();
         for r in &mut records {
             r.first_id = counts.ids();
@@ -317,6 +320,11 @@ impl Prepared {
                     keys.insert(k.clone());
                 }
             }
+            for k in &r.other_keys {
+                if !other_keys.contains(k) {
+                    other_keys.insert(k.clone());
+                }
+            }
         }
         Prepared {
             records,
@@ -327,6 +335,7 @@ impl Prepared {
             scopes: scopes.into_values().collect(),
             metrics: metrics.into_values().collect(),
             keys: keys.into_iter().collect(),
+            other_keys: other_keys.into_iter().collect(),
             counts,
         }
     }
@@ -376,6 +385,13 @@ impl Prepared {
         &self.keys
     }
 
+    /// Every (promotion level, key) whose values go to a level's `_other` JSONB somewhere in the batch, sorted:
+    /// the writer registers them in `attribute_keys_in_other`, so that a filter on a key never seen there
+    /// skips the scan of `_other`.
+    pub fn other_keys(&self) -> &[(i16, String)] {
+        &self.other_keys
+    }
+
     /// Rows per fact kind.
     pub fn counts(&self) -> FactCounts {
         self.counts
@@ -409,6 +425,7 @@ fn prepare_record(record: &wal::Record, promotion: &Promotion) -> Result<Prepare
     }
     let mut keys: Vec<String> = walk.used.iter().map(|k| k.to_string()).collect();
     keys.sort_unstable();
+    let other_keys = walk.other_used.iter().map(|(l, k)| (*l as i16, k.to_string())).collect();
     Ok(PreparedRecord {
         seq: record.seq,
         received_at: record.received_at_unix_nanos,
@@ -419,6 +436,7 @@ fn prepare_record(record: &wal::Record, promotion: &Promotion) -> Result<Prepare
         scopes: walk.scopes,
         metrics: walk.metrics,
         keys,
+        other_keys,
         counts: walk.counts,
         first_id: 0,
         request: Arc::new(request),
@@ -429,6 +447,7 @@ fn prepare_record(record: &wal::Record, promotion: &Promotion) -> Result<Prepare
 pub(crate) struct Walk<'a> {
     pub rules: RuleCache<'a>,
     pub used: Vec<&'a str>,
+    pub other_used: Vec<(Level, &'a str)>,
     pub hasher: IdentityHasher,
     pub resource_hashes: Vec<Hash>,
     pub scope_hashes: Vec<Hash>,
@@ -451,6 +470,7 @@ impl<'a> Walk<'a> {
         Walk {
             rules: RuleCache::new(promotion),
             used: Vec::new(),
+            other_used: Vec::new(),
             hasher: IdentityHasher::new(),
             resource_hashes: Vec::new(),
             scope_hashes: Vec::new(),
@@ -465,7 +485,7 @@ impl<'a> Walk<'a> {
     /// Notes the promoted keys of a fact's attributes.
     pub fn attributes(&mut self, what: &str, level: Level, attrs: &'a [KeyValue]) -> Result<(), String> {
         check_attributes(what, attrs)?;
-        self.rules.collect_promoted(level, attrs, &mut self.used);
+        self.rules.collect_keys(level, attrs, &mut self.used, &mut self.other_used);
         Ok(())
     }
 

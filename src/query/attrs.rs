@@ -10,6 +10,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use super::error::ApiError;
 use super::params::{AttrFilter, Op, Window};
+use crate::normalize::Level as P;
 use crate::normalize::anyvalue::{attributes_from_json, attributes_to_json};
 
 /// One attribute-bearing level: its table prefix, owner column and (for partitioned levels) time column.
@@ -21,31 +22,64 @@ pub struct Level {
     pub owner: &'static str,
     /// The partition key column, copied from the owner (None for resources and scopes).
     pub time: Option<&'static str>,
+    /// The promotion level, as `attribute_keys_in_other.level` stores it.
+    pub promotion: i16,
 }
 
 /// Resource attributes.
-pub const RESOURCE: Level = Level { prefix: "otel_resource_attrs", owner: "resource_id", time: None };
+pub const RESOURCE: Level =
+    Level { prefix: "otel_resource_attrs", owner: "resource_id", time: None, promotion: P::Resource as i16 };
 /// Scope attributes.
-pub const SCOPE: Level = Level { prefix: "otel_scope_attrs", owner: "scope_id", time: None };
+pub const SCOPE: Level =
+    Level { prefix: "otel_scope_attrs", owner: "scope_id", time: None, promotion: P::Scope as i16 };
 /// Log record attributes.
-pub const LOG: Level = Level { prefix: "otel_log_attrs", owner: "log_id", time: Some("time") };
+pub const LOG: Level =
+    Level { prefix: "otel_log_attrs", owner: "log_id", time: Some("time"), promotion: P::Log as i16 };
 /// Span attributes.
-pub const SPAN: Level = Level { prefix: "otel_span_attrs", owner: "span_row_id", time: Some("start_time") };
+pub const SPAN: Level =
+    Level { prefix: "otel_span_attrs", owner: "span_row_id", time: Some("start_time"), promotion: P::Span as i16 };
 /// Span event attributes.
-pub const SPAN_EVENT: Level =
-    Level { prefix: "otel_span_event_attrs", owner: "event_row_id", time: Some("span_start_time") };
+pub const SPAN_EVENT: Level = Level {
+    prefix: "otel_span_event_attrs",
+    owner: "event_row_id",
+    time: Some("span_start_time"),
+    promotion: P::SpanEvent as i16,
+};
 /// Span link attributes.
-pub const SPAN_LINK: Level =
-    Level { prefix: "otel_span_link_attrs", owner: "link_row_id", time: Some("span_start_time") };
+pub const SPAN_LINK: Level = Level {
+    prefix: "otel_span_link_attrs",
+    owner: "link_row_id",
+    time: Some("span_start_time"),
+    promotion: P::SpanLink as i16,
+};
 /// Gauge and sum data point attributes.
-pub const NUMBER_DP: Level = Level { prefix: "otel_number_dp_attrs", owner: "data_point_id", time: Some("time") };
+pub const NUMBER_DP: Level = Level {
+    prefix: "otel_number_dp_attrs",
+    owner: "data_point_id",
+    time: Some("time"),
+    promotion: P::DataPoint as i16,
+};
 /// Histogram data point attributes.
-pub const HISTOGRAM_DP: Level = Level { prefix: "otel_histogram_dp_attrs", owner: "data_point_id", time: Some("time") };
+pub const HISTOGRAM_DP: Level = Level {
+    prefix: "otel_histogram_dp_attrs",
+    owner: "data_point_id",
+    time: Some("time"),
+    promotion: P::DataPoint as i16,
+};
 /// Exponential histogram data point attributes.
-pub const EXP_HISTOGRAM_DP: Level =
-    Level { prefix: "otel_exp_histogram_dp_attrs", owner: "data_point_id", time: Some("time") };
+pub const EXP_HISTOGRAM_DP: Level = Level {
+    prefix: "otel_exp_histogram_dp_attrs",
+    owner: "data_point_id",
+    time: Some("time"),
+    promotion: P::DataPoint as i16,
+};
 /// Summary data point attributes.
-pub const SUMMARY_DP: Level = Level { prefix: "otel_summary_dp_attrs", owner: "data_point_id", time: Some("time") };
+pub const SUMMARY_DP: Level = Level {
+    prefix: "otel_summary_dp_attrs",
+    owner: "data_point_id",
+    time: Some("time"),
+    promotion: P::DataPoint as i16,
+};
 
 /// The typed tables of a level: suffix and SQL type of `value`.
 pub const TYPED: [(&str, &str); 5] =
@@ -103,18 +137,24 @@ pub fn push_filter_probe(
 }
 
 /// Pushes a query of the `(owner, time)` pairs whose attributes pass `f` (op `eq` only: it reads the
-/// `(key_id, value)` indexes), columns named like the level's, within the window, in no particular order;
-/// an owner may appear twice. Returns false, pushing nothing, for other ops.
+/// `(key_id, value, time, owner)` indexes), columns named like the level's, within the window and below
+/// `before` in (time, owner) order: at most `limit` rows of each attribute table, each newest first, to be
+/// merged by an outer `ORDER BY time DESC, owner DESC LIMIT limit`; an owner may appear twice. Each table
+/// has its own `ORDER BY ... LIMIT` so that PostgreSQL walks its index in order and stops, instead of
+/// reading every match of the window and sorting them (400 ms for 100k matches on 2M spans). Returns false,
+/// pushing nothing, for other ops.
 pub fn push_matching_owners(
     qb: &mut QueryBuilder<Postgres>,
     level: &Level,
     window: Option<&Window>,
     f: &AttrFilter,
+    before: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
 ) -> bool {
     if f.op != Op::Eq {
         return false;
     }
-    push_in(qb, level, &Form::Union, window, &f.key, f.op, &f.value);
+    push_in(qb, level, &Form::Walk { before, limit }, window, &f.key, f.op, &f.value);
     true
 }
 
@@ -124,8 +164,9 @@ enum Form<'a> {
     In(&'a str),
     /// `(EXISTS (branch correlated to the record alias) OR EXISTS (...))`.
     Exists(&'a str),
-    /// `branch UNION ALL branch ...`, selecting the owner (and time).
-    Union,
+    /// `(branch ORDER BY ... LIMIT) UNION ALL (...)`, selecting the owner (and time), newest first below
+    /// `before`.
+    Walk { before: Option<(DateTime<Utc>, i64)>, limit: i64 },
 }
 
 fn push_form(qb: &mut QueryBuilder<Postgres>, level: &Level, form: &Form, window: Option<&Window>, f: &AttrFilter) {
@@ -176,15 +217,36 @@ fn push_in(
         None => format!("{alias}.{owner}"),
     };
     // The start of a branch reading `table` as `alias`, up to where its conditions go.
-    let head = |alias: &str, table: &str| match form {
-        Form::In(_) | Form::Union => format!("SELECT {} FROM {table} {alias} WHERE ", select(alias)),
+    let head = |qb: &mut QueryBuilder<Postgres>, alias: &str, table: &str| match form {
+        Form::In(_) => {
+            qb.push(format_args!("SELECT {} FROM {table} {alias} WHERE ", select(alias)));
+        }
+        Form::Walk { before, .. } => {
+            qb.push(format_args!("(SELECT {} FROM {table} {alias} WHERE ", select(alias)));
+            if let (Some((t, id)), Some(time)) = (before, level.time) {
+                qb.push(format_args!("({alias}.{time}, {alias}.{owner}) < ("));
+                qb.push_bind(*t).push(", ").push_bind(*id).push(") AND ");
+            }
+        }
         Form::Exists(record) => {
             let same_time = level.time.map(|t| format!(" AND {alias}.{t} = {record}.{t}")).unwrap_or_default();
-            format!("EXISTS (SELECT 1 FROM {table} {alias} WHERE {alias}.{owner} = {record}.{owner}{same_time} AND ")
+            qb.push(format_args!(
+                "EXISTS (SELECT 1 FROM {table} {alias} WHERE {alias}.{owner} = {record}.{owner}{same_time} AND "
+            ));
+        }
+    };
+    // The end of a branch of a walk: its order and limit.
+    let tail = |qb: &mut QueryBuilder<Postgres>, alias: &str| {
+        if let Form::Walk { limit, .. } = form {
+            match level.time {
+                Some(time) => qb.push(format_args!(" ORDER BY {alias}.{time} DESC, {alias}.{owner} DESC LIMIT ")),
+                None => qb.push(format_args!(" ORDER BY {alias}.{owner} DESC LIMIT ")),
+            };
+            qb.push_bind(*limit).push(")");
         }
     };
     let separator = match form {
-        Form::In(_) | Form::Union => " UNION ALL ",
+        Form::In(_) | Form::Walk { .. } => " UNION ALL ",
         Form::Exists(_) => ") OR ",
     };
     match form {
@@ -194,15 +256,16 @@ fn push_in(
         Form::Exists(_) => {
             qb.push("(");
         }
-        Form::Union => {}
+        Form::Walk { .. } => {}
     }
     let mut first = true;
     let mut branch = |qb: &mut QueryBuilder<Postgres>, suffix: &str| {
         if !first {
+            tail(qb, "a");
             qb.push(separator);
         }
         first = false;
-        qb.push(head("a", &format!("{prefix}_{suffix}")));
+        head(qb, "a", &format!("{prefix}_{suffix}"));
         push_key(qb, key);
         push_window(qb, level, "a", window);
         qb.push(" AND ");
@@ -218,8 +281,14 @@ fn push_in(
             branch(qb, "string");
             qb.push("substr(a.value, 1, 200) = substr(");
             qb.push_bind(value.to_owned());
-            qb.push(", 1, 200) AND a.value = ");
-            qb.push_bind(value.to_owned());
+            qb.push(", 1, 200)");
+            // The index holds the first 200 characters; a shorter value equal to them is the whole value. The
+            // check is left out when it cannot fail because PostgreSQL estimates it as a guess, and that
+            // guess made it read every match of the window instead of walking the index in order.
+            if value.chars().count() >= 200 {
+                qb.push(" AND a.value = ");
+                qb.push_bind(value.to_owned());
+            }
             if let Some(i) = r.int {
                 branch(qb, "int");
                 qb.push("a.value = ");
@@ -266,10 +335,14 @@ fn push_in(
             qb.push(") > 0");
         }
     }
-    // Unpromoted attributes: the typed JSON object in _other.
+    // Unpromoted attributes: the typed JSON object in _other, which has no index on its keys: read only when
+    // the key has ever been stored there (a one-time filter, so the scan is not even started otherwise).
+    tail(qb, "a");
     qb.push(separator);
-    qb.push(head("o", &format!("{prefix}_other")));
-    qb.push("o.attributes ? ");
+    head(qb, "o", &format!("{prefix}_other"));
+    qb.push(format_args!("EXISTS (SELECT 1 FROM attribute_keys_in_other WHERE level = {} AND key = ", level.promotion));
+    qb.push_bind(key.to_owned());
+    qb.push(") AND o.attributes ? ");
     qb.push_bind(key.to_owned());
     push_window(qb, level, "o", window);
     let member = |qb: &mut QueryBuilder<Postgres>| {
@@ -340,7 +413,7 @@ fn push_in(
         Form::Exists(_) => {
             qb.push("))");
         }
-        Form::Union => {}
+        Form::Walk { .. } => tail(qb, "o"),
     }
 }
 

@@ -20,12 +20,12 @@
 //! [`attrs`] (attribute levels, filters, fetching), [`aggregate`] (metric bucket math, no database), one
 //! module per resource, [`openapi`] (route table and document).
 //!
-//! Known costs: the service list, operations and service map aggregate the spans of their window at query
-//! time (no precomputed rollups yet), so they grow with the window's span count; trace search reads about as
-//! many spans as the page's traces have, whatever the window, except that an `eq` span attribute filter reads
-//! every matching attribute row of the window and every `_other` row of the window (there is no index on
-//! unpromoted keys); a metric series reads every data point of the window and one pass over their attribute
-//! rows (series have no id of their own).
+//! Known costs: the service list, operations and service map merge the span rollups' rows of their window
+//! (minute rows, and ten-minute slot rows once compacted); trace search reads about as many spans as the
+//! page's traces have, whatever the window, except that an `eq` span attribute filter reads every matching
+//! attribute row of the window, and every `_other` row of the window when its key has ever been stored in
+//! `_other` (there is no index on unpromoted keys; `attribute_keys_in_other` tells); a metric series reads
+//! every data point of the window and one pass over their attribute rows (series have no id of their own).
 
 pub mod aggregate;
 pub mod attributes;
@@ -111,8 +111,14 @@ impl QueryState {
             .map_err(|_| ApiError::Unavailable("timed out waiting for a database connection".into()))?
             .map_err(ApiError::unavailable)?;
         let ms = self.options.statement_timeout.as_millis().max(1).to_string();
+        // No JIT: the API's statements are short, and compiling them took longer than running them (50 ms of
+        // a 0.5 s attribute search in EXPLAIN ANALYZE; JIT starts above a cost that big windows pass).
+        // Custom plans always: after five runs of a prepared statement PostgreSQL may switch to a generic plan,
+        // which cannot see how common a value is or which partitions a window needs (the first-span probe of
+        // trace search took 150 ms with one against 3 ms with its values).
         sqlx::query(
-            "SELECT set_config('transaction_read_only', 'on', true), set_config('statement_timeout', $1, true)",
+            "SELECT set_config('transaction_read_only', 'on', true), set_config('statement_timeout', $1, true), \
+             set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)",
         )
         .bind(ms)
         .execute(&mut *tx)

@@ -181,6 +181,9 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     // first matching span is found among its spans without probing the attribute tables again.
     let mut matched_all: Option<HashSet<(DateTime<Utc>, i64)>> = None;
     let mut steps = 0;
+    // Matching spans read per step: a few per wanted trace at first (each step walks the value index newest
+    // first and stops), doubling while the other filters keep few of them.
+    let mut step = (chunk * 4).min(max_chunk * 25);
     let page = loop {
         let (rows, exhausted) = match driver {
             None => {
@@ -216,19 +219,12 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
             Some(d) => {
                 // Spans matching the driver, fetched in large steps (each step reads all the matching rows).
                 while (matched.len() as i64) < chunk && !matched_end {
-                    let step = max_chunk * 25;
                     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT m.start_time, m.span_row_id FROM (");
-                    attrs::push_matching_owners(&mut qb, &SPAN, Some(&f.window), &f.attrs[d]);
-                    qb.push(") m");
-                    if let Some((t, id)) = matched_pos {
-                        qb.push(" WHERE (m.start_time, m.span_row_id) < (")
-                            .push_bind(t)
-                            .push(", ")
-                            .push_bind(id)
-                            .push(")");
-                    }
-                    qb.push(" ORDER BY m.start_time DESC, m.span_row_id DESC LIMIT ").push_bind(step);
-                    let got = qb.build().fetch_all(&mut *tx).await?;
+                    attrs::push_matching_owners(&mut qb, &SPAN, Some(&f.window), &f.attrs[d], matched_pos, step);
+                    qb.push(") m ORDER BY m.start_time DESC, m.span_row_id DESC LIMIT ").push_bind(step);
+                    // Planned with this request's values (an unnamed statement): a generic plan cannot see how
+                    // common the value is, and would read every match of the window.
+                    let got = qb.build().persistent(false).fetch_all(&mut *tx).await?;
                     matched_end = (got.len() as i64) < step;
                     for r in &got {
                         let key: (DateTime<Utc>, i64) = (r.try_get("start_time")?, r.try_get("span_row_id")?);
@@ -243,6 +239,7 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
                     if steps == 1 && matched_end && after.is_none() {
                         matched_all = Some(matched.iter().copied().collect());
                     }
+                    step = (step * 2).min(max_chunk * 25);
                 }
                 let take: Vec<(DateTime<Utc>, i64)> = matched.drain(..matched.len().min(chunk as usize)).collect();
                 let exhausted = matched.is_empty() && matched_end;

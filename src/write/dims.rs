@@ -60,6 +60,8 @@ pub struct DimCaches {
     scopes: Cache<Hash, Cached>,
     metrics: Cache<Hash, Cached>,
     keys: Cache<String, i32>,
+    /// (promotion level, key) pairs known to be in `attribute_keys_in_other`.
+    other_keys: Cache<(i16, String), ()>,
     last_seen_refresh: Duration,
 }
 
@@ -71,6 +73,7 @@ impl DimCaches {
             scopes: Cache::new(opts.scopes.max(1)),
             metrics: Cache::new(opts.metrics.max(1)),
             keys: Cache::new(opts.keys.max(1)),
+            other_keys: Cache::new(opts.keys.max(1)),
             last_seen_refresh: opts.last_seen_refresh,
         }
     }
@@ -109,6 +112,9 @@ impl DimCaches {
         for (key, id) in updates.keys {
             self.keys.insert(key, id);
         }
+        for pair in updates.other_keys {
+            self.other_keys.insert(pair, ());
+        }
     }
 }
 
@@ -125,6 +131,7 @@ pub struct CacheUpdates {
     scopes: Vec<(Hash, Cached)>,
     metrics: Vec<(Hash, Cached)>,
     keys: Vec<(String, i32)>,
+    other_keys: Vec<(i16, String)>,
 }
 
 /// What resolution found: ids for every dimension and key of the batch, which rows are new (their attribute
@@ -275,6 +282,7 @@ pub async fn resolve(
     };
     let mut out = Resolved::default();
     resolve_keys(conn, caches, prepared.keys(), telemetry, &mut out).await?;
+    register_other_keys(conn, caches, prepared.other_keys(), &mut out).await?;
     out.new_resources = resolve_dimension(
         conn,
         &ctx,
@@ -398,6 +406,33 @@ async fn touch(
          WHERE d.{id_col} = s.{id_col}"
     );
     sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&ids).bind(seen).execute(conn).await?;
+    Ok(())
+}
+
+/// Registers the batch's (level, key) pairs of `_other` rows that this process has not seen committed, in
+/// sorted order (so that concurrent writers lock them in the same order).
+async fn register_other_keys(
+    conn: &mut PgConnection,
+    caches: &DimCaches,
+    pairs: &[(i16, String)],
+    out: &mut Resolved,
+) -> Result<(), WriteError> {
+    let missing: Vec<&(i16, String)> = pairs.iter().filter(|p| caches.other_keys.get(*p).is_none()).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let levels: Vec<i16> = missing.iter().map(|p| p.0).collect();
+    let keys: Vec<&str> = missing.iter().map(|p| p.1.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO attribute_keys_in_other (level, key) \
+         SELECT l, k FROM UNNEST($1::smallint[], $2::text[]) AS u(l, k) ORDER BY l, k \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&levels)
+    .bind(&keys)
+    .execute(&mut *conn)
+    .await?;
+    out.updates.other_keys.extend(missing.into_iter().cloned());
     Ok(())
 }
 

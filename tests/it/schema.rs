@@ -53,6 +53,7 @@ fn expected_tables() -> BTreeSet<String> {
         "metric_types",
         "aggregation_temporalities",
         "attribute_keys",
+        "attribute_keys_in_other",
         "otel_resources_dim",
         "otel_scopes_dim",
         "otel_metrics_dim",
@@ -188,7 +189,7 @@ async fn every_table_exists_and_has_a_comment() {
     .unwrap();
     let actual: BTreeSet<String> = rows.iter().map(|r| r.get("name")).collect();
     let expected = expected_tables();
-    assert_eq!(expected.len(), 83);
+    assert_eq!(expected.len(), 84);
     assert_eq!(actual, expected);
     for row in &rows {
         let name: String = row.get("name");

@@ -375,3 +375,55 @@ async fn service_search_merges_the_service_resources_newest_first() {
     let want: Vec<String> = (1..=13u8).rev().map(|t| hex(&tid(t))).collect();
     assert_eq!(seen, want, "every trace of the service's three pods, once, newest first");
 }
+
+#[tokio::test]
+async fn attribute_search_walks_matches_newest_first_across_pages() {
+    let env = super::env().await;
+    let app = router(env.pool().clone(), QueryOptions { trace_scan_chunk: 1, ..Default::default() });
+    // 12 traces with p.route /hit (every third also has a span with /miss), 20 with /miss only; and two
+    // long values that share their first 200 characters.
+    let long = "x".repeat(200);
+    let mut spans = Vec::new();
+    for t in 1..=32u8 {
+        let route = if t <= 12 { "/hit" } else { "/miss" };
+        let at = T0 + u64::from(t) * MS;
+        spans.push(span(t, 1, None, &format!("t{t}"), 2, at, MS, 0, vec![kv("p.route", s(route))]));
+        if t % 3 == 0 {
+            spans.push(span(t, 2, Some(1), "child", 1, at + 1, MS, 0, vec![kv("p.route", s("/miss"))]));
+        }
+    }
+    spans.push(span(40, 1, None, "long-a", 2, T0 + 40 * MS, MS, 0, vec![kv("p.route", s(&format!("{long}a")))]));
+    spans.push(span(41, 1, None, "long-b", 2, T0 + 41 * MS, MS, 0, vec![kv("p.route", s(&format!("{long}b")))]));
+    env.traces(&ExportTraceServiceRequest { resource_spans: vec![rs("walker", vec![], spans)] }).await;
+    let search = |filter: String| {
+        let app = app.clone();
+        async move {
+            let mut seen: Vec<String> = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut params = vec![("limit", "2".to_string()), ("attr", filter.clone())];
+                if let Some(c) = &cursor {
+                    params.push(("cursor", c.clone()));
+                }
+                let p: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let v = ok(&app, &wurl("/traces/search", &p)).await;
+                seen.extend(
+                    v["traces"].as_array().unwrap().iter().map(|t| t["trace_id"].as_str().unwrap().to_string()),
+                );
+                match v["next_cursor"].as_str() {
+                    Some(c) => cursor = Some(c.to_string()),
+                    None => break seen,
+                }
+            }
+        }
+    };
+    let hits: Vec<String> = (1..=12u8).rev().map(|t| hex(&tid(t))).collect();
+    assert_eq!(search("p.route eq /hit".into()).await, hits, "every matching trace once, newest first");
+    let misses = search("p.route eq /miss".into()).await;
+    let mut want: Vec<u8> = (13..=32).collect();
+    want.extend([3, 6, 9, 12]);
+    want.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(misses, want.iter().map(|t| hex(&tid(*t))).collect::<Vec<_>>());
+    // Values longer than the indexed prefix are still compared whole.
+    assert_eq!(search(format!("p.route eq {long}b")).await, [hex(&tid(41))]);
+}

@@ -257,3 +257,30 @@ async fn custom_promotion_file_routes_accordingly() {
     assert_eq!(env.scalar::<i64>("SELECT value FROM otel_span_attrs_int").await, 4);
     assert_eq!(other_json(&env).await, r#"{"p.s": "not promoted here"}"#);
 }
+
+async fn keys_in_other(env: &Env) -> Vec<(i16, String)> {
+    sqlx::query_as("SELECT level, key FROM attribute_keys_in_other ORDER BY level, key")
+        .fetch_all(env.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn keys_stored_in_other_are_registered_per_level() {
+    // Span level 3. p.* is promoted (any scalar type), so only a value no typed table holds (an array) sends
+    // a p.* key to `_other`; dropped keys are stored nowhere.
+    let env = span_env(vec![
+        kv("p.route", s("/cart")),
+        kv("user.id", s("alice")),
+        kv("p.list", arr(vec![i(1)])),
+        kv("secret.token", s("x")),
+    ])
+    .await;
+    assert_eq!(keys_in_other(&env).await, [(3, "p.list".to_string()), (3, "user.id".to_string())]);
+    // New pairs are added, known ones stay once.
+    env.traces(&spans_with(vec![kv("user.id", s("bob")), kv("cart.size", i(3))])).await;
+    assert_eq!(
+        keys_in_other(&env).await,
+        [(3, "cart.size".to_string()), (3, "p.list".to_string()), (3, "user.id".to_string())]
+    );
+}
