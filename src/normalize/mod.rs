@@ -1,7 +1,7 @@
 //! Normalization, pure CPU and no database: WAL records -> [`prepare`] (decode, identities, the dimension rows
 //! and attribute keys the writer must resolve, fact counts for id allocation) -> the writer resolves ids ->
 //! [`encode`] (PostgreSQL binary COPY streams for every fact and fact-attribute table, straight from the
-//! decoded protobuf, no intermediate row structs). Contract: /work/notes/NORMALIZE.md; identities are
+//! decoded protobuf, no intermediate row structs). Invariants: docs/ARCHITECTURE.md; identities are
 //! documented in docs/schema.md, "Resource and scope identity".
 
 pub mod anyvalue;

@@ -4,7 +4,7 @@
 //! rayon and hands them to [`batch::Writer`], which loads each batch in one transaction (dimension rows,
 //! binary COPY of every table, the checkpoint) and only then lets the pipeline truncate the WAL. Transient
 //! database errors are retried with capped backoff; a batch PostgreSQL rejects permanently is bisected until
-//! the bad records are isolated in the [`dead_letter`] store. Contract: /work/notes/WRITE.md.
+//! the bad records are isolated in the [`dead_letter`] store. Invariants: docs/ARCHITECTURE.md.
 
 pub mod batch;
 pub mod compact;

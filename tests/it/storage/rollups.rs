@@ -185,3 +185,35 @@ async fn compaction_folds_closed_minutes_into_ten_minute_slots() {
     let spans: i64 = env.scalar("SELECT sum(span_count)::bigint FROM otel_service_rollups").await;
     assert_eq!(spans, env.count("otel_spans_fact").await);
 }
+
+#[tokio::test]
+async fn the_sql_histogram_merge_equals_the_rust_one() {
+    use ollyscale::latency::Histogram;
+    let env = env().await;
+    // Pseudo-random samples, 1 ns to ~17 s, overlapping and disjoint bucket sets, and empty ones.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for round in 0..50 {
+        let (mut a, mut b) = (Histogram::default(), Histogram::default());
+        for _ in 0..(round % 7) * 5 {
+            a.record((next() % (1 << (next() % 34))) as i64);
+        }
+        for _ in 0..(round % 5) * 9 {
+            b.record((next() % (1 << (next() % 34))) as i64);
+        }
+        let merged: Vec<i64> = sqlx::query_scalar("SELECT ollyscale_latency_merge($1, $2)")
+            .bind(a.encode())
+            .bind(b.encode())
+            .fetch_one(env.pool())
+            .await
+            .unwrap();
+        let mut want = a.clone();
+        want.merge(&b);
+        assert_eq!(merged, want.encode(), "round {round}");
+    }
+}
