@@ -306,10 +306,22 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         }
         _ => "d.count, d.sum, d.quantiles, d.quantile_values",
     };
+    // Over the point budget is refused before any point is read: counting the window's points along the
+    // (metric, time) index takes a fraction of fetching them (on 10M points the fetch of 500,001 points took
+    // 5-7 s before the refusal).
+    let fetch_window = Window { from: fetch_from, to: w.to };
+    let mut qb: QueryBuilder<Postgres> =
+        QueryBuilder::new(format!("SELECT count(*) FROM (SELECT 1 FROM {} d WHERE d.metric_id = ANY(", kind.table));
+    qb.push_bind(ids.clone()).push(")");
+    filters.push(&mut qb, kind, fetch_window.from_ts(), w.to_ts(), &fetch_window);
+    qb.push(" LIMIT ").push_bind(i64::from(st.options.max_series_points) + 1).push(") c");
+    let points: i64 = qb.build_query_scalar().fetch_one(&mut *tx).await?;
+    if points > i64::from(st.options.max_series_points) {
+        return Err(over_budget(st.options.max_series_points));
+    }
     // The points, each with a hash of its attribute set (see `push_attribute_set_hash`): the series are told
     // apart in SQL, so only one point per series needs its attributes fetched and turned into JSON, instead of
     // every point of the window (an owner-id lookup per point was most of the time of this endpoint).
-    let fetch_window = Window { from: fetch_from, to: w.to };
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
         "WITH p AS MATERIALIZED (SELECT d.data_point_id, d.metric_id, d.resource_id, d.time, \
          d.time_nanos_fraction, d.start_time, d.start_time_nanos_fraction, d.flags, {cols} FROM {} d \
@@ -333,14 +345,9 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     // Planned for this request's window and metric (an unnamed statement): the generic plan PostgreSQL
     // switches a named statement to after five runs was ~25% slower here.
     let rows = qb.build().persistent(false).fetch_all(&mut *tx).await?;
+    // Points committed since the count can still pass the budget.
     if rows.len() > st.options.max_series_points as usize {
-        return Err(ApiError::bad(
-            "from",
-            format!(
-                "the query reads more than {} data points; narrow the window or add filters",
-                st.options.max_series_points
-            ),
-        ));
+        return Err(over_budget(st.options.max_series_points));
     }
     // One point per (resource, metric, attribute set hash) stands for its series' attributes.
     let mut sets: HashMap<SetKey, i64> = HashMap::new();
@@ -478,6 +485,11 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         "window": {"from_unix_nano": w.from.to_string(), "to_unix_nano": w.to.to_string()},
         "series": out,
     })))
+}
+
+/// The refusal of a series query that would read more than `budget` points.
+fn over_budget(budget: u32) -> ApiError {
+    ApiError::bad("from", format!("the query reads more than {budget} data points; narrow the window or add filters"))
 }
 
 /// A data point's resource, metric and attribute set hashes.
