@@ -137,6 +137,8 @@ impl Generator {
                     }
                     Some(p) => p.1,
                 };
+                // Entry spans: the root, and a call's first span in the service it called.
+                let entry = parent.as_ref().is_none_or(|p| p.1 != service);
                 let (parent_id, parent_start, parent_dur) = match parent {
                     None => (Vec::new(), start, 0),
                     Some(p) => (p.0, p.2, p.3),
@@ -151,9 +153,11 @@ impl Generator {
                 let span_id = self.id::<8>();
                 let op = self.rng.random_range(0..self.shape.operations.max(1));
                 let error = self.rng.random_bool(0.02);
-                let kind = if i == 0 {
+                // An operation has one kind, as instrumentation gives it: a span name is a server endpoint, an
+                // outgoing call or internal work, not each of them by turns.
+                let kind = if entry {
                     span::SpanKind::Server
-                } else if self.rng.random_bool(0.5) {
+                } else if op % 2 == 0 {
                     span::SpanKind::Client
                 } else {
                     span::SpanKind::Internal
@@ -438,5 +442,63 @@ impl Generator {
         }
         self.tick();
         ExportMetricsServiceRequest { resource_metrics }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{HashMap, HashSet};
+
+    fn service_of(rs: &opentelemetry_proto::tonic::trace::v1::ResourceSpans) -> usize {
+        let attrs = &rs.resource.as_ref().map(|r| r.attributes.clone()).unwrap_or_default();
+        let name = attrs.iter().find(|kv| kv.key == "service.name").and_then(|kv| match &kv.value {
+            Some(AnyValue { value: Some(Value::StringValue(s)) }) => Some(s.clone()),
+            _ => None,
+        });
+        name.and_then(|n| n.strip_prefix("svc-").and_then(|i| i.parse().ok())).unwrap_or(usize::MAX)
+    }
+
+    #[test]
+    fn traces_have_a_real_deployment_shape() {
+        let shape = Shape { services: 50, operations: 10, spans_per_trace: 8, attributes: 0, cardinality: 100 };
+        let mut g = Generator::new(shape, 7);
+        let before = crate::time::now_unix_nanos();
+        let (req, _) = g.traces(4_000);
+        // Every span's service, by span id; every (service, name) and its kinds.
+        let mut service: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut kinds: HashMap<(usize, String), HashSet<i32>> = HashMap::new();
+        let mut spans = Vec::new();
+        for rs in &req.resource_spans {
+            let svc = service_of(rs);
+            for ss in &rs.scope_spans {
+                for s in &ss.spans {
+                    service.insert(s.span_id.clone(), svc);
+                    kinds.entry((svc, s.name.clone())).or_default().insert(s.kind);
+                    spans.push((svc, s.clone()));
+                }
+            }
+        }
+        assert!(spans.len() >= 4_000);
+        let mut edges = HashSet::new();
+        for (svc, s) in &spans {
+            // Stamped with the clock (roots start up to a second after it).
+            assert!(s.start_time_unix_nano >= before && s.start_time_unix_nano < before + 5_000_000_000);
+            if s.parent_span_id.is_empty() {
+                assert_eq!(s.kind, span::SpanKind::Server as i32);
+                continue;
+            }
+            let parent = service[&s.parent_span_id];
+            if parent != *svc {
+                // A call to another service lands in one of the caller's few dependencies, as its entry span.
+                assert!((0..CALLEES).any(|j| callee(parent, j, 50) == *svc), "{parent} -> {svc}");
+                assert_eq!(s.kind, span::SpanKind::Server as i32);
+                edges.insert((parent, *svc));
+            }
+        }
+        assert!(edges.len() <= 50 * CALLEES && edges.len() > 50, "{} edges", edges.len());
+        // A span name has one kind within a service, apart from entry spans of names also used inside.
+        let mixed = kinds.values().filter(|k| k.len() > 2).count();
+        assert_eq!(mixed, 0, "{kinds:?}");
     }
 }
