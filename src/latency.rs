@@ -131,6 +131,16 @@ impl Histogram {
         self.max
     }
 
+    /// Adds the latency columns of a span rollup row (`latency`, `latency_min_ns`, `latency_max_ns`): what the
+    /// API and compaction do with every row they read.
+    pub fn merge_row(&mut self, row: &sqlx::postgres::PgRow) -> Result<(), sqlx::Error> {
+        use sqlx::Row;
+        let elements: Vec<i64> = row.try_get("latency")?;
+        let min: Option<i64> = row.try_get("latency_min_ns")?;
+        let max: Option<i64> = row.try_get("latency_max_ns")?;
+        self.merge_stored(&elements, min.unwrap_or(0), max.unwrap_or(0)).map_err(|e| sqlx::Error::Decode(e.into()))
+    }
+
     /// The stored form of the bucket counts: `bucket << 40 | count` per non-empty bucket, ascending.
     pub fn encode(&self) -> Vec<i64> {
         self.counts.iter().map(|(b, c)| (i64::from(*b) << COUNT_BITS) | (*c as i64 & COUNT_MASK)).collect()

@@ -37,14 +37,6 @@ fn window(p: &Params, st: &QueryState) -> Result<Window, ApiError> {
     }
 }
 
-/// Adds the latency histogram of a rollup row (columns `latency`, `latency_min_ns`, `latency_max_ns`) to `h`.
-fn add_latency(h: &mut Histogram, row: &PgRow) -> Result<(), ApiError> {
-    let elements: Vec<i64> = row.try_get("latency")?;
-    let min: Option<i64> = row.try_get("latency_min_ns")?;
-    let max: Option<i64> = row.try_get("latency_max_ns")?;
-    h.merge_stored(&elements, min.unwrap_or(0), max.unwrap_or(0)).map_err(ApiError::Internal)
-}
-
 /// p50, p95 and p99 of a histogram, `null` when it is empty.
 fn percentiles(h: &Histogram) -> [Value; 3] {
     [0.5, 0.95, 0.99].map(|q| h.quantile(q).map_or(Value::Null, Value::from))
@@ -125,7 +117,7 @@ pub async fn list(State(st): State<QueryState>, p: Params) -> Result<Json<Value>
         s.spans += row.try_get::<i64, _>("span_count")?;
         s.requests += row.try_get::<i64, _>("request_count")?;
         s.errors += row.try_get::<i64, _>("error_count")?;
-        add_latency(&mut s.latency, row)?;
+        s.latency.merge_row(row)?;
     }
     let covered = covered_from(&w, &rows)?;
     let secs = covered_secs(&w, covered);
@@ -175,7 +167,7 @@ pub async fn operations(
         let op = ops.entry((row.try_get("span_name")?, row.try_get("span_kind")?)).or_default();
         op.count += row.try_get::<i64, _>("span_count")?;
         op.errors += row.try_get::<i64, _>("error_count")?;
-        add_latency(&mut op.latency, row)?;
+        op.latency.merge_row(row)?;
     }
     let mut ops: Vec<((String, i16), Calls)> = ops.into_iter().collect();
     // Busiest first; the map's order (name, kind) breaks ties.
@@ -227,7 +219,7 @@ pub async fn map(State(st): State<QueryState>, p: Params) -> Result<Json<Value>,
         let e = edges.entry((row.try_get("source")?, row.try_get("target")?, ty)).or_default();
         e.count += row.try_get::<i64, _>("call_count")?;
         e.errors += row.try_get::<i64, _>("error_count")?;
-        add_latency(&mut e.latency, row)?;
+        e.latency.merge_row(row)?;
     }
 
     let mut nodes: BTreeMap<(String, &'static str), ()> = BTreeMap::new();

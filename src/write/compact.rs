@@ -13,8 +13,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 
-use super::rollups;
-use crate::latency::Histogram;
+use super::rollups::{self, at};
 use crate::normalize::rollup::{Calls, EdgeKey, SLOT_MINUTES, Service, SpanRollups, TargetType, slot};
 use crate::time::PgTime;
 
@@ -23,13 +22,6 @@ const SLOTS_PER_PASS: u64 = 6;
 
 fn unix_nanos(at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     PgTime::from_datetime_and_fraction(at, 0).map(|t| t.unix_nanos()).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-fn at(unix_nanos: u64) -> Result<DateTime<Utc>, sqlx::Error> {
-    match crate::time::from_unix_nanos(unix_nanos) {
-        Ok(Some(t)) => Ok(t.datetime_micros()),
-        _ => Err(sqlx::Error::Protocol(format!("slot {unix_nanos} is not a storable time"))),
-    }
 }
 
 /// The slot of a row's bucket.
@@ -41,19 +33,23 @@ fn service(row: &PgRow, name: &str, namespace: &str) -> Result<Service, sqlx::Er
     Ok(Service { name: row.try_get(name)?, namespace: row.try_get(namespace)? })
 }
 
-/// Adds a row's latency columns to `h`.
-fn add_latency(h: &mut Histogram, row: &PgRow) -> Result<(), sqlx::Error> {
-    let elements: Vec<i64> = row.try_get("latency")?;
-    let min: Option<i64> = row.try_get("latency_min_ns")?;
-    let max: Option<i64> = row.try_get("latency_max_ns")?;
-    h.merge_stored(&elements, min.unwrap_or(0), max.unwrap_or(0)).map_err(sqlx::Error::Protocol)
-}
-
 /// Adds a row's count, errors and latency (the count in column `count`) to `c`.
 fn add_calls(c: &mut Calls, row: &PgRow, count: &str) -> Result<(), sqlx::Error> {
     c.count += row.try_get::<i64, _>(count)?;
     c.errors += row.try_get::<i64, _>("error_count")?;
-    add_latency(&mut c.latency, row)
+    c.latency.merge_row(row)
+}
+
+/// Deletes and returns the minute rows of `table` in `[lo, hi)`.
+async fn delete_minutes(
+    conn: &mut PgConnection,
+    table: &'static str,
+    lo: DateTime<Utc>,
+    hi: DateTime<Utc>,
+) -> Result<Vec<PgRow>, sqlx::Error> {
+    // The table name is one of the three rollup tables the caller names, never input.
+    let sql = format!("DELETE FROM {table} WHERE minutes = 1 AND bucket >= $1 AND bucket < $2 RETURNING *");
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(lo).bind(hi).fetch_all(conn).await
 }
 
 /// Moves the minute rows of `[lo, hi)` out of the three tables into `r`, keyed by slot; returns how many.
@@ -63,12 +59,7 @@ async fn take_minutes(
     hi: DateTime<Utc>,
     r: &mut SpanRollups,
 ) -> Result<u64, sqlx::Error> {
-    let rows =
-        sqlx::query("DELETE FROM otel_service_rollups WHERE minutes = 1 AND bucket >= $1 AND bucket < $2 RETURNING *")
-            .bind(lo)
-            .bind(hi)
-            .fetch_all(&mut *conn)
-            .await?;
+    let rows = delete_minutes(&mut *conn, "otel_service_rollups", lo, hi).await?;
     let mut moved = rows.len() as u64;
     for row in &rows {
         let m = r.services.entry((slot_of(row)?, service(row, "service_name", "service_namespace")?)).or_default();
@@ -77,13 +68,7 @@ async fn take_minutes(
         add_calls(&mut m.requests, row, "request_count")?;
     }
 
-    let rows = sqlx::query(
-        "DELETE FROM otel_operation_rollups WHERE minutes = 1 AND bucket >= $1 AND bucket < $2 RETURNING *",
-    )
-    .bind(lo)
-    .bind(hi)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = delete_minutes(&mut *conn, "otel_operation_rollups", lo, hi).await?;
     moved += rows.len() as u64;
     for row in &rows {
         let key = (
@@ -95,12 +80,7 @@ async fn take_minutes(
         add_calls(r.operations.entry(key).or_default(), row, "span_count")?;
     }
 
-    let rows =
-        sqlx::query("DELETE FROM otel_service_edges WHERE minutes = 1 AND bucket >= $1 AND bucket < $2 RETURNING *")
-            .bind(lo)
-            .bind(hi)
-            .fetch_all(&mut *conn)
-            .await?;
+    let rows = delete_minutes(&mut *conn, "otel_service_edges", lo, hi).await?;
     moved += rows.len() as u64;
     for row in &rows {
         let target_type: String = row.try_get("target_type")?;

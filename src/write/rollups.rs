@@ -13,11 +13,12 @@ use crate::normalize::rollup::{Calls, Service, SpanRollups, minute};
 /// Rows per INSERT statement: 12 bound values per row stay well under PostgreSQL's 65,535 parameters.
 const ROWS_PER_STATEMENT: usize = 2_000;
 
-fn at(unix_nanos: u64) -> Result<DateTime<Utc>, sqlx::Error> {
+/// A rollup time (a span start, a minute, a slot) as the `TIMESTAMPTZ` it is stored as.
+pub(crate) fn at(unix_nanos: u64) -> Result<DateTime<Utc>, sqlx::Error> {
     match crate::time::from_unix_nanos(unix_nanos) {
         Ok(Some(t)) => Ok(t.datetime_micros()),
         // Unset or out of range: normalize already refused such spans, so this is a bug, not data.
-        _ => Err(sqlx::Error::Protocol(format!("span start {unix_nanos} is not a storable time"))),
+        _ => Err(sqlx::Error::Protocol(format!("rollup time {unix_nanos} is not a storable time"))),
     }
 }
 
