@@ -93,12 +93,25 @@ fn parent() {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
-        let reader =
-            std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>());
+        let (first_ack, acking) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let mut lines = Vec::new();
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines.is_empty() && line.starts_with("ACK") {
+                    let _ = first_ack.send(());
+                }
+                lines.push(line);
+            }
+            lines
+        });
         rng_state ^= rng_state << 13;
         rng_state ^= rng_state >> 7;
         rng_state ^= rng_state << 17;
-        let kill_after = Duration::from_millis(150 + rng_state % 900);
+        // The random moment is counted from the child's first acknowledgement, not from its start: on a slow
+        // or loaded machine (a coverage build, a fresh CI runner) start-up alone can outlast a fixed delay,
+        // and a round killed before it appends anything tests nothing.
+        let kill_after = Duration::from_millis(rng_state % 800);
+        let _ = acking.recv_timeout(Duration::from_secs(60));
         std::thread::sleep(kill_after);
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
