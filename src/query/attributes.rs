@@ -195,12 +195,9 @@ pub async fn values(State(st): State<QueryState>, Path(key): Path<String>, p: Pa
              FROM (SELECT o.attributes -> ",
         );
         qb.push_bind(key.clone());
-        qb.push(format_args!(
-            " AS v FROM {}_other o WHERE EXISTS (SELECT 1 FROM attribute_keys_in_other WHERE level = {} AND key = ",
-            level.prefix, level.promotion
-        ));
-        qb.push_bind(key.clone());
-        qb.push(") AND o.attributes ? ");
+        qb.push(format_args!(" AS v FROM {}_other o WHERE ", level.prefix));
+        super::attrs::push_in_other(&mut qb, level, &key);
+        qb.push(" AND o.attributes ? ");
         qb.push_bind(key.clone());
         push_scope(&mut qb, &t, level, "o", &w);
         qb.push(") j");

@@ -158,6 +158,14 @@ pub fn push_matching_owners(
     true
 }
 
+/// Pushes the condition that `key` has ever been stored in `level`'s `_other` table (`attribute_keys_in_other`):
+/// uncorrelated, so PostgreSQL evaluates it once and does not start a scan of `_other` when it is false.
+pub fn push_in_other(qb: &mut QueryBuilder<Postgres>, level: &Level, key: &str) {
+    qb.push(format_args!("EXISTS (SELECT 1 FROM attribute_keys_in_other WHERE level = {} AND key = ", level.promotion));
+    qb.push_bind(key.to_owned());
+    qb.push(")");
+}
+
 /// How the attribute branches of a filter are wrapped.
 enum Form<'a> {
     /// `owner_expr IN (branch UNION ALL branch ...)`.
@@ -340,9 +348,8 @@ fn push_in(
     tail(qb, "a");
     qb.push(separator);
     head(qb, "o", &format!("{prefix}_other"));
-    qb.push(format_args!("EXISTS (SELECT 1 FROM attribute_keys_in_other WHERE level = {} AND key = ", level.promotion));
-    qb.push_bind(key.to_owned());
-    qb.push(") AND o.attributes ? ");
+    push_in_other(qb, level, key);
+    qb.push(" AND o.attributes ? ");
     qb.push_bind(key.to_owned());
     push_window(qb, level, "o", window);
     let member = |qb: &mut QueryBuilder<Postgres>| {

@@ -197,9 +197,9 @@ async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Res
     qb.push_bind(i64::from(limit) + 1);
 
     let mut tx = st.read_tx().await?;
-    // Planned per request (unnamed statement): the plan depends on the body text, and the generic plan of a
-    // named statement would pick one access path for every text.
-    let mut rows = qb.build().persistent(false).fetch_all(&mut *tx).await?;
+    // Planned for each body text (read_tx forces custom plans): a generic plan would pick one access path for
+    // every text.
+    let mut rows = qb.build().fetch_all(&mut *tx).await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
 

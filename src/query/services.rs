@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
@@ -57,9 +56,7 @@ fn covered_from(w: &Window, rows: &[PgRow]) -> Result<u64, ApiError> {
         if row.try_get::<i16, _>("minutes")? == 1 {
             continue;
         }
-        let bucket: DateTime<Utc> = row.try_get("bucket")?;
-        let nanos = bucket.timestamp_nanos_opt().map_or(0, |n| n.max(0) as u64);
-        from = from.min(nanos);
+        from = from.min(super::unix_nanos(row.try_get("bucket")?, 0)?);
     }
     Ok(from)
 }

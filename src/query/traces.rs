@@ -222,9 +222,9 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
                     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT m.start_time, m.span_row_id FROM (");
                     attrs::push_matching_owners(&mut qb, &SPAN, Some(&f.window), &f.attrs[d], matched_pos, step);
                     qb.push(") m ORDER BY m.start_time DESC, m.span_row_id DESC LIMIT ").push_bind(step);
-                    // Planned with this request's values (an unnamed statement): a generic plan cannot see how
-                    // common the value is, and would read every match of the window.
-                    let got = qb.build().persistent(false).fetch_all(&mut *tx).await?;
+                    // Planned with this request's values (read_tx forces custom plans): a generic plan cannot
+                    // see how common the value is, and would read every match of the window.
+                    let got = qb.build().fetch_all(&mut *tx).await?;
                     matched_end = (got.len() as i64) < step;
                     for r in &got {
                         let key: (DateTime<Utc>, i64) = (r.try_get("start_time")?, r.try_get("span_row_id")?);

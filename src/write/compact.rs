@@ -13,20 +13,15 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 
-use super::rollups::{self, at};
+use super::rollups::{self, at, nanos};
 use crate::normalize::rollup::{Calls, EdgeKey, SLOT_MINUTES, Service, SpanRollups, TargetType, slot};
-use crate::time::PgTime;
 
 /// Slots per transaction: an hour's worth.
 const SLOTS_PER_PASS: u64 = 6;
 
-fn unix_nanos(at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    PgTime::from_datetime_and_fraction(at, 0).map(|t| t.unix_nanos()).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
 /// The slot of a row's bucket.
 fn slot_of(row: &PgRow) -> Result<u64, sqlx::Error> {
-    Ok(slot(unix_nanos(row.try_get("bucket")?)?))
+    Ok(slot(nanos(row.try_get("bucket")?, 0)?))
 }
 
 fn service(row: &PgRow, name: &str, namespace: &str) -> Result<Service, sqlx::Error> {
@@ -99,7 +94,7 @@ async fn take_minutes(
 /// Folds the minute rows of every slot that ended at or before `closed` into slot rows; returns the minute
 /// rows moved.
 pub async fn compact_rollups(pool: &PgPool, closed: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    let before = slot(unix_nanos(closed)?);
+    let before = slot(nanos(closed, 0)?);
     let mut moved = 0;
     loop {
         let lo: Option<DateTime<Utc>> = sqlx::query_scalar(
@@ -111,7 +106,7 @@ pub async fn compact_rollups(pool: &PgPool, closed: DateTime<Utc>) -> Result<u64
         .fetch_one(pool)
         .await?;
         let Some(lo) = lo else { return Ok(moved) };
-        let lo = slot(unix_nanos(lo)?);
+        let lo = slot(nanos(lo, 0)?);
         let hi = (lo + SLOTS_PER_PASS * SLOT_MINUTES as u64 * 60_000_000_000).min(before);
         let mut r = SpanRollups::default();
         let mut tx = pool.begin().await?;

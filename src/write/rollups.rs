@@ -13,6 +13,13 @@ use crate::normalize::rollup::{Calls, Service, SpanRollups, minute};
 /// Rows per INSERT statement: 12 bound values per row stay well under PostgreSQL's 65,535 parameters.
 const ROWS_PER_STATEMENT: usize = 2_000;
 
+/// The Unix nanoseconds of a stored time and its nanosecond fraction (0 for rollup buckets).
+pub(crate) fn nanos(at: DateTime<Utc>, fraction: i16) -> Result<u64, sqlx::Error> {
+    crate::time::PgTime::from_datetime_and_fraction(at, fraction)
+        .map(|t| t.unix_nanos())
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
 /// A rollup time (a span start, a minute, a slot) as the `TIMESTAMPTZ` it is stored as.
 pub(crate) fn at(unix_nanos: u64) -> Result<DateTime<Utc>, sqlx::Error> {
     match crate::time::from_unix_nanos(unix_nanos) {
@@ -90,9 +97,7 @@ pub async fn pair_with_committed(conn: &mut PgConnection, r: &mut SpanRollups) -
             };
             let start: DateTime<Utc> = row.try_get("start_time")?;
             let fraction: i16 = row.try_get("start_time_nanos_fraction")?;
-            let start = crate::time::PgTime::from_datetime_and_fraction(start, fraction)
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?
-                .unix_nanos();
+            let start = nanos(start, fraction)?;
             let duration: i64 = row.try_get("duration_ns")?;
             let status: i16 = row.try_get("status_code")?;
             let source = caller.service.clone();
