@@ -97,7 +97,7 @@ fn main() {
                     },
                 };
                 let start = Instant::now();
-                let tables = normalize::encode(&prepared, &ids, &promotion).expect("encode");
+                let tables = normalize::encode(&prepared, &ids, &promotion).expect("encode").tables;
                 let encode_time = start.elapsed();
                 let out: usize = tables.iter().map(|t| t.data.len()).sum();
                 let total = prepare_time + encode_time;

@@ -14,7 +14,10 @@
 //! - resource: tag, attributes, schema_url. `dropped_attributes_count` is not part of the identity;
 //! - scope: tag, name, version, attributes, schema_url;
 //! - metric: tag, name, type (u8, 1 gauge .. 5 summary), unit, description, temporality (u8 0 absent / 1 then
-//!   i32), monotonic (u8: 0 absent, 1 false, 2 true), metadata (attribute list).
+//!   i32), monotonic (u8: 0 absent, 1 false, 2 true), metadata (attribute list);
+//! - series (`ollyscale.series.v1`): tag, metric_id (u64 of the i64), resource_id (likewise), the data point's
+//!   attribute list; the key is the hash's first 8 bytes as a little-endian i64. Ids rather than hashes: a
+//!   series only exists within one database, where its metric and resource ids are fixed.
 
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
@@ -88,6 +91,18 @@ impl IdentityHasher {
         });
         put_sorted_attributes(&mut self.buf, metadata);
         *blake3::hash(&self.buf).as_bytes()
+    }
+
+    /// Series key (`series_key`): a metric, a resource and a data point attribute set (minus dropped keys).
+    pub fn series(&mut self, metric_id: i64, resource_id: i64, attributes: &[&KeyValue]) -> i64 {
+        self.buf.clear();
+        put_str(&mut self.buf, "ollyscale.series.v1");
+        put_u64(&mut self.buf, metric_id as u64);
+        put_u64(&mut self.buf, resource_id as u64);
+        put_sorted_attributes(&mut self.buf, attributes);
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&blake3::hash(&self.buf).as_bytes()[..8]);
+        i64::from_le_bytes(first)
     }
 }
 
@@ -271,5 +286,19 @@ mod tests {
         assert_ne!(base, h.metric("m", 2, "s", "d", Some(2), None, &[]));
         let meta = kv("k", Value::StringValue("v".into()));
         assert_ne!(base, h.metric("m", 2, "s", "d", Some(2), Some(true), &[&meta]));
+    }
+
+    #[test]
+    fn series_key_is_the_metric_resource_and_attribute_set() {
+        let mut h = IdentityHasher::new();
+        let (a, b) = (kv("a", Value::StringValue("1".into())), kv("b", Value::IntValue(1)));
+        let base = h.series(7, 9, &[&a, &b]);
+        assert_eq!(base, h.series(7, 9, &[&b, &a]));
+        assert_ne!(base, h.series(8, 9, &[&a, &b]));
+        assert_ne!(base, h.series(7, 8, &[&a, &b]));
+        assert_ne!(base, h.series(7, 9, &[&a]));
+        let typed = kv("b", Value::StringValue("1".into()));
+        assert_ne!(base, h.series(7, 9, &[&a, &typed]));
+        assert_ne!(h.series(7, 9, &[]), h.series(9, 7, &[]));
     }
 }

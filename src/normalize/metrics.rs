@@ -3,11 +3,11 @@
 
 use super::anyvalue::write_member;
 use super::copy::CopyWriter;
-use super::identity::canonical_attributes;
+use super::identity::{IdentityHasher, canonical_attributes};
 use super::tables::{
     AttrLevel, EXEMPLARS, EXP_HISTOGRAM_POINTS, HISTOGRAM_POINTS, NUMBER_POINTS, SUMMARY_POINTS, TableSet,
 };
-use super::{Ctx, EncodeError, MetricDim, Walk, check_attributes, check_enum, check_text};
+use super::{Ctx, EncodeError, MetricDim, SeriesDim, Walk, check_attributes, check_enum, check_text};
 use crate::normalize::anyvalue::attributes_to_json;
 use crate::normalize::attrs::RuleCache;
 use crate::normalize::promotion::Level;
@@ -136,15 +136,12 @@ fn kept_canonical<'a>(rules: &mut RuleCache<'a>, attrs: &'a [KeyValue]) -> Vec<&
     canonical_attributes(&rules.kept(attrs))
 }
 
-/// The nine columns every data-point table starts with.
-#[allow(clippy::too_many_arguments)]
+/// The nine columns every data-point table starts with (`series_key`, added later, ends each row).
 fn common_columns(
     w: &mut CopyWriter,
     fields: i16,
     id: i64,
-    metric_id: i64,
-    resource_id: i64,
-    scope_id: i64,
+    (metric_id, resource_id, scope_id): Ids,
     time: PgTime,
     start: Option<PgTime>,
     flags: u32,
@@ -159,6 +156,27 @@ fn common_columns(
     w.i32(flags as i32);
 }
 
+/// metric_id, resource_id and scope_id of a data point.
+type Ids = (i64, i64, i64);
+
+/// The series key of a data point with `attributes`, registering the series in `set` on first sight.
+fn series_key<'a>(
+    set: &mut TableSet,
+    ctx: &mut Ctx<'a>,
+    hasher: &mut IdentityHasher,
+    (metric_id, resource_id, _): Ids,
+    attributes: &'a [KeyValue],
+) -> i64 {
+    let kept: Vec<&KeyValue> = attributes.iter().filter(|kv| !ctx.attrs.is_dropped(&kv.key)).collect();
+    let canonical = canonical_attributes(&kept);
+    let key = hasher.series(metric_id, resource_id, &canonical);
+    set.series.entry(key).or_insert_with(|| {
+        let owned: Vec<KeyValue> = canonical.into_iter().cloned().collect();
+        SeriesDim { key, metric_id, resource_id, attributes: attributes_to_json(&owned) }
+    });
+    key
+}
+
 /// encode: data point rows, exemplar rows and data-point attribute rows.
 pub(crate) fn encode<'a>(
     set: &mut TableSet,
@@ -166,6 +184,7 @@ pub(crate) fn encode<'a>(
     req: &'a ExportMetricsServiceRequest,
 ) -> Result<(), EncodeError> {
     let mut scratch = Vec::new();
+    let mut hasher = IdentityHasher::new();
     for (ri, rm) in req.resource_metrics.iter().enumerate() {
         let resource_id = ctx.resource_id(ri)?;
         for sm in &rm.scope_metrics {
@@ -176,8 +195,8 @@ pub(crate) fn encode<'a>(
                 };
                 let ids = (metric_id, resource_id, scope_id);
                 match data {
-                    Data::Gauge(g) => number(set, ctx, ids, &g.data_points, &mut scratch)?,
-                    Data::Sum(s) => number(set, ctx, ids, &s.data_points, &mut scratch)?,
+                    Data::Gauge(g) => number(set, ctx, ids, &g.data_points, (&mut scratch, &mut hasher))?,
+                    Data::Sum(s) => number(set, ctx, ids, &s.data_points, (&mut scratch, &mut hasher))?,
                     Data::Histogram(h) => {
                         for p in &h.data_points {
                             let id = ctx.next_id()?;
@@ -185,14 +204,16 @@ pub(crate) fn encode<'a>(
                             let start = ctx.time("start_time_unix_nano", p.start_time_unix_nano)?;
                             let count = ctx.count("count", p.count)?;
                             let buckets = counts(ctx, "bucket_counts", &p.bucket_counts)?;
+                            let series = series_key(set, ctx, &mut hasher, ids, &p.attributes);
                             let w = set.w(HISTOGRAM_POINTS);
-                            common_columns(w, 15, id, ids.0, ids.1, ids.2, time, start, p.flags);
+                            common_columns(w, 16, id, ids, time, start, p.flags);
                             w.i64(count);
                             w.opt_f64(p.sum);
                             w.opt_f64(p.min);
                             w.opt_f64(p.max);
                             w.int8_array(buckets);
                             w.float8_array(p.explicit_bounds.iter().copied());
+                            w.i64(series);
                             exemplars(set, ctx, id, time, HISTOGRAM, &p.exemplars, &mut scratch)?;
                             ctx.attrs.write(set, AttrLevel::HistogramDp, id, Some(time), &p.attributes)?;
                         }
@@ -214,8 +235,9 @@ pub(crate) fn encode<'a>(
                             };
                             let pos = counts(ctx, "positive.bucket_counts", pos)?;
                             let neg = counts(ctx, "negative.bucket_counts", neg)?;
+                            let series = series_key(set, ctx, &mut hasher, ids, &p.attributes);
                             let w = set.w(EXP_HISTOGRAM_POINTS);
-                            common_columns(w, 20, id, ids.0, ids.1, ids.2, time, start, p.flags);
+                            common_columns(w, 21, id, ids, time, start, p.flags);
                             w.i64(count);
                             w.opt_f64(p.sum);
                             w.opt_f64(p.min);
@@ -227,6 +249,7 @@ pub(crate) fn encode<'a>(
                             w.int8_array(pos);
                             w.i32(neg_offset);
                             w.int8_array(neg);
+                            w.i64(series);
                             exemplars(set, ctx, id, time, EXP_HISTOGRAM, &p.exemplars, &mut scratch)?;
                             ctx.attrs.write(set, AttrLevel::ExpHistogramDp, id, Some(time), &p.attributes)?;
                         }
@@ -237,12 +260,14 @@ pub(crate) fn encode<'a>(
                             let time = ctx.required_time("time_unix_nano", p.time_unix_nano)?;
                             let start = ctx.time("start_time_unix_nano", p.start_time_unix_nano)?;
                             let count = ctx.count("count", p.count)?;
+                            let series = series_key(set, ctx, &mut hasher, ids, &p.attributes);
                             let w = set.w(SUMMARY_POINTS);
-                            common_columns(w, 13, id, ids.0, ids.1, ids.2, time, start, p.flags);
+                            common_columns(w, 14, id, ids, time, start, p.flags);
                             w.i64(count);
                             w.f64(p.sum);
                             w.float8_array(p.quantile_values.iter().map(|q| q.quantile));
                             w.float8_array(p.quantile_values.iter().map(|q| q.value));
+                            w.i64(series);
                             ctx.attrs.write(set, AttrLevel::SummaryDp, id, Some(time), &p.attributes)?;
                         }
                     }
@@ -268,16 +293,17 @@ fn counts<'v>(
 fn number<'a>(
     set: &mut TableSet,
     ctx: &mut Ctx<'a>,
-    (metric_id, resource_id, scope_id): (i64, i64, i64),
+    ids: Ids,
     points: &'a [opentelemetry_proto::tonic::metrics::v1::NumberDataPoint],
-    scratch: &mut Vec<u8>,
+    (scratch, hasher): (&mut Vec<u8>, &mut IdentityHasher),
 ) -> Result<(), EncodeError> {
     for p in points {
         let id = ctx.next_id()?;
         let time = ctx.required_time("time_unix_nano", p.time_unix_nano)?;
         let start = ctx.time("start_time_unix_nano", p.start_time_unix_nano)?;
+        let series = series_key(set, ctx, hasher, ids, &p.attributes);
         let w = set.w(NUMBER_POINTS);
-        common_columns(w, 11, id, metric_id, resource_id, scope_id, time, start, p.flags);
+        common_columns(w, 12, id, ids, time, start, p.flags);
         match p.value {
             Some(number_data_point::Value::AsInt(i)) => {
                 w.i64(i);
@@ -292,6 +318,7 @@ fn number<'a>(
                 w.null();
             }
         }
+        w.i64(series);
         exemplars(set, ctx, id, time, GAUGE, &p.exemplars, scratch)?;
         ctx.attrs.write(set, AttrLevel::NumberDp, id, Some(time), &p.attributes)?;
     }

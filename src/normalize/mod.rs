@@ -88,6 +88,28 @@ pub struct MetricDim {
     pub metadata: Option<String>,
 }
 
+/// A metric series to register in `otel_metric_series`: a metric, a resource and a data point attribute set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesDim {
+    /// The series key (see [`identity::IdentityHasher::series`]), also stored on each of its data points.
+    pub key: i64,
+    /// `otel_metrics_dim.metric_id`.
+    pub metric_id: i64,
+    /// `otel_resources_dim.resource_id`.
+    pub resource_id: i64,
+    /// The attribute set as typed JSON (canonical order, dropped keys removed).
+    pub attributes: String,
+}
+
+/// What [`encode`] produces for a batch.
+#[derive(Debug)]
+pub struct Encoded {
+    /// One COPY stream per table with rows.
+    pub tables: Vec<TableData>,
+    /// The distinct metric series of the batch's data points, sorted by key.
+    pub series: Vec<SeriesDim>,
+}
+
 /// Rows per fact kind of a batch, for id allocation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FactCounts {
@@ -662,7 +684,7 @@ impl<'a> Ctx<'a> {
 
 /// Encodes every fact table and fact attribute table of the batch (records in parallel); tables without rows
 /// are left out.
-pub fn encode(prepared: &Prepared, ids: &Ids, promotion: &Promotion) -> Result<Vec<TableData>, EncodeError> {
+pub fn encode(prepared: &Prepared, ids: &Ids, promotion: &Promotion) -> Result<Encoded, EncodeError> {
     let needed = prepared.counts.ids();
     let available = ids.facts.blocks.len() as u64 * FactIds::BLOCK_SIZE;
     if needed > available {
@@ -679,7 +701,8 @@ pub fn encode(prepared: &Prepared, ids: &Ids, promotion: &Promotion) -> Result<V
             a.append(b);
             Ok(a)
         })?;
-    Ok(set.finish())
+    let (tables, series) = set.finish();
+    Ok(Encoded { tables, series })
 }
 
 fn encode_record(
@@ -723,7 +746,7 @@ pub fn encode_dimension_attributes(
     for (id, dim) in new_scopes {
         enc.write(&mut set, AttrLevel::Scope, *id, None, &dim.attributes)?;
     }
-    Ok(set.finish())
+    Ok(set.finish().0)
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! The tables the normalizer writes, with their COPY column lists (the order the encoders write fields in),
 //! and the per-batch set of COPY streams under construction.
 
-use super::TableData;
+use std::collections::HashMap;
+
 use super::copy::CopyWriter;
+use super::{SeriesDim, TableData};
 
 /// A table name and its COPY column list, e.g. `"(a, b, c)"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,23 +52,23 @@ const FACTS: [TableSpec; FACT_TABLES] = [
     TableSpec {
         name: "otel_metrics_data_points_number",
         columns: "(data_point_id, metric_id, resource_id, scope_id, time, time_nanos_fraction, start_time, \
-                  start_time_nanos_fraction, flags, value_int, value_double)",
+                  start_time_nanos_fraction, flags, value_int, value_double, series_key)",
     },
     TableSpec {
         name: "otel_metrics_data_points_histogram",
         columns: "(data_point_id, metric_id, resource_id, scope_id, time, time_nanos_fraction, start_time, \
-                  start_time_nanos_fraction, flags, count, sum, min, max, bucket_counts, explicit_bounds)",
+                  start_time_nanos_fraction, flags, count, sum, min, max, bucket_counts, explicit_bounds, series_key)",
     },
     TableSpec {
         name: "otel_metrics_data_points_exp_histogram",
         columns: "(data_point_id, metric_id, resource_id, scope_id, time, time_nanos_fraction, start_time, \
                   start_time_nanos_fraction, flags, count, sum, min, max, scale, zero_count, zero_threshold, \
-                  positive_offset, positive_bucket_counts, negative_offset, negative_bucket_counts)",
+                  positive_offset, positive_bucket_counts, negative_offset, negative_bucket_counts, series_key)",
     },
     TableSpec {
         name: "otel_metrics_data_points_summary",
         columns: "(data_point_id, metric_id, resource_id, scope_id, time, time_nanos_fraction, start_time, \
-                  start_time_nanos_fraction, flags, count, sum, quantiles, quantile_values)",
+                  start_time_nanos_fraction, flags, count, sum, quantiles, quantile_values, series_key)",
     },
     TableSpec {
         name: "otel_metrics_exemplars",
@@ -164,15 +166,17 @@ pub(crate) fn all_specs() -> impl Iterator<Item = TableSpec> {
     (0..TABLE_COUNT).map(spec)
 }
 
-/// One COPY stream per table, created on first use.
+/// One COPY stream per table, created on first use, and the metric series the rows belong to.
 #[derive(Debug)]
 pub(crate) struct TableSet {
     writers: Vec<Option<CopyWriter>>,
+    /// The metric series of the data points written, by series key.
+    pub series: HashMap<i64, SeriesDim>,
 }
 
 impl TableSet {
     pub fn new() -> Self {
-        TableSet { writers: vec![None; TABLE_COUNT] }
+        TableSet { writers: vec![None; TABLE_COUNT], series: HashMap::new() }
     }
 
     /// The stream of a table.
@@ -183,6 +187,9 @@ impl TableSet {
 
     /// Appends every stream of `other` to this set's.
     pub fn append(&mut self, other: TableSet) {
+        for (key, dim) in other.series {
+            self.series.entry(key).or_insert(dim);
+        }
         for (mine, theirs) in self.writers.iter_mut().zip(other.writers) {
             match (mine.as_mut(), theirs) {
                 (_, None) => {}
@@ -192,9 +199,13 @@ impl TableSet {
         }
     }
 
-    /// The finished streams of every table with at least one row, in registry order.
-    pub fn finish(self) -> Vec<TableData> {
-        self.writers
+    /// The finished streams of every table with at least one row, in registry order, and the series sorted
+    /// by key.
+    pub fn finish(self) -> (Vec<TableData>, Vec<SeriesDim>) {
+        let mut series: Vec<SeriesDim> = self.series.into_values().collect();
+        series.sort_unstable_by_key(|s| s.key);
+        let tables = self
+            .writers
             .into_iter()
             .enumerate()
             .filter_map(|(i, w)| {
@@ -206,6 +217,7 @@ impl TableSet {
                 let (data, rows) = w.finish();
                 Some(TableData { table: spec.name, columns: spec.columns, rows, data })
             })
-            .collect()
+            .collect();
+        (tables, series)
     }
 }

@@ -385,7 +385,7 @@ fn every_field_of_every_signal_gives_the_expected_rows_per_table() {
     let prepared = prepare(&all_signals(), &promotion);
     assert!(prepared.failures().is_empty(), "{:?}", prepared.failures());
     let ids = resolve(&prepared);
-    let tables = encode(&prepared, &ids, &promotion).unwrap();
+    let tables = encode(&prepared, &ids, &promotion).unwrap().tables;
 
     let mut got: Vec<(&str, u64)> = tables.iter().map(|t| (t.table, t.rows)).collect();
     got.sort();
@@ -457,7 +457,7 @@ fn fact_ids_are_unique_and_come_from_the_reserved_blocks() {
     let promotion = test_promotion();
     let prepared = prepare(&all_signals(), &promotion);
     let ids = resolve(&prepared);
-    let tables = encode(&prepared, &ids, &promotion).unwrap();
+    let tables = encode(&prepared, &ids, &promotion).unwrap().tables;
     let mut all = Vec::new();
     for name in [
         "otel_logs_fact",
@@ -494,7 +494,7 @@ fn span_rows_carry_every_field() {
     let promotion = test_promotion();
     let prepared = prepare(&all_signals()[..1], &promotion);
     let ids = resolve(&prepared);
-    let tables = encode(&prepared, &ids, &promotion).unwrap();
+    let tables = encode(&prepared, &ids, &promotion).unwrap().tables;
     let spans = rows(&tables, "otel_spans_fact");
     let full = &spans[0];
     assert_eq!(i64_of(&full[1]), time_of(T0));
@@ -543,7 +543,7 @@ fn attribute_rows_go_to_their_typed_table_or_other() {
     let promotion = test_promotion();
     let prepared = prepare(&all_signals()[..1], &promotion);
     let ids = resolve(&prepared);
-    let tables = encode(&prepared, &ids, &promotion).unwrap();
+    let tables = encode(&prepared, &ids, &promotion).unwrap().tables;
     let span_row_id = i64_of(&rows(&tables, "otel_spans_fact")[0][0]);
     let key = |k: &str| ids.keys[k];
 
@@ -704,7 +704,7 @@ fn log_rows_carry_every_body_type_and_time_fallbacks() {
     records[4].flags = u32::MAX;
     let prepared = prepare(&[record(3, wal::Signal::Logs, req.encode_to_vec())], &promotion);
     let ids = resolve(&prepared);
-    let tables = encode(&prepared, &ids, &promotion).unwrap();
+    let tables = encode(&prepared, &ids, &promotion).unwrap().tables;
     let logs = rows(&tables, "otel_logs_fact");
     assert_eq!(logs.len(), 8);
     // body_type and which of body_string..body_json (columns 9..=14) is set.
@@ -751,7 +751,7 @@ fn metric_rows_carry_every_field() {
     let promotion = test_promotion();
     let prepared = prepare(&all_signals()[2..], &promotion);
     let ids = resolve(&prepared);
-    let tables = encode(&prepared, &ids, &promotion).unwrap();
+    let tables = encode(&prepared, &ids, &promotion).unwrap().tables;
     let metric_id = |name: &str| ids.metrics[&prepared.metrics().iter().find(|m| m.name == name).unwrap().hash];
 
     let number = rows(&tables, "otel_metrics_data_points_number");
@@ -763,6 +763,12 @@ fn metric_rows_carry_every_field() {
     assert_eq!(i64_of(&number[1][1]), metric_id("sum"));
     assert_eq!(number[1][9], None);
     assert_eq!(f64::from_bits(i64_of(&number[1][10]) as u64), 1.5);
+    // The series key ends the row: one per (metric, resource, attribute set).
+    assert_ne!(i64_of(&number[0][11]), i64_of(&number[1][11]));
+    let encoded = encode(&prepared, &ids, &promotion).unwrap();
+    let series: Vec<i64> = encoded.series.iter().map(|s| s.key).collect();
+    assert!(series.contains(&i64_of(&number[0][11])) && series.contains(&i64_of(&number[1][11])));
+    assert!(series.windows(2).all(|w| w[0] < w[1]), "sorted and distinct");
 
     let h = &rows(&tables, "otel_metrics_data_points_histogram")[0];
     assert_eq!(i64_of(&h[9]), 6);
@@ -830,7 +836,7 @@ fn hand_built_copy_stream_for_a_small_log() {
     ids.scopes.values_mut().for_each(|v| *v = 4);
     ids.keys.insert("s".into(), 5);
     ids.facts.blocks = vec![2];
-    let tables = encode(&prepared, &ids, &promotion).unwrap();
+    let tables = encode(&prepared, &ids, &promotion).unwrap().tables;
     assert_eq!(
         tables.iter().map(|t| t.table).collect::<Vec<_>>(),
         ["otel_logs_fact", "otel_log_attrs_string", "otel_log_attrs_other"]
@@ -971,7 +977,7 @@ fn subset_keeps_only_the_given_records() {
     assert!(logs_only.metrics().is_empty());
     assert_eq!(logs_only.resources(), prepared.resources());
     let ids = resolve(&logs_only);
-    let tables = encode(&logs_only, &ids, &promotion).unwrap();
+    let tables = encode(&logs_only, &ids, &promotion).unwrap().tables;
     assert!(
         tables.iter().all(|t| t.table.starts_with("otel_log")),
         "{:?}",
@@ -1012,11 +1018,11 @@ fn empty_batch_encodes_to_nothing() {
     let promotion = Promotion::defaults();
     let prepared = prepare(&[], &promotion);
     assert_eq!((prepared.first_seq(), prepared.last_seq()), (0, 0));
-    assert!(encode(&prepared, &Ids::default(), &promotion).unwrap().is_empty());
+    assert!(encode(&prepared, &Ids::default(), &promotion).unwrap().tables.is_empty());
     let empty_request =
         prepare(&[record(1, wal::Signal::Traces, ExportTraceServiceRequest::default().encode_to_vec())], &promotion);
     assert!(empty_request.failures().is_empty());
-    assert!(encode(&empty_request, &Ids::default(), &promotion).unwrap().is_empty());
+    assert!(encode(&empty_request, &Ids::default(), &promotion).unwrap().tables.is_empty());
 }
 
 #[test]
@@ -1026,7 +1032,7 @@ fn parallel_encode_of_many_records_matches_sequential_rows() {
         (0..64).map(|i| record(100 + i, wal::Signal::Traces, traces_request().encode_to_vec())).collect();
     let prepared = prepare(&records, &promotion);
     let ids = resolve(&prepared);
-    let tables = encode(&prepared, &ids, &promotion).unwrap();
+    let tables = encode(&prepared, &ids, &promotion).unwrap().tables;
     assert_eq!(table(&tables, "otel_spans_fact").rows, 128);
     assert_eq!(table(&tables, "otel_span_event_attrs_other").rows, 64);
     let mut span_ids: Vec<i64> = rows(&tables, "otel_spans_fact").iter().map(|r| i64_of(&r[0])).collect();
@@ -1046,6 +1052,17 @@ fn migration_columns() -> HashMap<String, Vec<(String, bool)>> {
         let sql = std::fs::read_to_string(&file).unwrap();
         let mut current: Option<(String, Vec<(String, bool)>)> = None;
         for line in sql.lines() {
+            // `ALTER TABLE t ADD COLUMN c type ...`: a column appended to an existing table.
+            if let Some(rest) = line.strip_prefix("ALTER TABLE ") {
+                let mut words = rest.split_whitespace();
+                if let (Some(table), Some("ADD"), Some("COLUMN"), Some(col)) =
+                    (words.next(), words.next(), words.next(), words.next())
+                {
+                    let required = line.contains("NOT NULL") && !line.contains("DEFAULT");
+                    tables.entry(table.to_string()).or_insert_with(Vec::new).push((col.to_string(), required));
+                }
+                continue;
+            }
             if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
                 if let Some(name) = rest.strip_suffix(" (") {
                     current = Some((name.to_string(), Vec::new()));

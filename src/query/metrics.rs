@@ -1,7 +1,7 @@
 //! Metrics: search (which metrics have data matching the filters) and series (time-bucketed points per series,
 //! a series being a metric plus a resource plus a data point attribute set, aggregated by type).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::State;
@@ -15,13 +15,16 @@ use super::attrs::{self, EXP_HISTOGRAM_DP, HISTOGRAM_DP, Level, NUMBER_DP, RESOU
 use super::error::ApiError;
 use super::params::{self, AttrFilter, AttrScope, Params, Window};
 use super::{QueryState, cursor, unix_nanos};
+use crate::normalize::anyvalue::attributes_from_json;
 
 /// Parameters of the metric search.
 pub const SEARCH_PARAMS: &[&str] =
     &["from", "to", "name", "type", "service", "namespace", "attr", "resource_attr", "limit", "cursor"];
 /// Parameters of the series query.
 pub const SERIES_PARAMS: &[&str] =
-    &["from", "to", "name", "type", "step", "agg", "service", "namespace", "attr", "resource_attr"];
+    &["from", "to", "name", "type", "step", "agg", "service", "namespace", "attr", "resource_attr", "limit", "cursor"];
+/// Series per page unless `limit` says otherwise: the lines of one chart.
+const DEFAULT_SERIES: u32 = 20;
 /// Names of the metric types by id (metric_types reference table; index 0 unused).
 const TYPE_NAMES: [&str; 6] = ["", "gauge", "sum", "histogram", "exponential_histogram", "summary"];
 /// Most buckets a series query may ask for.
@@ -84,6 +87,11 @@ impl PointFilters {
             }
             qb.push(")");
         }
+        self.push_attrs(qb, kind, w);
+    }
+
+    /// ` AND ...` conditions of the attribute filters on data point alias `d` of `kind`.
+    fn push_attrs(&self, qb: &mut QueryBuilder<Postgres>, kind: &Kind, w: &Window) {
         for f in &self.attrs {
             qb.push(" AND ");
             match f.scope {
@@ -294,9 +302,56 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         cumulative.insert(d.try_get("metric_id")?, d.try_get::<Option<i16>, _>("aggregation_temporality")? == Some(2));
     }
     let ids: Vec<i64> = cumulative.keys().copied().collect();
+    let limit = params::limit(&p, st.options.default_limit.min(DEFAULT_SERIES), st.options.max_limit)?;
+    let after = cursor::from_params(&p, "series")?;
+
+    // The page of series: those of the metric (and service) with a point in the window that matches the
+    // attribute filters. A series' points share its resource and attribute set, so the filters decide for
+    // the whole series and the points below need only the time window.
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT s.series_key, s.metric_id, s.resource_id, s.attributes::text AS attributes, r.service_name, \
+         r.service_namespace FROM otel_metric_series s \
+         LEFT JOIN otel_resources_dim r ON r.resource_id = s.resource_id WHERE s.metric_id = ANY(",
+    );
+    qb.push_bind(ids.clone()).push(")");
+    if let Some(s) = &filters.service {
+        qb.push(" AND r.service_name = ").push_bind(s.clone());
+    }
+    if let Some(n) = &filters.namespace {
+        qb.push(" AND r.service_namespace = ").push_bind(n.clone());
+    }
+    if let Some(key) = &after {
+        qb.push(" AND (COALESCE(r.service_name, ''), s.series_key) > (")
+            .push_bind(cursor::string(key, 0)?)
+            .push(", ")
+            .push_bind(cursor::int(key, 1)?)
+            .push(")");
+    }
+    qb.push(format_args!(" AND EXISTS (SELECT 1 FROM {} d WHERE d.series_key = s.series_key", kind.table));
+    qb.push(" AND d.time >= ").push_bind(w.from_ts());
+    qb.push(" AND d.time < ").push_bind(w.to_ts());
+    filters.push_attrs(&mut qb, kind, &w);
+    qb.push(") ORDER BY COALESCE(r.service_name, ''), s.series_key LIMIT ").push_bind(i64::from(limit) + 1);
+    let mut page = qb.build().fetch_all(&mut *tx).await?;
+    let more = page.len() > limit as usize;
+    page.truncate(limit as usize);
+    let keys: Vec<i64> = page.iter().map(|r| r.try_get("series_key")).collect::<Result<_, _>>()?;
 
     // One step of look-back gives cumulative series a baseline for the first bucket.
     let fetch_from = w.from.saturating_sub(step);
+    let fetch_window = Window { from: fetch_from, to: w.to };
+    // Over the point budget is refused before any point is read: counting along (series_key, time) takes a
+    // fraction of fetching the points.
+    let mut qb: QueryBuilder<Postgres> =
+        QueryBuilder::new(format!("SELECT count(*) FROM (SELECT 1 FROM {} d WHERE d.series_key = ANY(", kind.table));
+    qb.push_bind(keys.clone()).push(")");
+    qb.push(" AND d.time >= ").push_bind(fetch_window.from_ts());
+    qb.push(" AND d.time < ").push_bind(fetch_window.to_ts());
+    qb.push(" LIMIT ").push_bind(i64::from(st.options.max_series_points) + 1).push(") c");
+    let points: i64 = qb.build_query_scalar().fetch_one(&mut *tx).await?;
+    if points > i64::from(st.options.max_series_points) {
+        return Err(over_budget(st.options.max_series_points));
+    }
     let cols = match kind.types[0] {
         1 => "d.value_int, d.value_double",
         3 => "d.count, d.sum, d.bucket_counts, d.explicit_bounds",
@@ -306,104 +361,36 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         }
         _ => "d.count, d.sum, d.quantiles, d.quantile_values",
     };
-    // Over the point budget is refused before any point is read: counting the window's points along the
-    // (metric, time) index takes a fraction of fetching them (on 10M points the fetch of 500,001 points took
-    // 5-7 s before the refusal).
-    let fetch_window = Window { from: fetch_from, to: w.to };
-    let mut qb: QueryBuilder<Postgres> =
-        QueryBuilder::new(format!("SELECT count(*) FROM (SELECT 1 FROM {} d WHERE d.metric_id = ANY(", kind.table));
-    qb.push_bind(ids.clone()).push(")");
-    filters.push(&mut qb, kind, fetch_window.from_ts(), w.to_ts(), &fetch_window);
-    qb.push(" LIMIT ").push_bind(i64::from(st.options.max_series_points) + 1).push(") c");
-    let points: i64 = qb.build_query_scalar().fetch_one(&mut *tx).await?;
-    if points > i64::from(st.options.max_series_points) {
-        return Err(over_budget(st.options.max_series_points));
-    }
-    // The points, each with a hash of its attribute set (see `push_attribute_set_hash`): the series are told
-    // apart in SQL, so only one point per series needs its attributes fetched and turned into JSON, instead of
-    // every point of the window (an owner-id lookup per point was most of the time of this endpoint).
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
-        "WITH p AS MATERIALIZED (SELECT d.data_point_id, d.metric_id, d.resource_id, d.time, \
-         d.time_nanos_fraction, d.start_time, d.start_time_nanos_fraction, d.flags, {cols} FROM {} d \
-         WHERE d.metric_id = ANY(",
+        "SELECT d.series_key, d.time, d.time_nanos_fraction, d.start_time, d.start_time_nanos_fraction, d.flags, \
+         {cols} FROM {} d WHERE d.series_key = ANY(",
         kind.table
     ));
-    qb.push_bind(ids.clone()).push(")");
-    filters.push(&mut qb, kind, fetch_window.from_ts(), w.to_ts(), &fetch_window);
-    // No ORDER BY before the LIMIT: it only detects a query over the point budget, which is refused whatever
-    // rows it kept, and sorting every point twice cost ~30 ms per 50k.
-    qb.push(" LIMIT ");
-    qb.push_bind(i64::from(st.options.max_series_points) + 1);
-    qb.push(
-        "), r AS MATERIALIZED (SELECT min(data_point_id) AS lo, max(data_point_id) AS hi FROM p) \
-         SELECT p.*, COALESCE(x.set_xor, 0) AS set_xor, COALESCE(x.set_sum, 0) AS set_sum FROM p LEFT JOIN (",
-    );
-    push_attribute_set_hash(&mut qb, &kind.level, fetch_window.from_ts(), w.to_ts());
-    qb.push(") x ON x.data_point_id = p.data_point_id ORDER BY p.time, p.time_nanos_fraction, p.data_point_id");
-    // The per-point hash aggregate needs more than the default work_mem to stay in memory.
-    sqlx::query("SELECT set_config('work_mem', '64MB', true)").execute(&mut *tx).await?;
+    qb.push_bind(keys.clone()).push(")");
+    qb.push(" AND d.time >= ").push_bind(fetch_window.from_ts());
+    qb.push(" AND d.time < ").push_bind(fetch_window.to_ts());
+    qb.push(" ORDER BY d.series_key, d.time, d.time_nanos_fraction, d.data_point_id");
     let rows = qb.build().fetch_all(&mut *tx).await?;
-    // Points committed since the count can still pass the budget.
-    if rows.len() > st.options.max_series_points as usize {
-        return Err(over_budget(st.options.max_series_points));
-    }
-    // One point per (resource, metric, attribute set hash) stands for its series' attributes.
-    let mut sets: HashMap<SetKey, i64> = HashMap::new();
-    let mut rep_times = Vec::new();
-    for r in &rows {
-        let set = set_key(r)?;
-        if let std::collections::hash_map::Entry::Vacant(e) = sets.entry(set) {
-            e.insert(r.try_get("data_point_id")?);
-            rep_times.push(r.try_get::<DateTime<Utc>, _>("time")?);
-        }
-    }
-    let rep_ids: Vec<i64> = sets.values().copied().collect();
-    let rep_attrs = attrs::fetch(&mut tx, &kind.level, &rep_ids, attrs::time_range(rep_times)).await?;
-    let mut rids: Vec<i64> = sets.keys().map(|s| s.0).collect();
-    rids.sort_unstable();
-    rids.dedup();
-    let services: HashMap<i64, (Option<String>, Option<String>)> = sqlx::query(
-        "SELECT resource_id, service_name, service_namespace FROM otel_resources_dim WHERE resource_id = ANY($1)",
-    )
-    .bind(&rids)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get("resource_id")?, (r.try_get("service_name")?, r.try_get("service_namespace")?))))
-    .collect::<Result<_, sqlx::Error>>()?;
     tx.commit().await?;
 
-    // Group into series, keeping time order within each. Series are keyed by their attributes' JSON, not by
-    // the hash, so sets that differ only in how they were stored (typed table or `_other`) still merge.
-    type Key = (Option<String>, String, i64, i64);
-    let mut groups: BTreeMap<Key, (Value, Points)> = BTreeMap::new();
-    let mut set_keys: HashMap<SetKey, Key> = HashMap::new();
-    for (set, id) in &sets {
-        let (rid, metric_id, _, _) = *set;
-        let attributes = attrs::to_json(rep_attrs.get(id).map(Vec::as_slice).unwrap_or(&[]));
-        let key = (services.get(&rid).and_then(|s| s.0.clone()), attributes.to_string(), rid, metric_id);
-        let empty = match kind.types[0] {
-            1 => Points::Number(Vec::new()),
-            3 => Points::Hist(Vec::new()),
-            4 => Points::Exp(Vec::new()),
-            _ => Points::Summary(Vec::new()),
-        };
-        groups.entry(key.clone()).or_insert((attributes, empty));
-        set_keys.insert(*set, key);
-    }
+    let empty = || match kind.types[0] {
+        1 => Points::Number(Vec::new()),
+        3 => Points::Hist(Vec::new()),
+        4 => Points::Exp(Vec::new()),
+        _ => Points::Summary(Vec::new()),
+    };
+    let mut points_of: HashMap<i64, Points> = keys.iter().map(|k| (*k, empty())).collect();
     for row in &rows {
         // Bit 0 of DataPointFlags: no recorded value.
         if row.try_get::<i32, _>("flags")? & 1 == 1 {
             continue;
         }
-        let set = set_key(row)?;
-        let entry = set_keys
-            .get(&set)
-            .and_then(|key| groups.get_mut(key))
-            .ok_or_else(|| ApiError::internal("a data point outside the series it was grouped into"))?;
+        let key: i64 = row.try_get("series_key")?;
+        let points =
+            points_of.get_mut(&key).ok_or_else(|| ApiError::internal("a data point of a series not on the page"))?;
         let time = unix_nanos(row.try_get("time")?, row.try_get("time_nanos_fraction")?)?;
         let start = unix_nanos(row.try_get("start_time")?, row.try_get("start_time_nanos_fraction")?)?;
-        match &mut entry.1 {
+        match points {
             Points::Number(v) => {
                 let value = match row.try_get::<Option<i64>, _>("value_int")? {
                     Some(i) => Some(i as f64),
@@ -443,11 +430,13 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
             }
         }
     }
-
     let buckets = Buckets { from: w.from, to: w.to, step };
     let step_secs = step as f64 / 1e9;
     let mut out = Vec::new();
-    for ((service, _, rid, metric_id), (attributes, points)) in groups {
+    for row in &page {
+        let key: i64 = row.try_get("series_key")?;
+        let Some(points) = points_of.remove(&key) else { continue };
+        let metric_id: i64 = row.try_get("metric_id")?;
         let cum = cumulative.get(&metric_id).copied().unwrap_or(false);
         let pts: Vec<Value> = match (&points, aggregation) {
             (Points::Number(v), Agg::Value(a)) => {
@@ -468,83 +457,39 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         if pts.is_empty() {
             continue;
         }
-        let namespace = services.get(&rid).and_then(|s| s.1.clone());
+        let stored: String = row.try_get("attributes")?;
+        let attributes = attributes_from_json(&stored)
+            .map_err(|e| ApiError::internal(format!("series {key}: stored attributes: {e}")))?;
         out.push(json!({
-            "service_name": service,
-            "service_namespace": namespace,
-            "attributes": attributes,
+            "service_name": row.try_get::<Option<String>, _>("service_name")?,
+            "service_namespace": row.try_get::<Option<String>, _>("service_namespace")?,
+            "attributes": attrs::to_json(&attributes),
             "points": pts,
         }));
     }
+    let next = match (more, page.last()) {
+        (true, Some(last)) => Some(cursor::encode(
+            "series",
+            &[
+                last.try_get::<Option<String>, _>("service_name")?.unwrap_or_default().into(),
+                last.try_get::<i64, _>("series_key")?.into(),
+            ],
+        )),
+        _ => None,
+    };
     Ok(Json(json!({
         "metric": metric_json(first)?,
         "agg": agg_name(aggregation),
         "step_ns": step,
         "window": {"from_unix_nano": w.from.to_string(), "to_unix_nano": w.to.to_string()},
         "series": out,
+        "next_cursor": next,
     })))
 }
 
 /// The refusal of a series query that would read more than `budget` points.
 fn over_budget(budget: u32) -> ApiError {
     ApiError::bad("from", format!("the query reads more than {budget} data points; narrow the window or add filters"))
-}
-
-/// A data point's resource, metric and attribute set hashes.
-type SetKey = (i64, i64, i64, i64);
-
-fn set_key(row: &PgRow) -> Result<SetKey, ApiError> {
-    Ok((row.try_get("resource_id")?, row.try_get("metric_id")?, row.try_get("set_xor")?, row.try_get("set_sum")?))
-}
-
-/// A subquery of `(data_point_id, set_xor, set_sum)`: two order-independent hashes of each data point's
-/// attribute set, for the points of CTE `p` (whose id range is in CTE `r`: the points of other metrics in
-/// the window share that owner index range, and leaving them out before grouping halves the work), within
-/// `[from, to)`. A point without attributes has no row.
-///
-/// Why hashes: a point's attributes are rows of six tables, and fetching every point's attribute list to
-/// tell the series apart took ~0.3 s per 50k points; the hashes come out of one pass over the window's
-/// attribute rows. Each typed row hashes its value seeded with its key id and table (so `"1"`, `1` and `1.0`
-/// differ); an `_other` row hashes its JSON text. Equal sets give equal hashes whatever the row order; the
-/// XOR of the 64-bit hashes and the sum of their top bits together make a collision between two different
-/// sets of one query negligible, and the sum keeps a repeated row from cancelling out.
-fn push_attribute_set_hash(qb: &mut QueryBuilder<Postgres>, level: &Level, from: DateTime<Utc>, to: DateTime<Utc>) {
-    let (prefix, owner) = (level.prefix, level.owner);
-    let time = level.time.unwrap_or("time");
-    qb.push(format_args!(
-        "SELECT t.{owner} AS data_point_id, bit_xor(t.h) AS set_xor, sum((t.h >> 33)::int4) AS set_sum FROM ("
-    ));
-    // Doubles and bytes hash their text: hashfloat8 equates 0.0 with -0.0, which the JSON tells apart.
-    let mut branches: Vec<(String, String)> = attrs::TYPED
-        .iter()
-        .enumerate()
-        .map(|(i, (suffix, _))| {
-            let seed = format!("a.key_id + {}::bigint", (i as i64 + 1) << 32);
-            let hash = match *suffix {
-                "string" => format!("hashtextextended(a.value, {seed})"),
-                "int" => format!("hashint8extended(a.value, {seed})"),
-                "bool" => format!("hashint8extended(a.value::int, {seed})"),
-                "bytes" => format!("hashtextextended(encode(a.value, 'hex'), {seed})"),
-                _ => format!("hashtextextended(a.value::text, {seed})"),
-            };
-            (format!("{prefix}_{suffix}"), hash)
-        })
-        .collect();
-    branches.push((format!("{prefix}_other"), "hashtextextended(a.attributes::text, 0)".to_string()));
-    for (i, (table, hash)) in branches.iter().enumerate() {
-        if i > 0 {
-            qb.push(" UNION ALL ");
-        }
-        // Table names and hash expressions come from the constant levels, never from input.
-        qb.push(format_args!(
-            "SELECT a.{owner}, {hash} AS h FROM {table} a, r WHERE a.{owner} BETWEEN r.lo AND r.hi \
-             AND a.{owner} IN (SELECT data_point_id FROM p) AND a.{time} >= "
-        ));
-        qb.push_bind(from);
-        qb.push(format_args!(" AND a.{time} < "));
-        qb.push_bind(to);
-    }
-    qb.push(format_args!(") t GROUP BY t.{owner}"));
 }
 
 fn time_map(t: u64) -> Map<String, Value> {

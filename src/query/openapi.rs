@@ -95,7 +95,7 @@ pub const ROUTES: &[Route] = &[
         path: "/metrics/series",
         handler: || get(metrics::series),
         id: "metricSeries",
-        summary: "Time-bucketed points per series of a metric, aggregated by type",
+        summary: "Time-bucketed points per series of a metric, aggregated by type; series page by service (limit, default 20)",
         query: metrics::SERIES_PARAMS,
         required: &["from", "name"],
         response: "SeriesResponse",
@@ -439,6 +439,7 @@ fn schemas() -> Value {
             ("step_ns", int()),
             ("window", r("Window")),
             ("series", arr(r("Series"))),
+            ("next_cursor", nst()),
         ]),
         "Services": obj(&[
             ("window", r("RollupWindow")),

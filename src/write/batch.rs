@@ -18,6 +18,9 @@ use crate::normalize::rollup::{self, SpanRollups};
 use crate::normalize::{self, FactIds, Prepared, Promotion, TableData};
 use crate::telemetry::Telemetry;
 
+/// The encoded batch: COPY streams, metric series, span rollups.
+type Encoded = (Vec<TableData>, Vec<normalize::SeriesDim>, SpanRollups);
+
 /// Backoff between attempts after transient errors: doubling from `initial` up to `max`.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -258,16 +261,19 @@ impl Writer {
         let new_scopes = resolved.new_scopes;
         let promotion = self.promotion.clone();
         let p = prepared.clone();
-        let (tables, mut rollups) = on_rayon(move || -> Result<(Vec<TableData>, SpanRollups), WriteError> {
+        let (tables, series, mut rollups) = on_rayon(move || -> Result<Encoded, WriteError> {
             let res: Vec<_> =
                 new_resources.iter().filter_map(|&(id, i)| p.resources().get(i).map(|d| (id, d))).collect();
             let scs: Vec<_> = new_scopes.iter().filter_map(|&(id, i)| p.scopes().get(i).map(|d| (id, d))).collect();
             let mut tables = normalize::encode_dimension_attributes(&res, &scs, &ids, &promotion)?;
-            tables.extend(normalize::encode(&p, &ids, &promotion)?);
+            let facts = normalize::encode(&p, &ids, &promotion)?;
+            tables.extend(facts.tables);
             let rollups = if p.counts().spans > 0 { rollup::spans(&p) } else { SpanRollups::default() };
-            Ok((tables, rollups))
+            Ok((tables, facts.series, rollups))
         })
         .await??;
+        let mut updates = resolved.updates;
+        dims::register_series(&mut tx, &self.caches, &series, &mut updates).await?;
 
         // Before the batch's spans are loaded: only earlier spans can pair with them there.
         rollups::pair_with_committed(&mut tx, &mut rollups).await?;
@@ -282,7 +288,7 @@ impl Writer {
         upsert_checkpoint(&mut tx, &self.wal_id, last_seq).await?;
         tx.commit().await?;
 
-        self.caches.apply(resolved.updates);
+        self.caches.apply(updates);
         self.telemetry.batches_written.fetch_add(1, Ordering::Relaxed);
         for (table, n) in &written.tables {
             self.telemetry.add_rows(table, *n);

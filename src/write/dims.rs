@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use quick_cache::sync::Cache;
 use sqlx::PgConnection;
 
-use crate::normalize::{Hash, Ids, MetricDim, Prepared, ResourceDim, ScopeDim};
+use crate::normalize::{Hash, Ids, MetricDim, Prepared, ResourceDim, ScopeDim, SeriesDim};
 use crate::telemetry::Telemetry;
 
 use super::WriteError;
@@ -30,6 +30,8 @@ pub struct CacheOptions {
     pub metrics: usize,
     /// Attribute key -> key_id entries.
     pub keys: usize,
+    /// Metric series keys known to be in `otel_metric_series`.
+    pub series: usize,
     /// A dimension's `last_seen` is refreshed when a batch uses it and the last refresh by this process is at
     /// least this old: per-batch updates would rewrite hot rows thousands of times a minute.
     pub last_seen_refresh: Duration,
@@ -42,6 +44,7 @@ impl Default for CacheOptions {
             scopes: 50_000,
             metrics: 100_000,
             keys: 100_000,
+            series: 1_000_000,
             last_seen_refresh: Duration::from_secs(300),
         }
     }
@@ -62,6 +65,8 @@ pub struct DimCaches {
     keys: Cache<String, i32>,
     /// (promotion level, key) pairs known to be in `attribute_keys_in_other`.
     other_keys: Cache<(i16, String), ()>,
+    /// Series keys known to be in `otel_metric_series`.
+    series: Cache<i64, ()>,
     last_seen_refresh: Duration,
 }
 
@@ -74,6 +79,7 @@ impl DimCaches {
             metrics: Cache::new(opts.metrics.max(1)),
             keys: Cache::new(opts.keys.max(1)),
             other_keys: Cache::new(opts.keys.max(1)),
+            series: Cache::new(opts.series.max(1)),
             last_seen_refresh: opts.last_seen_refresh,
         }
     }
@@ -115,6 +121,9 @@ impl DimCaches {
         for pair in updates.other_keys {
             self.other_keys.insert(pair, ());
         }
+        for key in updates.series {
+            self.series.insert(key, ());
+        }
     }
 }
 
@@ -132,6 +141,7 @@ pub struct CacheUpdates {
     metrics: Vec<(Hash, Cached)>,
     keys: Vec<(String, i32)>,
     other_keys: Vec<(i16, String)>,
+    series: Vec<i64>,
 }
 
 /// What resolution found: ids for every dimension and key of the batch, which rows are new (their attribute
@@ -433,6 +443,37 @@ async fn register_other_keys(
     .execute(&mut *conn)
     .await?;
     out.updates.other_keys.extend(missing.into_iter().cloned());
+    Ok(())
+}
+
+/// Registers the batch's metric series that this process has not seen committed, in key order (so that
+/// concurrent writers lock them in the same order); the keys join the cache after commit.
+pub async fn register_series(
+    conn: &mut PgConnection,
+    caches: &DimCaches,
+    series: &[SeriesDim],
+    updates: &mut CacheUpdates,
+) -> Result<(), WriteError> {
+    let missing: Vec<&SeriesDim> = series.iter().filter(|s| caches.series.get(&s.key).is_none()).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<i64> = missing.iter().map(|s| s.key).collect();
+    let metric_ids: Vec<i64> = missing.iter().map(|s| s.metric_id).collect();
+    let resource_ids: Vec<i64> = missing.iter().map(|s| s.resource_id).collect();
+    let attributes: Vec<&str> = missing.iter().map(|s| s.attributes.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO otel_metric_series (series_key, metric_id, resource_id, attributes) \
+         SELECT k, m, r, a::jsonb FROM UNNEST($1::int8[], $2::int8[], $3::int8[], $4::text[]) AS u(k, m, r, a) \
+         ORDER BY k ON CONFLICT DO NOTHING",
+    )
+    .bind(&keys)
+    .bind(&metric_ids)
+    .bind(&resource_ids)
+    .bind(&attributes)
+    .execute(&mut *conn)
+    .await?;
+    updates.series.extend(keys);
     Ok(())
 }
 

@@ -57,6 +57,7 @@ fn expected_tables() -> BTreeSet<String> {
         "otel_resources_dim",
         "otel_scopes_dim",
         "otel_metrics_dim",
+        "otel_metric_series",
         "ingest_checkpoints",
     ]
     .into_iter()
@@ -189,7 +190,7 @@ async fn every_table_exists_and_has_a_comment() {
     .unwrap();
     let actual: BTreeSet<String> = rows.iter().map(|r| r.get("name")).collect();
     let expected = expected_tables();
-    assert_eq!(expected.len(), 84);
+    assert_eq!(expected.len(), 85);
     assert_eq!(actual, expected);
     for row in &rows {
         let name: String = row.get("name");

@@ -204,15 +204,21 @@ fn values_of(series: &Value) -> Vec<f64> {
     series["points"].as_array().unwrap().iter().map(|p| p["value"].as_f64().unwrap()).collect()
 }
 
+/// The series of a response sorted by attribute set: within a service the API orders them by an opaque key.
+fn by_attributes(v: &Value) -> Vec<Value> {
+    let mut series = v["series"].as_array().unwrap().clone();
+    series.sort_by_key(|s| s["attributes"].to_string());
+    series
+}
+
 #[tokio::test]
 async fn gauge_series_per_attribute_set_with_each_aggregation() {
     let (_env, app) = metrics_loaded().await;
     let v = ok(&app, &series_url("cpu.temp", &[("service", "api")])).await;
     assert_eq!(v["agg"], "last");
     assert_eq!(v["metric"]["type"], "gauge");
-    let series = v["series"].as_array().unwrap();
+    let series = by_attributes(&v);
     assert_eq!(series.len(), 2);
-    // Series are ordered by service, then attribute set.
     assert_eq!(series[0]["attributes"], serde_json::json!({"host": "h1", "p.core": "1"}));
     assert_eq!(series[1]["attributes"], serde_json::json!({"p.core": "0"}));
     assert_eq!(series[1]["service_name"], "api");
@@ -363,7 +369,7 @@ async fn series_are_split_by_attribute_value_and_type() {
     let app = api(&env);
     let v = ok(&app, &series_url("disk.used", &[("agg", "max")])).await;
     let got: Vec<(Value, Vec<f64>)> =
-        v["series"].as_array().unwrap().iter().map(|s| (s["attributes"].clone(), values_of(s))).collect();
+        by_attributes(&v).iter().map(|s| (s["attributes"].clone(), values_of(s))).collect();
     let want = vec![
         (serde_json::json!({"host": "h1", "p.dev": "1"}), vec![5.0]),
         (serde_json::json!({"p.dev": "1"}), vec![1.0, 4.0]),
@@ -371,7 +377,9 @@ async fn series_are_split_by_attribute_value_and_type() {
         (serde_json::json!({"p.dev": 1}), vec![2.0]),
         (serde_json::json!({}), vec![7.0]),
     ];
-    assert_eq!(got, want);
+    let mut want_sorted = want.clone();
+    want_sorted.sort_by_key(|(a, _)| a.to_string());
+    assert_eq!(got, want_sorted);
     assert!(v["series"].as_array().unwrap().iter().all(|s| s["service_name"] == "api"));
 }
 
@@ -386,4 +394,38 @@ async fn series_over_the_point_budget_is_refused() {
     let enough = router(env.pool().clone(), QueryOptions { max_series_points: 13, ..Default::default() });
     let v = ok(&enough, &series_url("cpu.temp", &[])).await;
     assert_eq!(v["series"].as_array().unwrap().len(), 3);
+}
+
+/// Series come in pages ordered by service: following `next_cursor` with `limit=1` visits every series of
+/// the unpaged answer once, with the same points, and a cursor of another listing is refused.
+#[tokio::test]
+async fn series_pages_by_cursor_without_gaps_or_repeats() {
+    let (_env, app) = metrics_loaded().await;
+    let all = ok(&app, &series_url("cpu.temp", &[])).await;
+    assert_eq!(all["next_cursor"], Value::Null);
+    let all = all["series"].as_array().unwrap().clone();
+    assert_eq!(all.len(), 3);
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut extra = vec![("limit", "1")];
+        if let Some(c) = &cursor {
+            extra.push(("cursor", c.as_str()));
+        }
+        let v = ok(&app, &series_url("cpu.temp", &extra)).await;
+        paged.extend(v["series"].as_array().unwrap().iter().cloned());
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+        assert!(paged.len() <= all.len(), "more pages than series");
+    }
+    assert_eq!(paged, all);
+    let services: Vec<&str> = paged.iter().map(|s| s["service_name"].as_str().unwrap()).collect();
+    assert_eq!(services, ["api", "api", "worker"]);
+    let search = ok(&app, &url("/metrics/search", &[("from", &T0.to_string()), ("limit", "1")])).await;
+    let search_cursor = search["next_cursor"].as_str().expect("more than one metric").to_string();
+    bad(&app, &series_url("cpu.temp", &[("cursor", &search_cursor)]), "cursor").await;
+    bad(&app, &series_url("cpu.temp", &[("cursor", "garbage")]), "cursor").await;
+    bad(&app, &series_url("cpu.temp", &[("limit", "0")]), "limit").await;
 }

@@ -305,6 +305,68 @@ async fn data_point_attributes_promoted_and_other() {
     );
 }
 
+/// Each data point carries the key of its series (metric, resource, attribute set without dropped keys),
+/// registered once in `otel_metric_series` whatever the batch, the attribute order or the other types.
+#[tokio::test]
+async fn data_points_carry_their_series_registered_once() {
+    let env = env().await;
+    let with = |attrs: Vec<KeyValue>, t: u64| NumberDataPoint { attributes: attrs, ..point(NV::AsInt(1), t) };
+    let a = || vec![kv("p.route", s("/a")), kv("method", s("GET")), kv("secret.token", s("x"))];
+    let a_reordered = vec![kv("method", s("GET")), kv("p.route", s("/a"))];
+    env.metrics(&req_with("svc", vec![gauge("g", vec![with(a(), T0), with(vec![], T0)])])).await;
+    env.metrics(&req_with("svc", vec![gauge("g", vec![with(a_reordered, T0 + 1)])])).await;
+    env.metrics(&req_with("svc", vec![gauge("g", vec![with(a(), T0 + 2)])])).await;
+    let h = HistogramDataPoint { time_unix_nano: T0, attributes: a(), ..Default::default() };
+    let hist = Metric {
+        name: "h".into(),
+        data: Some(metric::Data::Histogram(Histogram { data_points: vec![h], aggregation_temporality: 1 })),
+        ..Default::default()
+    };
+    env.metrics(&req_with("svc", vec![hist])).await;
+    env.metrics(&req_with("other", vec![gauge("g", vec![with(a(), T0)])])).await;
+
+    // g/svc with the set, g/svc without attributes, h/svc, g/other.
+    assert_eq!(env.count("otel_metric_series").await, 4);
+    assert_eq!(
+        env.scalar::<i64>("SELECT count(*) FROM otel_metrics_data_points_number WHERE series_key IS NULL").await,
+        0
+    );
+    assert_eq!(
+        env.scalar::<i64>(
+            "SELECT count(DISTINCT series_key) FROM otel_metrics_data_points_number d \
+             JOIN otel_resources_dim r USING (resource_id) WHERE r.service_name = 'svc'"
+        )
+        .await,
+        2
+    );
+    // Points and series agree on metric and resource, and the set is stored without the dropped key.
+    assert_eq!(
+        env.scalar::<i64>(
+            "SELECT count(*) FROM otel_metrics_data_points_number d JOIN otel_metric_series s USING (series_key) \
+             WHERE s.metric_id = d.metric_id AND s.resource_id = d.resource_id"
+        )
+        .await,
+        5
+    );
+    assert_eq!(
+        env.scalar::<i64>(
+            "SELECT count(*) FROM otel_metrics_data_points_histogram d JOIN otel_metric_series s USING (series_key) \
+             WHERE s.metric_id = d.metric_id"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        env.scalar::<String>(
+            "SELECT string_agg(attributes::text, ' ' ORDER BY attributes::text) FROM otel_metric_series s \
+             JOIN otel_metrics_dim m USING (metric_id) JOIN otel_resources_dim r USING (resource_id) \
+             WHERE m.name = 'g' AND r.service_name = 'svc'"
+        )
+        .await,
+        r#"{"method": "GET", "p.route": "/a"} {}"#
+    );
+}
+
 #[tokio::test]
 async fn start_time_unset_is_null() {
     let env = one(gauge("g", vec![NumberDataPoint { start_time_unix_nano: 0, ..point(NV::AsInt(1), T0) }])).await;
