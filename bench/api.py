@@ -3,7 +3,9 @@
 
    bench/api.py http://127.0.0.1:28080 postgres://postgres@127.0.0.1:55999/postgres [N]
 ONLY=word,word (environment) runs just the endpoints whose name contains one of the words.
-Trace ids and services are sampled from the database (psql), the time window is the last hour."""
+Trace ids and services are sampled from the database (psql). The time window is the last hour of each
+signal's data (ending at its newest record, or now when there is none), so that signals loaded one after
+the other are each measured over the hour that holds them."""
 import json, os, random, subprocess, sys, time, urllib.request, urllib.error
 
 api, url = sys.argv[1], sys.argv[2]
@@ -20,22 +22,32 @@ counts = sql("SELECT (SELECT count(*) FROM otel_spans_fact), (SELECT count(*) FR
              " + (SELECT count(*) FROM otel_metrics_data_points_exp_histogram) + (SELECT count(*) FROM otel_metrics_data_points_summary)")
 print(f"dataset: {counts[0] if counts else '?'} (spans|logs|points)")
 now = time.time_ns()
-frm = now - 3600 * 10**9
+
+def window(newest_sql):
+    """from=...&to=... covering the hour up to the newest record that `newest_sql` finds (unix nanoseconds)."""
+    got = sql(newest_sql)
+    end = int(got[0]) + 1 if got and got[0] else now
+    return f"from={end - 3600 * 10**9}&to={end}"
+
+tw = window("SELECT (extract(epoch FROM max(start_time)) * 1e9)::bigint FROM otel_spans_fact")
+lw = window("SELECT (extract(epoch FROM max(time)) * 1e9)::bigint FROM otel_logs_fact")
+mw = window("SELECT (extract(epoch FROM max(time)) * 1e9)::bigint FROM otel_metrics_data_points_number")
 endpoints = {
     "trace by id": lambda: f"/api/v2/traces/{random.choice(trace_ids)}",
     "spans of a trace": lambda: f"/api/v2/traces/{random.choice(trace_ids)}/spans",
-    "services (1h)": lambda: f"/api/v2/services?from={frm}",
-    "operations of a service (1h)": lambda: f"/api/v2/services/{random.choice(services)}/operations?from={frm}",
-    "service map (1h)": lambda: f"/api/v2/service-map?from={frm}",
-    "trace search, service (1h)": lambda: f"/api/v2/traces/search?from={frm}&service={random.choice(services)}",
-    "trace search, min duration (1h)": lambda: f"/api/v2/traces/search?from={frm}&min_duration=300ms",
-    "trace search, attribute (1h)": lambda: f"/api/v2/traces/search?from={frm}&attr=http.route%20eq%20/api/v1/op{random.randrange(30)}",
-    "log search, severity (1h)": lambda: f"/api/v2/logs/search?from={frm}&min_severity=ERROR",
-    "log search, body text (1h)": lambda: f"/api/v2/logs/search?from={frm}&body=op{random.randrange(30)}",
+    "services (1h)": lambda: f"/api/v2/services?{tw}",
+    "operations of a service (1h)": lambda: f"/api/v2/services/{random.choice(services)}/operations?{tw}",
+    "service map (1h)": lambda: f"/api/v2/service-map?{tw}",
+    "trace search, service (1h)": lambda: f"/api/v2/traces/search?{tw}&service={random.choice(services)}",
+    "trace search, min duration (1h)": lambda: f"/api/v2/traces/search?{tw}&min_duration=300ms",
+    "trace search, attribute (1h)": lambda: f"/api/v2/traces/search?{tw}&attr=http.route%20eq%20/api/v1/op{random.randrange(30)}",
+    "log search, severity (1h)": lambda: f"/api/v2/logs/search?{lw}&min_severity=ERROR",
+    "log search, body text (1h)": lambda: f"/api/v2/logs/search?{lw}&body=op{random.randrange(30)}",
     "logs of a trace": lambda: f"/api/v2/logs/trace/{random.choice(trace_ids)}",
-    "metric search (1h)": lambda: f"/api/v2/metrics/search?from={frm}",
-    "metric series, histogram p99 (1h)": lambda: f"/api/v2/metrics/series?from={frm}&name=http.server.request.duration&step=60s",
-    "metric series, gauge avg (1h)": lambda: f"/api/v2/metrics/series?from={frm}&name=system.cpu.utilization&step=60s&agg=avg",
+    "metric search (1h)": lambda: f"/api/v2/metrics/search?{mw}",
+    "metric series, histogram p99 (1h)": lambda: f"/api/v2/metrics/series?{mw}&name=http.server.request.duration&step=60s",
+    "metric series, gauge avg (1h)": lambda: f"/api/v2/metrics/series?{mw}&name=system.cpu.utilization&step=60s&agg=avg",
+    "metric series, one service (1h)": lambda: f"/api/v2/metrics/series?{mw}&name=http.server.request.duration&step=60s&service={random.choice(services)}",
 }
 print(f"{'endpoint':36} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  status")
 only = [w for w in os.environ.get("ONLY", "").split(",") if w]
