@@ -308,11 +308,20 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     // The page of series: those of the metric (and service) with a point in the window that matches the
     // attribute filters. A series' points share its resource and attribute set, so the filters decide for
     // the whole series and the points below need only the time window.
+    //
+    // The window test is a LATERAL probe with LIMIT 1 per series, not EXISTS: the planner turned EXISTS into
+    // a hash of every point's series key in the window (2M index entries, 0.6-1.6 s for one metric on 10M
+    // points), where one index probe per series of the metric takes a few milliseconds.
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
         "SELECT s.series_key, s.metric_id, s.resource_id, s.attributes::text AS attributes, r.service_name, \
          r.service_namespace FROM otel_metric_series s \
-         LEFT JOIN otel_resources_dim r ON r.resource_id = s.resource_id WHERE s.metric_id = ANY(",
+         LEFT JOIN otel_resources_dim r ON r.resource_id = s.resource_id ",
     );
+    qb.push(format_args!("CROSS JOIN LATERAL (SELECT 1 FROM {} d WHERE d.series_key = s.series_key", kind.table));
+    qb.push(" AND d.time >= ").push_bind(w.from_ts());
+    qb.push(" AND d.time < ").push_bind(w.to_ts());
+    filters.push_attrs(&mut qb, kind, &w);
+    qb.push(" LIMIT 1) AS in_window WHERE s.metric_id = ANY(");
     qb.push_bind(ids.clone()).push(")");
     if let Some(s) = &filters.service {
         qb.push(" AND r.service_name = ").push_bind(s.clone());
@@ -327,11 +336,7 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
             .push_bind(cursor::int(key, 1)?)
             .push(")");
     }
-    qb.push(format_args!(" AND EXISTS (SELECT 1 FROM {} d WHERE d.series_key = s.series_key", kind.table));
-    qb.push(" AND d.time >= ").push_bind(w.from_ts());
-    qb.push(" AND d.time < ").push_bind(w.to_ts());
-    filters.push_attrs(&mut qb, kind, &w);
-    qb.push(") ORDER BY COALESCE(r.service_name, ''), s.series_key LIMIT ").push_bind(i64::from(limit) + 1);
+    qb.push(" ORDER BY COALESCE(r.service_name, ''), s.series_key LIMIT ").push_bind(i64::from(limit) + 1);
     let mut page = qb.build().fetch_all(&mut *tx).await?;
     let more = page.len() > limit as usize;
     page.truncate(limit as usize);
@@ -362,16 +367,22 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         _ => "d.count, d.sum, d.quantiles, d.quantile_values",
     };
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
-        "SELECT d.series_key, d.time, d.time_nanos_fraction, d.start_time, d.start_time_nanos_fraction, d.flags, \
-         {cols} FROM {} d WHERE d.series_key = ANY(",
+        "SELECT d.series_key, d.data_point_id, d.time, d.time_nanos_fraction, d.start_time, \
+         d.start_time_nanos_fraction, d.flags, {cols} FROM {} d WHERE d.series_key = ANY(",
         kind.table
     ));
     qb.push_bind(keys.clone()).push(")");
     qb.push(" AND d.time >= ").push_bind(fetch_window.from_ts());
     qb.push(" AND d.time < ").push_bind(fetch_window.to_ts());
-    qb.push(" ORDER BY d.series_key, d.time, d.time_nanos_fraction, d.data_point_id");
+    // Unordered: a few ms of sorting in Rust below instead of a sort in PostgreSQL that spills to disk.
     let rows = qb.build().fetch_all(&mut *tx).await?;
     tx.commit().await?;
+    let mut keyed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let time = unix_nanos(row.try_get("time")?, row.try_get("time_nanos_fraction")?)?;
+        keyed.push(((row.try_get::<i64, _>("series_key")?, time, row.try_get::<i64, _>("data_point_id")?), row));
+    }
+    keyed.sort_unstable_by_key(|(k, _)| *k);
 
     let empty = || match kind.types[0] {
         1 => Points::Number(Vec::new()),
@@ -380,15 +391,14 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         _ => Points::Summary(Vec::new()),
     };
     let mut points_of: HashMap<i64, Points> = keys.iter().map(|k| (*k, empty())).collect();
-    for row in &rows {
+    for ((key, time, _), row) in &keyed {
         // Bit 0 of DataPointFlags: no recorded value.
         if row.try_get::<i32, _>("flags")? & 1 == 1 {
             continue;
         }
-        let key: i64 = row.try_get("series_key")?;
+        let time = *time;
         let points =
-            points_of.get_mut(&key).ok_or_else(|| ApiError::internal("a data point of a series not on the page"))?;
-        let time = unix_nanos(row.try_get("time")?, row.try_get("time_nanos_fraction")?)?;
+            points_of.get_mut(key).ok_or_else(|| ApiError::internal("a data point of a series not on the page"))?;
         let start = unix_nanos(row.try_get("start_time")?, row.try_get("start_time_nanos_fraction")?)?;
         match points {
             Points::Number(v) => {
