@@ -55,12 +55,21 @@ pub struct Generator {
     shape: Shape,
     /// Base of generated timestamps, unix nanos.
     now: u64,
+    /// Where the metric series are.
+    metric_stream: MetricStream,
 }
 
 impl Generator {
     /// A generator for `shape`; the same seed gives the same requests (timestamps follow the clock).
     pub fn new(shape: Shape, seed: u64) -> Self {
-        Generator { rng: StdRng::seed_from_u64(seed), shape, now: crate::time::now_unix_nanos() }
+        let now = crate::time::now_unix_nanos();
+        let metric_stream = MetricStream {
+            services: (0..shape.services.max(1)).collect(),
+            start: now,
+            interval: 10_000_000_000,
+            next: 0,
+        };
+        Generator { rng: StdRng::seed_from_u64(seed), shape, now, metric_stream }
     }
 
     /// Moves the generator's time to the clock (never backwards), so that data is stamped when it is sent,
@@ -295,154 +304,185 @@ impl Generator {
         (traces, logs)
     }
 
-    /// A metrics export request with about `points` data points over all five metric types.
+    /// Makes this generator export the metrics of `services` only, one point per series every `interval`
+    /// nanoseconds of data time from `start` on (see [`Generator::metrics`]).
+    pub fn with_metric_stream(mut self, services: Vec<usize>, start: u64, interval: u64) -> Self {
+        self.metric_stream = MetricStream { services, start, interval: interval.max(1), next: 0 };
+        self
+    }
+
+    /// The next `points` data points of the metric stream, over all five metric types.
+    ///
+    /// Like a fleet of SDKs exporting every `interval`: each of the stream's services has, per metric,
+    /// 2 x `operations` series (`http.route` x `http.request.method`); a round gives every series one point
+    /// stamped `start + round * interval`, and requests carry consecutive points of the round, so a series'
+    /// points are `interval` apart whatever the load's speed. Cumulative sums grow by round, histograms and
+    /// exponential histograms are delta, summaries cumulative.
     pub fn metrics(&mut self, points: usize) -> ExportMetricsServiceRequest {
-        let t = self.now;
-        let start = t.saturating_sub(60_000_000_000);
-        let mut resource_metrics = Vec::new();
-        let mut made = 0;
-        while made < points {
-            let svc = self.rng.random_range(0..self.shape.services.max(1));
-            let mut metrics = Vec::new();
-            for kind in 0..5 {
-                if made >= points {
-                    break;
-                }
-                let n = (points - made).min(4);
-                let attrs = |rng: &mut StdRng, i: usize| {
-                    vec![
-                        kv("http.route", s(format!("/api/v1/op{}", (i + rng.random_range(0..3)) % 8))),
-                        kv("http.request.method", s("GET")),
-                    ]
-                };
-                let exemplar = |rng: &mut StdRng, me: &mut Self| Exemplar {
-                    filtered_attributes: vec![kv("user.id", s(format!("user-{}", rng.random_range(0..100))))],
-                    time_unix_nano: t,
-                    span_id: me.id::<8>(),
-                    trace_id: me.id::<16>(),
-                    value: Some(exemplar::Value::AsDouble(0.25)),
-                };
+        let sets = 2 * self.shape.operations.max(1);
+        let per_service = METRIC_NAMES.len() * sets;
+        let mut resource_metrics: Vec<ResourceMetrics> = Vec::new();
+        let mut service_of_last: Option<usize> = None;
+        for _ in 0..points {
+            let m = &self.metric_stream;
+            let per_round = (m.services.len() * per_service).max(1);
+            let (round, within) = (m.next / per_round, m.next % per_round);
+            let Some(&svc) = m.services.get(within / per_service) else { break };
+            let (kind, set) = ((within % per_service) / sets, within % sets);
+            let (series_start, interval) = (m.start, m.interval);
+            let t = m.start + round as u64 * m.interval;
+            self.metric_stream.next += 1;
+            if service_of_last != Some(svc) {
+                resource_metrics.push(ResourceMetrics {
+                    resource: Some(self.resource(svc)),
+                    scope_metrics: vec![ScopeMetrics {
+                        scope: Some(self.scope("ollyscale.loadgen")),
+                        metrics: Vec::new(),
+                        schema_url: String::new(),
+                    }],
+                    schema_url: String::new(),
+                });
+                service_of_last = Some(svc);
+            }
+            let Some(metrics) = resource_metrics.last_mut().and_then(|r| r.scope_metrics.last_mut()) else { break };
+            let (name, unit) = METRIC_NAMES[kind];
+            if metrics.metrics.last().is_none_or(|m| m.name != name) {
                 let data = match kind {
-                    0 => Data::Gauge(Gauge {
-                        data_points: (0..n)
-                            .map(|i| NumberDataPoint {
-                                attributes: attrs(&mut self.rng, i),
-                                start_time_unix_nano: 0,
-                                time_unix_nano: t,
-                                exemplars: vec![],
-                                flags: 0,
-                                value: Some(number_data_point::Value::AsDouble(self.rng.random_range(0.0..100.0))),
-                            })
-                            .collect(),
-                    }),
+                    0 => Data::Gauge(Gauge { data_points: vec![] }),
                     1 => Data::Sum(Sum {
-                        data_points: (0..n)
-                            .map(|i| NumberDataPoint {
-                                attributes: attrs(&mut self.rng, i),
-                                start_time_unix_nano: start,
-                                time_unix_nano: t,
-                                exemplars: vec![],
-                                flags: 0,
-                                value: Some(number_data_point::Value::AsInt(self.rng.random_range(0..1_000_000))),
-                            })
-                            .collect(),
+                        data_points: vec![],
                         aggregation_temporality: AggregationTemporality::Cumulative as i32,
                         is_monotonic: true,
                     }),
-                    2 => {
-                        let mut dps = Vec::new();
-                        for i in 0..n {
-                            let counts: Vec<u64> = (0..6).map(|_| self.rng.random_range(0..100)).collect();
-                            let ex = exemplar(&mut self.rng.clone(), self);
-                            dps.push(HistogramDataPoint {
-                                attributes: attrs(&mut self.rng, i),
-                                start_time_unix_nano: start,
-                                time_unix_nano: t,
-                                count: counts.iter().sum(),
-                                sum: Some(123.5),
-                                bucket_counts: counts,
-                                explicit_bounds: vec![0.005, 0.01, 0.05, 0.1, 0.5],
-                                exemplars: vec![ex],
-                                flags: 0,
-                                min: Some(0.001),
-                                max: Some(0.9),
-                            });
-                        }
-                        Data::Histogram(Histogram {
-                            data_points: dps,
-                            aggregation_temporality: AggregationTemporality::Delta as i32,
-                        })
-                    }
-                    3 => Data::ExponentialHistogram(ExponentialHistogram {
-                        data_points: (0..n)
-                            .map(|i| {
-                                let pos: Vec<u64> = (0..8).map(|_| self.rng.random_range(0..50)).collect();
-                                ExponentialHistogramDataPoint {
-                                    attributes: attrs(&mut self.rng, i),
-                                    start_time_unix_nano: start,
-                                    time_unix_nano: t,
-                                    count: pos.iter().sum::<u64>() + 2,
-                                    sum: Some(42.0),
-                                    scale: 3,
-                                    zero_count: 2,
-                                    positive: Some(Buckets { offset: -2, bucket_counts: pos }),
-                                    negative: Some(Buckets { offset: 0, bucket_counts: vec![] }),
-                                    flags: 0,
-                                    exemplars: vec![],
-                                    min: Some(0.0),
-                                    max: Some(9.5),
-                                    zero_threshold: 1e-9,
-                                }
-                            })
-                            .collect(),
+                    2 => Data::Histogram(Histogram {
+                        data_points: vec![],
                         aggregation_temporality: AggregationTemporality::Delta as i32,
                     }),
-                    _ => Data::Summary(Summary {
-                        data_points: (0..n)
-                            .map(|i| SummaryDataPoint {
-                                attributes: attrs(&mut self.rng, i),
-                                start_time_unix_nano: start,
-                                time_unix_nano: t,
-                                count: 100,
-                                sum: 12.5,
-                                quantile_values: vec![
-                                    ValueAtQuantile { quantile: 0.5, value: 0.1 },
-                                    ValueAtQuantile { quantile: 0.99, value: 0.4 },
-                                ],
-                                flags: 0,
-                            })
-                            .collect(),
+                    3 => Data::ExponentialHistogram(ExponentialHistogram {
+                        data_points: vec![],
+                        aggregation_temporality: AggregationTemporality::Delta as i32,
                     }),
+                    _ => Data::Summary(Summary { data_points: vec![] }),
                 };
-                let (name, unit) = [
-                    ("system.cpu.utilization", "1"),
-                    ("http.server.request.count", "{request}"),
-                    ("http.server.request.duration", "s"),
-                    ("rpc.server.duration", "s"),
-                    ("jvm.gc.duration", "s"),
-                ][kind];
-                metrics.push(Metric {
+                metrics.metrics.push(Metric {
                     name: name.into(),
                     description: format!("{name} of the service"),
                     unit: unit.into(),
                     metadata: vec![],
                     data: Some(data),
                 });
-                made += n;
             }
-            resource_metrics.push(ResourceMetrics {
-                resource: Some(self.resource(svc)),
-                scope_metrics: vec![ScopeMetrics {
-                    scope: Some(self.scope("ollyscale.loadgen")),
-                    metrics,
-                    schema_url: String::new(),
-                }],
-                schema_url: String::new(),
-            });
+            let attributes = vec![
+                kv("http.route", s(format!("/api/v1/op{}", set / 2))),
+                kv("http.request.method", s(if set % 2 == 0 { "GET" } else { "POST" })),
+            ];
+            let delta_start = t.saturating_sub(interval);
+            let data = metrics.metrics.last_mut().and_then(|m| m.data.as_mut());
+            match data {
+                Some(Data::Gauge(g)) => g.data_points.push(NumberDataPoint {
+                    attributes,
+                    start_time_unix_nano: 0,
+                    time_unix_nano: t,
+                    exemplars: vec![],
+                    flags: 0,
+                    value: Some(number_data_point::Value::AsDouble(self.rng.random_range(0.0..100.0))),
+                }),
+                Some(Data::Sum(sum)) => sum.data_points.push(NumberDataPoint {
+                    attributes,
+                    start_time_unix_nano: series_start,
+                    time_unix_nano: t,
+                    exemplars: vec![],
+                    flags: 0,
+                    // Grows every round: a counter that never resets.
+                    value: Some(number_data_point::Value::AsInt(
+                        (round as i64 + 1) * 100 + self.rng.random_range(0..100),
+                    )),
+                }),
+                Some(Data::Histogram(h)) => {
+                    let counts: Vec<u64> = (0..6).map(|_| self.rng.random_range(0..100)).collect();
+                    let exemplar = Exemplar {
+                        filtered_attributes: vec![kv(
+                            "user.id",
+                            s(format!("user-{}", self.rng.random_range(0..self.shape.cardinality.max(1)))),
+                        )],
+                        time_unix_nano: t,
+                        span_id: self.id::<8>(),
+                        trace_id: self.id::<16>(),
+                        value: Some(exemplar::Value::AsDouble(0.25)),
+                    };
+                    h.data_points.push(HistogramDataPoint {
+                        attributes,
+                        start_time_unix_nano: delta_start,
+                        time_unix_nano: t,
+                        count: counts.iter().sum(),
+                        sum: Some(123.5),
+                        bucket_counts: counts,
+                        explicit_bounds: vec![0.005, 0.01, 0.05, 0.1, 0.5],
+                        exemplars: vec![exemplar],
+                        flags: 0,
+                        min: Some(0.001),
+                        max: Some(0.9),
+                    });
+                }
+                Some(Data::ExponentialHistogram(h)) => {
+                    let pos: Vec<u64> = (0..8).map(|_| self.rng.random_range(0..50)).collect();
+                    h.data_points.push(ExponentialHistogramDataPoint {
+                        attributes,
+                        start_time_unix_nano: delta_start,
+                        time_unix_nano: t,
+                        count: pos.iter().sum::<u64>() + 2,
+                        sum: Some(42.0),
+                        scale: 3,
+                        zero_count: 2,
+                        positive: Some(Buckets { offset: -2, bucket_counts: pos }),
+                        negative: Some(Buckets { offset: 0, bucket_counts: vec![] }),
+                        flags: 0,
+                        exemplars: vec![],
+                        min: Some(0.0),
+                        max: Some(9.5),
+                        zero_threshold: 1e-9,
+                    });
+                }
+                Some(Data::Summary(sm)) => sm.data_points.push(SummaryDataPoint {
+                    attributes,
+                    start_time_unix_nano: series_start,
+                    time_unix_nano: t,
+                    count: 100 * (round as u64 + 1),
+                    sum: 12.5 * (round as f64 + 1.0),
+                    quantile_values: vec![
+                        ValueAtQuantile { quantile: 0.5, value: 0.1 },
+                        ValueAtQuantile { quantile: 0.99, value: 0.4 },
+                    ],
+                    flags: 0,
+                }),
+                None => {}
+            }
         }
         self.tick();
         ExportMetricsServiceRequest { resource_metrics }
     }
+}
+
+/// The metrics of the stream: name and unit, by kind (gauge, sum, histogram, exponential histogram, summary).
+const METRIC_NAMES: [(&str, &str); 5] = [
+    ("system.cpu.utilization", "1"),
+    ("http.server.request.count", "{request}"),
+    ("http.server.request.duration", "s"),
+    ("rpc.server.duration", "s"),
+    ("jvm.gc.duration", "s"),
+];
+
+/// Position of a generator in its metric stream.
+#[derive(Debug, Clone)]
+struct MetricStream {
+    /// The services whose series this generator exports.
+    services: Vec<usize>,
+    /// Data time of round 0, unix nanos.
+    start: u64,
+    /// Data time between two rounds, nanos.
+    interval: u64,
+    /// Points made so far.
+    next: usize,
 }
 
 #[cfg(test)]
@@ -500,5 +540,57 @@ mod tests {
         // A span name has one kind within a service, apart from entry spans of names also used inside.
         let mixed = kinds.values().filter(|k| k.len() > 2).count();
         assert_eq!(mixed, 0, "{kinds:?}");
+    }
+
+    #[test]
+    fn metric_series_get_one_point_per_interval() {
+        let shape = Shape { services: 4, operations: 2, spans_per_trace: 8, attributes: 0, cardinality: 100 };
+        let (start, interval) = (1_700_000_000_000_000_000, 10_000_000_000);
+        let mut g = Generator::new(shape, 7).with_metric_stream(vec![0, 2], start, interval);
+        // Two services x 5 metrics x (2 routes x 2 methods) = 40 series; three rounds, over two requests.
+        let reqs = [g.metrics(70), g.metrics(50)];
+        // (service, metric, attributes) -> (time, integer value) of each point.
+        type Series = HashMap<(String, String, String), Vec<(u64, Option<i64>)>>;
+        let mut series: Series = HashMap::new();
+        for req in &reqs {
+            for rm in &req.resource_metrics {
+                let attrs = &rm.resource.as_ref().unwrap().attributes;
+                let svc = format!("{:?}", attrs.iter().find(|kv| kv.key == "service.name").unwrap().value);
+                for m in &rm.scope_metrics[0].metrics {
+                    let mut add = |attrs: &[KeyValue], t: u64, v: Option<i64>| {
+                        series.entry((svc.clone(), m.name.clone(), format!("{attrs:?}"))).or_default().push((t, v))
+                    };
+                    match m.data.as_ref().unwrap() {
+                        Data::Gauge(d) => d.data_points.iter().for_each(|p| add(&p.attributes, p.time_unix_nano, None)),
+                        Data::Sum(d) => d.data_points.iter().for_each(|p| {
+                            let v = match p.value {
+                                Some(number_data_point::Value::AsInt(i)) => Some(i),
+                                _ => None,
+                            };
+                            assert_eq!(p.start_time_unix_nano, start);
+                            add(&p.attributes, p.time_unix_nano, v)
+                        }),
+                        Data::Histogram(d) => {
+                            d.data_points.iter().for_each(|p| add(&p.attributes, p.time_unix_nano, None))
+                        }
+                        Data::ExponentialHistogram(d) => {
+                            d.data_points.iter().for_each(|p| add(&p.attributes, p.time_unix_nano, None))
+                        }
+                        Data::Summary(d) => {
+                            d.data_points.iter().for_each(|p| add(&p.attributes, p.time_unix_nano, None))
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(series.values().map(Vec::len).sum::<usize>(), 120);
+        assert_eq!(series.len(), 40);
+        assert!(series.keys().all(|(svc, _, _)| svc.contains("svc-000") || svc.contains("svc-002")));
+        for points in series.values() {
+            let times: Vec<u64> = points.iter().map(|p| p.0).collect();
+            assert_eq!(times, [start, start + interval, start + 2 * interval]);
+            // A cumulative sum never goes down.
+            assert!(points.windows(2).all(|w| w[0].1 <= w[1].1));
+        }
     }
 }

@@ -81,6 +81,10 @@ pub struct LoadArgs {
     /// Distinct values of high-cardinality attributes.
     #[arg(long, default_value_t = 10_000)]
     pub cardinality: u64,
+    /// Data time between two points of a metric series, like an SDK's export interval: a load of N points
+    /// is stamped over the N / series intervals that end now.
+    #[arg(long, default_value = "10s")]
+    pub metric_interval: Span,
     /// Compress requests with gzip.
     #[arg(long)]
     pub gzip: bool,
@@ -222,7 +226,16 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Summary> {
     let total_limit = if args.items == 0 { u64::MAX } else { args.items.saturating_mul(args.signals.len() as u64) };
     let issued = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
-    for worker in 0..args.concurrency.max(1) {
+    // Each exporter owns every concurrency-th service's metric series, so no series gets points from two
+    // exporters; the rounds needed for the points asked for end now.
+    let exporters = args.concurrency.max(1);
+    let series = (args.services.max(1) * 5 * 2 * args.operations.max(1)) as u64;
+    let metric_interval = u64::try_from(args.metric_interval.0.as_nanos()).unwrap_or(u64::MAX).max(1);
+    let rounds = if args.items == 0 { 1 } else { args.items.div_ceil(series) };
+    let metric_start =
+        crate::time::now_unix_nanos().saturating_sub(rounds.saturating_sub(1).saturating_mul(metric_interval));
+    for worker in 0..exporters {
+        let own_services: Vec<usize> = (worker..args.services.max(1)).step_by(exporters).collect();
         let args = args.clone();
         let client = client.clone();
         let progress = progress.clone();
@@ -231,7 +244,8 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Summary> {
         let issued = issued.clone();
         let shape = shape.clone();
         tasks.push(tokio::spawn(async move {
-            let mut generator = Generator::new(shape, args.seed.wrapping_mul(1_000_003).wrapping_add(worker as u64));
+            let generator = Generator::new(shape, args.seed.wrapping_mul(1_000_003).wrapping_add(worker as u64));
+            let mut generator = generator.with_metric_stream(own_services, metric_start, metric_interval);
             let per_worker_rate = args.rate as f64 / args.concurrency.max(1) as f64;
             let mut round = 0usize;
             let mut pool: Vec<Encoded> = Vec::new();
@@ -266,6 +280,10 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Summary> {
                     pool.push(request.clone());
                 }
                 let n = request.items;
+                if n == 0 {
+                    // An exporter that owns no metric series (more exporters than services) has nothing to send.
+                    break;
+                }
                 if issued.fetch_add(n, Ordering::Relaxed) >= total_limit {
                     break;
                 }
