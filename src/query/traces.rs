@@ -72,11 +72,16 @@ enum AttrForm {
 impl SpanFilters {
     /// `s.start_time >= ... AND ...` on span alias `s`; without `window`, the time window is left out.
     fn push(&self, qb: &mut QueryBuilder<Postgres>, window: bool, form: AttrForm) {
+        self.push_with(qb, window, form, true);
+    }
+
+    /// [`Self::push`], leaving out the resource condition when `resources` is false.
+    fn push_with(&self, qb: &mut QueryBuilder<Postgres>, window: bool, form: AttrForm, resources: bool) {
         qb.push("TRUE");
         if window {
             self.push_window(qb);
         }
-        if let Some(ids) = &self.resources {
+        if let Some(ids) = self.resources.as_ref().filter(|_| resources) {
             qb.push(" AND s.resource_id = ANY(").push_bind(ids.clone()).push(")");
         }
         if let Some(n) = &self.name {
@@ -201,7 +206,11 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
                 } else {
                     qb.push("otel_spans_fact s WHERE ");
                 }
-                f.push(&mut qb, true, AttrForm::Set);
+                // Inside a resource's walk, `s.resource_id = ANY(...)` repeats `s.resource_id = r.id`, and
+                // PostgreSQL multiplies the two selectivities: it then expected a handful of the resource's
+                // spans in the window and read all of them (a bitmap scan and a sort of 39k spans, 10k heap
+                // pages, 350-450 ms at 7M spans) instead of the first `chunk` along the index (2-6 ms).
+                f.push_with(&mut qb, true, AttrForm::Set, per_resource.is_none());
                 if let Some((t, id)) = pos {
                     qb.push(" AND (s.start_time, s.span_row_id) < (").push_bind(t).push(", ").push_bind(id).push(")");
                 }
