@@ -440,105 +440,65 @@ pub async fn fetch(
     owners: &[i64],
     times: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> Result<HashMap<i64, Vec<KeyValue>>, ApiError> {
-    Ok(fetch_levels(conn, &[(level, owners, times)]).await?.pop().unwrap_or_default())
-}
-
-/// Owners of one level whose attributes [`fetch_levels`] reads: the level, the owner ids and the range of
-/// their partition-key times.
-pub type Owners<'a> = (&'a Level, &'a [i64], Option<(DateTime<Utc>, DateTime<Utc>)>);
-
-/// [`fetch`] for several levels in one statement (one round trip instead of one per level); the answer has
-/// one map per entry of `wanted`, in its order. Levels without owners are left out of the statement.
-pub async fn fetch_levels(
-    conn: &mut PgConnection,
-    wanted: &[Owners<'_>],
-) -> Result<Vec<HashMap<i64, Vec<KeyValue>>>, ApiError> {
-    let mut out: Vec<HashMap<i64, Vec<KeyValue>>> = vec![HashMap::new(); wanted.len()];
-    let mut branches: Vec<String> = Vec::new();
-    // Parameter numbers: each level binds its owners, then its time range when it has one.
-    let mut n = 0;
-    for (lvl, (level, owners, times)) in wanted.iter().enumerate() {
-        if owners.is_empty() {
-            continue;
-        }
-        let (prefix, owner) = (level.prefix, level.owner);
-        n += 1;
-        let ids = n;
-        let during = match (level.time, times) {
-            (Some(col), Some(_)) => {
-                n += 2;
-                format!(" AND {{a}}.{col} BETWEEN ${} AND ${}", n - 1, n)
-            }
-            _ => String::new(),
-        };
-        for (i, (suffix, _)) in TYPED.iter().enumerate() {
-            let cols: Vec<String> = TYPED
-                .iter()
-                .enumerate()
-                .map(|(j, (_, ty))| if i == j { "a.value".to_string() } else { format!("NULL::{ty}") })
-                .collect();
-            branches.push(format!(
-                "SELECT {lvl}::int4 AS lvl, a.{owner} AS owner, k.key, {}, NULL::text AS other FROM {prefix}_{suffix} a \
-                 JOIN attribute_keys k USING (key_id) WHERE a.{owner} = ANY(${ids}){}",
-                cols.join(", "),
-                during.replace("{a}", "a")
-            ));
-        }
-        branches.push(format!(
-            "SELECT {lvl}::int4, o.{owner}, NULL::text, NULL::text, NULL::bigint, NULL::float8, NULL::boolean, \
-             NULL::bytea, o.attributes::text FROM {prefix}_other o WHERE o.{owner} = ANY(${ids}){}",
-            during.replace("{a}", "o")
-        ));
-    }
-    if branches.is_empty() {
+    let mut out: HashMap<i64, Vec<KeyValue>> = HashMap::new();
+    if owners.is_empty() {
         return Ok(out);
     }
-    // Table and column names come from the constant levels above and the numbers from the loop, never from
-    // input; the owners and times are bound in the order the parameters were numbered.
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(branches.join(" UNION ALL ")));
-    for (level, owners, times) in wanted {
-        if owners.is_empty() {
-            continue;
-        }
-        q = q.bind(*owners);
-        if let (Some(_), Some((lo, hi))) = (level.time, times) {
-            q = q.bind(*lo).bind(*hi);
-        }
+    let (prefix, owner) = (level.prefix, level.owner);
+    let during = |alias: &str| match (level.time, times) {
+        (Some(col), Some(_)) => format!(" AND {alias}.{col} BETWEEN $2 AND $3"),
+        _ => String::new(),
+    };
+    let mut sql = String::new();
+    for (i, (suffix, _)) in TYPED.iter().enumerate() {
+        let cols: Vec<String> = TYPED
+            .iter()
+            .enumerate()
+            .map(|(j, (_, ty))| if i == j { "a.value".to_string() } else { format!("NULL::{ty}") })
+            .collect();
+        sql.push_str(&format!(
+            "SELECT a.{owner} AS owner, k.key, {}, NULL::text AS other FROM {prefix}_{suffix} a \
+             JOIN attribute_keys k USING (key_id) WHERE a.{owner} = ANY($1){} UNION ALL ",
+            cols.join(", "),
+            during("a")
+        ));
+    }
+    sql.push_str(&format!(
+        "SELECT o.{owner}, NULL::text, NULL::text, NULL::bigint, NULL::float8, NULL::boolean, NULL::bytea, \
+         o.attributes::text FROM {prefix}_other o WHERE o.{owner} = ANY($1){}",
+        during("o")
+    ));
+    // Table and column names come from the constant levels above, never from input.
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owners);
+    if let (Some(_), Some((lo, hi))) = (level.time, times) {
+        q = q.bind(lo).bind(hi);
     }
     let rows = q.fetch_all(&mut *conn).await?;
     for row in rows {
-        let lvl: i32 = row.try_get(0)?;
-        let prefix = wanted.get(lvl as usize).map_or("?", |w| w.0.prefix);
-        let id: i64 = row.try_get(1)?;
-        let list = out
-            .get_mut(lvl as usize)
-            .ok_or_else(|| ApiError::internal(format!("attribute row of unknown level {lvl}")))?
-            .entry(id)
-            .or_default();
-        if let Some(json) = row.try_get::<Option<String>, _>(8)? {
+        let id: i64 = row.try_get(0)?;
+        let list = out.entry(id).or_default();
+        if let Some(json) = row.try_get::<Option<String>, _>(7)? {
             let kvs =
                 attributes_from_json(&json).map_err(|e| ApiError::internal(format!("{prefix}_other of {id}: {e}")))?;
             list.extend(kvs);
             continue;
         }
-        let key: String = row.try_get(2)?;
-        let value = if let Some(v) = row.try_get::<Option<String>, _>(3)? {
+        let key: String = row.try_get(1)?;
+        let value = if let Some(v) = row.try_get::<Option<String>, _>(2)? {
             Value::StringValue(v)
-        } else if let Some(v) = row.try_get::<Option<i64>, _>(4)? {
+        } else if let Some(v) = row.try_get::<Option<i64>, _>(3)? {
             Value::IntValue(v)
-        } else if let Some(v) = row.try_get::<Option<f64>, _>(5)? {
+        } else if let Some(v) = row.try_get::<Option<f64>, _>(4)? {
             Value::DoubleValue(v)
-        } else if let Some(v) = row.try_get::<Option<bool>, _>(6)? {
+        } else if let Some(v) = row.try_get::<Option<bool>, _>(5)? {
             Value::BoolValue(v)
         } else {
-            Value::BytesValue(row.try_get::<Option<Vec<u8>>, _>(7)?.unwrap_or_default())
+            Value::BytesValue(row.try_get::<Option<Vec<u8>>, _>(6)?.unwrap_or_default())
         };
         list.push(KeyValue { key, value: Some(AnyValue { value: Some(value) }), ..Default::default() });
     }
-    for map in &mut out {
-        for list in map.values_mut() {
-            list.sort_by(|a, b| a.key.cmp(&b.key));
-        }
+    for list in out.values_mut() {
+        list.sort_by(|a, b| a.key.cmp(&b.key));
     }
     Ok(out)
 }

@@ -533,208 +533,116 @@ struct Dims {
     scopes: HashMap<i64, (InstrumentationScope, String)>,
 }
 
-/// A whole trace as stored: its spans, their resources and scopes, events and links, with every attribute.
-struct Trace {
-    spans: Vec<SpanRow>,
-    span_attrs: HashMap<i64, Vec<KeyValue>>,
-    events: HashMap<i64, Vec<span::Event>>,
-    links: HashMap<i64, Vec<span::Link>>,
-    dims: Dims,
-}
-
-/// A span's events or links as the parallel arrays of [`load_trace`]'s first statement (NULL: none).
-fn arr<T>(row: &PgRow, col: &str) -> Result<Vec<T>, ApiError>
-where
-    T: for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
-    Vec<T>: for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
-{
-    Ok(row.try_get::<Option<Vec<T>>, _>(col)?.unwrap_or_default())
-}
-
-/// The trace in two statements, whatever its size: the spans joined with their resource and scope rows and
-/// with their events and links (as arrays per span), then the attributes of all five levels at once. One
-/// statement per table took ten round trips, the larger part of the endpoint's time on a busy server.
-async fn load_trace(conn: &mut PgConnection, trace_id: &[u8; 16]) -> Result<Trace, ApiError> {
-    // The events' and links' span_start_time is their span's start_time (the partition key they share), so
-    // matching on it lets each lookup skip the other days' partitions.
-    let rows = sqlx::query(
-        "SELECT s.span_row_id, s.start_time, s.start_time_nanos_fraction, s.end_time, s.end_time_nanos_fraction, \
-         s.duration_ns, s.span_id, s.parent_span_id, s.trace_state, s.flags, s.name, s.kind, s.status_code, \
-         s.status_message, s.dropped_attributes_count, s.dropped_events_count, s.dropped_links_count, \
-         s.resource_id, s.scope_id, \
-         r.resource_id IS NOT NULL AS r_found, r.service_name AS r_service, r.service_namespace AS r_namespace, \
-         r.schema_url AS r_schema_url, r.dropped_attributes_count AS r_dropped, \
-         sc.scope_id IS NOT NULL AS sc_found, sc.name AS sc_name, sc.version AS sc_version, \
-         sc.schema_url AS sc_schema_url, sc.dropped_attributes_count AS sc_dropped, \
-         ev.ids AS ev_ids, ev.times AS ev_times, ev.fractions AS ev_fractions, ev.names AS ev_names, \
-         ev.dropped AS ev_dropped, \
-         ln.ids AS ln_ids, ln.trace_ids AS ln_trace_ids, ln.span_ids AS ln_span_ids, ln.states AS ln_states, \
-         ln.flags AS ln_flags, ln.dropped AS ln_dropped \
-         FROM otel_spans_fact s \
-         LEFT JOIN otel_resources_dim r ON r.resource_id = s.resource_id \
-         LEFT JOIN otel_scopes_dim sc ON sc.scope_id = s.scope_id \
-         LEFT JOIN LATERAL (SELECT array_agg(e.event_row_id ORDER BY e.event_index) AS ids, \
-           array_agg(e.time ORDER BY e.event_index) AS times, \
-           array_agg(e.time_nanos_fraction ORDER BY e.event_index) AS fractions, \
-           array_agg(e.name ORDER BY e.event_index) AS names, \
-           array_agg(e.dropped_attributes_count ORDER BY e.event_index) AS dropped \
-           FROM otel_span_events e WHERE e.span_row_id = s.span_row_id AND e.span_start_time = s.start_time) ev ON TRUE \
-         LEFT JOIN LATERAL (SELECT array_agg(l.link_row_id ORDER BY l.link_index) AS ids, \
-           array_agg(l.trace_id ORDER BY l.link_index) AS trace_ids, \
-           array_agg(l.span_id ORDER BY l.link_index) AS span_ids, \
-           array_agg(l.trace_state ORDER BY l.link_index) AS states, \
-           array_agg(l.flags ORDER BY l.link_index) AS flags, \
-           array_agg(l.dropped_attributes_count ORDER BY l.link_index) AS dropped \
-           FROM otel_span_links l WHERE l.span_row_id = s.span_row_id AND l.span_start_time = s.start_time) ln ON TRUE \
-         WHERE s.trace_id = $1",
-    )
-    .bind(trace_id.to_vec())
-    .fetch_all(&mut *conn)
-    .await?;
-
-    let mut spans = Vec::with_capacity(rows.len());
-    // Events and links with their row ids, until their attributes are in.
-    let mut events: Vec<(i64, i64, span::Event)> = Vec::new();
-    let mut links: Vec<(i64, i64, span::Link)> = Vec::new();
-    let mut resources: HashMap<i64, (i32, String, Option<String>, Option<String>)> = HashMap::new();
-    let mut scopes: HashMap<i64, (String, String, String, i32)> = HashMap::new();
-    for row in &rows {
-        let s = span_row(row)?;
-        if row.try_get("r_found")? {
-            resources.insert(
-                s.resource_id,
-                (
-                    row.try_get("r_dropped")?,
-                    row.try_get("r_schema_url")?,
-                    row.try_get("r_service")?,
-                    row.try_get("r_namespace")?,
-                ),
-            );
-        }
-        if row.try_get("sc_found")? {
-            scopes.insert(
-                s.scope_id,
-                (
-                    row.try_get("sc_name")?,
-                    row.try_get("sc_version")?,
-                    row.try_get("sc_schema_url")?,
-                    row.try_get("sc_dropped")?,
-                ),
-            );
-        }
-        let ev_ids: Vec<i64> = arr(row, "ev_ids")?;
-        let ev_times: Vec<Option<DateTime<Utc>>> = arr(row, "ev_times")?;
-        let ev_fractions: Vec<i16> = arr(row, "ev_fractions")?;
-        let ev_names: Vec<String> = arr(row, "ev_names")?;
-        let ev_dropped: Vec<i32> = arr(row, "ev_dropped")?;
-        let n = ev_ids.len();
-        if [ev_times.len(), ev_fractions.len(), ev_names.len(), ev_dropped.len()].iter().any(|&l| l != n) {
-            return Err(ApiError::internal("event arrays of unequal length"));
-        }
-        for ((((id, time), fraction), name), dropped) in
-            ev_ids.into_iter().zip(ev_times).zip(ev_fractions).zip(ev_names).zip(ev_dropped)
-        {
-            let event = span::Event {
-                time_unix_nano: unix_nanos(time, fraction)?,
-                name,
-                attributes: Vec::new(),
-                dropped_attributes_count: dropped as u32,
-            };
-            events.push((s.row_id, id, event));
-        }
-        let ln_ids: Vec<i64> = arr(row, "ln_ids")?;
-        let ln_trace_ids: Vec<Vec<u8>> = arr(row, "ln_trace_ids")?;
-        let ln_span_ids: Vec<Vec<u8>> = arr(row, "ln_span_ids")?;
-        let ln_states: Vec<String> = arr(row, "ln_states")?;
-        let ln_flags: Vec<i32> = arr(row, "ln_flags")?;
-        let ln_dropped: Vec<i32> = arr(row, "ln_dropped")?;
-        let n = ln_ids.len();
-        if [ln_trace_ids.len(), ln_span_ids.len(), ln_states.len(), ln_flags.len(), ln_dropped.len()]
-            .iter()
-            .any(|&l| l != n)
-        {
-            return Err(ApiError::internal("link arrays of unequal length"));
-        }
-        for (((((id, trace_id), span_id), trace_state), flags), dropped) in
-            ln_ids.into_iter().zip(ln_trace_ids).zip(ln_span_ids).zip(ln_states).zip(ln_flags).zip(ln_dropped)
-        {
-            let link = span::Link {
-                trace_id,
-                span_id,
-                trace_state,
-                attributes: Vec::new(),
-                dropped_attributes_count: dropped as u32,
-                flags: flags as u32,
-            };
-            links.push((s.row_id, id, link));
-        }
-        spans.push(s);
-    }
-
-    let times = span_times(&spans);
-    let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
-    let ev_ids: Vec<i64> = events.iter().map(|e| e.1).collect();
-    let link_ids: Vec<i64> = links.iter().map(|l| l.1).collect();
+async fn load_dims(conn: &mut PgConnection, spans: &[SpanRow]) -> Result<Dims, ApiError> {
     let mut rids: Vec<i64> = spans.iter().map(|s| s.resource_id).collect();
     rids.sort_unstable();
     rids.dedup();
     let mut sids: Vec<i64> = spans.iter().map(|s| s.scope_id).collect();
     sids.sort_unstable();
     sids.dedup();
-    let mut fetched = attrs::fetch_levels(
-        conn,
-        &[
-            (&SPAN, &row_ids, times),
-            (&SPAN_EVENT, &ev_ids, times),
-            (&SPAN_LINK, &link_ids, times),
-            (&RESOURCE, &rids, None),
-            (&SCOPE, &sids, None),
-        ],
+    let mut rattrs = attrs::fetch(conn, &RESOURCE, &rids, None).await?;
+    let mut sattrs = attrs::fetch(conn, &SCOPE, &sids, None).await?;
+    let mut resources = HashMap::new();
+    for row in sqlx::query(
+        "SELECT resource_id, service_name, service_namespace, schema_url, dropped_attributes_count \
+         FROM otel_resources_dim WHERE resource_id = ANY($1)",
     )
+    .bind(&rids)
+    .fetch_all(&mut *conn)
     .await?
-    .into_iter();
-    let mut next = || fetched.next().unwrap_or_default();
-    let (span_attrs, mut ev_attrs, mut link_attrs, mut rattrs, mut sattrs) = (next(), next(), next(), next(), next());
-
-    let mut by_span_events: HashMap<i64, Vec<span::Event>> = HashMap::new();
-    for (span_row, id, mut e) in events {
-        e.attributes = ev_attrs.remove(&id).unwrap_or_default();
-        by_span_events.entry(span_row).or_default().push(e);
+    {
+        let id: i64 = row.try_get("resource_id")?;
+        let res = Resource {
+            attributes: rattrs.remove(&id).unwrap_or_default(),
+            dropped_attributes_count: row.try_get::<i32, _>("dropped_attributes_count")? as u32,
+            ..Default::default()
+        };
+        resources.insert(
+            id,
+            (res, row.try_get("schema_url")?, row.try_get("service_name")?, row.try_get("service_namespace")?),
+        );
     }
-    let mut by_span_links: HashMap<i64, Vec<span::Link>> = HashMap::new();
-    for (span_row, id, mut l) in links {
-        l.attributes = link_attrs.remove(&id).unwrap_or_default();
-        by_span_links.entry(span_row).or_default().push(l);
+    let mut scopes = HashMap::new();
+    for row in sqlx::query(
+        "SELECT scope_id, name, version, schema_url, dropped_attributes_count FROM otel_scopes_dim \
+         WHERE scope_id = ANY($1)",
+    )
+    .bind(&sids)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let id: i64 = row.try_get("scope_id")?;
+        let sc = InstrumentationScope {
+            name: row.try_get("name")?,
+            version: row.try_get("version")?,
+            attributes: sattrs.remove(&id).unwrap_or_default(),
+            dropped_attributes_count: row.try_get::<i32, _>("dropped_attributes_count")? as u32,
+        };
+        scopes.insert(id, (sc, row.try_get("schema_url")?));
     }
-    let resources = resources
-        .into_iter()
-        .map(|(id, (dropped, schema_url, service, namespace))| {
-            let res = Resource {
-                attributes: rattrs.remove(&id).unwrap_or_default(),
-                dropped_attributes_count: dropped as u32,
-                ..Default::default()
-            };
-            (id, (res, schema_url, service, namespace))
-        })
-        .collect();
-    let scopes = scopes
-        .into_iter()
-        .map(|(id, (name, version, schema_url, dropped))| {
-            let sc = InstrumentationScope {
-                name,
-                version,
-                attributes: sattrs.remove(&id).unwrap_or_default(),
-                dropped_attributes_count: dropped as u32,
-            };
-            (id, (sc, schema_url))
-        })
-        .collect();
-    Ok(Trace { spans, span_attrs, events: by_span_events, links: by_span_links, dims: Dims { resources, scopes } })
+    Ok(Dims { resources, scopes })
 }
 
 /// The range of the spans' stored start times (the partition key of everything hanging off them).
 fn span_times(spans: &[SpanRow]) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     attrs::time_range(spans.iter().map(|s| params::nanos_floor_ts(s.start)))
+}
+
+/// Events and links of the spans, as OTLP, by span row id (in their stored order).
+async fn load_events_links(
+    conn: &mut PgConnection,
+    spans: &[SpanRow],
+) -> Result<(HashMap<i64, Vec<span::Event>>, HashMap<i64, Vec<span::Link>>), ApiError> {
+    let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
+    let times = span_times(spans);
+    let (lo, hi) = times.unwrap_or((DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC));
+    let ev_rows = sqlx::query(
+        "SELECT event_row_id, span_row_id, time, time_nanos_fraction, name, dropped_attributes_count \
+         FROM otel_span_events WHERE span_row_id = ANY($1) AND span_start_time BETWEEN $2 AND $3 \
+         ORDER BY span_row_id, event_index",
+    )
+    .bind(&row_ids)
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(&mut *conn)
+    .await?;
+    let ev_ids: Vec<i64> = ev_rows.iter().map(|r| r.try_get("event_row_id")).collect::<Result<_, _>>()?;
+    let mut ev_attrs = attrs::fetch(conn, &SPAN_EVENT, &ev_ids, times).await?;
+    let mut events: HashMap<i64, Vec<span::Event>> = HashMap::new();
+    for r in &ev_rows {
+        let id: i64 = r.try_get("event_row_id")?;
+        events.entry(r.try_get("span_row_id")?).or_default().push(span::Event {
+            time_unix_nano: unix_nanos(r.try_get("time")?, r.try_get("time_nanos_fraction")?)?,
+            name: r.try_get("name")?,
+            attributes: ev_attrs.remove(&id).unwrap_or_default(),
+            dropped_attributes_count: r.try_get::<i32, _>("dropped_attributes_count")? as u32,
+        });
+    }
+    let link_rows = sqlx::query(
+        "SELECT link_row_id, span_row_id, trace_id, span_id, trace_state, flags, dropped_attributes_count \
+         FROM otel_span_links WHERE span_row_id = ANY($1) AND span_start_time BETWEEN $2 AND $3 \
+         ORDER BY span_row_id, link_index",
+    )
+    .bind(&row_ids)
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(&mut *conn)
+    .await?;
+    let link_ids: Vec<i64> = link_rows.iter().map(|r| r.try_get("link_row_id")).collect::<Result<_, _>>()?;
+    let mut link_attrs = attrs::fetch(conn, &SPAN_LINK, &link_ids, times).await?;
+    let mut links: HashMap<i64, Vec<span::Link>> = HashMap::new();
+    for r in &link_rows {
+        let id: i64 = r.try_get("link_row_id")?;
+        links.entry(r.try_get("span_row_id")?).or_default().push(span::Link {
+            trace_id: r.try_get("trace_id")?,
+            span_id: r.try_get("span_id")?,
+            trace_state: r.try_get("trace_state")?,
+            attributes: link_attrs.remove(&id).unwrap_or_default(),
+            dropped_attributes_count: r.try_get::<i32, _>("dropped_attributes_count")? as u32,
+            flags: r.try_get::<i32, _>("flags")? as u32,
+        });
+    }
+    Ok((events, links))
 }
 
 fn kind_name(k: i16) -> &'static str {
@@ -785,10 +693,14 @@ pub async fn by_id(
     };
     let tid = params::trace_id("trace_id", &trace_id)?;
     let mut tx = st.read_tx().await?;
-    let Trace { spans, mut span_attrs, mut events, mut links, dims } = load_trace(&mut tx, &tid).await?;
+    let spans = load_spans(&mut tx, &tid).await?;
     if spans.is_empty() {
         return Err(ApiError::NotFound(format!("trace {} not found", ids::to_hex(&tid))));
     }
+    let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
+    let mut span_attrs = attrs::fetch(&mut tx, &SPAN, &row_ids, span_times(&spans)).await?;
+    let (mut events, mut links) = load_events_links(&mut tx, &spans).await?;
+    let dims = load_dims(&mut tx, &spans).await?;
     tx.commit().await?;
 
     let keys: Vec<SpanKey> = spans.iter().map(|s| (s.span_id.clone(), s.parent.clone(), s.start)).collect();
