@@ -426,6 +426,20 @@ async fn series_pages_by_cursor_without_gaps_or_repeats() {
     let search = ok(&app, &url("/metrics/search", &[("from", &T0.to_string()), ("limit", "1")])).await;
     let search_cursor = search["next_cursor"].as_str().expect("more than one metric").to_string();
     bad(&app, &series_url("cpu.temp", &[("cursor", &search_cursor)]), "cursor").await;
+    // A series without a point in the window is skipped, and ends the listing when it is the last one:
+    // worker's only point is at T0.
+    let later = url(
+        "/metrics/series",
+        &[("name", "cpu.temp"), ("from", &(T0 + 10 * SEC).to_string()), ("to", &(T0 + 60 * SEC).to_string())],
+    );
+    let first = ok(&app, &format!("{later}&limit=1")).await;
+    assert_eq!(first["series"][0]["service_name"], "api");
+    let c = first["next_cursor"].as_str().expect("a second page").to_string();
+    let second = ok(&app, &format!("{later}&limit=1&cursor={c}")).await;
+    assert_eq!(second["series"].as_array().unwrap().len(), 1);
+    assert_eq!(second["series"][0]["service_name"], "api");
+    assert_ne!(second["series"][0]["attributes"], first["series"][0]["attributes"]);
+    assert_eq!(second["next_cursor"], Value::Null, "{second}");
     bad(&app, &series_url("cpu.temp", &[("cursor", "garbage")]), "cursor").await;
     bad(&app, &series_url("cpu.temp", &[("limit", "0")]), "limit").await;
 }
