@@ -247,6 +247,15 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Summary> {
             let generator = Generator::new(shape, args.seed.wrapping_mul(1_000_003).wrapping_add(worker as u64));
             let mut generator = generator.with_metric_stream(own_services, metric_start, metric_interval);
             let per_worker_rate = args.rate as f64 / args.concurrency.max(1) as f64;
+            // A paced exporter sends on its own schedule, offset from the others' by a fraction of its period:
+            // independent SDKs and collectors do not send in step, and exporters that all woke at the same
+            // moment made bursts that queued behind each other (a p99 several times the p50 in the
+            // acknowledgement benchmark).
+            let mut next_send = (per_worker_rate > 0.0).then(|| {
+                let period = args.batch_size as f64 / per_worker_rate;
+                tokio::time::Instant::now()
+                    + Duration::from_secs_f64(period * worker as f64 / args.concurrency.max(1) as f64)
+            });
             let mut round = 0usize;
             let mut pool: Vec<Encoded> = Vec::new();
             while !stop.load(Ordering::Relaxed) {
@@ -287,6 +296,16 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Summary> {
                 if issued.fetch_add(n, Ordering::Relaxed) >= total_limit {
                     break;
                 }
+                if let Some(at) = next_send.as_mut() {
+                    let now = tokio::time::Instant::now();
+                    if *at > now {
+                        tokio::time::sleep_until(*at).await;
+                    } else if now - *at > Duration::from_secs(1) {
+                        // Far behind (the server pushed back): resume the pace instead of a catch-up burst.
+                        *at = now;
+                    }
+                    *at += Duration::from_secs_f64(n as f64 / per_worker_rate);
+                }
                 let t0 = Instant::now();
                 let result = send(&client, &args, &request).await;
                 let latency = t0.elapsed();
@@ -302,12 +321,6 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Summary> {
                         if progress.failed_requests.fetch_add(1, Ordering::Relaxed) < 3 {
                             eprintln!("export failed: {e}");
                         }
-                    }
-                }
-                if per_worker_rate > 0.0 {
-                    let due = Duration::from_secs_f64(n as f64 / per_worker_rate);
-                    if let Some(wait) = due.checked_sub(t0.elapsed()) {
-                        tokio::time::sleep(wait).await;
                     }
                 }
             }

@@ -234,3 +234,43 @@ async fn loadgen_sends_every_signal_over_every_protocol_and_all_is_acknowledged(
     }
     server.stop();
 }
+
+/// `--rate` paces the exporters: 3,072 spans at 6,000/s over 4 exporters take about half a second (each
+/// exporter sends a request of 256 every 171 ms, on its own staggered schedule), and all of it is
+/// acknowledged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loadgen_rate_paces_the_exporters() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), NO_DATABASE, &[]);
+    let endpoint = server.grpc_url();
+    let started = Instant::now();
+    let out = tokio::task::spawn_blocking(move || {
+        ollyscale(
+            &[
+                "loadgen",
+                "--endpoint",
+                &endpoint,
+                "--items",
+                "3072",
+                "--batch-size",
+                "256",
+                "--concurrency",
+                "4",
+                "--rate",
+                "6000",
+                "--quiet",
+            ],
+            &[],
+        )
+    })
+    .await
+    .unwrap();
+    let elapsed = started.elapsed();
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("acknowledged  3072"), "{t}");
+    // 12 requests, 3 per exporter: each exporter's third leaves 2 periods (342 ms) after its first. A lower
+    // bound with room to spare (unpaced, this takes ~50 ms); no upper bound, which would time the machine.
+    assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}: {t}");
+    server.stop();
+}
