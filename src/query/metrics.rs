@@ -305,65 +305,8 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     let limit = params::limit(&p, st.options.default_limit.min(DEFAULT_SERIES), st.options.max_limit)?;
     let after = cursor::from_params(&p, "series")?;
 
-    // The page of series: those of the metric (and service) with a point in the window that matches the
-    // attribute filters. A series' points share its resource and attribute set, so the filters decide for
-    // the whole series and the points below need only the time window.
-    //
-    // The candidates come in page order first (no index gives the (service, key) order, but sorting a
-    // metric's series keys takes a few ms), then are probed in that order, a growing chunk at a time, until
-    // the page is full: one statement probing every series of the metric took 85 ms for 8,000 series, and
-    // EXISTS was worse (the planner hashed every point of the window: 0.6-1.6 s).
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-        "SELECT s.series_key FROM otel_metric_series s \
-         LEFT JOIN otel_resources_dim r ON r.resource_id = s.resource_id WHERE s.metric_id = ANY(",
-    );
-    qb.push_bind(ids.clone()).push(")");
-    if let Some(s) = &filters.service {
-        qb.push(" AND r.service_name = ").push_bind(s.clone());
-    }
-    if let Some(n) = &filters.namespace {
-        qb.push(" AND r.service_namespace = ").push_bind(n.clone());
-    }
-    if let Some(key) = &after {
-        qb.push(" AND (COALESCE(r.service_name, ''), s.series_key) > (")
-            .push_bind(cursor::string(key, 0)?)
-            .push(", ")
-            .push_bind(cursor::int(key, 1)?)
-            .push(")");
-    }
-    qb.push(" ORDER BY COALESCE(r.service_name, ''), s.series_key");
-    let candidates: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
-    let wanted = limit as usize + 1;
-    let mut keys: Vec<i64> = Vec::with_capacity(wanted);
-    let (mut done, mut chunk) = (0, wanted);
-    while keys.len() < wanted && done < candidates.len() {
-        let part = &candidates[done..(done + chunk).min(candidates.len())];
-        done += part.len();
-        chunk = chunk.saturating_mul(2);
-        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT c.key FROM unnest(");
-        qb.push_bind(part.to_vec());
-        qb.push(format_args!(
-            "::int8[]) WITH ORDINALITY AS c(key, i) CROSS JOIN LATERAL (SELECT 1 FROM {} d \
-             WHERE d.series_key = c.key",
-            kind.table
-        ));
-        qb.push(" AND d.time >= ").push_bind(w.from_ts());
-        qb.push(" AND d.time < ").push_bind(w.to_ts());
-        filters.push_attrs(&mut qb, kind, &w);
-        qb.push(" LIMIT 1) AS in_window ORDER BY c.i");
-        let found: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
-        keys.extend(found);
-    }
-    let more = keys.len() > limit as usize;
-    keys.truncate(limit as usize);
-    let page = sqlx::query(
-        "SELECT s.series_key, s.metric_id, s.attributes::text AS attributes, r.service_name, r.service_namespace \
-         FROM unnest($1::int8[]) WITH ORDINALITY AS c(key, i) JOIN otel_metric_series s ON s.series_key = c.key \
-         LEFT JOIN otel_resources_dim r ON r.resource_id = s.resource_id ORDER BY c.i",
-    )
-    .bind(&keys)
-    .fetch_all(&mut *tx)
-    .await?;
+    let (page, more) = series_page(&mut tx, kind, &ids, &filters, &w, after.as_deref(), limit).await?;
+    let keys: Vec<i64> = page.iter().map(|r| r.try_get("series_key")).collect::<Result<_, _>>()?;
 
     // One step of look-back gives cumulative series a baseline for the first bucket.
     let fetch_from = w.from.saturating_sub(step);
@@ -518,6 +461,78 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         "series": out,
         "next_cursor": next,
     })))
+}
+
+/// The page of series after `after`, in page order (service, then key), and whether more follow: rows of
+/// series_key, metric_id, attributes, service_name, service_namespace. A series is on it when it has a point
+/// in the window that matches the attribute filters; its points share its resource and attribute set, so the
+/// filters decide for the whole series and the points need only the time window afterwards.
+///
+/// The candidates come in page order first (no index gives the (service, key) order, but sorting a metric's
+/// series keys takes a few ms), then are probed in that order, a growing chunk at a time, until the page is
+/// full: one statement probing every series of the metric took 85 ms for 8,000 series, and EXISTS was worse
+/// (the planner hashed every point of the window: 0.6-1.6 s).
+async fn series_page(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    kind: &Kind,
+    ids: &[i64],
+    filters: &PointFilters,
+    w: &Window,
+    after: Option<&[Value]>,
+    limit: u32,
+) -> Result<(Vec<PgRow>, bool), ApiError> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT s.series_key FROM otel_metric_series s \
+         LEFT JOIN otel_resources_dim r ON r.resource_id = s.resource_id WHERE s.metric_id = ANY(",
+    );
+    qb.push_bind(ids.to_vec()).push(")");
+    if let Some(s) = &filters.service {
+        qb.push(" AND r.service_name = ").push_bind(s.clone());
+    }
+    if let Some(n) = &filters.namespace {
+        qb.push(" AND r.service_namespace = ").push_bind(n.clone());
+    }
+    if let Some(key) = after {
+        qb.push(" AND (COALESCE(r.service_name, ''), s.series_key) > (")
+            .push_bind(cursor::string(key, 0)?)
+            .push(", ")
+            .push_bind(cursor::int(key, 1)?)
+            .push(")");
+    }
+    qb.push(" ORDER BY COALESCE(r.service_name, ''), s.series_key");
+    let candidates: Vec<i64> = qb.build_query_scalar().fetch_all(&mut **tx).await?;
+    let wanted = limit as usize + 1;
+    let mut keys: Vec<i64> = Vec::with_capacity(wanted);
+    let (mut done, mut chunk) = (0, wanted);
+    while keys.len() < wanted && done < candidates.len() {
+        let part = &candidates[done..(done + chunk).min(candidates.len())];
+        done += part.len();
+        chunk = chunk.saturating_mul(2);
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT c.key FROM unnest(");
+        qb.push_bind(part.to_vec());
+        qb.push(format_args!(
+            "::int8[]) WITH ORDINALITY AS c(key, i) CROSS JOIN LATERAL (SELECT 1 FROM {} d \
+             WHERE d.series_key = c.key",
+            kind.table
+        ));
+        qb.push(" AND d.time >= ").push_bind(w.from_ts());
+        qb.push(" AND d.time < ").push_bind(w.to_ts());
+        filters.push_attrs(&mut qb, kind, w);
+        qb.push(" LIMIT 1) AS in_window ORDER BY c.i");
+        let found: Vec<i64> = qb.build_query_scalar().fetch_all(&mut **tx).await?;
+        keys.extend(found);
+    }
+    let more = keys.len() > limit as usize;
+    keys.truncate(limit as usize);
+    let page = sqlx::query(
+        "SELECT s.series_key, s.metric_id, s.attributes::text AS attributes, r.service_name, r.service_namespace \
+         FROM unnest($1::int8[]) WITH ORDINALITY AS c(key, i) JOIN otel_metric_series s ON s.series_key = c.key \
+         LEFT JOIN otel_resources_dim r ON r.resource_id = s.resource_id ORDER BY c.i",
+    )
+    .bind(&keys)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok((page, more))
 }
 
 /// The refusal of a series query that would read more than `budget` points.
