@@ -30,7 +30,7 @@ CREATE INDEX otel_metrics_data_points_number_series_time_idx ON otel_metrics_dat
 CREATE INDEX otel_metrics_data_points_histogram_series_time_idx ON otel_metrics_data_points_histogram (series_key, time);
 CREATE INDEX otel_metrics_data_points_exp_histogram_series_time_idx ON otel_metrics_data_points_exp_histogram (series_key, time);
 CREATE INDEX otel_metrics_data_points_summary_series_time_idx ON otel_metrics_data_points_summary (series_key, time);
-COMMENT ON COLUMN otel_metrics_data_points_number.series_key IS 'The series of the point, otel_metric_series.series_key; NULL for points stored before migration 0017.';
-COMMENT ON COLUMN otel_metrics_data_points_histogram.series_key IS 'The series of the point, otel_metric_series.series_key; NULL for points stored before migration 0017.';
-COMMENT ON COLUMN otel_metrics_data_points_exp_histogram.series_key IS 'The series of the point, otel_metric_series.series_key; NULL for points stored before migration 0017.';
-COMMENT ON COLUMN otel_metrics_data_points_summary.series_key IS 'The series of the point, otel_metric_series.series_key; NULL for points stored before migration 0017.';
+COMMENT ON COLUMN otel_metrics_data_points_number.series_key IS 'The series of the point, otel_metric_series.series_key; NULL for points stored before migration 0016.';
+COMMENT ON COLUMN otel_metrics_data_points_histogram.series_key IS 'The series of the point, otel_metric_series.series_key; NULL for points stored before migration 0016.';
+COMMENT ON COLUMN otel_metrics_data_points_exp_histogram.series_key IS 'The series of the point, otel_metric_series.series_key; NULL for points stored before migration 0016.';
+COMMENT ON COLUMN otel_metrics_data_points_summary.series_key IS 'The series of the point, otel_metric_series.series_key; NULL for points stored before migration 0016.';
