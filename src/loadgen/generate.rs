@@ -32,6 +32,19 @@ pub struct Shape {
     pub cardinality: u64,
 }
 
+impl Shape {
+    /// Series per service and metric of the metric stream: `http.route` (one per operation) x
+    /// `http.request.method` (GET, POST).
+    pub fn metric_sets(&self) -> usize {
+        2 * self.operations.max(1)
+    }
+
+    /// Every metric series of the stream: each service's sets of each metric.
+    pub fn metric_series(&self) -> usize {
+        self.services.max(1) * METRIC_NAMES.len() * self.metric_sets()
+    }
+}
+
 /// Services each service calls.
 const CALLEES: usize = 3;
 
@@ -319,7 +332,7 @@ impl Generator {
     /// points are `interval` apart whatever the load's speed. Cumulative sums grow by round, histograms and
     /// exponential histograms are delta, summaries cumulative.
     pub fn metrics(&mut self, points: usize) -> ExportMetricsServiceRequest {
-        let sets = 2 * self.shape.operations.max(1);
+        let sets = self.shape.metric_sets();
         let per_service = METRIC_NAMES.len() * sets;
         let mut resource_metrics: Vec<ResourceMetrics> = Vec::new();
         let mut service_of_last: Option<usize> = None;

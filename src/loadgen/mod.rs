@@ -229,7 +229,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Summary> {
     // Each exporter owns every concurrency-th service's metric series, so no series gets points from two
     // exporters; the rounds needed for the points asked for end now.
     let exporters = args.concurrency.max(1);
-    let series = (args.services.max(1) * 5 * 2 * args.operations.max(1)) as u64;
+    let series = shape.metric_series() as u64;
     let metric_interval = u64::try_from(args.metric_interval.0.as_nanos()).unwrap_or(u64::MAX).max(1);
     let rounds = if args.items == 0 { 1 } else { args.items.div_ceil(series) };
     let metric_start =
@@ -246,15 +246,14 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<Summary> {
         tasks.push(tokio::spawn(async move {
             let generator = Generator::new(shape, args.seed.wrapping_mul(1_000_003).wrapping_add(worker as u64));
             let mut generator = generator.with_metric_stream(own_services, metric_start, metric_interval);
-            let per_worker_rate = args.rate as f64 / args.concurrency.max(1) as f64;
+            let per_worker_rate = args.rate as f64 / exporters as f64;
             // A paced exporter sends on its own schedule, offset from the others' by a fraction of its period:
             // independent SDKs and collectors do not send in step, and exporters that all woke at the same
             // moment made bursts that queued behind each other (a p99 several times the p50 in the
             // acknowledgement benchmark).
             let mut next_send = (per_worker_rate > 0.0).then(|| {
                 let period = args.batch_size as f64 / per_worker_rate;
-                tokio::time::Instant::now()
-                    + Duration::from_secs_f64(period * worker as f64 / args.concurrency.max(1) as f64)
+                tokio::time::Instant::now() + Duration::from_secs_f64(period * worker as f64 / exporters as f64)
             });
             let mut round = 0usize;
             let mut pool: Vec<Encoded> = Vec::new();

@@ -87,6 +87,11 @@ impl<'a> AttrEncoder<'a> {
         self.lookup(key).0.is_dropped()
     }
 
+    /// The attributes that are not dropped.
+    pub fn kept(&mut self, attrs: &'a [KeyValue]) -> Vec<&'a KeyValue> {
+        attrs.iter().filter(|kv| !self.is_dropped(&kv.key)).collect()
+    }
+
     /// Writes one owner's attributes: a row in a typed table per promoted attribute, and one `_other` row with
     /// every other kept attribute. `time` is the partition time column of partitioned levels, `None` for
     /// resource and scope.

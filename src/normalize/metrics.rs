@@ -167,8 +167,7 @@ fn series_key<'a>(
     (metric_id, resource_id, _): Ids,
     attributes: &'a [KeyValue],
 ) -> i64 {
-    let kept: Vec<&KeyValue> = attributes.iter().filter(|kv| !ctx.attrs.is_dropped(&kv.key)).collect();
-    let canonical = canonical_attributes(&kept);
+    let canonical = canonical_attributes(&ctx.attrs.kept(attributes));
     let key = hasher.series(metric_id, resource_id, &canonical);
     set.series.entry(key).or_insert_with(|| {
         let owned: Vec<KeyValue> = canonical.into_iter().cloned().collect();

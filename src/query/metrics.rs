@@ -313,11 +313,8 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     let fetch_window = Window { from: fetch_from, to: w.to };
     // Over the point budget is refused before any point is read: counting along (series_key, time) takes a
     // fraction of fetching the points.
-    let mut qb: QueryBuilder<Postgres> =
-        QueryBuilder::new(format!("SELECT count(*) FROM (SELECT 1 FROM {} d WHERE d.series_key = ANY(", kind.table));
-    qb.push_bind(keys.clone()).push(")");
-    qb.push(" AND d.time >= ").push_bind(fetch_window.from_ts());
-    qb.push(" AND d.time < ").push_bind(fetch_window.to_ts());
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT count(*) FROM (SELECT 1");
+    push_points_of(&mut qb, kind, &keys, &fetch_window);
     qb.push(" LIMIT ").push_bind(i64::from(st.options.max_series_points) + 1).push(") c");
     let points: i64 = qb.build_query_scalar().fetch_one(&mut *tx).await?;
     if points > i64::from(st.options.max_series_points) {
@@ -334,12 +331,9 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     };
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
         "SELECT d.series_key, d.data_point_id, d.time, d.time_nanos_fraction, d.start_time, \
-         d.start_time_nanos_fraction, d.flags, {cols} FROM {} d WHERE d.series_key = ANY(",
-        kind.table
+         d.start_time_nanos_fraction, d.flags, {cols}"
     ));
-    qb.push_bind(keys.clone()).push(")");
-    qb.push(" AND d.time >= ").push_bind(fetch_window.from_ts());
-    qb.push(" AND d.time < ").push_bind(fetch_window.to_ts());
+    push_points_of(&mut qb, kind, &keys, &fetch_window);
     // Unordered: a few ms of sorting in Rust below instead of a sort in PostgreSQL that spills to disk.
     let rows = qb.build().fetch_all(&mut *tx).await?;
     tx.commit().await?;
@@ -533,6 +527,14 @@ async fn series_page(
     .fetch_all(&mut **tx)
     .await?;
     Ok((page, more))
+}
+
+/// ` FROM <points of kind> d WHERE ...`: the points of the series `keys` within `w`, along (series_key, time).
+fn push_points_of(qb: &mut QueryBuilder<Postgres>, kind: &Kind, keys: &[i64], w: &Window) {
+    qb.push(format_args!(" FROM {} d WHERE d.series_key = ANY(", kind.table));
+    qb.push_bind(keys.to_vec()).push(")");
+    qb.push(" AND d.time >= ").push_bind(w.from_ts());
+    qb.push(" AND d.time < ").push_bind(w.to_ts());
 }
 
 /// The refusal of a series query that would read more than `budget` points.

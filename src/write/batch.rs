@@ -15,11 +15,8 @@ use super::dims::{self, DimCaches};
 use super::rollups;
 use super::{ErrorClass, WriteError};
 use crate::normalize::rollup::{self, SpanRollups};
-use crate::normalize::{self, FactIds, Prepared, Promotion, TableData};
+use crate::normalize::{self, Encoded, FactIds, Prepared, Promotion, TableData};
 use crate::telemetry::Telemetry;
-
-/// The encoded batch: COPY streams, metric series, span rollups.
-type Encoded = (Vec<TableData>, Vec<normalize::SeriesDim>, SpanRollups);
 
 /// Backoff between attempts after transient errors: doubling from `initial` up to `max`.
 #[derive(Debug, Clone, Copy)]
@@ -261,7 +258,7 @@ impl Writer {
         let new_scopes = resolved.new_scopes;
         let promotion = self.promotion.clone();
         let p = prepared.clone();
-        let (tables, series, mut rollups) = on_rayon(move || -> Result<Encoded, WriteError> {
+        let (encoded, mut rollups) = on_rayon(move || -> Result<(Encoded, SpanRollups), WriteError> {
             let res: Vec<_> =
                 new_resources.iter().filter_map(|&(id, i)| p.resources().get(i).map(|d| (id, d))).collect();
             let scs: Vec<_> = new_scopes.iter().filter_map(|&(id, i)| p.scopes().get(i).map(|d| (id, d))).collect();
@@ -269,9 +266,10 @@ impl Writer {
             let facts = normalize::encode(&p, &ids, &promotion)?;
             tables.extend(facts.tables);
             let rollups = if p.counts().spans > 0 { rollup::spans(&p) } else { SpanRollups::default() };
-            Ok((tables, facts.series, rollups))
+            Ok((Encoded { tables, series: facts.series }, rollups))
         })
         .await??;
+        let Encoded { tables, series } = encoded;
         let mut updates = resolved.updates;
         dims::register_series(&mut tx, &self.caches, &series, &mut updates).await?;
 
