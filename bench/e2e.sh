@@ -7,6 +7,8 @@
 # OTHER_ITEMS (default SPANS/2) is the number of log records and of data points API_BENCH loads;
 # PORT (default 55999) is PostgreSQL's port, and the server listens on PORT-31682 (gRPC), +1, and PORT-27919 (API)
 # so that two runs can share the machine.
+# SERVE_ARGS adds flags to `serve` ("--batch-max-bytes 32MiB --writes-in-flight 3").
+# PGOPTS adds PostgreSQL settings ("-c log_min_duration_statement=0" to time every statement).
 # KEEP=1 leaves the loaded PostgreSQL running at the end (the server is stopped) and prints its URL and how
 # to stop and remove it, for EXPLAIN and reruns of bench/api.py against the same data.
 set -euo pipefail
@@ -26,7 +28,7 @@ chmod 755 "$WORK"
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 mkdir "$WORK/pg"; [ "$(id -u)" = 0 ] && chown postgres "$WORK/pg"
 as_pg "$PGBIN/initdb" -D "$WORK/pg/data" -A trust -U postgres >/dev/null
-as_pg "$PGBIN/pg_ctl" -D "$WORK/pg/data" -o "-p $PORT -k $WORK/pg -c shared_buffers=1GB -c max_wal_size=4GB" -l "$WORK/pg/log" start >/dev/null
+as_pg "$PGBIN/pg_ctl" -D "$WORK/pg/data" -o "-p $PORT -k $WORK/pg -c shared_buffers=1GB -c max_wal_size=4GB ${PGOPTS:-}" -l "$WORK/pg/log" start >/dev/null
 URL=postgres://postgres@127.0.0.1:$PORT/postgres
 cleanup() {
   kill $SERVER 2>/dev/null || true
@@ -43,7 +45,7 @@ trap cleanup EXIT
 $BIN migrate --database-url $URL >/dev/null
 $BIN serve --data-dir "$WORK/data" --database-url $URL --wal-budget 50GiB \
   --grpc-listen 127.0.0.1:$GRPC --http-listen 127.0.0.1:$HTTP --api-listen 127.0.0.1:$API \
-  --batch-max-records ${BATCH:-512} 2>"$WORK/serve.log" &
+  --batch-max-records ${BATCH:-512} ${SERVE_ARGS:-} 2>"$WORK/serve.log" &
 SERVER=$!
 sleep 2
 START=$(date +%s.%N)

@@ -221,9 +221,15 @@ pub struct Settings {
     /// Most WAL records (export requests) per database batch [default: 512].
     #[arg(long, env = "OLLYSCALE_BATCH_MAX_RECORDS", global = true)]
     pub batch_max_records: Option<usize>,
+    /// Most WAL payload bytes (decompressed export requests) per database batch [default: 8MiB].
+    #[arg(long, env = "OLLYSCALE_BATCH_MAX_BYTES", global = true)]
+    pub batch_max_bytes: Option<ByteSize>,
     /// Longest wait before a partial batch is written [default: 100ms].
     #[arg(long, env = "OLLYSCALE_BATCH_MAX_DELAY", global = true)]
     pub batch_max_delay: Option<Span>,
+    /// Batches written to PostgreSQL at once, each in its own transaction, committed in WAL order [default: 2].
+    #[arg(long, env = "OLLYSCALE_WRITES_IN_FLIGHT", global = true)]
+    pub writes_in_flight: Option<usize>,
     /// Origins allowed to call the query API from a browser, comma-separated (`*` for any) [default: none].
     #[arg(long, env = "OLLYSCALE_CORS_ORIGINS", global = true, value_delimiter = ',')]
     pub cors_origins: Option<Vec<String>>,
@@ -274,8 +280,12 @@ pub struct Config {
     pub attributes_config: Option<PathBuf>,
     /// Most WAL records per database batch.
     pub batch_max_records: usize,
+    /// Most WAL payload bytes per database batch.
+    pub batch_max_bytes: usize,
     /// Longest wait before a partial batch is written.
     pub batch_max_delay: Duration,
+    /// Batches written to PostgreSQL at once.
+    pub writes_in_flight: usize,
     /// Origins allowed by CORS on the query API.
     pub cors_origins: Vec<String>,
     /// Widest time window of a search.
@@ -405,7 +415,26 @@ impl Settings {
                     });
                 }
             },
+            batch_max_bytes: match s.batch_max_bytes.map_or(8 << 20, |b| b.0) {
+                n @ 65_536..=1_073_741_824 => n as usize,
+                n => {
+                    return Err(ConfigError::Invalid {
+                        name: "batch-max-bytes",
+                        message: format!("{n}; allowed: 64KiB to 1GiB"),
+                    });
+                }
+            },
             batch_max_delay: s.batch_max_delay.map_or(Duration::from_millis(100), |s| s.0),
+            writes_in_flight: match s.writes_in_flight {
+                None => 2,
+                Some(n @ 1..=8) => n,
+                Some(n) => {
+                    return Err(ConfigError::Invalid {
+                        name: "writes-in-flight",
+                        message: format!("{n}; allowed: 1 to 8"),
+                    });
+                }
+            },
             cors_origins: s.cors_origins.unwrap_or_default(),
             max_query_window: s.max_query_window.map_or(Duration::from_secs(7 * 86_400), |s| s.0),
             query_timeout: s.query_timeout.map_or(Duration::from_secs(10), |s| s.0),
@@ -460,6 +489,8 @@ mod tests {
         assert_eq!(c.retention_logs, Duration::from_secs(3 * 86_400));
         assert_eq!(c.retention_metrics, Duration::from_secs(30 * 86_400));
         assert!(c.database_url.is_none());
+        assert_eq!(c.writes_in_flight, 2);
+        assert_eq!(c.batch_max_bytes, 8 << 20);
     }
 
     #[test]
@@ -515,5 +546,11 @@ mod tests {
         assert!(s.resolve().unwrap_err().to_string().contains("tls-cert"));
         let s = Settings { retention_logs: Some(Span(Duration::from_secs(60))), ..Default::default() };
         assert!(s.resolve().unwrap_err().to_string().contains("retention-logs"));
+        let s = Settings { batch_max_bytes: Some(ByteSize(1000)), ..Default::default() };
+        assert!(s.resolve().unwrap_err().to_string().contains("allowed: 64KiB to 1GiB"));
+        let s = Settings { writes_in_flight: Some(0), ..Default::default() };
+        assert!(s.resolve().unwrap_err().to_string().contains("writes-in-flight"));
+        let s = Settings { writes_in_flight: Some(9), ..Default::default() };
+        assert!(s.resolve().unwrap_err().to_string().contains("allowed: 1 to 8"));
     }
 }

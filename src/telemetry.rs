@@ -96,6 +96,8 @@ pub struct Telemetry {
     pub ack_latency: Latency,
     /// Batches committed to PostgreSQL.
     pub batches_written: AtomicU64,
+    /// Batches whose rows were loaded while the batch before them was still uncommitted.
+    pub batches_overlapped: AtomicU64,
     /// Rows written per table.
     pub rows_written: Mutex<BTreeMap<&'static str, u64>>,
     /// Duration of a batch's transaction.
@@ -172,6 +174,12 @@ impl Telemetry {
             "ollyscale_batches_written_total",
             "Batches committed to PostgreSQL.",
             self.batches_written.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "ollyscale_batches_overlapped_total",
+            "Batches whose rows were loaded while the batch before them was still uncommitted.",
+            self.batches_overlapped.load(Ordering::Relaxed),
         );
         let _ = writeln!(
             out,

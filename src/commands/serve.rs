@@ -72,7 +72,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if let Some(wal) = &wal {
         let options = PipelineOptions {
             max_batch_records: config.batch_max_records,
+            max_batch_bytes: config.batch_max_bytes,
             max_batch_delay: config.batch_max_delay,
+            writes_in_flight: config.writes_in_flight,
             ..PipelineOptions::default()
         };
         let (wal, pool, telemetry) = ((**wal).clone(), db.pool.clone(), telemetry.clone());

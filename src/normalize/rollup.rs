@@ -9,7 +9,7 @@
 //! and against spans committed before it: a child whose parent is not in the batch is an [`Orphan`], and a
 //! CLIENT or PRODUCER span is a [`Caller`] whose children may have arrived first.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
@@ -167,7 +167,7 @@ pub struct SpanRollups {
     pub edges: BTreeMap<EdgeKey, Calls>,
     /// Spans whose parent may be committed already.
     pub orphans: Vec<Orphan>,
-    /// Spans whose children may be committed already.
+    /// CLIENT and PRODUCER spans without a child in the batch, whose children may be committed already.
     pub callers: Vec<Caller>,
 }
 
@@ -219,6 +219,13 @@ pub fn spans(prepared: &Prepared) -> SpanRollups {
     }
     let by_id: HashMap<(&[u8], &[u8]), &Service> =
         all.iter().map(|(service, span)| ((&span.trace_id[..], &span.span_id[..]), *service)).collect();
+    // A CLIENT span whose child is in the batch is paired here, by the child; looking up more children among
+    // committed spans would cost a trace id probe per call for the rare retried call with two servers.
+    let parents: HashSet<(&[u8], &[u8])> = all
+        .iter()
+        .filter(|(_, span)| !span.parent_span_id.is_empty())
+        .map(|(_, span)| (&span.trace_id[..], &span.parent_span_id[..]))
+        .collect();
 
     let mut out = SpanRollups::default();
     for (service, span) in all {
@@ -254,6 +261,8 @@ pub fn spans(prepared: &Prepared) -> SpanRollups {
         }
         if matches!(span.kind, CLIENT | PRODUCER) {
             system_edge(string_attr(&span.attributes, "messaging.system"), TargetType::Messaging);
+        }
+        if matches!(span.kind, CLIENT | PRODUCER) && !parents.contains(&(&span.trace_id[..], &span.span_id[..])) {
             out.callers.push(Caller {
                 trace_id: span.trace_id.clone(),
                 span_id: span.span_id.clone(),

@@ -133,11 +133,35 @@ fn cross_service_parent_child_pairs_in_the_batch_make_edges() {
     let e = &r.edges[&key];
     assert_eq!((e.count, e.errors), (1, 1));
     assert_eq!(e.latency.max(), 250 * MS as i64, "the callee's duration");
-    // Same-service pairs are not edges; nothing is left to look up but the CLIENT span's earlier children.
+    // Same-service pairs are not edges, and nothing is left to look up: every parent is in the batch, and
+    // the CLIENT span's child too.
     assert_eq!(r.edges.len(), 1);
     assert!(r.orphans.is_empty(), "{:?}", r.orphans);
-    assert_eq!(r.callers.len(), 1);
-    assert_eq!(r.callers[0].span_id, vec![2; 8]);
+    assert!(r.callers.is_empty(), "{:?}", r.callers);
+}
+
+#[test]
+fn only_client_spans_without_a_child_in_the_batch_are_callers_to_look_up() {
+    let r = rollups(vec![vec![resource_spans(
+        Some("frontend"),
+        vec![
+            span(1, 1, None, "GET", 2, T0, 400 * MS, 0),
+            span(1, 2, Some(1), "call", 3, T0, 300 * MS, 0),
+            span(1, 5, Some(1), "call", 3, T0, 300 * MS, 0),
+            span(1, 6, Some(1), "send", 4, T0, MS, 0),
+        ],
+    )]]);
+    // span 2's child (span 3) arrives in the same batch: its callee is paired there, not looked up.
+    let r2 = rollups(vec![
+        vec![resource_spans(
+            Some("frontend"),
+            vec![span(1, 1, None, "GET", 2, T0, 400 * MS, 0), span(1, 2, Some(1), "call", 3, T0, 300 * MS, 0)],
+        )],
+        vec![resource_spans(Some("checkout"), vec![span(1, 3, Some(2), "handle", 2, T0, MS, 0)])],
+    ]);
+    let ids = |r: &SpanRollups| r.callers.iter().map(|c| c.span_id[0]).collect::<Vec<_>>();
+    assert_eq!(ids(&r), [2, 5, 6]);
+    assert_eq!(ids(&r2), Vec::<u8>::new());
 }
 
 #[test]

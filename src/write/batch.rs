@@ -59,6 +59,75 @@ pub struct IngestReport {
     pub retries: u64,
 }
 
+/// A batch's place in a chain of pipelined writes (see `pipeline.rs`): it begins its transaction once the
+/// batch before it has registered its dimension rows, and commits only after that batch committed.
+///
+/// Why this order cannot deadlock: a write takes row locks that another writer may wait on in three places:
+/// new dimension rows, the rollup rows and the checkpoint row. Its dimension rows are taken before its
+/// successor begins, and the other two only after its predecessor committed, so a write never waits in
+/// PostgreSQL for its successor while its successor waits in this process for it.
+#[derive(Debug, Default)]
+pub struct Turn {
+    predecessor: Option<Predecessor>,
+    registered: Option<tokio::sync::oneshot::Sender<()>>,
+    committed: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// What the next batch of a chain waits on: its predecessor's dimension rows, then its commit. A dropped
+/// sender means the predecessor ended without getting there.
+#[derive(Debug)]
+pub struct Predecessor {
+    registered: tokio::sync::oneshot::Receiver<()>,
+    committed: tokio::sync::oneshot::Receiver<()>,
+}
+
+impl Turn {
+    /// The turn after `predecessor` (`None`: the first of a chain), and what its own successor waits on.
+    pub fn after(predecessor: Option<Predecessor>) -> (Turn, Predecessor) {
+        let (registered, registered_rx) = tokio::sync::oneshot::channel();
+        let (committed, committed_rx) = tokio::sync::oneshot::channel();
+        let turn = Turn { predecessor, registered: Some(registered), committed: Some(committed) };
+        (turn, Predecessor { registered: registered_rx, committed: committed_rx })
+    }
+
+    /// Waits until the predecessor's dimension rows are registered (or it ended).
+    async fn wait_registered(&mut self) {
+        if let Some(p) = self.predecessor.as_mut() {
+            let _ = (&mut p.registered).await;
+        }
+    }
+
+    /// Tells the successor that this batch's dimension rows are registered.
+    fn registered(&mut self) {
+        if let Some(tx) = self.registered.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Waits until the predecessor committed; `Ok(true)` if it had not yet when called, an error if it ended
+    /// without committing (this batch must then not commit before the predecessor's records are in).
+    async fn wait_committed(&mut self) -> Result<bool, WriteError> {
+        let Some(mut p) = self.predecessor.take() else { return Ok(false) };
+        match p.committed.try_recv() {
+            Ok(()) => Ok(false),
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+                Err(WriteError::NotInTurn("the batch before it failed"))
+            }
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => match p.committed.await {
+                Ok(()) => Ok(true),
+                Err(_) => Err(WriteError::NotInTurn("the batch before it failed")),
+            },
+        }
+    }
+
+    /// Tells the successor that this batch committed.
+    fn committed(&mut self) {
+        if let Some(tx) = self.committed.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
 /// Loads batches of one WAL into PostgreSQL.
 pub struct Writer {
     pool: PgPool,
@@ -143,6 +212,28 @@ async fn copy_table(conn: &mut PgConnection, t: &TableData) -> Result<u64, sqlx:
     copy.finish().await
 }
 
+/// Locks this WAL's checkpoint row and refuses the batch if the checkpoint already covers its first record,
+/// so that two attempts at the same records (a retry after a COMMIT whose outcome was lost, or two writers of
+/// one WAL) cannot both commit them: the second waits for the first's COMMIT here, then sees its checkpoint.
+/// The row must exist to be locked: the first batch of a WAL creates it, and a concurrent one waits on that.
+async fn lock_checkpoint(conn: &mut PgConnection, wal_id: &str, first_seq: u64) -> Result<(), WriteError> {
+    sqlx::query("INSERT INTO ingest_checkpoints (wal_id, last_seq) VALUES ($1, 0) ON CONFLICT (wal_id) DO NOTHING")
+        .bind(wal_id)
+        .execute(&mut *conn)
+        .await?;
+    let committed: Option<i64> =
+        sqlx::query_scalar("SELECT last_seq FROM ingest_checkpoints WHERE wal_id = $1 FOR UPDATE")
+            .bind(wal_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match committed {
+        Some(cp) if cp >= seq_i64(first_seq)? => {
+            Err(WriteError::AlreadyCommitted { first_seq, checkpoint: u64::try_from(cp).unwrap_or(0) })
+        }
+        _ => Ok(()),
+    }
+}
+
 async fn upsert_checkpoint(conn: &mut PgConnection, wal_id: &str, seq: i64) -> Result<(), sqlx::Error> {
     // GREATEST: a checkpoint never goes backwards, whatever order writers commit in.
     sqlx::query(
@@ -205,9 +296,30 @@ impl Writer {
         read_checkpoint(&self.pool, &self.wal_id).await
     }
 
+    /// Decodes `records` and writes them as one batch in its turn ([`Writer::write_in_turn`]). Records that do
+    /// not decode are left to [`Writer::ingest`], which dead-letters them: the batch is then not written.
+    pub async fn write_records_in_turn(
+        &self,
+        records: &Arc<Vec<wal::Record>>,
+        turn: Turn,
+    ) -> Result<Written, WriteError> {
+        let (promotion, r) = (self.promotion.clone(), records.clone());
+        let prepared = on_rayon(move || normalize::prepare(&r, &promotion)).await?;
+        if !prepared.failures().is_empty() {
+            return Err(WriteError::NotInTurn("it has records that do not decode"));
+        }
+        self.write_in_turn(Arc::new(prepared), turn).await
+    }
+
     /// Writes one prepared batch in one transaction and sets the checkpoint to its last sequence. No retries:
     /// an error rolls everything back (and caches nothing).
     pub async fn write(&self, prepared: Arc<Prepared>) -> Result<Written, WriteError> {
+        self.write_in_turn(prepared, Turn::default()).await
+    }
+
+    /// [`Writer::write`] as one batch of a chain of pipelined writes, in the order [`Turn`] describes.
+    pub async fn write_in_turn(&self, prepared: Arc<Prepared>, mut turn: Turn) -> Result<Written, WriteError> {
+        turn.wait_registered().await;
         let started = Instant::now();
         let last_seq = seq_i64(prepared.last_seq())?;
         let mut tx = self.pool.begin().await?;
@@ -222,27 +334,6 @@ impl Writer {
             sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *tx).await?;
         }
 
-        // Locks this WAL's checkpoint row, so that two attempts at the same records (a retry after a COMMIT
-        // whose outcome was lost, or two writers of one WAL) cannot both load them. The row must exist to be
-        // locked: the first batch of a WAL creates it here, and a concurrent first batch waits on that insert.
-        sqlx::query("INSERT INTO ingest_checkpoints (wal_id, last_seq) VALUES ($1, 0) ON CONFLICT (wal_id) DO NOTHING")
-            .bind(&self.wal_id)
-            .execute(&mut *tx)
-            .await?;
-        let committed: Option<i64> =
-            sqlx::query_scalar("SELECT last_seq FROM ingest_checkpoints WHERE wal_id = $1 FOR UPDATE")
-                .bind(&self.wal_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(cp) = committed
-            && cp >= seq_i64(prepared.first_seq())?
-        {
-            return Err(WriteError::AlreadyCommitted {
-                first_seq: prepared.first_seq(),
-                checkpoint: u64::try_from(cp).unwrap_or(0),
-            });
-        }
-
         let resolved = dims::resolve(&mut tx, &self.caches, &prepared, &self.telemetry).await?;
         let mut ids = resolved.ids;
         let blocks = FactIds::blocks_needed(prepared.counts().ids());
@@ -254,6 +345,7 @@ impl Writer {
                     .await?;
         }
 
+        let own_blocks = ids.facts.blocks.clone();
         let new_resources = resolved.new_resources;
         let new_scopes = resolved.new_scopes;
         let promotion = self.promotion.clone();
@@ -272,22 +364,29 @@ impl Writer {
         let Encoded { tables, series } = encoded;
         let mut updates = resolved.updates;
         dims::register_series(&mut tx, &self.caches, &series, &mut updates).await?;
+        turn.registered();
 
-        // Before the batch's spans are loaded: only earlier spans can pair with them there.
-        rollups::pair_with_committed(&mut tx, &mut rollups).await?;
         let mut written = Written { checkpoint: prepared.last_seq(), tables: Vec::with_capacity(tables.len() + 3) };
         for t in &tables {
             let n = copy_table(&mut tx, t).await?;
             written.tables.push((t.table, n));
         }
+        let overlapped = turn.wait_committed().await?;
+        lock_checkpoint(&mut tx, &self.wal_id, prepared.first_seq()).await?;
+        // After the predecessor committed, so that its spans pair with this batch's.
+        rollups::pair_with_committed(&mut tx, &mut rollups, &own_blocks).await?;
         if rollups != SpanRollups::default() {
             written.tables.extend(rollups::write(&mut tx, &rollups, 1).await?);
         }
         upsert_checkpoint(&mut tx, &self.wal_id, last_seq).await?;
         tx.commit().await?;
+        turn.committed();
 
         self.caches.apply(updates);
         self.telemetry.batches_written.fetch_add(1, Ordering::Relaxed);
+        if overlapped {
+            self.telemetry.batches_overlapped.fetch_add(1, Ordering::Relaxed);
+        }
         for (table, n) in &written.tables {
             self.telemetry.add_rows(table, *n);
         }

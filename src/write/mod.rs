@@ -52,6 +52,10 @@ pub enum WriteError {
     /// The write was abandoned because the pipeline is shutting down.
     #[error("shutting down")]
     Shutdown,
+    /// A pipelined batch was not written in its turn (the batch before it failed, or it has records to
+    /// dead-letter); the pipeline writes it again through [`Writer::ingest`].
+    #[error("batch not written in turn: {0}")]
+    NotInTurn(&'static str),
 }
 
 /// How a failed write is handled.
@@ -70,9 +74,10 @@ impl WriteError {
     pub fn class(&self) -> ErrorClass {
         match self {
             WriteError::Db(e) => classify_db(e),
-            WriteError::Unresolved(_) | WriteError::AlreadyCommitted { .. } | WriteError::Shutdown => {
-                ErrorClass::Transient
-            }
+            WriteError::Unresolved(_)
+            | WriteError::AlreadyCommitted { .. }
+            | WriteError::Shutdown
+            | WriteError::NotInTurn(_) => ErrorClass::Transient,
             WriteError::DeadLetter(_) => ErrorClass::Transient,
             WriteError::Encode(_) | WriteError::SeqOutOfRange(_) | WriteError::Task(_) => ErrorClass::Permanent,
         }

@@ -7,9 +7,17 @@
 //! checkpoint. On start, the reader begins after the checkpoint, and the WAL records it covers are truncated
 //! at once: a crash between COMMIT and truncation writes nothing twice.
 //!
+//! Writes overlap: up to `writes_in_flight` batches are in flight at once, each in its own transaction, with
+//! their commits kept in WAL order ([`Turn`]), so the checkpoint stays the end of a committed prefix of the
+//! WAL. While one batch's rows are loaded, the next is decoded, resolved and loaded too: the pipeline uses a
+//! second core of PostgreSQL's instead of waiting on one. A batch that fails in flight (and every batch after
+//! it, which cannot commit before it) is written again through [`Writer::ingest`], one at a time, with its
+//! retries, bisection and dead letters.
+//!
 //! The batch bound counts WAL records (export requests) and their payload bytes, not items: items are only
 //! known after decoding, and payload bytes track the load's size well enough to bound memory and latency.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +27,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use wal::{Wal, WalError};
 
-use super::batch::{RetryPolicy, Writer, shutdown_requested};
+use super::batch::{Predecessor, RetryPolicy, Turn, Writer, Written, shutdown_requested};
 use super::dead_letter::{DeadLetter, DeadLetterStore};
 use super::dims::{CacheOptions, DimCaches};
 use crate::normalize::Promotion;
@@ -34,8 +42,10 @@ pub struct PipelineOptions {
     pub max_batch_bytes: usize,
     /// A batch is flushed at most this long after its first record was read, full or not.
     pub max_batch_delay: Duration,
-    /// Batches read ahead of the one being written.
+    /// Batches read ahead of the ones being written.
     pub read_ahead: usize,
+    /// Batches written at once, each in its own transaction, committed in WAL order (1: one at a time).
+    pub writes_in_flight: usize,
     /// Backoff after transient database errors.
     pub retry: RetryPolicy,
     /// Dimension cache sizes.
@@ -49,6 +59,7 @@ impl Default for PipelineOptions {
             max_batch_bytes: 8 << 20,
             max_batch_delay: Duration::from_millis(100),
             read_ahead: 2,
+            writes_in_flight: 2,
             retry: RetryPolicy::default(),
             caches: CacheOptions::default(),
         }
@@ -124,27 +135,57 @@ pub async fn run(
         writer.wal_id().to_string(),
         writer.dead_letter_store().clone(),
     ));
+    let writer = Arc::new(writer);
+    let depth = options.writes_in_flight.max(1);
+    let mut in_flight: VecDeque<InFlight> = VecDeque::with_capacity(depth);
+    let mut predecessor: Option<Predecessor> = None;
     let mut result = Ok(());
-    while let Some(batch) = rx.recv().await {
+    let mut reading = true;
+    loop {
+        let room = reading && in_flight.len() < depth;
+        let event = match in_flight.front_mut() {
+            None if !reading => break,
+            None => Event::Batch(rx.recv().await),
+            Some(oldest) => tokio::select! {
+                biased;
+                done = &mut oldest.task => Event::Done(done),
+                batch = rx.recv(), if room => Event::Batch(batch),
+            },
+        };
         // Batches read ahead stay in the WAL for the next start rather than delaying shutdown.
         if *shutdown.borrow() {
             break;
         }
-        match writer.ingest(batch, &mut shutdown).await {
-            Ok(report) => {
-                if report.checkpoint > 0
-                    && let Err(e) = truncate(&wal, report.checkpoint).await
+        match event {
+            // The reader is gone: finish what is in flight.
+            Event::Batch(None) => reading = false,
+            Event::Batch(Some(batch)) => {
+                let (turn, next) = Turn::after(predecessor.take());
+                predecessor = Some(next);
+                let records = Arc::new(batch);
+                let (w, r) = (writer.clone(), records.clone());
+                let task = tokio::spawn(async move { w.write_records_in_turn(&r, turn).await });
+                in_flight.push_back(InFlight { records, task });
+            }
+            Event::Done(done) => {
+                let Some(oldest) = in_flight.pop_front() else { continue };
+                match settle(&wal, &writer, done, oldest.records, &mut in_flight, &mut predecessor, &mut shutdown).await
                 {
-                    result = Err(e.into());
-                    break;
+                    Ok(()) => {}
+                    Err(PipelineError::Write(super::WriteError::Shutdown)) => break,
+                    Err(e) => {
+                        tracing::error!(error = %e, "ingest pipeline stopped");
+                        result = Err(e);
+                        break;
+                    }
                 }
             }
-            Err(super::WriteError::Shutdown) => break,
-            Err(e) => {
-                tracing::error!(error = %e, "ingest pipeline stopped");
-                result = Err(e.into());
-                break;
-            }
+        }
+    }
+    // On shutdown, what is still in flight gets a moment to commit; what does not is written on the next start.
+    for mut b in in_flight {
+        if tokio::time::timeout(Duration::from_secs(5), &mut b.task).await.is_err() {
+            b.task.abort();
         }
     }
     drop(rx);
@@ -160,6 +201,55 @@ pub async fn run(
         _ => {}
     }
     result
+}
+
+/// A batch being written in its turn.
+struct InFlight {
+    records: Arc<Vec<wal::Record>>,
+    task: JoinHandle<Result<Written, super::WriteError>>,
+}
+
+/// What the pipeline's loop waits for: the next batch from the reader, or the oldest write in flight to end.
+enum Event {
+    Batch(Option<Vec<wal::Record>>),
+    Done(Result<Result<Written, super::WriteError>, tokio::task::JoinError>),
+}
+
+/// Takes the outcome of the oldest batch in flight (`records`) and truncates the WAL through what it
+/// committed. If it failed, the batches after it fail too (none may commit before it), and all of them are
+/// written again, in order, through [`Writer::ingest`].
+async fn settle(
+    wal: &Wal,
+    writer: &Writer,
+    done: Result<Result<Written, super::WriteError>, tokio::task::JoinError>,
+    records: Arc<Vec<wal::Record>>,
+    in_flight: &mut VecDeque<InFlight>,
+    predecessor: &mut Option<Predecessor>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), PipelineError> {
+    match done {
+        Ok(Ok(written)) => {
+            truncate(wal, written.checkpoint).await?;
+            return Ok(());
+        }
+        Ok(Err(e)) => tracing::debug!(error = %e, "batch not written in flight; writing it again on its own"),
+        Err(e) => tracing::error!(error = %e, "batch write task failed; writing the batch again on its own"),
+    }
+    *predecessor = None;
+    let mut again = vec![records];
+    for b in in_flight.drain(..) {
+        // Cannot have committed (its predecessor did not); awaited so that its records are free to write.
+        let _ = b.task.await;
+        again.push(b.records);
+    }
+    for records in again {
+        let records = Arc::try_unwrap(records).unwrap_or_else(|shared| (*shared).clone());
+        let report = writer.ingest(records, shutdown).await?;
+        if report.checkpoint > 0 {
+            truncate(wal, report.checkpoint).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads the checkpoint, retrying while the database is unreachable; `None` on shutdown.

@@ -1,13 +1,14 @@
-//! The span rollups of a batch, in the batch's transaction: pairs with committed spans are looked up before
-//! the batch's own rows are loaded (so a pair inside the batch, already counted by normalize, is not found a
-//! second time), then the per-minute rows are upserted in key order (so two writers lock rows in the same
-//! order and cannot deadlock). See normalize::rollup for what is counted.
+//! The span rollups of a batch, in the batch's transaction: pairs with committed spans are looked up (leaving
+//! out the batch's own rows, whose pairs normalize already counted), then the per-minute rows are upserted in
+//! key order (so two writers lock rows in the same order and cannot deadlock). See normalize::rollup for what
+//! is counted.
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use crate::latency::Histogram;
+use crate::normalize::FactIds;
 use crate::normalize::rollup::{Calls, Service, SpanRollups, minute};
 
 /// Rows per INSERT statement: 12 bound values per row stay well under PostgreSQL's 65,535 parameters.
@@ -38,9 +39,14 @@ fn service_of(row: &PgRow) -> Result<Option<Service>, sqlx::Error> {
     }))
 }
 
-/// Adds the service-to-service edges between the batch's spans and spans committed before it. Must run
-/// before the batch's spans are loaded.
-pub async fn pair_with_committed(conn: &mut PgConnection, r: &mut SpanRollups) -> Result<(), sqlx::Error> {
+/// Adds the service-to-service edges between the batch's spans and spans committed before it. `own_blocks`
+/// are the batch's fact id blocks ([`FactIds`]): its own spans, if already loaded, are not paired again.
+pub async fn pair_with_committed(
+    conn: &mut PgConnection,
+    r: &mut SpanRollups,
+    own_blocks: &[i64],
+) -> Result<(), sqlx::Error> {
+    let block_size = FactIds::BLOCK_SIZE as i64;
     if !r.orphans.is_empty() {
         let traces: Vec<&[u8]> = r.orphans.iter().map(|o| &o.trace_id[..]).collect();
         let parents: Vec<&[u8]> = r.orphans.iter().map(|o| &o.parent_span_id[..]).collect();
@@ -52,12 +58,14 @@ pub async fn pair_with_committed(conn: &mut PgConnection, r: &mut SpanRollups) -
              FROM unnest($1::bytea[], $2::bytea[], $3::timestamptz[]) WITH ORDINALITY AS q(trace_id, span_id, t, i) \
              CROSS JOIN LATERAL (SELECT p.resource_id FROM otel_spans_fact p WHERE p.trace_id = q.trace_id \
                AND p.span_id = q.span_id AND p.start_time >= q.t - interval '1 hour' \
-               AND p.start_time <= q.t + interval '5 minutes' LIMIT 1) p \
+               AND p.start_time <= q.t + interval '5 minutes' AND p.span_row_id / $5 <> ALL($4::int8[]) LIMIT 1) p \
              JOIN otel_resources_dim d ON d.resource_id = p.resource_id",
         )
         .bind(traces)
         .bind(parents)
         .bind(starts)
+        .bind(own_blocks)
+        .bind(block_size)
         .fetch_all(&mut *conn)
         .await?;
         for row in &rows {
@@ -81,11 +89,14 @@ pub async fn pair_with_committed(conn: &mut PgConnection, r: &mut SpanRollups) -
              FROM unnest($1::bytea[], $2::bytea[], $3::timestamptz[]) WITH ORDINALITY AS q(trace_id, span_id, t, i) \
              JOIN otel_spans_fact c ON c.trace_id = q.trace_id AND c.parent_span_id = q.span_id \
                AND c.start_time >= q.t - interval '5 minutes' AND c.start_time <= q.t + interval '1 hour' \
+               AND c.span_row_id / $5 <> ALL($4::int8[]) \
              JOIN otel_resources_dim d ON d.resource_id = c.resource_id",
         )
         .bind(traces)
         .bind(spans)
         .bind(starts)
+        .bind(own_blocks)
+        .bind(block_size)
         .fetch_all(&mut *conn)
         .await?;
         for row in &rows {

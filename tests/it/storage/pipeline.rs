@@ -679,3 +679,83 @@ async fn reference_checks_are_skipped_only_by_roles_allowed_to() {
         .await;
     assert_eq!(fks, 2, "kind and status_code keep their foreign keys");
 }
+
+/// Runs the pipeline over `wal` with one-record batches and `in_flight` writes at once until the checkpoint
+/// reaches `last`, then stops it.
+async fn run_one_record_batches(env: &Env, wal: &wal::Wal, dir: &std::path::Path, in_flight: usize, last: u64) {
+    let (tx, rx) = watch::channel(false);
+    let opts = PipelineOptions {
+        max_batch_records: 1,
+        max_batch_delay: Duration::from_millis(1),
+        read_ahead: 4,
+        writes_in_flight: in_flight,
+        retry: RetryPolicy { initial: Duration::from_millis(10), max: Duration::from_millis(50) },
+        ..Default::default()
+    };
+    let handle = ollyscale::write::spawn(
+        wal.clone(),
+        env.pool().clone(),
+        Arc::new(Promotion::defaults()),
+        env.telemetry.clone(),
+        dir.join("dead-letters"),
+        opts,
+        rx,
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while ollyscale::write::read_checkpoint(env.pool(), wal.id()).await.unwrap() != Some(last) {
+        assert!(tokio::time::Instant::now() < deadline, "the checkpoint did not reach {last}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn batches_written_two_at_a_time_commit_in_order_and_pair_across_each_other() {
+    use super::rollups::{callee, caller, edges, frontend_to_checkout};
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let wal = wal_in(&dir.path().join("wal"));
+    // Every call's two sides in adjacent one-record batches, half of them callee first: each pair is found
+    // only if the later batch looks for it after the earlier one committed.
+    for t in 1..=30u8 {
+        let (first, second) = if t % 2 == 0 { (caller(t), callee(t)) } else { (callee(t), caller(t)) };
+        for req in [first, second] {
+            wal.append(wal::Signal::Traces, RECEIVED_AT, &req.encode_to_vec()).await.unwrap();
+        }
+        wal.append(wal::Signal::Logs, RECEIVED_AT, &simple_logs("svc", &format!("m{t}")).encode_to_vec())
+            .await
+            .unwrap();
+    }
+    run_one_record_batches(&env, &wal, dir.path(), 2, 90).await;
+    assert_eq!(env.count("otel_spans_fact").await, 90);
+    assert_eq!(edges(&env).await, frontend_to_checkout(30, 30));
+    let expected: Vec<String> = (1..=30).map(|t| format!("m{t}")).collect();
+    assert_eq!(bodies(&env).await, expected, "every record once, in WAL order");
+    let overlapped = env.telemetry.batches_overlapped.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(overlapped > 0, "no batch began before its predecessor committed");
+}
+
+#[tokio::test]
+async fn a_batch_rejected_while_its_successor_is_in_flight_is_isolated_and_both_are_written() {
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let wal = wal_in(&dir.path().join("wal"));
+    let mut expected = Vec::new();
+    for n in 0..12 {
+        let req = if n == 5 { bad_trace_id_log("bad") } else { simple_logs("svc", &format!("ok-{n}")) };
+        if n != 5 {
+            expected.push(format!("ok-{n}"));
+        }
+        wal.append(wal::Signal::Logs, RECEIVED_AT, &req.encode_to_vec()).await.unwrap();
+    }
+    // An undecodable record takes the careful path too.
+    wal.append(wal::Signal::Logs, RECEIVED_AT, b"\xff\xff\xff").await.unwrap();
+    wal.append(wal::Signal::Logs, RECEIVED_AT, &simple_logs("svc", "ok-13").encode_to_vec()).await.unwrap();
+    expected.push("ok-13".into());
+    run_one_record_batches(&env, &wal, dir.path(), 2, 14).await;
+    assert_eq!(bodies(&env).await, expected);
+    let store = DeadLetterStore::new(dir.path().join("dead-letters"));
+    let letters: Vec<u64> = store.list().unwrap().iter().map(|l| l.seq).collect();
+    assert_eq!(letters, [6, 13]);
+}

@@ -33,7 +33,7 @@ fn req(service: &str, spans: Vec<Span>) -> ExportTraceServiceRequest {
 }
 
 /// frontend's root SERVER span and its CLIENT call, in trace `t`.
-fn caller(t: u8) -> ExportTraceServiceRequest {
+pub(super) fn caller(t: u8) -> ExportTraceServiceRequest {
     caller_at(t, T0)
 }
 
@@ -43,7 +43,7 @@ fn caller_at(t: u8, at: u64) -> ExportTraceServiceRequest {
 }
 
 /// checkout's SERVER span answering frontend's call, in trace `t`.
-fn callee(t: u8) -> ExportTraceServiceRequest {
+pub(super) fn callee(t: u8) -> ExportTraceServiceRequest {
     callee_at(t, T0)
 }
 
@@ -52,7 +52,7 @@ fn callee_at(t: u8, at: u64) -> ExportTraceServiceRequest {
     req("checkout", vec![sp(t, 3, Some(2), 2, at + 2 * MS, 250 * MS, true)])
 }
 
-async fn edges(env: &Env) -> Vec<(String, String, String, i64, i64)> {
+pub(super) async fn edges(env: &Env) -> Vec<(String, String, String, i64, i64)> {
     sqlx::query_as(
         "SELECT source, target, target_type, call_count, error_count FROM otel_service_edges ORDER BY 1, 2, 3",
     )
@@ -61,7 +61,7 @@ async fn edges(env: &Env) -> Vec<(String, String, String, i64, i64)> {
     .unwrap()
 }
 
-fn frontend_to_checkout(calls: i64, errors: i64) -> Vec<(String, String, String, i64, i64)> {
+pub(super) fn frontend_to_checkout(calls: i64, errors: i64) -> Vec<(String, String, String, i64, i64)> {
     vec![("frontend".into(), "checkout".into(), "service".into(), calls, errors)]
 }
 
