@@ -221,7 +221,7 @@ pub struct Settings {
     /// Most WAL records (export requests) per database batch [default: 512].
     #[arg(long, env = "OLLYSCALE_BATCH_MAX_RECORDS", global = true)]
     pub batch_max_records: Option<usize>,
-    /// Most WAL payload bytes (decompressed export requests) per database batch [default: 8MiB].
+    /// Most WAL payload bytes (decompressed export requests) per database batch [default: 32MiB].
     #[arg(long, env = "OLLYSCALE_BATCH_MAX_BYTES", global = true)]
     pub batch_max_bytes: Option<ByteSize>,
     /// Longest wait before a partial batch is written [default: 100ms].
@@ -415,7 +415,7 @@ impl Settings {
                     });
                 }
             },
-            batch_max_bytes: match s.batch_max_bytes.map_or(8 << 20, |b| b.0) {
+            batch_max_bytes: match s.batch_max_bytes.map_or(32 << 20, |b| b.0) {
                 n @ 65_536..=1_073_741_824 => n as usize,
                 n => {
                     return Err(ConfigError::Invalid {
@@ -490,7 +490,7 @@ mod tests {
         assert_eq!(c.retention_metrics, Duration::from_secs(30 * 86_400));
         assert!(c.database_url.is_none());
         assert_eq!(c.writes_in_flight, 2);
-        assert_eq!(c.batch_max_bytes, 8 << 20);
+        assert_eq!(c.batch_max_bytes, 32 << 20);
     }
 
     #[test]

@@ -56,7 +56,7 @@ impl Default for PipelineOptions {
     fn default() -> Self {
         PipelineOptions {
             max_batch_records: 512,
-            max_batch_bytes: 8 << 20,
+            max_batch_bytes: 32 << 20,
             max_batch_delay: Duration::from_millis(100),
             read_ahead: 2,
             writes_in_flight: 2,
