@@ -45,8 +45,18 @@ pub fn slot(unix_nanos: u64) -> u64 {
 
 /// A name cut to [`KEY_BYTES`] at a character boundary.
 pub fn cut(s: &str) -> String {
-    s[..s.floor_char_boundary(KEY_BYTES)].to_string()
+    cut_str(s).to_string()
 }
+
+/// [`cut`] without the copy.
+fn cut_str(s: &str) -> &str {
+    &s[..s.floor_char_boundary(KEY_BYTES)]
+}
+
+/// The maps of the per-span loop: keyed by borrowed ids and names, hashed with foldhash rather than SipHash
+/// (which took 6% of the server's CPU in a profile of a load), and turned into the ordered, owned maps of
+/// [`SpanRollups`] once per batch.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// A service as the rollups key it: `service.name` and `service.namespace` ('' when absent), both cut.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -217,16 +227,18 @@ pub fn spans(prepared: &Prepared) -> SpanRollups {
             all.extend(rs.scope_spans.iter().flat_map(|ss| ss.spans.iter()).map(|span| (service, span)));
         }
     }
-    let by_id: HashMap<(&[u8], &[u8]), &Service> =
+    let by_id: FastMap<(&[u8], &[u8]), &Service> =
         all.iter().map(|(service, span)| ((&span.trace_id[..], &span.span_id[..]), *service)).collect();
     // A CLIENT span whose child is in the batch is paired here, by the child; looking up more children among
     // committed spans would cost a trace id probe per call for the rare retried call with two servers.
-    let parents: HashSet<(&[u8], &[u8])> = all
+    let parents: HashSet<(&[u8], &[u8]), foldhash::fast::RandomState> = all
         .iter()
         .filter(|(_, span)| !span.parent_span_id.is_empty())
         .map(|(_, span)| (&span.trace_id[..], &span.parent_span_id[..]))
         .collect();
 
+    let mut minutes: FastMap<(u64, &Service), ServiceMinute> = FastMap::default();
+    let mut operations: FastMap<(&Service, u64, &str, i16), Calls> = FastMap::default();
     let mut out = SpanRollups::default();
     for (service, span) in all {
         let start = span.start_time_unix_nano;
@@ -236,14 +248,13 @@ pub fn spans(prepared: &Prepared) -> SpanRollups {
         let error = span.status.as_ref().is_some_and(|s| s.code == ERROR);
         let has_parent = !span.parent_span_id.is_empty();
 
-        let minute_row = out.services.entry((at, service.clone())).or_default();
+        let minute_row = minutes.entry((at, service)).or_default();
         minute_row.spans += 1;
         if matches!(span.kind, SERVER | CONSUMER) || !has_parent {
             minute_row.requests.record(duration, error);
         }
         // prepare refused kinds outside 0..=5.
-        let op = (service.clone(), at, cut(&span.name), span.kind as i16);
-        out.operations.entry(op).or_default().record(duration, error);
+        operations.entry((service, at, cut_str(&span.name), span.kind as i16)).or_default().record(duration, error);
 
         let mut system_edge = |target: Option<&str>, target_type: TargetType| {
             if let Some(system) = target {
@@ -285,5 +296,10 @@ pub fn spans(prepared: &Prepared) -> SpanRollups {
             }
         }
     }
+    out.services = minutes.into_iter().map(|((at, service), m)| ((at, service.clone()), m)).collect();
+    out.operations = operations
+        .into_iter()
+        .map(|((service, at, name, kind), c)| ((service.clone(), at, name.to_string(), kind), c))
+        .collect();
     out
 }
