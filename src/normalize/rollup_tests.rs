@@ -194,7 +194,9 @@ fn client_spans_with_db_and_messaging_attributes_make_system_edges() {
     let targets: Vec<(&str, &str, i64, i64)> =
         r.edges.iter().map(|(k, c)| (k.target.name.as_str(), k.target_type.as_str(), c.count, c.errors)).collect();
     assert_eq!(targets, [("kafka", "messaging", 1, 0), ("mysql", "database", 1, 1), ("postgresql", "database", 1, 0)]);
-    assert_eq!(r.callers.len(), 3);
+    // A database call has no traced child to look up; a message may have a consumer.
+    let callers: Vec<u8> = r.callers.iter().map(|c| c.span_id[0]).collect();
+    assert_eq!(callers, [3]);
 }
 
 #[test]

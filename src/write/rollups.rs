@@ -46,7 +46,19 @@ pub async fn pair_with_committed(
     r: &mut SpanRollups,
     own_blocks: &[i64],
 ) -> Result<(), sqlx::Error> {
+    if r.orphans.is_empty() && r.callers.is_empty() {
+        return Ok(());
+    }
     let block_size = FactIds::BLOCK_SIZE as i64;
+    // Each lookup must be one probe of the trace id index. Measured on 300k spans, for 1,000 callers: joined
+    // as a whole, PostgreSQL hashed them against a parallel scan of the day's partition (78 ms, growing with
+    // the day); per caller, it sometimes ANDed the trace id bitmap with the start_time index's (20 s). With
+    // bitmap scans off and the probe in a LATERAL subquery: 14 ms, but only with a generic plan: a custom
+    // plan, with the arrays as constants, took 917 ms for 5,000 callers against 126 ms generic. Only the
+    // rollup upserts and the checkpoint (unique-index probes) follow in this transaction.
+    sqlx::raw_sql("SET LOCAL enable_bitmapscan = off; SET LOCAL plan_cache_mode = force_generic_plan")
+        .execute(&mut *conn)
+        .await?;
     if !r.orphans.is_empty() {
         let traces: Vec<&[u8]> = r.orphans.iter().map(|o| &o.trace_id[..]).collect();
         let parents: Vec<&[u8]> = r.orphans.iter().map(|o| &o.parent_span_id[..]).collect();
@@ -85,12 +97,14 @@ pub async fn pair_with_committed(
         let starts = r.callers.iter().map(|c| at(c.start_ns)).collect::<Result<Vec<_>, _>>()?;
         let rows = sqlx::query(
             "SELECT q.i, c.start_time, c.start_time_nanos_fraction, c.duration_ns, c.status_code, \
-             d.service_name, d.service_namespace \
+             c.service_name, c.service_namespace \
              FROM unnest($1::bytea[], $2::bytea[], $3::timestamptz[]) WITH ORDINALITY AS q(trace_id, span_id, t, i) \
-             JOIN otel_spans_fact c ON c.trace_id = q.trace_id AND c.parent_span_id = q.span_id \
+             CROSS JOIN LATERAL (SELECT c.start_time, c.start_time_nanos_fraction, c.duration_ns, c.status_code, \
+               d.service_name, d.service_namespace \
+               FROM otel_spans_fact c JOIN otel_resources_dim d ON d.resource_id = c.resource_id \
+               WHERE c.trace_id = q.trace_id AND c.parent_span_id = q.span_id \
                AND c.start_time >= q.t - interval '5 minutes' AND c.start_time <= q.t + interval '1 hour' \
-               AND c.span_row_id / $5 <> ALL($4::int8[]) \
-             JOIN otel_resources_dim d ON d.resource_id = c.resource_id",
+               AND c.span_row_id / $5 <> ALL($4::int8[]) OFFSET 0) c",
         )
         .bind(traces)
         .bind(spans)
