@@ -260,6 +260,25 @@ fn wal_in(dir: &std::path::Path) -> wal::Wal {
     wal::Wal::open(dir, wal::WalOptions::default()).unwrap()
 }
 
+/// Starts the pipeline over `wal` with the default promotion rules and dead letters under `dir`.
+fn spawn_pipeline(
+    env: &Env,
+    wal: &wal::Wal,
+    dir: &std::path::Path,
+    opts: PipelineOptions,
+    shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<Result<(), ollyscale::write::PipelineError>> {
+    ollyscale::write::spawn(
+        wal.clone(),
+        env.pool().clone(),
+        Arc::new(Promotion::defaults()),
+        env.telemetry.clone(),
+        dir.join("dead-letters"),
+        opts,
+        shutdown,
+    )
+}
+
 async fn wait_for(env: &Env, table: &str, n: i64) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while env.count(table).await < n {
@@ -280,15 +299,7 @@ async fn the_pipeline_tails_the_wal_into_postgresql_and_truncates_what_is_commit
     let (tx, rx) = watch::channel(false);
     let opts =
         PipelineOptions { max_batch_records: 10, max_batch_delay: Duration::from_millis(20), ..Default::default() };
-    let handle = ollyscale::write::spawn(
-        wal.clone(),
-        env.pool().clone(),
-        Arc::new(Promotion::defaults()),
-        env.telemetry.clone(),
-        dir.path().join("dead-letters"),
-        opts,
-        rx,
-    );
+    let handle = spawn_pipeline(&env, &wal, dir.path(), opts, rx);
     wait_for(&env, "otel_logs_fact", 25).await;
     // Records appended while it runs are picked up too.
     let payload = simple_logs("svc", "late").encode_to_vec();
@@ -365,15 +376,7 @@ async fn the_pipeline_waits_out_a_database_outage_then_drains_the_backlog() {
         max_batch_delay: Duration::from_millis(10),
         ..Default::default()
     };
-    let handle = ollyscale::write::spawn(
-        wal.clone(),
-        env.pool().clone(),
-        Arc::new(Promotion::defaults()),
-        env.telemetry.clone(),
-        dir.path().join("dead-letters"),
-        opts,
-        rx,
-    );
+    let handle = spawn_pipeline(&env, &wal, dir.path(), opts, rx);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!handle.is_finished());
     assert_eq!(wal.stats().unwrap().records, 3, "nothing is truncated while the database is away");
@@ -446,15 +449,7 @@ async fn pipeline_batches_are_bounded_by_payload_bytes() {
         max_batch_delay: Duration::from_millis(10),
         ..Default::default()
     };
-    let handle = ollyscale::write::spawn(
-        wal.clone(),
-        env.pool().clone(),
-        Arc::new(Promotion::defaults()),
-        env.telemetry.clone(),
-        dir.path().join("dead-letters"),
-        opts,
-        rx,
-    );
+    let handle = spawn_pipeline(&env, &wal, dir.path(), opts, rx);
     wait_for(&env, "otel_logs_fact", 12).await;
     assert_eq!(env.telemetry.batches_written.load(std::sync::atomic::Ordering::Relaxed), 4);
     tx.send(true).unwrap();
@@ -478,15 +473,7 @@ async fn shutdown_during_an_outage_stops_promptly_and_keeps_the_records_in_the_w
         retry: RetryPolicy { initial: Duration::from_millis(20), max: Duration::from_secs(30) },
         ..Default::default()
     };
-    let handle = ollyscale::write::spawn(
-        wal.clone(),
-        env.pool().clone(),
-        Arc::new(Promotion::defaults()),
-        env.telemetry.clone(),
-        dir.path().join("dead-letters"),
-        opts,
-        rx,
-    );
+    let handle = spawn_pipeline(&env, &wal, dir.path(), opts, rx);
     tokio::time::sleep(Duration::from_millis(300)).await;
     tx.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(5), handle).await.expect("stopped promptly").unwrap().unwrap();
@@ -692,15 +679,7 @@ async fn run_one_record_batches(env: &Env, wal: &wal::Wal, dir: &std::path::Path
         retry: RetryPolicy { initial: Duration::from_millis(10), max: Duration::from_millis(50) },
         ..Default::default()
     };
-    let handle = ollyscale::write::spawn(
-        wal.clone(),
-        env.pool().clone(),
-        Arc::new(Promotion::defaults()),
-        env.telemetry.clone(),
-        dir.join("dead-letters"),
-        opts,
-        rx,
-    );
+    let handle = spawn_pipeline(env, &wal, dir, opts, rx);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while ollyscale::write::read_checkpoint(env.pool(), wal.id()).await.unwrap() != Some(last) {
         assert!(tokio::time::Instant::now() < deadline, "the checkpoint did not reach {last}");
