@@ -150,15 +150,15 @@ pub async fn run(
                 biased;
                 done = &mut oldest.task => Event::Done(done),
                 batch = rx.recv(), if room => Event::Batch(batch),
+                _ = shutdown_requested(&mut shutdown) => Event::Shutdown,
             },
         };
-        // Batches read ahead stay in the WAL for the next start rather than delaying shutdown.
-        if *shutdown.borrow() {
-            break;
-        }
         match event {
+            Event::Shutdown => break,
             // The reader is gone: finish what is in flight.
             Event::Batch(None) => reading = false,
+            // Batches read ahead stay in the WAL for the next start rather than delaying shutdown.
+            Event::Batch(Some(_)) if *shutdown.borrow() => break,
             Event::Batch(Some(batch)) => {
                 let (turn, next) = Turn::after(predecessor.take());
                 predecessor = Some(next);
@@ -168,7 +168,11 @@ pub async fn run(
                 in_flight.push_back(InFlight { records, task });
             }
             Event::Done(done) => {
+                // Taken out before anything else: its task has ended and must not be awaited again.
                 let Some(oldest) = in_flight.pop_front() else { continue };
+                if *shutdown.borrow() {
+                    break;
+                }
                 match settle(&wal, &writer, done, oldest.records, &mut in_flight, &mut predecessor, &mut shutdown).await
                 {
                     Ok(()) => {}
@@ -183,8 +187,9 @@ pub async fn run(
         }
     }
     // On shutdown, what is still in flight gets a moment to commit; what does not is written on the next start.
+    let grace = tokio::time::Instant::now() + Duration::from_secs(5);
     for mut b in in_flight {
-        if tokio::time::timeout(Duration::from_secs(5), &mut b.task).await.is_err() {
+        if tokio::time::timeout_at(grace, &mut b.task).await.is_err() {
             b.task.abort();
         }
     }
@@ -211,8 +216,12 @@ struct InFlight {
 
 /// What the pipeline's loop waits for: the next batch from the reader, or the oldest write in flight to end.
 enum Event {
+    /// A batch, or `None` once the reader has stopped.
     Batch(Option<Vec<wal::Record>>),
+    /// The oldest write in flight ended.
     Done(Result<Result<Written, super::WriteError>, tokio::task::JoinError>),
+    /// Shutdown was requested while writes were in flight.
+    Shutdown,
 }
 
 /// Takes the outcome of the oldest batch in flight (`records`) and truncates the WAL through what it

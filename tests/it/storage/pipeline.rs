@@ -679,7 +679,7 @@ async fn run_one_record_batches(env: &Env, wal: &wal::Wal, dir: &std::path::Path
         retry: RetryPolicy { initial: Duration::from_millis(10), max: Duration::from_millis(50) },
         ..Default::default()
     };
-    let handle = spawn_pipeline(env, &wal, dir, opts, rx);
+    let handle = spawn_pipeline(env, wal, dir, opts, rx);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while ollyscale::write::read_checkpoint(env.pool(), wal.id()).await.unwrap() != Some(last) {
         assert!(tokio::time::Instant::now() < deadline, "the checkpoint did not reach {last}");
@@ -737,4 +737,33 @@ async fn a_batch_rejected_while_its_successor_is_in_flight_is_isolated_and_both_
     let store = DeadLetterStore::new(dir.path().join("dead-letters"));
     let letters: Vec<u64> = store.list().unwrap().iter().map(|l| l.seq).collect();
     assert_eq!(letters, [6, 13]);
+}
+
+#[tokio::test]
+async fn shutdown_while_a_write_is_blocked_ends_the_pipeline_and_keeps_the_records() {
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let wal = wal_in(&dir.path().join("wal"));
+    for n in 0..3 {
+        wal.append(wal::Signal::Logs, RECEIVED_AT, &simple_logs("svc", &format!("b{n}")).encode_to_vec())
+            .await
+            .unwrap();
+    }
+    // Another session holds a lock that the batch's COPY waits for, for as long as the test wants.
+    let mut blocker = env.pool().begin().await.unwrap();
+    sqlx::query("LOCK TABLE otel_logs_fact IN ACCESS EXCLUSIVE MODE").execute(&mut *blocker).await.unwrap();
+    let (tx, rx) = watch::channel(false);
+    // One-record batches: both writes in flight wait on the lock, so the pipeline has no room for more.
+    let opts =
+        PipelineOptions { max_batch_records: 1, max_batch_delay: Duration::from_millis(10), ..Default::default() };
+    let handle = spawn_pipeline(&env, &wal, dir.path(), opts, rx);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!handle.is_finished());
+    tx.send(true).unwrap();
+    let asked = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(15), handle).await.unwrap().unwrap().unwrap();
+    assert!(asked.elapsed() < Duration::from_secs(8), "took {:?}", asked.elapsed());
+    blocker.rollback().await.unwrap();
+    assert_eq!(env.count("otel_logs_fact").await, 0);
+    assert_eq!(wal.stats().unwrap().records, 3, "the abandoned batch stays in the WAL");
 }
