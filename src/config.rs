@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -387,6 +388,14 @@ impl Settings {
             }
             Ok(v)
         };
+        // A count or size with its default when unset, refused (naming the setting) outside `allowed`.
+        let bounded = |v: Option<u64>, default: u64, allowed: RangeInclusive<u64>, name: &'static str, shown: &str| {
+            let v = v.unwrap_or(default);
+            if !allowed.contains(&v) {
+                return Err(ConfigError::Invalid { name, message: format!("{v}; allowed: {shown}") });
+            }
+            usize::try_from(v).map_err(|_| ConfigError::Invalid { name, message: format!("{v} is too large here") })
+        };
         Ok(Config {
             data_dir: s.data_dir.unwrap_or_else(|| PathBuf::from("ollyscale-data")),
             database_url: s.database_url.filter(|u| !u.is_empty()),
@@ -405,36 +414,22 @@ impl Settings {
             partitions_ahead: s.partitions_ahead.unwrap_or(2).min(60),
             maintenance_interval: s.maintenance_interval.map_or(Duration::from_secs(3600), |s| s.0),
             attributes_config: s.attributes_config,
-            batch_max_records: match s.batch_max_records {
-                None => 512,
-                Some(n @ 1..=100_000) => n,
-                Some(n) => {
-                    return Err(ConfigError::Invalid {
-                        name: "batch-max-records",
-                        message: format!("{n}; allowed: 1 to 100000"),
-                    });
-                }
-            },
-            batch_max_bytes: match s.batch_max_bytes.map_or(32 << 20, |b| b.0) {
-                n @ 65_536..=1_073_741_824 => n as usize,
-                n => {
-                    return Err(ConfigError::Invalid {
-                        name: "batch-max-bytes",
-                        message: format!("{n}; allowed: 64KiB to 1GiB"),
-                    });
-                }
-            },
+            batch_max_records: bounded(
+                s.batch_max_records.map(|n| n as u64),
+                512,
+                1..=100_000,
+                "batch-max-records",
+                "1 to 100000",
+            )?,
+            batch_max_bytes: bounded(
+                s.batch_max_bytes.map(|b| b.0),
+                32 << 20,
+                64 << 10..=1 << 30,
+                "batch-max-bytes",
+                "64KiB to 1GiB",
+            )?,
             batch_max_delay: s.batch_max_delay.map_or(Duration::from_millis(100), |s| s.0),
-            writes_in_flight: match s.writes_in_flight {
-                None => 2,
-                Some(n @ 1..=8) => n,
-                Some(n) => {
-                    return Err(ConfigError::Invalid {
-                        name: "writes-in-flight",
-                        message: format!("{n}; allowed: 1 to 8"),
-                    });
-                }
-            },
+            writes_in_flight: bounded(s.writes_in_flight.map(|n| n as u64), 2, 1..=8, "writes-in-flight", "1 to 8")?,
             cors_origins: s.cors_origins.unwrap_or_default(),
             max_query_window: s.max_query_window.map_or(Duration::from_secs(7 * 86_400), |s| s.0),
             query_timeout: s.query_timeout.map_or(Duration::from_secs(10), |s| s.0),
@@ -546,6 +541,9 @@ mod tests {
         assert!(s.resolve().unwrap_err().to_string().contains("tls-cert"));
         let s = Settings { retention_logs: Some(Span(Duration::from_secs(60))), ..Default::default() };
         assert!(s.resolve().unwrap_err().to_string().contains("retention-logs"));
+        let s = Settings { batch_max_records: Some(0), ..Default::default() };
+        let err = s.resolve().unwrap_err().to_string();
+        assert!(err.contains("batch-max-records") && err.contains("allowed: 1 to 100000"), "{err}");
         let s = Settings { batch_max_bytes: Some(ByteSize(1000)), ..Default::default() };
         assert!(s.resolve().unwrap_err().to_string().contains("allowed: 64KiB to 1GiB"));
         let s = Settings { writes_in_flight: Some(0), ..Default::default() };
