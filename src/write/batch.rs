@@ -107,17 +107,14 @@ impl Turn {
     /// Waits until the predecessor committed; `Ok(true)` if it had not yet when called, an error if it ended
     /// without committing (this batch must then not commit before the predecessor's records are in).
     async fn wait_committed(&mut self) -> Result<bool, WriteError> {
+        use tokio::sync::oneshot::error::TryRecvError;
         let Some(mut p) = self.predecessor.take() else { return Ok(false) };
-        match p.committed.try_recv() {
-            Ok(()) => Ok(false),
-            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
-                Err(WriteError::NotInTurn("the batch before it failed"))
-            }
-            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => match p.committed.await {
-                Ok(()) => Ok(true),
-                Err(_) => Err(WriteError::NotInTurn("the batch before it failed")),
-            },
-        }
+        let waited = match p.committed.try_recv() {
+            Ok(()) => return Ok(false),
+            Err(TryRecvError::Empty) => p.committed.await.is_ok(),
+            Err(TryRecvError::Closed) => false,
+        };
+        if waited { Ok(true) } else { Err(WriteError::NotInTurn("the batch before it failed")) }
     }
 
     /// Tells the successor that this batch committed.
