@@ -18,5 +18,5 @@ $BIN serve --data-dir "$DATA" --database-url postgres://postgres@127.0.0.1:1/non
   --api-listen 127.0.0.1:14380 2>/dev/null &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
-sleep 2
+for _ in $(seq 50); do curl -sf http://127.0.0.1:14380/readyz >/dev/null && break; sleep 0.2; done
 $BIN loadgen --endpoint http://127.0.0.1:14317 --concurrency 8 --batch-size 512 --distinct 16 --quiet "$@"
