@@ -48,11 +48,17 @@ $BIN serve --data-dir "$WORK/data" --database-url $URL --wal-budget 50GiB \
   --batch-max-records ${BATCH:-512} ${SERVE_ARGS:-} 2>"$WORK/serve.log" &
 SERVER=$!
 sleep 2
+# CPU seconds: the server's own (utime + stime), and the whole machine's busy time (everything but idle and
+# iowait), from start to the last commit; the difference is PostgreSQL, the load generator and the rest.
+server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' /proc/$SERVER/stat; }
+machine_busy() { awk -v hz="$(getconf CLK_TCK)" '/^cpu /{print ($2 + $3 + $4 + $7 + $8 + $9) / hz}' /proc/stat; }
+CPU0=$(server_cpu); BUSY0=$(machine_busy)
 START=$(date +%s.%N)
 $BIN loadgen --endpoint http://127.0.0.1:$GRPC --signals "$SIGNAL" --items "$SPANS" --concurrency 4 --batch-size 512 --quiet $SHAPE
 while ! curl -s 127.0.0.1:$API/metrics | grep -qx 'ollyscale_wal_records 0'; do sleep 0.2; done
 END=$(date +%s.%N)
 echo "end to end: $SPANS $SIGNAL items committed in $(echo "$END - $START" | bc) s = $(echo "$SPANS / ($END - $START)" | bc) items/s"
+echo "CPU seconds: server $(echo "$(server_cpu) - $CPU0" | bc), machine busy $(echo "$(machine_busy) - $BUSY0" | bc)"
 curl -s 127.0.0.1:$API/metrics | grep -E '^ollyscale_(rows_written_total|write_latency_seconds_(sum|count)|batches_written_total|cache_hit_ratio)'
 if [ -n "${API_BENCH:-}" ]; then
   # Also logs and metrics, then the query API's latency on what is loaded.

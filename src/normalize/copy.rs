@@ -196,10 +196,18 @@ impl CopyWriter {
         }
     }
 
-    /// Appends the rows of `other` (a stream of the same table) after this one's.
-    pub fn append(&mut self, other: &CopyWriter) {
-        self.buf.extend_from_slice(&other.buf[COPY_HEADER.len()..]);
-        self.rows += other.rows;
+    /// The rows of `parts` (streams of the same table), in order, in one stream sized up front.
+    pub fn concat(parts: &[&CopyWriter]) -> CopyWriter {
+        let body = |w: &&CopyWriter| w.buf.len() - COPY_HEADER.len();
+        let mut buf =
+            Vec::with_capacity(COPY_HEADER.len() + parts.iter().map(body).sum::<usize>() + COPY_TRAILER.len());
+        buf.extend_from_slice(COPY_HEADER);
+        let mut rows = 0;
+        for part in parts {
+            buf.extend_from_slice(&part.buf[COPY_HEADER.len()..]);
+            rows += part.rows;
+        }
+        CopyWriter { buf, rows }
     }
 
     /// The complete stream (header, rows, trailer) and its row count.
@@ -354,7 +362,7 @@ mod tests {
     }
 
     #[test]
-    fn append_concatenates_rows_without_a_second_header() {
+    fn concat_joins_rows_without_a_second_header() {
         let mut a = CopyWriter::new();
         a.row(1);
         a.i16(1);
@@ -363,8 +371,7 @@ mod tests {
         b.i16(2);
         b.row(1);
         b.i16(3);
-        a.append(&b);
-        let (bytes, rows) = a.finish();
+        let (bytes, rows) = CopyWriter::concat(&[&a, &CopyWriter::new(), &b]).finish();
         assert_eq!(rows, 3);
         let mut expected = COPY_HEADER.to_vec();
         for v in 1..=3u8 {

@@ -185,18 +185,25 @@ impl TableSet {
         self.writers[table].get_or_insert_with(CopyWriter::new)
     }
 
-    /// Appends every stream of `other` to this set's.
-    pub fn append(&mut self, other: TableSet) {
-        for (key, dim) in other.series {
-            self.series.entry(key).or_insert(dim);
+    /// One set holding the streams of `sets` one after the other, each byte copied once.
+    ///
+    /// A pairwise reduce (`a.append(b)` up rayon's join tree) copied every row once per tree level: 9% of the
+    /// server's CPU during an end-to-end load.
+    pub fn concat(sets: Vec<TableSet>) -> TableSet {
+        let mut out = TableSet::new();
+        for (table, mine) in out.writers.iter_mut().enumerate() {
+            let parts: Vec<&CopyWriter> = sets.iter().filter_map(|s| s.writers[table].as_ref()).collect();
+            if parts.is_empty() {
+                continue;
+            }
+            *mine = Some(CopyWriter::concat(&parts));
         }
-        for (mine, theirs) in self.writers.iter_mut().zip(other.writers) {
-            match (mine.as_mut(), theirs) {
-                (_, None) => {}
-                (None, Some(t)) => *mine = Some(t),
-                (Some(m), Some(t)) => m.append(&t),
+        for set in sets {
+            for (key, dim) in set.series {
+                out.series.entry(key).or_insert(dim);
             }
         }
+        out
     }
 
     /// The finished streams of every table with at least one row, in registry order, and the series sorted

@@ -378,6 +378,7 @@ impl Writer {
         upsert_checkpoint(&mut tx, &self.wal_id, last_seq).await?;
         tx.commit().await?;
         turn.committed();
+        Prepared::release(prepared);
 
         self.caches.apply(updates);
         self.telemetry.batches_written.fetch_add(1, Ordering::Relaxed);
