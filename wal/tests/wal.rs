@@ -364,8 +364,49 @@ fn a_directory_is_opened_by_one_wal_at_a_time() {
 #[test]
 fn invalid_options_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
-    let opts = WalOptions { segment_bytes: 0, ..WalOptions::default() };
-    assert!(matches!(Wal::open(dir.path(), opts), Err(WalError::InvalidOptions(_))));
+    for (opts, says) in [
+        (WalOptions { segment_bytes: 0, ..WalOptions::default() }, "segment_bytes"),
+        (WalOptions { max_group_records: 0, ..WalOptions::default() }, "max_group_records"),
+        (WalOptions { max_group_bytes: 0, ..WalOptions::default() }, "max_group_bytes"),
+        (WalOptions { max_journal_bytes: 63 << 20, ..WalOptions::default() }, "64 MiB"),
+    ] {
+        match Wal::open(dir.path(), opts) {
+            Err(WalError::InvalidOptions(m)) => assert!(m.contains(says), "{m:?} should name {says}"),
+            Err(other) => panic!("expected InvalidOptions naming {says}, got {other:?}"),
+            Ok(_) => panic!("expected InvalidOptions naming {says}, the WAL opened"),
+        }
+    }
+    // A refused configuration leaves the directory usable.
+    assert!(Wal::open(dir.path(), WalOptions::default()).is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_for_records_ends_when_the_wal_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let wal = Wal::open(dir.path(), WalOptions::default()).unwrap();
+    let first = wal.append(Signal::Traces, 1, b"one").await.unwrap();
+    let reader = wal.clone();
+    let waiter = tokio::spawn(async move { reader.wait_for_records_after(first).await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    wal.close();
+    let ended = tokio::time::timeout(Duration::from_secs(5), waiter).await.unwrap().unwrap();
+    assert!(matches!(ended, Err(WalError::Closed)), "{ended:?}");
+    assert!(matches!(wal.wait_for_records_after(first).await, Err(WalError::Closed)));
+    assert!(matches!(wal.wait_for_records_after_blocking(first, Duration::from_secs(5)), Err(WalError::Closed)));
+}
+
+#[test]
+fn signals_name_themselves_and_their_items() {
+    let names: Vec<(String, &str)> = Signal::ALL.iter().map(|s| (s.to_string(), s.items())).collect();
+    assert_eq!(
+        names,
+        vec![
+            ("traces".to_string(), "spans"),
+            ("logs".to_string(), "log records"),
+            ("metrics".to_string(), "data points")
+        ]
+    );
+    assert!(Signal::ALL.iter().all(|s| s.as_str() == s.to_string()));
 }
 
 #[test]
