@@ -147,6 +147,8 @@ pub struct MaintenanceReport {
     pub rows_moved: u64,
     /// Expired rows deleted from DEFAULT partitions.
     pub default_rows_deleted: u64,
+    /// Metric series deleted because no batch carried them within the metrics retention.
+    pub series_pruned: u64,
 }
 
 impl MaintenanceReport {
@@ -155,6 +157,7 @@ impl MaintenanceReport {
         self.dropped += other.dropped;
         self.rows_moved += other.rows_moved;
         self.default_rows_deleted += other.default_rows_deleted;
+        self.series_pruned += other.series_pruned;
     }
 }
 
@@ -163,8 +166,8 @@ impl fmt::Display for MaintenanceReport {
         write!(
             f,
             "created {} partitions (moved {} rows out of default partitions), dropped {} expired partitions, \
-             deleted {} expired rows from default partitions",
-            self.created, self.rows_moved, self.dropped, self.default_rows_deleted
+             deleted {} expired rows from default partitions, pruned {} metric series not seen within retention",
+            self.created, self.rows_moved, self.dropped, self.default_rows_deleted, self.series_pruned
         )
     }
 }
@@ -425,7 +428,8 @@ async fn days_waiting_in_default(
 }
 
 /// Drops the daily partitions past their signal's retention at `now` (all tables of a signal for one
-/// day together, in one transaction), then deletes expired rows from the DEFAULT partitions.
+/// day together, in one transaction), then deletes expired rows from the DEFAULT partitions and the metric
+/// series no batch carried within the metrics retention.
 pub async fn drop_expired(
     pool: &PgPool,
     now: DateTime<Utc>,
@@ -464,6 +468,10 @@ pub async fn drop_expired(
         report.default_rows_deleted +=
             execute(&mut conn, format!(r#"DELETE FROM "{default}" WHERE "{column}" < {before}"#)).await?;
     }
+    // Series whose points are all past retention. A writer registers one again if it comes back.
+    let before = day_start_literal(first_kept(Signal::Metrics));
+    report.series_pruned +=
+        execute(&mut conn, format!("DELETE FROM otel_metric_series WHERE last_seen < {before}")).await?;
     Ok(report)
 }
 

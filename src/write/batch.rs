@@ -360,7 +360,8 @@ impl Writer {
         .await??;
         let Encoded { tables, series } = encoded;
         let mut updates = resolved.updates;
-        dims::register_series(&mut tx, &self.caches, &series, &mut updates).await?;
+        let seen = dims::seen_at(prepared.max_received_at_unix_nanos());
+        dims::register_series(&mut tx, &self.caches, &series, seen, &mut updates).await?;
         turn.registered();
 
         let mut written = Written { checkpoint: prepared.last_seq(), tables: Vec::with_capacity(tables.len() + 3) };

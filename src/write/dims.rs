@@ -32,7 +32,7 @@ pub struct CacheOptions {
     pub keys: usize,
     /// Metric series keys known to be in `otel_metric_series`.
     pub series: usize,
-    /// A dimension's `last_seen` is refreshed when a batch uses it and the last refresh by this process is at
+    /// A dimension's (or metric series') `last_seen` is refreshed when a batch uses it and the last refresh by this process is at
     /// least this old: per-batch updates would rewrite hot rows thousands of times a minute.
     pub last_seen_refresh: Duration,
 }
@@ -65,8 +65,8 @@ pub struct DimCaches {
     keys: Cache<String, i32>,
     /// (promotion level, key) pairs known to be in `attribute_keys_in_other`.
     other_keys: Cache<(i16, String), ()>,
-    /// Series keys known to be in `otel_metric_series`.
-    series: Cache<i64, ()>,
+    /// Series keys known to be in `otel_metric_series`, with when this process last refreshed their `last_seen`.
+    series: Cache<i64, Instant>,
     last_seen_refresh: Duration,
 }
 
@@ -121,8 +121,8 @@ impl DimCaches {
         for pair in updates.other_keys {
             self.other_keys.insert(pair, ());
         }
-        for key in updates.series {
-            self.series.insert(key, ());
+        for (key, refreshed) in updates.series {
+            self.series.insert(key, refreshed);
         }
     }
 }
@@ -141,7 +141,7 @@ pub struct CacheUpdates {
     metrics: Vec<(Hash, Cached)>,
     keys: Vec<(String, i32)>,
     other_keys: Vec<(i16, String)>,
-    series: Vec<i64>,
+    series: Vec<(i64, Instant)>,
 }
 
 /// What resolution found: ids for every dimension and key of the batch, which rows are new (their attribute
@@ -446,34 +446,45 @@ async fn register_other_keys(
     Ok(())
 }
 
-/// Registers the batch's metric series that this process has not seen committed, in key order (so that
-/// concurrent writers lock them in the same order); the keys join the cache after commit.
+/// Registers the batch's metric series that this process has not seen committed, and refreshes the `last_seen`
+/// of those it has not refreshed within the interval, in key order (so that concurrent writers lock them in the
+/// same order); the keys join the cache after commit.
+///
+/// A refresh is an upsert rather than an UPDATE so that a series maintenance pruned (no batch carried it within
+/// the metrics retention) is registered again when it comes back.
 pub async fn register_series(
     conn: &mut PgConnection,
     caches: &DimCaches,
     series: &[SeriesDim],
+    seen: DateTime<Utc>,
     updates: &mut CacheUpdates,
 ) -> Result<(), WriteError> {
-    let missing: Vec<&SeriesDim> = series.iter().filter(|s| caches.series.get(&s.key).is_none()).collect();
-    if missing.is_empty() {
+    let due: Vec<&SeriesDim> = series
+        .iter()
+        .filter(|s| caches.series.get(&s.key).is_none_or(|refreshed| refreshed.elapsed() >= caches.last_seen_refresh))
+        .collect();
+    if due.is_empty() {
         return Ok(());
     }
-    let keys: Vec<i64> = missing.iter().map(|s| s.key).collect();
-    let metric_ids: Vec<i64> = missing.iter().map(|s| s.metric_id).collect();
-    let resource_ids: Vec<i64> = missing.iter().map(|s| s.resource_id).collect();
-    let attributes: Vec<&str> = missing.iter().map(|s| s.attributes.as_str()).collect();
+    let now = Instant::now();
+    let keys: Vec<i64> = due.iter().map(|s| s.key).collect();
+    let metric_ids: Vec<i64> = due.iter().map(|s| s.metric_id).collect();
+    let resource_ids: Vec<i64> = due.iter().map(|s| s.resource_id).collect();
+    let attributes: Vec<&str> = due.iter().map(|s| s.attributes.as_str()).collect();
     sqlx::query(
-        "INSERT INTO otel_metric_series (series_key, metric_id, resource_id, attributes) \
-         SELECT k, m, r, a::jsonb FROM UNNEST($1::int8[], $2::int8[], $3::int8[], $4::text[]) AS u(k, m, r, a) \
-         ORDER BY k ON CONFLICT DO NOTHING",
+        "INSERT INTO otel_metric_series (series_key, metric_id, resource_id, attributes, last_seen) \
+         SELECT k, m, r, a::jsonb, $5 FROM UNNEST($1::int8[], $2::int8[], $3::int8[], $4::text[]) AS u(k, m, r, a) \
+         ORDER BY k ON CONFLICT (series_key) DO UPDATE \
+         SET last_seen = GREATEST(otel_metric_series.last_seen, EXCLUDED.last_seen)",
     )
     .bind(&keys)
     .bind(&metric_ids)
     .bind(&resource_ids)
     .bind(&attributes)
+    .bind(seen)
     .execute(&mut *conn)
     .await?;
-    updates.series.extend(keys);
+    updates.series.extend(keys.into_iter().map(|k| (k, now)));
     Ok(())
 }
 

@@ -649,6 +649,35 @@ async fn expired_partitions_are_dropped_per_signal_with_everything_hanging_off_t
     assert_eq!((again.dropped, again.default_rows_deleted), (0, 0));
 }
 
+/// A metric series no batch has carried within the metrics retention is pruned with the expired partitions
+/// (its points are gone); series seen since are kept.
+#[tokio::test]
+async fn metric_series_not_seen_within_retention_are_pruned() {
+    let db = test_db().await;
+    let retention = retention_days(2, 1, 3);
+    let now = utc("2026-03-10T12:00:00Z");
+    for (key, last_seen) in [(1i64, "2026-03-06T23:59:59Z"), (2, "2026-03-07T00:00:00Z"), (3, "2026-03-10T11:00:00Z")] {
+        sqlx::query(
+            "INSERT INTO otel_metric_series (series_key, metric_id, resource_id, attributes, last_seen) \
+             VALUES ($1, 1, 1, '{}', $2)",
+        )
+        .bind(key)
+        .bind(utc(last_seen))
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+    // Metrics keep 2026-03-07 onwards (three days back from 2026-03-10).
+    let report = partitions::drop_expired(&db.pool, now, &retention).await.unwrap();
+    assert_eq!(report.series_pruned, 1);
+    let kept: Vec<i64> =
+        sqlx::query_scalar("SELECT series_key FROM otel_metric_series ORDER BY 1").fetch_all(&db.pool).await.unwrap();
+    assert_eq!(kept, [2, 3]);
+    assert!(report.to_string().contains("pruned 1 metric series"), "{report}");
+    let again = partitions::drop_expired(&db.pool, now, &retention).await.unwrap();
+    assert_eq!(again.series_pruned, 0);
+}
+
 #[tokio::test]
 async fn maintain_is_idempotent() {
     let db = test_db().await;

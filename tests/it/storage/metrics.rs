@@ -367,6 +367,50 @@ async fn data_points_carry_their_series_registered_once() {
     );
 }
 
+/// A series' `last_seen` follows the batches that carry it (at most once per refresh interval), and a series
+/// that maintenance pruned is registered again by the next batch that carries it once the interval passed.
+#[tokio::test]
+async fn series_last_seen_is_refreshed_and_a_pruned_series_comes_back() {
+    let mut env = env().await;
+    let caches = ollyscale::write::CacheOptions { last_seen_refresh: std::time::Duration::ZERO, ..Default::default() };
+    env.writer = Writer::new(
+        env.db.pool.clone(),
+        Arc::new(DimCaches::new(&caches)),
+        Arc::new(Promotion::from_toml_str(TEST_PROMOTION).unwrap()),
+        env.telemetry.clone(),
+        "00000000000000000000000000000001",
+        env.dead_letters.clone(),
+    );
+    let at = |received: u64, t: u64| {
+        let mut r = env.metrics_record(&req_with("svc", vec![gauge("g", vec![point(NV::AsInt(1), t)])]));
+        r.received_at_unix_nanos = received;
+        r
+    };
+    let last_seen = || env.scalar::<chrono::DateTime<chrono::Utc>>("SELECT last_seen FROM otel_metric_series");
+    env.ingest(vec![at(RECEIVED_AT, T0)]).await;
+    assert_eq!(last_seen().await.timestamp_micros(), (RECEIVED_AT / 1000) as i64);
+    let later = RECEIVED_AT + 600_000_000_000;
+    env.ingest(vec![at(later, T0 + 1)]).await;
+    assert_eq!(last_seen().await.timestamp_micros(), (later / 1000) as i64);
+    // An older batch never moves it backwards.
+    env.ingest(vec![at(RECEIVED_AT, T0 + 2)]).await;
+    assert_eq!(last_seen().await.timestamp_micros(), (later / 1000) as i64);
+
+    // Maintenance pruned it (as drop_expired does once last_seen is past retention): the next batch
+    // registers it again, with the same key the points carry.
+    sqlx::query("DELETE FROM otel_metric_series").execute(env.pool()).await.unwrap();
+    env.ingest(vec![at(later + 1_000, T0 + 3)]).await;
+    assert_eq!(env.count("otel_metric_series").await, 1);
+    assert_eq!(
+        env.scalar::<i64>(
+            "SELECT count(DISTINCT d.series_key) FROM otel_metrics_data_points_number d \
+             JOIN otel_metric_series s USING (series_key)"
+        )
+        .await,
+        1
+    );
+}
+
 #[tokio::test]
 async fn start_time_unset_is_null() {
     let env = one(gauge("g", vec![NumberDataPoint { start_time_unix_nano: 0, ..point(NV::AsInt(1), T0) }])).await;
