@@ -371,16 +371,7 @@ async fn data_points_carry_their_series_registered_once() {
 /// that maintenance pruned is registered again by the next batch that carries it once the interval passed.
 #[tokio::test]
 async fn series_last_seen_is_refreshed_and_a_pruned_series_comes_back() {
-    let mut env = env().await;
-    let caches = ollyscale::write::CacheOptions { last_seen_refresh: std::time::Duration::ZERO, ..Default::default() };
-    env.writer = Writer::new(
-        env.db.pool.clone(),
-        Arc::new(DimCaches::new(&caches)),
-        Arc::new(Promotion::from_toml_str(TEST_PROMOTION).unwrap()),
-        env.telemetry.clone(),
-        "00000000000000000000000000000001",
-        env.dead_letters.clone(),
-    );
+    let env = env_refreshing_every_batch().await;
     let at = |received: u64, t: u64| {
         let mut r = env.metrics_record(&req_with("svc", vec![gauge("g", vec![point(NV::AsInt(1), t)])]));
         r.received_at_unix_nanos = received;

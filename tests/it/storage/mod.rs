@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ollyscale::normalize::Promotion;
 use ollyscale::telemetry::Telemetry;
-use ollyscale::write::{DeadLetterStore, DimCaches, IngestReport, Writer};
+use ollyscale::write::{CacheOptions, DeadLetterStore, DimCaches, IngestReport, Writer};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -75,14 +75,30 @@ pub async fn env_with(promotion: Promotion) -> Env {
     env_on(db, promotion, "00000000000000000000000000000001")
 }
 
+/// A fresh database and a writer with [`TEST_PROMOTION`] that refreshes `last_seen` on every batch.
+pub async fn env_refreshing_every_batch() -> Env {
+    let promotion = Promotion::from_toml_str(TEST_PROMOTION).unwrap();
+    env_on_with(test_db().await, promotion, "00000000000000000000000000000001", &refresh_every_batch())
+}
+
+/// Cache options under which `last_seen` is refreshed on every batch that uses a row.
+pub fn refresh_every_batch() -> CacheOptions {
+    CacheOptions { last_seen_refresh: std::time::Duration::ZERO, ..Default::default() }
+}
+
 /// A writer for `wal_id` on an existing database.
 pub fn env_on(db: TestDb, promotion: Promotion, wal_id: &str) -> Env {
+    env_on_with(db, promotion, wal_id, &CacheOptions::default())
+}
+
+/// A writer for `wal_id` on an existing database, with the given cache options.
+pub fn env_on_with(db: TestDb, promotion: Promotion, wal_id: &str, caches: &CacheOptions) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let telemetry = Arc::new(Telemetry::default());
     let dead_letters = DeadLetterStore::new(dir.path().join("dead-letters"));
     let writer = Writer::new(
         db.pool.clone(),
-        Arc::new(DimCaches::default()),
+        Arc::new(DimCaches::new(caches)),
         Arc::new(promotion),
         telemetry.clone(),
         wal_id,

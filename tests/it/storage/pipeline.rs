@@ -578,25 +578,15 @@ async fn two_writers_of_one_wal_racing_on_the_same_records_write_them_once() {
 
 #[tokio::test]
 async fn concurrent_last_seen_refreshes_do_not_deadlock() {
-    use ollyscale::write::CacheOptions;
     let db = test_db().await;
+    // Refresh on every batch: the most contention the touch statement can meet.
     let mk = |db: &TestDb, wal_id: &str| {
-        let mut e = env_on(
+        env_on_with(
             TestDb { pool: db.pool.clone(), url: db.url.clone(), name: db.name.clone() },
             Promotion::from_toml_str(TEST_PROMOTION).unwrap(),
             wal_id,
-        );
-        // Refresh on every batch: the most contention the touch statement can meet.
-        let caches = CacheOptions { last_seen_refresh: Duration::ZERO, ..Default::default() };
-        e.writer = Writer::new(
-            db.pool.clone(),
-            Arc::new(DimCaches::new(&caches)),
-            Arc::new(Promotion::from_toml_str(TEST_PROMOTION).unwrap()),
-            e.telemetry.clone(),
-            wal_id,
-            e.dead_letters.clone(),
-        );
-        e
+            &refresh_every_batch(),
+        )
     };
     let a = mk(&db, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     let b = mk(&db, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");

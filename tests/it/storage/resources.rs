@@ -1,10 +1,7 @@
 //! The plan's ResourceManager tests, in Rust: resource and scope identity, deduplication, extracted columns,
 //! caching and typed attribute storage, all checked in PostgreSQL.
 
-use std::time::Duration;
-
 use super::*;
-use ollyscale::write::CacheOptions;
 
 fn logs_with(res: Resource, sc: InstrumentationScope) -> ExportLogsServiceRequest {
     logs_req(res, sc, vec![log(T0, "x")])
@@ -280,16 +277,7 @@ async fn last_seen_is_not_refreshed_on_every_batch() {
 
 #[tokio::test]
 async fn last_seen_is_refreshed_once_the_interval_passed() {
-    let mut env = env().await;
-    let caches = CacheOptions { last_seen_refresh: Duration::ZERO, ..Default::default() };
-    env.writer = Writer::new(
-        env.db.pool.clone(),
-        Arc::new(DimCaches::new(&caches)),
-        Arc::new(Promotion::from_toml_str(TEST_PROMOTION).unwrap()),
-        env.telemetry.clone(),
-        "00000000000000000000000000000001",
-        env.dead_letters.clone(),
-    );
+    let env = env_refreshing_every_batch().await;
     env.ingest(vec![record_at(&env, &simple_logs("svc", "a"), RECEIVED_AT)]).await;
     let later = RECEIVED_AT + 600_000_000_000;
     env.ingest(vec![record_at(&env, &simple_logs("svc", "b"), later)]).await;
