@@ -20,3 +20,9 @@ SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 50); do curl -sf http://127.0.0.1:14380/readyz >/dev/null && break; sleep 0.2; done
 $BIN loadgen --endpoint http://127.0.0.1:14317 --concurrency 8 --batch-size 512 --distinct 16 --quiet "$@"
+# The server's own view (decoded request to durable append, without the client, the transport and the
+# decoding): the share of requests within each latency bucket.
+curl -s http://127.0.0.1:14380/metrics | awk -F'[{}" ]+' '
+  /^ollyscale_ack_latency_seconds_bucket/ { le[++n] = $3; c[n] = $NF }
+  /^ollyscale_ack_latency_seconds_count/ { total = $NF }
+  END { if (total > 0) { printf "server-side  "; for (i = 1; i <= n && le[i] + 0 <= 0.1; i++) printf "<=%gms %.1f%%  ", le[i] * 1000, 100 * c[i] / total; print "" } }'
