@@ -149,6 +149,8 @@ pub struct MaintenanceReport {
     pub default_rows_deleted: u64,
     /// Metric series deleted because no batch carried them within the metrics retention.
     pub series_pruned: u64,
+    /// Resources and scopes deleted because no batch used them within the longest retention.
+    pub dimensions_pruned: u64,
 }
 
 impl MaintenanceReport {
@@ -158,6 +160,7 @@ impl MaintenanceReport {
         self.rows_moved += other.rows_moved;
         self.default_rows_deleted += other.default_rows_deleted;
         self.series_pruned += other.series_pruned;
+        self.dimensions_pruned += other.dimensions_pruned;
     }
 }
 
@@ -166,8 +169,14 @@ impl fmt::Display for MaintenanceReport {
         write!(
             f,
             "created {} partitions (moved {} rows out of default partitions), dropped {} expired partitions, \
-             deleted {} expired rows from default partitions, pruned {} metric series not seen within retention",
-            self.created, self.rows_moved, self.dropped, self.default_rows_deleted, self.series_pruned
+             deleted {} expired rows from default partitions, pruned {} metric series and {} resources and \
+             scopes not seen within retention",
+            self.created,
+            self.rows_moved,
+            self.dropped,
+            self.default_rows_deleted,
+            self.series_pruned,
+            self.dimensions_pruned
         )
     }
 }
@@ -428,8 +437,9 @@ async fn days_waiting_in_default(
 }
 
 /// Drops the daily partitions past their signal's retention at `now` (all tables of a signal for one
-/// day together, in one transaction), then deletes expired rows from the DEFAULT partitions and the metric
-/// series no batch carried within the metrics retention.
+/// day together, in one transaction), then deletes expired rows from the DEFAULT partitions, the metric
+/// series no batch carried within the metrics retention, and the resources and scopes no batch used within
+/// the longest retention.
 pub async fn drop_expired(
     pool: &PgPool,
     now: DateTime<Utc>,
@@ -472,6 +482,22 @@ pub async fn drop_expired(
     let before = day_start_literal(first_kept(Signal::Metrics));
     report.series_pruned +=
         execute(&mut conn, format!("DELETE FROM otel_metric_series WHERE last_seen < {before}")).await?;
+    // Resources and scopes no batch used within the longest retention: every fact that pointed at them is
+    // gone. Rows a writer holds (it locks the cached rows it is about to use, FOR KEY SHARE) are skipped, so
+    // this never waits for a writer and never deletes a row a committing batch points at; a writer whose
+    // cached row was pruned registers it again (write/dims.rs). Their attribute rows go by ON DELETE CASCADE.
+    let oldest = Signal::ALL.into_iter().map(first_kept).min().unwrap_or(first_kept(Signal::Metrics));
+    let before = day_start_literal(oldest);
+    for (table, id) in [("otel_resources_dim", "resource_id"), ("otel_scopes_dim", "scope_id")] {
+        report.dimensions_pruned += execute(
+            &mut conn,
+            format!(
+                "DELETE FROM {table} WHERE {id} IN \
+                 (SELECT {id} FROM {table} WHERE last_seen < {before} FOR UPDATE SKIP LOCKED)"
+            ),
+        )
+        .await?;
+    }
     Ok(report)
 }
 

@@ -7,7 +7,7 @@
 //! metrics. Cache updates are returned as [`CacheUpdates`] and applied only after the transaction commits,
 //! so an id from a rolled-back insert is never cached.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -164,7 +164,8 @@ trait Dimension {
     const TABLE: &'static str;
     /// Surrogate id column.
     const ID: &'static str;
-    /// `SELECT <id>, <hash> FROM <table> WHERE <hash> = ANY($1)`.
+    /// `SELECT <id>, <hash> FROM <table> WHERE <hash> = ANY($1) FOR KEY SHARE`: the rows found stay until
+    /// commit (maintenance prunes only rows no transaction holds).
     const SELECT: &'static str;
 
     /// The identity hash.
@@ -186,7 +187,7 @@ impl Dimension for ResourceDim {
     const TABLE: &'static str = "otel_resources_dim";
     const ID: &'static str = "resource_id";
     const SELECT: &'static str =
-        "SELECT resource_id, resource_hash FROM otel_resources_dim WHERE resource_hash = ANY($1)";
+        "SELECT resource_id, resource_hash FROM otel_resources_dim WHERE resource_hash = ANY($1) FOR KEY SHARE";
 
     fn hash(&self) -> &Hash {
         &self.hash
@@ -213,7 +214,8 @@ impl Dimension for ResourceDim {
 impl Dimension for ScopeDim {
     const TABLE: &'static str = "otel_scopes_dim";
     const ID: &'static str = "scope_id";
-    const SELECT: &'static str = "SELECT scope_id, scope_hash FROM otel_scopes_dim WHERE scope_hash = ANY($1)";
+    const SELECT: &'static str =
+        "SELECT scope_id, scope_hash FROM otel_scopes_dim WHERE scope_hash = ANY($1) FOR KEY SHARE";
 
     fn hash(&self) -> &Hash {
         &self.hash
@@ -240,7 +242,8 @@ impl Dimension for ScopeDim {
 impl Dimension for MetricDim {
     const TABLE: &'static str = "otel_metrics_dim";
     const ID: &'static str = "metric_id";
-    const SELECT: &'static str = "SELECT metric_id, metric_hash FROM otel_metrics_dim WHERE metric_hash = ANY($1)";
+    const SELECT: &'static str =
+        "SELECT metric_id, metric_hash FROM otel_metrics_dim WHERE metric_hash = ANY($1) FOR KEY SHARE";
 
     fn hash(&self) -> &Hash {
         &self.hash
@@ -333,20 +336,25 @@ async fn resolve_dimension<D: Dimension>(
     updates: &mut Vec<(Hash, Cached)>,
 ) -> Result<Vec<(i64, usize)>, WriteError> {
     let mut missing: Vec<usize> = Vec::new();
-    let mut touch_ids: Vec<i64> = Vec::new();
+    let mut due: Vec<(usize, i64)> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         match cache.get(item.hash()) {
             Some(c) => {
                 ids.insert(*item.hash(), c.id);
                 if c.refreshed.elapsed() >= ctx.refresh {
-                    touch_ids.push(c.id);
-                    updates.push((*item.hash(), Cached { id: c.id, refreshed: ctx.now }));
+                    due.push((i, c.id));
                 }
             }
             None => missing.push(i),
         }
     }
     count_lookups(ctx.telemetry, items.len(), missing.len());
+    let mut touch_ids = keep_cached_rows(conn, items, &due, ids, &mut missing).await?;
+    for &(i, id) in &due {
+        if ids.contains_key(items[i].hash()) {
+            updates.push((*items[i].hash(), Cached { id, refreshed: ctx.now }));
+        }
+    }
     let mut new_rows = Vec::new();
     if !missing.is_empty() {
         let rows: Vec<&D> = missing.iter().map(|&i| &items[i]).collect();
@@ -387,6 +395,41 @@ async fn resolve_dimension<D: Dimension>(
     }
     touch(conn, D::TABLE, D::ID, touch_ids, ctx.seen).await?;
     Ok(new_rows)
+}
+
+/// Locks the rows of the cached entries due for a refresh against deletion until commit (FOR KEY SHARE:
+/// writers do not wait for each other) and returns their ids to touch. An entry whose row maintenance pruned
+/// (no batch used it within the retention) leaves `ids` and joins `missing`, to be inserted again; the
+/// batch's facts never point at a row that is gone. Cached entries not yet due were refreshed within the
+/// interval, far inside any retention, so maintenance cannot have pruned them.
+async fn keep_cached_rows<D: Dimension>(
+    conn: &mut PgConnection,
+    items: &[D],
+    due: &[(usize, i64)],
+    ids: &mut HashMap<Hash, i64>,
+    missing: &mut Vec<usize>,
+) -> Result<Vec<i64>, WriteError> {
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut wanted: Vec<i64> = due.iter().map(|&(_, id)| id).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    // Table and column names are constants of the Dimension impls, never input.
+    let sql = format!(
+        "SELECT {id} FROM {table} WHERE {id} = ANY($1) ORDER BY {id} FOR KEY SHARE",
+        id = D::ID,
+        table = D::TABLE
+    );
+    let present: HashSet<i64> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(&wanted).fetch_all(&mut *conn).await?.into_iter().collect();
+    for &(i, id) in due {
+        if !present.contains(&id) {
+            ids.remove(items[i].hash());
+            missing.push(i);
+        }
+    }
+    Ok(wanted.into_iter().filter(|id| present.contains(id)).collect())
 }
 
 fn count_lookups(telemetry: &Telemetry, lookups: usize, misses: usize) {

@@ -678,6 +678,56 @@ async fn metric_series_not_seen_within_retention_are_pruned() {
     assert_eq!(again.series_pruned, 0);
 }
 
+/// Resources and scopes no batch has used within the longest retention are pruned, with their attribute
+/// rows; those seen since are kept.
+#[tokio::test]
+async fn dimensions_not_seen_within_the_longest_retention_are_pruned() {
+    let db = test_db().await;
+    // The longest retention is metrics' 3 days: 2026-03-07 onwards is kept at `now`.
+    let retention = retention_days(2, 1, 3);
+    let now = utc("2026-03-10T12:00:00Z");
+    let key = insert_key(&db.pool, "host.name").await;
+    for (n, last_seen) in [(1u8, "2026-03-06T23:59:59Z"), (2, "2026-03-07T00:00:00Z")] {
+        let resource: i64 = sqlx::query_scalar(
+            "INSERT INTO otel_resources_dim (resource_hash, service_name, first_seen, last_seen) \
+             VALUES ($1, 'svc', $2, $2) RETURNING resource_id",
+        )
+        .bind(vec![n; 32])
+        .bind(utc(last_seen))
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO otel_resource_attrs_string (resource_id, key_id, value) VALUES ($1, $2, 'h')")
+            .bind(resource)
+            .bind(key)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO otel_scopes_dim (scope_hash, name, first_seen, last_seen) VALUES ($1, 's', $2, $2)")
+            .bind(vec![n; 32])
+            .bind(utc(last_seen))
+            .execute(&db.pool)
+            .await
+            .unwrap();
+    }
+    let report = partitions::drop_expired(&db.pool, now, &retention).await.unwrap();
+    assert_eq!(report.dimensions_pruned, 2, "the old resource and the old scope");
+    let left = |sql: &'static str| count(&db.pool, sql);
+    assert_eq!(
+        left("SELECT count(*) FROM otel_resources_dim WHERE resource_hash = decode(repeat('02', 32), 'hex')").await,
+        1
+    );
+    assert_eq!(left("SELECT count(*) FROM otel_resources_dim").await, 1);
+    assert_eq!(
+        left("SELECT count(*) FROM otel_scopes_dim WHERE scope_hash = decode(repeat('02', 32), 'hex')").await,
+        1
+    );
+    assert_eq!(left("SELECT count(*) FROM otel_scopes_dim").await, 1);
+    assert_eq!(left("SELECT count(*) FROM otel_resource_attrs_string").await, 1, "the pruned resource's rows go too");
+    assert!(report.to_string().contains("2 resources and scopes not seen"), "{report}");
+    assert_eq!(partitions::drop_expired(&db.pool, now, &retention).await.unwrap().dimensions_pruned, 0);
+}
+
 #[tokio::test]
 async fn maintain_is_idempotent() {
     let db = test_db().await;

@@ -373,3 +373,26 @@ async fn a_row_found_in_the_database_gets_its_last_seen_refreshed() {
     assert_eq!(first.timestamp_micros(), (RECEIVED_AT / 1000) as i64);
     assert_eq!(last.timestamp_micros(), (later / 1000) as i64);
 }
+
+/// A resource and scope this process has cached, then pruned by maintenance (no batch used them within the
+/// retention), are registered again by the next batch that uses them once their refresh is due: the batch's
+/// facts never point at a row that is gone.
+#[tokio::test]
+async fn a_pruned_dimension_that_returns_is_registered_again() {
+    let env = env_refreshing_every_batch().await;
+    env.ingest(vec![record_at(&env, &simple_logs("svc", "a"), RECEIVED_AT)]).await;
+    sqlx::query("DELETE FROM otel_resources_dim").execute(env.pool()).await.unwrap();
+    sqlx::query("DELETE FROM otel_scopes_dim").execute(env.pool()).await.unwrap();
+    env.ingest(vec![record_at(&env, &simple_logs("svc", "b"), RECEIVED_AT + 1_000)]).await;
+    assert_eq!(env.count("otel_resources_dim").await, 1);
+    assert_eq!(env.count("otel_scopes_dim").await, 1);
+    assert!(env.count("otel_resource_attrs_string").await > 0, "its attribute rows are written again");
+    let orphans: i64 = env
+        .scalar(
+            "SELECT count(*) FROM otel_logs_fact f WHERE f.body_string = 'b' AND (\
+             NOT EXISTS (SELECT 1 FROM otel_resources_dim r WHERE r.resource_id = f.resource_id) OR \
+             NOT EXISTS (SELECT 1 FROM otel_scopes_dim s WHERE s.scope_id = f.scope_id))",
+        )
+        .await;
+    assert_eq!(orphans, 0);
+}

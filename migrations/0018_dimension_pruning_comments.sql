@@ -1,0 +1,5 @@
+-- Resources and scopes are now pruned by maintenance once no batch used them within the longest retention
+-- (src/db/partitions.rs); the comments on last_seen say so, and how often writers refresh it.
+
+COMMENT ON COLUMN otel_resources_dim.last_seen IS 'Receive time of the latest batch that carried this resource, refreshed at most once per refresh interval (5 minutes by default) per writer process and never moved backwards. Maintenance deletes resources whose last_seen is before the first day the longest retention keeps (their attribute rows go by ON DELETE CASCADE), skipping rows a writer holds FOR KEY SHARE.';
+COMMENT ON COLUMN otel_scopes_dim.last_seen IS 'Receive time of the latest batch that carried this scope, refreshed at most once per refresh interval (5 minutes by default) per writer process and never moved backwards. Maintenance deletes scopes whose last_seen is before the first day the longest retention keeps (their attribute rows go by ON DELETE CASCADE), skipping rows a writer holds FOR KEY SHARE.';
