@@ -479,15 +479,14 @@ pub async fn drop_expired(
             execute(&mut conn, format!(r#"DELETE FROM "{default}" WHERE "{column}" < {before}"#)).await?;
     }
     // Series whose points are all past retention. A writer registers one again if it comes back.
-    let before = day_start_literal(first_kept(Signal::Metrics));
+    let before = day_start_literal(metrics);
     report.series_pruned +=
         execute(&mut conn, format!("DELETE FROM otel_metric_series WHERE last_seen < {before}")).await?;
     // Resources and scopes no batch used within the longest retention: every fact that pointed at them is
     // gone. Rows a writer holds (it locks the cached rows it is about to use, FOR KEY SHARE) are skipped, so
     // this never waits for a writer and never deletes a row a committing batch points at; a writer whose
     // cached row was pruned registers it again (write/dims.rs). Their attribute rows go by ON DELETE CASCADE.
-    let oldest = Signal::ALL.into_iter().map(first_kept).min().unwrap_or(first_kept(Signal::Metrics));
-    let before = day_start_literal(oldest);
+    let before = day_start_literal(traces.min(logs).min(metrics));
     for (table, id) in [("otel_resources_dim", "resource_id"), ("otel_scopes_dim", "scope_id")] {
         report.dimensions_pruned += execute(
             &mut conn,

@@ -32,8 +32,8 @@ pub struct CacheOptions {
     pub keys: usize,
     /// Metric series keys known to be in `otel_metric_series`.
     pub series: usize,
-    /// A dimension's (or metric series') `last_seen` is refreshed when a batch uses it and the last refresh by this process is at
-    /// least this old: per-batch updates would rewrite hot rows thousands of times a minute.
+    /// A dimension's or metric series' `last_seen` is refreshed when a batch uses it and the last refresh by
+    /// this process is at least this old: per-batch updates would rewrite hot rows thousands of times a minute.
     pub last_seen_refresh: Duration,
 }
 
@@ -341,7 +341,7 @@ async fn resolve_dimension<D: Dimension>(
         match cache.get(item.hash()) {
             Some(c) => {
                 ids.insert(*item.hash(), c.id);
-                if c.refreshed.elapsed() >= ctx.refresh {
+                if due_for_refresh(c.refreshed, ctx.refresh) {
                     due.push((i, c.id));
                 }
             }
@@ -432,6 +432,11 @@ async fn keep_cached_rows<D: Dimension>(
     Ok(wanted.into_iter().filter(|id| present.contains(id)).collect())
 }
 
+/// Whether a cached row this process last refreshed at `refreshed` needs its `last_seen` written again.
+fn due_for_refresh(refreshed: Instant, interval: Duration) -> bool {
+    refreshed.elapsed() >= interval
+}
+
 fn count_lookups(telemetry: &Telemetry, lookups: usize, misses: usize) {
     use std::sync::atomic::Ordering::Relaxed;
     telemetry.cache_hits.fetch_add((lookups - misses) as u64, Relaxed);
@@ -504,7 +509,9 @@ pub async fn register_series(
 ) -> Result<(), WriteError> {
     let due: Vec<&SeriesDim> = series
         .iter()
-        .filter(|s| caches.series.get(&s.key).is_none_or(|refreshed| refreshed.elapsed() >= caches.last_seen_refresh))
+        .filter(|s| {
+            caches.series.get(&s.key).is_none_or(|refreshed| due_for_refresh(refreshed, caches.last_seen_refresh))
+        })
         .collect();
     if due.is_empty() {
         return Ok(());
