@@ -4,6 +4,7 @@ mod api;
 mod bad_neighbours;
 mod cli;
 mod crash;
+mod db_tls;
 mod e2e;
 mod receive;
 mod schema;
