@@ -233,6 +233,17 @@ impl LocalCluster {
         format!("postgres://postgres@127.0.0.1:{}/{}", self.port, database)
     }
 
+    /// Stops the server as `pg_ctl stop -m immediate` does (SIGQUIT: no checkpoint, transactions in flight are
+    /// cut, crash recovery runs at the next start), and waits for it to be gone. Keeps the files.
+    pub fn kill_immediate(&self) {
+        // SAFETY: signalling the postmaster this process started.
+        unsafe { libc::kill(self.pid as i32, libc::SIGQUIT) };
+        // SAFETY: existence check only.
+        while unsafe { libc::kill(self.pid as i32, 0) } == 0 {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Stops the server (fast shutdown, then immediate) and removes a throwaway cluster's files.
     pub fn stop(&self) {
         stop_pid(self.pid);

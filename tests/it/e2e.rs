@@ -274,3 +274,162 @@ async fn the_query_api_serves_what_was_ingested_also_from_an_api_only_process() 
     let openapi = reqwest::get(format!("{}/api/v2/openapi.json", api.api_url())).await.unwrap();
     assert_eq!(openapi.status(), 200);
 }
+
+/// A cluster of a test's own, that it may stop and kill without disturbing the others, on a fixed port so that
+/// the server's URL stays valid across restarts.
+fn own_cluster(name: &str) -> (std::path::PathBuf, impl Fn() -> ollyscale::db::local_cluster::LocalCluster + Clone) {
+    use ollyscale::db::local_cluster::LocalCluster;
+    let pg_dir = std::env::temp_dir().join(format!("ollyscale-{name}-{}", std::process::id()));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = pg_dir.clone();
+    (pg_dir, move || LocalCluster::start_on(&dir, false, Some(port)).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_killed_mid_load_five_times_loses_and_duplicates_nothing() {
+    let (pg_dir, start) = own_cluster("pgkill");
+    let cluster = tokio::task::spawn_blocking(start.clone()).await.unwrap();
+    let url = cluster.url("postgres");
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &url, &["--batch-max-delay", "20ms"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let senders: Vec<_> =
+        (0..3).map(|i| tokio::spawn(sender(format!("q{i}-"), server.http_url(), stop.clone()))).collect();
+    let mut cluster = Some(cluster);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    for _ in 0..5 {
+        // With batches committing every few tens of milliseconds, most kills land inside a COPY transaction.
+        tokio::time::sleep(Duration::from_millis(rng.random_range(400..1200))).await;
+        let (c, start) = (cluster.take().unwrap(), start.clone());
+        cluster = Some(
+            tokio::task::spawn_blocking(move || {
+                c.kill_immediate();
+                start()
+            })
+            .await
+            .unwrap(),
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut acked = Vec::new();
+    for s in senders {
+        acked.extend(s.await.unwrap());
+    }
+    wait_drained(&server, Duration::from_secs(120)).await;
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&url).await.unwrap();
+    let stored = stored_when_complete(&pool, &acked, Duration::from_secs(30)).await;
+    assert!(acked.len() > 100, "too few acknowledgements to test anything: {}", acked.len());
+    assert_exactly_once(&stored, &acked);
+    pool.close().await;
+    drop(server);
+    let cluster = cluster.take().unwrap();
+    tokio::task::spawn_blocking(move || {
+        cluster.stop();
+        let _ = std::fs::remove_dir_all(&pg_dir);
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_wal_during_an_outage_pushes_back_then_drains_with_nothing_lost() {
+    let (pg_dir, start) = own_cluster("budget");
+    let cluster = tokio::task::spawn_blocking(start.clone()).await.unwrap();
+    let url = cluster.url("postgres");
+    // Migrate first, then take the database away: every export now waits in a WAL of 256 KiB.
+    let migrate = std::process::Command::new(env!("CARGO_BIN_EXE_ollyscale"))
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+    tokio::task::spawn_blocking(move || cluster.stop()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &url, &["--batch-max-delay", "20ms", "--wal-budget", "256KiB"]);
+    let client = reqwest::Client::new();
+    let mut acked = Vec::new();
+    let mut pushed_back = None;
+    for n in 0..5_000 {
+        let marker = format!("full{n}");
+        let resp = client
+            .post(format!("{}/v1/traces", server.http_url()))
+            .header("content-type", "application/x-protobuf")
+            .body(traces(&marker, 1).encode_to_vec())
+            .send()
+            .await
+            .unwrap();
+        if resp.status().is_success() {
+            acked.push(marker);
+        } else {
+            pushed_back = Some(resp);
+            break;
+        }
+    }
+    let resp = pushed_back.expect("a 256 KiB WAL must fill up during the outage");
+    assert_eq!(resp.status(), 503, "push-back is retryable");
+    assert!(resp.headers().contains_key("retry-after"), "{:?}", resp.headers());
+    assert!(acked.len() > 10, "{}", acked.len());
+
+    // The database returns: the backlog drains, and exports are taken again.
+    let cluster = tokio::task::spawn_blocking(start).await.unwrap();
+    wait_drained(&server, Duration::from_secs(120)).await;
+    let (_, body) = export(0, "after-outage");
+    let after = client
+        .post(format!("{}/v1/traces", server.http_url()))
+        .header("content-type", "application/x-protobuf")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 200);
+    acked.push("after-outage".into());
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&url).await.unwrap();
+    let stored = stored_when_complete(&pool, &acked, Duration::from_secs(60)).await;
+    assert_exactly_once(&stored, &acked);
+    pool.close().await;
+    drop(server);
+    tokio::task::spawn_blocking(move || {
+        cluster.stop();
+        let _ = std::fs::remove_dir_all(&pg_dir);
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_ingest_servers_killed_in_turn_write_each_acknowledged_item_once() {
+    let db = test_db().await;
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let args = ["--batch-max-delay", "20ms", "--role", "ingest"];
+    let a = Arc::new(Mutex::new(Server::start(dir_a.path(), &db.url, &args)));
+    let b = Arc::new(Mutex::new(Server::start(dir_b.path(), &db.url, &args)));
+    let api_dir = tempfile::tempdir().unwrap();
+    let api = Server::start(api_dir.path(), &db.url, &["--role", "api"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (http_a, http_b) = (a.lock().await.http_url(), b.lock().await.http_url());
+    let senders = vec![
+        tokio::spawn(sender("a-".into(), http_a, stop.clone())),
+        tokio::spawn(sender("b-".into(), http_b, stop.clone())),
+    ];
+    for round in 0..4 {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let victim = if round % 2 == 0 { a.clone() } else { b.clone() };
+        tokio::task::spawn_blocking(move || victim.blocking_lock().restart()).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut acked = Vec::new();
+    for s in senders {
+        acked.extend(s.await.unwrap());
+    }
+    wait_drained(&*a.lock().await, Duration::from_secs(120)).await;
+    wait_drained(&*b.lock().await, Duration::from_secs(120)).await;
+    let stored = stored_when_complete(&db.pool, &acked, Duration::from_secs(30)).await;
+    assert!(acked.iter().any(|m| m.starts_with("a-")) && acked.iter().any(|m| m.starts_with("b-")));
+    assert_exactly_once(&stored, &acked);
+    // The API process, which writes nothing, serves what both wrote.
+    let from = ollyscale::time::now_unix_nanos() - 3_600_000_000_000;
+    let services = reqwest::get(format!("{}/api/v2/services?from={from}", api.api_url())).await.unwrap();
+    let text = services.text().await.unwrap();
+    assert!(text.contains("\"it\"") && text.contains("\"e2e\""), "{text}");
+}

@@ -515,6 +515,11 @@ async fn tls_on_both_receivers() {
 
 /// POSTs a protobuf trace export over HTTPS (HTTP/1.1 via rustls), trusting `ca_pem`; returns the status.
 async fn https_post(port: u16, ca_pem: &str, body: Vec<u8>) -> u16 {
+    try_https_post(port, ca_pem, body).await.unwrap()
+}
+
+/// [`https_post`] on a new connection, with connection and TLS failures as errors.
+async fn try_https_post(port: u16, ca_pem: &str, body: Vec<u8>) -> Result<u16, String> {
     use rustls_pki_types::pem::PemObject;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut roots = rustls::RootCertStore::empty();
@@ -526,16 +531,65 @@ async fn https_post(port: u16, ca_pem: &str, body: Vec<u8>) -> u16 {
             .with_root_certificates(roots)
             .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let mut tls = connector.connect("localhost".try_into().unwrap(), tcp).await.unwrap();
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| format!("connect: {e}"))?;
+    let mut tls =
+        connector.connect("localhost".try_into().unwrap(), tcp).await.map_err(|e| format!("handshake: {e}"))?;
     let head = format!(
         "POST /v1/traces HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/x-protobuf\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
         body.len()
     );
-    tls.write_all(head.as_bytes()).await.unwrap();
-    tls.write_all(&body).await.unwrap();
+    tls.write_all(head.as_bytes()).await.map_err(|e| format!("write: {e}"))?;
+    tls.write_all(&body).await.map_err(|e| format!("write: {e}"))?;
     let mut response = Vec::new();
     let _ = tls.read_to_end(&mut response).await;
     let text = String::from_utf8_lossy(&response);
-    text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+    text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| format!("no answer: {text:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_https_load_answers_every_export_it_took() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let data = dir.path().join("data");
+    let tls_args = ["--tls-cert", cert_path.to_str().unwrap(), "--tls-key", key_path.to_str().unwrap()];
+    let mut server = Server::start(&data, NO_DATABASE, &tls_args);
+    let (port, ca) = (server.http.port(), cert.cert.pem());
+    let stop = Arc::new(AtomicBool::new(false));
+    let senders: Vec<_> = (0..4)
+        .map(|i| {
+            let (ca, stop) = (ca.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut acked = Vec::new();
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let marker = format!("term{i}-{n}");
+                    n += 1;
+                    match try_https_post(port, &ca, traces(&marker, 1).encode_to_vec()).await {
+                        Ok(200) => acked.push(format!("{marker}-0")),
+                        _ => tokio::time::sleep(Duration::from_millis(5)).await,
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // SIGTERM in the middle of the load; the senders go on until the server is gone.
+    tokio::task::spawn_blocking(move || server.stop()).await.unwrap();
+    stop.store(true, Ordering::Relaxed);
+    let mut acked = Vec::new();
+    for s in senders {
+        acked.extend(s.await.unwrap());
+    }
+    assert!(acked.len() > 20, "too few exports to test anything: {}", acked.len());
+    let mut stored = span_names(&wal_records(&data));
+    stored.sort();
+    acked.sort();
+    // An export appended to the WAL whose answer was cut off would be in the WAL but not acknowledged.
+    assert_eq!(stored, acked, "every export the server took was answered, and every answer was durable");
 }
