@@ -3,6 +3,7 @@
 mod api;
 mod cli;
 mod crash;
+mod deploy;
 mod e2e;
 mod receive;
 mod schema;
