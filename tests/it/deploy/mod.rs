@@ -1,9 +1,17 @@
-//! What a deployment relies on: draining a receiver's volume.
+//! The Kubernetes deployment (deploy/): what the manifests say, checked against the product's own CLI and
+//! settings, and each role's command line from them run against a real PostgreSQL.
 
 mod drain;
+mod manifests;
+mod roles;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// The repository's `deploy/` directory.
+pub fn deploy_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy")
+}
 
 /// Runs the `ollyscale` binary with `args` and `env` (and nothing of the test's own OLLYSCALE_* settings).
 pub fn ollyscale(args: &[String], env: &[(String, String)]) -> Output {
