@@ -27,6 +27,9 @@ async fn drain_loads_every_pending_record_and_empties_the_wal() {
     }
     server.stop();
     assert_eq!(wal_records_left(&data), 5, "acknowledged, not loaded");
+    // Logs written to a file (as a container runtime stores them) carry no colour codes.
+    let log = server.log_text();
+    assert!(log.contains("INFO") && !log.contains('\u{1b}'), "{log}");
 
     let db = test_db().await;
     let args: Vec<String> =
