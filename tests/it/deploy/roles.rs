@@ -170,6 +170,11 @@ async fn each_role_runs_from_its_manifest_against_one_database() {
         "the API changed the schema: {api_log}"
     );
     api.stop();
+    // With the API gone, the health check fails: the runtime marks the container unhealthy.
+    let health_env = vec![("OLLYSCALE_API_LISTEN".to_string(), api.api.to_string())];
+    let out = tokio::task::spawn_blocking(move || ollyscale(&["health".into()], &health_env)).await.unwrap();
+    assert!(!out.status.success(), "health of a stopped server: {}", text(&out));
+    assert!(text(&out).contains("/readyz"), "{}", text(&out));
 
     // 5. The receiver stops; its volume is drained with the same settings and secret.
     receiver.stop();
