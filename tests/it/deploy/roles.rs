@@ -195,3 +195,26 @@ fn a_typo_still_stops_start_up_among_service_links() {
     assert!(!out.status.success());
     assert!(text(&out).contains("unknown environment variable OLLYSCALE_GRPC_PORT"), "{}", text(&out));
 }
+
+/// Data that never reaches the database (the receiver's database is away) fails the smoke test, which says
+/// per signal what it sent and what the API returned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_smoke_test_fails_naming_what_differed() {
+    let db = test_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Server::start(&dir.path().join("ingest"), crate::receive::NO_DATABASE, &["--role", "ingest"]);
+    let api = Server::start(&dir.path().join("api"), &db.url, &["--role", "api"]);
+    let script = deploy_dir().join("smoke-test.sh");
+    let (otlp, api_base) = (receiver.http_url(), api.api_url());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("bash").arg(script).arg(otlp).arg(api_base).env("SMOKE_TIMEOUT", "2").output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("smoke test FAILED"), "{t}");
+    for what in ["spans: sent 1, the API returned 0", "log records: sent 2, the API returned 0", "metrics: sent"] {
+        assert!(t.contains(what), "{what} missing in: {t}");
+    }
+}
