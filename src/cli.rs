@@ -1,8 +1,9 @@
-//! The command line: `ollyscale serve | migrate | maintain`.
+//! The command line: `ollyscale serve | migrate | maintain | drain | health | wal | loadgen`.
 
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
+use crate::logging::LogFormat;
 
 /// OTLP ingestion and query server: durable WAL in front of a PostgreSQL star schema.
 #[derive(Parser, Debug)]
@@ -11,6 +12,9 @@ pub struct Cli {
     /// Settings shared by every subcommand (flags > OLLYSCALE_* environment > --config file > defaults).
     #[command(flatten)]
     pub settings: Settings,
+    /// Log line format on stderr: text (coloured only on a terminal, never with NO_COLOR set) or json.
+    #[arg(long, env = "OLLYSCALE_LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -27,6 +31,16 @@ pub enum Command {
     Migrate,
     /// Create partitions ahead and drop those past retention, then exit.
     Maintain,
+    /// Load every record still in the WAL under --data-dir into PostgreSQL, then exit once the WAL is empty.
+    ///
+    /// For a receiver's volume after scale-down; the server using that WAL must be stopped.
+    Drain,
+    /// Probe the local server's readiness (GET /readyz on the API port); exit 0 when ready, 1 otherwise.
+    Health {
+        /// URL to probe instead of http://127.0.0.1:<api-listen port>/readyz.
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Inspect the write-ahead log under --data-dir (the server may be stopped).
     #[command(subcommand)]
     Wal(WalCommand),

@@ -325,15 +325,59 @@ fn known_env_vars() -> Vec<String> {
         .collect()
 }
 
-/// Stops start-up on an `OLLYSCALE_*` variable that no setting reads (most often a typo).
-pub fn check_environment<I: IntoIterator<Item = String>>(names: I) -> Result<(), ConfigError> {
+/// Stops start-up on an `OLLYSCALE_*` variable that no setting reads (most often a typo), given the
+/// environment's (name, value) pairs. Kubernetes' service-link variables are let through: a pod sees them
+/// for every Service of its namespace, so a Service named `ollyscale` or `ollyscale-*` puts
+/// `OLLYSCALE_SERVICE_HOST`, `OLLYSCALE_DB_RW_PORT_5432_TCP_ADDR` and the like into every container.
+pub fn check_environment<I: IntoIterator<Item = (String, String)>>(vars: I) -> Result<(), ConfigError> {
     let known = known_env_vars();
-    for name in names {
-        if name.starts_with("OLLYSCALE_") && !known.contains(&name) {
+    for (name, value) in vars {
+        if name.starts_with("OLLYSCALE_") && !known.contains(&name) && !is_service_link(&name, &value) {
             return Err(ConfigError::UnknownEnv { name, allowed: known.join(", ") });
         }
     }
     Ok(())
+}
+
+/// Whether `name=value` has the shape of a variable Kubernetes injects for a Service (`enableServiceLinks`):
+/// `{SVC}_SERVICE_HOST=<ip>`, `{SVC}_SERVICE_PORT[_{PORT_NAME}]=<port>`, `{SVC}_PORT=<proto>://<ip>:<port>`,
+/// `{SVC}_PORT_{N}_{PROTO}=<proto>://<ip>:<N>` and its `_PROTO`, `_PORT` and `_ADDR` parts. The value is
+/// checked too, so a mistyped setting such as `OLLYSCALE_GRPC_PORT=4317` is still refused.
+fn is_service_link(name: &str, value: &str) -> bool {
+    let is_port = |v: &str| v.parse::<u16>().is_ok_and(|p| p > 0);
+    let is_ip = |v: &str| v.parse::<std::net::IpAddr>().is_ok();
+    let is_proto = |v: &str| matches!(v, "tcp" | "udp" | "sctp");
+    // `tcp://10.0.0.1:4317` or `tcp://[fd00::1]:4317`; with `port`, that port exactly.
+    let is_url = |v: &str, port: Option<&str>| {
+        v.split_once("://").is_some_and(|(proto, addr)| {
+            is_proto(proto) && addr.parse::<SocketAddr>().is_ok_and(|a| port.is_none_or(|p| p == a.port().to_string()))
+        })
+    };
+    // `{SVC}_PORT_{N}_{PROTO}[_{PART}]`: the last `_PORT_{N}_` starts the tail.
+    let parts: Vec<&str> = name.split('_').collect();
+    if let Some(at) = parts.windows(2).rposition(|w| w[0] == "PORT" && is_port(w[1])) {
+        let n = parts[at + 1];
+        let proto = |p: &str| Some(p.to_ascii_lowercase()).filter(|p| is_proto(p));
+        let matched = match &parts[at + 2..] {
+            [p] => proto(p).is_some() && is_url(value, Some(n)),
+            [p, "PROTO"] => proto(p).is_some_and(|p| value == p),
+            [p, "PORT"] => proto(p).is_some() && value == n,
+            [p, "ADDR"] => proto(p).is_some() && is_ip(value),
+            _ => false,
+        };
+        if matched {
+            return true;
+        }
+    }
+    if name.ends_with("_SERVICE_HOST") {
+        is_ip(value)
+    } else if name.ends_with("_SERVICE_PORT") || name.contains("_SERVICE_PORT_") {
+        is_port(value)
+    } else if name.ends_with("_PORT") {
+        is_url(value, None)
+    } else {
+        false
+    }
 }
 
 /// Reads a TOML config file into [`Settings`], naming the line of any error.
@@ -528,11 +572,63 @@ mod tests {
         assert!(err.contains("/nonexistent/ollyscale.toml"), "{err}");
     }
 
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
     #[test]
     fn unknown_environment_variable_is_refused() {
-        let err = check_environment(["OLLYSCALE_DATA_DIRR".to_string()]).unwrap_err().to_string();
+        let err = check_environment(env(&[("OLLYSCALE_DATA_DIRR", "/x")])).unwrap_err().to_string();
         assert!(err.contains("OLLYSCALE_DATA_DIRR") && err.contains("OLLYSCALE_DATA_DIR"), "{err}");
-        check_environment(["OLLYSCALE_DATA_DIR".to_string(), "PATH".to_string()]).unwrap();
+        check_environment(env(&[("OLLYSCALE_DATA_DIR", "/x"), ("PATH", "/bin")])).unwrap();
+    }
+
+    /// What a pod sees with `enableServiceLinks` on, for a Service `ollyscale` (ports named api and
+    /// otlp-grpc) and the CloudNativePG Services `ollyscale-db-rw` and `ollyscale-db-ro`.
+    #[test]
+    fn kubernetes_service_link_variables_are_accepted() {
+        let vars = env(&[
+            ("OLLYSCALE_SERVICE_HOST", "10.96.12.7"),
+            ("OLLYSCALE_SERVICE_PORT", "4317"),
+            ("OLLYSCALE_SERVICE_PORT_API", "8080"),
+            ("OLLYSCALE_SERVICE_PORT_OTLP_GRPC", "4317"),
+            ("OLLYSCALE_PORT", "tcp://10.96.12.7:4317"),
+            ("OLLYSCALE_PORT_4317_TCP", "tcp://10.96.12.7:4317"),
+            ("OLLYSCALE_PORT_4317_TCP_PROTO", "tcp"),
+            ("OLLYSCALE_PORT_4317_TCP_PORT", "4317"),
+            ("OLLYSCALE_PORT_4317_TCP_ADDR", "10.96.12.7"),
+            ("OLLYSCALE_PORT_8080_TCP", "tcp://10.96.12.7:8080"),
+            ("OLLYSCALE_DB_RW_SERVICE_HOST", "10.96.40.2"),
+            ("OLLYSCALE_DB_RW_SERVICE_PORT", "5432"),
+            ("OLLYSCALE_DB_RW_SERVICE_PORT_POSTGRES", "5432"),
+            ("OLLYSCALE_DB_RW_PORT", "tcp://10.96.40.2:5432"),
+            ("OLLYSCALE_DB_RW_PORT_5432_TCP", "tcp://10.96.40.2:5432"),
+            ("OLLYSCALE_DB_RW_PORT_5432_TCP_ADDR", "10.96.40.2"),
+            ("OLLYSCALE_DB_RO_SERVICE_HOST", "fd00:10:96::a"),
+            ("OLLYSCALE_DB_RO_PORT_5432_TCP", "tcp://[fd00:10:96::a]:5432"),
+            ("OLLYSCALE_OTLP_RECEIVER_PORT_4318_TCP_PROTO", "tcp"),
+        ]);
+        check_environment(vars).unwrap();
+    }
+
+    /// Names that look like service links but whose values do not are typos of settings, and refused.
+    #[test]
+    fn look_alike_typos_are_still_refused() {
+        for (name, value) in [
+            ("OLLYSCALE_GRPC_PORT", "4317"),
+            ("OLLYSCALE_API_PORT", "0.0.0.0:8080"),
+            ("OLLYSCALE_SERVICE_HOST", "my-db.example.com"),
+            ("OLLYSCALE_SERVICE_PORT", "http"),
+            ("OLLYSCALE_PORT_4317_TCP", "tcp://10.96.12.7:4318"),
+            ("OLLYSCALE_PORT_4317_TCP_ADDR", "localhost"),
+            ("OLLYSCALE_PORT_4317_HTTP", "tcp://10.96.12.7:4317"),
+            ("OLLYSCALE_PORT_4317_TCP_PORT", "4318"),
+            ("OLLYSCALE_WAL_BUDGET_PORT_1_TCP_X", "tcp"),
+            ("OLLYSCALE_DATABSE_URL", "postgres://db/ollyscale"),
+        ] {
+            let err = check_environment(env(&[(name, value)]));
+            assert!(err.is_err(), "{name}={value} was accepted");
+        }
     }
 
     #[test]

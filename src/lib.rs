@@ -11,6 +11,7 @@ pub mod db;
 pub mod ids;
 pub mod latency;
 pub mod loadgen;
+pub mod logging;
 pub mod normalize;
 pub mod otlp;
 pub mod query;

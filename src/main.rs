@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use ollyscale::cli::{Cli, Command};
 use ollyscale::commands;
+use ollyscale::logging::LogFormat;
 
 // Decoding OTLP allocates a string per attribute key and value, and glibc's malloc and free took ~15% of
 // the machine's CPU in a profile of an end-to-end load (malloc_consolidate, _int_free among the top symbols).
@@ -13,14 +14,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let result = ollyscale::config::check_environment(std::env::vars().map(|(k, _)| k))
+    ollyscale::logging::init(cli.log_format);
+    // vars_os: a variable that is not UTF-8 must not panic here; its name is still checked.
+    let vars = std::env::vars_os().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()));
+    let result = ollyscale::config::check_environment(vars)
         .map_err(anyhow::Error::from)
         .and_then(|()| cli.settings.resolve().map_err(anyhow::Error::from))
         .and_then(|config| {
@@ -30,6 +27,8 @@ fn main() -> ExitCode {
                     Command::Serve => commands::serve::run(config).await,
                     Command::Migrate => commands::migrate::run(config).await,
                     Command::Maintain => commands::maintain::run(config).await,
+                    Command::Drain => commands::drain::run(config).await,
+                    Command::Health { url } => commands::health::run(config, url).await,
                     Command::Wal(c) => commands::wal::run(config, c).await,
                     Command::Loadgen(args) => {
                         let summary = ollyscale::loadgen::run(args).await?;
@@ -42,7 +41,11 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("ollyscale: {e:#}");
+            match cli.log_format {
+                // A log pipeline parses every line: the reason for exiting is one of them.
+                LogFormat::Json => tracing::error!(error = format!("{e:#}"), "ollyscale: stopped"),
+                LogFormat::Text => eprintln!("ollyscale: {e:#}"),
+            }
             ExitCode::FAILURE
         }
     }

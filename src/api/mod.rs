@@ -1,7 +1,7 @@
 //! The HTTP API on the API port: health, readiness, Prometheus metrics (and `/api/v2`).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::extract::State;
@@ -37,11 +37,14 @@ impl Default for ApiState {
     }
 }
 
-/// Readiness of the process.
+/// Readiness and liveness of the process.
 #[derive(Default)]
 pub struct Health {
     /// The schema is migrated and the database was reachable at least once.
     pub schema_ready: AtomicBool,
+    /// Why the ingest pipeline stopped for good while the server runs on (an error or a panic): the WAL
+    /// then only fills, and only a restart recovers, so `/healthz` fails.
+    pub pipeline_stopped: OnceLock<String>,
 }
 
 /// The router of the API port: health, readiness and metrics, and the query API under `/api/v2` when
@@ -59,8 +62,17 @@ pub fn router(state: ApiState, query: Option<crate::query::QueryOptions>) -> Rou
     }
 }
 
-async fn healthz() -> &'static str {
-    "ok\n"
+/// Alive: the parts a restart would recover are working. The ingest pipeline has not stopped and the WAL
+/// still takes appends. The database is not part of it: restarting cannot bring PostgreSQL back, and the
+/// WAL takes exports while it is away.
+async fn healthz(State(state): State<ApiState>) -> impl IntoResponse {
+    if let Some(why) = state.health.pipeline_stopped.get() {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("unhealthy: the ingest pipeline stopped: {why}\n"));
+    }
+    if let Some(Err(e)) = state.wal.as_ref().map(|w| w.check_writable()) {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("unhealthy: WAL: {e}\n"));
+    }
+    (StatusCode::OK, "ok\n".to_string())
 }
 
 /// Ready to ingest: the WAL is open and more than 10% of its budget is free, so load balancers move
@@ -89,4 +101,42 @@ async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
         oldest_age_secs: s.oldest_age().map_or(0.0, |d| d.as_secs_f64()),
     });
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.telemetry.render(wal))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn get(state: &ApiState, path: &str) -> (StatusCode, String) {
+        let resp = router(state.clone(), None).oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        let status = resp.status();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 16).await.unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn healthz_fails_once_the_pipeline_stopped() {
+        let state = ApiState::default();
+        assert_eq!(get(&state, "/healthz").await, (StatusCode::OK, "ok\n".into()));
+        state.health.pipeline_stopped.set("WAL: closed".into()).unwrap();
+        let (status, body) = get(&state, "/healthz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("ingest pipeline stopped: WAL: closed"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn healthz_fails_once_the_wal_takes_no_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let wal = Arc::new(wal::Wal::open(dir.path(), wal::WalOptions::default()).unwrap());
+        let state = ApiState { wal: Some(wal.clone()), ..ApiState::default() };
+        assert_eq!(get(&state, "/healthz").await.0, StatusCode::OK);
+        wal.close();
+        let (status, body) = get(&state, "/healthz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("WAL"), "{body}");
+    }
 }

@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
+pub mod drain;
+pub mod health;
 pub mod maintain;
 pub mod migrate;
 pub mod serve;

@@ -39,6 +39,25 @@ pub fn open_wal(config: &Config) -> anyhow::Result<wal::Wal> {
     wal::Wal::open(&dir, options).with_context(|| format!("open the WAL in {}", dir.display()))
 }
 
+/// The pipeline's batching settings from the configuration.
+pub fn pipeline_options(config: &Config) -> PipelineOptions {
+    PipelineOptions {
+        max_batch_records: config.batch_max_records,
+        max_batch_bytes: config.batch_max_bytes,
+        max_batch_delay: config.batch_max_delay,
+        writes_in_flight: config.writes_in_flight,
+        ..PipelineOptions::default()
+    }
+}
+
+/// The attribute promotion rules: the configured file (an error names its line) or the shipped defaults.
+pub fn load_promotion(config: &Config) -> anyhow::Result<Promotion> {
+    Ok(match &config.attributes_config {
+        Some(path) => Promotion::from_file(path)?,
+        None => Promotion::defaults(),
+    })
+}
+
 /// Runs until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let telemetry = Arc::new(Telemetry::default());
@@ -52,10 +71,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         None
     };
     // Read before anything listens: a bad rules file stops start-up with its line number.
-    let promotion = Arc::new(match &config.attributes_config {
-        Some(path) => Promotion::from_file(path)?,
-        None => Promotion::defaults(),
-    });
+    let promotion = Arc::new(load_promotion(&config)?);
     let db = connect::open(&config, 16).await?;
     if let (Some(wal), Durability::Buffered) = (&wal, config.wal_durability) {
         resume_buffered_wal(wal, &db.pool).await;
@@ -70,16 +86,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tasks.spawn(keep_rollups_compacted(db.pool.clone(), schema_rx.clone(), shutdown_rx.clone()));
     }
     if let Some(wal) = &wal {
-        let options = PipelineOptions {
-            max_batch_records: config.batch_max_records,
-            max_batch_bytes: config.batch_max_bytes,
-            max_batch_delay: config.batch_max_delay,
-            writes_in_flight: config.writes_in_flight,
-            ..PipelineOptions::default()
-        };
+        let options = pipeline_options(&config);
         let (wal, pool, telemetry) = ((**wal).clone(), db.pool.clone(), telemetry.clone());
         let (promotion, dead_letters, shutdown) = (promotion.clone(), config.dead_letter_dir(), shutdown_rx.clone());
         let mut schema = schema_rx;
+        let health = state.health.clone();
         tasks.spawn(async move {
             // Writing before the schema exists would make every record look permanently bad, and writing while
             // the first maintenance creates today's partitions races with it (rows routed to the default
@@ -87,12 +98,20 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             if schema.wait_for(|ready| *ready).await.is_err() {
                 return;
             }
-            match write::spawn(wal, pool, promotion, telemetry, dead_letters, options, shutdown).await {
-                Ok(Ok(())) => {}
+            let stopping = shutdown.clone();
+            let why = match write::spawn(wal, pool, promotion, telemetry, dead_letters, options, shutdown).await {
+                Ok(Ok(())) => "it ended".to_string(),
                 Ok(Err(e)) => {
-                    tracing::error!(error = %e, "ingest pipeline stopped; exports are still acknowledged into the WAL")
+                    tracing::error!(error = %e, "ingest pipeline stopped; exports are still acknowledged into the WAL");
+                    e.to_string()
                 }
-                Err(e) => tracing::error!(error = %e, "ingest pipeline panicked"),
+                Err(e) => {
+                    tracing::error!(error = %e, "ingest pipeline panicked");
+                    format!("it panicked: {e}")
+                }
+            };
+            if !*stopping.borrow() {
+                let _ = health.pipeline_stopped.set(why);
             }
         });
     }
@@ -229,7 +248,8 @@ fn load_tls(cert: &std::path::Path, key: &std::path::Path) -> anyhow::Result<ton
 }
 
 /// Migrates once the database answers (retrying while it does not), then keeps partitions maintained; `ready`
-/// turns true after the first maintenance attempt, when writers may start.
+/// turns true after the first maintenance attempt, when writers may start. The API role changes nothing: it
+/// waits for the schema another process migrated, so its database role needs only SELECT.
 async fn keep_schema(
     pool: PgPool,
     config: Config,
@@ -237,6 +257,16 @@ async fn keep_schema(
     ready: watch::Sender<bool>,
     shutdown: watch::Receiver<bool>,
 ) {
+    if config.role == Role::Api {
+        tokio::select! {
+            () = migrate::wait_until_current(&pool) => {
+                state.health.schema_ready.store(true, std::sync::atomic::Ordering::Release);
+                ready.send_replace(true);
+            },
+            _ = stopped(shutdown) => {},
+        }
+        return;
+    }
     let work = async {
         let mut delay = Duration::from_millis(200);
         loop {

@@ -5,6 +5,7 @@ mod bad_neighbours;
 mod cli;
 mod crash;
 mod db_tls;
+mod deploy;
 mod e2e;
 mod receive;
 mod schema;

@@ -666,6 +666,16 @@ impl Wal {
         })
     }
 
+    /// Whether appends can still succeed: [`WalError::Closed`] once closed, [`WalError::Poisoned`] after a
+    /// failed write left the disk state unknown (for liveness probes: such a WAL needs a restart).
+    pub fn check_writable(&self) -> Result<(), WalError> {
+        let shared = &self.inner.shared;
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(WalError::Closed);
+        }
+        shared.check_poisoned()
+    }
+
     /// Stops accepting appends, lets the queued ones finish, and stops the writer; other clones see `Closed`.
     pub fn close(&self) {
         self.inner.close();

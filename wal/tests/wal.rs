@@ -350,8 +350,10 @@ fn closed_wal_refuses_appends() {
     let dir = tempfile::tempdir().unwrap();
     let wal = Wal::open(dir.path(), WalOptions::default()).unwrap();
     let other_handle = wal.clone();
+    wal.check_writable().unwrap();
     wal.close();
     assert!(matches!(other_handle.append_blocking(Signal::Logs, 0, &[1]), Err(WalError::Closed)));
+    assert!(matches!(other_handle.check_writable(), Err(WalError::Closed)));
 }
 
 #[test]

@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Environment variables as (name, value) pairs.
+type Env = Vec<(String, String)>;
+
 /// A running `ollyscale serve` process.
 pub struct Server {
     /// The running server's pid (tied to this test process: it gets SIGKILL if we die).
@@ -20,6 +23,8 @@ pub struct Server {
     /// API address.
     pub api: SocketAddr,
     extra: Vec<String>,
+    /// A whole command line to run instead of `serve --data-dir ... <extra>`, with its environment.
+    command: Option<(Vec<String>, Env)>,
     log: PathBuf,
 }
 
@@ -58,42 +63,63 @@ impl Server {
         Self::start_with(data_dir, None, &[])
     }
 
+    /// Starts `ollyscale` with exactly `args` and `env` (a role's command line as a manifest gives it), on
+    /// fresh ports given through `OLLYSCALE_*_LISTEN`, logging into `data_dir`, and waits until it listens.
+    pub fn start_command(data_dir: &Path, args: &[String], env: &[(String, String)]) -> Server {
+        let mut s = Self::new(data_dir, None, args.iter().map(String::as_str));
+        s.command = Some((args.to_vec(), env.to_vec()));
+        s.spawn();
+        s
+    }
+
     fn start_with(data_dir: &Path, database_url: Option<&str>, extra: &[&str]) -> Server {
-        let mut s = Server {
+        let mut s = Self::new(data_dir, database_url, extra.iter().copied());
+        s.spawn();
+        s
+    }
+
+    fn new<'a>(data_dir: &Path, database_url: Option<&str>, extra: impl Iterator<Item = &'a str>) -> Server {
+        Server {
             pid: None,
             data_dir: data_dir.to_path_buf(),
             database_url: database_url.map(str::to_string),
             grpc: free_addr(),
             http: free_addr(),
             api: free_addr(),
-            extra: extra.iter().map(|s| s.to_string()).collect(),
+            extra: extra.map(str::to_string).collect(),
+            command: None,
             log: data_dir.join("server.log"),
-        };
-        s.spawn();
-        s
+        }
     }
 
     fn spawn(&mut self) {
         std::fs::create_dir_all(&self.data_dir).unwrap();
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ollyscale"));
-        cmd.arg("serve").arg("--data-dir").arg(&self.data_dir);
-        if let Some(url) = &self.database_url {
-            cmd.arg("--database-url").arg(url);
+        cmd.env("RUST_LOG", "info,sqlx=warn").env_remove("OLLYSCALE_CONFIG").env_remove("OLLYSCALE_DATABASE_URL");
+        match &self.command {
+            Some((args, env)) => {
+                cmd.args(args)
+                    .env("OLLYSCALE_GRPC_LISTEN", self.grpc.to_string())
+                    .env("OLLYSCALE_HTTP_LISTEN", self.http.to_string())
+                    .env("OLLYSCALE_API_LISTEN", self.api.to_string())
+                    .envs(env.iter().map(|(k, v)| (k, v)));
+            }
+            None => {
+                cmd.arg("serve").arg("--data-dir").arg(&self.data_dir);
+                if let Some(url) = &self.database_url {
+                    cmd.arg("--database-url").arg(url);
+                }
+                cmd.arg("--grpc-listen")
+                    .arg(self.grpc.to_string())
+                    .arg("--http-listen")
+                    .arg(self.http.to_string())
+                    .arg("--api-listen")
+                    .arg(self.api.to_string())
+                    .args(&self.extra);
+            }
         }
-        cmd.arg("--grpc-listen")
-            .arg(self.grpc.to_string())
-            .arg("--http-listen")
-            .arg(self.http.to_string())
-            .arg("--api-listen")
-            .arg(self.api.to_string())
-            .args(&self.extra)
-            .env("RUST_LOG", "info,sqlx=warn")
-            .env_remove("OLLYSCALE_CONFIG")
-            .env_remove("OLLYSCALE_DATABASE_URL")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log);
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log);
         // Tied to this process, so that an aborted test run leaves no server behind.
         let pid = ollyscale::db::local_cluster::spawn_tied(cmd, libc::SIGKILL).expect("spawn ollyscale");
         self.pid = Some(pid);
