@@ -142,6 +142,14 @@ async fn stored_when_complete(pool: &PgPool, acked: &[String], limit: Duration) 
     }
 }
 
+/// Prints a fault test's figures (docs/reliability.md records them): acknowledged, of those stored, and
+/// stored more than once.
+fn tally(fault: &str, stored: &HashMap<String, i64>, acked: &[String]) {
+    let present = acked.iter().filter(|m| stored.contains_key(*m)).count();
+    let duplicated = stored.values().filter(|n| **n > 1).count();
+    println!("fault: {fault}: acknowledged {}, stored {present}, duplicated {duplicated}", acked.len());
+}
+
 fn assert_exactly_once(stored: &HashMap<String, i64>, acked: &[String]) {
     for (marker, n) in stored {
         assert_eq!(*n, 1, "{marker} is in the database {n} times");
@@ -176,6 +184,7 @@ async fn acknowledged_items_reach_postgres_exactly_once_through_repeated_sigkill
     wait_drained(&server, Duration::from_secs(120)).await;
     let stored = stored_when_complete(&db.pool, &acked, Duration::from_secs(30)).await;
     assert!(acked.len() > 100, "too few acknowledgements to test anything: {}", acked.len());
+    tally("ollyscale SIGKILLed 10 times under load", &stored, &acked);
     assert_exactly_once(&stored, &acked);
     // The span rollups are written in the same transactions: they count every stored span once too.
     let (spans, rolled): (i64, Option<i64>) = sqlx::query_as(
@@ -225,6 +234,7 @@ async fn a_database_outage_is_buffered_in_the_wal_and_drains_when_postgres_retur
     wait_drained(&server, Duration::from_secs(120)).await;
     let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&url).await.unwrap();
     let stored = stored_when_complete(&pool, &acked, Duration::from_secs(30)).await;
+    tally("PostgreSQL down for 3 s under load", &stored, &acked);
     assert_exactly_once(&stored, &acked);
     pool.close().await;
     drop(server);
@@ -320,6 +330,7 @@ async fn postgres_killed_mid_load_five_times_loses_and_duplicates_nothing() {
     let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&url).await.unwrap();
     let stored = stored_when_complete(&pool, &acked, Duration::from_secs(30)).await;
     assert!(acked.len() > 100, "too few acknowledgements to test anything: {}", acked.len());
+    tally("PostgreSQL stopped immediately 5 times under load", &stored, &acked);
     assert_exactly_once(&stored, &acked);
     pool.close().await;
     drop(server);
@@ -385,6 +396,7 @@ async fn a_full_wal_during_an_outage_pushes_back_then_drains_with_nothing_lost()
     acked.push("after-outage".into());
     let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&url).await.unwrap();
     let stored = stored_when_complete(&pool, &acked, Duration::from_secs(60)).await;
+    tally("WAL budget reached during an outage, then drained", &stored, &acked);
     assert_exactly_once(&stored, &acked);
     pool.close().await;
     drop(server);
@@ -426,6 +438,7 @@ async fn two_ingest_servers_killed_in_turn_write_each_acknowledged_item_once() {
     wait_drained(&*b.lock().await, Duration::from_secs(120)).await;
     let stored = stored_when_complete(&db.pool, &acked, Duration::from_secs(30)).await;
     assert!(acked.iter().any(|m| m.starts_with("a-")) && acked.iter().any(|m| m.starts_with("b-")));
+    tally("two ingest servers SIGKILLed in turn", &stored, &acked);
     assert_exactly_once(&stored, &acked);
     // The API process, which writes nothing, serves what both wrote.
     let from = ollyscale::time::now_unix_nanos() - 3_600_000_000_000;
