@@ -16,4 +16,5 @@ pub mod query;
 pub mod receive;
 pub mod telemetry;
 pub mod time;
+pub mod ui;
 pub mod write;

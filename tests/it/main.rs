@@ -8,3 +8,4 @@ mod receive;
 mod schema;
 mod storage;
 mod support;
+mod ui;
