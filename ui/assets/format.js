@@ -49,6 +49,8 @@ export function time(ns) {
 /** A count with thousands separators; a rate with up to three significant digits. */
 export const num = (n) => Number(n).toLocaleString('en-US');
 export const rate = (r) => (r >= 100 ? Math.round(r).toString() : Number(r).toPrecision(3).replace(/\.?0+$/, ''));
+/** "1 span", "3 spans". */
+export const plural = (n, word) => `${num(n)} ${word}${Number(n) === 1 ? '' : 's'}`;
 export const pct = (r) => `${(r * 100).toFixed(r > 0 && r < 0.01 ? 2 : 1)}%`;
 
 /** An attribute value in the API's typed JSON as display text. */
@@ -62,6 +64,10 @@ export function value(v) {
 export function colour(name) {
   let x = 2166136261;
   for (const c of String(name ?? '')) x = Math.imul(x ^ c.codePointAt(0), 16777619);
+  // Mix the bits, so that names differing in their last letter get distant hues.
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
   return `hsl(${(x >>> 0) % 360} 65% 50%)`;
 }
 

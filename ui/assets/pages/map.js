@@ -2,7 +2,7 @@
 // error rates, laid out in columns by call depth; clicking a service opens its page.
 
 import { api } from '../api.js';
-import { h, show, loading, failure, empty, num, pct, colour } from '../format.js';
+import { h, show, loading, failure, empty, plural, pct, colour } from '../format.js';
 
 export async function render(root, ctx) {
   document.title = 'Service map · ollyscale';
@@ -32,7 +32,7 @@ export async function render(root, ctx) {
   }
   const columns = [];
   for (const n of m.nodes) (columns[depth.get(key(n))] ??= []).push(n);
-  const W = 190, NH = 46, GAPX = 110, GAPY = 26;
+  const W = 190, NH = 46, GAPX = 170, GAPY = 30;
   const pos = new Map();
   columns.forEach((col, c) => col.forEach((n, r) => pos.set(key(n), { x: 20 + c * (W + GAPX), y: 20 + r * (NH + GAPY) })));
   const width = 40 + columns.length * (W + GAPX) - GAPX, height = 40 + Math.max(...columns.map((c) => c.length)) * (NH + GAPY) - GAPY;
@@ -46,11 +46,11 @@ export async function render(root, ctx) {
     const rate = e.call_count ? e.error_count / e.call_count : 0;
     const loop = e.source === e.target;
     const d = loop ? `M${a.x + W - 30},${a.y} C${a.x + W},${a.y - 40} ${a.x + W + 40},${a.y} ${a.x + W},${a.y + 14}` : `M${x1},${y1} C${x1 + GAPX / 2},${y1} ${x2 - GAPX / 2},${y2} ${x2},${y2}`;
-    const label = `${e.source} → ${e.target}: ${num(e.call_count)} calls, ${pct(rate)} errors`;
+    const label = `${e.source} → ${e.target}: ${plural(e.call_count, 'call')}, ${pct(rate)} errors`;
     svg.append(h('g', { class: `edge${e.error_count ? ' error' : ''}`, 'data-source': e.source, 'data-target': e.target, 'data-calls': e.call_count },
       h('title', {}, label),
       h('path', { d, 'marker-end': 'url(#arrow)', style: { strokeWidth: `${1 + Math.min(5, Math.log10(1 + e.call_count))}px` } }),
-      h('text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 6, 'text-anchor': 'middle' }, `${num(e.call_count)} calls${e.error_count ? ` · ${pct(rate)} err` : ''}`)));
+      h('text', { x: x2 - 8, y: y2 - 7, 'text-anchor': 'end' }, `${plural(e.call_count, 'call')}${e.error_count ? ` · ${pct(rate)} errors` : ''}`)));
   }
   for (const n of m.nodes) {
     const p = pos.get(key(n));

@@ -3,7 +3,7 @@
 // view are in the page, so a trace of ten thousand spans scrolls like a small one.
 
 import { api } from '../api.js';
-import { h, show, loading, failure, empty, dur, time, num, value, colour, nsToMs } from '../format.js';
+import { h, show, loading, failure, empty, dur, time, plural, value, colour } from '../format.js';
 import { legend } from '../chart.js';
 import { logList } from '../logrows.js';
 
@@ -103,7 +103,10 @@ function view(root, ctx, trace) {
     h('div', { class: 'wf-track' },
       h('span', { class: 'wf-bar', style: { left: `${left}%`, width: `${width}%`, background: colour(s.service_name) } }),
       events,
-      h('span', { class: 'wf-dur', style: { left: `${Math.min(left + width, 92)}%` } }, dur(s.duration_ns))));
+      // The duration follows the bar, or sits inside its end when the bar reaches the right edge.
+      left + width > 88
+        ? h('span', { class: 'wf-dur inside', style: { right: `${Math.max(0, 100 - left - width)}%` } }, dur(s.duration_ns))
+        : h('span', { class: 'wf-dur', style: { left: `${left + width}%` } }, dur(s.duration_ns))));
   };
 
   const draw = () => {
@@ -174,8 +177,8 @@ function view(root, ctx, trace) {
 
   show(root,
     h('h1', {}, h('span', { class: 'swatch', style: { background: colour(root0?.service_name) } }), root0?.service_name ?? '?', ': ', root0?.name ?? ''),
-    h('p', { class: 'summary' }, h('code', {}, trace.trace_id), ` · ${time(trace.start_time_unix_nano)} · ${dur(trace.duration_ns)} · ${num(trace.span_count)} spans · ${services.length} services`,
-      errors ? h('span', { class: 'bad' }, ` · ${num(errors)} errors`) : '', ' ', download, ' ', logsButton),
+    h('p', { class: 'summary' }, h('code', {}, trace.trace_id), ` · ${time(trace.start_time_unix_nano)} · ${dur(trace.duration_ns)} · ${plural(trace.span_count, 'span')} · ${plural(services.length, 'service')}`,
+      errors ? h('span', { class: 'bad' }, ` · ${plural(errors, 'error')}`) : '', ' ', download, ' ', logsButton),
     legend(services.map((s) => ({ name: s, colour: colour(s) }))),
     traceLogs,
     h('div', { class: 'trace-layout' },

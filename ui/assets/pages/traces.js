@@ -2,7 +2,7 @@
 // result list with each trace's root, services, span and error counts, paged with the API's cursor.
 
 import { api } from '../api.js';
-import { h, show, loading, failure, empty, dur, time, num, colour, nsToMs } from '../format.js';
+import { h, show, loading, failure, empty, dur, time, num, plural, colour, nsToMs } from '../format.js';
 import { scatter } from '../chart.js';
 
 const FIELDS = ['service', 'name', 'min_duration', 'max_duration', 'status', 'kind'];
@@ -66,7 +66,7 @@ export async function render(root, ctx) {
     h('span', { class: 'when' }, time(t.start_time_unix_nano)),
     h('span', { class: 'bar-cell', 'aria-hidden': 'true' }, h('span', { class: t.error_count ? 'dur-bar error' : 'dur-bar', style: { width: `${Math.max(1, (100 * t.duration_ns) / longest)}%` } })),
     h('span', { class: 'num' }, dur(t.duration_ns)),
-    h('span', { class: 'counts' }, `${num(t.span_count)} spans`, t.error_count ? h('span', { class: 'bad' }, ` · ${num(t.error_count)} errors`) : ''),
+    h('span', { class: 'counts' }, plural(t.span_count, 'span'), t.error_count ? h('span', { class: 'bad' }, ` · ${plural(t.error_count, 'error')}`) : ''),
     h('span', { class: 'chips' }, t.services.map((s) => h('span', { class: 'chip', style: { borderColor: colour(s) } }, s)))));
   const nav = h('p', { class: 'pager' },
     p.get('cursor') ? h('button', { type: 'button', onclick: () => ctx.setParams({ cursor: null }) }, '« First page') : null,
