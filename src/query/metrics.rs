@@ -27,7 +27,6 @@ pub const SERIES_PARAMS: &[&str] =
 const DEFAULT_SERIES: u32 = 20;
 /// Names of the metric types by id (metric_types reference table; index 0 unused).
 const TYPE_NAMES: [&str; 6] = ["", "gauge", "sum", "histogram", "exponential_histogram", "summary"];
-/// Most buckets a series query may ask for.
 
 /// A data point table and the metric types stored in it.
 struct Kind {

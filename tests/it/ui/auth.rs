@@ -18,7 +18,7 @@ async fn the_ui_asks_for_the_token_once_and_says_when_the_database_is_unreachabl
     b.screenshot("token-light").await;
     let input = b.client.find(Locator::Css("dialog.token input[name=token]")).await.unwrap();
     input.send_keys("s3cret").await.unwrap();
-    b.client.find(Locator::Css("dialog.token button[type=submit]")).await.unwrap().click().await.unwrap();
+    b.click("dialog.token button[type=submit]").await;
     // Accepted: the (empty) services page, and the token kept for the tab.
     b.wait_for(".state.empty").await;
     assert!(b.text(".state.empty").await.contains("No services"));

@@ -126,6 +126,12 @@ impl Browser {
         }
     }
 
+    /// Clicks the first element matching `css`.
+    pub async fn click(&self, css: &str) {
+        let e = self.wait_for(css).await;
+        e.click().await.unwrap_or_else(|err| panic!("click {css}: {err}"));
+    }
+
     /// Runs JavaScript in the page and returns its value.
     pub async fn js(&self, script: &str) -> Value {
         self.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("script {script}: {e}"))

@@ -94,7 +94,27 @@ async fn every_page_shows_the_data_sent_in_light_and_dark_without_console_errors
         metrics(&b, &base, theme).await;
         map(&b, &base, theme).await;
     }
+    live_tail(&b, &server).await;
     b.close().await;
+}
+
+/// Live tail shows a record sent after the page opened, without a reload.
+async fn live_tail(b: &Browser, server: &Server) {
+    b.open(&format!("{}/logs?live=1", server.api_url()), "[role=status]").await;
+    b.wait_until("the tail shows the dataset", "document.querySelectorAll('details.log').length === 4").await;
+    let mut req = logs_moved(0);
+    req.resource_logs.truncate(1);
+    req.resource_logs[0].scope_logs[0].log_records.truncate(1);
+    let rec = &mut req.resource_logs[0].scope_logs[0].log_records[0];
+    rec.time_unix_nano = ollyscale::time::now_unix_nanos();
+    rec.body = Some(s("a record sent while tailing"));
+    super::send(server, "logs", prost::Message::encode_to_vec(&req), None).await;
+    b.wait_until(
+        "the new record on top",
+        "document.querySelector('details.log .body')?.textContent === 'a record sent while tailing'",
+    )
+    .await;
+    b.no_console_errors("live tail", &[]).await;
 }
 
 /// The cells of the services table's row of `service`.
@@ -125,7 +145,7 @@ async fn services(b: &Browser, base: &str, theme: &str) {
     b.screenshot(&format!("services-{theme}")).await;
 
     // A service's page: charts over time and its operations.
-    b.client.find(fantoccini::Locator::Css("tr[data-service=\"frontend\"] a")).await.unwrap().click().await.unwrap();
+    b.click("tr[data-service=\"frontend\"] a").await;
     b.wait_for("section table").await;
     assert!(b.url().await.ends_with("/services/frontend"), "{}", b.url().await);
     b.wait_until("three charts", "document.querySelectorAll('.charts svg.chart').length === 3").await;
@@ -145,7 +165,7 @@ async fn trace_view(b: &Browser, base: &str, theme: &str) {
     assert_eq!(b.attrs(".span-row", "data-depth").await, ["0", "1", "2", "2"]);
     assert_eq!(b.attrs(".span-row .wf-bar", "style").await.len(), 4);
     // The span panel: attributes by level, the event, the link, the span's logs.
-    b.client.find(fantoccini::Locator::Css(".span-row")).await.unwrap().click().await.unwrap();
+    b.click(".span-row").await;
     b.wait_for(".span-panel table.kv").await;
     let panel = b.text(".span-panel").await;
     for seen in ["GET /cart", "user", "alice", "team", "web", "tracer", "cache miss", "SERVER"] {
@@ -166,21 +186,9 @@ async fn trace_view(b: &Browser, base: &str, theme: &str) {
     assert!(b.text(".span-logs").await.contains("cart viewed"));
     assert!(b.url().await.contains(&format!("span={}", hex(&sid(1, 1)))), "the selected span is in the address");
     // Collapsing the checkout span hides its two children.
-    b.client
-        .find(fantoccini::Locator::Css(".span-row[data-depth=\"1\"] button.toggle"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(".span-row[data-depth=\"1\"] button.toggle").await;
     b.wait_until("collapsed", "document.querySelectorAll('.span-row').length === 2").await;
-    b.client
-        .find(fantoccini::Locator::Css(".span-row[data-depth=\"1\"] button.toggle"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(".span-row[data-depth=\"1\"] button.toggle").await;
     b.wait_until("expanded", "document.querySelectorAll('.span-row').length === 4").await;
     b.no_console_errors("trace", &[]).await;
 }
@@ -206,7 +214,7 @@ async fn trace_search(b: &Browser, base: &str, theme: &str) {
         "newest first: {row}"
     );
     b.screenshot(&format!("traces-{theme}")).await;
-    b.client.find(fantoccini::Locator::Css("svg.chart circle.dot.error")).await.unwrap().click().await.unwrap();
+    b.click("svg.chart circle.dot.error").await;
     b.wait_for(".span-row").await;
     assert!(b.url().await.contains(&format!("/traces/{}", hex(&tid(2)))), "{}", b.url().await);
     b.no_console_errors("trace search", &[]).await;
@@ -220,7 +228,7 @@ async fn logs(b: &Browser, base: &str, theme: &str) {
     for sev in ["DEBUG", "INFO", "WARN", "ERROR"] {
         assert!(bars.iter().any(|k| k == sev), "no {sev} bar in {bars:?}");
     }
-    b.client.find(fantoccini::Locator::Css("details.log summary")).await.unwrap().click().await.unwrap();
+    b.click("details.log summary").await;
     b.no_console_errors("logs", &[]).await;
     b.screenshot(&format!("logs-{theme}")).await;
     // The body search finds the record, and its trace link opens that trace at its span.
@@ -228,8 +236,8 @@ async fn logs(b: &Browser, base: &str, theme: &str) {
     assert_eq!(b.attrs("details.log", "data-severity").await.len(), 1);
     assert!(b.text("details.log summary").await.contains("payment failed"));
     assert_eq!(b.js("return document.querySelector('form.search').elements.body.value;").await, json!("payment"));
-    b.client.find(fantoccini::Locator::Css("details.log summary")).await.unwrap().click().await.unwrap();
-    b.client.find(fantoccini::Locator::Css("details.log a.trace-link")).await.unwrap().click().await.unwrap();
+    b.click("details.log summary").await;
+    b.click("details.log a.trace-link").await;
     b.wait_for(".span-row.selected").await;
     assert!(b.url().await.contains(&format!("/traces/{}", hex(&tid(2)))), "{}", b.url().await);
     assert_eq!(b.attrs(".span-row.selected", "data-span-id").await, [hex(&sid(2, 2))]);
@@ -252,7 +260,7 @@ async fn map(b: &Browser, base: &str, theme: &str) {
     assert_eq!(b.attrs("g.edge[data-source=\"checkout\"][data-target=\"postgresql\"]", "data-calls").await, ["1"]);
     b.no_console_errors("map", &[]).await;
     b.screenshot(&format!("map-{theme}")).await;
-    b.client.find(fantoccini::Locator::Css("g.node[data-node=\"checkout\"]")).await.unwrap().click().await.unwrap();
+    b.click("g.node[data-node=\"checkout\"]").await;
     b.wait_for("section table").await;
     assert!(b.url().await.contains("/services/checkout"), "{}", b.url().await);
     b.no_console_errors("map click", &[]).await;

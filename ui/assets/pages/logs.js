@@ -5,6 +5,7 @@ import { api } from '../api.js';
 import { h, show, loading, failure, empty, nsToMs } from '../format.js';
 import { stackedBars, legend } from '../chart.js';
 import { logList } from '../logrows.js';
+import { searchForm, field, choice, attrField } from '../searchform.js';
 
 const CLASSES = ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE', 'UNSPECIFIED'];
 const COLOURS = { FATAL: 'hsl(300 60% 45%)', ERROR: 'hsl(0 70% 50%)', WARN: 'hsl(38 95% 50%)', INFO: 'hsl(205 70% 50%)', DEBUG: 'hsl(160 40% 45%)', TRACE: 'hsl(0 0% 60%)', UNSPECIFIED: 'hsl(0 0% 75%)' };
@@ -15,20 +16,12 @@ export async function render(root, ctx) {
   document.title = 'Logs · ollyscale';
   const p = ctx.params;
   const live = p.get('live') === '1';
-  const input = (name, label, attrs = {}) => h('label', {}, label, h('input', { name, value: p.get(name) ?? '', ...attrs }));
-  const form = h('form', { class: 'search', 'aria-label': 'Log search', onsubmit: (e) => {
-    e.preventDefault();
-    const f = new FormData(form);
-    const changes = { cursor: null, attr: String(f.get('attr')).split('\n').map((s) => s.trim()).filter(Boolean) };
-    for (const k of FIELDS) changes[k] = String(f.get(k) ?? '').trim() || null;
-    ctx.setParams(changes);
-  } },
-  input('service', 'Service', { placeholder: 'any' }),
-  h('label', {}, 'Min severity', h('select', { name: 'min_severity' }, [['', 'any'], ['DEBUG', 'debug'], ['INFO', 'info'], ['WARN', 'warn'], ['ERROR', 'error'], ['FATAL', 'fatal']]
-    .map(([v, t]) => h('option', { value: v, selected: (p.get('min_severity') ?? '') === v }, t)))),
-  input('body', 'Body contains', { placeholder: 'text', size: 24 }),
-  input('trace_id', 'Trace id', { placeholder: '32 hex digits', size: 34 }),
-  h('label', { class: 'wide' }, 'Attributes (one per line: key op value)', h('textarea', { name: 'attr', rows: 1, placeholder: 'http.route eq /cart' }, p.getAll('attr').join('\n'))),
+  const form = searchForm(ctx, 'Log search', FIELDS,
+  field(p, 'service', 'Service', { placeholder: 'any' }),
+  choice(p, 'min_severity', 'Min severity', [['', 'any'], ['DEBUG', 'debug'], ['INFO', 'info'], ['WARN', 'warn'], ['ERROR', 'error'], ['FATAL', 'fatal']]),
+  field(p, 'body', 'Body contains', { placeholder: 'text', size: 24 }),
+  field(p, 'trace_id', 'Trace id', { placeholder: '32 hex digits', size: 34 }),
+  attrField(p, 'http.route eq /cart'),
   h('button', { type: 'submit' }, 'Search'),
   h('button', { type: 'button', 'aria-pressed': String(live), onclick: () => ctx.setParams({ live: live ? null : '1', cursor: null }) }, live ? 'Stop live tail' : 'Live tail'));
   const chart = h('div', { class: 'plot' }, loading('volume'));
@@ -73,12 +66,14 @@ export async function render(root, ctx) {
     await page();
     return;
   }
-  // Live tail: the records newer than the newest shown, every two seconds, prepended; at most 1000 kept.
-  let newest = BigInt(Date.now() - 5 * 60e3) * 1000000n;
+  // Live tail: first the newest records of the range, then every two seconds the ones newer than the newest
+  // shown, prepended; at most 1000 kept.
+  let newest = null;
   const items = [];
   const tail = async () => {
     try {
-      const r = await api('/logs/search', { ...filters, from: (newest + 1n).toString(), limit: 500 });
+      const since = newest === null ? { from: ctx.window.from, limit: 100 } : { from: (newest + 1n).toString(), limit: 500 };
+      const r = await api('/logs/search', { ...filters, ...since });
       if (!ctx.isCurrent()) return;
       if (r.logs.length) {
         newest = BigInt(r.logs[0].time_unix_nano);

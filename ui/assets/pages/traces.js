@@ -4,6 +4,7 @@
 import { api } from '../api.js';
 import { h, show, loading, failure, empty, dur, time, num, plural, colour, nsToMs } from '../format.js';
 import { scatter } from '../chart.js';
+import { searchForm, field, choice, attrField } from '../searchform.js';
 
 const FIELDS = ['service', 'name', 'min_duration', 'max_duration', 'status', 'kind'];
 
@@ -11,24 +12,14 @@ export async function render(root, ctx) {
   document.title = 'Traces · ollyscale';
   const p = ctx.params;
   const services = h('datalist', { id: 'service-names' });
-  const input = (name, label, attrs = {}) => h('label', {}, label, h('input', { name, value: p.get(name) ?? '', ...attrs }));
-  const select = (name, label, options) => h('label', {}, label, h('select', { name },
-    options.map(([v, t]) => h('option', { value: v, selected: (p.get(name) ?? '') === v }, t))));
-  const form = h('form', { class: 'search', 'aria-label': 'Trace search', onsubmit: (e) => {
-    e.preventDefault();
-    const f = new FormData(form);
-    const changes = { cursor: null, attr: String(f.get('attr')).split('\n').map((s) => s.trim()).filter(Boolean) };
-    for (const k of FIELDS) changes[k] = String(f.get(k) ?? '').trim() || null;
-    ctx.setParams(changes);
-  } },
-  input('service', 'Service', { list: 'service-names', placeholder: 'any' }),
-  input('name', 'Operation', { placeholder: 'span name, exact' }),
-  input('min_duration', 'Min duration', { placeholder: 'e.g. 100ms', size: 8 }),
-  input('max_duration', 'Max duration', { placeholder: 'e.g. 2s', size: 8 }),
-  select('status', 'Status', [['', 'any'], ['ERROR', 'error'], ['OK', 'ok'], ['UNSET', 'unset']]),
-  select('kind', 'Kind', [['', 'any'], ['SERVER', 'server'], ['CLIENT', 'client'], ['INTERNAL', 'internal'], ['PRODUCER', 'producer'], ['CONSUMER', 'consumer']]),
-  h('label', { class: 'wide' }, 'Attributes (one per line: key op value, op eq ne gt lt gte lte contains exists)',
-    h('textarea', { name: 'attr', rows: 2, placeholder: 'http.response.status_code eq 500' }, p.getAll('attr').join('\n'))),
+  const form = searchForm(ctx, 'Trace search', FIELDS,
+  field(p, 'service', 'Service', { list: 'service-names', placeholder: 'any' }),
+  field(p, 'name', 'Operation', { placeholder: 'span name, exact' }),
+  field(p, 'min_duration', 'Min duration', { placeholder: 'e.g. 100ms', size: 8 }),
+  field(p, 'max_duration', 'Max duration', { placeholder: 'e.g. 2s', size: 8 }),
+  choice(p, 'status', 'Status', [['', 'any'], ['ERROR', 'error'], ['OK', 'ok'], ['UNSET', 'unset']]),
+  choice(p, 'kind', 'Kind', [['', 'any'], ['SERVER', 'server'], ['CLIENT', 'client'], ['INTERNAL', 'internal'], ['PRODUCER', 'producer'], ['CONSUMER', 'consumer']]),
+  attrField(p, 'http.response.status_code eq 500'),
   h('button', { type: 'submit' }, 'Search'), services);
   const plot = h('div', { class: 'plot' });
   const results = h('section', { 'aria-label': 'Results' }, loading('traces'));
