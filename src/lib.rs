@@ -18,4 +18,5 @@ pub mod query;
 pub mod receive;
 pub mod telemetry;
 pub mod time;
+pub mod ui;
 pub mod write;

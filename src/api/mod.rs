@@ -5,8 +5,8 @@ use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sqlx::PgPool;
 
@@ -47,17 +47,18 @@ pub struct Health {
     pub pipeline_stopped: OnceLock<String>,
 }
 
-/// The router of the API port: health, readiness and metrics, and the query API under `/api/v2` when
-/// `query` is given (an ingest-only process leaves it out).
+/// The router of the API port: health, readiness and metrics, and the query API under `/api/v2` with the web
+/// UI at `/` when `query` is given (an ingest-only process leaves them out).
 pub fn router(state: ApiState, query: Option<crate::query::QueryOptions>) -> Router {
     let pool = state.pool.clone();
+    let metrics_route = if query.is_some() { get(metrics_or_ui) } else { get(metrics) };
     let base = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route("/metrics", metrics_route)
         .with_state(state);
     match query {
-        Some(options) => base.nest("/api/v2", crate::query::router(pool, options)),
+        Some(options) => base.nest("/api/v2", crate::query::router(pool, options)).merge(crate::ui::router()),
         None => base,
     }
 }
@@ -92,6 +93,14 @@ async fn readyz(State(state): State<ApiState>) -> impl IntoResponse {
         None if state.health.schema_ready.load(Ordering::Acquire) => (StatusCode::OK, "ready\n".to_string()),
         None => (StatusCode::SERVICE_UNAVAILABLE, "not ready: database schema not migrated yet\n".to_string()),
     }
+}
+
+/// `/metrics` is also the UI's metrics explorer: a browser opening it gets the UI, scrapers the exposition.
+async fn metrics_or_ui(state: State<ApiState>, headers: HeaderMap) -> Response {
+    if crate::ui::wants_html(&headers) {
+        return crate::ui::index(headers).await;
+    }
+    metrics(state).await.into_response()
 }
 
 async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {

@@ -34,6 +34,12 @@ pub const SEARCH_PARAMS: &[&str] = &[
 /// Parameters of the logs of a trace or span (the window is optional there).
 pub const TRACE_PARAMS: &[&str] = &["from", "to", "min_severity", "body", "attr", "resource_attr", "limit", "cursor"];
 
+/// Parameters of the log volume: the search's filters and the bucket width.
+pub const VOLUME_PARAMS: &[&str] =
+    &["from", "to", "service", "namespace", "min_severity", "body", "trace_id", "attr", "resource_attr", "step"];
+/// The severity classes of the log volume: severity numbers 1-4 are TRACE, 5-8 DEBUG, ... 21-24 FATAL.
+pub const SEVERITY_CLASSES: [&str; 7] = ["UNSPECIFIED", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+
 #[derive(Debug, Default)]
 struct Filters {
     window: Option<Window>,
@@ -64,6 +70,50 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     f.namespace = p.one("namespace")?.map(str::to_owned);
     f.trace_id = p.one("trace_id")?.map(|t| params::trace_id("trace_id", t)).transpose()?;
     run(&st, &p, f, true).await
+}
+
+/// `GET /logs/volume`: how many records match the search's filters, per time bucket and severity class.
+pub async fn volume(State(st): State<QueryState>, p: Params) -> Result<Json<Value>, ApiError> {
+    p.allow(VOLUME_PARAMS)?;
+    let mut f = common(&p, &st, true)?;
+    f.service = p.one("service")?.map(str::to_owned);
+    f.namespace = p.one("namespace")?.map(str::to_owned);
+    f.trace_id = p.one("trace_id")?.map(|t| params::trace_id("trace_id", t)).transpose()?;
+    let w = f.window.ok_or_else(|| ApiError::bad("from", "is required"))?;
+    // Stored times have microseconds: a finer step would only make empty buckets.
+    let step = params::step(&p, &w, 1_000_000_000, 1_000)?;
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT floor(extract(epoch FROM l.time - ");
+    qb.push_bind(w.from_ts()).push(")::float8 * 1e6 / ").push_bind(step as f64 / 1e3);
+    qb.push(
+        ")::bigint AS bucket, LEAST((l.severity_number + 3) / 4, 6)::int4 AS class, count(*) AS n \
+         FROM otel_logs_fact l JOIN otel_resources_dim r ON r.resource_id = l.resource_id WHERE TRUE",
+    );
+    push_filters(&mut qb, &f);
+    qb.push(" GROUP BY 1, 2");
+    let mut tx = st.read_tx().await?;
+    let rows = qb.build().fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    let n = w.width().div_ceil(step);
+    let mut buckets: Vec<Map<String, Value>> = vec![Map::new(); n as usize];
+    for row in &rows {
+        let i: i64 = row.try_get("bucket")?;
+        let class: i32 = row.try_get("class")?;
+        let count: i64 = row.try_get("n")?;
+        let name = SEVERITY_CLASSES.get(class.max(0) as usize).copied().unwrap_or("UNSPECIFIED");
+        if let Some(b) = usize::try_from(i).ok().and_then(|i| buckets.get_mut(i)) {
+            b.insert(name.into(), count.into());
+        }
+    }
+    let buckets: Vec<Value> = buckets
+        .into_iter()
+        .enumerate()
+        .map(|(i, counts)| json!({"start_unix_nano": (w.from + i as u64 * step).to_string(), "counts": counts}))
+        .collect();
+    Ok(Json(json!({
+        "step_ns": step,
+        "window": {"from_unix_nano": w.from.to_string(), "to_unix_nano": w.to.to_string()},
+        "buckets": buckets,
+    })))
 }
 
 /// `GET /logs/trace/{trace_id}`: the logs of a trace, oldest first.
@@ -141,6 +191,39 @@ fn push_body_filter(qb: &mut QueryBuilder<Postgres>, text: &str) {
     }
 }
 
+/// The filters of `f` as ` AND ...` conditions on `l` (the log fact) and `r` (its resource).
+fn push_filters(qb: &mut QueryBuilder<Postgres>, f: &Filters) {
+    if let Some(w) = &f.window {
+        qb.push(" AND l.time >= ").push_bind(w.from_ts());
+        qb.push(" AND l.time < ").push_bind(w.to_ts());
+    }
+    if let Some(s) = &f.service {
+        qb.push(" AND r.service_name = ").push_bind(s.clone());
+    }
+    if let Some(s) = &f.namespace {
+        qb.push(" AND r.service_namespace = ").push_bind(s.clone());
+    }
+    if let Some(n) = f.min_severity {
+        qb.push(" AND l.severity_number >= ").push_bind(n);
+    }
+    if let Some(b) = &f.body {
+        push_body_filter(qb, b);
+    }
+    if let Some(t) = f.trace_id {
+        qb.push(" AND l.trace_id = ").push_bind(t.to_vec());
+    }
+    if let Some(s) = f.span_id {
+        qb.push(" AND l.span_id = ").push_bind(s.to_vec());
+    }
+    for a in &f.attrs {
+        qb.push(" AND ");
+        match a.scope {
+            AttrScope::Record => attrs::push_filter(qb, &LOG, "l", f.window.as_ref(), a),
+            AttrScope::Resource => attrs::push_filter(qb, &RESOURCE, "l", None, a),
+        }
+    }
+}
+
 async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Result<Json<Value>, ApiError> {
     let limit = params::limit(p, st.options.default_limit, st.options.max_limit)?;
     let kind = if newest_first { "logs" } else { "logs-asc" };
@@ -155,35 +238,7 @@ async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Res
          FROM otel_logs_fact l JOIN otel_resources_dim r ON r.resource_id = l.resource_id \
          JOIN otel_scopes_dim sc ON sc.scope_id = l.scope_id WHERE TRUE",
     );
-    if let Some(w) = &f.window {
-        qb.push(" AND l.time >= ").push_bind(w.from_ts());
-        qb.push(" AND l.time < ").push_bind(w.to_ts());
-    }
-    if let Some(s) = f.service {
-        qb.push(" AND r.service_name = ").push_bind(s);
-    }
-    if let Some(s) = f.namespace {
-        qb.push(" AND r.service_namespace = ").push_bind(s);
-    }
-    if let Some(n) = f.min_severity {
-        qb.push(" AND l.severity_number >= ").push_bind(n);
-    }
-    if let Some(b) = f.body {
-        push_body_filter(&mut qb, &b);
-    }
-    if let Some(t) = f.trace_id {
-        qb.push(" AND l.trace_id = ").push_bind(t.to_vec());
-    }
-    if let Some(s) = f.span_id {
-        qb.push(" AND l.span_id = ").push_bind(s.to_vec());
-    }
-    for a in &f.attrs {
-        qb.push(" AND ");
-        match a.scope {
-            AttrScope::Record => attrs::push_filter(&mut qb, &LOG, "l", f.window.as_ref(), a),
-            AttrScope::Resource => attrs::push_filter(&mut qb, &RESOURCE, "l", None, a),
-        }
-    }
+    push_filters(&mut qb, &f);
     let (cmp, dir) = if newest_first { ("<", "DESC") } else { (">", "ASC") };
     if let Some(key) = &after {
         let micros = cursor::int(key, 0)?;

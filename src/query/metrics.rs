@@ -27,8 +27,6 @@ pub const SERIES_PARAMS: &[&str] =
 const DEFAULT_SERIES: u32 = 20;
 /// Names of the metric types by id (metric_types reference table; index 0 unused).
 const TYPE_NAMES: [&str; 6] = ["", "gauge", "sum", "histogram", "exponential_histogram", "summary"];
-/// Most buckets a series query may ask for.
-const MAX_BUCKETS: u64 = 10_000;
 
 /// A data point table and the metric types stored in it.
 struct Kind {
@@ -260,18 +258,7 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         params::window(&p, true, st.options.max_window_nanos)?.ok_or_else(|| ApiError::bad("from", "is required"))?;
     let name = p.required("name")?.to_owned();
     let ty = metric_type(&p)?;
-    let step = match params::duration(&p, "step")? {
-        Some(0) => return Err(ApiError::bad("step", "must be positive")),
-        Some(s) => s,
-        // About 60 buckets, whole seconds.
-        None => (w.width() / 60).div_ceil(1_000_000_000).max(1) * 1_000_000_000,
-    };
-    if w.width().div_ceil(step) > MAX_BUCKETS {
-        return Err(ApiError::bad(
-            "step",
-            format!("makes more than {MAX_BUCKETS} buckets over the window; use a larger step"),
-        ));
-    }
+    let step = params::step(&p, &w, 1_000_000_000, 1)?;
     let filters = PointFilters::parse(&p)?;
 
     let mut tx = st.read_tx().await?;

@@ -38,6 +38,15 @@ pub const ROUTES: &[Route] = &[
         response: "LogPage",
     },
     Route {
+        path: "/logs/volume",
+        handler: || get(logs::volume),
+        id: "logVolume",
+        summary: "How many log records match the search's filters, per time bucket and severity class",
+        query: logs::VOLUME_PARAMS,
+        required: &["from"],
+        response: "LogVolume",
+    },
+    Route {
         path: "/logs/trace/{trace_id}",
         handler: || get(logs::by_trace),
         id: "logsOfTrace",
@@ -117,6 +126,15 @@ pub const ROUTES: &[Route] = &[
         query: services::OPERATION_PARAMS,
         required: &[],
         response: "Operations",
+    },
+    Route {
+        path: "/services/{service}/series",
+        handler: || get(services::series),
+        id: "serviceSeries",
+        summary: "A service's requests, request rate, errors and latency percentiles per time bucket (default: the last hour)",
+        query: services::SERIES_PARAMS,
+        required: &[],
+        response: "ServiceSeries",
     },
     Route {
         path: "/service-map",
@@ -203,7 +221,10 @@ fn param_doc(name: &str) -> (&'static str, Value) {
             "Metric type.",
             json!({"type": "string", "enum": ["gauge", "sum", "histogram", "exponential_histogram", "summary"]}),
         ),
-        "step" => ("Bucket width (e.g. 30s, 1m); default about 60 buckets over the window.", s),
+        "step" => (
+            "Bucket width (e.g. 30s, 1m); default about 60 buckets over the window. Whole minutes for a service's series.",
+            s,
+        ),
         "agg" => (
             "Aggregation: gauge last|avg|min|max (default last); sum rate|delta|last|avg|min|max (default rate, last for non-monotonic); histograms and summaries quantiles.",
             json!({"type": "string", "enum": ["last", "avg", "min", "max", "rate", "delta", "quantiles"]}),
@@ -444,6 +465,34 @@ fn schemas() -> Value {
         "Services": obj(&[
             ("window", r("RollupWindow")),
             ("services", arr(red(&[("name", st()), ("span_count", int()), ("request_count", int()), ("request_rate", num())]))),
+        ]),
+        "LogVolume": obj(&[
+            ("step_ns", int()),
+            ("window", r("Window")),
+            ("buckets", arr(obj(&[
+                ("start_unix_nano", st()),
+                ("counts", json!({
+                    "type": "object",
+                    "description": "Records per severity class present in the bucket",
+                    "propertyNames": {"enum": super::logs::SEVERITY_CLASSES},
+                    "additionalProperties": {"type": "integer"}
+                })),
+            ]))),
+        ]),
+        "ServiceSeries": obj(&[
+            ("service", st()),
+            ("step_ns", int()),
+            ("window", r("RollupWindow")),
+            ("points", arr(obj(&[
+                ("start_unix_nano", st()),
+                ("request_count", int()),
+                ("request_rate", num()),
+                ("error_count", int()),
+                ("error_rate", num()),
+                ("p50_ns", nint()),
+                ("p95_ns", nint()),
+                ("p99_ns", nint()),
+            ]))),
         ]),
         "Operations": obj(&[
             ("service", st()),

@@ -161,6 +161,27 @@ pub fn duration(p: &Params, name: &str) -> Result<Option<u64>, ApiError> {
     p.one(name)?.map(|v| parse_duration(v).map_err(|e| ApiError::bad(name, e))).transpose()
 }
 
+/// Most buckets a time-bucketed answer may have.
+pub const MAX_BUCKETS: u64 = 10_000;
+
+/// The bucket width of a time-bucketed answer over `w`: `step` (at least `min` nanoseconds), or about 60
+/// buckets over the window in whole multiples of `unit` nanoseconds; at most [`MAX_BUCKETS`] buckets.
+pub fn step(p: &Params, w: &Window, unit: u64, min: u64) -> Result<u64, ApiError> {
+    let step = match duration(p, "step")? {
+        Some(0) => return Err(ApiError::bad("step", "must be positive")),
+        Some(s) if s < min => return Err(ApiError::bad("step", format!("must be at least {}", human_duration(min)))),
+        Some(s) => s,
+        None => (w.width() / 60).div_ceil(unit).max(1) * unit,
+    };
+    if w.width().div_ceil(step) > MAX_BUCKETS {
+        return Err(ApiError::bad(
+            "step",
+            format!("makes more than {MAX_BUCKETS} buckets over the window; use a larger step"),
+        ));
+    }
+    Ok(step)
+}
+
 /// Formats nanoseconds for messages (`3h`, `90s`, `250ms`).
 pub fn human_duration(nanos: u64) -> String {
     const UNITS: [(u64, &str); 5] =

@@ -22,6 +22,10 @@ use crate::normalize::rollup::{Calls, cut, minute, slot};
 pub const PARAMS: &[&str] = &["from", "to", "namespace"];
 /// Parameters of the operations endpoint.
 pub const OPERATION_PARAMS: &[&str] = &["from", "to"];
+/// Parameters of a service's time series.
+pub const SERIES_PARAMS: &[&str] = &["from", "to", "step"];
+/// One minute, the rollups' finest time, in nanoseconds.
+const MINUTE: u64 = 60_000_000_000;
 /// Default window when none is given: the last hour.
 const DEFAULT_WINDOW: u64 = 3_600_000_000_000;
 
@@ -134,6 +138,71 @@ pub async fn list(State(st): State<QueryState>, p: Params) -> Result<Json<Value>
     Ok(Json(json!({"window": window_json(&w, covered), "services": out})))
 }
 
+/// 404 unless some resource ever had `service` as its name.
+async fn known_service(tx: &mut sqlx::Transaction<'static, Postgres>, service: &str) -> Result<(), ApiError> {
+    let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM otel_resources_dim WHERE service_name = $1 LIMIT 1")
+        .bind(service)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match known {
+        Some(_) => Ok(()),
+        None => Err(ApiError::NotFound(format!("service {service:?} not found"))),
+    }
+}
+
+/// `GET /services/{service}/series`: the service's requests, request rate, errors and latency percentiles per
+/// time bucket (`step`, whole minutes, default about 60 buckets). A ten-minute slot row that compaction made
+/// counts in the bucket where the slot starts, so steps under ten minutes show compacted time in bursts.
+pub async fn series(
+    State(st): State<QueryState>,
+    Path(service): Path<String>,
+    p: Params,
+) -> Result<Json<Value>, ApiError> {
+    p.allow(SERIES_PARAMS)?;
+    params::text("service", &service)?;
+    let w = window(&p, &st)?;
+    let step = params::step(&p, &w, MINUTE, MINUTE)?;
+    let mut tx = st.read_tx().await?;
+    known_service(&mut tx, &service).await?;
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT bucket, minutes, request_count, error_count, latency, latency_min_ns, latency_max_ns \
+         FROM otel_service_rollups WHERE service_name = ",
+    );
+    qb.push_bind(cut(&service));
+    push_buckets(&mut qb, &w);
+    let rows = qb.build().fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    let n = w.width().div_ceil(step) as usize;
+    let mut buckets: Vec<Calls> = (0..n).map(|_| Calls::default()).collect();
+    for row in &rows {
+        let at = super::unix_nanos(row.try_get("bucket")?, 0)?;
+        // Rows starting before the window (the slot or minute it begins in) count in its first bucket.
+        let i = ((at.saturating_sub(w.from)) / step) as usize;
+        let Some(b) = buckets.get_mut(i.min(n.saturating_sub(1))) else { continue };
+        b.count += row.try_get::<i64, _>("request_count")?;
+        b.errors += row.try_get::<i64, _>("error_count")?;
+        b.latency.merge_row(row)?;
+    }
+    let secs = step as f64 / 1e9;
+    let points: Vec<Value> = buckets
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let [p50, p95, p99] = percentiles(&c.latency);
+            json!({
+                "start_unix_nano": (w.from + i as u64 * step).to_string(),
+                "request_count": c.count,
+                "request_rate": c.count as f64 / secs,
+                "error_count": c.errors,
+                "error_rate": if c.count > 0 { c.errors as f64 / c.count as f64 } else { 0.0 },
+                "p50_ns": p50, "p95_ns": p95, "p99_ns": p99,
+            })
+        })
+        .collect();
+    let covered = covered_from(&w, &rows)?;
+    Ok(Json(json!({"service": service, "step_ns": step, "window": window_json(&w, covered), "points": points})))
+}
+
 /// `GET /services/{service}/operations`: the service's span names and kinds with count, errors and latency.
 pub async fn operations(
     State(st): State<QueryState>,
@@ -144,13 +213,7 @@ pub async fn operations(
     params::text("service", &service)?;
     let w = window(&p, &st)?;
     let mut tx = st.read_tx().await?;
-    let known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM otel_resources_dim WHERE service_name = $1 LIMIT 1")
-        .bind(&service)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if known.is_none() {
-        return Err(ApiError::NotFound(format!("service {service:?} not found")));
-    }
+    known_service(&mut tx, &service).await?;
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
         "SELECT bucket, minutes, span_name, span_kind, span_count, error_count, latency, latency_min_ns, latency_max_ns \
          FROM otel_operation_rollups WHERE service_name = ",

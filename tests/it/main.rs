@@ -11,3 +11,4 @@ mod receive;
 mod schema;
 mod storage;
 mod support;
+mod ui;

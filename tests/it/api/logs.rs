@@ -295,3 +295,40 @@ async fn check_body_search(app: &Router, cases: &[(&str, Vec<&str>)]) {
     let want: Vec<String> = (10..20).rev().chain([1]).map(|k| format!("filler record {k}")).collect();
     assert_eq!(seen, want);
 }
+
+#[tokio::test]
+async fn volume_counts_matching_records_per_bucket_and_severity() {
+    let (_env, app) = loaded().await;
+    let (from, to) = (T0.to_string(), (T0 + 10 * MS).to_string());
+    let q = |extra: &[(&str, &str)]| {
+        let mut p = vec![("from", from.as_str()), ("to", to.as_str()), ("step", "1ms")];
+        p.extend_from_slice(extra);
+        url("/logs/volume", &p)
+    };
+    let v = ok(&app, &q(&[])).await;
+    assert_eq!(v["step_ns"], MS);
+    let buckets = v["buckets"].as_array().unwrap();
+    assert_eq!(buckets.len(), 10);
+    assert_eq!(buckets[1]["start_unix_nano"], (T0 + MS).to_string());
+    let counts: Vec<&Value> = buckets.iter().map(|b| &b["counts"]).collect();
+    assert_eq!(counts[0], &serde_json::json!({}));
+    assert_eq!(counts[1], &serde_json::json!({"INFO": 1}));
+    assert_eq!(counts[2], &serde_json::json!({"WARN": 1}));
+    assert_eq!(counts[3], &serde_json::json!({"ERROR": 1}));
+    assert_eq!(counts[4], &serde_json::json!({"DEBUG": 1}));
+    // The search's filters apply.
+    let v = ok(&app, &q(&[("service", "checkout"), ("min_severity", "ERROR")])).await;
+    let total: i64 = v["buckets"].as_array().unwrap().iter().filter_map(|b| b["counts"]["ERROR"].as_i64()).sum();
+    assert_eq!(total, 1);
+    assert_eq!(v["buckets"][3]["counts"], serde_json::json!({"ERROR": 1}));
+    let v = ok(&app, &q(&[("body", "CART")])).await;
+    assert_eq!(v["buckets"][1]["counts"], serde_json::json!({"INFO": 1}));
+    assert_eq!(v["buckets"][2]["counts"], serde_json::json!({}));
+    // About 60 buckets by default; a step making too many buckets, or none, is refused.
+    let v = ok(&app, &wurl("/logs/volume", &[])).await;
+    assert_eq!(v["buckets"].as_array().unwrap().len(), 60);
+    bad(&app, &wurl("/logs/volume", &[("step", "1ms")]), "step").await;
+    bad(&app, &wurl("/logs/volume", &[("step", "0s")]), "step").await;
+    bad(&app, &url("/logs/volume", &[]), "from").await;
+    bad(&app, &wurl("/logs/volume", &[("limit", "5")]), "limit").await;
+}

@@ -77,6 +77,7 @@ async fn every_route_is_documented_and_every_response_matches_its_schema() {
     let s13 = hex(&sid(1, 3));
     let calls: Vec<(&str, String)> = vec![
         ("/logs/search", wurl("/logs/search", &[("limit", "2")])),
+        ("/logs/volume", wurl("/logs/volume", &[])),
         ("/logs/trace/{trace_id}", format!("/logs/trace/{t1}")),
         ("/logs/trace/{trace_id}/span/{span_id}", format!("/logs/trace/{t1}/span/{s13}")),
         ("/traces/search", wurl("/traces/search", &[("limit", "2")])),
@@ -89,6 +90,7 @@ async fn every_route_is_documented_and_every_response_matches_its_schema() {
         ("/metrics/series", wurl("/metrics/series", &[("name", "gc")])),
         ("/services", wurl("/services", &[])),
         ("/services/{service}/operations", wurl("/services/checkout/operations", &[])),
+        ("/services/{service}/series", wurl("/services/frontend/series", &[])),
         ("/service-map", wurl("/service-map", &[])),
         ("/attributes", wurl("/attributes", &[("signal", "traces")])),
         ("/attributes/{key}/values", wurl("/attributes/user/values", &[("signal", "traces")])),

@@ -136,3 +136,34 @@ async fn compacted_rollups_answer_the_same() {
     let secs = (T0 + 30 * 60_000 * MS - covered) as f64 / 1e9;
     assert!((fe["request_rate"].as_f64().unwrap() - 2.0 / secs).abs() < 1e-12, "{fe}");
 }
+
+#[tokio::test]
+async fn series_of_a_service_over_time() {
+    let (_env, app) = loaded().await;
+    let (from, to) = ((T0 - 1_800_000 * MS).to_string(), (T0 + 1_800_000 * MS).to_string());
+    let q = |svc: &str, step: &str| {
+        url(&format!("/services/{svc}/series"), &[("from", &from), ("to", &to), ("step", step)])
+    };
+    let v = ok(&app, &q("frontend", "10m")).await;
+    assert_eq!(v["service"], "frontend");
+    assert_eq!(v["step_ns"], 600_000 * MS);
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 6);
+    assert_eq!(points[0]["start_unix_nano"], from);
+    // Both requests (one failed) fall in the bucket holding T0's minute; the others are empty.
+    let counts: Vec<i64> = points.iter().map(|p| p["request_count"].as_i64().unwrap()).collect();
+    assert_eq!(counts, [0, 0, 2, 0, 0, 0]);
+    let busy = &points[2];
+    assert_eq!(busy["error_count"], 1);
+    assert_eq!(busy["error_rate"], 0.5);
+    assert!((busy["request_rate"].as_f64().unwrap() - 2.0 / 600.0).abs() < 1e-12);
+    assert_eq!(busy["p50_ns"], 100 * MS);
+    assert_eq!(busy["p99_ns"], 300 * MS);
+    assert!(points[0]["p50_ns"].is_null());
+    // Steps are whole rollup minutes at least; unknown services are 404.
+    bad(&app, &q("frontend", "30s"), "step").await;
+    let (st, e) = get(&app, &q("nobody", "10m")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{e}");
+    let v = ok(&app, &wurl("/services/checkout/series", &[])).await;
+    assert_eq!(v["points"].as_array().unwrap().len(), 60);
+}
