@@ -5,6 +5,7 @@
 pub mod api;
 pub mod cli;
 pub mod commands;
+pub mod compat;
 pub mod config;
 pub mod db;
 pub mod ids;

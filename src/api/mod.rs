@@ -1,4 +1,5 @@
-//! The HTTP API on the API port: health, readiness, Prometheus metrics (and `/api/v2`).
+//! The HTTP API on the API port: health, readiness, Prometheus metrics (and `/api/v2`, plus the Jaeger and
+//! Tempo query APIs under `/jaeger` and `/tempo`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,8 +45,8 @@ pub struct Health {
     pub schema_ready: AtomicBool,
 }
 
-/// The router of the API port: health, readiness and metrics, and the query API under `/api/v2` when
-/// `query` is given (an ingest-only process leaves it out).
+/// The router of the API port: health, readiness and metrics, and the query API under `/api/v2` (with the
+/// Jaeger and Tempo APIs of [`crate::compat`]) when `query` is given (an ingest-only process leaves it out).
 pub fn router(state: ApiState, query: Option<crate::query::QueryOptions>) -> Router {
     let pool = state.pool.clone();
     let base = Router::new()
@@ -54,7 +55,9 @@ pub fn router(state: ApiState, query: Option<crate::query::QueryOptions>) -> Rou
         .route("/metrics", get(metrics))
         .with_state(state);
     match query {
-        Some(options) => base.nest("/api/v2", crate::query::router(pool, options)),
+        Some(options) => base
+            .nest("/api/v2", crate::query::router(pool.clone(), options.clone()))
+            .merge(crate::compat::router(pool, options)),
         None => base,
     }
 }

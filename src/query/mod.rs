@@ -148,7 +148,8 @@ async fn not_found() -> ApiError {
     ApiError::NotFound("no such endpoint; see /api/v2/openapi.json".into())
 }
 
-fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+/// The CORS layer for `origins` (none when empty).
+pub(crate) fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     if origins.is_empty() {
         return None;
     }
@@ -170,7 +171,8 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn auth(State(state): State<QueryState>, req: Request, next: Next) -> Response {
+/// The bearer-token check of every query endpoint (a route layer).
+pub(crate) async fn auth(State(state): State<QueryState>, req: Request, next: Next) -> Response {
     if let Some(token) = &state.options.auth_token {
         let given = req
             .headers()

@@ -2,6 +2,7 @@
 
 mod api;
 mod cli;
+mod compat;
 mod crash;
 mod e2e;
 mod receive;
