@@ -8,7 +8,6 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use serde_json::{Value, json};
 
 use super::{jaeger_model, params as cp};
@@ -91,11 +90,7 @@ async fn operations(State(st): State<QueryState>, p: Params) -> Result<Response,
 async fn by_id(State(st): State<QueryState>, Path(trace_id): Path<String>) -> Result<Response, V3Error> {
     let id = cp::trace_id("trace_id", &trace_id)?;
     let resource_spans = super::load_trace(&st, &id).await?;
-    Ok(answer(json!({"result": otlp_json(resource_spans)?})))
-}
-
-fn otlp_json(resource_spans: Vec<opentelemetry_proto::tonic::trace::v1::ResourceSpans>) -> Result<Value, ApiError> {
-    serde_json::to_value(ExportTraceServiceRequest { resource_spans }).map_err(|e| ApiError::internal(e.to_string()))
+    Ok(answer(json!({"result": traces::otlp_json(resource_spans)?})))
 }
 
 /// The search of the `query.*` parameters.
@@ -143,7 +138,7 @@ async fn search(State(st): State<QueryState>, p: Params) -> Result<Response, V3E
     if all.is_empty() {
         return Err(ApiError::NotFound("No traces found".into()).into());
     }
-    Ok(answer(json!({"result": otlp_json(all)?})))
+    Ok(answer(json!({"result": traces::otlp_json(all)?})))
 }
 
 /// `GET /api/v3/trace-summaries`: one summary per matching trace (an empty list when none matches).

@@ -10,8 +10,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
 use prost::Message;
 use serde_json::{Map, Value, json};
 
@@ -86,42 +84,40 @@ fn json_answer(v: Value) -> Response {
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
 }
 
-fn otlp_json(resource_spans: Vec<ResourceSpans>) -> Result<Value, ApiError> {
-    serde_json::to_value(ExportTraceServiceRequest { resource_spans }).map_err(|e| ApiError::internal(e.to_string()))
-}
-
 /// `GET /api/v2/traces/{id}`: `TraceByIDResponse`; `start` and `end` are hints and not needed.
-async fn trace_v2(
-    State(st): State<QueryState>,
-    Path(trace_id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, TempoError> {
-    let id = cp::trace_id("traceID", &trace_id)?;
-    let resource_spans = super::load_trace(&st, &id).await?;
-    if wants_protobuf(&headers) {
-        let resp = TraceByIdResponse {
-            trace: Some(Trace { resource_spans }),
-            metrics: None,
-            status: PartialStatus::Complete as i32,
-            message: String::new(),
-        };
-        return Ok(protobuf(resp.encode_to_vec()));
-    }
-    Ok(json_answer(json!({"trace": otlp_json(resource_spans)?})))
+async fn trace_v2(st: State<QueryState>, id: Path<String>, headers: HeaderMap) -> Result<Response, TempoError> {
+    trace(st, id, headers, true).await
 }
 
 /// `GET /api/traces/{id}`: `Trace` (the bytes of OTLP `TracesData`), or OTLP JSON.
-async fn trace_v1(
+async fn trace_v1(st: State<QueryState>, id: Path<String>, headers: HeaderMap) -> Result<Response, TempoError> {
+    trace(st, id, headers, false).await
+}
+
+/// A trace as protobuf when the client accepts it (wrapped in a `TraceByIDResponse` for `v2`), else JSON.
+async fn trace(
     State(st): State<QueryState>,
     Path(trace_id): Path<String>,
     headers: HeaderMap,
+    v2: bool,
 ) -> Result<Response, TempoError> {
     let id = cp::trace_id("traceID", &trace_id)?;
     let resource_spans = super::load_trace(&st, &id).await?;
-    if wants_protobuf(&headers) {
-        return Ok(protobuf(Trace { resource_spans }.encode_to_vec()));
-    }
-    Ok(json_answer(otlp_json(resource_spans)?))
+    let trace = Trace { resource_spans };
+    Ok(match (wants_protobuf(&headers), v2) {
+        (true, true) => {
+            let resp = TraceByIdResponse {
+                trace: Some(trace),
+                metrics: None,
+                status: PartialStatus::Complete as i32,
+                message: String::new(),
+            };
+            protobuf(resp.encode_to_vec())
+        }
+        (true, false) => protobuf(trace.encode_to_vec()),
+        (false, true) => json_answer(json!({"trace": traces::otlp_json(trace.resource_spans)?})),
+        (false, false) => json_answer(traces::otlp_json(trace.resource_spans)?),
+    })
 }
 
 /// `start` / `end` in unix seconds as a window (`end` inclusive); `start` defaults to an hour before `end`.

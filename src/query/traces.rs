@@ -911,22 +911,28 @@ pub async fn by_id(
         }
     };
     let tid = params::trace_id("trace_id", &trace_id)?;
+    let not_found = || ApiError::NotFound(format!("trace {} not found", ids::to_hex(&tid)));
     let mut tx = st.read_tx().await?;
+    if otlp {
+        let resource_spans = load_otlp(&mut tx, &tid).await?;
+        tx.commit().await?;
+        if resource_spans.is_empty() {
+            return Err(not_found());
+        }
+        return Ok(Json(otlp_json(resource_spans)?));
+    }
     let spans = load_spans(&mut tx, &tid).await?;
     if spans.is_empty() {
-        return Err(ApiError::NotFound(format!("trace {} not found", ids::to_hex(&tid))));
+        return Err(not_found());
     }
     let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
-    let mut span_attrs = attrs::fetch(&mut tx, &SPAN, &row_ids, span_times(&spans)).await?;
-    let (mut events, mut links) = load_events_links(&mut tx, &spans).await?;
+    let span_attrs = attrs::fetch(&mut tx, &SPAN, &row_ids, span_times(&spans)).await?;
+    let (events, links) = load_events_links(&mut tx, &spans).await?;
     let dims = load_dims(&mut tx, &spans).await?;
     tx.commit().await?;
 
     let keys: Vec<SpanKey> = spans.iter().map(|s| (s.span_id.clone(), s.parent.clone(), s.start)).collect();
     let order = waterfall(&keys);
-    if otlp {
-        return Ok(Json(otlp_json(&tid, &spans, &order, &mut span_attrs, &mut events, &mut links, &dims)?));
-    }
     let trace_hex = ids::to_hex(&tid);
     let mut out = Vec::with_capacity(spans.len());
     for (i, depth) in order {
@@ -1029,17 +1035,8 @@ pub async fn load_otlp(conn: &mut PgConnection, tid: &[u8; 16]) -> Result<Vec<Re
     Ok(otlp_resource_spans(tid, &spans, &order, &mut span_attrs, &mut events, &mut links, &dims))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn otlp_json(
-    tid: &[u8; 16],
-    spans: &[SpanRow],
-    order: &[(usize, usize)],
-    span_attrs: &mut HashMap<i64, Vec<KeyValue>>,
-    events: &mut HashMap<i64, Vec<span::Event>>,
-    links: &mut HashMap<i64, Vec<span::Link>>,
-    dims: &Dims,
-) -> Result<Value, ApiError> {
-    let resource_spans = otlp_resource_spans(tid, spans, order, span_attrs, events, links, dims);
+/// Resource spans as OTLP/JSON `{"resourceSpans": [...]}` (the shape of TracesData and of an export request).
+pub fn otlp_json(resource_spans: Vec<ResourceSpans>) -> Result<Value, ApiError> {
     serde_json::to_value(ExportTraceServiceRequest { resource_spans }).map_err(|e| ApiError::internal(e.to_string()))
 }
 

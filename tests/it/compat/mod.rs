@@ -16,7 +16,7 @@ use opentelemetry_proto::tonic::trace::v1::Status;
 use serde_json::Value;
 use tower::ServiceExt;
 
-pub use crate::api::{Case, MS, dataset, hex, rs, sid, span, tid, url};
+pub use crate::api::{Case, MS, dataset, get, hex, ok, rs, sid, span, tid, url};
 pub use crate::storage::{Env, T0, arr, env, i, kv, s};
 
 /// Trace 4's id: the high 64 bits are zero, so Jaeger prints 16 hex digits and Tempo `ab`.
@@ -70,21 +70,6 @@ pub async fn call(app: &Router, uri: &str, headers: &[(&str, &str)]) -> (StatusC
     let headers = resp.headers().clone();
     let bytes = axum::body::to_bytes(resp.into_body(), 16 << 20).await.unwrap();
     (status, headers, bytes.to_vec())
-}
-
-/// GET `uri`: status and the body as JSON.
-pub async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
-    let (status, _, bytes) = call(app, uri, &[]).await;
-    let v = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|e| panic!("{uri}: body is not JSON ({e}): {:?}", String::from_utf8_lossy(&bytes)));
-    (status, v)
-}
-
-/// GET that must answer 200 with JSON.
-pub async fn ok(app: &Router, uri: &str) -> Value {
-    let (st, v) = get(app, uri).await;
-    assert_eq!(st, StatusCode::OK, "{uri}: {v}");
-    v
 }
 
 /// The object of `list` whose `field` is `value`.
