@@ -181,19 +181,14 @@ pub(crate) fn apply_jaeger_tags_json(q: &mut TraceQuery, param: &str, text: &str
     Ok(())
 }
 
-/// The traces of a search page, whole, as OTLP (a trace that has vanished since the search is left out).
+/// The traces of a search page, whole, as OTLP, in page order (a trace that has vanished since the search
+/// is left out).
 pub(crate) async fn load_traces(st: &QueryState, ids: &[Vec<u8>]) -> Result<Vec<Vec<ResourceSpans>>, ApiError> {
+    let tids: Vec<crate::ids::TraceId> = ids.iter().filter_map(|id| crate::ids::trace_id_from_bytes(id).ok()).collect();
     let mut tx = st.read_tx().await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let Ok(tid) = crate::ids::trace_id_from_bytes(id) else { continue };
-        let rs = traces::load_otlp(&mut tx, &tid).await?;
-        if !rs.is_empty() {
-            out.push(rs);
-        }
-    }
+    let found = traces::load_otlp_many(&mut tx, &tids).await?;
     tx.commit().await?;
-    Ok(out)
+    Ok(found.into_iter().map(|(_, rs)| rs).filter(|rs| !rs.is_empty()).collect())
 }
 
 /// One stored trace as OTLP; 404 when unknown.

@@ -685,16 +685,27 @@ fn span_row(row: &PgRow) -> Result<SpanRow, ApiError> {
 }
 
 async fn load_spans(conn: &mut PgConnection, trace_id: &[u8; 16]) -> Result<Vec<SpanRow>, ApiError> {
+    Ok(load_spans_of(conn, &[trace_id.to_vec()]).await?.1)
+}
+
+/// The spans of several traces, with the trace id of each.
+async fn load_spans_of(conn: &mut PgConnection, ids: &[Vec<u8>]) -> Result<(Vec<Vec<u8>>, Vec<SpanRow>), ApiError> {
     let rows = sqlx::query(
-        "SELECT span_row_id, start_time, start_time_nanos_fraction, end_time, end_time_nanos_fraction, \
+        "SELECT trace_id, span_row_id, start_time, start_time_nanos_fraction, end_time, end_time_nanos_fraction, \
          duration_ns, span_id, parent_span_id, trace_state, flags, name, kind, status_code, status_message, \
          dropped_attributes_count, dropped_events_count, dropped_links_count, resource_id, scope_id \
-         FROM otel_spans_fact WHERE trace_id = $1",
+         FROM otel_spans_fact WHERE trace_id = ANY($1)",
     )
-    .bind(trace_id.to_vec())
+    .bind(ids)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter().map(span_row).collect()
+    let mut trace_of = Vec::with_capacity(rows.len());
+    let mut spans = Vec::with_capacity(rows.len());
+    for row in &rows {
+        trace_of.push(row.try_get("trace_id")?);
+        spans.push(span_row(row)?);
+    }
+    Ok((trace_of, spans))
 }
 
 /// What the waterfall order needs of a span: its id, its parent's id and its start time.
@@ -1022,7 +1033,17 @@ pub async fn by_id(
 /// A stored trace as OTLP resource spans (resource, scope, then spans in waterfall order); empty when the
 /// trace is unknown.
 pub async fn load_otlp(conn: &mut PgConnection, tid: &[u8; 16]) -> Result<Vec<ResourceSpans>, ApiError> {
-    let spans = load_spans(conn, tid).await?;
+    Ok(load_otlp_many(conn, &[*tid]).await?.pop().map(|(_, rs)| rs).unwrap_or_default())
+}
+
+/// Stored traces as OTLP resource spans, in the order of `tids`; unknown traces are left out. One query per
+/// table for all of them (a search page's traces), not one round of queries per trace.
+pub async fn load_otlp_many(
+    conn: &mut PgConnection,
+    tids: &[[u8; 16]],
+) -> Result<Vec<([u8; 16], Vec<ResourceSpans>)>, ApiError> {
+    let ids: Vec<Vec<u8>> = tids.iter().map(|t| t.to_vec()).collect();
+    let (trace_of, spans) = load_spans_of(conn, &ids).await?;
     if spans.is_empty() {
         return Ok(Vec::new());
     }
@@ -1030,9 +1051,20 @@ pub async fn load_otlp(conn: &mut PgConnection, tid: &[u8; 16]) -> Result<Vec<Re
     let mut span_attrs = attrs::fetch(conn, &SPAN, &row_ids, span_times(&spans)).await?;
     let (mut events, mut links) = load_events_links(conn, &spans).await?;
     let dims = load_dims(conn, &spans).await?;
-    let keys: Vec<SpanKey> = spans.iter().map(|s| (s.span_id.clone(), s.parent.clone(), s.start)).collect();
-    let order = waterfall(&keys);
-    Ok(otlp_resource_spans(tid, &spans, &order, &mut span_attrs, &mut events, &mut links, &dims))
+    let mut by_trace: HashMap<&[u8], Vec<usize>> = HashMap::new();
+    for (i, t) in trace_of.iter().enumerate() {
+        by_trace.entry(t.as_slice()).or_default().push(i);
+    }
+    let mut out = Vec::with_capacity(tids.len());
+    for tid in tids {
+        let Some(members) = by_trace.get(tid.as_slice()) else { continue };
+        let keys: Vec<SpanKey> =
+            members.iter().map(|&i| (spans[i].span_id.clone(), spans[i].parent.clone(), spans[i].start)).collect();
+        // Waterfall positions of the trace's spans, as indexes into all of the spans.
+        let order: Vec<(usize, usize)> = waterfall(&keys).into_iter().map(|(k, d)| (members[k], d)).collect();
+        out.push((*tid, otlp_resource_spans(tid, &spans, &order, &mut span_attrs, &mut events, &mut links, &dims)));
+    }
+    Ok(out)
 }
 
 /// Resource spans as OTLP/JSON `{"resourceSpans": [...]}` (the shape of TracesData and of an export request).

@@ -192,7 +192,15 @@ async fn search_with_jaeger_filter_semantics() {
         assert_eq!(roots(&v), want, "{params:?}");
         assert_envelope(&v, 0);
     }
-    // Whole traces come back, with their processes.
+    // Whole traces come back, each with its own spans and processes.
+    let v = ok(&app, &search_url(&[])).await;
+    let shape: Vec<(usize, usize)> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["spans"].as_array().unwrap().len(), t["processes"].as_object().unwrap().len()))
+        .collect();
+    assert_eq!(shape, [(1, 1), (1, 1), (2, 2), (4, 2)]);
     let v = ok(&app, &search_url(&[("tags", r#"{"error":"true"}"#)])).await;
     assert_eq!(v["data"][0]["spans"].as_array().unwrap().len(), 2);
     assert_eq!(v["data"][0]["traceID"], hex(&tid(2)));
