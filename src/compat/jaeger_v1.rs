@@ -34,6 +34,11 @@ pub fn routes() -> Router<QueryState> {
         .route("/api/dependencies", get(dependencies))
 }
 
+/// Any other path under `/jaeger`: 404 in Jaeger's envelope.
+pub async fn not_found() -> JaegerError {
+    JaegerError(ApiError::NotFound("no such Jaeger endpoint; see docs/grafana.md for the supported ones".into()))
+}
+
 /// An error in Jaeger's envelope.
 pub struct JaegerError(ApiError);
 

@@ -37,8 +37,8 @@ pub fn router(pool: PgPool, options: QueryOptions) -> Router {
     let cors = crate::query::cors_layer(&options.cors_origins);
     let state = QueryState { pool, options: Arc::new(options) };
     let r = Router::new()
-        .nest("/jaeger", jaeger_v1::routes().merge(jaeger_v3::routes()))
-        .nest("/tempo", tempo::routes())
+        .nest("/jaeger", jaeger_v1::routes().merge(jaeger_v3::routes()).fallback(jaeger_v1::not_found))
+        .nest("/tempo", tempo::routes().fallback(tempo::not_found))
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::query::auth))
         .with_state(state);
     match cors {

@@ -43,6 +43,11 @@ pub fn routes() -> Router<QueryState> {
         .route("/api/v2/search/tag/{tag}/values", get(tag_values))
 }
 
+/// Any other path under `/tempo`: 404 as Tempo answers it.
+pub async fn not_found() -> TempoError {
+    TempoError(ApiError::NotFound("no such Tempo endpoint; see docs/grafana.md for the supported ones".into()))
+}
+
 /// An error as Tempo writes it: the message as plain text.
 pub struct TempoError(ApiError);
 

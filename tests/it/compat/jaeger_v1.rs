@@ -256,6 +256,7 @@ async fn errors_in_the_envelope() {
         (format!("/jaeger/api/traces/{}", "1".repeat(33)), StatusCode::BAD_REQUEST, "traceID"),
         ("/jaeger/api/traces/123456789".into(), StatusCode::NOT_FOUND, "trace not found"),
         ("/jaeger/api/dependencies?endTs=-1".into(), StatusCode::BAD_REQUEST, "endTs"),
+        ("/jaeger/api/archive/abc".into(), StatusCode::NOT_FOUND, "no such Jaeger endpoint"),
     ];
     for (uri, status, text) in cases {
         let (st, headers, body) = call(&app, &uri, &[]).await;

@@ -71,10 +71,12 @@ async fn trace_by_id_as_protobuf_and_json() {
     let v = ok(&app, "/tempo/api/traces/ab").await;
     assert_eq!(v["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["name"], "consume");
 
-    // Unknown: 404 with a text message; a bad id: 400.
-    for (uri, status) in
-        [("/tempo/api/v2/traces/123", StatusCode::NOT_FOUND), ("/tempo/api/traces/12g", StatusCode::BAD_REQUEST)]
-    {
+    // Unknown trace or endpoint: 404 with a text message; a bad id: 400.
+    for (uri, status) in [
+        ("/tempo/api/v2/traces/123", StatusCode::NOT_FOUND),
+        ("/tempo/api/traces/12g", StatusCode::BAD_REQUEST),
+        ("/tempo/api/metrics/query_range", StatusCode::NOT_FOUND),
+    ] {
         let (st, headers, body) = call(&app, uri, &[PROTO]).await;
         assert_eq!(st, status, "{uri}");
         assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
