@@ -3,6 +3,7 @@
 //! Data flows receive -> wal -> normalize -> write -> query; see docs/ARCHITECTURE.md.
 
 pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod compat;

@@ -105,8 +105,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let router = receive::http::router(receiver, config.max_request_size as usize);
         match &config.tls {
             Some((cert, key)) => {
-                let tls = receive::tls::server_config(cert, key)?;
-                tasks.spawn(receive::tls::serve(http, router, tls, shutdown_rx.clone()));
+                let tls = receive::tls::TlsListener::new(http, receive::tls::server_config(cert, key)?)?;
+                tasks.spawn(serve_http(tls, router, shutdown_rx.clone(), "OTLP/HTTP"));
             }
             None => {
                 tasks.spawn(serve_http(http, router, shutdown_rx.clone(), "OTLP/HTTP"));
@@ -171,12 +171,12 @@ async fn stopped(mut shutdown: watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
-async fn serve_http(
-    listener: tokio::net::TcpListener,
-    router: axum::Router,
-    shutdown: watch::Receiver<bool>,
-    what: &'static str,
-) {
+/// Serves `router` on a plain or TLS listener until shutdown, then answers the requests in flight.
+async fn serve_http<L>(listener: L, router: axum::Router, shutdown: watch::Receiver<bool>, what: &'static str)
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(stopped(shutdown)).await {
         tracing::error!(error = %e, "{what} server failed");
     }

@@ -2,14 +2,12 @@
 
 use super::anyvalue::write_value;
 use super::tables::{AttrLevel, LOGS, TableSet};
-use super::{Ctx, EncodeError, Walk, check_enum, check_text, check_value};
+use super::{Ctx, EncodeError, Walk, check_text, check_value};
 use crate::normalize::promotion::Level;
+use crate::otlp::storable;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::AnyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
-
-/// Highest SeverityNumber (FATAL4), the last row of `log_severity_numbers`.
-const MAX_SEVERITY: i32 = 24;
 
 /// prepare: identities, promoted keys and counts of a logs request.
 pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportLogsServiceRequest) -> Result<(), String> {
@@ -18,7 +16,7 @@ pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportLogsServiceRequest) -> R
         for sl in &rl.scope_logs {
             w.scope(sl.scope.as_ref(), &sl.schema_url)?;
             for log in &sl.log_records {
-                check_enum("log severity_number", log.severity_number, MAX_SEVERITY)?;
+                storable::severity_number(log.severity_number).map_err(|e| format!("log {e}"))?;
                 w.counts.logs += 1;
                 check_text("log severity_text", &log.severity_text)?;
                 check_text("log event_name", &log.event_name)?;
@@ -52,8 +50,7 @@ pub(crate) fn encode<'a>(
                         None => ctx.required_time("received_at", ctx.received_at)?,
                     },
                 };
-                let severity =
-                    check_enum("severity_number", log.severity_number, MAX_SEVERITY).map_err(|e| ctx.err(e))?;
+                let severity = storable::severity_number(log.severity_number).map_err(|e| ctx.err(e))?;
 
                 let w = set.w(LOGS);
                 w.row(22);

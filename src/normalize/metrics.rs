@@ -7,18 +7,16 @@ use super::identity::{IdentityHasher, canonical_attributes};
 use super::tables::{
     AttrLevel, EXEMPLARS, EXP_HISTOGRAM_POINTS, HISTOGRAM_POINTS, NUMBER_POINTS, SUMMARY_POINTS, TableSet,
 };
-use super::{Ctx, EncodeError, MetricDim, SeriesDim, Walk, check_attributes, check_enum, check_text};
+use super::{Ctx, EncodeError, MetricDim, SeriesDim, Walk, check_attributes, check_text};
 use crate::normalize::anyvalue::attributes_to_json;
 use crate::normalize::attrs::RuleCache;
 use crate::normalize::promotion::Level;
+use crate::otlp::storable;
 use crate::time::PgTime;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_proto::tonic::metrics::v1::{Exemplar, exemplar, number_data_point};
-
-/// Highest AggregationTemporality (CUMULATIVE), the last row of `aggregation_temporalities`.
-const MAX_TEMPORALITY: i32 = 2;
 
 /// `metric_types` ids, also `otel_metrics_exemplars.data_point_kind`.
 const GAUGE: i16 = 1;
@@ -51,7 +49,7 @@ pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportMetricsServiceRequest) -
                     Data::Summary(_) => (SUMMARY, None, None),
                 };
                 let temporality = match temporality {
-                    Some(t) => Some(check_enum("aggregation_temporality", t, MAX_TEMPORALITY)?),
+                    Some(t) => Some(storable::aggregation_temporality(t)?),
                     None => None,
                 };
                 let metadata = kept_canonical(&mut w.rules, &metric.metadata);

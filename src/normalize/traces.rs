@@ -2,14 +2,10 @@
 //! ExportTraceServiceRequest.
 
 use super::tables::{AttrLevel, EVENTS, LINKS, SPANS, TableSet};
-use super::{Ctx, EncodeError, Walk, check_enum, check_text};
+use super::{Ctx, EncodeError, Walk, check_text};
 use crate::normalize::promotion::Level;
+use crate::otlp::storable;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-
-/// Highest SpanKind (CONSUMER), the last row of `span_kinds`.
-const MAX_KIND: i32 = 5;
-/// Highest StatusCode (ERROR), the last row of `status_codes`.
-const MAX_STATUS: i32 = 2;
 
 /// prepare: identities, promoted keys and counts of a traces request.
 pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportTraceServiceRequest) -> Result<(), String> {
@@ -18,8 +14,8 @@ pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportTraceServiceRequest) -> 
         for ss in &rs.scope_spans {
             w.scope(ss.scope.as_ref(), &ss.schema_url)?;
             for span in &ss.spans {
-                check_enum("span kind", span.kind, MAX_KIND)?;
-                check_enum("span status code", span.status.as_ref().map_or(0, |s| s.code), MAX_STATUS)?;
+                storable::span_kind(span.kind).map_err(|e| format!("span {e}"))?;
+                storable::status_code(span.status.as_ref().map_or(0, |s| s.code)).map_err(|e| format!("span {e}"))?;
                 w.counts.spans += 1;
                 check_text("span name", &span.name)?;
                 check_text("span trace_state", &span.trace_state)?;
@@ -57,12 +53,12 @@ pub(crate) fn encode<'a>(
                 let end = ctx.required_time("end_time_unix_nano", span.end_time_unix_nano)?;
                 // Both are <= i64::MAX (checked by the conversion), so the difference fits in i64.
                 let duration = span.end_time_unix_nano as i64 - span.start_time_unix_nano as i64;
-                let kind = check_enum("span kind", span.kind, MAX_KIND).map_err(|e| ctx.err(e))?;
+                let kind = storable::span_kind(span.kind).map_err(|e| ctx.err(e))?;
                 let (status_code, status_message) = match &span.status {
                     Some(s) => (s.code, &s.message[..]),
                     None => (0, ""),
                 };
-                let status_code = check_enum("span status code", status_code, MAX_STATUS).map_err(|e| ctx.err(e))?;
+                let status_code = storable::status_code(status_code).map_err(|e| ctx.err(e))?;
 
                 let w = set.w(SPANS);
                 w.row(20);

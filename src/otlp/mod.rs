@@ -2,8 +2,10 @@
 //! item counting and export responses. Pure functions, no I/O.
 
 pub mod decode;
+pub mod items;
 pub mod json;
 pub mod response;
+pub mod storable;
 pub mod validate;
 
 pub use decode::{DecodeError, MAX_ANY_VALUE_DEPTH, decode_protobuf};

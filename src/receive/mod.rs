@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use crate::auth::BearerToken;
 use crate::otlp::decode::CheckDepth;
 use crate::otlp::response::ExportResponse;
 use crate::otlp::validate::Validate;
@@ -67,8 +68,7 @@ pub fn encode_response(response: &ExportResponse, format: Format) -> Bytes {
 pub struct Receiver {
     wal: Arc<wal::Wal>,
     telemetry: Arc<Telemetry>,
-    /// `Authorization` header value required, e.g. `Bearer s3cret`.
-    expected_authorization: Option<String>,
+    auth: BearerToken,
 }
 
 /// How long a client is asked to wait when the WAL is over budget.
@@ -77,15 +77,12 @@ const RETRY_AFTER: Duration = Duration::from_secs(5);
 impl Receiver {
     /// A receiver appending to `wal`; with `auth_token`, requests must carry `Authorization: Bearer <token>`.
     pub fn new(wal: Arc<wal::Wal>, telemetry: Arc<Telemetry>, auth_token: Option<&str>) -> Self {
-        Receiver { wal, telemetry, expected_authorization: auth_token.map(|t| format!("Bearer {t}")) }
+        Receiver { wal, telemetry, auth: BearerToken::new(auth_token) }
     }
 
     /// Whether a request with this `Authorization` header value may export.
     pub fn authorized(&self, authorization: Option<&str>) -> bool {
-        match &self.expected_authorization {
-            None => true,
-            Some(expected) => authorization.is_some_and(|got| constant_time_eq(got.as_bytes(), expected.as_bytes())),
-        }
+        self.auth.allows(authorization)
     }
 
     /// Decodes and validates `body`, appends what is valid to the WAL, and returns once it is durable.
@@ -137,9 +134,4 @@ impl Receiver {
             }
         }
     }
-}
-
-/// Compares secrets without leaking the position of the first difference through timing.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -18,6 +18,8 @@ use crate::normalize::rollup::{self, SpanRollups};
 use crate::normalize::{self, Encoded, FactIds, Prepared, Promotion, TableData};
 use crate::telemetry::Telemetry;
 
+mod isolate;
+
 /// Backoff between attempts after transient errors: doubling from `initial` up to `max`.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -57,6 +59,15 @@ pub struct IngestReport {
     pub dead_lettered: Vec<u64>,
     /// Attempts that failed transiently and were retried.
     pub retries: u64,
+}
+
+/// How a write's transaction ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Finish {
+    /// The normal end: the batch and its checkpoint become durable.
+    Commit,
+    /// A probe: PostgreSQL checked every row, nothing stays.
+    RollBack,
 }
 
 /// A batch's place in a chain of pipelined writes (see `pipeline.rs`): it begins its transaction once the
@@ -315,17 +326,31 @@ impl Writer {
     }
 
     /// [`Writer::write`] as one batch of a chain of pipelined writes, in the order [`Turn`] describes.
-    pub async fn write_in_turn(&self, prepared: Arc<Prepared>, mut turn: Turn) -> Result<Written, WriteError> {
+    pub async fn write_in_turn(&self, prepared: Arc<Prepared>, turn: Turn) -> Result<Written, WriteError> {
+        self.transaction(prepared, turn, Finish::Commit).await
+    }
+
+    /// Writes `prepared` as [`Writer::write`] would and rolls it back: whether PostgreSQL takes it, with nothing
+    /// committed, cached or counted.
+    pub(super) async fn probe(&self, prepared: Arc<Prepared>) -> Result<(), WriteError> {
+        self.transaction(prepared, Turn::default(), Finish::RollBack).await.map(|_| ())
+    }
+
+    async fn transaction(
+        &self,
+        prepared: Arc<Prepared>,
+        mut turn: Turn,
+        finish: Finish,
+    ) -> Result<Written, WriteError> {
         turn.wait_registered().await;
         let started = Instant::now();
         let last_seq = seq_i64(prepared.last_seq())?;
         let mut tx = self.pool.begin().await?;
         // The foreign keys from fact columns to the reference tables (span kinds, status codes, severities, body
-        // types, metric types) cost PostgreSQL a probe per row and per key (dropping them took a dev-build test
-        // load from 16.5k to 27.6k spans/s; the release end-to-end benchmark did not show it apart from its
-        // noise, see docs/benchmarks.md); normalize already refuses every value those tables do not hold (check_enum), so where the role may,
-        // the batch runs as a replica session, which skips foreign-key triggers. The constraints stay in the
-        // schema for every other writer. A role that may not set it (not a superuser, no SET grant) keeps them.
+        // types, metric types) cost PostgreSQL a probe per row and per key (docs/benchmarks.md). Validation refuses
+        // every value those tables do not hold before the WAL (`otlp::storable`) and normalize asserts it, so
+        // where the role may, the batch runs as a replica session, which skips foreign-key triggers. The
+        // constraints stay in the schema for every other writer; a role that may not set it keeps them.
         let skip = self.skip_reference_checks.get_or_try_init(|| may_skip_reference_checks(&mut tx)).await?;
         if *skip {
             sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *tx).await?;
@@ -377,6 +402,10 @@ impl Writer {
             written.tables.extend(rollups::write(&mut tx, &rollups, 1).await?);
         }
         upsert_checkpoint(&mut tx, &self.wal_id, last_seq).await?;
+        if finish == Finish::RollBack {
+            tx.rollback().await?;
+            return Ok(written);
+        }
         tx.commit().await?;
         turn.committed();
         Prepared::release(prepared);
@@ -391,6 +420,12 @@ impl Writer {
         }
         self.telemetry.write_latency.observe(started.elapsed());
         Ok(written)
+    }
+
+    /// Decodes and prepares `records` on the rayon pool.
+    async fn prepare(&self, records: Vec<wal::Record>) -> Result<Prepared, WriteError> {
+        let promotion = self.promotion.clone();
+        on_rayon(move || normalize::prepare(&records, &promotion)).await
     }
 
     /// Advances the checkpoint alone (after the batch's last records were dead-lettered).
@@ -496,20 +531,26 @@ impl Writer {
             return Ok(report);
         }
 
-        let promotion = self.promotion.clone();
-        let (prepared, records) = on_rayon(move || {
-            let prepared = normalize::prepare(&records, &promotion);
-            (prepared, records)
-        })
-        .await?;
-        let by_seq: HashMap<u64, &wal::Record> = records.iter().map(|r| (r.seq, r)).collect();
-        for (seq, error) in prepared.failures() {
-            if let Some(r) = by_seq.get(seq) {
-                self.dead_letter_durably(r, &format!("undecodable: {error}"), shutdown, &mut report).await?;
+        let mut prepared = self.prepare(records.clone()).await?;
+        // Records already narrowed to their storable items, as they were in the WAL.
+        let mut isolated: HashMap<u64, wal::Record> = HashMap::new();
+        let mut by_seq: HashMap<u64, wal::Record> = records.into_iter().map(|r| (r.seq, r)).collect();
+        // Records normalize refuses (undecodable, or refused by its assertions) are narrowed to their storable
+        // items before anything is written; nothing is committed meanwhile, so WAL order is kept.
+        if !prepared.failures().is_empty() {
+            for (seq, error) in prepared.failures().to_vec() {
+                let Some(record) = by_seq.remove(&seq) else { continue };
+                let reason = format!("not storable: {error}");
+                if let Some(rest) = self.isolate(&record, &reason, shutdown, &mut report).await? {
+                    by_seq.insert(seq, rest);
+                }
+                isolated.insert(seq, record);
             }
+            prepared = self.prepare(sorted(&by_seq, by_seq.keys().copied().collect())).await?;
         }
 
-        // Parts still to write, in WAL order; a permanently failing part is replaced by its two halves.
+        // Parts still to write, in WAL order; a permanently failing part is replaced by its two halves, and a
+        // refused record by its storable items ([`Writer::isolate`]), once.
         let mut parts: VecDeque<Arc<Prepared>> = VecDeque::from([Arc::new(prepared)]);
         let mut delay = self.retry.initial;
         while let Some(part) = parts.pop_front() {
@@ -539,12 +580,27 @@ impl Writer {
                     let seqs = part.seqs();
                     let culprit = e.record_seq().filter(|s| seqs.contains(s));
                     if let Some(bad) = culprit.or_else(|| (seqs.len() == 1).then(|| seqs[0])) {
-                        if let Some(r) = by_seq.get(&bad) {
-                            self.dead_letter_durably(r, &e.to_string(), shutdown, &mut report).await?;
+                        // The refused record is replaced by its storable items in the same part, so they are
+                        // written in its place in WAL order; a record refused again after that goes whole.
+                        let Some(record) = by_seq.remove(&bad) else { continue };
+                        let rest = match isolated.get(&bad) {
+                            // The whole record as it was in the WAL: its letter replaces the refused items' one.
+                            Some(original) => {
+                                self.dead_letter_durably(original, &e.to_string(), shutdown, &mut report).await?;
+                                None
+                            }
+                            None => {
+                                let rest = self.isolate(&record, &e.to_string(), shutdown, &mut report).await?;
+                                isolated.insert(bad, record);
+                                rest
+                            }
+                        };
+                        if let Some(rest) = rest {
+                            by_seq.insert(bad, rest);
                         }
-                        let rest: Vec<u64> = seqs.into_iter().filter(|&s| s != bad).collect();
-                        if !rest.is_empty() {
-                            parts.push_front(Arc::new(part.subset(&rest)));
+                        let seqs: Vec<u64> = seqs.into_iter().filter(|s| by_seq.contains_key(s)).collect();
+                        if !seqs.is_empty() {
+                            parts.push_front(Arc::new(self.prepare(sorted(&by_seq, seqs)).await?));
                         }
                     } else if seqs.is_empty() {
                         // Nothing decodable left, yet the checkpoint-only transaction failed permanently:
@@ -568,8 +624,15 @@ impl Writer {
             report.checkpoint = batch_last;
         }
         report.dead_lettered.sort_unstable();
+        report.dead_lettered.dedup();
         Ok(report)
     }
+}
+
+/// The records of `seqs` (known to `by_seq`), in WAL order.
+fn sorted(by_seq: &HashMap<u64, wal::Record>, mut seqs: Vec<u64>) -> Vec<wal::Record> {
+    seqs.sort_unstable();
+    seqs.iter().filter_map(|s| by_seq.get(s).cloned()).collect()
 }
 
 #[cfg(test)]

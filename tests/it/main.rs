@@ -1,6 +1,7 @@
 //! The integration tests: one binary, so that the whole run links once and shares one PostgreSQL.
 
 mod api;
+mod bad_neighbours;
 mod cli;
 mod compat;
 mod crash;
