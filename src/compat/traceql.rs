@@ -541,6 +541,14 @@ fn apply(plan: &mut Plan, c: Comparison) -> Result<bool, ParseError> {
                 _ => q.service = Some(v),
             }
         }
+        Field::Resource(k) | Field::Span(k) if c.value == Literal::Word("nil".into()) => {
+            // `!= nil`: the attribute is present, whatever its value.
+            if c.op != CmpOp::Ne {
+                return Err(err(c.column, "nil compares only with != (the attribute is present)"));
+            }
+            let scope = if matches!(c.field, Field::Resource(_)) { AttrScope::Resource } else { AttrScope::Record };
+            q.attrs.push(AttrFilter { scope, key: k.clone(), op: Op::Exists, value: String::new() });
+        }
         Field::Resource(k) | Field::Span(k) => {
             let op = match c.op {
                 CmpOp::Eq => Op::Eq,
@@ -625,6 +633,7 @@ mod tests {
             (r#"{(span.b = 1) }"#, 1),
             (r#"{name = "a" && name = "b"}"#, 0),
             (r#"{status != error}"#, 1),
+            (r#"{span.db.system != nil}"#, 1),
         ];
         for (q, n) in cases {
             let plans = plans(q, &base()).unwrap_or_else(|e| panic!("{q}: {e}"));
@@ -656,6 +665,7 @@ mod tests {
             (r#"{(span.a = "x"}"#, 15, "`)`"),
             (r#"{span.a = "x"} extra"#, 16, "only one spanset"),
             (r#"{span.a = "x" ; }"#, 15, "unexpected"),
+            (r#"{span.a = nil}"#, 2, "nil compares only with !="),
         ];
         for (q, col, msg) in cases {
             let e = plans(q, &base()).expect_err(q);

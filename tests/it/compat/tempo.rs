@@ -100,6 +100,7 @@ async fn traceql_search() {
         (r#"{resource.team = "pay" && span.user = "alice"}"#, vec![]),
         (r#"{duration > 250ms && duration < 2s}"#, vec!["cron", "GET /pay"]),
         (r#"{rootServiceName = "checkout"}"#, vec!["cron"]),
+        (r#"{span.db.system != nil}"#, vec!["GET /cart"]),
         (r#"{rootName = "GET /pay" && name = "pay"}"#, vec!["GET /pay"]),
         (r#"{traceDuration >= 300ms}"#, vec!["cron", "GET /pay"]),
         (r#"{kind = consumer && span.big = 1152921504606846976}"#, vec!["consume"]),
