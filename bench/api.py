@@ -6,7 +6,7 @@ ONLY=word,word (environment) runs just the endpoints whose name contains one of 
 Trace ids and services are sampled from the database (psql). The time window is the last hour of each
 signal's data (ending at its newest record, or now when there is none), so that signals loaded one after
 the other are each measured over the hour that holds them."""
-import json, os, random, subprocess, sys, time, urllib.request, urllib.error
+import datetime, json, os, random, subprocess, sys, time, urllib.parse, urllib.request, urllib.error
 
 api, url = sys.argv[1], sys.argv[2]
 n = int(sys.argv[3]) if len(sys.argv) > 3 else 100
@@ -32,6 +32,13 @@ def window(newest_sql):
 tw = window("SELECT (extract(epoch FROM max(start_time)) * 1e9)::bigint FROM otel_spans_fact")
 lw = window("SELECT (extract(epoch FROM max(time)) * 1e9)::bigint FROM otel_logs_fact")
 mw = window("SELECT (extract(epoch FROM max(time)) * 1e9)::bigint FROM otel_metrics_data_points_number")
+# The same hour of traces in the compatibility APIs' units: Jaeger v1 µs (dependencies ms), v3 RFC 3339, Tempo s.
+t_from, t_to = (int(x.split("=")[1]) for x in tw.split("&"))
+jw = f"start={t_from // 1000}&end={t_to // 1000}"
+dw = f"endTs={t_to // 10**6}&lookback=3600000"
+iso = lambda ns: urllib.parse.quote(datetime.datetime.fromtimestamp(ns / 1e9, datetime.timezone.utc).isoformat())
+v3w = f"query.startTimeMin={iso(t_from)}&query.startTimeMax={iso(t_to)}"
+sw = f"start={t_from // 10**9}&end={t_to // 10**9}"
 endpoints = {
     "trace by id": lambda: f"/api/v2/traces/{random.choice(trace_ids)}",
     "spans of a trace": lambda: f"/api/v2/traces/{random.choice(trace_ids)}/spans",
@@ -47,6 +54,14 @@ endpoints = {
     "metric search (1h)": lambda: f"/api/v2/metrics/search?{mw}",
     "metric series, histogram p99 (1h)": lambda: f"/api/v2/metrics/series?{mw}&name=http.server.request.duration&step=60s",
     "metric series, gauge avg (1h)": lambda: f"/api/v2/metrics/series?{mw}&name=system.cpu.utilization&step=60s&agg=avg",
+    "jaeger v1 trace by id": lambda: f"/jaeger/api/traces/{random.choice(trace_ids)}",
+    "jaeger v1 search, service (1h)": lambda: f"/jaeger/api/traces?{jw}&service={random.choice(services)}&limit=20",
+    "jaeger v1 search, tag (1h)": lambda: f"/jaeger/api/traces?{jw}&tag=http.route:/api/v1/op{random.randrange(30)}&limit=20",
+    "jaeger v1 dependencies (1h)": lambda: f"/jaeger/api/dependencies?{dw}",
+    "jaeger v3 trace by id": lambda: f"/jaeger/api/v3/traces/{random.choice(trace_ids)}",
+    "jaeger v3 trace summaries (1h)": lambda: f"/jaeger/api/v3/trace-summaries?{v3w}&query.serviceName={random.choice(services)}&query.searchDepth=20",
+    "tempo trace by id (protobuf)": lambda: (f"/tempo/api/v2/traces/{random.choice(trace_ids)}", {"Accept": "application/protobuf"}),
+    "tempo traceql search (1h)": lambda: f"/tempo/api/search?{sw}&limit=20&q=" + urllib.parse.quote(f'{{resource.service.name="{random.choice(services)}" && duration > 100ms}}'),
     "metric series, one service (1h)": lambda: f"/api/v2/metrics/series?{mw}&name=http.server.request.duration&step=60s&service={random.choice(services)}",
 }
 print(f"{'endpoint':36} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  status")
@@ -56,9 +71,11 @@ for name, make in endpoints.items():
         continue
     lat, statuses = [], set()
     for _ in range(n):
+        target = make()
+        path, headers = target if isinstance(target, tuple) else (target, {})
         t0 = time.perf_counter()
         try:
-            with urllib.request.urlopen(api + make()) as r:
+            with urllib.request.urlopen(urllib.request.Request(api + path, headers=headers)) as r:
                 r.read()
                 statuses.add(r.status)
         except urllib.error.HTTPError as e:

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod commands;
+pub mod compat;
 pub mod config;
 pub mod db;
 pub mod ids;

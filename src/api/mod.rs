@@ -1,4 +1,5 @@
-//! The HTTP API on the API port: health, readiness, Prometheus metrics (and `/api/v2`).
+//! The HTTP API on the API port: health, readiness, Prometheus metrics (and `/api/v2`, plus the Jaeger and
+//! Tempo query APIs under `/jaeger` and `/tempo`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -47,8 +48,9 @@ pub struct Health {
     pub pipeline_stopped: OnceLock<String>,
 }
 
-/// The router of the API port: health, readiness and metrics, and the query API under `/api/v2` with the web
-/// UI at `/` when `query` is given (an ingest-only process leaves them out).
+/// The router of the API port: health, readiness and metrics, and when `query` is given (an ingest-only
+/// process leaves them out) the query API under `/api/v2`, the Jaeger and Tempo APIs of [`crate::compat`] and
+/// the web UI at `/`.
 pub fn router(state: ApiState, query: Option<crate::query::QueryOptions>) -> Router {
     let pool = state.pool.clone();
     let metrics_route = if query.is_some() { get(metrics_or_ui) } else { get(metrics) };
@@ -58,7 +60,10 @@ pub fn router(state: ApiState, query: Option<crate::query::QueryOptions>) -> Rou
         .route("/metrics", metrics_route)
         .with_state(state);
     match query {
-        Some(options) => base.nest("/api/v2", crate::query::router(pool, options)).merge(crate::ui::router()),
+        Some(options) => base
+            .nest("/api/v2", crate::query::router(pool.clone(), options.clone()))
+            .merge(crate::compat::router(pool, options))
+            .merge(crate::ui::router()),
         None => base,
     }
 }

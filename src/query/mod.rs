@@ -149,7 +149,8 @@ async fn not_found() -> ApiError {
     ApiError::NotFound("no such endpoint; see /api/v2/openapi.json".into())
 }
 
-fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+/// The CORS layer for `origins` (none when empty).
+pub(crate) fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     if origins.is_empty() {
         return None;
     }
@@ -166,7 +167,8 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     )
 }
 
-async fn auth(State(state): State<QueryState>, req: Request, next: Next) -> Response {
+/// The bearer-token check of every query endpoint (a route layer).
+pub(crate) async fn auth(State(state): State<QueryState>, req: Request, next: Next) -> Response {
     let given = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     if !BearerToken::new(state.options.auth_token.as_deref()).allows(given) {
         return ApiError::Unauthorized.into_response();

@@ -45,14 +45,144 @@ fn nanos_sql(col: &str) -> String {
 /// Most resources of a service walked one by one in a trace search; beyond, the time index is walked.
 const MAX_RESOURCE_WALKS: usize = 64;
 
+/// A trace search, whatever protocol asked for it: a trace matches when one of its spans passes every span
+/// condition (Jaeger's semantics); traces come newest first by their first matching span.
+#[derive(Debug, Clone)]
+pub struct TraceQuery {
+    /// Spans starting in this window.
+    pub window: Window,
+    /// `service.name` of the span's resource.
+    pub service: Option<String>,
+    /// `service.namespace` of the span's resource.
+    pub namespace: Option<String>,
+    /// Span name.
+    pub name: Option<String>,
+    /// Span names the span may not have.
+    pub not_names: Vec<String>,
+    /// Span kind (the span_kinds value).
+    pub kind: Option<i16>,
+    /// Span kinds the span may not have.
+    pub not_kinds: Vec<i16>,
+    /// Status code (the status_codes value).
+    pub status: Option<i16>,
+    /// Status codes the span may not have.
+    pub not_statuses: Vec<i16>,
+    /// Shortest span duration, in nanoseconds (inclusive).
+    pub min_duration: Option<u64>,
+    /// Longest span duration, in nanoseconds (inclusive).
+    pub max_duration: Option<u64>,
+    /// Span and resource attribute filters.
+    pub attrs: Vec<AttrFilter>,
+    /// Most traces on the page.
+    pub limit: u32,
+    /// Start after this cursor (from [`TracePage::next_cursor`]).
+    pub cursor: Option<String>,
+    /// Also return up to this many matching spans per trace ([`TraceSummary::matched`]).
+    pub matched_spans: u32,
+    /// Also count spans per service and orphan spans ([`TraceSummary::service_stats`]).
+    pub service_stats: bool,
+}
+
+impl TraceQuery {
+    /// A search of `window` with no conditions.
+    pub fn new(window: Window, limit: u32) -> TraceQuery {
+        TraceQuery {
+            window,
+            service: None,
+            namespace: None,
+            name: None,
+            not_names: Vec::new(),
+            kind: None,
+            not_kinds: Vec::new(),
+            status: None,
+            not_statuses: Vec::new(),
+            min_duration: None,
+            max_duration: None,
+            attrs: Vec::new(),
+            limit,
+            cursor: None,
+            matched_spans: 0,
+            service_stats: false,
+        }
+    }
+}
+
+/// One page of a trace search.
+#[derive(Debug, Clone)]
+pub struct TracePage {
+    /// The traces, newest first.
+    pub traces: Vec<TraceSummary>,
+    /// The cursor of the next page, when there is one.
+    pub next_cursor: Option<String>,
+}
+
+/// What a search tells about a found trace (all its spans, inside the window or not).
+#[derive(Debug, Clone)]
+pub struct TraceSummary {
+    /// The trace id.
+    pub trace_id: Vec<u8>,
+    /// Service of the root span (the first span without a parent, else the first span).
+    pub root_service: Option<String>,
+    /// Name of the root span.
+    pub root_name: Option<String>,
+    /// Earliest span start, unix nanoseconds.
+    pub start_ns: u64,
+    /// Latest span end minus earliest start, nanoseconds.
+    pub duration_ns: u64,
+    /// Number of spans.
+    pub span_count: i64,
+    /// Spans with status ERROR.
+    pub error_count: i64,
+    /// Service names, sorted.
+    pub services: Vec<String>,
+    /// With [`TraceQuery::service_stats`]: (service, spans, error spans), by service.
+    pub service_stats: Vec<(String, i64, i64)>,
+    /// With [`TraceQuery::service_stats`]: spans whose parent is not in the trace.
+    pub orphan_count: i64,
+    /// With [`TraceQuery::matched_spans`]: matching spans, by start time.
+    pub matched: Vec<MatchedSpan>,
+}
+
+/// A span that passed a search's conditions.
+#[derive(Debug, Clone)]
+pub struct MatchedSpan {
+    /// The span id.
+    pub span_id: Vec<u8>,
+    /// The span name.
+    pub name: String,
+    /// Start, unix nanoseconds.
+    pub start_ns: u64,
+    /// Duration, nanoseconds.
+    pub duration_ns: u64,
+}
+
+impl TraceSummary {
+    /// The `/api/v2` JSON of the summary.
+    fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("trace_id".into(), ids::to_hex(&self.trace_id).into());
+        m.insert("root_service".into(), self.root_service.clone().into());
+        m.insert("root_name".into(), self.root_name.clone().into());
+        nanos_fields("start_time", self.start_ns, &mut m);
+        m.insert("duration_ns".into(), self.duration_ns.into());
+        m.insert("span_count".into(), self.span_count.into());
+        m.insert("error_count".into(), self.error_count.into());
+        m.insert("services".into(), self.services.clone().into());
+        Value::Object(m)
+    }
+}
+
 /// The span filters of a trace search; a trace matches when one of its spans passes them all.
 struct SpanFilters {
     window: Window,
     /// The resources of the `service` and `namespace` filters, when there are such filters.
     resources: Option<Vec<i64>>,
     name: Option<String>,
+    not_names: Vec<String>,
     kind: Option<i16>,
+    not_kinds: Vec<i16>,
     status: Option<i16>,
+    not_statuses: Vec<i16>,
     min_d: Option<u64>,
     max_d: Option<u64>,
     attrs: Vec<AttrFilter>,
@@ -87,11 +217,20 @@ impl SpanFilters {
         if let Some(n) = &self.name {
             qb.push(" AND s.name = ").push_bind(n.clone());
         }
+        if !self.not_names.is_empty() {
+            qb.push(" AND s.name <> ALL(").push_bind(self.not_names.clone()).push(")");
+        }
         if let Some(k) = self.kind {
             qb.push(" AND s.kind = ").push_bind(k);
         }
+        if !self.not_kinds.is_empty() {
+            qb.push(" AND s.kind <> ALL(").push_bind(self.not_kinds.clone()).push(")");
+        }
         if let Some(c) = self.status {
             qb.push(" AND s.status_code = ").push_bind(c);
+        }
+        if !self.not_statuses.is_empty() {
+            qb.push(" AND s.status_code <> ALL(").push_bind(self.not_statuses.clone()).push(")");
         }
         if let Some(d) = self.min_d {
             qb.push(" AND s.duration_ns >= ").push_bind(d as i64);
@@ -117,6 +256,26 @@ impl SpanFilters {
 
 /// `GET /traces/search`: traces with at least one span matching every filter (Jaeger semantics: the span
 /// filters apply to one span), as summaries, ordered by their first matching span's start, newest first.
+pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Value>, ApiError> {
+    p.allow(SEARCH_PARAMS)?;
+    let window =
+        params::window(&p, true, st.options.max_window_nanos)?.ok_or_else(|| ApiError::bad("from", "is required"))?;
+    let mut q = TraceQuery::new(window, params::limit(&p, st.options.default_limit, st.options.max_limit)?);
+    q.service = p.one("service")?.map(str::to_owned);
+    q.namespace = p.one("namespace")?.map(str::to_owned);
+    q.name = p.one("name")?.map(str::to_owned);
+    q.kind = params::span_kind(&p)?;
+    q.status = params::status_code(&p)?;
+    q.min_duration = params::duration(&p, "min_duration")?;
+    q.max_duration = params::duration(&p, "max_duration")?;
+    q.attrs = params::attr_filters(&p)?;
+    q.cursor = p.one("cursor")?.map(str::to_owned);
+    let page = find_traces(&st, &q).await?;
+    let out: Vec<Value> = page.traces.iter().map(TraceSummary::to_json).collect();
+    Ok(Json(json!({"traces": out, "next_cursor": page.next_cursor})))
+}
+
+/// THE trace search (`/api/v2`, Jaeger and Tempo call it): one page of the traces matching `q`.
 ///
 /// Instead of grouping every matching span of the window, it walks matching spans newest first along the
 /// (start_time, span_row_id) index and looks up each new trace's first matching span by trace id; once the
@@ -124,26 +283,25 @@ impl SpanFilters {
 /// after reading roughly as many spans as the page's traces have, not the whole window. With an `eq` span
 /// attribute filter the walk goes over the spans that filter matches instead (read from its value index and
 /// the window's `_other` rows, newest first), and only those are looked up in the facts.
-pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Value>, ApiError> {
-    p.allow(SEARCH_PARAMS)?;
-    let window =
-        params::window(&p, true, st.options.max_window_nanos)?.ok_or_else(|| ApiError::bad("from", "is required"))?;
-    let service = p.one("service")?.map(str::to_owned);
-    let namespace = p.one("namespace")?.map(str::to_owned);
+pub async fn find_traces(st: &QueryState, q: &TraceQuery) -> Result<TracePage, ApiError> {
+    let limit = q.limit.max(1);
     let mut f = SpanFilters {
-        window,
+        window: q.window,
         resources: None,
-        name: p.one("name")?.map(str::to_owned),
-        kind: params::span_kind(&p)?,
-        status: params::status_code(&p)?,
-        min_d: params::duration(&p, "min_duration")?,
-        max_d: params::duration(&p, "max_duration")?,
-        attrs: params::attr_filters(&p)?,
+        name: q.name.clone(),
+        not_names: q.not_names.clone(),
+        kind: q.kind,
+        not_kinds: q.not_kinds.clone(),
+        status: q.status,
+        not_statuses: q.not_statuses.clone(),
+        min_d: q.min_duration,
+        max_d: q.max_duration,
+        attrs: q.attrs.clone(),
     };
-    let limit = params::limit(&p, st.options.default_limit, st.options.max_limit)?;
-    let after: Option<(DateTime<Utc>, Vec<u8>)> = match cursor::from_params(&p, "traces")? {
+    let after: Option<(DateTime<Utc>, Vec<u8>)> = match q.cursor.as_deref().map(|c| cursor::decode("traces", c)) {
         None => None,
         Some(key) => {
+            let key = key?;
             let micros = cursor::int(&key, 0)?;
             let tid = ids::parse_trace_id(&cursor::string(&key, 1)?)
                 .map_err(|_| ApiError::bad("cursor", "damaged cursor"))?;
@@ -152,7 +310,8 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
             Some((at, tid.to_vec()))
         }
     };
-
+    let service = q.service.clone();
+    let namespace = q.namespace.clone();
     // Start with a few spans per wanted trace (each new trace costs a probe), and grow when filters are sparse.
     let max_chunk = i64::from(st.options.trace_scan_chunk.max(1));
     let mut chunk = ((i64::from(limit) + 1) * 4).clamp(1, max_chunk);
@@ -352,20 +511,22 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     let more = page.len() > limit as usize;
     let page = &page[..page.len().min(limit as usize)];
     let trace_ids: Vec<Vec<u8>> = page.iter().map(|(_, id)| id.clone()).collect();
-    let summaries = summaries(&mut tx, &trace_ids).await?;
-    tx.commit().await?;
-
-    let mut out = Vec::with_capacity(trace_ids.len());
-    for id in &trace_ids {
-        if let Some(s) = summaries.get(id) {
-            out.push(s.clone());
+    let mut found = summaries(&mut tx, &trace_ids, q.service_stats).await?;
+    if q.matched_spans > 0 && !trace_ids.is_empty() {
+        for (id, spans) in matching_spans(&mut tx, &f, &trace_ids, q.matched_spans).await? {
+            if let Some(s) = found.get_mut(&id) {
+                s.matched = spans;
+            }
         }
     }
-    let next = match (more, page.last()) {
+    tx.commit().await?;
+
+    let traces: Vec<TraceSummary> = trace_ids.iter().filter_map(|id| found.remove(id)).collect();
+    let next_cursor = match (more, page.last()) {
         (true, Some((t, id))) => Some(cursor::encode("traces", &[t.timestamp_micros().into(), ids::to_hex(id).into()])),
         _ => None,
     };
-    Ok(Json(json!({"traces": out, "next_cursor": next})))
+    Ok(TracePage { traces, next_cursor })
 }
 
 impl SpanFilters {
@@ -376,8 +537,13 @@ impl SpanFilters {
     }
 }
 
-/// Summaries of whole traces (all their spans, inside the window or not).
-async fn summaries(conn: &mut PgConnection, trace_ids: &[Vec<u8>]) -> Result<HashMap<Vec<u8>, Value>, ApiError> {
+/// Summaries of whole traces (all their spans, inside the window or not); with `stats`, also spans per
+/// service and orphan spans.
+async fn summaries(
+    conn: &mut PgConnection,
+    trace_ids: &[Vec<u8>],
+    stats: bool,
+) -> Result<HashMap<Vec<u8>, TraceSummary>, ApiError> {
     if trace_ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -399,18 +565,71 @@ async fn summaries(conn: &mut PgConnection, trace_ids: &[Vec<u8>]) -> Result<Has
         let id: Vec<u8> = row.try_get("trace_id")?;
         let start_ns: i64 = row.try_get("start_ns")?;
         let end_ns: i64 = row.try_get("end_ns")?;
-        let mut m = Map::new();
-        m.insert("trace_id".into(), ids::to_hex(&id).into());
-        m.insert("root_service".into(), row.try_get::<Option<String>, _>("root_service")?.into());
-        m.insert("root_name".into(), row.try_get::<Option<String>, _>("root_name")?.into());
-        nanos_fields("start_time", start_ns as u64, &mut m);
-        m.insert("duration_ns".into(), (end_ns - start_ns).max(0).into());
-        m.insert("span_count".into(), row.try_get::<i64, _>("span_count")?.into());
-        m.insert("error_count".into(), row.try_get::<i64, _>("error_count")?.into());
         let mut services: Vec<String> = row.try_get::<Option<Vec<String>>, _>("services")?.unwrap_or_default();
         services.sort();
-        m.insert("services".into(), services.into());
-        out.insert(id, Value::Object(m));
+        out.insert(
+            id.clone(),
+            TraceSummary {
+                trace_id: id,
+                root_service: row.try_get("root_service")?,
+                root_name: row.try_get("root_name")?,
+                start_ns: start_ns.max(0) as u64,
+                duration_ns: (end_ns - start_ns).max(0) as u64,
+                span_count: row.try_get("span_count")?,
+                error_count: row.try_get("error_count")?,
+                services,
+                service_stats: Vec::new(),
+                orphan_count: 0,
+                matched: Vec::new(),
+            },
+        );
+    }
+    if stats {
+        // A span is an orphan when its parent id names no span of the trace (a probe of the trace id index).
+        let rows = sqlx::query(
+            "SELECT s.trace_id, coalesce(r.service_name, '') AS service, count(*) AS spans, \
+             count(*) FILTER (WHERE s.status_code = 2) AS errors, \
+             count(*) FILTER (WHERE s.parent_span_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM otel_spans_fact p \
+               WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_span_id)) AS orphans \
+             FROM otel_spans_fact s JOIN otel_resources_dim r ON r.resource_id = s.resource_id \
+             WHERE s.trace_id = ANY($1) GROUP BY s.trace_id, 2 ORDER BY 2",
+        )
+        .bind(trace_ids)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in rows {
+            if let Some(t) = out.get_mut(&row.try_get::<Vec<u8>, _>("trace_id")?) {
+                t.service_stats.push((row.try_get("service")?, row.try_get("spans")?, row.try_get("errors")?));
+                t.orphan_count += row.try_get::<i64, _>("orphans")?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Up to `per_trace` spans of each trace passing the search's span conditions, by start time.
+async fn matching_spans(
+    conn: &mut PgConnection,
+    f: &SpanFilters,
+    trace_ids: &[Vec<u8>],
+    per_trace: u32,
+) -> Result<HashMap<Vec<u8>, Vec<MatchedSpan>>, ApiError> {
+    let start = nanos_sql("s.start_time");
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT t.id AS trace_id, m.* FROM unnest(");
+    qb.push_bind(trace_ids.to_vec()).push(format_args!(
+        "::bytea[]) AS t(id) CROSS JOIN LATERAL (SELECT s.span_id, s.name, {start} AS start_ns, s.duration_ns \
+         FROM otel_spans_fact s WHERE s.trace_id = t.id AND "
+    ));
+    f.push(&mut qb, true, AttrForm::Probe);
+    qb.push(" ORDER BY s.start_time, s.span_id LIMIT ").push_bind(i64::from(per_trace)).push(") m");
+    let mut out: HashMap<Vec<u8>, Vec<MatchedSpan>> = HashMap::new();
+    for row in qb.build().fetch_all(&mut *conn).await? {
+        out.entry(row.try_get("trace_id")?).or_default().push(MatchedSpan {
+            span_id: row.try_get("span_id")?,
+            name: row.try_get("name")?,
+            start_ns: row.try_get::<i64, _>("start_ns")?.max(0) as u64,
+            duration_ns: row.try_get::<i64, _>("duration_ns")?.max(0) as u64,
+        });
     }
     Ok(out)
 }
@@ -466,16 +685,27 @@ fn span_row(row: &PgRow) -> Result<SpanRow, ApiError> {
 }
 
 async fn load_spans(conn: &mut PgConnection, trace_id: &[u8; 16]) -> Result<Vec<SpanRow>, ApiError> {
+    Ok(load_spans_of(conn, &[trace_id.to_vec()]).await?.1)
+}
+
+/// The spans of several traces, with the trace id of each.
+async fn load_spans_of(conn: &mut PgConnection, ids: &[Vec<u8>]) -> Result<(Vec<Vec<u8>>, Vec<SpanRow>), ApiError> {
     let rows = sqlx::query(
-        "SELECT span_row_id, start_time, start_time_nanos_fraction, end_time, end_time_nanos_fraction, \
+        "SELECT trace_id, span_row_id, start_time, start_time_nanos_fraction, end_time, end_time_nanos_fraction, \
          duration_ns, span_id, parent_span_id, trace_state, flags, name, kind, status_code, status_message, \
          dropped_attributes_count, dropped_events_count, dropped_links_count, resource_id, scope_id \
-         FROM otel_spans_fact WHERE trace_id = $1",
+         FROM otel_spans_fact WHERE trace_id = ANY($1)",
     )
-    .bind(trace_id.to_vec())
+    .bind(ids)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter().map(span_row).collect()
+    let mut trace_of = Vec::with_capacity(rows.len());
+    let mut spans = Vec::with_capacity(rows.len());
+    for row in &rows {
+        trace_of.push(row.try_get("trace_id")?);
+        spans.push(span_row(row)?);
+    }
+    Ok((trace_of, spans))
 }
 
 /// What the waterfall order needs of a span: its id, its parent's id and its start time.
@@ -692,22 +922,28 @@ pub async fn by_id(
         }
     };
     let tid = params::trace_id("trace_id", &trace_id)?;
+    let not_found = || ApiError::NotFound(format!("trace {} not found", ids::to_hex(&tid)));
     let mut tx = st.read_tx().await?;
+    if otlp {
+        let resource_spans = load_otlp(&mut tx, &tid).await?;
+        tx.commit().await?;
+        if resource_spans.is_empty() {
+            return Err(not_found());
+        }
+        return Ok(Json(otlp_json(resource_spans)?));
+    }
     let spans = load_spans(&mut tx, &tid).await?;
     if spans.is_empty() {
-        return Err(ApiError::NotFound(format!("trace {} not found", ids::to_hex(&tid))));
+        return Err(not_found());
     }
     let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
-    let mut span_attrs = attrs::fetch(&mut tx, &SPAN, &row_ids, span_times(&spans)).await?;
-    let (mut events, mut links) = load_events_links(&mut tx, &spans).await?;
+    let span_attrs = attrs::fetch(&mut tx, &SPAN, &row_ids, span_times(&spans)).await?;
+    let (events, links) = load_events_links(&mut tx, &spans).await?;
     let dims = load_dims(&mut tx, &spans).await?;
     tx.commit().await?;
 
     let keys: Vec<SpanKey> = spans.iter().map(|s| (s.span_id.clone(), s.parent.clone(), s.start)).collect();
     let order = waterfall(&keys);
-    if otlp {
-        return Ok(Json(otlp_json(&tid, &spans, &order, &mut span_attrs, &mut events, &mut links, &dims)?));
-    }
     let trace_hex = ids::to_hex(&tid);
     let mut out = Vec::with_capacity(spans.len());
     for (i, depth) in order {
@@ -794,8 +1030,50 @@ pub async fn by_id(
     Ok(Json(Value::Object(top)))
 }
 
+/// A stored trace as OTLP resource spans (resource, scope, then spans in waterfall order); empty when the
+/// trace is unknown.
+pub async fn load_otlp(conn: &mut PgConnection, tid: &[u8; 16]) -> Result<Vec<ResourceSpans>, ApiError> {
+    Ok(load_otlp_many(conn, &[*tid]).await?.pop().map(|(_, rs)| rs).unwrap_or_default())
+}
+
+/// Stored traces as OTLP resource spans, in the order of `tids`; unknown traces are left out. One query per
+/// table for all of them (a search page's traces), not one round of queries per trace.
+pub async fn load_otlp_many(
+    conn: &mut PgConnection,
+    tids: &[[u8; 16]],
+) -> Result<Vec<([u8; 16], Vec<ResourceSpans>)>, ApiError> {
+    let ids: Vec<Vec<u8>> = tids.iter().map(|t| t.to_vec()).collect();
+    let (trace_of, spans) = load_spans_of(conn, &ids).await?;
+    if spans.is_empty() {
+        return Ok(Vec::new());
+    }
+    let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
+    let mut span_attrs = attrs::fetch(conn, &SPAN, &row_ids, span_times(&spans)).await?;
+    let (mut events, mut links) = load_events_links(conn, &spans).await?;
+    let dims = load_dims(conn, &spans).await?;
+    let mut by_trace: HashMap<&[u8], Vec<usize>> = HashMap::new();
+    for (i, t) in trace_of.iter().enumerate() {
+        by_trace.entry(t.as_slice()).or_default().push(i);
+    }
+    let mut out = Vec::with_capacity(tids.len());
+    for tid in tids {
+        let Some(members) = by_trace.get(tid.as_slice()) else { continue };
+        let keys: Vec<SpanKey> =
+            members.iter().map(|&i| (spans[i].span_id.clone(), spans[i].parent.clone(), spans[i].start)).collect();
+        // Waterfall positions of the trace's spans, as indexes into all of the spans.
+        let order: Vec<(usize, usize)> = waterfall(&keys).into_iter().map(|(k, d)| (members[k], d)).collect();
+        out.push((*tid, otlp_resource_spans(tid, &spans, &order, &mut span_attrs, &mut events, &mut links, &dims)));
+    }
+    Ok(out)
+}
+
+/// Resource spans as OTLP/JSON `{"resourceSpans": [...]}` (the shape of TracesData and of an export request).
+pub fn otlp_json(resource_spans: Vec<ResourceSpans>) -> Result<Value, ApiError> {
+    serde_json::to_value(ExportTraceServiceRequest { resource_spans }).map_err(|e| ApiError::internal(e.to_string()))
+}
+
 #[allow(clippy::too_many_arguments)]
-fn otlp_json(
+fn otlp_resource_spans(
     tid: &[u8; 16],
     spans: &[SpanRow],
     order: &[(usize, usize)],
@@ -803,7 +1081,7 @@ fn otlp_json(
     events: &mut HashMap<i64, Vec<span::Event>>,
     links: &mut HashMap<i64, Vec<span::Link>>,
     dims: &Dims,
-) -> Result<Value, ApiError> {
+) -> Vec<ResourceSpans> {
     // resource -> scope -> spans, keeping waterfall order inside each scope.
     let mut grouped: BTreeMap<i64, BTreeMap<i64, Vec<Span>>> = BTreeMap::new();
     for &(i, _) in order {
@@ -827,7 +1105,7 @@ fn otlp_json(
             status: Some(Status { message: s.status_message.clone(), code: i32::from(s.status_code) }),
         });
     }
-    let resource_spans = grouped
+    grouped
         .into_iter()
         .map(|(rid, scopes)| {
             let (resource, schema_url) =
@@ -845,8 +1123,7 @@ fn otlp_json(
                 schema_url,
             }
         })
-        .collect();
-    serde_json::to_value(ExportTraceServiceRequest { resource_spans }).map_err(|e| ApiError::internal(e.to_string()))
+        .collect()
 }
 
 /// `GET /traces/{trace_id}/spans`: the spans of a trace with their attributes, by start time.

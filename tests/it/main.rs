@@ -3,6 +3,7 @@
 mod api;
 mod bad_neighbours;
 mod cli;
+mod compat;
 mod crash;
 mod db_tls;
 mod deploy;
