@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod hostile_input;
 pub mod ids;
 pub mod latency;
 pub mod loadgen;

@@ -9,7 +9,7 @@ use opentelemetry_proto::tonic::common::v1::AnyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 
 /// Highest SeverityNumber (FATAL4), the last row of `log_severity_numbers`.
-const MAX_SEVERITY: i32 = 24;
+pub(crate) const MAX_SEVERITY: i32 = 24;
 
 /// prepare: identities, promoted keys and counts of a logs request.
 pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportLogsServiceRequest) -> Result<(), String> {

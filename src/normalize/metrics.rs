@@ -18,7 +18,7 @@ use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_proto::tonic::metrics::v1::{Exemplar, exemplar, number_data_point};
 
 /// Highest AggregationTemporality (CUMULATIVE), the last row of `aggregation_temporalities`.
-const MAX_TEMPORALITY: i32 = 2;
+pub(crate) const MAX_TEMPORALITY: i32 = 2;
 
 /// `metric_types` ids, also `otel_metrics_exemplars.data_point_kind`.
 const GAUGE: i16 = 1;

@@ -16,7 +16,10 @@ pub(crate) mod tables;
 mod traces;
 
 pub use identity::Hash;
+pub(crate) use logs::MAX_SEVERITY;
+pub(crate) use metrics::MAX_TEMPORALITY;
 pub use promotion::{Decision, Level, Promotion, PromotionError, ValueType};
+pub(crate) use traces::{MAX_KIND, MAX_STATUS};
 
 use crate::otlp::decode_protobuf;
 use crate::time::PgTime;

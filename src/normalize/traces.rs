@@ -7,9 +7,9 @@ use crate::normalize::promotion::Level;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 /// Highest SpanKind (CONSUMER), the last row of `span_kinds`.
-const MAX_KIND: i32 = 5;
+pub(crate) const MAX_KIND: i32 = 5;
 /// Highest StatusCode (ERROR), the last row of `status_codes`.
-const MAX_STATUS: i32 = 2;
+pub(crate) const MAX_STATUS: i32 = 2;
 
 /// prepare: identities, promoted keys and counts of a traces request.
 pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportTraceServiceRequest) -> Result<(), String> {

@@ -13,9 +13,12 @@ use opentelemetry_proto::tonic::metrics::v1::{
 use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::OtlpRequest;
+use super::metric_data_points;
 use super::response::ExportResponse;
 use crate::ids::{SPAN_ID_LEN, TRACE_ID_LEN};
 use crate::time::check_unix_nanos;
+
+mod storable;
 
 /// How many problems the message describes before summarising the rest.
 pub const MAX_REPORTED_PROBLEMS: usize = 5;
@@ -72,6 +75,8 @@ struct Problems {
     dropped_metrics: usize,
     total: usize,
     messages: Vec<String>,
+    /// A resource or scope that cannot be stored was removed (its items are counted in `rejected`).
+    containers_dropped: bool,
 }
 
 impl Problems {
@@ -80,6 +85,13 @@ impl Problems {
         if self.messages.len() < MAX_REPORTED_PROBLEMS {
             self.messages.push(what());
         }
+    }
+
+    /// Removes the resources or scopes that cannot be stored; their items were rejected already.
+    fn drop_unstorable<C>(&mut self, containers: &mut Vec<C>, problem: impl Fn(&C) -> Option<String>) {
+        let before = containers.len();
+        containers.retain(|c| problem(c).is_none());
+        self.containers_dropped |= containers.len() != before;
     }
 
     fn finish<T>(self, request: T) -> Validated<T> {
@@ -91,10 +103,15 @@ impl Problems {
             request,
             rejected: self.rejected,
             dropped_metrics: self.dropped_metrics,
-            changed: self.rejected > 0 || self.dropped_metrics > 0,
+            changed: self.rejected > 0 || self.dropped_metrics > 0 || self.containers_dropped,
             message,
         }
     }
+}
+
+/// The problem of the resource or scope around an item, which the item shares.
+fn container(problem: &Option<String>) -> Result<(), String> {
+    problem.as_ref().map_or(Ok(()), |why| Err(why.clone()))
 }
 
 /// Problems of one id: `required` ids must have exactly `len` non-zero bytes, optional ones may also be empty.
@@ -161,7 +178,7 @@ fn span_problem(span: &Span) -> Result<(), String> {
             return Err(format!("links[{i}] must have a 16-byte trace_id and an 8-byte span_id"));
         }
     }
-    Ok(())
+    storable::span(span)
 }
 
 /// The first problem of a log record, if any.
@@ -170,7 +187,7 @@ fn log_problem(log: &LogRecord) -> Result<(), String> {
     check_id("span_id", &log.span_id, SPAN_ID_LEN, false)?;
     check_time("time_unix_nano", log.time_unix_nano)?;
     check_time("observed_time_unix_nano", log.observed_time_unix_nano)?;
-    Ok(())
+    storable::log(log)
 }
 
 fn exemplars_problem(exemplars: &[Exemplar]) -> Result<(), String> {
@@ -178,6 +195,7 @@ fn exemplars_problem(exemplars: &[Exemplar]) -> Result<(), String> {
         check_id(&format!("exemplars[{i}].trace_id"), &ex.trace_id, TRACE_ID_LEN, false)?;
         check_id(&format!("exemplars[{i}].span_id"), &ex.span_id, SPAN_ID_LEN, false)?;
         check_time(&format!("exemplars[{i}].time_unix_nano"), ex.time_unix_nano)?;
+        storable::exemplar_attributes(i, &ex.filtered_attributes)?;
     }
     Ok(())
 }
@@ -188,11 +206,13 @@ fn point_times(start: u64, time: u64) -> Result<(), String> {
 }
 
 fn number_point_problem(p: &NumberDataPoint) -> Result<(), String> {
+    storable::point_attributes(&p.attributes)?;
     point_times(p.start_time_unix_nano, p.time_unix_nano)?;
     exemplars_problem(&p.exemplars)
 }
 
 fn histogram_point_problem(p: &HistogramDataPoint) -> Result<(), String> {
+    storable::point_attributes(&p.attributes)?;
     point_times(p.start_time_unix_nano, p.time_unix_nano)?;
     check_count("count", p.count)?;
     check_counts("bucket_counts", &p.bucket_counts)?;
@@ -215,6 +235,7 @@ fn buckets_problem(name: &str, buckets: Option<&Buckets>) -> Result<(), String> 
 }
 
 fn exp_histogram_point_problem(p: &ExponentialHistogramDataPoint) -> Result<(), String> {
+    storable::point_attributes(&p.attributes)?;
     point_times(p.start_time_unix_nano, p.time_unix_nano)?;
     check_count("count", p.count)?;
     check_count("zero_count", p.zero_count)?;
@@ -224,6 +245,7 @@ fn exp_histogram_point_problem(p: &ExponentialHistogramDataPoint) -> Result<(), 
 }
 
 fn summary_point_problem(p: &SummaryDataPoint) -> Result<(), String> {
+    storable::point_attributes(&p.attributes)?;
     point_times(p.start_time_unix_nano, p.time_unix_nano)?;
     check_count("count", p.count)
 }
@@ -254,12 +276,18 @@ impl Validate for ExportTraceServiceRequest {
     fn validate(mut self) -> Validated<Self> {
         let mut problems = Problems::default();
         for (r, rs) in self.resource_spans.iter_mut().enumerate() {
+            let bad_resource = storable::resource(rs.resource.as_ref(), &rs.schema_url);
             for (s, ss) in rs.scope_spans.iter_mut().enumerate() {
-                retain_valid(&mut ss.spans, &mut problems, span_problem, |i| {
+                let bad = bad_resource.clone().or_else(|| storable::scope(ss.scope.as_ref(), &ss.schema_url));
+                let problem = |span: &Span| container(&bad).and_then(|()| span_problem(span));
+                retain_valid(&mut ss.spans, &mut problems, problem, |i| {
                     format!("span {i} of scope {s} of resource {r}")
                 });
             }
+            problems.drop_unstorable(&mut rs.scope_spans, |ss| storable::scope(ss.scope.as_ref(), &ss.schema_url));
         }
+        problems
+            .drop_unstorable(&mut self.resource_spans, |rs| storable::resource(rs.resource.as_ref(), &rs.schema_url));
         problems.finish(self)
     }
 }
@@ -268,12 +296,18 @@ impl Validate for ExportLogsServiceRequest {
     fn validate(mut self) -> Validated<Self> {
         let mut problems = Problems::default();
         for (r, rl) in self.resource_logs.iter_mut().enumerate() {
+            let bad_resource = storable::resource(rl.resource.as_ref(), &rl.schema_url);
             for (s, sl) in rl.scope_logs.iter_mut().enumerate() {
-                retain_valid(&mut sl.log_records, &mut problems, log_problem, |i| {
+                let bad = bad_resource.clone().or_else(|| storable::scope(sl.scope.as_ref(), &sl.schema_url));
+                let problem = |log: &LogRecord| container(&bad).and_then(|()| log_problem(log));
+                retain_valid(&mut sl.log_records, &mut problems, problem, |i| {
                     format!("log record {i} of scope {s} of resource {r}")
                 });
             }
+            problems.drop_unstorable(&mut rl.scope_logs, |sl| storable::scope(sl.scope.as_ref(), &sl.schema_url));
         }
+        problems
+            .drop_unstorable(&mut self.resource_logs, |rl| storable::resource(rl.resource.as_ref(), &rl.schema_url));
         problems.finish(self)
     }
 }
@@ -282,11 +316,22 @@ impl Validate for ExportMetricsServiceRequest {
     fn validate(mut self) -> Validated<Self> {
         let mut problems = Problems::default();
         for (r, rm) in self.resource_metrics.iter_mut().enumerate() {
+            let bad_resource = storable::resource(rm.resource.as_ref(), &rm.schema_url);
             for (s, sm) in rm.scope_metrics.iter_mut().enumerate() {
+                let bad = bad_resource.clone().or_else(|| storable::scope(sm.scope.as_ref(), &sm.schema_url));
                 let mut m = 0;
                 sm.metrics.retain_mut(|metric| {
                     let index = m;
                     m += 1;
+                    if let Some(why) = bad.clone().or_else(|| storable::metric(metric)) {
+                        match metric_data_points(metric.data.as_ref()) {
+                            0 => problems.dropped_metrics += 1,
+                            points => problems.rejected += points,
+                        }
+                        let name = &metric.name;
+                        problems.report(|| format!("metric {index} ({name:?}) of scope {s} of resource {r}: {why}"));
+                        return false;
+                    }
                     let name = &metric.name;
                     let at = |p: usize| {
                         format!("data point {p} of metric {index} ({name:?}) of scope {s} of resource {r}")
@@ -324,7 +369,10 @@ impl Validate for ExportMetricsServiceRequest {
                     true
                 });
             }
+            problems.drop_unstorable(&mut rm.scope_metrics, |sm| storable::scope(sm.scope.as_ref(), &sm.schema_url));
         }
+        problems
+            .drop_unstorable(&mut self.resource_metrics, |rm| storable::resource(rm.resource.as_ref(), &rm.schema_url));
         problems.finish(self)
     }
 }

@@ -4,6 +4,7 @@ mod api;
 mod cli;
 mod crash;
 mod e2e;
+mod fuzz_corpus;
 mod receive;
 mod schema;
 mod storage;
