@@ -107,7 +107,6 @@ mod tests {
     use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};
     use opentelemetry_proto::tonic::metrics::v1::{Gauge, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum};
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Status};
-    use prost::Message;
 
     use super::*;
     use crate::hostile_input::{Body, normalize};
