@@ -9,6 +9,7 @@ pub mod commands;
 pub mod compat;
 pub mod config;
 pub mod db;
+pub mod hostile_input;
 pub mod ids;
 pub mod latency;
 pub mod loadgen;

@@ -4,7 +4,6 @@
 //! The body limit is enforced twice: on the bytes received and on the bytes after decompression, so that
 //! a small gzip bomb is refused with 413 after reading at most the limit plus one byte.
 
-use std::io::Read;
 use std::sync::Arc;
 
 use axum::Router;
@@ -19,6 +18,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 
+use super::decompress::DecompressError;
 use super::{ExportError, Exportable, Format, Receiver, encode_response};
 
 /// What the HTTP handlers share.
@@ -109,39 +109,14 @@ fn format_of(headers: &HeaderMap) -> Result<Format, Failure> {
     }
 }
 
-/// Decompresses `body` per Content-Encoding, reading at most `max + 1` bytes of output.
+/// Decompresses `body` per Content-Encoding, mapping refusals to their HTTP answers.
 fn decompress(headers: &HeaderMap, body: Bytes, max: usize, format: Format) -> Result<Bytes, Failure> {
     let encoding = headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let encoding = encoding.trim().to_ascii_lowercase();
-    let reader: Box<dyn Read> = match encoding.as_str() {
-        "" | "identity" => return Ok(body),
-        "gzip" | "x-gzip" => Box::new(flate2::read::GzDecoder::new(&body[..])),
-        // HTTP's "deflate" is zlib-wrapped; some senders send a raw deflate stream instead.
-        "deflate" if body.first().is_some_and(|b| b & 0x0f == 8) => Box::new(flate2::read::ZlibDecoder::new(&body[..])),
-        "deflate" => Box::new(flate2::read::DeflateDecoder::new(&body[..])),
-        "zstd" => match zstd::stream::read::Decoder::new(&body[..]) {
-            Ok(d) => Box::new(d),
-            Err(e) => {
-                return Err(Failure::new(StatusCode::BAD_REQUEST, format, format!("invalid zstd body: {e}")));
-            }
-        },
-        other => {
-            return Err(Failure::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format,
-                format!("unsupported Content-Encoding `{other}`; use gzip, zstd, deflate or none"),
-            ));
-        }
-    };
-    let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(max));
-    reader
-        .take(max as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| Failure::new(StatusCode::BAD_REQUEST, format, format!("invalid {encoding} body: {e}")))?;
-    if out.len() > max {
-        return Err(Failure::from_export(ExportError::TooLarge { limit: max }, format));
-    }
-    Ok(Bytes::from(out))
+    super::decompress::decompress(encoding, body, max).map_err(|e| match e {
+        DecompressError::Unsupported(_) => Failure::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, format, e.to_string()),
+        DecompressError::Invalid { .. } => Failure::new(StatusCode::BAD_REQUEST, format, e.to_string()),
+        DecompressError::TooLarge { limit } => Failure::from_export(ExportError::TooLarge { limit }, format),
+    })
 }
 
 async fn export<T: Exportable>(State(state): State<HttpState>, headers: HeaderMap, body: Body) -> Response {

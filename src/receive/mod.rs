@@ -1,6 +1,7 @@
-//! The OTLP receivers: gRPC ([`grpc`]) and HTTP ([`http`], with [`tls`]) front ends over one [`Receiver`], which
-//! decodes, validates and appends to the WAL, answering only once the append is durable.
+//! The OTLP receivers: gRPC ([`grpc`]) and HTTP ([`http`], with [`tls`] and [`decompress`]) front ends over one
+//! [`Receiver`], which decodes, validates and appends to the WAL, answering only once the append is durable.
 
+pub mod decompress;
 pub mod grpc;
 pub mod http;
 pub mod tls;

@@ -8,6 +8,7 @@ mod crash;
 mod db_tls;
 mod deploy;
 mod e2e;
+mod fuzz_corpus;
 mod receive;
 mod schema;
 mod storage;

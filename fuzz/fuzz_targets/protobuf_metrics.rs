@@ -1,0 +1,10 @@
+//! Protobuf decode and validate of a metrics export request.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use ollyscale::hostile_input::{Body, request};
+use ollyscale::otlp::Signal;
+
+fuzz_target!(|data: &[u8]| {
+    request(Signal::Metrics, Body::Protobuf, data);
+});
