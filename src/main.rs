@@ -15,6 +15,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     ollyscale::logging::init(cli.log_format);
+    // rustls picks a crypto provider for the whole process only when exactly one is compiled in; tonic's TLS and
+    // sqlx's use that default, so name ours (ring) rather than depend on which features the build unified.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     // vars_os: a variable that is not UTF-8 must not panic here; its name is still checked.
     let vars = std::env::vars_os().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()));
     let result = ollyscale::config::check_environment(vars)
