@@ -150,6 +150,28 @@ fn tally(fault: &str, stored: &HashMap<String, i64>, acked: &[String]) {
     println!("fault: {fault}: acknowledged {}, stored {present}, duplicated {duplicated}", acked.len());
 }
 
+/// Checks that every acknowledged marker is in the database at `url` exactly once (printing the figures as
+/// `fault`), then stops `cluster` and removes its files.
+async fn assert_stored_once_then_remove(
+    url: &str,
+    acked: &[String],
+    fault: &str,
+    cluster: ollyscale::db::local_cluster::LocalCluster,
+    pg_dir: std::path::PathBuf,
+) {
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(url).await.unwrap();
+    let stored = stored_when_complete(&pool, acked, Duration::from_secs(60)).await;
+    tally(fault, &stored, acked);
+    assert_exactly_once(&stored, acked);
+    pool.close().await;
+    tokio::task::spawn_blocking(move || {
+        cluster.stop();
+        let _ = std::fs::remove_dir_all(&pg_dir);
+    })
+    .await
+    .unwrap();
+}
+
 fn assert_exactly_once(stored: &HashMap<String, i64>, acked: &[String]) {
     for (marker, n) in stored {
         assert_eq!(*n, 1, "{marker} is in the database {n} times");
@@ -198,14 +220,7 @@ async fn acknowledged_items_reach_postgres_exactly_once_through_repeated_sigkill
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_outage_is_buffered_in_the_wal_and_drains_when_postgres_returns() {
-    use ollyscale::db::local_cluster::LocalCluster;
-    // A cluster of its own, so that stopping it does not disturb other tests.
-    let pg_dir = std::env::temp_dir().join(format!("ollyscale-outage-{}", std::process::id()));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let start = {
-        let pg_dir = pg_dir.clone();
-        move || LocalCluster::start_on(&pg_dir, false, Some(port)).unwrap()
-    };
+    let (pg_dir, start) = own_cluster("outage");
     let cluster = tokio::task::spawn_blocking(start.clone()).await.unwrap();
     let url = cluster.url("postgres");
     let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect_lazy(&url).unwrap();
@@ -232,18 +247,8 @@ async fn a_database_outage_is_buffered_in_the_wal_and_drains_when_postgres_retur
 
     let cluster = tokio::task::spawn_blocking(start).await.unwrap();
     wait_drained(&server, Duration::from_secs(120)).await;
-    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&url).await.unwrap();
-    let stored = stored_when_complete(&pool, &acked, Duration::from_secs(30)).await;
-    tally("PostgreSQL down for 3 s under load", &stored, &acked);
-    assert_exactly_once(&stored, &acked);
-    pool.close().await;
     drop(server);
-    tokio::task::spawn_blocking(move || {
-        cluster.stop();
-        let _ = std::fs::remove_dir_all(&pg_dir);
-    })
-    .await
-    .unwrap();
+    assert_stored_once_then_remove(&url, &acked, "PostgreSQL down for 3 s under load", cluster, pg_dir).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -327,20 +332,10 @@ async fn postgres_killed_mid_load_five_times_loses_and_duplicates_nothing() {
         acked.extend(s.await.unwrap());
     }
     wait_drained(&server, Duration::from_secs(120)).await;
-    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&url).await.unwrap();
-    let stored = stored_when_complete(&pool, &acked, Duration::from_secs(30)).await;
-    assert!(acked.len() > 100, "too few acknowledgements to test anything: {}", acked.len());
-    tally("PostgreSQL stopped immediately 5 times under load", &stored, &acked);
-    assert_exactly_once(&stored, &acked);
-    pool.close().await;
     drop(server);
-    let cluster = cluster.take().unwrap();
-    tokio::task::spawn_blocking(move || {
-        cluster.stop();
-        let _ = std::fs::remove_dir_all(&pg_dir);
-    })
-    .await
-    .unwrap();
+    assert!(acked.len() > 100, "too few acknowledgements to test anything: {}", acked.len());
+    let fault = "PostgreSQL stopped immediately 5 times under load";
+    assert_stored_once_then_remove(&url, &acked, fault, cluster.take().unwrap(), pg_dir).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -394,18 +389,10 @@ async fn a_full_wal_during_an_outage_pushes_back_then_drains_with_nothing_lost()
         .unwrap();
     assert_eq!(after.status(), 200);
     acked.push("after-outage".into());
-    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&url).await.unwrap();
-    let stored = stored_when_complete(&pool, &acked, Duration::from_secs(60)).await;
-    tally("WAL budget reached during an outage, then drained", &stored, &acked);
-    assert_exactly_once(&stored, &acked);
-    pool.close().await;
+    wait_drained(&server, Duration::from_secs(60)).await;
     drop(server);
-    tokio::task::spawn_blocking(move || {
-        cluster.stop();
-        let _ = std::fs::remove_dir_all(&pg_dir);
-    })
-    .await
-    .unwrap();
+    let fault = "WAL budget reached during an outage, then drained";
+    assert_stored_once_then_remove(&url, &acked, fault, cluster, pg_dir).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
