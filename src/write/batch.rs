@@ -424,8 +424,13 @@ impl Writer {
 
     /// Decodes and prepares `records` on the rayon pool.
     async fn prepare(&self, records: Vec<wal::Record>) -> Result<Prepared, WriteError> {
+        Ok(self.prepare_keeping(records).await?.0)
+    }
+
+    /// [`Writer::prepare`], handing the records back (a batch's payloads are not copied to keep them).
+    async fn prepare_keeping(&self, records: Vec<wal::Record>) -> Result<(Prepared, Vec<wal::Record>), WriteError> {
         let promotion = self.promotion.clone();
-        on_rayon(move || normalize::prepare(&records, &promotion)).await
+        on_rayon(move || (normalize::prepare(&records, &promotion), records)).await
     }
 
     /// Advances the checkpoint alone (after the batch's last records were dead-lettered).
@@ -531,7 +536,7 @@ impl Writer {
             return Ok(report);
         }
 
-        let mut prepared = self.prepare(records.clone()).await?;
+        let (mut prepared, records) = self.prepare_keeping(records).await?;
         // Records already narrowed to their storable items, as they were in the WAL.
         let mut isolated: HashMap<u64, wal::Record> = HashMap::new();
         let mut by_seq: HashMap<u64, wal::Record> = records.into_iter().map(|r| (r.seq, r)).collect();
