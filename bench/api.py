@@ -5,7 +5,12 @@
 ONLY=word,word (environment) runs just the endpoints whose name contains one of the words.
 Trace ids and services are sampled from the database (psql). The time window is the last hour of each
 signal's data (ending at its newest record, or now when there is none), so that signals loaded one after
-the other are each measured over the hour that holds them."""
+the other are each measured over the hour that holds them.
+MODES=asis,analyzed,cold (environment, default asis) measures the endpoints once per mode, side by side:
+  asis      the statistics as they are (straight after a load: what autovacuum and the server have done so far);
+  analyzed  after ANALYZE of the newest partitions (those of the measured windows' days) and of their parents;
+  cold      with those partitions' and parents' statistics removed (pg_statistic rows deleted, reltuples -1,
+            autovacuum off for them while measuring; analyzed again afterwards). Needs a superuser URL."""
 import datetime, json, os, random, subprocess, sys, time, urllib.parse, urllib.request, urllib.error
 
 api, url = sys.argv[1], sys.argv[2]
@@ -64,11 +69,37 @@ endpoints = {
     "tempo traceql search (1h)": lambda: f"/tempo/api/search?{sw}&limit=20&q=" + urllib.parse.quote(f'{{resource.service.name="{random.choice(services)}" && duration > 100ms}}'),
     "metric series, one service (1h)": lambda: f"/api/v2/metrics/series?{mw}&name=http.server.request.duration&step=60s&service={random.choice(services)}",
 }
-print(f"{'endpoint':36} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  status")
-only = [w for w in os.environ.get("ONLY", "").split(",") if w]
-for name, make in endpoints.items():
-    if only and not any(w in name for w in only):
-        continue
+def newest_partitions():
+    """The partitions of the measured windows' days, and their partitioned parents."""
+    days = set()
+    for w in (tw, lw, mw):
+        for ns in (int(x.split("=")[1]) for x in w.split("&")):
+            days.add(datetime.datetime.fromtimestamp(ns / 1e9, datetime.timezone.utc).strftime("%Y%m%d"))
+    rows = sql("SELECT c.relname || ',' || p.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+               "JOIN pg_class p ON p.oid = i.inhparent WHERE c.relname ~ '_p(" + "|".join(sorted(days)) + ")$'")
+    children = sorted({r.split(",")[0] for r in rows})
+    return children, sorted({r.split(",")[1] for r in rows})
+
+def prepare(mode):
+    children, parents = newest_partitions()
+    if mode == "analyzed":
+        sql("ANALYZE " + ", ".join(children + parents))
+    elif mode == "cold":
+        for t in children:
+            sql(f"ALTER TABLE {t} SET (autovacuum_enabled = off)")
+        names = ", ".join(f"'{t}'" for t in children + parents)
+        sql(f"DELETE FROM pg_statistic WHERE starelid IN (SELECT oid FROM pg_class WHERE relname IN ({names}))")
+        sql(f"UPDATE pg_class SET reltuples = -1, relpages = 0, relallvisible = 0 WHERE relname IN ({names}) "
+            "AND relkind = 'r'")
+
+def restore(mode):
+    if mode == "cold":
+        children, parents = newest_partitions()
+        for t in children:
+            sql(f"ALTER TABLE {t} RESET (autovacuum_enabled)")
+        sql("ANALYZE " + ", ".join(children + parents))
+
+def measure(name, make):
     lat, statuses = [], set()
     for _ in range(n):
         target = make()
@@ -84,4 +115,29 @@ for name, make in endpoints.items():
         lat.append((time.perf_counter() - t0) * 1000)
     lat.sort()
     q = lambda p: lat[min(len(lat) - 1, int(p * (len(lat) - 1) + 0.5))]
-    print(f"{name:36} {q(0.5):8.1f} {q(0.95):8.1f} {q(0.99):8.1f}  {sorted(statuses)}")
+    return q(0.5), q(0.95), q(0.99), sorted(statuses)
+
+modes = [m for m in os.environ.get("MODES", "asis").split(",") if m]
+only = [w for w in os.environ.get("ONLY", "").split(",") if w]
+chosen = {k: v for k, v in endpoints.items() if not only or any(w in k for w in only)}
+results = {}
+for mode in modes:
+    prepare(mode)
+    try:
+        for name, make in chosen.items():
+            results[(mode, name)] = measure(name, make)
+    finally:
+        restore(mode)
+if len(modes) == 1:
+    print(f"{'endpoint':36} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  status")
+    for name in chosen:
+        p50, p95, p99, st = results[(modes[0], name)]
+        print(f"{name:36} {p50:8.1f} {p95:8.1f} {p99:8.1f}  {st}")
+else:
+    base = "analyzed" if "analyzed" in modes else modes[0]
+    print(f"{'endpoint':36} " + " ".join(f"{m + ' p50/p95':>18}" for m in modes) + "  p95 ratio to " + base + "  status")
+    for name in chosen:
+        cells = " ".join(f"{results[(m, name)][0]:8.1f}/{results[(m, name)][1]:<9.1f}" for m in modes)
+        ratios = " ".join(f"{results[(m, name)][1] / max(results[(base, name)][1], 0.01):.2f}" for m in modes if m != base)
+        statuses = sorted({s for m in modes for s in results[(m, name)][3]})
+        print(f"{name:36} {cells}  {ratios:>16}  {statuses}")

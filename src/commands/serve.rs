@@ -84,6 +84,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tasks.spawn(keep_schema(db.pool.clone(), config.clone(), state.clone(), schema_tx, shutdown_rx.clone()));
     if ingest {
         tasks.spawn(keep_rollups_compacted(db.pool.clone(), schema_rx.clone(), shutdown_rx.clone()));
+        tasks.spawn(keep_statistics(db.pool.clone(), schema_rx.clone(), shutdown_rx.clone()));
     }
     if let Some(wal) = &wal {
         let options = pipeline_options(&config);
@@ -319,6 +320,30 @@ async fn keep_rollups_compacted(pool: PgPool, mut schema: watch::Receiver<bool>,
                 Err(e) => tracing::warn!(error = %e, "span rollup compaction failed; retrying next pass"),
             }
             tokio::time::sleep(COMPACTION_INTERVAL).await;
+        }
+    };
+    tokio::select! {
+        _ = work => {},
+        _ = stopped(shutdown) => {},
+    }
+}
+
+/// How often `serve` looks for partitions that grew enough to be analyzed again.
+const STATISTICS_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Analyzes grown partitions every few seconds, once the schema is there (see `db::statistics`).
+async fn keep_statistics(pool: PgPool, mut schema: watch::Receiver<bool>, shutdown: watch::Receiver<bool>) {
+    let work = async {
+        if schema.wait_for(|ready| *ready).await.is_err() {
+            return;
+        }
+        loop {
+            match crate::db::statistics::analyze_grown(&pool).await {
+                Ok(analyzed) if analyzed.is_empty() => {}
+                Ok(analyzed) => tracing::debug!(?analyzed, "grown partitions analyzed"),
+                Err(e) => tracing::warn!(error = %e, "analyzing grown partitions failed; retrying next pass"),
+            }
+            tokio::time::sleep(STATISTICS_INTERVAL).await;
         }
     };
     tokio::select! {

@@ -185,7 +185,7 @@ pub(crate) fn apply_jaeger_tags_json(q: &mut TraceQuery, param: &str, text: &str
 /// is left out).
 pub(crate) async fn load_traces(st: &QueryState, ids: &[Vec<u8>]) -> Result<Vec<Vec<ResourceSpans>>, ApiError> {
     let tids: Vec<crate::ids::TraceId> = ids.iter().filter_map(|id| crate::ids::trace_id_from_bytes(id).ok()).collect();
-    let mut tx = st.read_tx().await?;
+    let mut tx = st.lookup_tx().await?;
     let found = traces::load_otlp_many(&mut tx, &tids).await?;
     tx.commit().await?;
     Ok(found.into_iter().map(|(_, rs)| rs).filter(|rs| !rs.is_empty()).collect())
@@ -193,7 +193,7 @@ pub(crate) async fn load_traces(st: &QueryState, ids: &[Vec<u8>]) -> Result<Vec<
 
 /// One stored trace as OTLP; 404 when unknown.
 pub(crate) async fn load_trace(st: &QueryState, id: &crate::ids::TraceId) -> Result<Vec<ResourceSpans>, ApiError> {
-    let mut tx = st.read_tx().await?;
+    let mut tx = st.lookup_tx().await?;
     let rs = traces::load_otlp(&mut tx, id).await?;
     tx.commit().await?;
     if rs.is_empty() {

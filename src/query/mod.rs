@@ -104,9 +104,20 @@ pub struct QueryState {
 }
 
 impl QueryState {
-    /// A read-only transaction with the statement timeout set (SET LOCAL semantics: it ends with the
-    /// transaction). Connection problems are 503s; the pool reconnects by itself when the database is back.
+    /// A read-only transaction for searches: statements planned with each request's values.
     pub async fn read_tx(&self) -> Result<Transaction<'static, Postgres>, ApiError> {
+        self.begin(Planning::PerRequest).await
+    }
+
+    /// A read-only transaction for lookups by id: statements planned once per connection.
+    pub async fn lookup_tx(&self) -> Result<Transaction<'static, Postgres>, ApiError> {
+        self.begin(Planning::Cached).await
+    }
+
+    /// A read-only transaction with the statement timeout and the planning set (SET LOCAL semantics: they end
+    /// with the transaction). Connection problems are 503s; the pool reconnects by itself when the database
+    /// is back.
+    async fn begin(&self, planning: Planning) -> Result<Transaction<'static, Postgres>, ApiError> {
         let mut tx = tokio::time::timeout(self.options.acquire_timeout, self.pool.begin())
             .await
             .map_err(|_| ApiError::Unavailable("timed out waiting for a database connection".into()))?
@@ -114,18 +125,39 @@ impl QueryState {
         let ms = self.options.statement_timeout.as_millis().max(1).to_string();
         // No JIT: the API's statements are short, and compiling them took longer than running them (50 ms of
         // a 0.5 s attribute search in EXPLAIN ANALYZE; JIT starts above a cost that big windows pass).
-        // Custom plans always, for every statement of the API: after five runs of a prepared statement
-        // PostgreSQL may switch to a generic plan, which cannot see how common a value is or which partitions
-        // a window needs (the first-span probe of trace search took 150 ms with one against 3 ms with its
-        // values; a metric series' was ~25% slower).
         sqlx::query(
             "SELECT set_config('transaction_read_only', 'on', true), set_config('statement_timeout', $1, true), \
-             set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)",
+             set_config('jit', 'off', true), set_config('plan_cache_mode', $2, true)",
         )
         .bind(ms)
+        .bind(planning.plan_cache_mode())
         .execute(&mut *tx)
         .await?;
         Ok(tx)
+    }
+}
+
+/// How PostgreSQL plans the statements of a read transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planning {
+    /// A plan for each execution, with its values. After five runs of a prepared statement PostgreSQL may
+    /// switch to a generic plan, which cannot see how common a value is or which partitions a window needs
+    /// (the first-span probe of trace search took 150 ms with one against 3 ms with its values; a metric
+    /// series' was ~25% slower). For searches.
+    PerRequest,
+    /// One generic plan per connection and statement, kept until the tables' statistics change. For lookups
+    /// by id, whose best path never depends on the value: planning a trace's dozen statements took longer
+    /// than running them, and a generic plan prunes the time partitions when it starts.
+    Cached,
+}
+
+impl Planning {
+    /// The `plan_cache_mode` setting.
+    fn plan_cache_mode(self) -> &'static str {
+        match self {
+            Planning::PerRequest => "force_custom_plan",
+            Planning::Cached => "force_generic_plan",
+        }
     }
 }
 

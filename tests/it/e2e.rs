@@ -290,6 +290,38 @@ async fn the_query_api_serves_what_was_ingested_also_from_an_api_only_process() 
     assert_eq!(openapi.status(), 200);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_analyzes_the_partition_its_spans_grow() {
+    let db = test_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &db.url, &["--batch-max-delay", "20ms"]);
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/traces", server.http_url()))
+        .header("content-type", "application/x-protobuf")
+        .body(traces("analyzed", 2000).encode_to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    wait_drained(&server, Duration::from_secs(60)).await;
+    // last_analyze is set by an explicit ANALYZE only (autovacuum's goes to last_autoanalyze).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let analyzed: Option<String> = sqlx::query_scalar(
+            "SELECT relname::text FROM pg_stat_user_tables WHERE relname LIKE 'otel\\_spans\\_fact\\_p%' \
+             AND n_live_tup >= 2000 AND last_analyze IS NOT NULL",
+        )
+        .fetch_optional(&db.pool)
+        .await
+        .unwrap();
+        if analyzed.is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server never analyzed the spans' partition");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// A cluster of a test's own, that it may stop and kill without disturbing the others, on a fixed port so that
 /// the server's URL stays valid across restarts.
 fn own_cluster(name: &str) -> (std::path::PathBuf, impl Fn() -> ollyscale::db::local_cluster::LocalCluster + Clone) {

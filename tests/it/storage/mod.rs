@@ -10,6 +10,7 @@ mod rebuild;
 mod resources;
 mod rollups;
 mod roundtrip;
+mod statistics;
 mod traces;
 
 use std::sync::Arc;
