@@ -1,6 +1,6 @@
 //! The appending half: callers encode their record and queue it; one writer thread gathers the queue into
 //! groups, assigns sequences, writes each group as one atomic fjall batch, persists it once per the
-//! [`Durability`], and only then answers every caller of the group.
+//! [`SyncPolicy`], and only then answers every caller of the group.
 
 use std::future::Future;
 use std::sync::atomic::Ordering;
@@ -13,7 +13,7 @@ use crate::handle::{Shared, lock, read_lock};
 use crate::layout::{Segment, SegmentRow, encode_row, segment_name, segment_options, segment_row_key};
 use crate::record::{Prepared, key};
 use crate::segmenter::{Chore, Segmenter};
-use crate::{Durability, Signal, Wal, WalError};
+use crate::{Signal, SyncPolicy, Wal, WalError};
 
 /// One queued append: the encoded record and where to send its sequence once it is durable.
 pub(crate) struct AppendMsg {
@@ -97,9 +97,9 @@ impl Shared {
         let mut pending = group.into_iter();
         let written =
             self.write_group(&mut pending, &mut accepted, &mut rolled, &mut created, segmenter).and_then(|()| {
-                let (mode, fsync) = match self.opts.durability {
-                    Durability::Sync => (PersistMode::SyncData, true),
-                    Durability::Buffered => (PersistMode::Buffer, false),
+                let (mode, fsync) = match self.opts.sync_policy {
+                    SyncPolicy::Sync => (PersistMode::SyncData, true),
+                    SyncPolicy::Buffered => (PersistMode::Buffer, false),
                 };
                 if accepted.is_empty() {
                     return Ok(());

@@ -45,7 +45,7 @@ pub(crate) struct Shared {
     pub(crate) opts: WalOptions,
     pub(crate) id: String,
     pub(crate) state: Mutex<State>,
-    /// One past the newest record that is durable (per the durability mode); readers never go beyond it.
+    /// One past the newest record that is durable (per the sync policy); readers never go beyond it.
     pub(crate) durable_next: AtomicU64,
     pub(crate) durable_changed: watch::Sender<u64>,
     pub(crate) durable_lock: Mutex<()>,

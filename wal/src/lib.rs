@@ -23,7 +23,7 @@
 //!   segment), and LSM metadata. [`WalStats::disk_bytes`] reports the real footprint.
 //!
 //! # Invariants
-//! - An append is answered `Ok` only after the batch holding it is persisted as its [`Durability`] demands.
+//! - An append is answered `Ok` only after the batch holding it is persisted as the WAL's [`SyncPolicy`] demands.
 //! - Readers never read past the durable end (one past the newest record whose group was persisted), so the
 //!   pipeline never writes downstream a record whose append could still fail.
 //! - The truncation watermark is fsynced before any segment it releases is deleted, so every crash point leaves
@@ -55,6 +55,6 @@ mod truncate;
 
 pub use error::{AppendError, WalError};
 pub use handle::Wal;
-pub use options::{Durability, WalOptions};
+pub use options::{SyncPolicy, WalOptions};
 pub use record::{Record, RecordSummary, Signal};
 pub use stats::WalStats;

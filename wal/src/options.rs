@@ -4,7 +4,7 @@ use crate::WalError;
 
 /// When an append is acknowledged, relative to the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Durability {
+pub enum SyncPolicy {
     /// The append's future resolves only after an `fdatasync` of the fjall journal that covers the record: an
     /// acknowledged record survives a process crash, a kernel panic and a power cut (as far as the disk honours
     /// fsync). Concurrent appends share one fsync (group commit).
@@ -21,8 +21,8 @@ pub enum Durability {
 /// How to open a WAL.
 #[derive(Debug, Clone)]
 pub struct WalOptions {
-    /// When appends are acknowledged; see [`Durability`].
-    pub durability: Durability,
+    /// When appends are acknowledged; see [`SyncPolicy`].
+    pub sync_policy: SyncPolicy,
     /// Live record bytes beyond which appends are refused with [`WalError::OverBudget`] (default 10 GiB).
     pub disk_budget_bytes: u64,
     /// Record bytes per segment (fjall keyspace); disk space is reclaimed a whole segment at a time (default 64 MiB).
@@ -40,7 +40,7 @@ pub struct WalOptions {
 impl Default for WalOptions {
     fn default() -> Self {
         WalOptions {
-            durability: Durability::Sync,
+            sync_policy: SyncPolicy::Sync,
             disk_budget_bytes: 10 << 30,
             segment_bytes: 64 << 20,
             max_group_records: 4096,
