@@ -28,9 +28,9 @@ use crate::write::{self, PipelineOptions};
 /// Opens the WAL under the data dir with the configured durability and budget.
 pub fn open_wal(config: &Config) -> anyhow::Result<wal::Wal> {
     let options = wal::WalOptions {
-        durability: match config.wal_durability {
-            Durability::Sync => wal::Durability::Sync,
-            Durability::Buffered => wal::Durability::Buffered,
+        sync_policy: match config.wal_durability {
+            Durability::Sync => wal::SyncPolicy::Sync,
+            Durability::Buffered => wal::SyncPolicy::Buffered,
         },
         disk_budget_bytes: config.wal_budget,
         ..wal::WalOptions::default()

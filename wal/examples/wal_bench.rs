@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wal::{Durability, Signal, Wal, WalOptions};
+use wal::{Signal, SyncPolicy, Wal, WalOptions};
 
 struct Args {
     dir: Option<PathBuf>,
@@ -22,7 +22,7 @@ struct Args {
     seconds: u64,
     payload_min: usize,
     payload_max: usize,
-    modes: Vec<Durability>,
+    modes: Vec<SyncPolicy>,
     backlog_gb: f64,
     drop_caches: bool,
     rate: Option<u64>,
@@ -36,7 +36,7 @@ fn parse_args() -> Result<Args, String> {
         seconds: 10,
         payload_min: 1024,
         payload_max: 4096,
-        modes: vec![Durability::Sync, Durability::Buffered],
+        modes: vec![SyncPolicy::Sync, SyncPolicy::Buffered],
         backlog_gb: 0.0,
         drop_caches: false,
         rate: None,
@@ -63,8 +63,8 @@ fn parse_args() -> Result<Args, String> {
                 a.modes = value
                     .split(',')
                     .map(|m| match m {
-                        "sync" => Ok(Durability::Sync),
-                        "buffered" => Ok(Durability::Buffered),
+                        "sync" => Ok(SyncPolicy::Sync),
+                        "buffered" => Ok(SyncPolicy::Buffered),
                         other => Err(format!("unknown mode {other}")),
                     })
                     .collect::<Result<_, _>>()?
@@ -212,7 +212,7 @@ async fn run(args: Args) -> Result<(), String> {
 
     for mode in &args.modes {
         let dir = fresh_dir(&base, "append")?;
-        let mut opts = WalOptions { durability: *mode, disk_budget_bytes: u64::MAX, ..WalOptions::default() };
+        let mut opts = WalOptions { sync_policy: *mode, disk_budget_bytes: u64::MAX, ..WalOptions::default() };
         if let Some(mb) = args.segment_mb {
             opts.segment_bytes = mb << 20;
         }
@@ -244,7 +244,7 @@ async fn run(args: Args) -> Result<(), String> {
         let dir = fresh_dir(&base, "backlog")?;
         let target = (args.backlog_gb * (1u64 << 30) as f64) as u64;
         let opts =
-            WalOptions { durability: Durability::Buffered, disk_budget_bytes: u64::MAX, ..WalOptions::default() };
+            WalOptions { sync_policy: SyncPolicy::Buffered, disk_budget_bytes: u64::MAX, ..WalOptions::default() };
         let wal = Wal::open(&dir, opts.clone()).map_err(|e| e.to_string())?;
         let started = Instant::now();
         let (lat, bytes) = append_load(&wal, args.appenders, pool.clone(), None, Some(target), None).await;

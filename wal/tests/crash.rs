@@ -8,21 +8,21 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use wal::{Durability, Signal, Wal, WalOptions};
+use wal::{Signal, SyncPolicy, Wal, WalOptions};
 
 const CHILD_ENV: &str = "WAL_CRASH_CHILD_DIR";
 const ROUND_ENV: &str = "WAL_CRASH_ROUND";
 const ROUNDS: u64 = 12;
 const KEEP_BEHIND: u64 = 400;
 
-fn options(durability: Durability) -> WalOptions {
+fn options(sync_policy: SyncPolicy) -> WalOptions {
     // Small segments so that rolls and whole-segment deletions happen many times per round.
-    WalOptions { segment_bytes: 256 * 1024, durability, ..WalOptions::default() }
+    WalOptions { segment_bytes: 256 * 1024, sync_policy, ..WalOptions::default() }
 }
 
 /// Odd rounds run in buffered mode: its promise (acknowledged records survive a process crash) is tested too.
-fn round_durability(round: u64) -> Durability {
-    if round.is_multiple_of(2) { Durability::Sync } else { Durability::Buffered }
+fn round_policy(round: u64) -> SyncPolicy {
+    if round.is_multiple_of(2) { SyncPolicy::Sync } else { SyncPolicy::Buffered }
 }
 
 /// The payload for (round, thread, counter): its identity, then deterministic filler of varying length.
@@ -46,7 +46,7 @@ fn identity(payload: &[u8]) -> (u64, u64, u64) {
 }
 
 fn child(dir: &Path, round: u64) {
-    let wal = Wal::open(dir, options(round_durability(round))).unwrap();
+    let wal = Wal::open(dir, options(round_policy(round))).unwrap();
     let mut threads = Vec::new();
     for thread in 0..4u64 {
         let wal = wal.clone();
@@ -140,7 +140,7 @@ fn parent() {
         verify(dir.path(), &acked, max_trunc_acked, round);
         eprintln!(
             "round {round} ({:?}): killed after {kill_after:?}, {} acks this round, {} in total",
-            round_durability(round),
+            round_policy(round),
             acked.len() - before,
             acked.len()
         );
@@ -149,7 +149,7 @@ fn parent() {
 }
 
 fn verify(dir: &Path, acked: &[Ack], max_trunc_acked: u64, round: u64) {
-    let wal = Wal::open(dir, options(Durability::Sync)).unwrap();
+    let wal = Wal::open(dir, options(SyncPolicy::Sync)).unwrap();
     let stats = wal.stats().unwrap();
     let truncated = stats.truncated_through.unwrap_or(0);
     assert!(

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use wal::{AppendError, Durability, Signal, Wal, WalError, WalOptions};
+use wal::{AppendError, Signal, SyncPolicy, Wal, WalError, WalOptions};
 
 /// Incompressible bytes derived from `seed`, so that sizes on disk are honest and mix-ups are visible.
 fn payload(seed: u64, len: usize) -> Vec<u8> {
@@ -120,7 +120,7 @@ fn concurrent_appends_share_fsyncs() {
 #[test]
 fn buffered_mode_does_not_fsync_and_still_recovers_after_close() {
     let dir = tempfile::tempdir().unwrap();
-    let opts = WalOptions { durability: Durability::Buffered, ..WalOptions::default() };
+    let opts = WalOptions { sync_policy: SyncPolicy::Buffered, ..WalOptions::default() };
     let last = {
         let wal = Wal::open(dir.path(), opts.clone()).unwrap();
         let mut last = 0;
