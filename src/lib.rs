@@ -21,4 +21,5 @@ pub mod receive;
 pub mod telemetry;
 pub mod time;
 pub mod ui;
+pub mod units;
 pub mod write;
