@@ -5,12 +5,13 @@
 //! cannot exist in one place and be missing in the other. Every field is optional there; [`Settings::resolve`]
 //! layers the sources and fills defaults into a [`Config`].
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Args, CommandFactory, ValueEnum};
+use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 
 use crate::units::{ByteSize, HumanDuration};
@@ -76,7 +77,7 @@ pub enum Role {
     Api,
 }
 
-/// Every setting, as given on the command line, in the environment or in the config file.
+/// Every setting of the server, as given on the command line, in the environment or in the config file.
 #[derive(Args, Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct Settings {
@@ -232,28 +233,18 @@ impl Config {
     }
 }
 
-/// Every `OLLYSCALE_*` variable a setting reads, from the clap definitions.
-fn known_env_vars() -> Vec<String> {
-    crate::cli::Cli::command()
-        .get_subcommands()
-        .chain(std::iter::once(&crate::cli::Cli::command()))
-        .flat_map(|c| {
-            c.get_arguments().filter_map(|a| a.get_env()).map(|e| e.to_string_lossy().into_owned()).collect::<Vec<_>>()
-        })
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect()
-}
-
-/// Stops start-up on an `OLLYSCALE_*` variable that no setting reads (most often a typo), given the
-/// environment's (name, value) pairs. Kubernetes' service-link variables are let through: a pod sees them
+/// Stops start-up on an `OLLYSCALE_*` variable that is not among `known` (the variables the command line reads;
+/// anything else is most often a typo), given the environment's (name, value) pairs. Kubernetes' service-link variables are let through: a pod sees them
 /// for every Service of its namespace, so a Service named `ollyscale` or `ollyscale-*` puts
 /// `OLLYSCALE_SERVICE_HOST`, `OLLYSCALE_DB_RW_PORT_5432_TCP_ADDR` and the like into every container.
-pub fn check_environment<I: IntoIterator<Item = (String, String)>>(vars: I) -> Result<(), ConfigError> {
-    let known = known_env_vars();
+pub fn check_environment<I: IntoIterator<Item = (String, String)>>(
+    vars: I,
+    known: &BTreeSet<String>,
+) -> Result<(), ConfigError> {
     for (name, value) in vars {
         if name.starts_with("OLLYSCALE_") && !known.contains(&name) && !is_service_link(&name, &value) {
-            return Err(ConfigError::UnknownEnv { name, allowed: known.join(", ") });
+            let allowed = known.iter().map(String::as_str).collect::<Vec<_>>().join(", ");
+            return Err(ConfigError::UnknownEnv { name, allowed });
         }
     }
     Ok(())
@@ -481,6 +472,16 @@ mod tests {
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    /// The variables the settings read.
+    fn known() -> BTreeSet<String> {
+        let command = Settings::augment_args(clap::Command::new("settings"));
+        command.get_arguments().filter_map(|a| a.get_env()).map(|e| e.to_string_lossy().into_owned()).collect()
+    }
+
+    fn check_environment(vars: Vec<(String, String)>) -> Result<(), ConfigError> {
+        super::check_environment(vars, &known())
     }
 
     #[test]
