@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use super::dead_letter::{DeadLetter, DeadLetterStore};
 use super::dims::{self, DimCaches};
@@ -199,18 +199,6 @@ pub(crate) async fn on_rayon<T: Send + 'static>(f: impl FnOnce() -> T + Send + '
             Err(WriteError::Task(msg))
         }
         Err(_) => Err(WriteError::Task("the rayon task was dropped".into())),
-    }
-}
-
-/// Resolves once `shutdown` is true; never if its sender is gone without saying so.
-pub(crate) async fn shutdown_requested(shutdown: &mut watch::Receiver<bool>) {
-    loop {
-        if *shutdown.borrow_and_update() {
-            return;
-        }
-        if shutdown.changed().await.is_err() {
-            std::future::pending::<()>().await;
-        }
     }
 }
 
@@ -466,7 +454,7 @@ impl Writer {
         &self,
         record: &wal::Record,
         error: &str,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &CancellationToken,
         report: &mut IngestReport,
     ) -> Result<(), WriteError> {
         self.until_ok(shutdown, report, || async { self.dead_letter(record, error) }).await?;
@@ -475,11 +463,11 @@ impl Writer {
     }
 
     /// Waits out one backoff step; `Err(Shutdown)` if shutdown is requested meanwhile.
-    async fn backoff(&self, delay: &mut Duration, shutdown: &mut watch::Receiver<bool>) -> Result<(), WriteError> {
+    async fn backoff(&self, delay: &mut Duration, shutdown: &CancellationToken) -> Result<(), WriteError> {
         self.telemetry.write_retries.fetch_add(1, Ordering::Relaxed);
         tokio::select! {
             _ = tokio::time::sleep(*delay) => {}
-            _ = shutdown_requested(shutdown) => return Err(WriteError::Shutdown),
+            () = shutdown.cancelled() => return Err(WriteError::Shutdown),
         }
         *delay = (*delay * 2).min(self.retry.max);
         Ok(())
@@ -488,7 +476,7 @@ impl Writer {
     /// Retries `f` on transient errors until it succeeds or shutdown is requested.
     async fn until_ok<T, F, Fut>(
         &self,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &CancellationToken,
         report: &mut IngestReport,
         mut f: F,
     ) -> Result<T, WriteError>
@@ -517,7 +505,7 @@ impl Writer {
     pub async fn ingest(
         &self,
         mut records: Vec<wal::Record>,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &CancellationToken,
     ) -> Result<IngestReport, WriteError> {
         let mut report = IngestReport::default();
         let Some(batch_last) = records.iter().map(|r| r.seq).max() else {
@@ -649,20 +637,6 @@ mod tests {
         let err = on_rayon(|| -> u32 { panic!("bad record") }).await.unwrap_err();
         assert!(matches!(&err, WriteError::Task(m) if m == "bad record"), "{err}");
         assert_eq!(on_rayon(|| 7).await.unwrap(), 7);
-    }
-
-    #[tokio::test]
-    async fn shutdown_requested_resolves_on_true_and_waits_otherwise() {
-        let (tx, mut rx) = watch::channel(false);
-        let waiting = tokio::time::timeout(Duration::from_millis(50), shutdown_requested(&mut rx)).await;
-        assert!(waiting.is_err(), "false is not a shutdown");
-        tx.send(true).unwrap();
-        tokio::time::timeout(Duration::from_secs(1), shutdown_requested(&mut rx)).await.unwrap();
-        // A dropped sender never counts as a shutdown (and does not spin).
-        let (tx2, mut rx2) = watch::channel(false);
-        drop(tx2);
-        let waiting = tokio::time::timeout(Duration::from_millis(50), shutdown_requested(&mut rx2)).await;
-        assert!(waiting.is_err());
     }
 
     #[test]

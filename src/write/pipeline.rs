@@ -23,11 +23,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::PgPool;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use wal::{Wal, WalError};
 
-use super::batch::{Predecessor, RetryPolicy, Turn, Writer, Written, shutdown_requested};
+use super::batch::{Predecessor, RetryPolicy, Turn, Writer, Written};
 use super::dead_letter::{DeadLetter, DeadLetterStore};
 use super::dims::{CacheOptions, DimCaches};
 use crate::normalize::Promotion;
@@ -77,7 +78,7 @@ pub enum PipelineError {
     Write(#[from] super::WriteError),
 }
 
-/// Starts the pipeline for `wal`: returns at once; the task runs until `shutdown` turns true (it then finishes
+/// Starts the pipeline for `wal`: returns at once; the task runs until `shutdown` is cancelled (it then finishes
 /// or abandons the batch in hand, never truncating what is not committed) or the WAL is closed.
 pub fn spawn(
     wal: Wal,
@@ -86,7 +87,7 @@ pub fn spawn(
     telemetry: Arc<Telemetry>,
     dead_letters: PathBuf,
     options: PipelineOptions,
-    shutdown: watch::Receiver<bool>,
+    shutdown: CancellationToken,
 ) -> JoinHandle<Result<(), PipelineError>> {
     let caches = Arc::new(DimCaches::new(&options.caches));
     let writer = Writer::new(pool, caches, promotion, telemetry, wal.id(), DeadLetterStore::new(dead_letters))
@@ -99,9 +100,9 @@ pub async fn run(
     wal: Wal,
     writer: Writer,
     options: PipelineOptions,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: CancellationToken,
 ) -> Result<(), PipelineError> {
-    let Some(checkpoint) = initial_checkpoint(&wal, &writer, &options, &mut shutdown).await else {
+    let Some(checkpoint) = initial_checkpoint(&wal, &writer, &options, &shutdown).await else {
         return Ok(());
     };
     let wal_last = wal.last_seq().unwrap_or(0);
@@ -150,7 +151,7 @@ pub async fn run(
                 biased;
                 done = &mut oldest.task => Event::Done(done),
                 batch = rx.recv(), if room => Event::Batch(batch),
-                _ = shutdown_requested(&mut shutdown) => Event::Shutdown,
+                () = shutdown.cancelled() => Event::Shutdown,
             },
         };
         match event {
@@ -158,7 +159,7 @@ pub async fn run(
             // The reader is gone: finish what is in flight.
             Event::Batch(None) => reading = false,
             // Batches read ahead stay in the WAL for the next start rather than delaying shutdown.
-            Event::Batch(Some(_)) if *shutdown.borrow() => break,
+            Event::Batch(Some(_)) if shutdown.is_cancelled() => break,
             Event::Batch(Some(batch)) => {
                 let (turn, next) = Turn::after(predecessor.take());
                 predecessor = Some(next);
@@ -170,11 +171,10 @@ pub async fn run(
             Event::Done(done) => {
                 // Taken out before anything else: its task has ended and must not be awaited again.
                 let Some(oldest) = in_flight.pop_front() else { continue };
-                if *shutdown.borrow() {
+                if shutdown.is_cancelled() {
                     break;
                 }
-                match settle(&wal, &writer, done, oldest.records, &mut in_flight, &mut predecessor, &mut shutdown).await
-                {
+                match settle(&wal, &writer, done, oldest.records, &mut in_flight, &mut predecessor, &shutdown).await {
                     Ok(()) => {}
                     Err(PipelineError::Write(super::WriteError::Shutdown)) => break,
                     Err(e) => {
@@ -234,7 +234,7 @@ async fn settle(
     records: Arc<Vec<wal::Record>>,
     in_flight: &mut VecDeque<InFlight>,
     predecessor: &mut Option<Predecessor>,
-    shutdown: &mut watch::Receiver<bool>,
+    shutdown: &CancellationToken,
 ) -> Result<(), PipelineError> {
     match done {
         Ok(Ok(written)) => {
@@ -266,7 +266,7 @@ async fn initial_checkpoint(
     wal: &Wal,
     writer: &Writer,
     options: &PipelineOptions,
-    shutdown: &mut watch::Receiver<bool>,
+    shutdown: &CancellationToken,
 ) -> Option<u64> {
     let mut delay = options.retry.initial;
     loop {
@@ -279,7 +279,7 @@ async fn initial_checkpoint(
         }
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
-            _ = shutdown_requested(shutdown) => return None,
+            () = shutdown.cancelled() => return None,
         }
         delay = (delay * 2).min(options.retry.max);
     }
@@ -308,7 +308,7 @@ async fn read_loop(
     mut next: u64,
     options: PipelineOptions,
     tx: mpsc::Sender<Vec<wal::Record>>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: CancellationToken,
     wal_id: String,
     dead_letters: DeadLetterStore,
 ) -> Result<(), PipelineError> {
@@ -322,7 +322,7 @@ async fn read_loop(
                 Err(WalError::Closed) => return Ok(()),
                 Err(e) => return Err(e.into()),
             },
-            _ = shutdown_requested(&mut shutdown) => return Ok(()),
+            () = shutdown.cancelled() => return Ok(()),
         }
         let deadline = tokio::time::Instant::now() + options.max_batch_delay;
         let mut batch: Vec<wal::Record> = Vec::new();
@@ -358,7 +358,7 @@ async fn read_loop(
                         tracing::warn!(wal_id, seq, error = %e, retry_in = ?delay, "cannot write a dead letter; retrying");
                         tokio::select! {
                             _ = tokio::time::sleep(delay) => {}
-                            _ = shutdown_requested(&mut shutdown) => return Ok(()),
+                            () = shutdown.cancelled() => return Ok(()),
                         }
                         delay = (delay * 2).min(options.retry.max);
                     }
@@ -380,7 +380,7 @@ async fn read_loop(
                     Err(_) => break,
                 },
                 _ = tokio::time::sleep_until(deadline) => break,
-                _ = shutdown_requested(&mut shutdown) => return Ok(()),
+                () = shutdown.cancelled() => return Ok(()),
             }
         }
         if batch.is_empty() {

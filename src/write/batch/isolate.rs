@@ -12,7 +12,7 @@ use std::sync::Arc;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use super::{IngestReport, Writer, on_rayon};
 use crate::normalize::{self, EncodeError};
@@ -28,7 +28,7 @@ impl Writer {
         &self,
         record: &wal::Record,
         error: &str,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &CancellationToken,
         report: &mut IngestReport,
     ) -> Result<Option<wal::Record>, WriteError> {
         match record.signal {
@@ -44,7 +44,7 @@ impl Writer {
         &self,
         record: &wal::Record,
         error: &str,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &CancellationToken,
         report: &mut IngestReport,
     ) -> Result<Option<wal::Record>, WriteError> {
         let request: T = match otlp::decode_protobuf(&record.payload) {
@@ -85,7 +85,7 @@ impl Writer {
         &self,
         record: &wal::Record,
         request: &T,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &CancellationToken,
         report: &mut IngestReport,
     ) -> Result<Vec<(usize, String)>, WriteError> {
         let items = request.item_count();
