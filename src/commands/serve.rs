@@ -23,6 +23,7 @@ use crate::normalize::Promotion;
 use crate::query::QueryOptions;
 use crate::receive::grpc::ExportService;
 use crate::receive::{self, Receiver};
+use crate::retry::RetryPolicy;
 use crate::telemetry::Telemetry;
 use crate::write::{self, PipelineOptions};
 
@@ -266,16 +267,12 @@ async fn keep_schema(
         return;
     }
     let work = async {
-        let mut delay = Duration::from_millis(200);
-        loop {
-            match migrate::run(&pool).await {
-                Ok(()) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, retry_in = ?delay, "migrations failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(30));
-                }
-            }
+        let notify = |e: &sqlx::migrate::MigrateError, delay| {
+            tracing::warn!(error = %e, retry_in = ?delay, "migrations failed; retrying");
+        };
+        let migrated = MIGRATION_RETRY.retry(&shutdown, |_| true, notify, || migrate::run(&pool)).await;
+        if migrated.is_err() {
+            return;
         }
         loop {
             let outcome = super::maintain::maintain_once(&pool, &config).await;
@@ -296,6 +293,10 @@ async fn keep_schema(
     };
     shutdown.run_until_cancelled(work).await;
 }
+
+/// How `serve` retries the migrations while the database does not answer (any error is retried: an operator
+/// fixes a schema conflict, and the receivers keep acknowledging into the WAL meanwhile).
+const MIGRATION_RETRY: RetryPolicy = RetryPolicy { initial: Duration::from_millis(200), max: Duration::from_secs(30) };
 
 /// How often `serve` compacts the span rollups, and how long after a slot ends it waits for late spans.
 const COMPACTION_INTERVAL: Duration = Duration::from_secs(60);

@@ -28,10 +28,11 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use wal::{Wal, WalError};
 
-use super::batch::{Predecessor, RetryPolicy, Turn, Writer, Written};
+use super::batch::{Predecessor, Turn, Writer, Written};
 use super::dead_letter::{DeadLetter, DeadLetterStore};
 use super::dims::{CacheOptions, DimCaches};
 use crate::normalize::Promotion;
+use crate::retry::RetryPolicy;
 use crate::telemetry::Telemetry;
 
 /// Batching, read-ahead, retry and cache settings of the pipeline.
@@ -261,28 +262,19 @@ async fn settle(
     Ok(())
 }
 
-/// Reads the checkpoint, retrying while the database is unreachable; `None` on shutdown.
+/// Reads the checkpoint, retrying whatever the error (until it is known, the pipeline can do nothing else);
+/// `None` on shutdown.
 async fn initial_checkpoint(
     wal: &Wal,
     writer: &Writer,
     options: &PipelineOptions,
     shutdown: &CancellationToken,
 ) -> Option<u64> {
-    let mut delay = options.retry.initial;
-    loop {
-        match writer.checkpoint().await {
-            Ok(cp) => return Some(cp.unwrap_or(0)),
-            Err(e) => {
-                tracing::warn!(wal_id = wal.id(), error = %e, retry_in = ?delay,
-                    "cannot read the ingest checkpoint; retrying");
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            () = shutdown.cancelled() => return None,
-        }
-        delay = (delay * 2).min(options.retry.max);
-    }
+    let notify = |e: &sqlx::Error, delay| {
+        tracing::warn!(wal_id = wal.id(), error = %e, retry_in = ?delay, "cannot read the ingest checkpoint; retrying");
+    };
+    let read = options.retry.retry(shutdown, |_| true, notify, || writer.checkpoint()).await;
+    read.ok().map(|cp| cp.unwrap_or(0))
 }
 
 async fn truncate(wal: &Wal, seq: u64) -> Result<u64, WalError> {
@@ -353,14 +345,13 @@ async fn read_loop(
                         error: format!("corrupt WAL record: {reason}"),
                         payload: Vec::new(),
                     };
-                    let mut delay = options.retry.initial;
-                    while let Err(e) = dead_letters.put(&letter) {
+                    let notify = |e: &super::DeadLetterError, delay| {
                         tracing::warn!(wal_id, seq, error = %e, retry_in = ?delay, "cannot write a dead letter; retrying");
-                        tokio::select! {
-                            _ = tokio::time::sleep(delay) => {}
-                            () = shutdown.cancelled() => return Ok(()),
-                        }
-                        delay = (delay * 2).min(options.retry.max);
+                    };
+                    let put = || async { dead_letters.put(&letter) };
+                    // Every error is retried, so only shutdown ends it early.
+                    if options.retry.retry(&shutdown, |_| true, notify, put).await.is_err() {
+                        return Ok(());
                     }
                     next = seq + 1;
                 }

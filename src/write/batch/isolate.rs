@@ -92,17 +92,17 @@ impl Writer {
         let mut refused = Vec::new();
         // Ranges still to probe, the next one last; the whole record is known to be refused.
         let mut pending: Vec<Range<usize>> = halves(0..items).into_iter().rev().collect();
-        let mut delay = self.retry.initial;
+        let mut backoff = self.retry.backoff();
         while let Some(range) = pending.pop() {
             let part = subset(request, range.clone());
             let probe = wal::Record { payload: part.encode_to_vec(), ..record.clone() };
             match self.probe_record(probe).await {
-                Ok(()) => delay = self.retry.initial,
+                Ok(()) => backoff = self.retry.backoff(),
                 // Another writer of this WAL committed the record meanwhile: nothing is left to isolate.
                 Err(WriteError::AlreadyCommitted { .. }) => return Ok(Vec::new()),
                 Err(e) if e.class() == ErrorClass::Transient => {
                     report.retries += 1;
-                    self.backoff(&mut delay, shutdown).await?;
+                    self.backoff(&mut backoff, shutdown).await?;
                     pending.push(range);
                 }
                 Err(e) if range.len() == 1 => refused.push((range.start, e.to_string())),
