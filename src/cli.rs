@@ -1,6 +1,12 @@
 //! The command line: `ollyscale serve | migrate | maintain | drain | health | wal | loadgen`.
+//!
+//! The subcommands that work on a server's data, database or port (all but `loadgen`) take the server's
+//! [`Settings`], so that they read the same flags, `OLLYSCALE_*` variables and `--config` file as the
+//! server they act for; `loadgen` is a client and takes only its own arguments.
 
-use clap::{Parser, Subcommand};
+use std::collections::BTreeSet;
+
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::config::Settings;
 use crate::logging::LogFormat;
@@ -9,9 +15,6 @@ use crate::logging::LogFormat;
 #[derive(Parser, Debug)]
 #[command(name = "ollyscale", version, about, long_about = None)]
 pub struct Cli {
-    /// Settings shared by every subcommand (flags > OLLYSCALE_* environment > --config file > defaults).
-    #[command(flatten)]
-    pub settings: Settings,
     /// Log line format on stderr: text (coloured only on a terminal, never with NO_COLOR set) or json.
     #[arg(long, env = "OLLYSCALE_LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -26,24 +29,33 @@ pub enum Command {
     /// Run the server: OTLP receivers (4317 gRPC, 4318 HTTP), ingest pipeline and query API (8080).
     ///
     /// Without --database-url it starts and manages its own PostgreSQL under --data-dir.
-    Serve,
+    Serve(Settings),
     /// Apply the schema migrations to the database and exit.
-    Migrate,
+    Migrate(Settings),
     /// Create partitions ahead and drop those past retention, then exit.
-    Maintain,
+    Maintain(Settings),
     /// Load every record still in the WAL under --data-dir into PostgreSQL, then exit once the WAL is empty.
     ///
     /// For a receiver's volume after scale-down; the server using that WAL must be stopped.
-    Drain,
+    Drain(Settings),
     /// Probe the local server's readiness (GET /readyz on the API port); exit 0 when ready, 1 otherwise.
     Health {
         /// URL to probe instead of http://127.0.0.1:<api-listen port>/readyz.
         #[arg(long)]
         url: Option<String>,
+        /// The server's settings (its --api-listen gives the URL).
+        #[command(flatten)]
+        settings: Settings,
     },
     /// Inspect the write-ahead log under --data-dir (the server may be stopped).
-    #[command(subcommand)]
-    Wal(WalCommand),
+    Wal {
+        /// What to show.
+        #[command(subcommand)]
+        command: WalCommand,
+        /// The server's settings (where its WAL and database are).
+        #[command(flatten)]
+        settings: Settings,
+    },
     /// Send synthetic OTLP traffic to a receiver and summarise throughput and acknowledgement latency.
     Loadgen(crate::loadgen::LoadArgs),
 }
@@ -68,4 +80,17 @@ pub enum WalCommand {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+}
+
+/// Every `OLLYSCALE_*` variable some subcommand reads, from the clap definitions.
+pub fn env_vars() -> BTreeSet<String> {
+    fn walk(command: &clap::Command, into: &mut BTreeSet<String>) {
+        into.extend(command.get_arguments().filter_map(|a| a.get_env()).map(|e| e.to_string_lossy().into_owned()));
+        for sub in command.get_subcommands() {
+            walk(sub, into);
+        }
+    }
+    let mut vars = BTreeSet::new();
+    walk(&Cli::command(), &mut vars);
+    vars
 }

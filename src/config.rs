@@ -5,15 +5,16 @@
 //! cannot exist in one place and be missing in the other. Every field is optional there; [`Settings::resolve`]
 //! layers the sources and fills defaults into a [`Config`].
 
-use std::fmt;
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
-use clap::{Args, CommandFactory, ValueEnum};
+use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
+
+use crate::units::{ByteSize, HumanDuration};
 
 /// A setting that could not be used; start-up stops with this message.
 #[derive(Debug, thiserror::Error)]
@@ -76,87 +77,7 @@ pub enum Role {
     Api,
 }
 
-/// A byte count written as `20MiB`, `10GiB`, `512KB` or a plain number of bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ByteSize(pub u64);
-
-impl FromStr for ByteSize {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (num, unit) = s.split_at(split);
-        let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a size such as 512MiB, 10GiB or 1048576"))?;
-        let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-            "" | "b" => 1,
-            "kb" => 1_000,
-            "kib" | "k" => 1 << 10,
-            "mb" => 1_000_000,
-            "mib" | "m" => 1 << 20,
-            "gb" => 1_000_000_000,
-            "gib" | "g" => 1 << 30,
-            "tb" => 1_000_000_000_000,
-            "tib" | "t" => 1 << 40,
-            other => {
-                return Err(format!(
-                    "unknown size unit `{other}` in `{s}`; use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB"
-                ));
-            }
-        };
-        n.checked_mul(mult).map(ByteSize).ok_or_else(|| format!("`{s}` is too large"))
-    }
-}
-
-impl TryFrom<String> for ByteSize {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        s.parse()
-    }
-}
-
-impl From<ByteSize> for String {
-    fn from(b: ByteSize) -> String {
-        b.0.to_string()
-    }
-}
-
-impl fmt::Display for ByteSize {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}B", self.0)
-    }
-}
-
-/// A duration written as `7d`, `12h`, `30m`, `45s` or `100ms`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Span(pub Duration);
-
-impl FromStr for Span {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        // A setting must say its unit: a bare number (nanoseconds in the query API) is a likely mistake here.
-        if s.trim().ends_with(|c: char| c.is_ascii_digit()) {
-            return Err(format!("`{s}` needs a unit: ms, s, m, h or d"));
-        }
-        crate::time::parse_duration(s).map(|nanos| Span(Duration::from_nanos(nanos)))
-    }
-}
-
-impl TryFrom<String> for Span {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        s.parse()
-    }
-}
-
-impl From<Span> for String {
-    fn from(d: Span) -> String {
-        format!("{}ms", d.0.as_millis())
-    }
-}
-
-/// Every setting, as given on the command line, in the environment or in the config file.
+/// Every setting of the server, as given on the command line, in the environment or in the config file.
 #[derive(Args, Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct Settings {
@@ -202,19 +123,19 @@ pub struct Settings {
     pub auth_token: Option<String>,
     /// How long spans are kept [default: 7d].
     #[arg(long, env = "OLLYSCALE_RETENTION_TRACES", global = true)]
-    pub retention_traces: Option<Span>,
+    pub retention_traces: Option<HumanDuration>,
     /// How long log records are kept [default: 3d].
     #[arg(long, env = "OLLYSCALE_RETENTION_LOGS", global = true)]
-    pub retention_logs: Option<Span>,
+    pub retention_logs: Option<HumanDuration>,
     /// How long metric data points are kept [default: 30d].
     #[arg(long, env = "OLLYSCALE_RETENTION_METRICS", global = true)]
-    pub retention_metrics: Option<Span>,
+    pub retention_metrics: Option<HumanDuration>,
     /// Daily partitions created ahead of today [default: 2].
     #[arg(long, env = "OLLYSCALE_PARTITIONS_AHEAD", global = true)]
     pub partitions_ahead: Option<u32>,
     /// How often `serve` runs partition maintenance [default: 1h].
     #[arg(long, env = "OLLYSCALE_MAINTENANCE_INTERVAL", global = true)]
-    pub maintenance_interval: Option<Span>,
+    pub maintenance_interval: Option<HumanDuration>,
     /// TOML file of attribute promotion rules (which keys go to typed tables, which are dropped)
     /// [default: the shipped OpenTelemetry semantic-convention rules].
     #[arg(long, env = "OLLYSCALE_ATTRIBUTES_CONFIG", global = true)]
@@ -227,7 +148,7 @@ pub struct Settings {
     pub batch_max_bytes: Option<ByteSize>,
     /// Longest wait before a partial batch is written [default: 100ms].
     #[arg(long, env = "OLLYSCALE_BATCH_MAX_DELAY", global = true)]
-    pub batch_max_delay: Option<Span>,
+    pub batch_max_delay: Option<HumanDuration>,
     /// Batches written to PostgreSQL at once, each in its own transaction, committed in WAL order [default: 2].
     #[arg(long, env = "OLLYSCALE_WRITES_IN_FLIGHT", global = true)]
     pub writes_in_flight: Option<usize>,
@@ -236,10 +157,10 @@ pub struct Settings {
     pub cors_origins: Option<Vec<String>>,
     /// Widest time window a search may ask for [default: 7d].
     #[arg(long, env = "OLLYSCALE_MAX_QUERY_WINDOW", global = true)]
-    pub max_query_window: Option<Span>,
+    pub max_query_window: Option<HumanDuration>,
     /// PostgreSQL statement timeout of every API query [default: 10s].
     #[arg(long, env = "OLLYSCALE_QUERY_TIMEOUT", global = true)]
-    pub query_timeout: Option<Span>,
+    pub query_timeout: Option<HumanDuration>,
 }
 
 /// The resolved settings, with defaults filled in.
@@ -312,28 +233,18 @@ impl Config {
     }
 }
 
-/// Every `OLLYSCALE_*` variable a setting reads, from the clap definitions.
-fn known_env_vars() -> Vec<String> {
-    crate::cli::Cli::command()
-        .get_subcommands()
-        .chain(std::iter::once(&crate::cli::Cli::command()))
-        .flat_map(|c| {
-            c.get_arguments().filter_map(|a| a.get_env()).map(|e| e.to_string_lossy().into_owned()).collect::<Vec<_>>()
-        })
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect()
-}
-
-/// Stops start-up on an `OLLYSCALE_*` variable that no setting reads (most often a typo), given the
-/// environment's (name, value) pairs. Kubernetes' service-link variables are let through: a pod sees them
+/// Stops start-up on an `OLLYSCALE_*` variable that is not among `known` (the variables the command line reads;
+/// anything else is most often a typo), given the environment's (name, value) pairs. Kubernetes' service-link variables are let through: a pod sees them
 /// for every Service of its namespace, so a Service named `ollyscale` or `ollyscale-*` puts
 /// `OLLYSCALE_SERVICE_HOST`, `OLLYSCALE_DB_RW_PORT_5432_TCP_ADDR` and the like into every container.
-pub fn check_environment<I: IntoIterator<Item = (String, String)>>(vars: I) -> Result<(), ConfigError> {
-    let known = known_env_vars();
+pub fn check_environment<I: IntoIterator<Item = (String, String)>>(
+    vars: I,
+    known: &BTreeSet<String>,
+) -> Result<(), ConfigError> {
     for (name, value) in vars {
         if name.starts_with("OLLYSCALE_") && !known.contains(&name) && !is_service_link(&name, &value) {
-            return Err(ConfigError::UnknownEnv { name, allowed: known.join(", ") });
+            let allowed = known.iter().map(String::as_str).collect::<Vec<_>>().join(", ");
+            return Err(ConfigError::UnknownEnv { name, allowed });
         }
     }
     Ok(())
@@ -425,7 +336,7 @@ impl Settings {
                 message: format!("{max_request_size} bytes; allowed: 1B to 4GiB"),
             });
         }
-        let ret = |v: Option<Span>, d: u64, name: &'static str| -> Result<Duration, ConfigError> {
+        let ret = |v: Option<HumanDuration>, d: u64, name: &'static str| -> Result<Duration, ConfigError> {
             let v = v.map_or(Duration::from_secs(d * 86_400), |s| s.0);
             if v < Duration::from_secs(3600) {
                 return Err(ConfigError::Invalid { name, message: format!("{v:?}; retention must be at least 1h") });
@@ -503,19 +414,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes_and_durations_parse_with_units() {
-        assert_eq!("20MiB".parse::<ByteSize>().unwrap().0, 20 << 20);
-        assert_eq!("10GiB".parse::<ByteSize>().unwrap().0, 10 << 30);
-        assert_eq!("512KB".parse::<ByteSize>().unwrap().0, 512_000);
-        assert_eq!("1048576".parse::<ByteSize>().unwrap().0, 1 << 20);
-        assert!("10 parsecs".parse::<ByteSize>().unwrap_err().contains("unknown size unit"));
-        assert!("99999999999999TiB".parse::<ByteSize>().unwrap_err().contains("too large"));
-        assert_eq!("7d".parse::<Span>().unwrap().0, Duration::from_secs(7 * 86_400));
-        assert_eq!("100ms".parse::<Span>().unwrap().0, Duration::from_millis(100));
-        assert!("7".parse::<Span>().unwrap_err().contains("needs a unit"));
-    }
-
-    #[test]
     fn defaults_are_the_documented_ones() {
         let c = Settings::default().resolve().unwrap();
         assert_eq!(c.grpc_listen.port(), 4317);
@@ -574,6 +472,16 @@ mod tests {
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    /// The variables the settings read.
+    fn known() -> BTreeSet<String> {
+        let command = Settings::augment_args(clap::Command::new("settings"));
+        command.get_arguments().filter_map(|a| a.get_env()).map(|e| e.to_string_lossy().into_owned()).collect()
+    }
+
+    fn check_environment(vars: Vec<(String, String)>) -> Result<(), ConfigError> {
+        super::check_environment(vars, &known())
     }
 
     #[test]
@@ -635,7 +543,7 @@ mod tests {
     fn inconsistent_values_are_refused() {
         let s = Settings { tls_cert: Some("c.pem".into()), ..Default::default() };
         assert!(s.resolve().unwrap_err().to_string().contains("tls-cert"));
-        let s = Settings { retention_logs: Some(Span(Duration::from_secs(60))), ..Default::default() };
+        let s = Settings { retention_logs: Some(HumanDuration(Duration::from_secs(60))), ..Default::default() };
         assert!(s.resolve().unwrap_err().to_string().contains("retention-logs"));
         let s = Settings { batch_max_records: Some(0), ..Default::default() };
         let err = s.resolve().unwrap_err().to_string();

@@ -67,7 +67,7 @@ fn request_of<T: OtlpRequest + Validate>(body: Body, bytes: &[u8]) -> Option<Vec
     assert_eq!(kept + validated.rejected, received, "every item is either kept or counted as rejected");
     assert!(validated.rejected == 0 || !validated.message.is_empty(), "a rejection is explained");
     let response = validated.response();
-    let _ = otlp::encode_json_response(&response);
+    let _ = response.to_json();
     if kept == 0 {
         return None;
     }

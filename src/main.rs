@@ -20,27 +20,9 @@ fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     // vars_os: a variable that is not UTF-8 must not panic here; its name is still checked.
     let vars = std::env::vars_os().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()));
-    let result = ollyscale::config::check_environment(vars)
+    let result = ollyscale::config::check_environment(vars, &ollyscale::cli::env_vars())
         .map_err(anyhow::Error::from)
-        .and_then(|()| cli.settings.resolve().map_err(anyhow::Error::from))
-        .and_then(|config| {
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(async {
-                match cli.command {
-                    Command::Serve => commands::serve::run(config).await,
-                    Command::Migrate => commands::migrate::run(config).await,
-                    Command::Maintain => commands::maintain::run(config).await,
-                    Command::Drain => commands::drain::run(config).await,
-                    Command::Health { url } => commands::health::run(config, url).await,
-                    Command::Wal(c) => commands::wal::run(config, c).await,
-                    Command::Loadgen(args) => {
-                        let summary = ollyscale::loadgen::run(args).await?;
-                        println!("{summary}");
-                        Ok(())
-                    }
-                }
-            })
-        });
+        .and_then(|()| run(cli.command));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -52,4 +34,24 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs the subcommand; a setting that cannot be used stops it before anything starts.
+fn run(command: Command) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        match command {
+            Command::Serve(settings) => commands::serve::run(settings.resolve()?).await,
+            Command::Migrate(settings) => commands::migrate::run(settings.resolve()?).await,
+            Command::Maintain(settings) => commands::maintain::run(settings.resolve()?).await,
+            Command::Drain(settings) => commands::drain::run(settings.resolve()?).await,
+            Command::Health { url, settings } => commands::health::run(settings.resolve()?, url).await,
+            Command::Wal { command, settings } => commands::wal::run(settings.resolve()?, command).await,
+            Command::Loadgen(args) => {
+                let summary = ollyscale::loadgen::run(args).await?;
+                println!("{summary}");
+                Ok(())
+            }
+        }
+    })
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::bail;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use super::serve::{load_promotion, open_wal, pipeline_options, shutdown_signal};
 use crate::config::Config;
@@ -40,7 +40,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         wal.close();
         bail!("interrupted before the schema was current; the WAL still holds {start} records");
     }
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let stop = CancellationToken::new();
     let mut pipeline = write::spawn(
         wal.clone(),
         db.pool.clone(),
@@ -48,7 +48,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Arc::new(Telemetry::default()),
         config.dead_letter_dir(),
         pipeline_options(&config),
-        stop_rx,
+        stop.clone(),
     );
     let signal = shutdown_signal();
     tokio::pin!(signal);
@@ -70,7 +70,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             }
         }
     };
-    let _ = stop_tx.send(true);
+    stop.cancel();
     if let Ok(Err(e)) = pipeline.await {
         tracing::warn!(error = %e, "pipeline stopped with an error after the drain");
     }

@@ -14,6 +14,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use sqlx::PgPool;
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ApiState};
 use crate::config::{Config, Durability, Role};
@@ -22,6 +23,7 @@ use crate::normalize::Promotion;
 use crate::query::QueryOptions;
 use crate::receive::grpc::ExportService;
 use crate::receive::{self, Receiver};
+use crate::retry::RetryPolicy;
 use crate::telemetry::Telemetry;
 use crate::write::{self, PipelineOptions};
 
@@ -76,20 +78,21 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if let (Some(wal), Durability::Buffered) = (&wal, config.wal_durability) {
         resume_buffered_wal(wal, &db.pool).await;
     }
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    // The one shutdown signal: every task and listener below stops on it.
+    let shutdown = CancellationToken::new();
     let state =
         ApiState { wal: wal.clone(), telemetry: telemetry.clone(), pool: db.pool.clone(), ..ApiState::default() };
     let mut tasks = tokio::task::JoinSet::new();
     let (schema_tx, schema_rx) = watch::channel(false);
-    tasks.spawn(keep_schema(db.pool.clone(), config.clone(), state.clone(), schema_tx, shutdown_rx.clone()));
+    tasks.spawn(keep_schema(db.pool.clone(), config.clone(), state.clone(), schema_tx, shutdown.clone()));
     if ingest {
-        tasks.spawn(keep_rollups_compacted(db.pool.clone(), schema_rx.clone(), shutdown_rx.clone()));
-        tasks.spawn(keep_statistics(db.pool.clone(), schema_rx.clone(), shutdown_rx.clone()));
+        tasks.spawn(keep_rollups_compacted(db.pool.clone(), schema_rx.clone(), shutdown.clone()));
+        tasks.spawn(keep_statistics(db.pool.clone(), schema_rx.clone(), shutdown.clone()));
     }
     if let Some(wal) = &wal {
         let options = pipeline_options(&config);
         let (wal, pool, telemetry) = ((**wal).clone(), db.pool.clone(), telemetry.clone());
-        let (promotion, dead_letters, shutdown) = (promotion.clone(), config.dead_letter_dir(), shutdown_rx.clone());
+        let (promotion, dead_letters, shutdown) = (promotion.clone(), config.dead_letter_dir(), shutdown.clone());
         let mut schema = schema_rx;
         let health = state.health.clone();
         tasks.spawn(async move {
@@ -111,7 +114,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                     format!("it panicked: {e}")
                 }
             };
-            if !*stopping.borrow() {
+            if !stopping.is_cancelled() {
                 let _ = health.pipeline_stopped.set(why);
             }
         });
@@ -121,15 +124,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let receiver = Arc::new(Receiver::new(wal.clone(), telemetry.clone(), config.auth_token.as_deref()));
         let grpc = bind(config.grpc_listen, "OTLP/gRPC").await?;
         let http = bind(config.http_listen, "OTLP/HTTP").await?;
-        tasks.spawn(serve_grpc(grpc, receiver.clone(), config.clone(), shutdown_rx.clone()));
+        tasks.spawn(serve_grpc(grpc, receiver.clone(), config.clone(), shutdown.clone()));
         let router = receive::http::router(receiver, config.max_request_size as usize);
         match &config.tls {
             Some((cert, key)) => {
                 let tls = receive::tls::TlsListener::new(http, receive::tls::server_config(cert, key)?)?;
-                tasks.spawn(serve_http(tls, router, shutdown_rx.clone(), "OTLP/HTTP"));
+                tasks.spawn(serve_http(tls, router, shutdown.clone(), "OTLP/HTTP"));
             }
             None => {
-                tasks.spawn(serve_http(http, router, shutdown_rx.clone(), "OTLP/HTTP"));
+                tasks.spawn(serve_http(http, router, shutdown.clone(), "OTLP/HTTP"));
             }
         }
     }
@@ -142,11 +145,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         ..QueryOptions::default()
     };
     let query = (config.role != Role::Ingest).then_some(query);
-    tasks.spawn(serve_http(api_listener, api::router(state, query), shutdown_rx.clone(), "API"));
+    tasks.spawn(serve_http(api_listener, api::router(state, query), shutdown.clone(), "API"));
 
     shutdown_signal().await;
-    let _ = shutdown_tx.send(true);
-    // Receivers finish their in-flight requests (each answered only after its append), then stop.
+    shutdown.cancel();
+    // Listeners stop accepting and answer their in-flight requests (each only after its append), the pipeline
+    // gives its batches in flight a moment to commit, the maintenance tasks stop; then the WAL closes and a
+    // managed PostgreSQL stops last.
     let drain = async { while tasks.join_next().await.is_some() {} };
     if tokio::time::timeout(Duration::from_secs(20), drain).await.is_err() {
         tracing::warn!("some tasks did not stop within 20s");
@@ -187,17 +192,13 @@ async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<tokio::net::TcpLis
     Ok(listener)
 }
 
-async fn stopped(mut shutdown: watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|stop| *stop).await;
-}
-
 /// Serves `router` on a plain or TLS listener until shutdown, then answers the requests in flight.
-async fn serve_http<L>(listener: L, router: axum::Router, shutdown: watch::Receiver<bool>, what: &'static str)
+async fn serve_http<L>(listener: L, router: axum::Router, shutdown: CancellationToken, what: &'static str)
 where
     L: axum::serve::Listener,
     L::Addr: std::fmt::Debug,
 {
-    if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(stopped(shutdown)).await {
+    if let Err(e) = axum::serve(listener, router).with_graceful_shutdown(shutdown.cancelled_owned()).await {
         tracing::error!(error = %e, "{what} server failed");
     }
 }
@@ -206,7 +207,7 @@ async fn serve_grpc(
     listener: tokio::net::TcpListener,
     receiver: Arc<Receiver>,
     config: Config,
-    shutdown: watch::Receiver<bool>,
+    shutdown: CancellationToken,
 ) {
     let max = config.max_request_size as usize;
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -235,7 +236,7 @@ async fn serve_grpc(
         .add_service(ExportService::<ExportTraceServiceRequest>::new(receiver.clone(), max))
         .add_service(ExportService::<ExportLogsServiceRequest>::new(receiver.clone(), max))
         .add_service(ExportService::<ExportMetricsServiceRequest>::new(receiver, max))
-        .serve_with_incoming_shutdown(incoming, stopped(shutdown))
+        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await;
     if let Err(e) = result {
         tracing::error!(error = %e, "OTLP/gRPC server failed");
@@ -256,29 +257,23 @@ async fn keep_schema(
     config: Config,
     state: ApiState,
     ready: watch::Sender<bool>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: CancellationToken,
 ) {
     if config.role == Role::Api {
-        tokio::select! {
-            () = migrate::wait_until_current(&pool) => {
-                state.health.schema_ready.store(true, std::sync::atomic::Ordering::Release);
-                ready.send_replace(true);
-            },
-            _ = stopped(shutdown) => {},
+        let current = shutdown.run_until_cancelled(migrate::wait_until_current(&pool)).await;
+        if current.is_some() {
+            state.health.schema_ready.store(true, std::sync::atomic::Ordering::Release);
+            ready.send_replace(true);
         }
         return;
     }
     let work = async {
-        let mut delay = Duration::from_millis(200);
-        loop {
-            match migrate::run(&pool).await {
-                Ok(()) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, retry_in = ?delay, "migrations failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(30));
-                }
-            }
+        let notify = |e: &sqlx::migrate::MigrateError, delay| {
+            tracing::warn!(error = %e, retry_in = ?delay, "migrations failed; retrying");
+        };
+        let migrated = MIGRATION_RETRY.retry(&shutdown, |_| true, notify, || migrate::run(&pool)).await;
+        if migrated.is_err() {
+            return;
         }
         loop {
             let outcome = super::maintain::maintain_once(&pool, &config).await;
@@ -297,18 +292,19 @@ async fn keep_schema(
             }
         }
     };
-    tokio::select! {
-        _ = work => {},
-        _ = stopped(shutdown) => {},
-    }
+    shutdown.run_until_cancelled(work).await;
 }
+
+/// How `serve` retries the migrations while the database does not answer (any error is retried: an operator
+/// fixes a schema conflict, and the receivers keep acknowledging into the WAL meanwhile).
+const MIGRATION_RETRY: RetryPolicy = RetryPolicy { initial: Duration::from_millis(200), max: Duration::from_secs(30) };
 
 /// How often `serve` compacts the span rollups, and how long after a slot ends it waits for late spans.
 const COMPACTION_INTERVAL: Duration = Duration::from_secs(60);
 const COMPACTION_GRACE: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
 
 /// Folds the span rollups' closed minutes into ten-minute slots every minute, once the schema is there.
-async fn keep_rollups_compacted(pool: PgPool, mut schema: watch::Receiver<bool>, shutdown: watch::Receiver<bool>) {
+async fn keep_rollups_compacted(pool: PgPool, mut schema: watch::Receiver<bool>, shutdown: CancellationToken) {
     let work = async {
         if schema.wait_for(|ready| *ready).await.is_err() {
             return;
@@ -322,17 +318,14 @@ async fn keep_rollups_compacted(pool: PgPool, mut schema: watch::Receiver<bool>,
             tokio::time::sleep(COMPACTION_INTERVAL).await;
         }
     };
-    tokio::select! {
-        _ = work => {},
-        _ = stopped(shutdown) => {},
-    }
+    shutdown.run_until_cancelled(work).await;
 }
 
 /// How often `serve` looks for partitions that grew enough to be analyzed again.
 const STATISTICS_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Analyzes grown partitions every few seconds, once the schema is there (see `db::statistics`).
-async fn keep_statistics(pool: PgPool, mut schema: watch::Receiver<bool>, shutdown: watch::Receiver<bool>) {
+async fn keep_statistics(pool: PgPool, mut schema: watch::Receiver<bool>, shutdown: CancellationToken) {
     let work = async {
         if schema.wait_for(|ready| *ready).await.is_err() {
             return;
@@ -346,10 +339,7 @@ async fn keep_statistics(pool: PgPool, mut schema: watch::Receiver<bool>, shutdo
             tokio::time::sleep(STATISTICS_INTERVAL).await;
         }
     };
-    tokio::select! {
-        _ = work => {},
-        _ = stopped(shutdown) => {},
-    }
+    shutdown.run_until_cancelled(work).await;
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -56,10 +56,10 @@ pub async fn open(config: &Config, max_connections: u32) -> Result<Database, Con
         None => {
             let dir = std::path::absolute(config.postgres_dir())
                 .map_err(|source| ClusterError::Io { path: config.postgres_dir(), source })?;
-            let cluster = tokio::task::spawn_blocking(move || LocalCluster::start(&dir, false))
+            let cluster = tokio::task::spawn_blocking(move || LocalCluster::start_private(&dir))
                 .await
                 .map_err(|e| ClusterError::Command { what: "postgres", detail: e.to_string() })??;
-            let admin = PgConnectOptions::from_str(&cluster.url("postgres")).map_err(ConnectError::Url)?;
+            let admin = cluster.connect_options("postgres");
             let mut conn = admin.connect().await?;
             let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
                 .bind(MANAGED_DB)

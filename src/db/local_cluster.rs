@@ -4,12 +4,19 @@
 //! throwaway cluster. The `postgres` server refuses to run as root, so as root the cluster's files
 //! belong to the `postgres` system user and the binaries run under that uid.
 //!
+//! The cluster trusts every connection it accepts (`initdb -A trust`), so `serve`'s cluster
+//! ([`LocalCluster::start_private`]) listens only on its unix socket, in the cluster's directory (mode 0700):
+//! only this OS user (and root) can reach it, and no TCP port is taken. The test harness's clusters
+//! ([`LocalCluster::start`]) listen on a loopback TCP port too, for the server processes, TLS and tools the
+//! tests point at them.
+//!
 //! The server process is started from a dedicated thread that lives as long as this process, with
 //! `PR_SET_PDEATHSIG`, so that a SIGKILLed owner does not leave a PostgreSQL server behind
 //! (the kernel ties the death signal to the spawning thread, hence the dedicated thread).
 
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -122,6 +129,9 @@ fn free_port() -> Result<u16, ClusterError> {
     Ok(port)
 }
 
+/// The port number of a cluster without TCP: it only names the socket file, in the cluster's own directory.
+const SOCKET_ONLY_PORT: u16 = 5432;
+
 /// A running PostgreSQL server started from local binaries.
 pub struct LocalCluster {
     dir: PathBuf,
@@ -141,6 +151,20 @@ impl LocalCluster {
 
     /// As [`LocalCluster::start`], on `port` when given (a restarted cluster keeps its clients' URLs).
     pub fn start_on(dir: &Path, throwaway: bool, port: Option<u16>) -> Result<Self, ClusterError> {
+        let port = match port {
+            Some(p) => p,
+            None => free_port()?,
+        };
+        Self::launch(dir, throwaway, port, true)
+    }
+
+    /// Starts (creating with initdb on first use) a cluster in `dir` that listens only on its unix socket in
+    /// `dir`, for this process alone: see [`LocalCluster::connect_options`]. Keeps its files on stop.
+    pub fn start_private(dir: &Path) -> Result<Self, ClusterError> {
+        Self::launch(dir, false, SOCKET_ONLY_PORT, false)
+    }
+
+    fn launch(dir: &Path, throwaway: bool, port: u16, tcp: bool) -> Result<Self, ClusterError> {
         let bin = find_bin_dir()?;
         let user = run_as()?;
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
@@ -180,10 +204,6 @@ impl LocalCluster {
                 let _ = std::fs::remove_file(&pid_file);
             }
         }
-        let port = match port {
-            Some(p) => p,
-            None => free_port()?,
-        };
         let log = dir.join("postgres.log");
         let log_file = std::fs::File::create(&log).map_err(io_err(&log))?;
         if let Some((uid, gid)) = user {
@@ -192,7 +212,7 @@ impl LocalCluster {
         let mut cmd = command(&bin.join("postgres"), user);
         cmd.arg("-D")
             .arg(&data)
-            .args(["-p", &port.to_string(), "-h", "127.0.0.1", "-k"])
+            .args(["-p", &port.to_string(), "-h", if tcp { "127.0.0.1" } else { "" }, "-k"])
             .arg(dir)
             .args(["-c", "fsync=on", "-c", "max_connections=200"])
             .stdin(Stdio::null())
@@ -202,8 +222,13 @@ impl LocalCluster {
         let cluster = LocalCluster { dir: dir.to_path_buf(), port, pid, remove_on_stop: throwaway };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && data.join("postmaster.pid").exists() {
-                // Accepting TCP is not yet accepting queries; ready is signalled in the pid file.
+            let accepting = if tcp {
+                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            } else {
+                UnixStream::connect(cluster.socket_path()).is_ok()
+            };
+            if accepting && data.join("postmaster.pid").exists() {
+                // Accepting connections is not yet accepting queries; ready is signalled in the pid file.
                 let ready = std::fs::read_to_string(data.join("postmaster.pid"))
                     .map(|t| t.lines().any(|l| l.trim() == "ready"))
                     .unwrap_or(false);
@@ -223,14 +248,30 @@ impl LocalCluster {
         }
     }
 
-    /// The TCP port the server listens on (127.0.0.1).
+    /// The port the server listens on: TCP on 127.0.0.1 (and the socket's name) for a cluster from
+    /// [`LocalCluster::start`], the socket's name alone for one from [`LocalCluster::start_private`].
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// A connection URL for `database` as the `postgres` superuser.
+    /// A TCP connection URL for `database` as the `postgres` superuser (a cluster from [`LocalCluster::start`]).
     pub fn url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{}", self.port, database)
+    }
+
+    /// Connection options for `database` as the `postgres` superuser over the unix socket, which every
+    /// cluster has (no TLS: it would protect nothing on a socket).
+    pub fn connect_options(&self, database: &str) -> sqlx::postgres::PgConnectOptions {
+        sqlx::postgres::PgConnectOptions::new_without_pgpass()
+            .socket(&self.dir)
+            .ssl_mode(sqlx::postgres::PgSslMode::Disable)
+            .port(self.port)
+            .username("postgres")
+            .database(database)
+    }
+
+    fn socket_path(&self) -> PathBuf {
+        self.dir.join(format!(".s.PGSQL.{}", self.port))
     }
 
     /// Stops the server as `pg_ctl stop -m immediate` does (SIGQUIT: no checkpoint, transactions in flight are

@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::Channel;
 
-use crate::config::Span;
+use crate::units::HumanDuration;
 use generate::{Generator, Shape};
 
 /// Transport and encoding of the generated exports.
@@ -65,7 +65,7 @@ pub struct LoadArgs {
     pub items: u64,
     /// Stop after this long, e.g. 30s.
     #[arg(long)]
-    pub duration: Option<Span>,
+    pub duration: Option<HumanDuration>,
     /// Distinct services.
     #[arg(long, default_value_t = 20)]
     pub services: usize,
@@ -84,7 +84,7 @@ pub struct LoadArgs {
     /// Data time between two points of a metric series, like an SDK's export interval: a load of N points
     /// is stamped over the N / series intervals that end now.
     #[arg(long, default_value = "10s")]
-    pub metric_interval: Span,
+    pub metric_interval: HumanDuration,
     /// Compress requests with gzip.
     #[arg(long)]
     pub gzip: bool,

@@ -1,4 +1,4 @@
-//! OTLP/JSON: lenient decoding of export requests and spec-form encoding of export responses.
+//! OTLP/JSON: lenient decoding of export requests.
 //!
 //! Decoding is two passes. A schema-aware rewrite of the parsed `serde_json::Value` accepts what the OTel
 //! Collector accepts and the stock `with-serde` support of opentelemetry-proto does not (snake_case field names,
@@ -15,7 +15,6 @@ use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode};
 use serde_json::{Map, Number, Value};
 
 use super::decode::{DecodeError, MAX_ANY_VALUE_DEPTH};
-use super::response::ExportResponse;
 use super::{OtlpRequest, Signal};
 
 /// Decodes an OTLP/JSON export request body (UTF-8 JSON), leniently, and checks the AnyValue depth bound.
@@ -43,28 +42,6 @@ pub fn decode_json<T: OtlpRequest>(body: &[u8]) -> Result<T, DecodeError> {
     }
     req.check_depth()?;
     Ok(req)
-}
-
-/// Encodes an export response in the OTLP/JSON form: `{}` on full success, else `partialSuccess` with the count
-/// as a decimal string (the OTLP form of 64-bit integers) and the message.
-pub fn encode_json_response(response: &ExportResponse) -> Vec<u8> {
-    let mut root = Map::new();
-    if !response.is_full_success() {
-        let count_key = match response.signal {
-            Signal::Traces => "rejectedSpans",
-            Signal::Logs => "rejectedLogRecords",
-            Signal::Metrics => "rejectedDataPoints",
-        };
-        let mut partial = Map::new();
-        if response.rejected != 0 {
-            partial.insert(count_key.into(), Value::String(response.rejected.to_string()));
-        }
-        if !response.message.is_empty() {
-            partial.insert("errorMessage".into(), Value::String(response.message.clone()));
-        }
-        root.insert("partialSuccess".into(), Value::Object(partial));
-    }
-    Value::Object(root).to_string().into_bytes()
 }
 
 /// How a field's JSON value is checked and brought into the form the stock deserializer accepts.

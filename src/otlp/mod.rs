@@ -9,7 +9,7 @@ pub mod storable;
 pub mod validate;
 
 pub use decode::{DecodeError, MAX_ANY_VALUE_DEPTH, decode_protobuf};
-pub use json::{decode_json, encode_json_response};
+pub use json::decode_json;
 pub use response::ExportResponse;
 pub use validate::{Validated, validate};
 

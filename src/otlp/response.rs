@@ -1,9 +1,11 @@
-//! Export responses: full success, or partial success with the number of rejected items and a message.
+//! Export responses: full success, or partial success with the number of rejected items and a message, in
+//! protobuf or OTLP/JSON form.
 
 use opentelemetry_proto::tonic::collector::logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceResponse};
 use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsPartialSuccess, ExportMetricsServiceResponse};
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess, ExportTraceServiceResponse};
 use prost::Message;
+use serde_json::{Map, Value};
 
 use super::Signal;
 
@@ -68,9 +70,26 @@ impl ExportResponse {
         }
     }
 
-    /// The response in OTLP/JSON form (for OTLP/HTTP with `application/json`).
+    /// The response in OTLP/JSON form (for OTLP/HTTP with `application/json`): `{}` on full success, else
+    /// `partialSuccess` with the count as a decimal string (the OTLP form of 64-bit integers) and the message.
     pub fn to_json(&self) -> Vec<u8> {
-        super::json::encode_json_response(self)
+        let mut root = Map::new();
+        if !self.is_full_success() {
+            let count_key = match self.signal {
+                Signal::Traces => "rejectedSpans",
+                Signal::Logs => "rejectedLogRecords",
+                Signal::Metrics => "rejectedDataPoints",
+            };
+            let mut partial = Map::new();
+            if self.rejected != 0 {
+                partial.insert(count_key.into(), Value::String(self.rejected.to_string()));
+            }
+            if !self.message.is_empty() {
+                partial.insert("errorMessage".into(), Value::String(self.message.clone()));
+            }
+            root.insert("partialSuccess".into(), Value::Object(partial));
+        }
+        Value::Object(root).to_string().into_bytes()
     }
 }
 
@@ -97,5 +116,29 @@ mod tests {
         let logs = ExportResponse { signal: Signal::Logs, ..r.clone() };
         let decoded = ExportLogsServiceResponse::decode(&logs.to_protobuf()[..]).unwrap();
         assert_eq!(decoded.partial_success.unwrap().rejected_log_records, 3);
+    }
+
+    #[test]
+    fn response_json_is_the_spec_form() {
+        assert_eq!(ExportResponse::success(Signal::Logs).to_json(), b"{}");
+        let r = ExportResponse {
+            signal: Signal::Traces,
+            rejected: 2,
+            message: "span 0 of scope 0 of resource 0: trace_id must be 16 bytes, got 15".into(),
+        };
+        let v: serde_json::Value = serde_json::from_slice(&r.to_json()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"partialSuccess": {"rejectedSpans": "2",
+                "errorMessage": "span 0 of scope 0 of resource 0: trace_id must be 16 bytes, got 15"}})
+        );
+        let logs = ExportResponse { signal: Signal::Logs, rejected: 1, message: String::new() };
+        assert_eq!(logs.to_json(), br#"{"partialSuccess":{"rejectedLogRecords":"1"}}"#);
+        let warn = ExportResponse { signal: Signal::Metrics, rejected: 0, message: "metric 0: no data".into() };
+        assert_eq!(warn.to_json(), br#"{"partialSuccess":{"errorMessage":"metric 0: no data"}}"#);
+        // The stock types read our response back (numbers-as-strings are valid protojson int64).
+        let r = ExportResponse { signal: Signal::Metrics, rejected: 7, message: "x".into() };
+        let v: serde_json::Value = serde_json::from_slice(&r.to_json()).unwrap();
+        assert_eq!(v["partialSuccess"]["rejectedDataPoints"], "7");
     }
 }

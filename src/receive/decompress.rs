@@ -1,5 +1,11 @@
 //! Request body decompression per HTTP Content-Encoding, bounded by the body size limit: a decompression bomb
 //! costs at most the limit plus one byte of output before it is refused.
+//!
+//! By hand rather than with tower-http's `RequestDecompressionLayer` and `RequestBodyLimitLayer`: those match
+//! the Content-Encoding byte for byte (no `x-gzip`, no case or spaces), read "deflate" as zlib only (no raw
+//! deflate), answer 415 with an empty body and 413 with a plain-text one where OTLP/HTTP requires a
+//! `google.rpc.Status` in the request's encoding, and would leave the fuzz target and `hostile_input.rs`
+//! without a plain function to call.
 
 use std::io::Read;
 

@@ -61,7 +61,7 @@ impl<T: OtlpRequest + CheckDepth + Validate + Send + 'static> Exportable for T {
 pub fn encode_response(response: &ExportResponse, format: Format) -> Bytes {
     match format {
         Format::Protobuf => Bytes::from(response.to_protobuf()),
-        Format::Json => Bytes::from(otlp::json::encode_json_response(response)),
+        Format::Json => Bytes::from(response.to_json()),
     }
 }
 

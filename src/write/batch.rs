@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use super::dead_letter::{DeadLetter, DeadLetterStore};
 use super::dims::{self, DimCaches};
@@ -16,24 +16,10 @@ use super::rollups;
 use super::{ErrorClass, WriteError};
 use crate::normalize::rollup::{self, SpanRollups};
 use crate::normalize::{self, Encoded, FactIds, Prepared, Promotion, TableData};
+use crate::retry::{Backoff, RetryError, RetryPolicy};
 use crate::telemetry::Telemetry;
 
 mod isolate;
-
-/// Backoff between attempts after transient errors: doubling from `initial` up to `max`.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// First delay.
-    pub initial: Duration,
-    /// Cap of the delay.
-    pub max: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy { initial: Duration::from_millis(100), max: Duration::from_secs(30) }
-    }
-}
 
 /// What one committed transaction wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -199,18 +185,6 @@ pub(crate) async fn on_rayon<T: Send + 'static>(f: impl FnOnce() -> T + Send + '
             Err(WriteError::Task(msg))
         }
         Err(_) => Err(WriteError::Task("the rayon task was dropped".into())),
-    }
-}
-
-/// Resolves once `shutdown` is true; never if its sender is gone without saying so.
-pub(crate) async fn shutdown_requested(shutdown: &mut watch::Receiver<bool>) {
-    loop {
-        if *shutdown.borrow_and_update() {
-            return;
-        }
-        if shutdown.changed().await.is_err() {
-            std::future::pending::<()>().await;
-        }
     }
 }
 
@@ -466,47 +440,42 @@ impl Writer {
         &self,
         record: &wal::Record,
         error: &str,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &CancellationToken,
         report: &mut IngestReport,
     ) -> Result<(), WriteError> {
-        self.until_ok(shutdown, report, || async { self.dead_letter(record, error) }).await?;
+        self.retry_transient(shutdown, report, || async { self.dead_letter(record, error) }).await?;
         report.dead_lettered.push(record.seq);
         Ok(())
     }
 
     /// Waits out one backoff step; `Err(Shutdown)` if shutdown is requested meanwhile.
-    async fn backoff(&self, delay: &mut Duration, shutdown: &mut watch::Receiver<bool>) -> Result<(), WriteError> {
+    async fn backoff(&self, backoff: &mut Backoff, shutdown: &CancellationToken) -> Result<(), WriteError> {
         self.telemetry.write_retries.fetch_add(1, Ordering::Relaxed);
-        tokio::select! {
-            _ = tokio::time::sleep(*delay) => {}
-            _ = shutdown_requested(shutdown) => return Err(WriteError::Shutdown),
-        }
-        *delay = (*delay * 2).min(self.retry.max);
-        Ok(())
+        if backoff.wait(shutdown).await { Ok(()) } else { Err(WriteError::Shutdown) }
     }
 
-    /// Retries `f` on transient errors until it succeeds or shutdown is requested.
-    async fn until_ok<T, F, Fut>(
+    /// Retries `f` while it fails transiently ([`WriteError::class`]) until it succeeds or shutdown is requested;
+    /// a permanent error is returned.
+    async fn retry_transient<T, F, Fut>(
         &self,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &CancellationToken,
         report: &mut IngestReport,
-        mut f: F,
+        f: F,
     ) -> Result<T, WriteError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, WriteError>>,
     {
-        let mut delay = self.retry.initial;
-        loop {
-            match f().await {
-                Ok(v) => return Ok(v),
-                Err(e) => {
-                    tracing::warn!(wal_id = %self.wal_id, error = %e, retry_in = ?delay, "write failed; retrying");
-                    report.retries += 1;
-                    self.backoff(&mut delay, shutdown).await?;
-                }
-            }
-        }
+        let notify = |e: &WriteError, delay: Duration| {
+            tracing::warn!(wal_id = %self.wal_id, error = %e, retry_in = ?delay, "write failed; retrying");
+            report.retries += 1;
+            self.telemetry.write_retries.fetch_add(1, Ordering::Relaxed);
+        };
+        let transient = |e: &WriteError| e.class() == ErrorClass::Transient;
+        self.retry.retry(shutdown, transient, notify, f).await.map_err(|e| match e {
+            RetryError::Permanent(e) => e,
+            RetryError::Shutdown => WriteError::Shutdown,
+        })
     }
 
     /// Loads `records` (consecutive WAL records of this writer's WAL, ascending) exactly once: records the
@@ -517,14 +486,14 @@ impl Writer {
     pub async fn ingest(
         &self,
         mut records: Vec<wal::Record>,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &CancellationToken,
     ) -> Result<IngestReport, WriteError> {
         let mut report = IngestReport::default();
         let Some(batch_last) = records.iter().map(|r| r.seq).max() else {
             return Ok(report);
         };
         let committed = self
-            .until_ok(shutdown, &mut report, || async { Ok(read_checkpoint(&self.pool, &self.wal_id).await?) })
+            .retry_transient(shutdown, &mut report, || async { Ok(read_checkpoint(&self.pool, &self.wal_id).await?) })
             .await?;
         let before = records.len();
         if let Some(cp) = committed {
@@ -557,14 +526,14 @@ impl Writer {
         // Parts still to write, in WAL order; a permanently failing part is replaced by its two halves, and a
         // refused record by its storable items ([`Writer::isolate`]), once.
         let mut parts: VecDeque<Arc<Prepared>> = VecDeque::from([Arc::new(prepared)]);
-        let mut delay = self.retry.initial;
+        let mut backoff = self.retry.backoff();
         while let Some(part) = parts.pop_front() {
             match self.write(part.clone()).await {
                 Ok(w) => {
                     report.transactions += 1;
                     report.rows += w.tables.iter().map(|(_, n)| n).sum::<u64>();
                     report.checkpoint = report.checkpoint.max(w.checkpoint);
-                    delay = self.retry.initial;
+                    backoff = self.retry.backoff();
                 }
                 Err(WriteError::AlreadyCommitted { checkpoint, .. }) => {
                     // Another writer of this WAL committed meanwhile: keep only what is still missing.
@@ -576,9 +545,9 @@ impl Writer {
                 }
                 Err(e) if e.class() == ErrorClass::Transient => {
                     tracing::warn!(wal_id = %self.wal_id, first_seq = part.first_seq(), last_seq = part.last_seq(),
-                        error = %e, retry_in = ?delay, "batch write failed; retrying");
+                        error = %e, retry_in = ?backoff.delay(), "batch write failed; retrying");
                     report.retries += 1;
-                    self.backoff(&mut delay, shutdown).await?;
+                    self.backoff(&mut backoff, shutdown).await?;
                     parts.push_front(part);
                 }
                 Err(e) => {
@@ -624,7 +593,7 @@ impl Writer {
 
         if report.checkpoint < batch_last {
             let mut r2 = IngestReport::default();
-            self.until_ok(shutdown, &mut r2, || self.write_checkpoint(batch_last)).await?;
+            self.retry_transient(shutdown, &mut r2, || self.write_checkpoint(batch_last)).await?;
             report.retries += r2.retries;
             report.checkpoint = batch_last;
         }
@@ -649,20 +618,6 @@ mod tests {
         let err = on_rayon(|| -> u32 { panic!("bad record") }).await.unwrap_err();
         assert!(matches!(&err, WriteError::Task(m) if m == "bad record"), "{err}");
         assert_eq!(on_rayon(|| 7).await.unwrap(), 7);
-    }
-
-    #[tokio::test]
-    async fn shutdown_requested_resolves_on_true_and_waits_otherwise() {
-        let (tx, mut rx) = watch::channel(false);
-        let waiting = tokio::time::timeout(Duration::from_millis(50), shutdown_requested(&mut rx)).await;
-        assert!(waiting.is_err(), "false is not a shutdown");
-        tx.send(true).unwrap();
-        tokio::time::timeout(Duration::from_secs(1), shutdown_requested(&mut rx)).await.unwrap();
-        // A dropped sender never counts as a shutdown (and does not spin).
-        let (tx2, mut rx2) = watch::channel(false);
-        drop(tx2);
-        let waiting = tokio::time::timeout(Duration::from_millis(50), shutdown_requested(&mut rx2)).await;
-        assert!(waiting.is_err());
     }
 
     #[test]

@@ -13,7 +13,8 @@ pub mod dims;
 pub mod pipeline;
 pub mod rollups;
 
-pub use batch::{IngestReport, RetryPolicy, Writer, Written, may_skip_reference_checks, read_checkpoint};
+pub use crate::retry::RetryPolicy;
+pub use batch::{IngestReport, Writer, Written, may_skip_reference_checks, read_checkpoint};
 pub use dead_letter::{DeadLetter, DeadLetterError, DeadLetterStore};
 pub use dims::{CacheOptions, DimCaches};
 pub use pipeline::{PipelineError, PipelineOptions, spawn};

@@ -23,14 +23,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::PgPool;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use wal::{Wal, WalError};
 
-use super::batch::{Predecessor, RetryPolicy, Turn, Writer, Written, shutdown_requested};
+use super::batch::{Predecessor, Turn, Writer, Written};
 use super::dead_letter::{DeadLetter, DeadLetterStore};
 use super::dims::{CacheOptions, DimCaches};
 use crate::normalize::Promotion;
+use crate::retry::RetryPolicy;
 use crate::telemetry::Telemetry;
 
 /// Batching, read-ahead, retry and cache settings of the pipeline.
@@ -77,7 +79,7 @@ pub enum PipelineError {
     Write(#[from] super::WriteError),
 }
 
-/// Starts the pipeline for `wal`: returns at once; the task runs until `shutdown` turns true (it then finishes
+/// Starts the pipeline for `wal`: returns at once; the task runs until `shutdown` is cancelled (it then finishes
 /// or abandons the batch in hand, never truncating what is not committed) or the WAL is closed.
 pub fn spawn(
     wal: Wal,
@@ -86,7 +88,7 @@ pub fn spawn(
     telemetry: Arc<Telemetry>,
     dead_letters: PathBuf,
     options: PipelineOptions,
-    shutdown: watch::Receiver<bool>,
+    shutdown: CancellationToken,
 ) -> JoinHandle<Result<(), PipelineError>> {
     let caches = Arc::new(DimCaches::new(&options.caches));
     let writer = Writer::new(pool, caches, promotion, telemetry, wal.id(), DeadLetterStore::new(dead_letters))
@@ -99,9 +101,9 @@ pub async fn run(
     wal: Wal,
     writer: Writer,
     options: PipelineOptions,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: CancellationToken,
 ) -> Result<(), PipelineError> {
-    let Some(checkpoint) = initial_checkpoint(&wal, &writer, &options, &mut shutdown).await else {
+    let Some(checkpoint) = initial_checkpoint(&wal, &writer, &options, &shutdown).await else {
         return Ok(());
     };
     let wal_last = wal.last_seq().unwrap_or(0);
@@ -150,7 +152,7 @@ pub async fn run(
                 biased;
                 done = &mut oldest.task => Event::Done(done),
                 batch = rx.recv(), if room => Event::Batch(batch),
-                _ = shutdown_requested(&mut shutdown) => Event::Shutdown,
+                () = shutdown.cancelled() => Event::Shutdown,
             },
         };
         match event {
@@ -158,7 +160,7 @@ pub async fn run(
             // The reader is gone: finish what is in flight.
             Event::Batch(None) => reading = false,
             // Batches read ahead stay in the WAL for the next start rather than delaying shutdown.
-            Event::Batch(Some(_)) if *shutdown.borrow() => break,
+            Event::Batch(Some(_)) if shutdown.is_cancelled() => break,
             Event::Batch(Some(batch)) => {
                 let (turn, next) = Turn::after(predecessor.take());
                 predecessor = Some(next);
@@ -170,11 +172,10 @@ pub async fn run(
             Event::Done(done) => {
                 // Taken out before anything else: its task has ended and must not be awaited again.
                 let Some(oldest) = in_flight.pop_front() else { continue };
-                if *shutdown.borrow() {
+                if shutdown.is_cancelled() {
                     break;
                 }
-                match settle(&wal, &writer, done, oldest.records, &mut in_flight, &mut predecessor, &mut shutdown).await
-                {
+                match settle(&wal, &writer, done, oldest.records, &mut in_flight, &mut predecessor, &shutdown).await {
                     Ok(()) => {}
                     Err(PipelineError::Write(super::WriteError::Shutdown)) => break,
                     Err(e) => {
@@ -234,7 +235,7 @@ async fn settle(
     records: Arc<Vec<wal::Record>>,
     in_flight: &mut VecDeque<InFlight>,
     predecessor: &mut Option<Predecessor>,
-    shutdown: &mut watch::Receiver<bool>,
+    shutdown: &CancellationToken,
 ) -> Result<(), PipelineError> {
     match done {
         Ok(Ok(written)) => {
@@ -261,28 +262,19 @@ async fn settle(
     Ok(())
 }
 
-/// Reads the checkpoint, retrying while the database is unreachable; `None` on shutdown.
+/// Reads the checkpoint, retrying whatever the error (until it is known, the pipeline can do nothing else);
+/// `None` on shutdown.
 async fn initial_checkpoint(
     wal: &Wal,
     writer: &Writer,
     options: &PipelineOptions,
-    shutdown: &mut watch::Receiver<bool>,
+    shutdown: &CancellationToken,
 ) -> Option<u64> {
-    let mut delay = options.retry.initial;
-    loop {
-        match writer.checkpoint().await {
-            Ok(cp) => return Some(cp.unwrap_or(0)),
-            Err(e) => {
-                tracing::warn!(wal_id = wal.id(), error = %e, retry_in = ?delay,
-                    "cannot read the ingest checkpoint; retrying");
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = shutdown_requested(shutdown) => return None,
-        }
-        delay = (delay * 2).min(options.retry.max);
-    }
+    let notify = |e: &sqlx::Error, delay| {
+        tracing::warn!(wal_id = wal.id(), error = %e, retry_in = ?delay, "cannot read the ingest checkpoint; retrying");
+    };
+    let read = options.retry.retry(shutdown, |_| true, notify, || writer.checkpoint()).await;
+    read.ok().map(|cp| cp.unwrap_or(0))
 }
 
 async fn truncate(wal: &Wal, seq: u64) -> Result<u64, WalError> {
@@ -308,7 +300,7 @@ async fn read_loop(
     mut next: u64,
     options: PipelineOptions,
     tx: mpsc::Sender<Vec<wal::Record>>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: CancellationToken,
     wal_id: String,
     dead_letters: DeadLetterStore,
 ) -> Result<(), PipelineError> {
@@ -322,7 +314,7 @@ async fn read_loop(
                 Err(WalError::Closed) => return Ok(()),
                 Err(e) => return Err(e.into()),
             },
-            _ = shutdown_requested(&mut shutdown) => return Ok(()),
+            () = shutdown.cancelled() => return Ok(()),
         }
         let deadline = tokio::time::Instant::now() + options.max_batch_delay;
         let mut batch: Vec<wal::Record> = Vec::new();
@@ -353,14 +345,13 @@ async fn read_loop(
                         error: format!("corrupt WAL record: {reason}"),
                         payload: Vec::new(),
                     };
-                    let mut delay = options.retry.initial;
-                    while let Err(e) = dead_letters.put(&letter) {
+                    let notify = |e: &super::DeadLetterError, delay| {
                         tracing::warn!(wal_id, seq, error = %e, retry_in = ?delay, "cannot write a dead letter; retrying");
-                        tokio::select! {
-                            _ = tokio::time::sleep(delay) => {}
-                            _ = shutdown_requested(&mut shutdown) => return Ok(()),
-                        }
-                        delay = (delay * 2).min(options.retry.max);
+                    };
+                    let put = || async { dead_letters.put(&letter) };
+                    // Every error is retried, so only shutdown ends it early.
+                    if options.retry.retry(&shutdown, |_| true, notify, put).await.is_err() {
+                        return Ok(());
                     }
                     next = seq + 1;
                 }
@@ -380,7 +371,7 @@ async fn read_loop(
                     Err(_) => break,
                 },
                 _ = tokio::time::sleep_until(deadline) => break,
-                _ = shutdown_requested(&mut shutdown) => return Ok(()),
+                () = shutdown.cancelled() => return Ok(()),
             }
         }
         if batch.is_empty() {

@@ -286,6 +286,25 @@ async fn bad_input_gets_a_precise_status_and_the_server_keeps_serving() {
     assert!(names.iter().all(|n| n.starts_with("valid") || n.starts_with("after")), "{names:?}");
 }
 
+/// A bomb well under the body limit in every accepted encoding is refused once its output passes the limit,
+/// and nothing of it reaches the WAL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decompression_bombs_of_every_encoding_stop_at_the_limit() {
+    let (dir, mut server) = start(&["--max-request-size", "1MiB"]);
+    let zeros = vec![0u8; 64 << 20];
+    for (encoding, bomb) in
+        [("gzip", gzip(&zeros)), ("zstd", zstd::encode_all(&zeros[..], 19).unwrap()), ("deflate", zlib(&zeros))]
+    {
+        assert!(bomb.len() < 1 << 20, "{encoding}: the bomb itself is within the limit");
+        let resp = post(&server, "/v1/traces", "application/x-protobuf", Some(encoding), bomb).await;
+        assert_eq!(resp.status(), 413, "{encoding}");
+        let status = tonic_types::Status::decode(resp.bytes().await.unwrap()).unwrap();
+        assert!(status.message.contains("after decompression"), "{encoding}: {}", status.message);
+    }
+    server.stop();
+    assert!(wal_records(dir.path()).is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_wal_pushes_back_with_retryable_statuses() {
     let (_dir, mut server) = start(&["--wal-budget", "4KiB"]);

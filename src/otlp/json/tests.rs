@@ -1,6 +1,5 @@
 use super::*;
 use crate::otlp::decode::decode_protobuf;
-use crate::otlp::response::ExportResponse;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -498,30 +497,6 @@ fn ten_thousand_deep_kvlist_is_a_clean_error() {
     // Arrays nest too.
     let deep_array = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     assert!(decode_json::<ExportLogsServiceRequest>(deep_array.as_bytes()).is_err());
-}
-
-#[test]
-fn response_json_is_the_spec_form() {
-    assert_eq!(encode_json_response(&ExportResponse::success(Signal::Logs)), b"{}");
-    let r = ExportResponse {
-        signal: Signal::Traces,
-        rejected: 2,
-        message: "span 0 of scope 0 of resource 0: trace_id must be 16 bytes, got 15".into(),
-    };
-    let v: serde_json::Value = serde_json::from_slice(&encode_json_response(&r)).unwrap();
-    assert_eq!(
-        v,
-        json!({"partialSuccess": {"rejectedSpans": "2",
-            "errorMessage": "span 0 of scope 0 of resource 0: trace_id must be 16 bytes, got 15"}})
-    );
-    let logs = ExportResponse { signal: Signal::Logs, rejected: 1, message: String::new() };
-    assert_eq!(encode_json_response(&logs), br#"{"partialSuccess":{"rejectedLogRecords":"1"}}"#);
-    let warn = ExportResponse { signal: Signal::Metrics, rejected: 0, message: "metric 0: no data".into() };
-    assert_eq!(encode_json_response(&warn), br#"{"partialSuccess":{"errorMessage":"metric 0: no data"}}"#);
-    // The stock types read our response back (numbers-as-strings are valid protojson int64).
-    let r = ExportResponse { signal: Signal::Metrics, rejected: 7, message: "x".into() };
-    let v: serde_json::Value = serde_json::from_slice(&encode_json_response(&r)).unwrap();
-    assert_eq!(v["partialSuccess"]["rejectedDataPoints"], "7");
 }
 
 #[test]

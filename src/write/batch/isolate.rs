@@ -12,7 +12,7 @@ use std::sync::Arc;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use super::{IngestReport, Writer, on_rayon};
 use crate::normalize::{self, EncodeError};
@@ -28,7 +28,7 @@ impl Writer {
         &self,
         record: &wal::Record,
         error: &str,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &CancellationToken,
         report: &mut IngestReport,
     ) -> Result<Option<wal::Record>, WriteError> {
         match record.signal {
@@ -44,7 +44,7 @@ impl Writer {
         &self,
         record: &wal::Record,
         error: &str,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &CancellationToken,
         report: &mut IngestReport,
     ) -> Result<Option<wal::Record>, WriteError> {
         let request: T = match otlp::decode_protobuf(&record.payload) {
@@ -85,24 +85,24 @@ impl Writer {
         &self,
         record: &wal::Record,
         request: &T,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &CancellationToken,
         report: &mut IngestReport,
     ) -> Result<Vec<(usize, String)>, WriteError> {
         let items = request.item_count();
         let mut refused = Vec::new();
         // Ranges still to probe, the next one last; the whole record is known to be refused.
         let mut pending: Vec<Range<usize>> = halves(0..items).into_iter().rev().collect();
-        let mut delay = self.retry.initial;
+        let mut backoff = self.retry.backoff();
         while let Some(range) = pending.pop() {
             let part = subset(request, range.clone());
             let probe = wal::Record { payload: part.encode_to_vec(), ..record.clone() };
             match self.probe_record(probe).await {
-                Ok(()) => delay = self.retry.initial,
+                Ok(()) => backoff = self.retry.backoff(),
                 // Another writer of this WAL committed the record meanwhile: nothing is left to isolate.
                 Err(WriteError::AlreadyCommitted { .. }) => return Ok(Vec::new()),
                 Err(e) if e.class() == ErrorClass::Transient => {
                     report.retries += 1;
-                    self.backoff(&mut delay, shutdown).await?;
+                    self.backoff(&mut backoff, shutdown).await?;
                     pending.push(range);
                 }
                 Err(e) if range.len() == 1 => refused.push((range.start, e.to_string())),

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use clap::Parser;
 use ollyscale::cli::{Cli, Command};
-use ollyscale::config::Role;
+use ollyscale::config::{Role, Settings};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -85,6 +85,15 @@ fn parse(workload: &Value) -> Cli {
     Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{}: {e}", workload["metadata"]["name"]))
 }
 
+/// The server settings of a parsed command line (every subcommand but loadgen takes them).
+fn settings(cli: &Cli) -> &Settings {
+    match &cli.command {
+        Command::Serve(s) | Command::Migrate(s) | Command::Maintain(s) | Command::Drain(s) => s,
+        Command::Health { settings, .. } | Command::Wal { settings, .. } => settings,
+        Command::Loadgen(_) => panic!("loadgen takes no server settings"),
+    }
+}
+
 #[test]
 fn every_pod_has_service_links_off_and_the_restricted_security_context() {
     for name in ["dev", "production"] {
@@ -119,7 +128,8 @@ fn every_pod_has_service_links_off_and_the_restricted_security_context() {
                 .into_iter()
                 .flatten()
                 .map(|e| (e["name"].as_str().unwrap().to_string(), "x".to_string()));
-            ollyscale::config::check_environment(vars).unwrap_or_else(|e| panic!("{what}: {e}"));
+            ollyscale::config::check_environment(vars, &ollyscale::cli::env_vars())
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
         }
     }
 }
@@ -148,14 +158,14 @@ fn each_role_runs_its_own_command_under_its_component_label() {
         }
         let cli = parse(w);
         match component {
-            "migration" => assert!(matches!(cli.command, Command::Migrate), "{name}: {:?}", cli.command),
+            "migration" => assert!(matches!(cli.command, Command::Migrate(_)), "{name}: {:?}", cli.command),
             "otlp-receiver" => {
-                assert!(matches!(cli.command, Command::Serve));
-                assert_eq!(cli.settings.role, Some(Role::Ingest));
+                assert!(matches!(cli.command, Command::Serve(_)));
+                assert_eq!(settings(&cli).role, Some(Role::Ingest));
             }
             _ => {
-                assert!(matches!(cli.command, Command::Serve));
-                assert_eq!(cli.settings.role, Some(Role::Api));
+                assert!(matches!(cli.command, Command::Serve(_)));
+                assert_eq!(settings(&cli).role, Some(Role::Api));
             }
         }
     }
@@ -163,9 +173,9 @@ fn each_role_runs_its_own_command_under_its_component_label() {
     let all = find(&dev, "StatefulSet", "ollyscale");
     assert_eq!(all["spec"]["replicas"], 1);
     let cli = parse(all);
-    assert!(matches!(cli.command, Command::Serve));
-    assert!(matches!(cli.settings.role, None | Some(Role::All)));
-    assert!(cli.settings.database_url.is_none() && container(all)["env"].is_null(), "dev manages its own database");
+    assert!(matches!(cli.command, Command::Serve(_)));
+    assert!(matches!(settings(&cli).role, None | Some(Role::All)));
+    assert!(settings(&cli).database_url.is_none() && container(all)["env"].is_null(), "dev manages its own database");
 }
 
 #[test]
@@ -177,9 +187,9 @@ fn the_wal_is_on_a_per_pod_volume() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("ollyscale.toml");
         std::fs::write(&file, settings_file(&docs)).unwrap();
-        let mut cli = parse(sts);
-        cli.settings.config = Some(file);
-        let wal_dir = cli.settings.resolve().unwrap().wal_dir();
+        let cli = parse(sts);
+        let settings = Settings { config: Some(file), ..settings(&cli).clone() };
+        let wal_dir = settings.resolve().unwrap().wal_dir();
         let claims: Vec<&str> = sts["spec"]["volumeClaimTemplates"]
             .as_array()
             .expect("volumeClaimTemplates")
@@ -208,7 +218,7 @@ fn the_api_role_has_no_migration_step_and_reads_with_a_select_only_role() {
     let api = find(&docs, "Deployment", "api");
     assert!(api["spec"]["template"]["spec"]["initContainers"].is_null(), "no init container");
     assert!(!args(api).iter().any(|a| a == "migrate" || a == "maintain"));
-    assert_eq!(parse(api).settings.role, Some(Role::Api));
+    assert_eq!(settings(&parse(api)).role, Some(Role::Api));
     assert!(api["spec"]["volumeClaimTemplates"].is_null());
     let (secret, key) = secret_of(container(api), "OLLYSCALE_DATABASE_URL");
     let role = find(&docs, "Secret", secret)["stringData"]["username"].as_str().expect("the API's role").to_string();

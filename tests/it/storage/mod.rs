@@ -29,7 +29,7 @@ use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 use sqlx::PgPool;
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use crate::support::pg::{TestDb, test_db};
 
@@ -61,8 +61,7 @@ pub struct Env {
     pub dead_letters: DeadLetterStore,
     pub _dir: tempfile::TempDir,
     next_seq: AtomicU64,
-    _shutdown_tx: watch::Sender<bool>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: CancellationToken,
 }
 
 /// A fresh database and writer with [`TEST_PROMOTION`].
@@ -105,8 +104,8 @@ pub fn env_on_with(db: TestDb, promotion: Promotion, wal_id: &str, caches: &Cach
         wal_id,
         dead_letters.clone(),
     );
-    let (tx, rx) = watch::channel(false);
-    Env { db, writer, telemetry, dead_letters, _dir: dir, next_seq: AtomicU64::new(1), _shutdown_tx: tx, shutdown: rx }
+    let shutdown = CancellationToken::new();
+    Env { db, writer, telemetry, dead_letters, _dir: dir, next_seq: AtomicU64::new(1), shutdown }
 }
 
 /// Receive time used for every record: 2026-11-26T12:00:00.123456789Z.
@@ -140,8 +139,7 @@ impl Env {
     }
 
     pub async fn ingest(&self, records: Vec<wal::Record>) -> IngestReport {
-        let mut shutdown = self.shutdown.clone();
-        self.writer.ingest(records, &mut shutdown).await.unwrap()
+        self.writer.ingest(records, &self.shutdown).await.unwrap()
     }
 
     pub async fn logs(&self, req: &ExportLogsServiceRequest) -> IngestReport {

@@ -223,8 +223,8 @@ async fn transient_errors_are_retried_until_the_database_answers() {
         env.dead_letters.clone(),
     )
     .with_retry(RetryPolicy { initial: Duration::from_millis(20), max: Duration::from_millis(100) });
-    let (_tx, mut rx) = watch::channel(false);
-    let report = writer.ingest(vec![env.logs_record(&simple_logs("svc", "late"))], &mut rx).await.unwrap();
+    let rx = CancellationToken::new();
+    let report = writer.ingest(vec![env.logs_record(&simple_logs("svc", "late"))], &rx).await.unwrap();
     restore.await.unwrap();
     assert!(report.retries > 0, "{report:?}");
     assert!(report.dead_lettered.is_empty());
@@ -245,12 +245,13 @@ async fn shutdown_interrupts_retries_without_committing() {
         env.dead_letters.clone(),
     )
     .with_retry(RetryPolicy { initial: Duration::from_millis(20), max: Duration::from_millis(50) });
-    let (tx, mut rx) = watch::channel(false);
+    let tx = CancellationToken::new();
+    let rx = tx.clone();
     let stopper = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        tx.send(true).unwrap();
+        tx.cancel();
     });
-    let err = writer.ingest(vec![env.logs_record(&simple_logs("svc", "x"))], &mut rx).await.unwrap_err();
+    let err = writer.ingest(vec![env.logs_record(&simple_logs("svc", "x"))], &rx).await.unwrap_err();
     stopper.await.unwrap();
     assert!(matches!(err, ollyscale::write::WriteError::Shutdown), "{err}");
     assert_eq!(env.count("otel_logs_fact").await, 0);
@@ -266,7 +267,7 @@ fn spawn_pipeline(
     wal: &wal::Wal,
     dir: &std::path::Path,
     opts: PipelineOptions,
-    shutdown: watch::Receiver<bool>,
+    shutdown: CancellationToken,
 ) -> tokio::task::JoinHandle<Result<(), ollyscale::write::PipelineError>> {
     ollyscale::write::spawn(
         wal.clone(),
@@ -296,7 +297,8 @@ async fn the_pipeline_tails_the_wal_into_postgresql_and_truncates_what_is_commit
         let payload = simple_logs("svc", &format!("m{n}")).encode_to_vec();
         wal.append(wal::Signal::Logs, RECEIVED_AT, &payload).await.unwrap();
     }
-    let (tx, rx) = watch::channel(false);
+    let tx = CancellationToken::new();
+    let rx = tx.clone();
     let opts =
         PipelineOptions { max_batch_records: 10, max_batch_delay: Duration::from_millis(20), ..Default::default() };
     let handle = spawn_pipeline(&env, &wal, dir.path(), opts, rx);
@@ -314,7 +316,7 @@ async fn the_pipeline_tails_the_wal_into_postgresql_and_truncates_what_is_commit
         assert!(tokio::time::Instant::now() < deadline, "the WAL was not truncated");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    tx.send(true).unwrap();
+    tx.cancel();
     tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap().unwrap();
 }
 
@@ -337,8 +339,9 @@ async fn on_restart_the_pipeline_skips_and_truncates_what_the_checkpoint_covers(
         wal.id(),
         env.dead_letters.clone(),
     );
-    let (tx, mut rx) = watch::channel(false);
-    writer.ingest(first3, &mut rx).await.unwrap();
+    let tx = CancellationToken::new();
+    let rx = tx.clone();
+    writer.ingest(first3, &rx).await.unwrap();
     assert_eq!(wal.stats().unwrap().records, 5);
 
     let handle = ollyscale::write::spawn(
@@ -353,7 +356,7 @@ async fn on_restart_the_pipeline_skips_and_truncates_what_the_checkpoint_covers(
     wait_for(&env, "otel_logs_fact", 5).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(bodies(&env).await, ["m0", "m1", "m2", "m3", "m4"]);
-    tx.send(true).unwrap();
+    tx.cancel();
     tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap().unwrap();
     assert_eq!(wal.stats().unwrap().records, 0);
 }
@@ -370,7 +373,8 @@ async fn the_pipeline_waits_out_a_database_outage_then_drains_the_backlog() {
             .await
             .unwrap();
     }
-    let (tx, rx) = watch::channel(false);
+    let tx = CancellationToken::new();
+    let rx = tx.clone();
     let opts = PipelineOptions {
         retry: RetryPolicy { initial: Duration::from_millis(20), max: Duration::from_millis(50) },
         max_batch_delay: Duration::from_millis(10),
@@ -390,7 +394,7 @@ async fn the_pipeline_waits_out_a_database_outage_then_drains_the_backlog() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(bodies(&env).await, ["q0", "q1", "q2", "q3"]);
-    tx.send(true).unwrap();
+    tx.cancel();
     tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap().unwrap();
 }
 
@@ -442,7 +446,8 @@ async fn pipeline_batches_are_bounded_by_payload_bytes() {
     for _ in 0..12 {
         wal.append(wal::Signal::Logs, RECEIVED_AT, &payload).await.unwrap();
     }
-    let (tx, rx) = watch::channel(false);
+    let tx = CancellationToken::new();
+    let rx = tx.clone();
     // Three records' worth of bytes per batch, however many records are waiting.
     let opts = PipelineOptions {
         max_batch_bytes: payload.len() * 3,
@@ -452,7 +457,7 @@ async fn pipeline_batches_are_bounded_by_payload_bytes() {
     let handle = spawn_pipeline(&env, &wal, dir.path(), opts, rx);
     wait_for(&env, "otel_logs_fact", 12).await;
     assert_eq!(env.telemetry.batches_written.load(std::sync::atomic::Ordering::Relaxed), 4);
-    tx.send(true).unwrap();
+    tx.cancel();
     tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap().unwrap();
 }
 
@@ -467,7 +472,8 @@ async fn shutdown_during_an_outage_stops_promptly_and_keeps_the_records_in_the_w
             .await
             .unwrap();
     }
-    let (tx, rx) = watch::channel(false);
+    let tx = CancellationToken::new();
+    let rx = tx.clone();
     let opts = PipelineOptions {
         max_batch_records: 1,
         retry: RetryPolicy { initial: Duration::from_millis(20), max: Duration::from_secs(30) },
@@ -475,7 +481,7 @@ async fn shutdown_during_an_outage_stops_promptly_and_keeps_the_records_in_the_w
     };
     let handle = spawn_pipeline(&env, &wal, dir.path(), opts, rx);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    tx.send(true).unwrap();
+    tx.cancel();
     tokio::time::timeout(Duration::from_secs(5), handle).await.expect("stopped promptly").unwrap().unwrap();
     assert_eq!(wal.stats().unwrap().records, 5);
     assert!(env.dead_letters.list().unwrap().is_empty());
@@ -542,7 +548,7 @@ async fn closing_the_wal_ends_the_pipeline() {
     let env = env().await;
     let dir = tempfile::tempdir().unwrap();
     let wal = wal_in(&dir.path().join("wal"));
-    let (_tx, rx) = watch::channel(false);
+    let rx = CancellationToken::new();
     let handle = ollyscale::write::spawn(
         wal.clone(),
         env.pool().clone(),
@@ -660,7 +666,8 @@ async fn reference_checks_are_skipped_only_by_roles_allowed_to() {
 /// Runs the pipeline over `wal` with one-record batches and `in_flight` writes at once until the checkpoint
 /// reaches `last`, then stops it.
 async fn run_one_record_batches(env: &Env, wal: &wal::Wal, dir: &std::path::Path, in_flight: usize, last: u64) {
-    let (tx, rx) = watch::channel(false);
+    let tx = CancellationToken::new();
+    let rx = tx.clone();
     let opts = PipelineOptions {
         max_batch_records: 1,
         max_batch_delay: Duration::from_millis(1),
@@ -675,7 +682,7 @@ async fn run_one_record_batches(env: &Env, wal: &wal::Wal, dir: &std::path::Path
         assert!(tokio::time::Instant::now() < deadline, "the checkpoint did not reach {last}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    tx.send(true).unwrap();
+    tx.cancel();
     tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap().unwrap();
 }
 
@@ -742,14 +749,15 @@ async fn shutdown_while_a_write_is_blocked_ends_the_pipeline_and_keeps_the_recor
     // Another session holds a lock that the batch's COPY waits for, for as long as the test wants.
     let mut blocker = env.pool().begin().await.unwrap();
     sqlx::query("LOCK TABLE otel_logs_fact IN ACCESS EXCLUSIVE MODE").execute(&mut *blocker).await.unwrap();
-    let (tx, rx) = watch::channel(false);
+    let tx = CancellationToken::new();
+    let rx = tx.clone();
     // One-record batches: both writes in flight wait on the lock, so the pipeline has no room for more.
     let opts =
         PipelineOptions { max_batch_records: 1, max_batch_delay: Duration::from_millis(10), ..Default::default() };
     let handle = spawn_pipeline(&env, &wal, dir.path(), opts, rx);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!handle.is_finished());
-    tx.send(true).unwrap();
+    tx.cancel();
     let asked = std::time::Instant::now();
     tokio::time::timeout(Duration::from_secs(15), handle).await.unwrap().unwrap().unwrap();
     assert!(asked.elapsed() < Duration::from_secs(8), "took {:?}", asked.elapsed());
