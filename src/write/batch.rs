@@ -19,7 +19,14 @@ use crate::normalize::{self, Encoded, FactIds, Prepared, Promotion, TableData};
 use crate::retry::{Backoff, RetryError, RetryPolicy};
 use crate::telemetry::Telemetry;
 
+mod checkpoint;
 mod isolate;
+mod turn;
+
+pub(crate) use super::cpu::on_rayon;
+pub use checkpoint::read_checkpoint;
+use checkpoint::{lock_checkpoint, seq_i64, upsert_checkpoint};
+pub use turn::{Predecessor, Turn};
 
 /// What one committed transaction wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,72 +63,6 @@ enum Finish {
     RollBack,
 }
 
-/// A batch's place in a chain of pipelined writes (see `pipeline.rs`): it begins its transaction once the
-/// batch before it has registered its dimension rows, and commits only after that batch committed.
-///
-/// Why this order cannot deadlock: a write takes row locks that another writer may wait on in three places:
-/// new dimension rows, the rollup rows and the checkpoint row. Its dimension rows are taken before its
-/// successor begins, and the other two only after its predecessor committed, so a write never waits in
-/// PostgreSQL for its successor while its successor waits in this process for it.
-#[derive(Debug, Default)]
-pub struct Turn {
-    predecessor: Option<Predecessor>,
-    registered: Option<tokio::sync::oneshot::Sender<()>>,
-    committed: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-/// What the next batch of a chain waits on: its predecessor's dimension rows, then its commit. A dropped
-/// sender means the predecessor ended without getting there.
-#[derive(Debug)]
-pub struct Predecessor {
-    registered: tokio::sync::oneshot::Receiver<()>,
-    committed: tokio::sync::oneshot::Receiver<()>,
-}
-
-impl Turn {
-    /// The turn after `predecessor` (`None`: the first of a chain), and what its own successor waits on.
-    pub fn after(predecessor: Option<Predecessor>) -> (Turn, Predecessor) {
-        let (registered, registered_rx) = tokio::sync::oneshot::channel();
-        let (committed, committed_rx) = tokio::sync::oneshot::channel();
-        let turn = Turn { predecessor, registered: Some(registered), committed: Some(committed) };
-        (turn, Predecessor { registered: registered_rx, committed: committed_rx })
-    }
-
-    /// Waits until the predecessor's dimension rows are registered (or it ended).
-    async fn wait_registered(&mut self) {
-        if let Some(p) = self.predecessor.as_mut() {
-            let _ = (&mut p.registered).await;
-        }
-    }
-
-    /// Tells the successor that this batch's dimension rows are registered.
-    fn registered(&mut self) {
-        if let Some(tx) = self.registered.take() {
-            let _ = tx.send(());
-        }
-    }
-
-    /// Waits until the predecessor committed; `Ok(true)` if it had not yet when called, an error if it ended
-    /// without committing (this batch must then not commit before the predecessor's records are in).
-    async fn wait_committed(&mut self) -> Result<bool, WriteError> {
-        use tokio::sync::oneshot::error::TryRecvError;
-        let Some(mut p) = self.predecessor.take() else { return Ok(false) };
-        let waited = match p.committed.try_recv() {
-            Ok(()) => return Ok(false),
-            Err(TryRecvError::Empty) => p.committed.await.is_ok(),
-            Err(TryRecvError::Closed) => false,
-        };
-        if waited { Ok(true) } else { Err(WriteError::NotInTurn("the batch before it failed")) }
-    }
-
-    /// Tells the successor that this batch committed.
-    fn committed(&mut self) {
-        if let Some(tx) = self.committed.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
 /// Loads batches of one WAL into PostgreSQL.
 pub struct Writer {
     pool: PgPool,
@@ -153,81 +94,10 @@ pub async fn may_skip_reference_checks(conn: &mut PgConnection) -> Result<bool, 
     sqlx::query_scalar("SELECT has_parameter_privilege('session_replication_role', 'SET')").fetch_one(&mut *conn).await
 }
 
-/// Reads the committed checkpoint of a WAL: the highest sequence whose data is in the database.
-pub async fn read_checkpoint(pool: &PgPool, wal_id: &str) -> Result<Option<u64>, sqlx::Error> {
-    let row: Option<i64> = sqlx::query_scalar("SELECT last_seq FROM ingest_checkpoints WHERE wal_id = $1")
-        .bind(wal_id)
-        .fetch_optional(pool)
-        .await?;
-    // The writer only stores sequences converted from u64, so a negative value was written by someone else.
-    Ok(row.map(|s| u64::try_from(s).unwrap_or(0)))
-}
-
-fn seq_i64(seq: u64) -> Result<i64, WriteError> {
-    i64::try_from(seq).map_err(|_| WriteError::SeqOutOfRange(seq))
-}
-
-/// Runs CPU work on the rayon pool without blocking a tokio worker; a panic comes back as an error.
-pub(crate) async fn on_rayon<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, WriteError> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    rayon::spawn(move || {
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-        let _ = tx.send(r);
-    });
-    match rx.await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(panic)) => {
-            let msg = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".to_string());
-            Err(WriteError::Task(msg))
-        }
-        Err(_) => Err(WriteError::Task("the rayon task was dropped".into())),
-    }
-}
-
 async fn copy_table(conn: &mut PgConnection, t: &TableData) -> Result<u64, sqlx::Error> {
     let mut copy = conn.copy_in_raw(&t.copy_statement()).await?;
     copy.send(t.data.as_slice()).await?;
     copy.finish().await
-}
-
-/// Locks this WAL's checkpoint row and refuses the batch if the checkpoint already covers its first record,
-/// so that two attempts at the same records (a retry after a COMMIT whose outcome was lost, or two writers of
-/// one WAL) cannot both commit them: the second waits for the first's COMMIT here, then sees its checkpoint.
-/// The row must exist to be locked: the first batch of a WAL creates it, and a concurrent one waits on that.
-async fn lock_checkpoint(conn: &mut PgConnection, wal_id: &str, first_seq: u64) -> Result<(), WriteError> {
-    sqlx::query("INSERT INTO ingest_checkpoints (wal_id, last_seq) VALUES ($1, 0) ON CONFLICT (wal_id) DO NOTHING")
-        .bind(wal_id)
-        .execute(&mut *conn)
-        .await?;
-    let committed: Option<i64> =
-        sqlx::query_scalar("SELECT last_seq FROM ingest_checkpoints WHERE wal_id = $1 FOR UPDATE")
-            .bind(wal_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    match committed {
-        Some(cp) if cp >= seq_i64(first_seq)? => {
-            Err(WriteError::AlreadyCommitted { first_seq, checkpoint: u64::try_from(cp).unwrap_or(0) })
-        }
-        _ => Ok(()),
-    }
-}
-
-async fn upsert_checkpoint(conn: &mut PgConnection, wal_id: &str, seq: i64) -> Result<(), sqlx::Error> {
-    // GREATEST: a checkpoint never goes backwards, whatever order writers commit in.
-    sqlx::query(
-        "INSERT INTO ingest_checkpoints (wal_id, last_seq, updated_at) VALUES ($1, $2, now()) \
-         ON CONFLICT (wal_id) DO UPDATE \
-         SET last_seq = GREATEST(ingest_checkpoints.last_seq, EXCLUDED.last_seq), updated_at = now()",
-    )
-    .bind(wal_id)
-    .bind(seq)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 impl Writer {
@@ -612,13 +482,6 @@ fn sorted(by_seq: &HashMap<u64, wal::Record>, mut seqs: Vec<u64>) -> Vec<wal::Re
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn a_panic_on_rayon_comes_back_as_an_error_instead_of_aborting() {
-        let err = on_rayon(|| -> u32 { panic!("bad record") }).await.unwrap_err();
-        assert!(matches!(&err, WriteError::Task(m) if m == "bad record"), "{err}");
-        assert_eq!(on_rayon(|| 7).await.unwrap(), 7);
-    }
 
     #[test]
     fn only_data_errors_are_permanent() {

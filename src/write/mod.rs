@@ -8,6 +8,7 @@
 
 pub mod batch;
 pub mod compact;
+pub mod cpu;
 pub mod dead_letter;
 pub mod dims;
 pub mod pipeline;

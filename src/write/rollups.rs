@@ -50,12 +50,9 @@ pub async fn pair_with_committed(
         return Ok(());
     }
     let block_size = FactIds::BLOCK_SIZE as i64;
-    // Each lookup must be one probe of the trace id index. Measured on 300k spans, for 1,000 callers: joined
-    // as a whole, PostgreSQL hashed them against a parallel scan of the day's partition (78 ms, growing with
-    // the day); per caller, it sometimes ANDed the trace id bitmap with the start_time index's (20 s). With
-    // bitmap scans off and the probe in a LATERAL subquery: 14 ms, but only with a generic plan: a custom
-    // plan, with the arrays as constants, took 917 ms for 5,000 callers against 126 ms generic. Only the
-    // rollup upserts and the checkpoint (unique-index probes) follow in this transaction.
+    // Each lookup must be one probe of the trace index, whatever the statistics: a LATERAL probe, bitmap scans
+    // off and a generic plan (figures in docs/benchmarks.md, "Rollup parent lookups"). Only the rollup upserts
+    // and the checkpoint (unique-index probes) follow in this transaction.
     sqlx::raw_sql("SET LOCAL enable_bitmapscan = off; SET LOCAL plan_cache_mode = force_generic_plan")
         .execute(&mut *conn)
         .await?;
