@@ -11,7 +11,7 @@
 # longer.
 # TRIM_BYTES (default 4 GiB; 0 keeps everything): whenever PostgreSQL's database passes this size during the
 # drain, the span tables are truncated, so that a backlog whose rows would not fit on the disk (a WAL byte
-# holds about eight bytes of stored spans with the default shape) can still be drained. The server's work is
+# becomes 8-12 bytes of stored spans with the default shape) can still be drained. The server's work is
 # the same (every span is decoded, encoded and copied in); PostgreSQL's tables stay small, so the drain rate
 # is not an end-to-end figure (bench/e2e.sh gives those).
 # PORT (default 56999) is PostgreSQL's port, and the server listens on PORT-31682 (gRPC), +1, and
@@ -38,7 +38,7 @@ chmod 755 "$WORK"
 # The WAL, PostgreSQL's copy of the same spans (up to TRIM_BYTES) and PostgreSQL's own WAL (max_wal_size
 # and some) all land on this disk.
 AVAIL=$(df -B1 --output=avail "$WORK" | tail -1 | tr -d ' ')
-STORED=$((BACKLOG_BYTES * 9))
+STORED=$((BACKLOG_BYTES * 12))
 if [ "$TRIM_BYTES" -gt 0 ] && [ "$TRIM_BYTES" -lt "$STORED" ]; then STORED=$((TRIM_BYTES + TRIM_BYTES / 4)); fi
 NEED=$((BACKLOG_BYTES + STORED + (6 << 30)))
 if [ "$AVAIL" -lt "$NEED" ] && [ -z "${FORCE:-}" ]; then
