@@ -18,6 +18,7 @@ pub mod normalize;
 pub mod otlp;
 pub mod query;
 pub mod receive;
+pub mod schema;
 pub mod telemetry;
 pub mod time;
 pub mod ui;

@@ -18,8 +18,9 @@ use super::{params as cp, traceql};
 use crate::ids;
 use crate::query::QueryState;
 use crate::query::error::ApiError;
-use crate::query::params::{AttrFilter, AttrScope, Op, Params, SPAN_KINDS, STATUS_CODES};
+use crate::query::params::{AttrFilter, AttrScope, Op, Params};
 use crate::query::traces::{self, TraceQuery, TraceSummary};
+use crate::schema::enums::{SPAN_KIND, STATUS_CODE};
 
 /// Default number of traces of a search, as Tempo.
 const DEFAULT_LIMIT: u32 = 20;
@@ -354,8 +355,8 @@ async fn tag_values(State(st): State<QueryState>, Path(tag): Path<String>, p: Pa
     let strings =
         |v: Vec<String>| -> Vec<Value> { v.into_iter().map(|s| json!({"type": "string", "value": s})).collect() };
     let values: Vec<Value> = match tag.as_str() {
-        "status" | "span:status" => keywords(&STATUS_CODES),
-        "kind" | "span:kind" => keywords(&SPAN_KINDS),
+        "status" | "span:status" => keywords(&STATUS_CODE.short_names()),
+        "kind" | "span:kind" => keywords(&SPAN_KIND.short_names()),
         "resource.service.name" | "rootServiceName" | "trace:rootService" => strings(super::service_names(&st).await?),
         "name" | "span:name" | "rootName" | "trace:rootName" => {
             let mut names = Vec::new();

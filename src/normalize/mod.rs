@@ -16,9 +16,11 @@ pub(crate) mod tables;
 mod traces;
 
 pub use identity::Hash;
-pub use promotion::{Decision, Level, Promotion, PromotionError, ValueType};
+pub use promotion::{Decision, Promotion, PromotionError};
 
 use crate::otlp::decode_protobuf;
+use crate::schema::attributes::{RESOURCE, SCOPE};
+use crate::schema::{AttrLevel, PromotionLevel, Signal};
 use crate::time::PgTime;
 use attrs::{AttrEncoder, RuleCache};
 use identity::{IdentityHasher, canonical_attributes};
@@ -31,7 +33,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-use tables::{AttrLevel, TableSet};
+use tables::TableSet;
 
 /// A resource to store in `otel_resources_dim` (unique by hash within a batch).
 #[derive(Debug, Clone, PartialEq)]
@@ -450,9 +452,9 @@ impl Prepared {
 /// Decodes one record and derives its identities, dimensions, keys and counts.
 fn prepare_record(record: &wal::Record, promotion: &Promotion) -> Result<PreparedRecord, String> {
     let request = match record.signal {
-        wal::Signal::Traces => Request::Traces(decode_protobuf(&record.payload).map_err(|e| e.to_string())?),
-        wal::Signal::Logs => Request::Logs(decode_protobuf(&record.payload).map_err(|e| e.to_string())?),
-        wal::Signal::Metrics => Request::Metrics(decode_protobuf(&record.payload).map_err(|e| e.to_string())?),
+        Signal::Traces => Request::Traces(decode_protobuf(&record.payload).map_err(|e| e.to_string())?),
+        Signal::Logs => Request::Logs(decode_protobuf(&record.payload).map_err(|e| e.to_string())?),
+        Signal::Metrics => Request::Metrics(decode_protobuf(&record.payload).map_err(|e| e.to_string())?),
     };
     let mut walk = Walk::new(promotion);
     match &request {
@@ -484,7 +486,7 @@ fn prepare_record(record: &wal::Record, promotion: &Promotion) -> Result<Prepare
 pub(crate) struct Walk<'a> {
     pub rules: RuleCache<'a>,
     pub used: Vec<&'a str>,
-    pub other_used: Vec<(Level, &'a str)>,
+    pub other_used: Vec<(PromotionLevel, &'a str)>,
     pub hasher: IdentityHasher,
     pub resource_hashes: Vec<Hash>,
     pub scope_hashes: Vec<Hash>,
@@ -520,9 +522,9 @@ impl<'a> Walk<'a> {
     }
 
     /// Notes the promoted keys of a fact's attributes.
-    pub fn attributes(&mut self, what: &str, level: Level, attrs: &'a [KeyValue]) -> Result<(), String> {
+    pub fn attributes(&mut self, what: &str, level: AttrLevel, attrs: &'a [KeyValue]) -> Result<(), String> {
         check_attributes(what, attrs)?;
-        self.rules.collect_keys(level, attrs, &mut self.used, &mut self.other_used);
+        self.rules.collect_keys(level.promotion, attrs, &mut self.used, &mut self.other_used);
         Ok(())
     }
 
@@ -533,7 +535,7 @@ impl<'a> Walk<'a> {
             None => (&[][..], 0),
         };
         check_text("resource schema_url", schema_url)?;
-        self.attributes("resource attribute", Level::Resource, attrs)?;
+        self.attributes("resource attribute", RESOURCE, attrs)?;
         let kept = self.rules.kept(attrs);
         let hash = self.hasher.resource(&kept, schema_url);
         self.resource_hashes.push(hash);
@@ -561,7 +563,7 @@ impl<'a> Walk<'a> {
         check_text("scope schema_url", schema_url)?;
         check_text("scope name", name)?;
         check_text("scope version", version)?;
-        self.attributes("scope attribute", Level::Scope, attrs)?;
+        self.attributes("scope attribute", SCOPE, attrs)?;
         let kept = self.rules.kept(attrs);
         let hash = self.hasher.scope(name, version, &kept, schema_url);
         self.scope_hashes.push(hash);
@@ -746,10 +748,10 @@ pub fn encode_dimension_attributes(
     let mut set = TableSet::new();
     let mut enc = AttrEncoder::new(promotion, &ids.keys, None);
     for (id, dim) in new_resources {
-        enc.write(&mut set, AttrLevel::Resource, *id, None, &dim.attributes)?;
+        enc.write(&mut set, RESOURCE, *id, None, &dim.attributes)?;
     }
     for (id, dim) in new_scopes {
-        enc.write(&mut set, AttrLevel::Scope, *id, None, &dim.attributes)?;
+        enc.write(&mut set, SCOPE, *id, None, &dim.attributes)?;
     }
     Ok(set.finish().0)
 }

@@ -10,12 +10,14 @@ use serde_json::{Map, Value, json};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use super::attrs::{self, LOG, RESOURCE};
+use super::attrs;
 use super::error::ApiError;
 use super::params::{self, AttrFilter, AttrScope, Params, Window};
 use super::{QueryState, cursor, time_fields};
 use crate::ids;
 use crate::normalize::anyvalue::any_value_to_json;
+use crate::schema::attributes::{LOG, RESOURCE};
+use crate::schema::enums::severity_class_name;
 
 /// Parameters of the log search.
 pub const SEARCH_PARAMS: &[&str] = &[
@@ -37,8 +39,6 @@ pub const TRACE_PARAMS: &[&str] = &["from", "to", "min_severity", "body", "attr"
 /// Parameters of the log volume: the search's filters and the bucket width.
 pub const VOLUME_PARAMS: &[&str] =
     &["from", "to", "service", "namespace", "min_severity", "body", "trace_id", "attr", "resource_attr", "step"];
-/// The severity classes of the log volume: severity numbers 1-4 are TRACE, 5-8 DEBUG, ... 21-24 FATAL.
-pub const SEVERITY_CLASSES: [&str; 7] = ["UNSPECIFIED", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
 
 #[derive(Debug, Default)]
 struct Filters {
@@ -84,6 +84,7 @@ pub async fn volume(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     let step = params::step(&p, &w, 1_000_000_000, 1_000)?;
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT floor(extract(epoch FROM l.time - ");
     qb.push_bind(w.from_ts()).push(")::float8 * 1e6 / ").push_bind(step as f64 / 1e3);
+    // The class is severity_class_name's: four numbers each, FATAL the last.
     qb.push(
         ")::bigint AS bucket, LEAST((l.severity_number + 3) / 4, 6)::int4 AS class, count(*) AS n \
          FROM otel_logs_fact l JOIN otel_resources_dim r ON r.resource_id = l.resource_id WHERE TRUE",
@@ -99,7 +100,7 @@ pub async fn volume(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         let i: i64 = row.try_get("bucket")?;
         let class: i32 = row.try_get("class")?;
         let count: i64 = row.try_get("n")?;
-        let name = SEVERITY_CLASSES.get(class.max(0) as usize).copied().unwrap_or("UNSPECIFIED");
+        let name = severity_class_name(class.max(0)).unwrap_or("UNSPECIFIED");
         if let Some(b) = usize::try_from(i).ok().and_then(|i| buckets.get_mut(i)) {
             b.insert(name.into(), count.into());
         }

@@ -17,7 +17,7 @@
 //!   reconnects by itself) or when a query exceeds the statement timeout.
 //!
 //! Modules: [`params`] (query parameters), [`cursor`] (keyset cursors), [`error`] (the one error shape),
-//! [`attrs`] (attribute levels, filters, fetching), [`aggregate`] (metric bucket math, no database), one
+//! [`attrs`] (attribute filters and fetching), [`aggregate`] (metric bucket math, no database), one
 //! module per resource, [`openapi`] (route table and document).
 //!
 //! Known costs: the service list, operations and service map merge the span rollups' rows of their window

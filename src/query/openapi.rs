@@ -7,6 +7,7 @@ use axum::routing::{MethodRouter, get};
 use serde_json::{Map, Value, json};
 
 use super::{QueryState, attributes, logs, metrics, services, traces};
+use crate::schema::enums::{SPAN_KIND, STATUS_CODE, severity_class_names};
 
 /// One route: path (relative to `/api/v2`), handler, documentation.
 pub struct Route {
@@ -297,7 +298,7 @@ fn span_base_props() -> Vec<(String, Value)> {
         ("span_id".into(), st()),
         ("parent_span_id".into(), nst()),
         ("name".into(), st()),
-        ("kind".into(), json!({"type": "string", "enum": super::params::SPAN_KINDS})),
+        ("kind".into(), json!({"type": "string", "enum": SPAN_KIND.short_names()})),
         ("service_name".into(), nst()),
     ];
     p.extend(time_props("start_time", false));
@@ -306,7 +307,7 @@ fn span_base_props() -> Vec<(String, Value)> {
         ("duration_ns".into(), int()),
         (
             "status".into(),
-            obj(&[("code", json!({"type": "string", "enum": super::params::STATUS_CODES})), ("message", st())]),
+            obj(&[("code", json!({"type": "string", "enum": STATUS_CODE.short_names()})), ("message", st())]),
         ),
         ("trace_state".into(), st()),
         ("flags".into(), int()),
@@ -474,7 +475,7 @@ fn schemas() -> Value {
                 ("counts", json!({
                     "type": "object",
                     "description": "Records per severity class present in the bucket",
-                    "propertyNames": {"enum": super::logs::SEVERITY_CLASSES},
+                    "propertyNames": {"enum": severity_class_names()},
                     "additionalProperties": {"type": "integer"}
                 })),
             ]))),

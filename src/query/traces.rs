@@ -14,11 +14,13 @@ use serde_json::{Map, Value, json};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
-use super::attrs::{self, RESOURCE, SCOPE, SPAN, SPAN_EVENT, SPAN_LINK};
+use super::attrs;
 use super::error::ApiError;
-use super::params::{self, AttrFilter, AttrScope, Op, Params, SPAN_KINDS, STATUS_CODES, Window};
+use super::params::{self, AttrFilter, AttrScope, Op, Params, Window};
 use super::{QueryState, cursor, unix_nanos};
 use crate::ids;
+use crate::schema::attributes::{RESOURCE, SCOPE, SPAN, SPAN_EVENT, SPAN_LINK};
+use crate::schema::enums::{SPAN_KIND, STATUS_CODE};
 
 /// Parameters of the trace search.
 pub const SEARCH_PARAMS: &[&str] = &[
@@ -894,11 +896,11 @@ async fn load_events_links(
 }
 
 fn kind_name(k: i16) -> &'static str {
-    SPAN_KINDS.get(k as usize).copied().unwrap_or("UNSPECIFIED")
+    SPAN_KIND.short_name(k.into()).unwrap_or("UNSPECIFIED")
 }
 
 fn status_name(c: i16) -> &'static str {
-    STATUS_CODES.get(c as usize).copied().unwrap_or("UNSET")
+    STATUS_CODE.short_name(c.into()).unwrap_or("UNSET")
 }
 
 fn hex_or_null(b: &Option<Vec<u8>>) -> Value {
