@@ -334,7 +334,7 @@ async fn tags(State(st): State<QueryState>, p: Params) -> Result<Response, Tempo
             continue;
         }
         let params = listing_params(&st, &p, &[("signal", "traces"), ("level", level)])?;
-        let v = crate::query::attributes::keys(State(st.clone()), params).await?.0;
+        let v = crate::query::attribute_keys::keys(State(st.clone()), params).await?.0;
         let tags: Vec<Value> =
             v["keys"].as_array().map(Vec::as_slice).unwrap_or(&[]).iter().map(|k| k["key"].clone()).collect();
         scopes.push(json!({"name": scope, "tags": tags}));
@@ -380,7 +380,7 @@ async fn tag_values(State(st): State<QueryState>, Path(tag): Path<String>, p: Pa
                 .into());
             };
             let params = listing_params(&st, &p, &[("signal", "traces"), ("level", level)])?;
-            let v = crate::query::attributes::values(State(st.clone()), Path(key.to_owned()), params).await?.0;
+            let v = crate::query::attribute_keys::values(State(st.clone()), Path(key.to_owned()), params).await?.0;
             v["values"]
                 .as_array()
                 .map(Vec::as_slice)

@@ -10,9 +10,9 @@ use serde_json::{Map, Value, json};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use super::attrs;
 use super::error::ApiError;
 use super::params::{self, AttrFilter, AttrScope, Params, Window};
+use super::record_attributes;
 use super::{QueryState, cursor, time_fields};
 use crate::ids;
 use crate::normalize::anyvalue::any_value_to_json;
@@ -219,8 +219,8 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, f: &Filters) {
     for a in &f.attrs {
         qb.push(" AND ");
         match a.scope {
-            AttrScope::Record => attrs::push_filter(qb, &LOG, "l", f.window.as_ref(), a),
-            AttrScope::Resource => attrs::push_filter(qb, &RESOURCE, "l", None, a),
+            AttrScope::Record => record_attributes::push_filter(qb, &LOG, "l", f.window.as_ref(), a),
+            AttrScope::Resource => record_attributes::push_filter(qb, &RESOURCE, "l", None, a),
         }
     }
 }
@@ -263,10 +263,11 @@ async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Res
     let mut res_ids: Vec<i64> = rows.iter().map(|r| r.try_get("resource_id")).collect::<Result<_, _>>()?;
     res_ids.sort_unstable();
     res_ids.dedup();
-    let times =
-        attrs::time_range(rows.iter().map(|r| r.try_get::<DateTime<Utc>, _>("time")).collect::<Result<Vec<_>, _>>()?);
-    let log_attrs = attrs::fetch(&mut tx, &LOG, &log_ids, times).await?;
-    let res_attrs = attrs::fetch(&mut tx, &RESOURCE, &res_ids, None).await?;
+    let times = record_attributes::time_range(
+        rows.iter().map(|r| r.try_get::<DateTime<Utc>, _>("time")).collect::<Result<Vec<_>, _>>()?,
+    );
+    let log_attrs = record_attributes::fetch(&mut tx, &LOG, &log_ids, times).await?;
+    let res_attrs = record_attributes::fetch(&mut tx, &RESOURCE, &res_ids, None).await?;
     tx.commit().await?;
 
     let mut out = Vec::with_capacity(rows.len());
@@ -338,10 +339,10 @@ fn log_json(
         "scope".into(),
         json!({"name": row.try_get::<String, _>("scope_name")?, "version": row.try_get::<String, _>("scope_version")?}),
     );
-    m.insert("attributes".into(), attrs::to_json(log_attrs.get(&log_id).map(Vec::as_slice).unwrap_or(&[])));
+    m.insert("attributes".into(), record_attributes::to_json(log_attrs.get(&log_id).map(Vec::as_slice).unwrap_or(&[])));
     m.insert(
         "resource_attributes".into(),
-        attrs::to_json(res_attrs.get(&resource_id).map(Vec::as_slice).unwrap_or(&[])),
+        record_attributes::to_json(res_attrs.get(&resource_id).map(Vec::as_slice).unwrap_or(&[])),
     );
     Ok(Value::Object(m))
 }

@@ -12,9 +12,9 @@ use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
 use super::aggregate::{self, Buckets, Dist, ExpPoint, HistPoint, SumPoint, SummaryPoint, ValueAgg};
-use super::attrs;
 use super::error::ApiError;
 use super::params::{self, AttrFilter, AttrScope, Params, Window};
+use super::record_attributes;
 use super::{QueryState, cursor, unix_nanos};
 use crate::normalize::anyvalue::attributes_from_json;
 use crate::schema::MetricType;
@@ -89,8 +89,8 @@ impl PointFilters {
         for f in &self.attrs {
             qb.push(" AND ");
             match f.scope {
-                AttrScope::Record => attrs::push_filter(qb, &kind.attributes, "d", Some(w), f),
-                AttrScope::Resource => attrs::push_filter(qb, &RESOURCE, "d", None, f),
+                AttrScope::Record => record_attributes::push_filter(qb, &kind.attributes, "d", Some(w), f),
+                AttrScope::Resource => record_attributes::push_filter(qb, &RESOURCE, "d", None, f),
             }
         }
     }
@@ -420,7 +420,7 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         out.push(json!({
             "service_name": row.try_get::<Option<String>, _>("service_name")?,
             "service_namespace": row.try_get::<Option<String>, _>("service_namespace")?,
-            "attributes": attrs::to_json(&attributes),
+            "attributes": record_attributes::to_json(&attributes),
             "points": pts,
         }));
     }

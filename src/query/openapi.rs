@@ -6,7 +6,7 @@ use axum::Json;
 use axum::routing::{MethodRouter, get};
 use serde_json::{Map, Value, json};
 
-use super::{QueryState, attributes, logs, metrics, services, traces};
+use super::{QueryState, attribute_keys, logs, metrics, services, traces};
 use crate::schema::enums::{SPAN_KIND, STATUS_CODE, severity_class_names};
 
 /// One route: path (relative to `/api/v2`), handler, documentation.
@@ -148,19 +148,19 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         path: "/attributes",
-        handler: || get(attributes::keys),
+        handler: || get(attribute_keys::keys),
         id: "attributeKeys",
         summary: "Attribute keys seen for a signal and level, with their value types (unpromoted keys from a sample of up to 20000 records per level)",
-        query: attributes::PARAMS,
+        query: attribute_keys::PARAMS,
         required: &["signal"],
         response: "AttributeKeys",
     },
     Route {
         path: "/attributes/{key}/values",
-        handler: || get(attributes::values),
+        handler: || get(attribute_keys::values),
         id: "attributeValues",
         summary: "The most frequent values of an attribute key, with counts",
-        query: attributes::PARAMS,
+        query: attribute_keys::PARAMS,
         required: &["signal"],
         response: "AttributeValues",
     },

@@ -14,9 +14,9 @@ use serde_json::{Map, Value, json};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
-use super::attrs;
 use super::error::ApiError;
 use super::params::{self, AttrFilter, AttrScope, Op, Params, Window};
+use super::record_attributes as attrs;
 use super::{QueryState, cursor, unix_nanos};
 use crate::ids;
 use crate::schema::attributes::{RESOURCE, SCOPE, SPAN, SPAN_EVENT, SPAN_LINK};

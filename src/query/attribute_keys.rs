@@ -1,4 +1,5 @@
-//! Attribute keys seen per signal and level (for autocomplete), and the most frequent values of a key.
+//! The `/attributes` endpoints: attribute keys seen per signal and level (for autocomplete), and the most
+//! frequent values of a key.
 
 use std::collections::BTreeMap;
 
@@ -198,7 +199,7 @@ pub async fn values(State(st): State<QueryState>, Path(key): Path<String>, p: Pa
         );
         qb.push_bind(key.clone());
         qb.push(format_args!(" AS v FROM {} o WHERE ", level.other_table()));
-        super::attrs::push_in_other(&mut qb, level, &key);
+        super::record_attributes::push_in_other(&mut qb, level, &key);
         qb.push(" AND o.attributes ? ");
         qb.push_bind(key.clone());
         push_scope(&mut qb, &t, level, "o", &w);
