@@ -1,7 +1,7 @@
 //! Attribute rows: promotion decisions cached per key, typed rows and the one `_other` JSONB row per owner.
 
-use super::EncodeError;
 use super::anyvalue::write_member;
+use super::encode::EncodeError;
 use super::promotion::{Decision, KeyRule, Promotion};
 use super::tables::{OTHER, TableSet, attr_table};
 use crate::schema::{AttrLevel, PromotionLevel};

@@ -1,8 +1,10 @@
 //! Logs: `otel_logs_fact` rows and `otel_log_attrs_*` rows from an ExportLogsServiceRequest.
 
 use super::anyvalue::write_value;
+use super::checks::{check_text, check_value};
+use super::encode::{Ctx, EncodeError};
 use super::tables::{LOGS, TableSet};
-use super::{Ctx, EncodeError, Walk, check_text, check_value};
+use super::walk::Walk;
 use crate::otlp::storable;
 use crate::schema::attributes::LOG;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;

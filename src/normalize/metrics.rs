@@ -2,10 +2,13 @@
 //! attribute rows from an ExportMetricsServiceRequest.
 
 use super::anyvalue::write_member;
+use super::checks::{check_attributes, check_text};
 use super::copy::CopyWriter;
+use super::dimensions::{MetricDim, SeriesDim};
+use super::encode::{Ctx, EncodeError};
 use super::identity::{IdentityHasher, canonical_attributes};
 use super::tables::{EXEMPLARS, EXP_HISTOGRAM_POINTS, HISTOGRAM_POINTS, NUMBER_POINTS, SUMMARY_POINTS, TableSet};
-use super::{Ctx, EncodeError, MetricDim, SeriesDim, Walk, check_attributes, check_text};
+use super::walk::Walk;
 use crate::normalize::anyvalue::attributes_to_json;
 use crate::normalize::attrs::RuleCache;
 use crate::otlp::storable;

@@ -17,7 +17,8 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 
-use super::{Hash, Prepared, Request};
+use super::identity::Hash;
+use super::prepare::{Prepared, Request};
 use crate::latency::Histogram;
 
 /// Longest name kept in a rollup key, in bytes: a btree entry cannot hold arbitrary text.

@@ -1,11 +1,11 @@
 //! The tables the normalizer writes, with their COPY column lists (the order the encoders write fields in),
-//! and the per-batch set of COPY streams under construction.
+//! the per-batch set of COPY streams under construction, and the finished streams.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::copy::CopyWriter;
-use super::{SeriesDim, TableData};
+use super::dimensions::SeriesDim;
 use crate::schema::attributes::{ATTR_LEVELS, AttrLevel, TABLES_PER_LEVEL, ValueType};
 use crate::schema::tables as facts;
 
@@ -123,6 +123,26 @@ pub(crate) fn spec(table: usize) -> TableSpec {
 #[cfg(test)]
 pub(crate) fn all_specs() -> impl Iterator<Item = TableSpec> {
     (0..TABLE_COUNT).map(spec)
+}
+
+/// One finished binary COPY stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableData {
+    /// Table name.
+    pub table: &'static str,
+    /// Column list for the COPY statement, e.g. `"(a, b, c)"`.
+    pub columns: &'static str,
+    /// Rows in `data`.
+    pub rows: u64,
+    /// The complete binary COPY stream: header, rows, trailer.
+    pub data: Vec<u8>,
+}
+
+impl TableData {
+    /// The COPY statement that loads `data`.
+    pub fn copy_statement(&self) -> String {
+        format!("COPY {} {} FROM STDIN (FORMAT binary)", self.table, self.columns)
+    }
 }
 
 /// One COPY stream per table, created on first use, and the metric series the rows belong to.

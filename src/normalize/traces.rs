@@ -1,8 +1,10 @@
 //! Traces: `otel_spans_fact`, `otel_span_events`, `otel_span_links` and their `*_attrs_*` rows from an
 //! ExportTraceServiceRequest.
 
+use super::checks::check_text;
+use super::encode::{Ctx, EncodeError};
 use super::tables::{EVENTS, LINKS, SPANS, TableSet};
-use super::{Ctx, EncodeError, Walk, check_text};
+use super::walk::Walk;
 use crate::otlp::storable;
 use crate::schema::attributes::{SPAN, SPAN_EVENT, SPAN_LINK};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
