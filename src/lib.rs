@@ -19,6 +19,7 @@ pub mod otlp;
 pub mod query;
 pub mod receive;
 pub mod retry;
+pub mod schema;
 pub mod telemetry;
 pub mod time;
 pub mod ui;

@@ -28,9 +28,10 @@ use serde_json::Value;
 use sqlx::PgPool;
 
 use crate::query::error::ApiError;
-use crate::query::params::{AttrFilter, AttrScope, Op, Params, SPAN_KINDS, STATUS_CODES};
+use crate::query::params::{AttrFilter, AttrScope, Op, Params};
 use crate::query::traces::{self, TraceQuery};
 use crate::query::{QueryOptions, QueryState};
+use crate::schema::enums::{SPAN_KIND, STATUS_CODE};
 
 /// The compatibility routes, `/jaeger/...` and `/tempo/...`: merge into the API port's router.
 pub fn router(pool: PgPool, options: QueryOptions) -> Router {
@@ -96,7 +97,7 @@ pub(crate) async fn operations(st: &QueryState, service: &str) -> Result<Vec<(St
         .map(|a| {
             a.iter()
                 .filter_map(|o| {
-                    let kind = SPAN_KINDS.iter().position(|k| Some(*k) == o["kind"].as_str()).unwrap_or(0);
+                    let kind = o["kind"].as_str().and_then(|k| SPAN_KIND.value_of_short(k)).unwrap_or(0);
                     Some((o["name"].as_str()?.to_owned(), kind as i16))
                 })
                 .collect()
@@ -109,13 +110,13 @@ pub(crate) async fn operations(st: &QueryState, service: &str) -> Result<Vec<(St
 /// A span kind by its lowercase Jaeger/Tempo name (`server`, `client`, ...), or `unspecified`.
 pub(crate) fn kind_value(name: &str) -> Option<i16> {
     let upper = name.trim().to_ascii_uppercase();
-    SPAN_KINDS.iter().position(|k| *k == upper).map(|i| i as i16)
+    SPAN_KIND.value_of_short(&upper).map(|v| v as i16)
 }
 
 /// A status code by name (`ok`, `error`, `unset`, any case).
 pub(crate) fn status_value(name: &str) -> Option<i16> {
     let upper = name.trim().to_ascii_uppercase();
-    STATUS_CODES.iter().position(|k| *k == upper).map(|i| i as i16)
+    STATUS_CODE.value_of_short(&upper).map(|v| v as i16)
 }
 
 /// Adds one Jaeger tag filter `key=value` to `q`, as Jaeger's own store reads it: on the same span as the

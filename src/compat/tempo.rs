@@ -18,8 +18,9 @@ use super::{params as cp, traceql};
 use crate::ids;
 use crate::query::QueryState;
 use crate::query::error::ApiError;
-use crate::query::params::{AttrFilter, AttrScope, Op, Params, SPAN_KINDS, STATUS_CODES};
+use crate::query::params::{AttrFilter, AttrScope, Op, Params};
 use crate::query::traces::{self, TraceQuery, TraceSummary};
+use crate::schema::enums::{SPAN_KIND, STATUS_CODE};
 
 /// Default number of traces of a search, as Tempo.
 const DEFAULT_LIMIT: u32 = 20;
@@ -333,7 +334,7 @@ async fn tags(State(st): State<QueryState>, p: Params) -> Result<Response, Tempo
             continue;
         }
         let params = listing_params(&st, &p, &[("signal", "traces"), ("level", level)])?;
-        let v = crate::query::attributes::keys(State(st.clone()), params).await?.0;
+        let v = crate::query::attribute_keys::keys(State(st.clone()), params).await?.0;
         let tags: Vec<Value> =
             v["keys"].as_array().map(Vec::as_slice).unwrap_or(&[]).iter().map(|k| k["key"].clone()).collect();
         scopes.push(json!({"name": scope, "tags": tags}));
@@ -354,8 +355,8 @@ async fn tag_values(State(st): State<QueryState>, Path(tag): Path<String>, p: Pa
     let strings =
         |v: Vec<String>| -> Vec<Value> { v.into_iter().map(|s| json!({"type": "string", "value": s})).collect() };
     let values: Vec<Value> = match tag.as_str() {
-        "status" | "span:status" => keywords(&STATUS_CODES),
-        "kind" | "span:kind" => keywords(&SPAN_KINDS),
+        "status" | "span:status" => keywords(&STATUS_CODE.short_names()),
+        "kind" | "span:kind" => keywords(&SPAN_KIND.short_names()),
         "resource.service.name" | "rootServiceName" | "trace:rootService" => strings(super::service_names(&st).await?),
         "name" | "span:name" | "rootName" | "trace:rootName" => {
             let mut names = Vec::new();
@@ -379,7 +380,7 @@ async fn tag_values(State(st): State<QueryState>, Path(tag): Path<String>, p: Pa
                 .into());
             };
             let params = listing_params(&st, &p, &[("signal", "traces"), ("level", level)])?;
-            let v = crate::query::attributes::values(State(st.clone()), Path(key.to_owned()), params).await?.0;
+            let v = crate::query::attribute_keys::values(State(st.clone()), Path(key.to_owned()), params).await?.0;
             v["values"]
                 .as_array()
                 .map(Vec::as_slice)

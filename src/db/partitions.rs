@@ -12,95 +12,30 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 
-/// Signals, as the retention settings name them.
-pub use wal::Signal;
-
 /// A range-partitioned parent table: its name, partition column and signal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PartitionedTable {
-    /// The parent table's name (in the connection's schema).
-    pub table: &'static str,
-    /// The TIMESTAMPTZ column it is range-partitioned on.
-    pub column: &'static str,
-    /// The signal whose retention applies.
-    pub signal: Signal,
-}
+pub use crate::schema::PartitionedTable;
+/// Signals, as the retention settings name them.
+pub use crate::schema::Signal;
 
-const fn part(table: &'static str, column: &'static str, signal: Signal) -> PartitionedTable {
-    PartitionedTable { table, column, signal }
-}
+use crate::schema::{ATTR_LEVELS, tables};
 
-use Signal::{Logs, Metrics, Traces};
-
-/// Every partitioned parent of the schema. Facts come before the tables hanging off them; DDL takes
-/// locks in this order, and the writer should insert in it too, so that the two cannot deadlock.
-pub const PARTITIONED_TABLES: &[PartitionedTable] = &[
-    part("otel_logs_fact", "time", Logs),
-    part("otel_spans_fact", "start_time", Traces),
-    part("otel_span_events", "span_start_time", Traces),
-    part("otel_span_links", "span_start_time", Traces),
-    part("otel_metrics_data_points_number", "time", Metrics),
-    part("otel_metrics_data_points_histogram", "time", Metrics),
-    part("otel_metrics_data_points_exp_histogram", "time", Metrics),
-    part("otel_metrics_data_points_summary", "time", Metrics),
-    part("otel_metrics_exemplars", "data_point_time", Metrics),
-    part("otel_log_attrs_string", "time", Logs),
-    part("otel_log_attrs_int", "time", Logs),
-    part("otel_log_attrs_double", "time", Logs),
-    part("otel_log_attrs_bool", "time", Logs),
-    part("otel_log_attrs_bytes", "time", Logs),
-    part("otel_log_attrs_other", "time", Logs),
-    part("otel_span_attrs_string", "start_time", Traces),
-    part("otel_span_attrs_int", "start_time", Traces),
-    part("otel_span_attrs_double", "start_time", Traces),
-    part("otel_span_attrs_bool", "start_time", Traces),
-    part("otel_span_attrs_bytes", "start_time", Traces),
-    part("otel_span_attrs_other", "start_time", Traces),
-    part("otel_span_event_attrs_string", "span_start_time", Traces),
-    part("otel_span_event_attrs_int", "span_start_time", Traces),
-    part("otel_span_event_attrs_double", "span_start_time", Traces),
-    part("otel_span_event_attrs_bool", "span_start_time", Traces),
-    part("otel_span_event_attrs_bytes", "span_start_time", Traces),
-    part("otel_span_event_attrs_other", "span_start_time", Traces),
-    part("otel_span_link_attrs_string", "span_start_time", Traces),
-    part("otel_span_link_attrs_int", "span_start_time", Traces),
-    part("otel_span_link_attrs_double", "span_start_time", Traces),
-    part("otel_span_link_attrs_bool", "span_start_time", Traces),
-    part("otel_span_link_attrs_bytes", "span_start_time", Traces),
-    part("otel_span_link_attrs_other", "span_start_time", Traces),
-    part("otel_service_rollups", "bucket", Traces),
-    part("otel_operation_rollups", "bucket", Traces),
-    part("otel_service_edges", "bucket", Traces),
-    part("otel_number_dp_attrs_string", "time", Metrics),
-    part("otel_number_dp_attrs_int", "time", Metrics),
-    part("otel_number_dp_attrs_double", "time", Metrics),
-    part("otel_number_dp_attrs_bool", "time", Metrics),
-    part("otel_number_dp_attrs_bytes", "time", Metrics),
-    part("otel_number_dp_attrs_other", "time", Metrics),
-    part("otel_histogram_dp_attrs_string", "time", Metrics),
-    part("otel_histogram_dp_attrs_int", "time", Metrics),
-    part("otel_histogram_dp_attrs_double", "time", Metrics),
-    part("otel_histogram_dp_attrs_bool", "time", Metrics),
-    part("otel_histogram_dp_attrs_bytes", "time", Metrics),
-    part("otel_histogram_dp_attrs_other", "time", Metrics),
-    part("otel_exp_histogram_dp_attrs_string", "time", Metrics),
-    part("otel_exp_histogram_dp_attrs_int", "time", Metrics),
-    part("otel_exp_histogram_dp_attrs_double", "time", Metrics),
-    part("otel_exp_histogram_dp_attrs_bool", "time", Metrics),
-    part("otel_exp_histogram_dp_attrs_bytes", "time", Metrics),
-    part("otel_exp_histogram_dp_attrs_other", "time", Metrics),
-    part("otel_summary_dp_attrs_string", "time", Metrics),
-    part("otel_summary_dp_attrs_int", "time", Metrics),
-    part("otel_summary_dp_attrs_double", "time", Metrics),
-    part("otel_summary_dp_attrs_bool", "time", Metrics),
-    part("otel_summary_dp_attrs_bytes", "time", Metrics),
-    part("otel_summary_dp_attrs_other", "time", Metrics),
-];
+/// Every partitioned parent of the schema, from the registry in [`crate::schema`]: the facts, then the
+/// attribute tables of every level that has a partition column, then the span rollups. Facts come before the
+/// tables hanging off them; DDL takes locks in this order, and the writer should insert in it too, so that the
+/// two cannot deadlock (only the order within a signal matters: each unit of DDL is one signal's).
+pub static PARTITIONED_TABLES: LazyLock<Vec<PartitionedTable>> = LazyLock::new(|| {
+    let attributes = ATTR_LEVELS.iter().filter_map(|level| {
+        let (column, signal) = (level.time?, level.signal?);
+        Some(level.tables().map(|table| PartitionedTable { table, column, signal }))
+    });
+    tables::FACTS.into_iter().chain(attributes.flatten()).chain(tables::ROLLUPS).collect()
+});
 
 /// Key of the transaction-scoped advisory lock that serializes partition DDL ("ollypart").
 const LOCK_KEY: i64 = 0x6f6c_6c79_7061_7274;
@@ -455,7 +390,7 @@ pub async fn drop_expired(
     let existing: HashSet<(String, String)> = existing_partitions(pool).await?.into_iter().collect();
     // (signal, day) -> that day's expired partitions, in registry order.
     let mut expired: BTreeMap<(Signal, NaiveDate), Vec<String>> = BTreeMap::new();
-    for t in PARTITIONED_TABLES {
+    for t in PARTITIONED_TABLES.iter() {
         let mut days: Vec<NaiveDate> = existing
             .iter()
             .filter(|(parent, _)| parent == t.table)
@@ -472,7 +407,7 @@ pub async fn drop_expired(
         report.dropped += retry_on_lock_conflict(|| drop_day(pool, names)).await?;
     }
     let mut conn = pool.acquire().await?;
-    for t in PARTITIONED_TABLES {
+    for t in PARTITIONED_TABLES.iter() {
         let (default, column) = (default_partition(t.table), t.column);
         let before = day_start_literal(first_kept(t.signal));
         report.default_rows_deleted +=
@@ -545,8 +480,23 @@ mod tests {
     }
 
     #[test]
+    fn the_registry_lists_each_signals_facts_before_what_hangs_off_them() {
+        assert_eq!(PARTITIONED_TABLES.len(), 60);
+        let names: HashSet<&str> = PARTITIONED_TABLES.iter().map(|t| t.table).collect();
+        assert_eq!(names.len(), PARTITIONED_TABLES.len(), "no table twice");
+        for signal in Signal::ALL {
+            let is_fact: Vec<bool> = PARTITIONED_TABLES
+                .iter()
+                .filter(|t| t.signal == signal)
+                .map(|t| crate::schema::tables::FACTS.contains(t))
+                .collect();
+            assert!(is_fact.windows(2).all(|w| w[0] >= w[1]), "{signal}: a fact after a table hanging off one");
+        }
+    }
+
+    #[test]
     fn registry_names_fit_postgres_identifiers() {
-        for t in PARTITIONED_TABLES {
+        for t in PARTITIONED_TABLES.iter() {
             let longest = partition_name(t.table, day("2026-12-31")).len().max(default_partition(t.table).len());
             assert!(longest <= 63, "{} partition names would be truncated", t.table);
         }

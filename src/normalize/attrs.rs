@@ -1,9 +1,10 @@
 //! Attribute rows: promotion decisions cached per key, typed rows and the one `_other` JSONB row per owner.
 
-use super::EncodeError;
 use super::anyvalue::write_member;
-use super::promotion::{Decision, KeyRule, Level, Promotion};
-use super::tables::{AttrLevel, OTHER, TableSet, attr_table};
+use super::encode::EncodeError;
+use super::promotion::{Decision, KeyRule, Promotion};
+use super::tables::{OTHER, TableSet, attr_table};
+use crate::schema::{AttrLevel, PromotionLevel};
 use crate::time::PgTime;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
@@ -11,7 +12,7 @@ use std::collections::HashMap;
 
 /// Promotion rules looked up once per distinct key of a request (the keys borrow from the request), each
 /// with what was already reported of the key: promoted (anywhere), and the levels it went to `_other` at
-/// (a bit per [`Level`]).
+/// (a bit per [`PromotionLevel`]).
 pub(crate) struct RuleCache<'a> {
     promotion: &'a Promotion,
     rules: HashMap<&'a str, (KeyRule, bool, u8)>,
@@ -37,10 +38,10 @@ impl<'a> RuleCache<'a> {
     /// (level, key) of `attrs` that goes to `_other`, each once.
     pub fn collect_keys(
         &mut self,
-        level: Level,
+        level: PromotionLevel,
         attrs: &'a [KeyValue],
         promoted: &mut Vec<&'a str>,
-        other: &mut Vec<(Level, &'a str)>,
+        other: &mut Vec<(PromotionLevel, &'a str)>,
     ) {
         let bit = 1u8 << (level as u8);
         for kv in attrs {
@@ -106,14 +107,13 @@ impl<'a> AttrEncoder<'a> {
         if attrs.is_empty() {
             return Ok(());
         }
-        let plevel = level.promotion_level();
         let with_time = time.is_some();
         let fields = if with_time { 4 } else { 3 };
         self.other.clear();
         for kv in attrs {
             let (rule, key_id) = self.lookup(&kv.key);
             let value = kv.value.as_ref().and_then(|v| v.value.as_ref());
-            match rule.decide(plevel, value) {
+            match rule.decide(level.promotion, value) {
                 Decision::Drop => {}
                 Decision::Other => {
                     if !self.other.is_empty() {

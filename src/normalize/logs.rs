@@ -1,10 +1,12 @@
 //! Logs: `otel_logs_fact` rows and `otel_log_attrs_*` rows from an ExportLogsServiceRequest.
 
 use super::anyvalue::write_value;
-use super::tables::{AttrLevel, LOGS, TableSet};
-use super::{Ctx, EncodeError, Walk, check_text, check_value};
-use crate::normalize::promotion::Level;
+use super::checks::{check_text, check_value};
+use super::encode::{Ctx, EncodeError};
+use super::tables::{LOGS, TableSet};
+use super::walk::Walk;
 use crate::otlp::storable;
+use crate::schema::attributes::LOG;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::AnyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
@@ -21,7 +23,7 @@ pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportLogsServiceRequest) -> R
                 check_text("log severity_text", &log.severity_text)?;
                 check_text("log event_name", &log.event_name)?;
                 check_value("log body", log.body.as_ref().and_then(|b| b.value.as_ref()))?;
-                w.attributes("log attribute", Level::Log, &log.attributes)?;
+                w.attributes("log attribute", LOG, &log.attributes)?;
             }
         }
     }
@@ -69,7 +71,7 @@ pub(crate) fn encode<'a>(
                 w.i64(resource_id);
                 w.i64(scope_id);
 
-                ctx.attrs.write(set, AttrLevel::Log, log_id, Some(time), &log.attributes)?;
+                ctx.attrs.write(set, LOG, log_id, Some(time), &log.attributes)?;
             }
         }
     }

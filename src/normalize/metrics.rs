@@ -2,28 +2,23 @@
 //! attribute rows from an ExportMetricsServiceRequest.
 
 use super::anyvalue::write_member;
+use super::checks::{check_attributes, check_text};
 use super::copy::CopyWriter;
+use super::dimensions::{MetricDim, SeriesDim};
+use super::encode::{Ctx, EncodeError};
 use super::identity::{IdentityHasher, canonical_attributes};
-use super::tables::{
-    AttrLevel, EXEMPLARS, EXP_HISTOGRAM_POINTS, HISTOGRAM_POINTS, NUMBER_POINTS, SUMMARY_POINTS, TableSet,
-};
-use super::{Ctx, EncodeError, MetricDim, SeriesDim, Walk, check_attributes, check_text};
+use super::tables::{EXEMPLARS, EXP_HISTOGRAM_POINTS, HISTOGRAM_POINTS, NUMBER_POINTS, SUMMARY_POINTS, TableSet};
+use super::walk::Walk;
 use crate::normalize::anyvalue::attributes_to_json;
 use crate::normalize::attrs::RuleCache;
-use crate::normalize::promotion::Level;
 use crate::otlp::storable;
+use crate::schema::MetricType;
+use crate::schema::attributes::{EXP_HISTOGRAM_DP, HISTOGRAM_DP, NUMBER_DP, SUMMARY_DP};
 use crate::time::PgTime;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use opentelemetry_proto::tonic::metrics::v1::{Exemplar, exemplar, number_data_point};
-
-/// `metric_types` ids, also `otel_metrics_exemplars.data_point_kind`.
-const GAUGE: i16 = 1;
-const SUM: i16 = 2;
-const HISTOGRAM: i16 = 3;
-const EXP_HISTOGRAM: i16 = 4;
-const SUMMARY: i16 = 5;
 
 /// prepare: identities (resource, scope, metric), promoted keys and counts of a metrics request.
 pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportMetricsServiceRequest) -> Result<(), String> {
@@ -41,12 +36,12 @@ pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportMetricsServiceRequest) -
                     w.metric_hashes.push(None);
                     continue;
                 };
-                let (metric_type, temporality, is_monotonic) = match data {
-                    Data::Gauge(_) => (GAUGE, None, None),
-                    Data::Sum(s) => (SUM, Some(s.aggregation_temporality), Some(s.is_monotonic)),
-                    Data::Histogram(h) => (HISTOGRAM, Some(h.aggregation_temporality), None),
-                    Data::ExponentialHistogram(h) => (EXP_HISTOGRAM, Some(h.aggregation_temporality), None),
-                    Data::Summary(_) => (SUMMARY, None, None),
+                let metric_type = MetricType::of(data).id();
+                let (temporality, is_monotonic) = match data {
+                    Data::Gauge(_) | Data::Summary(_) => (None, None),
+                    Data::Sum(s) => (Some(s.aggregation_temporality), Some(s.is_monotonic)),
+                    Data::Histogram(h) => (Some(h.aggregation_temporality), None),
+                    Data::ExponentialHistogram(h) => (Some(h.aggregation_temporality), None),
                 };
                 let temporality = match temporality {
                     Some(t) => Some(storable::aggregation_temporality(t)?),
@@ -88,7 +83,7 @@ pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportMetricsServiceRequest) -
                             w.counts.histogram_points += 1;
                             exemplars_ok(&p.exemplars)?;
                             w.counts.exemplars += p.exemplars.len() as u64;
-                            w.attributes("data point attribute", Level::DataPoint, &p.attributes)?;
+                            w.attributes("data point attribute", HISTOGRAM_DP, &p.attributes)?;
                         }
                     }
                     Data::ExponentialHistogram(h) => {
@@ -96,13 +91,13 @@ pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportMetricsServiceRequest) -
                             w.counts.exp_histogram_points += 1;
                             exemplars_ok(&p.exemplars)?;
                             w.counts.exemplars += p.exemplars.len() as u64;
-                            w.attributes("data point attribute", Level::DataPoint, &p.attributes)?;
+                            w.attributes("data point attribute", EXP_HISTOGRAM_DP, &p.attributes)?;
                         }
                     }
                     Data::Summary(s) => {
                         for p in &s.data_points {
                             w.counts.summary_points += 1;
-                            w.attributes("data point attribute", Level::DataPoint, &p.attributes)?;
+                            w.attributes("data point attribute", SUMMARY_DP, &p.attributes)?;
                         }
                     }
                 }
@@ -120,7 +115,7 @@ fn number_points<'a>(
         w.counts.number_points += 1;
         exemplars_ok(&p.exemplars)?;
         w.counts.exemplars += p.exemplars.len() as u64;
-        w.attributes("data point attribute", Level::DataPoint, &p.attributes)?;
+        w.attributes("data point attribute", NUMBER_DP, &p.attributes)?;
     }
     Ok(())
 }
@@ -211,8 +206,8 @@ pub(crate) fn encode<'a>(
                             w.int8_array(buckets);
                             w.float8_array(p.explicit_bounds.iter().copied());
                             w.i64(series);
-                            exemplars(set, ctx, id, time, HISTOGRAM, &p.exemplars, &mut scratch)?;
-                            ctx.attrs.write(set, AttrLevel::HistogramDp, id, Some(time), &p.attributes)?;
+                            exemplars(set, ctx, id, time, MetricType::Histogram, &p.exemplars, &mut scratch)?;
+                            ctx.attrs.write(set, HISTOGRAM_DP, id, Some(time), &p.attributes)?;
                         }
                     }
                     Data::ExponentialHistogram(h) => {
@@ -247,8 +242,16 @@ pub(crate) fn encode<'a>(
                             w.i32(neg_offset);
                             w.int8_array(neg);
                             w.i64(series);
-                            exemplars(set, ctx, id, time, EXP_HISTOGRAM, &p.exemplars, &mut scratch)?;
-                            ctx.attrs.write(set, AttrLevel::ExpHistogramDp, id, Some(time), &p.attributes)?;
+                            exemplars(
+                                set,
+                                ctx,
+                                id,
+                                time,
+                                MetricType::ExponentialHistogram,
+                                &p.exemplars,
+                                &mut scratch,
+                            )?;
+                            ctx.attrs.write(set, EXP_HISTOGRAM_DP, id, Some(time), &p.attributes)?;
                         }
                     }
                     Data::Summary(s) => {
@@ -265,7 +268,7 @@ pub(crate) fn encode<'a>(
                             w.float8_array(p.quantile_values.iter().map(|q| q.quantile));
                             w.float8_array(p.quantile_values.iter().map(|q| q.value));
                             w.i64(series);
-                            ctx.attrs.write(set, AttrLevel::SummaryDp, id, Some(time), &p.attributes)?;
+                            ctx.attrs.write(set, SUMMARY_DP, id, Some(time), &p.attributes)?;
                         }
                     }
                 }
@@ -316,19 +319,20 @@ fn number<'a>(
             }
         }
         w.i64(series);
-        exemplars(set, ctx, id, time, GAUGE, &p.exemplars, scratch)?;
-        ctx.attrs.write(set, AttrLevel::NumberDp, id, Some(time), &p.attributes)?;
+        exemplars(set, ctx, id, time, MetricType::Gauge, &p.exemplars, scratch)?;
+        ctx.attrs.write(set, NUMBER_DP, id, Some(time), &p.attributes)?;
     }
     Ok(())
 }
 
-/// Exemplar rows of one data point (`kind`: 1 number, 3 histogram, 4 exponential histogram).
+/// Exemplar rows of one data point; `kind` is the first metric type of its data point table (gauge for number
+/// points).
 fn exemplars<'a>(
     set: &mut TableSet,
     ctx: &mut Ctx<'a>,
     data_point_id: i64,
     data_point_time: PgTime,
-    kind: i16,
+    kind: MetricType,
     exemplars: &'a [Exemplar],
     scratch: &mut Vec<u8>,
 ) -> Result<(), EncodeError> {
@@ -349,7 +353,7 @@ fn exemplars<'a>(
         w.row(11);
         w.i64(data_point_id);
         w.timestamptz(data_point_time);
-        w.i16(kind);
+        w.i16(kind.id());
         w.i32(index as i32);
         w.time_and_fraction(time);
         match ex.value {

@@ -11,82 +11,20 @@
 //! A lookup is one hash probe for exactly listed keys and a scan of the (short) prefix list otherwise;
 //! callers that see the same key many times cache the [`KeyRule`] (see `super::attrs`).
 
+use crate::schema::{PromotionLevel, ValueType};
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::Path;
 use toml::Spanned;
 
-/// The attribute-bearing levels of the promotion config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Level {
-    /// Resource.attributes.
-    Resource = 0,
-    /// InstrumentationScope.attributes.
-    Scope = 1,
-    /// LogRecord.attributes.
-    Log = 2,
-    /// Span.attributes.
-    Span = 3,
-    /// Span.Event.attributes.
-    SpanEvent = 4,
-    /// Span.Link.attributes.
-    SpanLink = 5,
-    /// Attributes of every kind of metric data point.
-    DataPoint = 6,
+/// The promotion bit of a value type.
+fn bit(t: ValueType) -> u8 {
+    1 << (t as u8)
 }
 
-impl Level {
-    /// Every level, in index order.
-    pub const ALL: [Level; 7] =
-        [Level::Resource, Level::Scope, Level::Log, Level::Span, Level::SpanEvent, Level::SpanLink, Level::DataPoint];
-
-    /// The level's name in the config file.
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::Resource => "resource",
-            Level::Scope => "scope",
-            Level::Log => "log",
-            Level::Span => "span",
-            Level::SpanEvent => "span_event",
-            Level::SpanLink => "span_link",
-            Level::DataPoint => "data_point",
-        }
-    }
-}
-
-/// The scalar value types that have a typed table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ValueType {
-    /// AnyValue.string_value -> `_string`.
-    String = 0,
-    /// AnyValue.int_value -> `_int`.
-    Int = 1,
-    /// AnyValue.double_value -> `_double`.
-    Double = 2,
-    /// AnyValue.bool_value -> `_bool`.
-    Bool = 3,
-    /// AnyValue.bytes_value -> `_bytes`.
-    Bytes = 4,
-}
-
-impl ValueType {
-    fn bit(self) -> u8 {
-        1 << (self as u8)
-    }
-
-    /// The scalar type of an AnyValue, `None` for arrays, kvlists and empty values.
-    pub fn of(value: Option<&Value>) -> Option<ValueType> {
-        match value? {
-            Value::StringValue(_) => Some(ValueType::String),
-            Value::IntValue(_) => Some(ValueType::Int),
-            Value::DoubleValue(_) => Some(ValueType::Double),
-            Value::BoolValue(_) => Some(ValueType::Bool),
-            Value::BytesValue(_) => Some(ValueType::Bytes),
-            Value::ArrayValue(_) | Value::KvlistValue(_) | Value::StringValueStrindex(_) => None,
-        }
-    }
-}
+/// Number of promotion levels: the length of the per-level arrays.
+const LEVELS: usize = PromotionLevel::ALL.len();
 
 const ANY_MASK: u8 = 0b1_1111;
 
@@ -105,18 +43,18 @@ pub enum Decision {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct KeyRule {
     drop: bool,
-    masks: [u8; 7],
+    masks: [u8; LEVELS],
 }
 
 impl KeyRule {
     /// Where a value of this key goes at `level`.
     #[inline]
-    pub fn decide(&self, level: Level, value: Option<&Value>) -> Decision {
+    pub fn decide(&self, level: PromotionLevel, value: Option<&Value>) -> Decision {
         if self.drop {
             return Decision::Drop;
         }
         match ValueType::of(value) {
-            Some(t) if self.masks[level as usize] & t.bit() != 0 => Decision::Typed(t),
+            Some(t) if self.masks[level as usize] & bit(t) != 0 => Decision::Typed(t),
             _ => Decision::Other,
         }
     }
@@ -156,7 +94,7 @@ pub struct Promotion {
     /// Keys listed exactly somewhere (a level list or `drop`), with their fully resolved rule.
     exact: HashMap<String, KeyRule>,
     /// Prefix patterns (without the '*'), longest first, with the promoted types per level (None: not listed).
-    prefixes: Vec<(String, [Option<u8>; 7])>,
+    prefixes: Vec<(String, [Option<u8>; LEVELS])>,
     /// Drop prefix patterns (without the '*').
     drop_prefixes: Vec<String>,
 }
@@ -256,9 +194,9 @@ impl Promotion {
         let file: FileConfig =
             toml::from_str(text).map_err(|e| invalid(e.span().map(|s| s.start), e.message().to_string()))?;
 
-        let mut exact_masks: HashMap<String, [Option<u8>; 7]> = HashMap::new();
+        let mut exact_masks: HashMap<String, [Option<u8>; LEVELS]> = HashMap::new();
         let mut exact_drop: HashMap<String, ()> = HashMap::new();
-        let mut prefix_masks: HashMap<String, [Option<u8>; 7]> = HashMap::new();
+        let mut prefix_masks: HashMap<String, [Option<u8>; LEVELS]> = HashMap::new();
         let mut drop_prefixes = Vec::new();
 
         for p in &file.drop {
@@ -274,11 +212,11 @@ impl Promotion {
         for (level, config) in levels.into_iter().enumerate() {
             let Some(config) = config else { continue };
             let lists = [
-                (&config.string, ValueType::String.bit()),
-                (&config.int, ValueType::Int.bit()),
-                (&config.double, ValueType::Double.bit()),
-                (&config.bool, ValueType::Bool.bit()),
-                (&config.bytes, ValueType::Bytes.bit()),
+                (&config.string, bit(ValueType::String)),
+                (&config.int, bit(ValueType::Int)),
+                (&config.double, bit(ValueType::Double)),
+                (&config.bool, bit(ValueType::Bool)),
+                (&config.bytes, bit(ValueType::Bytes)),
                 (&config.any, ANY_MASK),
             ];
             for (list, bits) in lists {
@@ -294,7 +232,7 @@ impl Promotion {
             }
         }
 
-        let mut prefixes: Vec<(String, [Option<u8>; 7])> = prefix_masks.into_iter().collect();
+        let mut prefixes: Vec<(String, [Option<u8>; LEVELS])> = prefix_masks.into_iter().collect();
         prefixes.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         let mut promotion = Promotion { exact: HashMap::new(), prefixes, drop_prefixes };
         let mut exact = HashMap::new();
@@ -316,13 +254,14 @@ impl Promotion {
 
     /// The rule from prefix patterns only.
     fn prefix_rule(&self, key: &str) -> KeyRule {
-        let mut rule = KeyRule { drop: self.drop_prefixes.iter().any(|p| key.starts_with(p.as_str())), masks: [0; 7] };
-        let mut decided = [false; 7];
+        let mut rule =
+            KeyRule { drop: self.drop_prefixes.iter().any(|p| key.starts_with(p.as_str())), masks: [0; LEVELS] };
+        let mut decided = [false; LEVELS];
         for (prefix, masks) in &self.prefixes {
             if !key.starts_with(prefix.as_str()) {
                 continue;
             }
-            for level in 0..7 {
+            for level in 0..LEVELS {
                 if let (false, Some(m)) = (decided[level], masks[level]) {
                     rule.masks[level] = m;
                     decided[level] = true;
@@ -341,7 +280,7 @@ impl Promotion {
     }
 
     /// Where a value of `key` goes at `level`.
-    pub fn decide(&self, level: Level, key: &str, value: Option<&Value>) -> Decision {
+    pub fn decide(&self, level: PromotionLevel, key: &str, value: Option<&Value>) -> Decision {
         self.rule(key).decide(level, value)
     }
 }
@@ -367,7 +306,7 @@ mod tests {
             "cloud.region",
             "host.name",
         ] {
-            assert_eq!(p.decide(Level::Resource, key, Some(&string("x"))), typed_string, "{key}");
+            assert_eq!(p.decide(PromotionLevel::Resource, key, Some(&string("x"))), typed_string, "{key}");
         }
         for key in [
             "http.request.method",
@@ -379,15 +318,15 @@ mod tests {
             "error.type",
             "gen_ai.operation.name",
         ] {
-            assert_eq!(p.decide(Level::Span, key, Some(&string("x"))), typed_string, "{key}");
+            assert_eq!(p.decide(PromotionLevel::Span, key, Some(&string("x"))), typed_string, "{key}");
         }
         assert_eq!(
-            p.decide(Level::Span, "http.response.status_code", Some(&Value::IntValue(200))),
+            p.decide(PromotionLevel::Span, "http.response.status_code", Some(&Value::IntValue(200))),
             Decision::Typed(ValueType::Int)
         );
-        assert_eq!(p.decide(Level::SpanEvent, "exception.message", Some(&string("boom"))), typed_string);
-        assert_eq!(p.decide(Level::DataPoint, "http.request.method", Some(&string("GET"))), typed_string);
-        assert_eq!(p.decide(Level::Span, "my.custom", Some(&string("x"))), Decision::Other);
+        assert_eq!(p.decide(PromotionLevel::SpanEvent, "exception.message", Some(&string("boom"))), typed_string);
+        assert_eq!(p.decide(PromotionLevel::DataPoint, "http.request.method", Some(&string("GET"))), typed_string);
+        assert_eq!(p.decide(PromotionLevel::Span, "my.custom", Some(&string("x"))), Decision::Other);
         assert_eq!(Promotion::default_toml(), DEFAULT_TOML);
     }
 
@@ -397,9 +336,9 @@ mod tests {
         let path = dir.path().join("promotion.toml");
         std::fs::write(&path, "[log]\nstring = [\"app.user\"]\n").unwrap();
         let p = Promotion::from_file(&path).unwrap();
-        assert_eq!(p.decide(Level::Log, "app.user", Some(&string("u"))), Decision::Typed(ValueType::String));
+        assert_eq!(p.decide(PromotionLevel::Log, "app.user", Some(&string("u"))), Decision::Typed(ValueType::String));
         // Only what the file lists: defaults are not merged in.
-        assert_eq!(p.decide(Level::Span, "http.request.method", Some(&string("GET"))), Decision::Other);
+        assert_eq!(p.decide(PromotionLevel::Span, "http.request.method", Some(&string("GET"))), Decision::Other);
         let missing = Promotion::from_file(&dir.path().join("nope.toml")).unwrap_err();
         assert!(matches!(missing, PromotionError::Read { .. }), "{missing}");
         assert!(missing.to_string().contains("nope.toml"));
@@ -444,23 +383,35 @@ mod tests {
             "[span]\nint = [\"n\"]\nbool = [\"b\"]\ndouble = [\"d\"]\nbytes = [\"y\"]\nstring = [\"s\"]\n[log]\nstring = [\"n\"]\n",
         )
         .unwrap();
-        assert_eq!(p.decide(Level::Span, "n", Some(&Value::IntValue(1))), Decision::Typed(ValueType::Int));
-        assert_eq!(p.decide(Level::Log, "n", Some(&string("1"))), Decision::Typed(ValueType::String));
-        assert_eq!(p.decide(Level::Log, "n", Some(&Value::IntValue(1))), Decision::Other);
-        assert_eq!(p.decide(Level::Resource, "n", Some(&Value::IntValue(1))), Decision::Other);
-        assert_eq!(p.decide(Level::Span, "b", Some(&Value::BoolValue(true))), Decision::Typed(ValueType::Bool));
-        assert_eq!(p.decide(Level::Span, "d", Some(&Value::DoubleValue(1.0))), Decision::Typed(ValueType::Double));
-        assert_eq!(p.decide(Level::Span, "y", Some(&Value::BytesValue(vec![1]))), Decision::Typed(ValueType::Bytes));
-        assert_eq!(p.decide(Level::Span, "s", Some(&string(""))), Decision::Typed(ValueType::String));
+        assert_eq!(p.decide(PromotionLevel::Span, "n", Some(&Value::IntValue(1))), Decision::Typed(ValueType::Int));
+        assert_eq!(p.decide(PromotionLevel::Log, "n", Some(&string("1"))), Decision::Typed(ValueType::String));
+        assert_eq!(p.decide(PromotionLevel::Log, "n", Some(&Value::IntValue(1))), Decision::Other);
+        assert_eq!(p.decide(PromotionLevel::Resource, "n", Some(&Value::IntValue(1))), Decision::Other);
+        assert_eq!(
+            p.decide(PromotionLevel::Span, "b", Some(&Value::BoolValue(true))),
+            Decision::Typed(ValueType::Bool)
+        );
+        assert_eq!(
+            p.decide(PromotionLevel::Span, "d", Some(&Value::DoubleValue(1.0))),
+            Decision::Typed(ValueType::Double)
+        );
+        assert_eq!(
+            p.decide(PromotionLevel::Span, "y", Some(&Value::BytesValue(vec![1]))),
+            Decision::Typed(ValueType::Bytes)
+        );
+        assert_eq!(p.decide(PromotionLevel::Span, "s", Some(&string(""))), Decision::Typed(ValueType::String));
     }
 
     #[test]
     fn wildcard_matches_prefixes_and_any_matches_every_scalar() {
         let p = Promotion::from_toml_str("[span]\nstring = [\"http.*\"]\n[resource]\nany = [\"k8s.*\"]\n").unwrap();
-        assert_eq!(p.decide(Level::Span, "http.route", Some(&string("/"))), Decision::Typed(ValueType::String));
-        assert_eq!(p.decide(Level::Span, "http", Some(&string("/"))), Decision::Other);
-        assert_eq!(p.decide(Level::Span, "https.x", Some(&string("/"))), Decision::Other);
-        assert_eq!(p.decide(Level::Span, "xhttp.route", Some(&string("/"))), Decision::Other);
+        assert_eq!(
+            p.decide(PromotionLevel::Span, "http.route", Some(&string("/"))),
+            Decision::Typed(ValueType::String)
+        );
+        assert_eq!(p.decide(PromotionLevel::Span, "http", Some(&string("/"))), Decision::Other);
+        assert_eq!(p.decide(PromotionLevel::Span, "https.x", Some(&string("/"))), Decision::Other);
+        assert_eq!(p.decide(PromotionLevel::Span, "xhttp.route", Some(&string("/"))), Decision::Other);
         for (v, t) in [
             (string("a"), ValueType::String),
             (Value::IntValue(1), ValueType::Int),
@@ -468,11 +419,11 @@ mod tests {
             (Value::BoolValue(true), ValueType::Bool),
             (Value::BytesValue(vec![]), ValueType::Bytes),
         ] {
-            assert_eq!(p.decide(Level::Resource, "k8s.pod.uid", Some(&v)), Decision::Typed(t));
+            assert_eq!(p.decide(PromotionLevel::Resource, "k8s.pod.uid", Some(&v)), Decision::Typed(t));
         }
         // "*" alone promotes every key.
         let all = Promotion::from_toml_str("[log]\nstring = [\"*\"]\n").unwrap();
-        assert_eq!(all.decide(Level::Log, "anything", Some(&string("a"))), Decision::Typed(ValueType::String));
+        assert_eq!(all.decide(PromotionLevel::Log, "anything", Some(&string("a"))), Decision::Typed(ValueType::String));
     }
 
     #[test]
@@ -482,15 +433,18 @@ mod tests {
         )
         .unwrap();
         let code = "http.response.status_code";
-        assert_eq!(p.decide(Level::Span, code, Some(&Value::IntValue(200))), Decision::Typed(ValueType::Int));
+        assert_eq!(p.decide(PromotionLevel::Span, code, Some(&Value::IntValue(200))), Decision::Typed(ValueType::Int));
         // The exact entry says int: a string status code is a type mismatch, not a string promotion.
-        assert_eq!(p.decide(Level::Span, code, Some(&string("200"))), Decision::Other);
+        assert_eq!(p.decide(PromotionLevel::Span, code, Some(&string("200"))), Decision::Other);
         assert_eq!(
-            p.decide(Level::Span, "http.request.body.size", Some(&Value::IntValue(1))),
+            p.decide(PromotionLevel::Span, "http.request.body.size", Some(&Value::IntValue(1))),
             Decision::Typed(ValueType::Int)
         );
-        assert_eq!(p.decide(Level::Span, "http.request.method", Some(&string("GET"))), Decision::Other);
-        assert_eq!(p.decide(Level::Span, "http.route", Some(&string("/"))), Decision::Typed(ValueType::String));
+        assert_eq!(p.decide(PromotionLevel::Span, "http.request.method", Some(&string("GET"))), Decision::Other);
+        assert_eq!(
+            p.decide(PromotionLevel::Span, "http.route", Some(&string("/"))),
+            Decision::Typed(ValueType::String)
+        );
     }
 
     #[test]
@@ -499,47 +453,50 @@ mod tests {
             "drop = [\"auth.token\", \"secret.*\"]\n[span]\nstring = [\"auth.token\", \"secret.*\", \"secret.public\"]\n",
         )
         .unwrap();
-        for level in Level::ALL {
+        for level in PromotionLevel::ALL {
             assert_eq!(p.decide(level, "auth.token", Some(&string("t"))), Decision::Drop);
             assert_eq!(p.decide(level, "secret.key", Some(&Value::IntValue(1))), Decision::Drop);
             assert_eq!(p.decide(level, "secret.public", None), Decision::Drop);
         }
         assert!(p.rule("secret.x").is_dropped());
         assert!(!p.rule("auth.tokens").is_dropped());
-        assert_eq!(p.decide(Level::Log, "auth.tokens", Some(&string("t"))), Decision::Other);
+        assert_eq!(p.decide(PromotionLevel::Log, "auth.tokens", Some(&string("t"))), Decision::Other);
     }
 
     #[test]
     fn type_mismatch_arrays_kvlists_and_empty_values_go_to_other() {
         use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
         let p = Promotion::from_toml_str("[span]\nany = [\"k\"]\nstring = [\"s\"]\n").unwrap();
-        assert_eq!(p.decide(Level::Span, "s", Some(&Value::IntValue(1))), Decision::Other);
-        assert_eq!(p.decide(Level::Span, "s", Some(&Value::BoolValue(true))), Decision::Other);
+        assert_eq!(p.decide(PromotionLevel::Span, "s", Some(&Value::IntValue(1))), Decision::Other);
+        assert_eq!(p.decide(PromotionLevel::Span, "s", Some(&Value::BoolValue(true))), Decision::Other);
         let array = Value::ArrayValue(ArrayValue::default());
         let kvlist = Value::KvlistValue(KeyValueList::default());
-        assert_eq!(p.decide(Level::Span, "k", Some(&array)), Decision::Other);
-        assert_eq!(p.decide(Level::Span, "k", Some(&kvlist)), Decision::Other);
-        assert_eq!(p.decide(Level::Span, "k", None), Decision::Other);
-        assert_eq!(p.decide(Level::Span, "k", Some(&Value::StringValueStrindex(1))), Decision::Other);
+        assert_eq!(p.decide(PromotionLevel::Span, "k", Some(&array)), Decision::Other);
+        assert_eq!(p.decide(PromotionLevel::Span, "k", Some(&kvlist)), Decision::Other);
+        assert_eq!(p.decide(PromotionLevel::Span, "k", None), Decision::Other);
+        assert_eq!(p.decide(PromotionLevel::Span, "k", Some(&Value::StringValueStrindex(1))), Decision::Other);
     }
 
     #[test]
     fn empty_config_promotes_nothing() {
         for p in [Promotion::from_toml_str("").unwrap(), Promotion::empty()] {
-            for level in Level::ALL {
+            for level in PromotionLevel::ALL {
                 assert_eq!(p.decide(level, "service.name", Some(&string("a"))), Decision::Other);
             }
         }
         // Empty level tables are valid too.
         let p = Promotion::from_toml_str("drop = []\n[resource]\n[span]\nstring = []\n").unwrap();
-        assert_eq!(p.decide(Level::Span, "a", Some(&string("a"))), Decision::Other);
+        assert_eq!(p.decide(PromotionLevel::Span, "a", Some(&string("a"))), Decision::Other);
     }
 
     #[test]
     fn same_key_under_two_types_promotes_both() {
         let p = Promotion::from_toml_str("[data_point]\nstring = [\"code\"]\nint = [\"code\"]\n").unwrap();
-        assert_eq!(p.decide(Level::DataPoint, "code", Some(&string("a"))), Decision::Typed(ValueType::String));
-        assert_eq!(p.decide(Level::DataPoint, "code", Some(&Value::IntValue(1))), Decision::Typed(ValueType::Int));
-        assert_eq!(p.decide(Level::DataPoint, "code", Some(&Value::DoubleValue(1.0))), Decision::Other);
+        assert_eq!(p.decide(PromotionLevel::DataPoint, "code", Some(&string("a"))), Decision::Typed(ValueType::String));
+        assert_eq!(
+            p.decide(PromotionLevel::DataPoint, "code", Some(&Value::IntValue(1))),
+            Decision::Typed(ValueType::Int)
+        );
+        assert_eq!(p.decide(PromotionLevel::DataPoint, "code", Some(&Value::DoubleValue(1.0))), Decision::Other);
     }
 }

@@ -14,20 +14,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
+use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 
-use super::{Hash, Prepared, Request};
+use super::identity::Hash;
+use super::prepare::{Prepared, Request};
 use crate::latency::Histogram;
 
 /// Longest name kept in a rollup key, in bytes: a btree entry cannot hold arbitrary text.
 pub const KEY_BYTES: usize = 200;
 const MINUTE_NS: u64 = 60_000_000_000;
-/// span_kinds ids.
-const SERVER: i32 = 2;
-const CLIENT: i32 = 3;
-const PRODUCER: i32 = 4;
-const CONSUMER: i32 = 5;
-/// status_codes id of ERROR.
-const ERROR: i32 = 2;
 
 /// Minutes in the slots that compaction folds closed minutes into (`write::compact`, migrations/0010).
 pub const SLOT_MINUTES: i16 = 10;
@@ -248,16 +244,17 @@ pub fn spans(prepared: &Prepared) -> SpanRollups {
         let at = minute(start);
         // Both are <= i64::MAX once prepare accepted the record, as in the fact row.
         let duration = span.end_time_unix_nano as i64 - start as i64;
-        let error = span.status.as_ref().is_some_and(|s| s.code == ERROR);
+        let error = span.status.as_ref().is_some_and(|s| s.code == StatusCode::Error as i32);
+        // prepare refused kinds the protobuf does not define.
+        let kind = SpanKind::try_from(span.kind).unwrap_or(SpanKind::Unspecified);
         let has_parent = !span.parent_span_id.is_empty();
 
         let minute_row = minutes.entry((at, service)).or_default();
         minute_row.spans += 1;
-        if matches!(span.kind, SERVER | CONSUMER) || !has_parent {
+        if matches!(kind, SpanKind::Server | SpanKind::Consumer) || !has_parent {
             minute_row.requests.record(duration, error);
         }
-        // prepare refused kinds outside 0..=5.
-        operations.entry((service, at, cut_str(&span.name), span.kind as i16)).or_default().record(duration, error);
+        operations.entry((service, at, cut_str(&span.name), kind as i16)).or_default().record(duration, error);
 
         let mut system_edge = |target: Option<&str>, target_type: TargetType| {
             if let Some(system) = target {
@@ -268,13 +265,13 @@ pub fn spans(prepared: &Prepared) -> SpanRollups {
                     .record(duration, error);
             }
         };
-        let db = (span.kind == CLIENT)
+        let db = (kind == SpanKind::Client)
             .then(|| {
                 string_attr(&span.attributes, "db.system.name").or_else(|| string_attr(&span.attributes, "db.system"))
             })
             .flatten();
         system_edge(db, TargetType::Database);
-        if matches!(span.kind, CLIENT | PRODUCER) {
+        if matches!(kind, SpanKind::Client | SpanKind::Producer) {
             system_edge(string_attr(&span.attributes, "messaging.system"), TargetType::Messaging);
             // A database call has no traced child to look for (a quarter of the spans in the benchmark's
             // traffic are such calls, and each lookup is a trace id probe).

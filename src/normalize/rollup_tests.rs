@@ -2,6 +2,7 @@
 
 use super::rollup::*;
 use super::{Promotion, prepare};
+use crate::schema::Signal;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
@@ -55,7 +56,7 @@ fn rollups(requests: Vec<Vec<ResourceSpans>>) -> SpanRollups {
         .enumerate()
         .map(|(i, resource_spans)| wal::Record {
             seq: i as u64 + 1,
-            signal: wal::Signal::Traces,
+            signal: Signal::Traces,
             received_at_unix_nanos: T0,
             payload: ExportTraceServiceRequest { resource_spans }.encode_to_vec(),
         })

@@ -1,10 +1,13 @@
 //! The tables the normalizer writes, with their COPY column lists (the order the encoders write fields in),
-//! and the per-batch set of COPY streams under construction.
+//! the per-batch set of COPY streams under construction, and the finished streams.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use super::copy::CopyWriter;
-use super::{SeriesDim, TableData};
+use super::dimensions::SeriesDim;
+use crate::schema::attributes::{ATTR_LEVELS, AttrLevel, TABLES_PER_LEVEL, ValueType};
+use crate::schema::tables as facts;
 
 /// A table name and its COPY column list, e.g. `"(a, b, c)"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +16,7 @@ pub(crate) struct TableSpec {
     pub columns: &'static str,
 }
 
+// Registry indexes of the fact tables, in the order of `schema::tables::FACTS`.
 pub(crate) const LOGS: usize = 0;
 pub(crate) const SPANS: usize = 1;
 pub(crate) const EVENTS: usize = 2;
@@ -22,148 +26,123 @@ pub(crate) const HISTOGRAM_POINTS: usize = 5;
 pub(crate) const EXP_HISTOGRAM_POINTS: usize = 6;
 pub(crate) const SUMMARY_POINTS: usize = 7;
 pub(crate) const EXEMPLARS: usize = 8;
-const FACT_TABLES: usize = 9;
+const FACT_TABLES: usize = facts::FACTS.len();
 
+/// The fact tables' column lists, at the indexes above.
 const FACTS: [TableSpec; FACT_TABLES] = [
     TableSpec {
-        name: "otel_logs_fact",
+        name: facts::LOGS.table,
         columns: "(log_id, time, time_nanos_fraction, time_unset, observed_time, observed_time_nanos_fraction, \
                   severity_number, severity_text, body_type, body_string, body_int, body_double, body_bool, \
                   body_bytes, body_json, trace_id, span_id, flags, event_name, dropped_attributes_count, \
                   resource_id, scope_id)",
     },
     TableSpec {
-        name: "otel_spans_fact",
+        name: facts::SPANS.table,
         columns: "(span_row_id, start_time, start_time_nanos_fraction, end_time, end_time_nanos_fraction, \
                   duration_ns, trace_id, span_id, parent_span_id, trace_state, flags, name, kind, status_code, \
                   status_message, dropped_attributes_count, dropped_events_count, dropped_links_count, \
                   resource_id, scope_id)",
     },
     TableSpec {
-        name: "otel_span_events",
+        name: facts::SPAN_EVENTS.table,
         columns: "(event_row_id, span_row_id, span_start_time, event_index, time, time_nanos_fraction, name, \
                   dropped_attributes_count)",
     },
     TableSpec {
-        name: "otel_span_links",
+        name: facts::SPAN_LINKS.table,
         columns: "(link_row_id, span_row_id, span_start_time, link_index, trace_id, span_id, trace_state, \
                   flags, dropped_attributes_count)",
     },
     TableSpec {
-        name: "otel_metrics_data_points_number",
+        name: facts::NUMBER_POINTS.table,
         columns: "(data_point_id, metric_id, resource_id, scope_id, time, time_nanos_fraction, start_time, \
                   start_time_nanos_fraction, flags, value_int, value_double, series_key)",
     },
     TableSpec {
-        name: "otel_metrics_data_points_histogram",
+        name: facts::HISTOGRAM_POINTS.table,
         columns: "(data_point_id, metric_id, resource_id, scope_id, time, time_nanos_fraction, start_time, \
                   start_time_nanos_fraction, flags, count, sum, min, max, bucket_counts, explicit_bounds, series_key)",
     },
     TableSpec {
-        name: "otel_metrics_data_points_exp_histogram",
+        name: facts::EXP_HISTOGRAM_POINTS.table,
         columns: "(data_point_id, metric_id, resource_id, scope_id, time, time_nanos_fraction, start_time, \
                   start_time_nanos_fraction, flags, count, sum, min, max, scale, zero_count, zero_threshold, \
                   positive_offset, positive_bucket_counts, negative_offset, negative_bucket_counts, series_key)",
     },
     TableSpec {
-        name: "otel_metrics_data_points_summary",
+        name: facts::SUMMARY_POINTS.table,
         columns: "(data_point_id, metric_id, resource_id, scope_id, time, time_nanos_fraction, start_time, \
                   start_time_nanos_fraction, flags, count, sum, quantiles, quantile_values, series_key)",
     },
     TableSpec {
-        name: "otel_metrics_exemplars",
+        name: facts::EXEMPLARS.table,
         columns: "(data_point_id, data_point_time, data_point_kind, exemplar_index, time, time_nanos_fraction, \
                   value_int, value_double, trace_id, span_id, filtered_attributes)",
     },
 ];
 
-/// The owners of typed attribute tables (one set of six tables each).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AttrLevel {
-    Resource = 0,
-    Scope = 1,
-    Log = 2,
-    Span = 3,
-    SpanEvent = 4,
-    SpanLink = 5,
-    NumberDp = 6,
-    HistogramDp = 7,
-    ExpHistogramDp = 8,
-    SummaryDp = 9,
-}
+/// Position of the `_other` table among a level's tables (after one per value type).
+pub(crate) const OTHER: usize = ValueType::ALL.len();
 
-const ATTR_LEVELS: usize = 10;
-
-impl AttrLevel {
-    /// The promotion config level that decides this table level.
-    pub fn promotion_level(self) -> super::promotion::Level {
-        use super::promotion::Level;
-        match self {
-            AttrLevel::Resource => Level::Resource,
-            AttrLevel::Scope => Level::Scope,
-            AttrLevel::Log => Level::Log,
-            AttrLevel::Span => Level::Span,
-            AttrLevel::SpanEvent => Level::SpanEvent,
-            AttrLevel::SpanLink => Level::SpanLink,
-            AttrLevel::NumberDp | AttrLevel::HistogramDp | AttrLevel::ExpHistogramDp | AttrLevel::SummaryDp => {
-                Level::DataPoint
-            }
-        }
-    }
-}
-
-/// Position of the `_other` table among a level's six (after string, int, double, bool, bytes).
-pub(crate) const OTHER: usize = 5;
-
-macro_rules! attr_tables {
-    ($prefix:literal, $owner:literal) => {
-        [
-            TableSpec { name: concat!($prefix, "_string"), columns: concat!("(", $owner, ", key_id, value)") },
-            TableSpec { name: concat!($prefix, "_int"), columns: concat!("(", $owner, ", key_id, value)") },
-            TableSpec { name: concat!($prefix, "_double"), columns: concat!("(", $owner, ", key_id, value)") },
-            TableSpec { name: concat!($prefix, "_bool"), columns: concat!("(", $owner, ", key_id, value)") },
-            TableSpec { name: concat!($prefix, "_bytes"), columns: concat!("(", $owner, ", key_id, value)") },
-            TableSpec { name: concat!($prefix, "_other"), columns: concat!("(", $owner, ", attributes)") },
-        ]
-    };
-}
-
-const ATTRS: [[TableSpec; 6]; ATTR_LEVELS] = [
-    attr_tables!("otel_resource_attrs", "resource_id"),
-    attr_tables!("otel_scope_attrs", "scope_id"),
-    attr_tables!("otel_log_attrs", "log_id, time"),
-    attr_tables!("otel_span_attrs", "span_row_id, start_time"),
-    attr_tables!("otel_span_event_attrs", "event_row_id, span_start_time"),
-    attr_tables!("otel_span_link_attrs", "link_row_id, span_start_time"),
-    attr_tables!("otel_number_dp_attrs", "data_point_id, time"),
-    attr_tables!("otel_histogram_dp_attrs", "data_point_id, time"),
-    attr_tables!("otel_exp_histogram_dp_attrs", "data_point_id, time"),
-    attr_tables!("otel_summary_dp_attrs", "data_point_id, time"),
-];
+/// Per attribute level, the column lists of its typed tables and of its `_other` table: the owner (with its
+/// partition time), then the value.
+static ATTR_COLUMNS: LazyLock<Vec<[String; 2]>> = LazyLock::new(|| {
+    ATTR_LEVELS
+        .iter()
+        .map(|level| {
+            let owner = match level.time {
+                Some(time) => format!("{}, {time}", level.owner),
+                None => level.owner.to_string(),
+            };
+            [format!("({owner}, key_id, value)"), format!("({owner}, attributes)")]
+        })
+        .collect()
+});
 
 /// Number of tables in the registry.
-pub(crate) const TABLE_COUNT: usize = FACT_TABLES + ATTR_LEVELS * 6;
+pub(crate) const TABLE_COUNT: usize = FACT_TABLES + ATTR_LEVELS.len() * TABLES_PER_LEVEL;
 
-/// Registry index of a level's attribute table (`kind` 0..=4 a value type, [`OTHER`] the JSONB table).
+/// Registry index of a level's attribute table (`kind` a [`ValueType`] as usize, [`OTHER`] the JSONB table).
 #[inline]
 pub(crate) fn attr_table(level: AttrLevel, kind: usize) -> usize {
-    FACT_TABLES + level as usize * 6 + kind
+    FACT_TABLES + level.index() * TABLES_PER_LEVEL + kind
 }
 
 /// The spec of a registry index.
 pub(crate) fn spec(table: usize) -> TableSpec {
     if table < FACT_TABLES {
-        FACTS[table]
-    } else {
-        let i = table - FACT_TABLES;
-        ATTRS[i / 6][i % 6]
+        return FACTS[table];
     }
+    let i = table - FACT_TABLES;
+    let (level, kind) = (ATTR_LEVELS[i / TABLES_PER_LEVEL], i % TABLES_PER_LEVEL);
+    TableSpec { name: level.tables()[kind], columns: &ATTR_COLUMNS[level.index()][usize::from(kind == OTHER)] }
 }
 
 /// Every table the normalizer can write, fact tables first.
 #[cfg(test)]
 pub(crate) fn all_specs() -> impl Iterator<Item = TableSpec> {
     (0..TABLE_COUNT).map(spec)
+}
+
+/// One finished binary COPY stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableData {
+    /// Table name.
+    pub table: &'static str,
+    /// Column list for the COPY statement, e.g. `"(a, b, c)"`.
+    pub columns: &'static str,
+    /// Rows in `data`.
+    pub rows: u64,
+    /// The complete binary COPY stream: header, rows, trailer.
+    pub data: Vec<u8>,
+}
+
+impl TableData {
+    /// The COPY statement that loads `data`.
+    pub fn copy_statement(&self) -> String {
+        format!("COPY {} {} FROM STDIN (FORMAT binary)", self.table, self.columns)
+    }
 }
 
 /// One COPY stream per table, created on first use, and the metric series the rows belong to.
@@ -226,5 +205,21 @@ impl TableSet {
             })
             .collect();
         (tables, series)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fact_specs_follow_the_schema_order() {
+        for (i, fact) in facts::FACTS.iter().enumerate() {
+            assert_eq!(spec(i).name, fact.table);
+        }
+        assert_eq!(
+            spec(attr_table(crate::schema::attributes::SPAN, OTHER)).columns,
+            "(span_row_id, start_time, attributes)"
+        );
     }
 }

@@ -2,7 +2,13 @@
 //! PostgreSQL).
 
 use super::*;
+use crate::schema::Signal;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValueList};
+use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::summary_data_point::ValueAtQuantile;
@@ -11,9 +17,11 @@ use opentelemetry_proto::tonic::metrics::v1::{
     NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint, exemplar, metric::Data,
     number_data_point,
 };
+use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::span::{Event, Link};
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 use prost::Message;
+use std::collections::HashMap;
 
 const RECEIVED: u64 = 1_764_172_800_123_456_789;
 const T0: u64 = 1_764_172_000_000_000_001;
@@ -291,15 +299,15 @@ fn metrics_request() -> ExportMetricsServiceRequest {
     }
 }
 
-fn record(seq: u64, signal: wal::Signal, payload: Vec<u8>) -> wal::Record {
+fn record(seq: u64, signal: Signal, payload: Vec<u8>) -> wal::Record {
     wal::Record { seq, signal, received_at_unix_nanos: RECEIVED, payload }
 }
 
 fn all_signals() -> Vec<wal::Record> {
     vec![
-        record(10, wal::Signal::Traces, traces_request().encode_to_vec()),
-        record(11, wal::Signal::Logs, logs_request().encode_to_vec()),
-        record(12, wal::Signal::Metrics, metrics_request().encode_to_vec()),
+        record(10, Signal::Traces, traces_request().encode_to_vec()),
+        record(11, Signal::Logs, logs_request().encode_to_vec()),
+        record(12, Signal::Metrics, metrics_request().encode_to_vec()),
     ]
 }
 
@@ -618,13 +626,13 @@ fn resource_hash_ignores_attribute_order_and_dropped_keys() {
     res.attributes.push(kv("secret.other", string("rotating token")));
     res.dropped_attributes_count = 99;
     let a = prepare(&all_signals()[..1], &promotion);
-    let b = prepare(&[record(1, wal::Signal::Traces, reordered.encode_to_vec())], &promotion);
+    let b = prepare(&[record(1, Signal::Traces, reordered.encode_to_vec())], &promotion);
     assert_eq!(a.resources()[0].hash, b.resources()[0].hash);
     assert_eq!(a.scopes()[0].hash, b.scopes()[0].hash);
 
     let mut changed = traces_request();
     changed.resource_spans[0].resource.as_mut().unwrap().attributes[3] = kv("process.pid", string("42"));
-    let c = prepare(&[record(1, wal::Signal::Traces, changed.encode_to_vec())], &promotion);
+    let c = prepare(&[record(1, Signal::Traces, changed.encode_to_vec())], &promotion);
     assert_ne!(a.resources()[0].hash, c.resources()[0].hash, "int 42 vs string \"42\"");
 }
 
@@ -632,20 +640,16 @@ fn resource_hash_ignores_attribute_order_and_dropped_keys() {
 fn json_and_protobuf_input_give_the_same_identities() {
     let promotion = Promotion::defaults();
     for (file, signal) in
-        [("trace.json", wal::Signal::Traces), ("logs.json", wal::Signal::Logs), ("metrics.json", wal::Signal::Metrics)]
+        [("trace.json", Signal::Traces), ("logs.json", Signal::Logs), ("metrics.json", Signal::Metrics)]
     {
         // The OTLP specification's examples, as copied unchanged into the repository.
         let path = format!("{}/tests/data/otlp/{file}", env!("CARGO_MANIFEST_DIR"));
         let json = std::fs::read(&path).unwrap();
         // What the receiver does with a JSON body: decode, then store the protobuf encoding in the WAL.
         let payload = match signal {
-            wal::Signal::Traces => {
-                crate::otlp::decode_json::<ExportTraceServiceRequest>(&json).unwrap().encode_to_vec()
-            }
-            wal::Signal::Logs => crate::otlp::decode_json::<ExportLogsServiceRequest>(&json).unwrap().encode_to_vec(),
-            wal::Signal::Metrics => {
-                crate::otlp::decode_json::<ExportMetricsServiceRequest>(&json).unwrap().encode_to_vec()
-            }
+            Signal::Traces => crate::otlp::decode_json::<ExportTraceServiceRequest>(&json).unwrap().encode_to_vec(),
+            Signal::Logs => crate::otlp::decode_json::<ExportLogsServiceRequest>(&json).unwrap().encode_to_vec(),
+            Signal::Metrics => crate::otlp::decode_json::<ExportMetricsServiceRequest>(&json).unwrap().encode_to_vec(),
         };
         let from_json = prepare(&[record(1, signal, payload.clone())], &promotion);
         let again = prepare(&[record(2, signal, payload)], &promotion);
@@ -685,8 +689,8 @@ fn json_and_protobuf_input_give_the_same_identities() {
         "value":{"stringValue":"some scope attribute"}}]},"spans":[{"traceId":"01010101010101010101010101010101",
         "spanId":"0202020202020202","name":"y","startTimeUnixNano":"1764172000000000001","endTimeUnixNano":"1764172000000000001"}]}]}]}"#;
     let from_json = crate::otlp::decode_json::<ExportTraceServiceRequest>(json).unwrap();
-    let a = prepare(&[record(1, wal::Signal::Traces, by_hand.encode_to_vec())], &promotion);
-    let b = prepare(&[record(2, wal::Signal::Traces, from_json.encode_to_vec())], &promotion);
+    let a = prepare(&[record(1, Signal::Traces, by_hand.encode_to_vec())], &promotion);
+    let b = prepare(&[record(2, Signal::Traces, from_json.encode_to_vec())], &promotion);
     assert_eq!(a.resources(), b.resources());
     assert_eq!(a.scopes(), b.scopes());
 }
@@ -702,7 +706,7 @@ fn log_rows_carry_every_body_type_and_time_fallbacks() {
     records[3].trace_id.clear();
     records[3].span_id.clear();
     records[4].flags = u32::MAX;
-    let prepared = prepare(&[record(3, wal::Signal::Logs, req.encode_to_vec())], &promotion);
+    let prepared = prepare(&[record(3, Signal::Logs, req.encode_to_vec())], &promotion);
     let ids = resolve(&prepared);
     let tables = encode(&prepared, &ids, &promotion).unwrap().tables;
     let logs = rows(&tables, "otel_logs_fact");
@@ -830,7 +834,7 @@ fn hand_built_copy_stream_for_a_small_log() {
         }],
     };
     let promotion = test_promotion();
-    let prepared = prepare(&[record(1, wal::Signal::Logs, req.encode_to_vec())], &promotion);
+    let prepared = prepare(&[record(1, Signal::Logs, req.encode_to_vec())], &promotion);
     let mut ids = resolve(&prepared);
     ids.resources.values_mut().for_each(|v| *v = 3);
     ids.scopes.values_mut().for_each(|v| *v = 4);
@@ -943,12 +947,12 @@ fn undecodable_and_unstorable_records_are_listed_not_fatal() {
         s.aggregation_temporality = 3;
     }
     let records = vec![
-        record(1, wal::Signal::Traces, vec![0xff, 0xff, 0xff]),
-        record(2, wal::Signal::Logs, logs_request().encode_to_vec()),
-        record(3, wal::Signal::Traces, bad_kind.encode_to_vec()),
-        record(4, wal::Signal::Logs, bad_severity.encode_to_vec()),
-        record(5, wal::Signal::Metrics, bad_temporality.encode_to_vec()),
-        record(6, wal::Signal::Metrics, logs_request().encode_to_vec()),
+        record(1, Signal::Traces, vec![0xff, 0xff, 0xff]),
+        record(2, Signal::Logs, logs_request().encode_to_vec()),
+        record(3, Signal::Traces, bad_kind.encode_to_vec()),
+        record(4, Signal::Logs, bad_severity.encode_to_vec()),
+        record(5, Signal::Metrics, bad_temporality.encode_to_vec()),
+        record(6, Signal::Metrics, logs_request().encode_to_vec()),
     ];
     let prepared = prepare(&records, &promotion);
     let failed: Vec<u64> = prepared.failures().iter().map(|f| f.0).collect();
@@ -967,7 +971,7 @@ fn undecodable_and_unstorable_records_are_listed_not_fatal() {
 fn subset_keeps_only_the_given_records() {
     let promotion = test_promotion();
     let mut records = all_signals();
-    records.push(record(13, wal::Signal::Logs, b"garbage".to_vec()));
+    records.push(record(13, Signal::Logs, b"garbage".to_vec()));
     let prepared = prepare(&records, &promotion);
     let logs_only = prepared.subset(&[11, 13]);
     assert_eq!(logs_only.seqs(), [11]);
@@ -1020,7 +1024,7 @@ fn empty_batch_encodes_to_nothing() {
     assert_eq!((prepared.first_seq(), prepared.last_seq()), (0, 0));
     assert!(encode(&prepared, &Ids::default(), &promotion).unwrap().tables.is_empty());
     let empty_request =
-        prepare(&[record(1, wal::Signal::Traces, ExportTraceServiceRequest::default().encode_to_vec())], &promotion);
+        prepare(&[record(1, Signal::Traces, ExportTraceServiceRequest::default().encode_to_vec())], &promotion);
     assert!(empty_request.failures().is_empty());
     assert!(encode(&empty_request, &Ids::default(), &promotion).unwrap().tables.is_empty());
 }
@@ -1029,7 +1033,7 @@ fn empty_batch_encodes_to_nothing() {
 fn parallel_encode_of_many_records_matches_sequential_rows() {
     let promotion = test_promotion();
     let records: Vec<wal::Record> =
-        (0..64).map(|i| record(100 + i, wal::Signal::Traces, traces_request().encode_to_vec())).collect();
+        (0..64).map(|i| record(100 + i, Signal::Traces, traces_request().encode_to_vec())).collect();
     let prepared = prepare(&records, &promotion);
     let ids = resolve(&prepared);
     let tables = encode(&prepared, &ids, &promotion).unwrap().tables;
@@ -1137,13 +1141,13 @@ fn strings_with_nul_are_failures_not_batch_errors() {
     let mut bytes_ok = logs_request();
     bytes_ok.resource_logs[0].scope_logs[0].log_records[0].body = Some(av(Value::BytesValue(vec![0, 0])));
     let records = vec![
-        record(1, wal::Signal::Traces, span_name.encode_to_vec()),
-        record(2, wal::Signal::Traces, nested.encode_to_vec()),
-        record(3, wal::Signal::Logs, body.encode_to_vec()),
-        record(4, wal::Signal::Metrics, unit.encode_to_vec()),
-        record(5, wal::Signal::Metrics, exemplar_attr.encode_to_vec()),
-        record(6, wal::Signal::Logs, resource_attr.encode_to_vec()),
-        record(7, wal::Signal::Logs, bytes_ok.encode_to_vec()),
+        record(1, Signal::Traces, span_name.encode_to_vec()),
+        record(2, Signal::Traces, nested.encode_to_vec()),
+        record(3, Signal::Logs, body.encode_to_vec()),
+        record(4, Signal::Metrics, unit.encode_to_vec()),
+        record(5, Signal::Metrics, exemplar_attr.encode_to_vec()),
+        record(6, Signal::Logs, resource_attr.encode_to_vec()),
+        record(7, Signal::Logs, bytes_ok.encode_to_vec()),
     ];
     let prepared = prepare(&records, &promotion);
     let failures = prepared.failures();
@@ -1173,7 +1177,7 @@ fn resource_attributes_of_every_type_reach_their_table() {
     });
     req.resource_spans[0].scope_spans[0].scope =
         Some(InstrumentationScope { name: "only name".into(), ..Default::default() });
-    let prepared = prepare(&[record(1, wal::Signal::Traces, req.encode_to_vec())], &promotion);
+    let prepared = prepare(&[record(1, Signal::Traces, req.encode_to_vec())], &promotion);
     let r = &prepared.resources()[0];
     assert_eq!(r.service_name, None, "service.name is not a string");
     assert_eq!(prepared.scopes()[0].version, "");

@@ -1,10 +1,12 @@
 //! Traces: `otel_spans_fact`, `otel_span_events`, `otel_span_links` and their `*_attrs_*` rows from an
 //! ExportTraceServiceRequest.
 
-use super::tables::{AttrLevel, EVENTS, LINKS, SPANS, TableSet};
-use super::{Ctx, EncodeError, Walk, check_text};
-use crate::normalize::promotion::Level;
+use super::checks::check_text;
+use super::encode::{Ctx, EncodeError};
+use super::tables::{EVENTS, LINKS, SPANS, TableSet};
+use super::walk::Walk;
 use crate::otlp::storable;
+use crate::schema::attributes::{SPAN, SPAN_EVENT, SPAN_LINK};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
 /// prepare: identities, promoted keys and counts of a traces request.
@@ -20,16 +22,16 @@ pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportTraceServiceRequest) -> 
                 check_text("span name", &span.name)?;
                 check_text("span trace_state", &span.trace_state)?;
                 check_text("span status message", span.status.as_ref().map_or("", |s| &s.message))?;
-                w.attributes("span attribute", Level::Span, &span.attributes)?;
+                w.attributes("span attribute", SPAN, &span.attributes)?;
                 for event in &span.events {
                     w.counts.events += 1;
                     check_text("span event name", &event.name)?;
-                    w.attributes("span event attribute", Level::SpanEvent, &event.attributes)?;
+                    w.attributes("span event attribute", SPAN_EVENT, &event.attributes)?;
                 }
                 for link in &span.links {
                     w.counts.links += 1;
                     check_text("span link trace_state", &link.trace_state)?;
-                    w.attributes("span link attribute", Level::SpanLink, &link.attributes)?;
+                    w.attributes("span link attribute", SPAN_LINK, &link.attributes)?;
                 }
             }
         }
@@ -80,7 +82,7 @@ pub(crate) fn encode<'a>(
                 w.i32(span.dropped_links_count as i32);
                 w.i64(resource_id);
                 w.i64(scope_id);
-                ctx.attrs.write(set, AttrLevel::Span, span_row_id, Some(start), &span.attributes)?;
+                ctx.attrs.write(set, SPAN, span_row_id, Some(start), &span.attributes)?;
 
                 for (index, event) in span.events.iter().enumerate() {
                     let event_row_id = ctx.next_id()?;
@@ -94,7 +96,7 @@ pub(crate) fn encode<'a>(
                     w.time_and_fraction(time);
                     w.text(&event.name);
                     w.i32(event.dropped_attributes_count as i32);
-                    ctx.attrs.write(set, AttrLevel::SpanEvent, event_row_id, Some(start), &event.attributes)?;
+                    ctx.attrs.write(set, SPAN_EVENT, event_row_id, Some(start), &event.attributes)?;
                 }
 
                 for (index, link) in span.links.iter().enumerate() {
@@ -110,7 +112,7 @@ pub(crate) fn encode<'a>(
                     w.text(&link.trace_state);
                     w.i32(link.flags as i32);
                     w.i32(link.dropped_attributes_count as i32);
-                    ctx.attrs.write(set, AttrLevel::SpanLink, link_row_id, Some(start), &link.attributes)?;
+                    ctx.attrs.write(set, SPAN_LINK, link_row_id, Some(start), &link.attributes)?;
                 }
             }
         }

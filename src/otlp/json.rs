@@ -9,13 +9,12 @@
 use std::borrow::Cow;
 
 use base64::Engine as _;
-use opentelemetry_proto::tonic::logs::v1::SeverityNumber;
-use opentelemetry_proto::tonic::metrics::v1::AggregationTemporality;
-use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode};
 use serde_json::{Map, Number, Value};
 
 use super::decode::{DecodeError, MAX_ANY_VALUE_DEPTH};
 use super::{OtlpRequest, Signal};
+use crate::schema::OtlpEnum;
+use crate::schema::enums::{AGGREGATION_TEMPORALITY, SEVERITY_NUMBER, SPAN_KIND, STATUS_CODE};
 
 /// Decodes an OTLP/JSON export request body (UTF-8 JSON), leniently, and checks the AnyValue depth bound.
 pub fn decode_json<T: OtlpRequest>(body: &[u8]) -> Result<T, DecodeError> {
@@ -56,7 +55,7 @@ enum Kind {
     /// Repeated KeyValue (attributes) whose values are at nesting level 1.
     Attrs,
     /// An enum: integer, or its name.
-    Enum(&'static EnumDef),
+    Enum(&'static OtlpEnum),
     /// 64-bit unsigned integer: number or decimal string.
     U64,
     /// Repeated U64.
@@ -95,30 +94,6 @@ enum Required {
     EmptyString,
     EmptyArray,
 }
-
-struct EnumDef {
-    name: &'static str,
-    prefix: &'static str,
-    from_name: fn(&str) -> Option<i32>,
-}
-
-static SPAN_KIND: EnumDef =
-    EnumDef { name: "SpanKind", prefix: "SPAN_KIND_", from_name: |s| SpanKind::from_str_name(s).map(|v| v as i32) };
-static STATUS_CODE: EnumDef = EnumDef {
-    name: "StatusCode",
-    prefix: "STATUS_CODE_",
-    from_name: |s| StatusCode::from_str_name(s).map(|v| v as i32),
-};
-static SEVERITY: EnumDef = EnumDef {
-    name: "SeverityNumber",
-    prefix: "SEVERITY_NUMBER_",
-    from_name: |s| SeverityNumber::from_str_name(s).map(|v| v as i32),
-};
-static TEMPORALITY: EnumDef = EnumDef {
-    name: "AggregationTemporality",
-    prefix: "AGGREGATION_TEMPORALITY_",
-    from_name: |s| AggregationTemporality::from_str_name(s).map(|v| v as i32),
-};
 
 const fn schema(name: &'static str, fields: &'static [(&'static str, Kind)]) -> Schema {
     Schema { name, fields, required: &[] }
@@ -207,7 +182,7 @@ static LOG_RECORD: Schema = schema(
     &[
         ("timeUnixNano", Kind::U64),
         ("observedTimeUnixNano", Kind::U64),
-        ("severityNumber", Kind::Enum(&SEVERITY)),
+        ("severityNumber", Kind::Enum(&SEVERITY_NUMBER)),
         ("severityText", Kind::Str),
         ("body", Kind::Any),
         ("attributes", Kind::Attrs),
@@ -246,17 +221,17 @@ static SUM: Schema = schema(
     "Sum",
     &[
         ("dataPoints", Kind::Msgs(&NUMBER_DP)),
-        ("aggregationTemporality", Kind::Enum(&TEMPORALITY)),
+        ("aggregationTemporality", Kind::Enum(&AGGREGATION_TEMPORALITY)),
         ("isMonotonic", Kind::Bool),
     ],
 );
 static HISTOGRAM: Schema = schema(
     "Histogram",
-    &[("dataPoints", Kind::Msgs(&HISTOGRAM_DP)), ("aggregationTemporality", Kind::Enum(&TEMPORALITY))],
+    &[("dataPoints", Kind::Msgs(&HISTOGRAM_DP)), ("aggregationTemporality", Kind::Enum(&AGGREGATION_TEMPORALITY))],
 );
 static EXP_HISTOGRAM: Schema = schema(
     "ExponentialHistogram",
-    &[("dataPoints", Kind::Msgs(&EXP_HISTOGRAM_DP)), ("aggregationTemporality", Kind::Enum(&TEMPORALITY))],
+    &[("dataPoints", Kind::Msgs(&EXP_HISTOGRAM_DP)), ("aggregationTemporality", Kind::Enum(&AGGREGATION_TEMPORALITY))],
 );
 static SUMMARY: Schema = schema("Summary", &[("dataPoints", Kind::Msgs(&SUMMARY_DP))]);
 static NUMBER_DP: Schema = schema(
@@ -501,10 +476,9 @@ impl Walker {
         Ok(())
     }
 
-    fn enumeration(&mut self, v: &mut Value, def: &EnumDef) -> Result<(), DecodeError> {
+    fn enumeration(&mut self, v: &mut Value, def: &OtlpEnum) -> Result<(), DecodeError> {
         if let Value::String(name) = v {
-            let number =
-                (def.from_name)(name).or_else(|| (def.from_name)(&format!("{}{}", def.prefix, name.to_uppercase())));
+            let number = def.value(name).or_else(|| def.value_of_short(&name.to_uppercase()));
             match number {
                 Some(n) => *v = Value::from(n),
                 None if name.parse::<i32>().is_ok() => {}

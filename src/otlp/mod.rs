@@ -19,7 +19,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 
 /// The three OTLP signals (the WAL's record tag, used throughout).
-pub use wal::Signal;
+pub use crate::schema::Signal;
 
 /// The common interface of the three export request types.
 pub trait OtlpRequest:

@@ -10,12 +10,14 @@ use serde_json::{Map, Value, json};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use super::attrs::{self, LOG, RESOURCE};
 use super::error::ApiError;
 use super::params::{self, AttrFilter, AttrScope, Params, Window};
+use super::record_attributes;
 use super::{QueryState, cursor, time_fields};
 use crate::ids;
 use crate::normalize::anyvalue::any_value_to_json;
+use crate::schema::attributes::{LOG, RESOURCE};
+use crate::schema::enums::severity_class_name;
 
 /// Parameters of the log search.
 pub const SEARCH_PARAMS: &[&str] = &[
@@ -37,8 +39,6 @@ pub const TRACE_PARAMS: &[&str] = &["from", "to", "min_severity", "body", "attr"
 /// Parameters of the log volume: the search's filters and the bucket width.
 pub const VOLUME_PARAMS: &[&str] =
     &["from", "to", "service", "namespace", "min_severity", "body", "trace_id", "attr", "resource_attr", "step"];
-/// The severity classes of the log volume: severity numbers 1-4 are TRACE, 5-8 DEBUG, ... 21-24 FATAL.
-pub const SEVERITY_CLASSES: [&str; 7] = ["UNSPECIFIED", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
 
 #[derive(Debug, Default)]
 struct Filters {
@@ -84,6 +84,7 @@ pub async fn volume(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     let step = params::step(&p, &w, 1_000_000_000, 1_000)?;
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT floor(extract(epoch FROM l.time - ");
     qb.push_bind(w.from_ts()).push(")::float8 * 1e6 / ").push_bind(step as f64 / 1e3);
+    // The class is severity_class_name's: four numbers each, FATAL the last.
     qb.push(
         ")::bigint AS bucket, LEAST((l.severity_number + 3) / 4, 6)::int4 AS class, count(*) AS n \
          FROM otel_logs_fact l JOIN otel_resources_dim r ON r.resource_id = l.resource_id WHERE TRUE",
@@ -99,7 +100,7 @@ pub async fn volume(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         let i: i64 = row.try_get("bucket")?;
         let class: i32 = row.try_get("class")?;
         let count: i64 = row.try_get("n")?;
-        let name = SEVERITY_CLASSES.get(class.max(0) as usize).copied().unwrap_or("UNSPECIFIED");
+        let name = severity_class_name(class.max(0)).unwrap_or("UNSPECIFIED");
         if let Some(b) = usize::try_from(i).ok().and_then(|i| buckets.get_mut(i)) {
             b.insert(name.into(), count.into());
         }
@@ -218,8 +219,8 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, f: &Filters) {
     for a in &f.attrs {
         qb.push(" AND ");
         match a.scope {
-            AttrScope::Record => attrs::push_filter(qb, &LOG, "l", f.window.as_ref(), a),
-            AttrScope::Resource => attrs::push_filter(qb, &RESOURCE, "l", None, a),
+            AttrScope::Record => record_attributes::push_filter(qb, &LOG, "l", f.window.as_ref(), a),
+            AttrScope::Resource => record_attributes::push_filter(qb, &RESOURCE, "l", None, a),
         }
     }
 }
@@ -262,10 +263,11 @@ async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Res
     let mut res_ids: Vec<i64> = rows.iter().map(|r| r.try_get("resource_id")).collect::<Result<_, _>>()?;
     res_ids.sort_unstable();
     res_ids.dedup();
-    let times =
-        attrs::time_range(rows.iter().map(|r| r.try_get::<DateTime<Utc>, _>("time")).collect::<Result<Vec<_>, _>>()?);
-    let log_attrs = attrs::fetch(&mut tx, &LOG, &log_ids, times).await?;
-    let res_attrs = attrs::fetch(&mut tx, &RESOURCE, &res_ids, None).await?;
+    let times = record_attributes::time_range(
+        rows.iter().map(|r| r.try_get::<DateTime<Utc>, _>("time")).collect::<Result<Vec<_>, _>>()?,
+    );
+    let log_attrs = record_attributes::fetch(&mut tx, &LOG, &log_ids, times).await?;
+    let res_attrs = record_attributes::fetch(&mut tx, &RESOURCE, &res_ids, None).await?;
     tx.commit().await?;
 
     let mut out = Vec::with_capacity(rows.len());
@@ -337,10 +339,10 @@ fn log_json(
         "scope".into(),
         json!({"name": row.try_get::<String, _>("scope_name")?, "version": row.try_get::<String, _>("scope_version")?}),
     );
-    m.insert("attributes".into(), attrs::to_json(log_attrs.get(&log_id).map(Vec::as_slice).unwrap_or(&[])));
+    m.insert("attributes".into(), record_attributes::to_json(log_attrs.get(&log_id).map(Vec::as_slice).unwrap_or(&[])));
     m.insert(
         "resource_attributes".into(),
-        attrs::to_json(res_attrs.get(&resource_id).map(Vec::as_slice).unwrap_or(&[])),
+        record_attributes::to_json(res_attrs.get(&resource_id).map(Vec::as_slice).unwrap_or(&[])),
     );
     Ok(Value::Object(m))
 }

@@ -6,16 +6,21 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
+use opentelemetry_proto::tonic::metrics::v1::AggregationTemporality;
 use serde_json::{Map, Value, json};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
 use super::aggregate::{self, Buckets, Dist, ExpPoint, HistPoint, SumPoint, SummaryPoint, ValueAgg};
-use super::attrs::{self, EXP_HISTOGRAM_DP, HISTOGRAM_DP, Level, NUMBER_DP, RESOURCE, SUMMARY_DP};
 use super::error::ApiError;
 use super::params::{self, AttrFilter, AttrScope, Params, Window};
+use super::record_attributes;
 use super::{QueryState, cursor, unix_nanos};
 use crate::normalize::anyvalue::attributes_from_json;
+use crate::schema::MetricType;
+use crate::schema::attributes::RESOURCE;
+use crate::schema::enums::AGGREGATION_TEMPORALITY;
+use crate::schema::metrics::{DATA_POINTS, DataPoints};
 
 /// Parameters of the metric search.
 pub const SEARCH_PARAMS: &[&str] =
@@ -25,34 +30,18 @@ pub const SERIES_PARAMS: &[&str] =
     &["from", "to", "name", "type", "step", "agg", "service", "namespace", "attr", "resource_attr", "limit", "cursor"];
 /// Series per page unless `limit` says otherwise: the lines of one chart.
 const DEFAULT_SERIES: u32 = 20;
-/// Names of the metric types by id (metric_types reference table; index 0 unused).
-const TYPE_NAMES: [&str; 6] = ["", "gauge", "sum", "histogram", "exponential_histogram", "summary"];
-
-/// A data point table and the metric types stored in it.
-struct Kind {
-    types: &'static [i16],
-    table: &'static str,
-    level: Level,
-}
-
-const KINDS: [Kind; 4] = [
-    Kind { types: &[1, 2], table: "otel_metrics_data_points_number", level: NUMBER_DP },
-    Kind { types: &[3], table: "otel_metrics_data_points_histogram", level: HISTOGRAM_DP },
-    Kind { types: &[4], table: "otel_metrics_data_points_exp_histogram", level: EXP_HISTOGRAM_DP },
-    Kind { types: &[5], table: "otel_metrics_data_points_summary", level: SUMMARY_DP },
-];
-
-fn kind_of(metric_type: i16) -> Option<&'static Kind> {
-    KINDS.iter().find(|k| k.types.contains(&metric_type))
-}
-
 fn metric_type(p: &Params) -> Result<Option<i16>, ApiError> {
     match p.one("type")? {
         None => Ok(None),
-        Some(t) => TYPE_NAMES.iter().position(|n| !n.is_empty() && *n == t).map(|i| Some(i as i16)).ok_or_else(|| {
+        Some(t) => MetricType::from_name(t).map(|t| Some(t.id())).ok_or_else(|| {
             ApiError::bad("type", format!("{t:?} is not gauge, sum, histogram, exponential_histogram or summary"))
         }),
     }
+}
+
+/// The API's name of a stored metric type ("" for an unknown one).
+fn type_name(id: i16) -> &'static str {
+    MetricType::from_id(id).map_or("", MetricType::name)
 }
 
 /// The data point filters shared by search and series.
@@ -72,7 +61,14 @@ impl PointFilters {
     }
 
     /// ` AND ...` conditions on data point alias `d` of `kind` within [from, to).
-    fn push(&self, qb: &mut QueryBuilder<Postgres>, kind: &Kind, from: DateTime<Utc>, to: DateTime<Utc>, w: &Window) {
+    fn push(
+        &self,
+        qb: &mut QueryBuilder<Postgres>,
+        kind: &DataPoints,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        w: &Window,
+    ) {
         qb.push(" AND d.time >= ").push_bind(from);
         qb.push(" AND d.time < ").push_bind(to);
         if self.service.is_some() || self.namespace.is_some() {
@@ -89,12 +85,12 @@ impl PointFilters {
     }
 
     /// ` AND ...` conditions of the attribute filters on data point alias `d` of `kind`.
-    fn push_attrs(&self, qb: &mut QueryBuilder<Postgres>, kind: &Kind, w: &Window) {
+    fn push_attrs(&self, qb: &mut QueryBuilder<Postgres>, kind: &DataPoints, w: &Window) {
         for f in &self.attrs {
             qb.push(" AND ");
             match f.scope {
-                AttrScope::Record => attrs::push_filter(qb, &kind.level, "d", Some(w), f),
-                AttrScope::Resource => attrs::push_filter(qb, &RESOURCE, "d", None, f),
+                AttrScope::Record => record_attributes::push_filter(qb, &kind.attributes, "d", Some(w), f),
+                AttrScope::Resource => record_attributes::push_filter(qb, &RESOURCE, "d", None, f),
             }
         }
     }
@@ -105,10 +101,13 @@ fn metric_json(row: &PgRow) -> Result<Value, ApiError> {
     let temporality: Option<i16> = row.try_get("aggregation_temporality")?;
     Ok(json!({
         "name": row.try_get::<String, _>("name")?,
-        "type": TYPE_NAMES.get(ty as usize).copied().unwrap_or(""),
+        "type": type_name(ty),
         "unit": row.try_get::<String, _>("unit")?,
         "description": row.try_get::<String, _>("description")?,
-        "temporality": match temporality { Some(1) => Value::from("delta"), Some(2) => Value::from("cumulative"), _ => Value::Null },
+        "temporality": temporality
+            .filter(|t| *t != AggregationTemporality::Unspecified as i16)
+            .and_then(|t| AGGREGATION_TEMPORALITY.short_name(t.into()))
+            .map(str::to_ascii_lowercase),
         "monotonic": row.try_get::<Option<bool>, _>("is_monotonic")?,
     }))
 }
@@ -135,15 +134,15 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         qb.push(" AND m.metric_type = ").push_bind(t);
     }
     qb.push(" AND (");
-    for (i, kind) in KINDS.iter().enumerate() {
+    for (i, kind) in DATA_POINTS.iter().enumerate() {
         if i > 0 {
             qb.push(" OR ");
         }
-        let types: Vec<String> = kind.types.iter().map(i16::to_string).collect();
+        let types: Vec<String> = kind.types.iter().map(|t| t.id().to_string()).collect();
         qb.push(format_args!(
             "(m.metric_type IN ({}) AND EXISTS (SELECT 1 FROM {} d WHERE d.metric_id = m.metric_id",
             types.join(", "),
-            kind.table
+            kind.table.table
         ));
         filters.push(&mut qb, kind, w.from_ts(), w.to_ts(), &w);
         qb.push("))");
@@ -191,9 +190,9 @@ fn agg(p: &Params, metric_type: i16, monotonic: Option<bool>) -> Result<Agg, Api
         "max" => Some(Agg::Value(ValueAgg::Max)),
         _ => None,
     };
-    let (parsed, allowed) = match metric_type {
-        1 => (given.map_or(Some(Agg::Value(ValueAgg::Last)), value_agg), "last, avg, min, max"),
-        2 => {
+    let (parsed, allowed) = match MetricType::from_id(metric_type) {
+        Some(MetricType::Gauge) => (given.map_or(Some(Agg::Value(ValueAgg::Last)), value_agg), "last, avg, min, max"),
+        Some(MetricType::Sum) => {
             let default = if monotonic == Some(false) { "last" } else { "rate" };
             let a = given.unwrap_or(default);
             let parsed = match a {
@@ -214,11 +213,7 @@ fn agg(p: &Params, metric_type: i16, monotonic: Option<bool>) -> Result<Agg, Api
     parsed.ok_or_else(|| {
         ApiError::bad(
             "agg",
-            format!(
-                "{:?} does not apply to a {} metric: use {allowed}",
-                given.unwrap_or(""),
-                TYPE_NAMES.get(metric_type as usize).copied().unwrap_or("")
-            ),
+            format!("{:?} does not apply to a {} metric: use {allowed}", given.unwrap_or(""), type_name(metric_type)),
         )
     })
 }
@@ -281,12 +276,17 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
             return Err(ApiError::bad("type", format!("metric {name:?} exists with several types: say which one")));
         }
     }
-    let kind = kind_of(mtype).ok_or_else(|| ApiError::internal(format!("metric type {mtype}")))?;
+    let kind = MetricType::from_id(mtype)
+        .map(MetricType::points)
+        .ok_or_else(|| ApiError::internal(format!("metric type {mtype}")))?;
     let monotonic: Option<bool> = first.try_get("is_monotonic")?;
     let aggregation = agg(&p, mtype, monotonic)?;
     let mut cumulative: HashMap<i64, bool> = HashMap::new();
     for d in &dims {
-        cumulative.insert(d.try_get("metric_id")?, d.try_get::<Option<i16>, _>("aggregation_temporality")? == Some(2));
+        cumulative.insert(
+            d.try_get("metric_id")?,
+            d.try_get::<Option<i16>, _>("aggregation_temporality")? == Some(AggregationTemporality::Cumulative as i16),
+        );
     }
     let ids: Vec<i64> = cumulative.keys().copied().collect();
     let limit = params::limit(&p, st.options.default_limit.min(DEFAULT_SERIES), st.options.max_limit)?;
@@ -308,13 +308,13 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         return Err(over_budget(st.options.max_series_points));
     }
     let cols = match kind.types[0] {
-        1 => "d.value_int, d.value_double",
-        3 => "d.count, d.sum, d.bucket_counts, d.explicit_bounds",
-        4 => {
+        MetricType::Gauge | MetricType::Sum => "d.value_int, d.value_double",
+        MetricType::Histogram => "d.count, d.sum, d.bucket_counts, d.explicit_bounds",
+        MetricType::ExponentialHistogram => {
             "d.count, d.sum, d.scale, d.zero_count, d.positive_offset, d.positive_bucket_counts, \
               d.negative_offset, d.negative_bucket_counts"
         }
-        _ => "d.count, d.sum, d.quantiles, d.quantile_values",
+        MetricType::Summary => "d.count, d.sum, d.quantiles, d.quantile_values",
     };
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
         "SELECT d.series_key, d.data_point_id, d.time, d.time_nanos_fraction, d.start_time, \
@@ -332,10 +332,10 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     keyed.sort_unstable_by_key(|(k, _)| *k);
 
     let empty = || match kind.types[0] {
-        1 => Points::Number(Vec::new()),
-        3 => Points::Hist(Vec::new()),
-        4 => Points::Exp(Vec::new()),
-        _ => Points::Summary(Vec::new()),
+        MetricType::Gauge | MetricType::Sum => Points::Number(Vec::new()),
+        MetricType::Histogram => Points::Hist(Vec::new()),
+        MetricType::ExponentialHistogram => Points::Exp(Vec::new()),
+        MetricType::Summary => Points::Summary(Vec::new()),
     };
     let mut points_of: HashMap<i64, Points> = keys.iter().map(|k| (*k, empty())).collect();
     for ((key, time, _), row) in &keyed {
@@ -420,7 +420,7 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
         out.push(json!({
             "service_name": row.try_get::<Option<String>, _>("service_name")?,
             "service_namespace": row.try_get::<Option<String>, _>("service_namespace")?,
-            "attributes": attrs::to_json(&attributes),
+            "attributes": record_attributes::to_json(&attributes),
             "points": pts,
         }));
     }
@@ -455,7 +455,7 @@ pub async fn series(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
 /// (the planner hashed every point of the window: 0.6-1.6 s).
 async fn series_page(
     tx: &mut sqlx::Transaction<'_, Postgres>,
-    kind: &Kind,
+    kind: &DataPoints,
     ids: &[i64],
     filters: &PointFilters,
     w: &Window,
@@ -494,7 +494,7 @@ async fn series_page(
         qb.push(format_args!(
             "::int8[]) WITH ORDINALITY AS c(key, i) CROSS JOIN LATERAL (SELECT 1 FROM {} d \
              WHERE d.series_key = c.key",
-            kind.table
+            kind.table.table
         ));
         qb.push(" AND d.time >= ").push_bind(w.from_ts());
         qb.push(" AND d.time < ").push_bind(w.to_ts());
@@ -517,8 +517,8 @@ async fn series_page(
 }
 
 /// ` FROM <points of kind> d WHERE ...`: the points of the series `keys` within `w`, along (series_key, time).
-fn push_points_of(qb: &mut QueryBuilder<Postgres>, kind: &Kind, keys: &[i64], w: &Window) {
-    qb.push(format_args!(" FROM {} d WHERE d.series_key = ANY(", kind.table));
+fn push_points_of(qb: &mut QueryBuilder<Postgres>, kind: &DataPoints, keys: &[i64], w: &Window) {
+    qb.push(format_args!(" FROM {} d WHERE d.series_key = ANY(", kind.table.table));
     qb.push_bind(keys.to_vec()).push(")");
     qb.push(" AND d.time >= ").push_bind(w.from_ts());
     qb.push(" AND d.time < ").push_bind(w.to_ts());

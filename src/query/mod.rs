@@ -17,7 +17,8 @@
 //!   reconnects by itself) or when a query exceeds the statement timeout.
 //!
 //! Modules: [`params`] (query parameters), [`cursor`] (keyset cursors), [`error`] (the one error shape),
-//! [`attrs`] (attribute levels, filters, fetching), [`aggregate`] (metric bucket math, no database), one
+//! [`record_attributes`] (attribute filters and fetching of stored records), [`attribute_keys`] (the
+//! `/attributes` key and value listings), [`aggregate`] (metric bucket math, no database), one
 //! module per resource, [`openapi`] (route table and document).
 //!
 //! Known costs: the service list, operations and service map merge the span rollups' rows of their window
@@ -28,14 +29,14 @@
 //! every data point of the window and one pass over their attribute rows (series have no id of their own).
 
 pub mod aggregate;
-pub mod attributes;
-pub mod attrs;
+pub mod attribute_keys;
 pub mod cursor;
 pub mod error;
 pub mod logs;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
+pub mod record_attributes;
 pub mod services;
 pub mod traces;
 

@@ -6,7 +6,8 @@ use axum::Json;
 use axum::routing::{MethodRouter, get};
 use serde_json::{Map, Value, json};
 
-use super::{QueryState, attributes, logs, metrics, services, traces};
+use super::{QueryState, attribute_keys, logs, metrics, services, traces};
+use crate::schema::enums::{SPAN_KIND, STATUS_CODE, severity_class_names};
 
 /// One route: path (relative to `/api/v2`), handler, documentation.
 pub struct Route {
@@ -147,19 +148,19 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         path: "/attributes",
-        handler: || get(attributes::keys),
+        handler: || get(attribute_keys::keys),
         id: "attributeKeys",
         summary: "Attribute keys seen for a signal and level, with their value types (unpromoted keys from a sample of up to 20000 records per level)",
-        query: attributes::PARAMS,
+        query: attribute_keys::PARAMS,
         required: &["signal"],
         response: "AttributeKeys",
     },
     Route {
         path: "/attributes/{key}/values",
-        handler: || get(attributes::values),
+        handler: || get(attribute_keys::values),
         id: "attributeValues",
         summary: "The most frequent values of an attribute key, with counts",
-        query: attributes::PARAMS,
+        query: attribute_keys::PARAMS,
         required: &["signal"],
         response: "AttributeValues",
     },
@@ -297,7 +298,7 @@ fn span_base_props() -> Vec<(String, Value)> {
         ("span_id".into(), st()),
         ("parent_span_id".into(), nst()),
         ("name".into(), st()),
-        ("kind".into(), json!({"type": "string", "enum": super::params::SPAN_KINDS})),
+        ("kind".into(), json!({"type": "string", "enum": SPAN_KIND.short_names()})),
         ("service_name".into(), nst()),
     ];
     p.extend(time_props("start_time", false));
@@ -306,7 +307,7 @@ fn span_base_props() -> Vec<(String, Value)> {
         ("duration_ns".into(), int()),
         (
             "status".into(),
-            obj(&[("code", json!({"type": "string", "enum": super::params::STATUS_CODES})), ("message", st())]),
+            obj(&[("code", json!({"type": "string", "enum": STATUS_CODE.short_names()})), ("message", st())]),
         ),
         ("trace_state".into(), st()),
         ("flags".into(), int()),
@@ -474,7 +475,7 @@ fn schemas() -> Value {
                 ("counts", json!({
                     "type": "object",
                     "description": "Records per severity class present in the bucket",
-                    "propertyNames": {"enum": super::logs::SEVERITY_CLASSES},
+                    "propertyNames": {"enum": severity_class_names()},
                     "additionalProperties": {"type": "integer"}
                 })),
             ]))),

@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 
 use super::error::ApiError;
 use crate::ids::{self, SpanId, TraceId};
+use crate::schema::OtlpEnum;
+use crate::schema::enums::{SEVERITY_CLASS_WIDTH, SEVERITY_NUMBER, SPAN_KIND, STATUS_CODE, severity_class_names};
 use crate::time;
 
 /// The query string as (name, value) pairs, in order, repeated names kept.
@@ -204,37 +206,33 @@ pub fn span_id(name: &str, text: &str) -> Result<SpanId, ApiError> {
     ids::parse_span_id(text.trim()).map_err(|e| ApiError::bad(name, e.to_string()))
 }
 
-/// Names of the OTLP span kinds by value (span_kinds reference table).
-pub const SPAN_KINDS: [&str; 6] = ["UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER"];
-/// Names of the OTLP status codes by value (status_codes reference table).
-pub const STATUS_CODES: [&str; 3] = ["UNSET", "OK", "ERROR"];
-/// Names of the severity ranges (each covers four numbers, 1..=24).
-const SEVERITIES: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
-
-fn enum_value(p: &Params, name: &str, names: &[&str], prefix: &str) -> Result<Option<i16>, ApiError> {
+/// A value of OTLP enumeration `e` from parameter `name`: its number, or its name in any case with or without
+/// the protobuf prefix (`server`, `SPAN_KIND_SERVER`).
+fn enum_value(p: &Params, name: &str, e: &OtlpEnum) -> Result<Option<i16>, ApiError> {
     let Some(v) = p.one(name)? else {
         return Ok(None);
     };
     if let Ok(n) = v.parse::<i16>()
-        && (0..names.len() as i16).contains(&n)
+        && e.short_name(n.into()).is_some()
     {
         return Ok(Some(n));
     }
     let upper = v.trim().to_ascii_uppercase();
-    let bare = upper.strip_prefix(prefix).unwrap_or(&upper);
-    names.iter().position(|n| *n == bare).map(|i| Some(i as i16)).ok_or_else(|| {
+    let bare = upper.strip_prefix(e.prefix).unwrap_or(&upper);
+    e.value_of_short(bare).and_then(|n| i16::try_from(n).ok()).map(Some).ok_or_else(|| {
+        let names = e.short_names();
         ApiError::bad(name, format!("{v:?} is not one of {} (or 0..{})", names.join(", "), names.len() - 1))
     })
 }
 
 /// Span kind (`server`, `SPAN_KIND_SERVER` or 2).
 pub fn span_kind(p: &Params) -> Result<Option<i16>, ApiError> {
-    enum_value(p, "kind", &SPAN_KINDS, "SPAN_KIND_")
+    enum_value(p, "kind", &SPAN_KIND)
 }
 
 /// Span status (`error`, `STATUS_CODE_ERROR` or 2).
 pub fn status_code(p: &Params) -> Result<Option<i16>, ApiError> {
-    enum_value(p, "status", &STATUS_CODES, "STATUS_CODE_")
+    enum_value(p, "status", &STATUS_CODE)
 }
 
 /// Minimum severity: a SeverityNumber 1..=24 or a name (`warn`, `ERROR3`, `SEVERITY_NUMBER_INFO`).
@@ -242,32 +240,32 @@ pub fn min_severity(p: &Params) -> Result<Option<i16>, ApiError> {
     let Some(v) = p.one("min_severity")? else {
         return Ok(None);
     };
+    // 0 is UNSPECIFIED, which no record is "at least".
+    let specified = |n: i32| n >= 1 && SEVERITY_NUMBER.short_name(n).is_some();
+    let highest = SEVERITY_NUMBER.short_names().len() - 1;
     if let Ok(n) = v.parse::<i16>() {
-        return if (1..=24).contains(&n) {
+        return if specified(n.into()) {
             Ok(Some(n))
         } else {
-            Err(ApiError::bad("min_severity", "a severity number must be 1..=24"))
+            Err(ApiError::bad("min_severity", format!("a severity number must be 1..={highest}")))
         };
     }
     let upper = v.trim().to_ascii_uppercase();
-    let bare = upper.strip_prefix("SEVERITY_NUMBER_").unwrap_or(&upper);
+    let bare = upper.strip_prefix(SEVERITY_NUMBER.prefix).unwrap_or(&upper);
     let bare = if bare == "WARNING" { "WARN" } else { bare };
-    for (i, base) in SEVERITIES.iter().enumerate() {
-        if let Some(rest) = bare.strip_prefix(base) {
-            let step = match rest {
-                "" => 0,
-                "2" => 1,
-                "3" => 2,
-                "4" => 3,
-                _ => continue,
-            };
-            return Ok(Some(i as i16 * 4 + 1 + step));
+    match SEVERITY_NUMBER.value_of_short(bare) {
+        Some(n) if specified(n) => Ok(i16::try_from(n).ok()),
+        _ => {
+            let classes = severity_class_names();
+            Err(ApiError::bad(
+                "min_severity",
+                format!(
+                    "{v:?} is not a severity: use 1..={highest} or {} (optionally 2..{SEVERITY_CLASS_WIDTH})",
+                    classes.get(1..).unwrap_or_default().join(", ")
+                ),
+            ))
         }
     }
-    Err(ApiError::bad(
-        "min_severity",
-        format!("{v:?} is not a severity: use 1..=24 or TRACE, DEBUG, INFO, WARN, ERROR, FATAL (optionally 2..4)"),
-    ))
 }
 
 /// Comparison operators of attribute filters.

@@ -14,9 +14,10 @@ use sqlx::{Postgres, QueryBuilder, Row};
 
 use super::QueryState;
 use super::error::ApiError;
-use super::params::{self, Params, SPAN_KINDS, Window};
+use super::params::{self, Params, Window};
 use crate::latency::Histogram;
 use crate::normalize::rollup::{Calls, cut, minute, slot};
+use crate::schema::enums::SPAN_KIND;
 
 /// Parameters of the services and service map endpoints.
 pub const PARAMS: &[&str] = &["from", "to", "namespace"];
@@ -239,7 +240,7 @@ pub async fn operations(
         let [p50, p95, p99] = percentiles(&c.latency);
         out.push(json!({
             "name": name,
-            "kind": SPAN_KINDS.get(kind as usize).copied().unwrap_or("UNSPECIFIED"),
+            "kind": SPAN_KIND.short_name(kind.into()).unwrap_or("UNSPECIFIED"),
             "count": c.count,
             "error_count": c.errors,
             "rate": c.count as f64 / secs,

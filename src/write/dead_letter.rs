@@ -13,6 +13,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 
+use crate::schema::Signal;
+
 /// Errors of the dead-letter store.
 #[derive(Debug, thiserror::Error)]
 pub enum DeadLetterError {
@@ -42,7 +44,7 @@ pub struct DeadLetter {
     /// The record's WAL sequence.
     pub seq: u64,
     /// The record's signal (`None` when the WAL record itself was unreadable).
-    pub signal: Option<wal::Signal>,
+    pub signal: Option<Signal>,
     /// When the receiver got the request, unix nanoseconds.
     pub received_at_unix_nanos: u64,
     /// Why it was rejected (the decode, encode or PostgreSQL error).
@@ -72,11 +74,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DeadLetterError + '_ {
     move |source| DeadLetterError::Io { path: path.to_path_buf(), source }
 }
 
-fn parse_signal(s: &str) -> Option<Option<wal::Signal>> {
+fn parse_signal(s: &str) -> Option<Option<Signal>> {
     match s {
-        "traces" => Some(Some(wal::Signal::Traces)),
-        "logs" => Some(Some(wal::Signal::Logs)),
-        "metrics" => Some(Some(wal::Signal::Metrics)),
+        "traces" => Some(Some(Signal::Traces)),
+        "logs" => Some(Some(Signal::Logs)),
+        "metrics" => Some(Some(Signal::Metrics)),
         "unknown" => Some(None),
         _ => None,
     }
@@ -167,7 +169,7 @@ mod tests {
         DeadLetter {
             wal_id: "0123456789abcdef0123456789abcdef".into(),
             seq,
-            signal: Some(wal::Signal::Logs),
+            signal: Some(Signal::Logs),
             received_at_unix_nanos: 1_700_000_000_123_456_789,
             error: "value too long: ü".into(),
             payload: vec![0, 1, 2, 255],

@@ -491,7 +491,7 @@ async fn partitions_are_created_from_retention_to_days_ahead() {
 
     let partitions = partitions_of_registered(&db.pool).await;
     let mut expected = 0;
-    for t in PARTITIONED_TABLES {
+    for t in PARTITIONED_TABLES.iter() {
         // From yesterday on: older days of the retention window get a partition only when late rows
         // for them are waiting in the default partition (see the next test).
         let first = "2026-03-09";
@@ -622,7 +622,7 @@ async fn expired_partitions_are_dropped_per_signal_with_everything_hanging_off_t
     let after = partitions_of_registered(&db.pool).await;
 
     let mut dropped = 0;
-    for t in PARTITIONED_TABLES {
+    for t in PARTITIONED_TABLES.iter() {
         let (gone, kept) = match t.signal {
             Signal::Traces => ("2026-03-08", "2026-03-09"),
             Signal::Logs => ("2026-03-09", "2026-03-10"),
@@ -814,7 +814,7 @@ async fn maintain_with_the_default_retention_creates_yesterday_to_days_ahead() {
     let report = partitions::maintain(&db.pool, now, &Retention::default(), 2).await.unwrap();
     let partitions = partitions_of_registered(&db.pool).await;
     let mut expected = 0;
-    for t in PARTITIONED_TABLES {
+    for t in PARTITIONED_TABLES.iter() {
         let first = day("2026-11-25");
         assert!(!partitions.contains_key(&partition_name(t.table, day("2026-11-24"))));
         for d in first.iter_days().take_while(|d| *d <= day("2026-11-28")) {

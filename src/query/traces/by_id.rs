@@ -13,16 +13,18 @@ use super::stored::{SpanRow, load_dims, load_events_links, load_otlp, load_spans
 use super::waterfall::{SpanKey, waterfall};
 use crate::ids;
 use crate::query::QueryState;
-use crate::query::attrs::{self, SPAN};
 use crate::query::error::ApiError;
-use crate::query::params::{self, Params, SPAN_KINDS, STATUS_CODES};
+use crate::query::params::{self, Params};
+use crate::query::record_attributes as attrs;
+use crate::schema::attributes::SPAN;
+use crate::schema::enums::{SPAN_KIND, STATUS_CODE};
 
 fn kind_name(k: i16) -> &'static str {
-    SPAN_KINDS.get(k as usize).copied().unwrap_or("UNSPECIFIED")
+    SPAN_KIND.short_name(k.into()).unwrap_or("UNSPECIFIED")
 }
 
 fn status_name(c: i16) -> &'static str {
-    STATUS_CODES.get(c as usize).copied().unwrap_or("UNSET")
+    STATUS_CODE.short_name(c.into()).unwrap_or("UNSET")
 }
 
 fn hex_or_null(b: &Option<Vec<u8>>) -> Value {

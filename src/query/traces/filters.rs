@@ -2,8 +2,9 @@
 
 use sqlx::{Postgres, QueryBuilder};
 
-use crate::query::attrs::{self, RESOURCE, SPAN};
 use crate::query::params::{AttrFilter, AttrScope, Window};
+use crate::query::record_attributes as attrs;
+use crate::schema::attributes::{RESOURCE, SPAN};
 
 /// The span filters of a trace search; a trace matches when one of its spans passes them all.
 pub(super) struct SpanFilters {

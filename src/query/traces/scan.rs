@@ -15,9 +15,10 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use super::filters::{AttrForm, SpanFilters};
-use crate::query::attrs::{self, SPAN};
 use crate::query::error::ApiError;
 use crate::query::params::{AttrScope, Op};
+use crate::query::record_attributes as attrs;
+use crate::schema::attributes::SPAN;
 
 /// Most resources of a service walked one by one in a trace search; beyond, the time index is walked.
 const MAX_RESOURCE_WALKS: usize = 64;

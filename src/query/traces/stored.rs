@@ -13,10 +13,11 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use super::waterfall::{SpanKey, waterfall};
-use crate::query::attrs::{self, RESOURCE, SCOPE, SPAN, SPAN_EVENT, SPAN_LINK};
 use crate::query::error::ApiError;
 use crate::query::params::{self};
+use crate::query::record_attributes as attrs;
 use crate::query::unix_nanos;
+use crate::schema::attributes::{RESOURCE, SCOPE, SPAN, SPAN_EVENT, SPAN_LINK};
 
 /// One stored span and what hangs off it.
 pub(super) struct SpanRow {

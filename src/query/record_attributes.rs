@@ -1,6 +1,6 @@
-//! Attributes on the read side: the attribute-bearing levels (five typed tables plus `_other` each), attribute
-//! filters as SQL (every value bound, keys resolved through `attribute_keys`), and bulk fetching of owners'
-//! attributes back into OTLP key-values.
+//! Attributes of stored records on the read side: attribute filters as SQL over a level's typed tables and
+//! `_other` (every value bound, keys resolved through `attribute_keys`), and bulk fetching of owners' attributes
+//! back into OTLP key-values. The levels and their tables are defined in [`crate::schema::attributes`].
 
 use std::collections::HashMap;
 
@@ -10,80 +10,8 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use super::error::ApiError;
 use super::params::{AttrFilter, Op, Window};
-use crate::normalize::Level as P;
 use crate::normalize::anyvalue::{attributes_from_json, attributes_to_json};
-
-/// One attribute-bearing level: its table prefix, owner column and (for partitioned levels) time column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Level {
-    /// Table name prefix; the tables are `<prefix>_string|int|double|bool|bytes|other`.
-    pub prefix: &'static str,
-    /// The owner id column.
-    pub owner: &'static str,
-    /// The partition key column, copied from the owner (None for resources and scopes).
-    pub time: Option<&'static str>,
-    /// The promotion level, as `attribute_keys_in_other.level` stores it.
-    pub promotion: i16,
-}
-
-/// Resource attributes.
-pub const RESOURCE: Level =
-    Level { prefix: "otel_resource_attrs", owner: "resource_id", time: None, promotion: P::Resource as i16 };
-/// Scope attributes.
-pub const SCOPE: Level =
-    Level { prefix: "otel_scope_attrs", owner: "scope_id", time: None, promotion: P::Scope as i16 };
-/// Log record attributes.
-pub const LOG: Level =
-    Level { prefix: "otel_log_attrs", owner: "log_id", time: Some("time"), promotion: P::Log as i16 };
-/// Span attributes.
-pub const SPAN: Level =
-    Level { prefix: "otel_span_attrs", owner: "span_row_id", time: Some("start_time"), promotion: P::Span as i16 };
-/// Span event attributes.
-pub const SPAN_EVENT: Level = Level {
-    prefix: "otel_span_event_attrs",
-    owner: "event_row_id",
-    time: Some("span_start_time"),
-    promotion: P::SpanEvent as i16,
-};
-/// Span link attributes.
-pub const SPAN_LINK: Level = Level {
-    prefix: "otel_span_link_attrs",
-    owner: "link_row_id",
-    time: Some("span_start_time"),
-    promotion: P::SpanLink as i16,
-};
-/// Gauge and sum data point attributes.
-pub const NUMBER_DP: Level = Level {
-    prefix: "otel_number_dp_attrs",
-    owner: "data_point_id",
-    time: Some("time"),
-    promotion: P::DataPoint as i16,
-};
-/// Histogram data point attributes.
-pub const HISTOGRAM_DP: Level = Level {
-    prefix: "otel_histogram_dp_attrs",
-    owner: "data_point_id",
-    time: Some("time"),
-    promotion: P::DataPoint as i16,
-};
-/// Exponential histogram data point attributes.
-pub const EXP_HISTOGRAM_DP: Level = Level {
-    prefix: "otel_exp_histogram_dp_attrs",
-    owner: "data_point_id",
-    time: Some("time"),
-    promotion: P::DataPoint as i16,
-};
-/// Summary data point attributes.
-pub const SUMMARY_DP: Level = Level {
-    prefix: "otel_summary_dp_attrs",
-    owner: "data_point_id",
-    time: Some("time"),
-    promotion: P::DataPoint as i16,
-};
-
-/// The typed tables of a level: suffix and SQL type of `value`.
-pub const TYPED: [(&str, &str); 5] =
-    [("string", "text"), ("int", "bigint"), ("double", "float8"), ("bool", "boolean"), ("bytes", "bytea")];
+use crate::schema::{AttrLevel, ValueType};
 
 /// A filter value as each stored type would hold it.
 #[derive(Debug, Default)]
@@ -110,7 +38,7 @@ fn readings(v: &str) -> Readings {
 /// partitioned levels are restricted to it (partition pruning).
 pub fn push_filter(
     qb: &mut QueryBuilder<Postgres>,
-    level: &Level,
+    level: &AttrLevel,
     record: &str,
     window: Option<&Window>,
     f: &AttrFilter,
@@ -128,7 +56,7 @@ pub fn push_filter(
 /// the whole window's set of matching owners (an `_other` scan of every record in the window) for them.
 pub fn push_filter_probe(
     qb: &mut QueryBuilder<Postgres>,
-    level: &Level,
+    level: &AttrLevel,
     record: &str,
     window: Option<&Window>,
     f: &AttrFilter,
@@ -145,7 +73,7 @@ pub fn push_filter_probe(
 /// pushing nothing, for other ops.
 pub fn push_matching_owners(
     qb: &mut QueryBuilder<Postgres>,
-    level: &Level,
+    level: &AttrLevel,
     window: Option<&Window>,
     f: &AttrFilter,
     before: Option<(DateTime<Utc>, i64)>,
@@ -160,8 +88,11 @@ pub fn push_matching_owners(
 
 /// Pushes the condition that `key` has ever been stored in `level`'s `_other` table (`attribute_keys_in_other`):
 /// uncorrelated, so PostgreSQL evaluates it once and does not start a scan of `_other` when it is false.
-pub fn push_in_other(qb: &mut QueryBuilder<Postgres>, level: &Level, key: &str) {
-    qb.push(format_args!("EXISTS (SELECT 1 FROM attribute_keys_in_other WHERE level = {} AND key = ", level.promotion));
+pub fn push_in_other(qb: &mut QueryBuilder<Postgres>, level: &AttrLevel, key: &str) {
+    qb.push(format_args!(
+        "EXISTS (SELECT 1 FROM attribute_keys_in_other WHERE level = {} AND key = ",
+        level.promotion as i16
+    ));
     qb.push_bind(key.to_owned());
     qb.push(")");
 }
@@ -177,7 +108,7 @@ enum Form<'a> {
     Walk { before: Option<(DateTime<Utc>, i64)>, limit: i64 },
 }
 
-fn push_form(qb: &mut QueryBuilder<Postgres>, level: &Level, form: &Form, window: Option<&Window>, f: &AttrFilter) {
+fn push_form(qb: &mut QueryBuilder<Postgres>, level: &AttrLevel, form: &Form, window: Option<&Window>, f: &AttrFilter) {
     match f.op {
         // Present with another value: present, and not equal.
         Op::Ne => {
@@ -197,7 +128,7 @@ fn push_key(qb: &mut QueryBuilder<Postgres>, key: &str) {
     qb.push(")");
 }
 
-fn push_window(qb: &mut QueryBuilder<Postgres>, level: &Level, alias: &str, window: Option<&Window>) {
+fn push_window(qb: &mut QueryBuilder<Postgres>, level: &AttrLevel, alias: &str, window: Option<&Window>) {
     if let (Some(col), Some(w)) = (level.time, window) {
         qb.push(format_args!(" AND {alias}.{col} >= "));
         qb.push_bind(w.from_ts());
@@ -209,7 +140,7 @@ fn push_window(qb: &mut QueryBuilder<Postgres>, level: &Level, alias: &str, wind
 /// The typed branches and the `_other` branch of one filter, wrapped as `form` says.
 fn push_in(
     qb: &mut QueryBuilder<Postgres>,
-    level: &Level,
+    level: &AttrLevel,
     form: &Form,
     window: Option<&Window>,
     key: &str,
@@ -219,7 +150,6 @@ fn push_in(
     let r = readings(value);
     let numeric = r.double.is_some();
     let owner = level.owner;
-    let prefix = level.prefix;
     let select = |alias: &str| match level.time {
         Some(time) => format!("{alias}.{owner}, {alias}.{time}"),
         None => format!("{alias}.{owner}"),
@@ -267,26 +197,26 @@ fn push_in(
         Form::Walk { .. } => {}
     }
     let mut first = true;
-    let mut branch = |qb: &mut QueryBuilder<Postgres>, suffix: &str| {
+    let mut branch = |qb: &mut QueryBuilder<Postgres>, t: ValueType| {
         if !first {
             tail(qb, "a");
             qb.push(separator);
         }
         first = false;
-        head(qb, "a", &format!("{prefix}_{suffix}"));
+        head(qb, "a", level.table(t));
         push_key(qb, key);
         push_window(qb, level, "a", window);
         qb.push(" AND ");
     };
     match op {
         Op::Exists => {
-            for (suffix, _) in TYPED {
-                branch(qb, suffix);
+            for t in ValueType::ALL {
+                branch(qb, t);
                 qb.push("TRUE");
             }
         }
         Op::Eq | Op::Ne => {
-            branch(qb, "string");
+            branch(qb, ValueType::String);
             qb.push("substr(a.value, 1, 200) = substr(");
             qb.push_bind(value.to_owned());
             qb.push(", 1, 200)");
@@ -298,17 +228,17 @@ fn push_in(
                 qb.push_bind(value.to_owned());
             }
             if let Some(i) = r.int {
-                branch(qb, "int");
+                branch(qb, ValueType::Int);
                 qb.push("a.value = ");
                 qb.push_bind(i);
             }
             if let Some(d) = r.double {
-                branch(qb, "double");
+                branch(qb, ValueType::Double);
                 qb.push("a.value = ");
                 qb.push_bind(d);
             }
             if let Some(b) = r.boolean {
-                branch(qb, "bool");
+                branch(qb, ValueType::Bool);
                 qb.push("a.value = ");
                 qb.push_bind(b);
             }
@@ -316,7 +246,7 @@ fn push_in(
         Op::Gt | Op::Lt | Op::Gte | Op::Lte => {
             let cmp = op.sql();
             if numeric {
-                branch(qb, "int");
+                branch(qb, ValueType::Int);
                 match r.int {
                     Some(i) => {
                         qb.push(format_args!("a.value {cmp} "));
@@ -327,17 +257,17 @@ fn push_in(
                         qb.push_bind(r.double);
                     }
                 }
-                branch(qb, "double");
+                branch(qb, ValueType::Double);
                 qb.push(format_args!("a.value {cmp} "));
                 qb.push_bind(r.double);
             } else {
-                branch(qb, "string");
+                branch(qb, ValueType::String);
                 qb.push(format_args!("a.value {cmp} "));
                 qb.push_bind(value.to_owned());
             }
         }
         Op::Contains => {
-            branch(qb, "string");
+            branch(qb, ValueType::String);
             qb.push("strpos(a.value, ");
             qb.push_bind(value.to_owned());
             qb.push(") > 0");
@@ -347,7 +277,7 @@ fn push_in(
     // the key has ever been stored there (a one-time filter, so the scan is not even started otherwise).
     tail(qb, "a");
     qb.push(separator);
-    head(qb, "o", &format!("{prefix}_other"));
+    head(qb, "o", level.other_table());
     push_in_other(qb, level, key);
     qb.push(" AND o.attributes ? ");
     qb.push_bind(key.to_owned());
@@ -436,7 +366,7 @@ pub fn time_range(times: impl IntoIterator<Item = DateTime<Utc>>) -> Option<(Dat
 /// range of the owners' partition-key times, lets PostgreSQL skip the other daily partitions.
 pub async fn fetch(
     conn: &mut PgConnection,
-    level: &Level,
+    level: &AttrLevel,
     owners: &[i64],
     times: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> Result<HashMap<i64, Vec<KeyValue>>, ApiError> {
@@ -444,7 +374,7 @@ pub async fn fetch(
     if owners.is_empty() {
         return Ok(out);
     }
-    let (prefix, owner) = (level.prefix, level.owner);
+    let owner = level.owner;
     let during = |alias: &str| match (level.time, times) {
         (Some(col), Some(_)) => format!(" AND {alias}.{col} BETWEEN $2 AND $3"),
         _ => String::new(),
@@ -452,27 +382,30 @@ pub async fn fetch(
     // One probe of the owner index per owner (OFFSET 0 keeps each LATERAL a loop): `owner = ANY($1)` over a
     // partition without statistics was estimated at most of its rows and read whole.
     let mut sql = String::new();
-    for (i, (suffix, _)) in TYPED.iter().enumerate() {
-        let cols: Vec<String> = TYPED
+    let nulls = |except: Option<ValueType>| -> Vec<String> {
+        ValueType::ALL
             .iter()
-            .enumerate()
-            .map(|(j, (_, ty))| if i == j { "a.value".to_string() } else { format!("NULL::{ty}") })
-            .collect();
+            .map(|t| if Some(*t) == except { "a.value".to_string() } else { format!("NULL::{}", t.sql_type()) })
+            .collect()
+    };
+    for t in ValueType::ALL {
         sql.push_str(&format!(
             "SELECT a.{owner} AS owner, k.key, {}, NULL::text AS other FROM unnest($1::bigint[]) AS u(id) \
-             CROSS JOIN LATERAL (SELECT * FROM {prefix}_{suffix} a WHERE a.{owner} = u.id{} OFFSET 0) a \
+             CROSS JOIN LATERAL (SELECT * FROM {} a WHERE a.{owner} = u.id{} OFFSET 0) a \
              JOIN attribute_keys k USING (key_id) UNION ALL ",
-            cols.join(", "),
+            nulls(Some(t)).join(", "),
+            level.table(t),
             during("a")
         ));
     }
     sql.push_str(&format!(
-        "SELECT o.{owner}, NULL::text, NULL::text, NULL::bigint, NULL::float8, NULL::boolean, NULL::bytea, \
-         o.attributes::text FROM unnest($1::bigint[]) AS u(id) \
-         CROSS JOIN LATERAL (SELECT * FROM {prefix}_other o WHERE o.{owner} = u.id{} OFFSET 0) o",
+        "SELECT o.{owner}, NULL::text, {}, o.attributes::text FROM unnest($1::bigint[]) AS u(id) \
+         CROSS JOIN LATERAL (SELECT * FROM {} o WHERE o.{owner} = u.id{} OFFSET 0) o",
+        nulls(None).join(", "),
+        level.other_table(),
         during("o")
     ));
-    // Table and column names come from the constant levels above, never from input.
+    // Table and column names come from the schema's constant levels, never from input.
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owners);
     if let (Some(_), Some((lo, hi))) = (level.time, times) {
         q = q.bind(lo).bind(hi);
@@ -482,8 +415,8 @@ pub async fn fetch(
         let id: i64 = row.try_get(0)?;
         let list = out.entry(id).or_default();
         if let Some(json) = row.try_get::<Option<String>, _>(7)? {
-            let kvs =
-                attributes_from_json(&json).map_err(|e| ApiError::internal(format!("{prefix}_other of {id}: {e}")))?;
+            let kvs = attributes_from_json(&json)
+                .map_err(|e| ApiError::internal(format!("{} of {id}: {e}", level.other_table())))?;
             list.extend(kvs);
             continue;
         }

@@ -1,4 +1,5 @@
-//! Attribute keys seen per signal and level (for autocomplete), and the most frequent values of a key.
+//! The `/attributes` endpoints: attribute keys seen per signal and level (for autocomplete), and the most
+//! frequent values of a key.
 
 use std::collections::BTreeMap;
 
@@ -8,12 +9,12 @@ use serde_json::{Value, json};
 use sqlx::{Postgres, QueryBuilder, Row};
 
 use super::QueryState;
-use super::attrs::{
-    EXP_HISTOGRAM_DP, HISTOGRAM_DP, LOG, Level, NUMBER_DP, RESOURCE, SCOPE, SPAN, SPAN_EVENT, SPAN_LINK, SUMMARY_DP,
-    TYPED,
-};
 use super::error::ApiError;
 use super::params::{self, Params, Window};
+use crate::schema::attributes::{
+    EXP_HISTOGRAM_DP, HISTOGRAM_DP, LOG, NUMBER_DP, RESOURCE, SCOPE, SPAN, SPAN_EVENT, SPAN_LINK, SUMMARY_DP,
+};
+use crate::schema::{AttrLevel, ValueType, tables};
 
 /// Parameters of both endpoints.
 pub const PARAMS: &[&str] = &["signal", "level", "from", "to", "prefix", "limit"];
@@ -26,7 +27,7 @@ const UNPROMOTED_SAMPLE: i64 = 20_000;
 struct Target {
     signal: &'static str,
     level: &'static str,
-    levels: Vec<Level>,
+    levels: Vec<AttrLevel>,
 }
 
 fn target(p: &Params) -> Result<Target, ApiError> {
@@ -72,19 +73,19 @@ fn window(p: &Params, st: &QueryState) -> Result<Window, ApiError> {
 
 /// Restricts attribute rows (alias `alias`) to the window: by their time column, or for resources to those
 /// with records of the signal in the window.
-fn push_scope(qb: &mut QueryBuilder<Postgres>, t: &Target, level: &Level, alias: &str, w: &Window) {
+fn push_scope(qb: &mut QueryBuilder<Postgres>, t: &Target, level: &AttrLevel, alias: &str, w: &Window) {
     if let Some(col) = level.time {
         qb.push(format_args!(" AND {alias}.{col} >= "));
         qb.push_bind(w.from_ts());
         qb.push(format_args!(" AND {alias}.{col} < "));
         qb.push_bind(w.to_ts());
-    } else if level.owner == "resource_id" {
+    } else if *level == RESOURCE {
         let fact = match t.signal {
-            "traces" => Some(("otel_spans_fact", "start_time")),
-            "logs" => Some(("otel_logs_fact", "time")),
+            "traces" => Some(tables::SPANS),
+            "logs" => Some(tables::LOGS),
             _ => None,
         };
-        match fact {
+        match fact.map(|f| (f.table, f.column)) {
             Some((table, col)) => {
                 qb.push(format_args!(
                     " AND EXISTS (SELECT 1 FROM {table} f WHERE f.resource_id = {alias}.resource_id AND f.{col} >= "
@@ -122,15 +123,16 @@ pub async fn keys(State(st): State<QueryState>, p: Params) -> Result<Json<Value>
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT key, type FROM (");
     let mut first = true;
     for level in &t.levels {
-        for (suffix, _) in TYPED {
+        for ty in ValueType::ALL {
             if !first {
                 qb.push(" UNION ");
             }
             first = false;
             qb.push(format_args!(
-                "SELECT k.key, '{suffix}' AS type FROM attribute_keys k WHERE EXISTS (SELECT 1 FROM {}_{suffix} a \
+                "SELECT k.key, '{}' AS type FROM attribute_keys k WHERE EXISTS (SELECT 1 FROM {} a \
                  WHERE a.key_id = k.key_id",
-                level.prefix
+                ty.suffix(),
+                level.table(ty)
             ));
             push_scope(&mut qb, &t, level, "a", &w);
             qb.push(")");
@@ -138,8 +140,8 @@ pub async fn keys(State(st): State<QueryState>, p: Params) -> Result<Json<Value>
         // Unpromoted keys come from a bounded sample of the window's records: reading every JSON object of a
         // busy hour would take seconds, and autocomplete needs the common keys, not all of them.
         qb.push(format_args!(
-            " UNION SELECT DISTINCT j.key, {JSON_TYPE} FROM (SELECT o.attributes FROM {}_other o WHERE TRUE",
-            level.prefix
+            " UNION SELECT DISTINCT j.key, {JSON_TYPE} FROM (SELECT o.attributes FROM {} o WHERE TRUE",
+            level.other_table()
         ));
         push_scope(&mut qb, &t, level, "o", &w);
         qb.push(" LIMIT ").push_bind(UNPROMOTED_SAMPLE);
@@ -174,16 +176,17 @@ pub async fn values(State(st): State<QueryState>, Path(key): Path<String>, p: Pa
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT type, value, count(*) AS n FROM (");
     let mut first = true;
     for level in &t.levels {
-        for (suffix, _) in TYPED.iter().filter(|(s, _)| *s != "bytes") {
+        for ty in ValueType::ALL.into_iter().filter(|t| *t != ValueType::Bytes) {
             if !first {
                 qb.push(" UNION ALL ");
             }
             first = false;
-            let value = if *suffix == "string" { "a.value" } else { "a.value::text" };
+            let value = if ty == ValueType::String { "a.value" } else { "a.value::text" };
             qb.push(format_args!(
-                "SELECT '{suffix}' AS type, {value} AS value FROM {}_{suffix} a \
+                "SELECT '{}' AS type, {value} AS value FROM {} a \
                  WHERE a.key_id = (SELECT key_id FROM attribute_keys WHERE key = ",
-                level.prefix
+                ty.suffix(),
+                level.table(ty)
             ));
             qb.push_bind(key.clone()).push(")");
             push_scope(&mut qb, &t, level, "a", &w);
@@ -195,8 +198,8 @@ pub async fn values(State(st): State<QueryState>, Path(key): Path<String>, p: Pa
              FROM (SELECT o.attributes -> ",
         );
         qb.push_bind(key.clone());
-        qb.push(format_args!(" AS v FROM {}_other o WHERE ", level.prefix));
-        super::attrs::push_in_other(&mut qb, level, &key);
+        qb.push(format_args!(" AS v FROM {} o WHERE ", level.other_table()));
+        super::record_attributes::push_in_other(&mut qb, level, &key);
         qb.push(" AND o.attributes ? ");
         qb.push_bind(key.clone());
         push_scope(&mut qb, &t, level, "o", &w);
