@@ -70,7 +70,7 @@ fn main() {
     let records: Vec<wal::Record> = (0..requests)
         .map(|seq| wal::Record {
             seq,
-            signal: wal::Signal::Traces,
+            kind: ollyscale::schema::Signal::Traces.wal_kind(),
             received_at_unix_nanos: 1_764_172_800_000_000_000,
             payload: request(seq, per_request).encode_to_vec(),
         })

@@ -84,7 +84,8 @@ pub fn normalize(signal: Signal, body: Body, bytes: &[u8]) {
     let Some(payload) = request(signal, body, bytes) else {
         return;
     };
-    let record = wal::Record { seq: 1, signal, received_at_unix_nanos: 1_764_172_800_000_000_000, payload };
+    let record =
+        wal::Record { seq: 1, kind: signal.wal_kind(), received_at_unix_nanos: 1_764_172_800_000_000_000, payload };
     let promotion = Promotion::defaults();
     let prepared = normalize::prepare(&[record], &promotion);
     if let Some((_, why)) = prepared.failures().first() {

@@ -2,6 +2,7 @@
 
 use crate::cli::WalCommand;
 use crate::config::Config;
+use crate::schema::Signal;
 
 /// Runs one `wal` subcommand against the WAL under the data dir.
 pub async fn run(config: Config, command: WalCommand) -> anyhow::Result<()> {
@@ -35,7 +36,7 @@ pub async fn run(config: Config, command: WalCommand) -> anyhow::Result<()> {
                 println!(
                     "{:>10}  {:<7}  {}  {:>9} bytes",
                     r.seq,
-                    r.signal.as_str(),
+                    Signal::from_wal_kind(r.kind).map_or("?", |s| s.as_str()),
                     at.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
                     r.payload_len
                 );

@@ -222,7 +222,8 @@ impl Prepared {
 
 /// Decodes one record and derives its identities, dimensions, keys and counts.
 fn prepare_record(record: &wal::Record, promotion: &Promotion) -> Result<PreparedRecord, String> {
-    let request = match record.signal {
+    let signal = Signal::from_wal_kind(record.kind).ok_or_else(|| format!("unknown record kind {}", record.kind))?;
+    let request = match signal {
         Signal::Traces => Request::Traces(decode_protobuf(&record.payload).map_err(|e| e.to_string())?),
         Signal::Logs => Request::Logs(decode_protobuf(&record.payload).map_err(|e| e.to_string())?),
         Signal::Metrics => Request::Metrics(decode_protobuf(&record.payload).map_err(|e| e.to_string())?),

@@ -56,7 +56,7 @@ fn rollups(requests: Vec<Vec<ResourceSpans>>) -> SpanRollups {
         .enumerate()
         .map(|(i, resource_spans)| wal::Record {
             seq: i as u64 + 1,
-            signal: Signal::Traces,
+            kind: Signal::Traces.wal_kind(),
             received_at_unix_nanos: T0,
             payload: ExportTraceServiceRequest { resource_spans }.encode_to_vec(),
         })

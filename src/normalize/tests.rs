@@ -300,7 +300,7 @@ fn metrics_request() -> ExportMetricsServiceRequest {
 }
 
 fn record(seq: u64, signal: Signal, payload: Vec<u8>) -> wal::Record {
-    wal::Record { seq, signal, received_at_unix_nanos: RECEIVED, payload }
+    wal::Record { seq, kind: signal.wal_kind(), received_at_unix_nanos: RECEIVED, payload }
 }
 
 fn all_signals() -> Vec<wal::Record> {

@@ -253,6 +253,13 @@ async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Res
     qb.push_bind(i64::from(limit) + 1);
 
     let mut tx = st.read_tx().await?;
+    // Without a body text, attribute or trace filter the search is a walk of the time index, newest first, and
+    // must stay one: in a partition without statistics the window looked like a few rows, and PostgreSQL read
+    // the whole window in a bitmap scan to sort it instead. A body text needs the trigram index, which only
+    // bitmap scans read; attribute filters and trace ids are planned from their own indexes.
+    if f.body.is_none() && f.attrs.is_empty() && f.trace_id.is_none() {
+        sqlx::query("SET LOCAL enable_bitmapscan = off").execute(&mut *tx).await?;
+    }
     // Planned for each body text (read_tx forces custom plans): a generic plan would pick one access path for
     // every text.
     let mut rows = qb.build().fetch_all(&mut *tx).await?;

@@ -112,7 +112,7 @@ impl Receiver {
             Bytes::from(validated.request.encode_to_vec())
         };
         let received_at = crate::time::now_unix_nanos();
-        match self.wal.append(signal, received_at, &payload).await {
+        match self.wal.append(signal.wal_kind(), received_at, &payload).await {
             Ok(_seq) => {
                 self.telemetry.accepted.add(signal, kept);
                 self.telemetry.ack_latency.observe(started.elapsed());

@@ -9,13 +9,15 @@
 //!   the typed value tables every level has, and the promotion config's levels.
 //! - [`enums`]: span kind, status code, severity number and aggregation temporality, named from
 //!   `opentelemetry-proto`'s generated enums (the facts store their protobuf values), and the severity classes.
+//! - [`signal`]: the three OTLP signals, and the tag each one has in the WAL.
 //! - [`metrics`]: the metric types (ollyscale's own ids) and the data point table and attribute level of each.
 //!
-//! Pure data and lookups: no I/O, no dependency on the rest of the crate.
+//! Pure data and lookups: no I/O, no dependency on the rest of the crate (the WAL's tag type aside).
 
 pub mod attributes;
 pub mod enums;
 pub mod metrics;
+pub mod signal;
 pub mod tables;
 
 pub use attributes::{ATTR_LEVELS, AttrLevel, PromotionLevel, ValueType};
@@ -23,5 +25,4 @@ pub use enums::OtlpEnum;
 pub use metrics::{DataPoints, MetricType};
 pub use tables::PartitionedTable;
 
-/// The three OTLP signals: the WAL's record tag, the retention settings' unit, the domain's vocabulary.
-pub use wal::Signal;
+pub use signal::Signal;

@@ -17,6 +17,7 @@ use super::{ErrorClass, WriteError};
 use crate::normalize::rollup::{self, SpanRollups};
 use crate::normalize::{self, Encoded, FactIds, Prepared, Promotion, TableData};
 use crate::retry::{Backoff, RetryError, RetryPolicy};
+use crate::schema::Signal;
 use crate::telemetry::Telemetry;
 
 mod checkpoint;
@@ -288,14 +289,14 @@ impl Writer {
         tracing::error!(
             wal_id = %self.wal_id,
             seq = record.seq,
-            signal = %record.signal,
+            kind = record.kind,
             error,
             "WAL record rejected permanently; moved to the dead-letter store"
         );
         self.dead_letters.put(&DeadLetter {
             wal_id: self.wal_id.clone(),
             seq: record.seq,
-            signal: Some(record.signal),
+            signal: Signal::from_wal_kind(record.kind),
             received_at_unix_nanos: record.received_at_unix_nanos,
             error: error.to_string(),
             payload: record.payload.clone(),

@@ -43,7 +43,7 @@ pub struct DeadLetter {
     pub wal_id: String,
     /// The record's WAL sequence.
     pub seq: u64,
-    /// The record's signal (`None` when the WAL record itself was unreadable).
+    /// The record's signal (`None` when the WAL record itself was unreadable or of a kind no version writes).
     pub signal: Option<Signal>,
     /// When the receiver got the request, unix nanoseconds.
     pub received_at_unix_nanos: u64,

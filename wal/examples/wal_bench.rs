@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wal::{Signal, SyncPolicy, Wal, WalOptions};
+use wal::{SyncPolicy, Wal, WalOptions};
 
 struct Args {
     dir: Option<PathBuf>,
@@ -148,7 +148,7 @@ async fn append_load(
                     scheduled += iv;
                 }
                 let t0 = Instant::now();
-                match wal.append(Signal::Traces, now_nanos(), p).await {
+                match wal.append(0, now_nanos(), p).await {
                     Ok(_) => {
                         lat.push(t0.elapsed());
                         appended.fetch_add(p.len() as u64, std::sync::atomic::Ordering::Relaxed);

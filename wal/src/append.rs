@@ -13,7 +13,7 @@ use crate::handle::{Shared, lock, read_lock};
 use crate::layout::{Segment, SegmentRow, encode_row, segment_name, segment_options, segment_row_key};
 use crate::record::{Prepared, key};
 use crate::segmenter::{Chore, Segmenter};
-use crate::{Signal, SyncPolicy, Wal, WalError};
+use crate::{Kind, SyncPolicy, Wal, WalError};
 
 /// One queued append: the encoded record and where to send its sequence once it is durable.
 pub(crate) struct AppendMsg {
@@ -22,39 +22,34 @@ pub(crate) struct AppendMsg {
 }
 
 impl Wal {
-    /// Appends one export request; the future resolves with its sequence once the record is durable.
+    /// Appends one record (`kind` is the caller's tag of the payload); the future resolves with its sequence once the record is durable.
     ///
     /// The record is encoded and queued before this returns, so appends made one after another from one task
     /// get increasing sequences even if their futures are awaited later; dropping the future does not cancel
     /// the append. The future does not need a tokio runtime.
     pub fn append(
         &self,
-        signal: Signal,
+        kind: Kind,
         received_at_unix_nanos: u64,
         payload: &[u8],
     ) -> impl Future<Output = Result<u64, WalError>> + Send + 'static {
-        let queued = self.submit(signal, received_at_unix_nanos, payload);
+        let queued = self.submit(kind, received_at_unix_nanos, payload);
         async move { queued?.await.map_err(|_| WalError::Closed)? }
     }
 
-    /// Appends one export request and blocks the calling thread until it is durable; not for async contexts.
-    pub fn append_blocking(
-        &self,
-        signal: Signal,
-        received_at_unix_nanos: u64,
-        payload: &[u8],
-    ) -> Result<u64, WalError> {
-        self.submit(signal, received_at_unix_nanos, payload)?.blocking_recv().map_err(|_| WalError::Closed)?
+    /// Appends one record and blocks the calling thread until it is durable; not for async contexts.
+    pub fn append_blocking(&self, kind: Kind, received_at_unix_nanos: u64, payload: &[u8]) -> Result<u64, WalError> {
+        self.submit(kind, received_at_unix_nanos, payload)?.blocking_recv().map_err(|_| WalError::Closed)?
     }
 
     fn submit(
         &self,
-        signal: Signal,
+        kind: Kind,
         received_at_unix_nanos: u64,
         payload: &[u8],
     ) -> Result<oneshot::Receiver<Result<u64, WalError>>, WalError> {
         self.inner.shared.check_poisoned()?;
-        let prepared = Prepared::new(signal, received_at_unix_nanos, payload);
+        let prepared = Prepared::new(kind, received_at_unix_nanos, payload);
         let (reply, rx) = oneshot::channel();
         let tx = read_lock(&self.inner.tx);
         let sender = tx.as_ref().ok_or(WalError::Closed)?;

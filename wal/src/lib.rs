@@ -1,6 +1,8 @@
-//! Durable, group-committed write-ahead log of received OTLP export requests, over fjall.
+//! Durable, group-committed write-ahead log over fjall. ollyscale appends each received OTLP export request to
+//! it; the log itself knows nothing of OTLP or PostgreSQL: a record is a caller-chosen [`Kind`] byte, a receive
+//! time and an opaque payload.
 //!
-//! Receivers [`Wal::append`] each export request (signal, receive time, protobuf payload) and answer their client
+//! Receivers [`Wal::append`] each export request (kind, receive time, payload) and answer their client
 //! only when the returned future resolves; the pipeline tails the log with [`Wal::read_from`] and
 //! [`Wal::wait_for_records_after`], and releases what PostgreSQL has committed with [`Wal::truncate_through`].
 //! At startup, before the receivers append, the pipeline calls [`Wal::resume_after`] with its checkpoint (stored
@@ -56,5 +58,5 @@ mod truncate;
 pub use error::{AppendError, WalError};
 pub use handle::Wal;
 pub use options::{SyncPolicy, WalOptions};
-pub use record::{Record, RecordSummary, Signal};
+pub use record::{Kind, Record, RecordSummary};
 pub use stats::WalStats;

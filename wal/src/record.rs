@@ -14,56 +14,20 @@ pub(crate) const HEADER_LEN: usize = 1 + 8 + 16;
 /// Bytes of a record key (big-endian sequence number).
 pub(crate) const KEY_LEN: u64 = 8;
 
-/// Which OTLP export service a record came from; the one signal type of the whole project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode)]
-pub enum Signal {
-    /// `ExportTraceServiceRequest`.
-    Traces,
-    /// `ExportLogsServiceRequest`.
-    Logs,
-    /// `ExportMetricsServiceRequest`.
-    Metrics,
-}
+/// The caller's tag of a record: what its payload is. The WAL stores and returns it and attaches no meaning to
+/// it (ollyscale tags each export request with its signal).
+pub type Kind = u8;
 
-impl Signal {
-    /// Every signal, in the order traces, logs, metrics.
-    pub const ALL: [Signal; 3] = [Signal::Traces, Signal::Logs, Signal::Metrics];
-
-    /// Plural noun of the items a request of this signal carries: "spans", "log records", "data points".
-    pub fn items(self) -> &'static str {
-        match self {
-            Signal::Traces => "spans",
-            Signal::Logs => "log records",
-            Signal::Metrics => "data points",
-        }
-    }
-
-    /// Lower-case name as used in OTLP/HTTP paths (`traces`, `logs`, `metrics`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Signal::Traces => "traces",
-            Signal::Logs => "logs",
-            Signal::Metrics => "metrics",
-        }
-    }
-}
-
-impl std::fmt::Display for Signal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One acknowledged export request, as read back from the WAL.
+/// One appended record (for ollyscale, an acknowledged export request), as read back from the WAL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     /// Position in the log; dense and increasing.
     pub seq: u64,
-    /// The OTLP signal of the request.
-    pub signal: Signal,
-    /// When the receiver got the request, unix nanoseconds.
+    /// The caller's tag of the payload.
+    pub kind: Kind,
+    /// When the caller received the payload, unix nanoseconds.
     pub received_at_unix_nanos: u64,
-    /// The protobuf export request as received, after decompression.
+    /// The payload as appended.
     pub payload: Vec<u8>,
 }
 
@@ -72,11 +36,11 @@ pub struct Record {
 pub struct RecordSummary {
     /// Position in the log.
     pub seq: u64,
-    /// The OTLP signal of the request.
-    pub signal: Signal,
-    /// When the receiver got the request, unix nanoseconds.
+    /// The caller's tag of the payload.
+    pub kind: Kind,
+    /// When the caller received the payload, unix nanoseconds.
     pub received_at_unix_nanos: u64,
-    /// Size of the protobuf payload in bytes.
+    /// Size of the payload in bytes.
     pub payload_len: usize,
     /// Bytes the record occupies in the WAL's accounting (key, header, encoded body).
     pub stored_len: u64,
@@ -84,7 +48,8 @@ pub struct RecordSummary {
 
 #[derive(bincode::Encode, bincode::BorrowDecode)]
 struct Body<'a> {
-    signal: Signal,
+    // One byte in bincode's standard encoding, as the three-variant enum it replaced was: same stored bytes.
+    kind: Kind,
     received_at_unix_nanos: u64,
     payload: &'a [u8],
 }
@@ -97,11 +62,11 @@ pub(crate) struct Prepared {
 
 impl Prepared {
     /// Encodes the body and hashes it; the expensive part of sealing, done outside the writer thread.
-    pub(crate) fn new(signal: Signal, received_at_unix_nanos: u64, payload: &[u8]) -> Prepared {
-        // Exact worst case (signal tag, two varints), so the buffer never reallocates and fjall can keep it as is.
+    pub(crate) fn new(kind: Kind, received_at_unix_nanos: u64, payload: &[u8]) -> Prepared {
+        // Exact worst case (kind byte, two varints), so the buffer never reallocates and fjall can keep it as is.
         let mut buf = Vec::with_capacity(HEADER_LEN + 1 + 9 + 9 + payload.len());
         buf.resize(HEADER_LEN, 0);
-        let body = Body { signal, received_at_unix_nanos, payload };
+        let body = Body { kind, received_at_unix_nanos, payload };
         // Encoding into a Vec cannot fail: the writer is infallible and the body has no fallible fields.
         if let Err(e) = bincode::encode_into_std_write(&body, &mut buf, bincode::config::standard()) {
             unreachable!("bincode encoding into a Vec failed: {e}");
@@ -146,7 +111,7 @@ pub(crate) fn seq_of_key(seq_hint: u64, key: &[u8]) -> Result<u64, WalError> {
 /// A verified record, borrowing its payload from the stored value.
 pub(crate) struct Decoded<'a> {
     pub(crate) start_offset: u64,
-    pub(crate) signal: Signal,
+    pub(crate) kind: Kind,
     pub(crate) received_at_unix_nanos: u64,
     pub(crate) payload: &'a [u8],
 }
@@ -181,7 +146,7 @@ pub(crate) fn decode(seq: u64, value: &[u8]) -> Result<Decoded<'_>, WalError> {
     }
     Ok(Decoded {
         start_offset: u64::from_be_bytes(offset),
-        signal: body.signal,
+        kind: body.kind,
         received_at_unix_nanos: body.received_at_unix_nanos,
         payload: body.payload,
     })
@@ -193,17 +158,23 @@ mod tests {
 
     #[test]
     fn sealed_records_decode_to_what_was_appended() {
-        let value = Prepared::new(Signal::Metrics, 42, b"payload").seal(7, 1000);
+        let value = Prepared::new(2, 42, b"payload").seal(7, 1000);
         let d = decode(7, &value).unwrap();
-        assert_eq!(
-            (d.start_offset, d.signal, d.received_at_unix_nanos, d.payload),
-            (1000, Signal::Metrics, 42, &b"payload"[..])
-        );
+        assert_eq!((d.start_offset, d.kind, d.received_at_unix_nanos, d.payload), (1000, 2, 42, &b"payload"[..]));
+    }
+
+    #[test]
+    fn the_body_keeps_the_format_of_logs_written_with_a_signal_enum() {
+        // Format 1 was first written with a three-variant enum in the kind's place, which bincode's standard
+        // encoding stores as its index in one byte: a kind byte must produce the very same bytes, so existing
+        // logs read back unchanged.
+        let value = Prepared::new(2, 42, b"payload").seal(7, 1000);
+        assert_eq!(&value[HEADER_LEN..], b"\x02\x2a\x07payload");
     }
 
     #[test]
     fn every_flipped_bit_and_a_moved_value_are_detected() {
-        let value = Prepared::new(Signal::Logs, 1, &[9; 40]).seal(3, 0);
+        let value = Prepared::new(1, 1, &[9; 40]).seal(3, 0);
         for i in 0..value.len() {
             for bit in 0..8 {
                 let mut bad = value.clone();

@@ -33,7 +33,7 @@ impl Wal {
             bytes += d.payload.len();
             out.push(Record {
                 seq,
-                signal: d.signal,
+                kind: d.kind,
                 received_at_unix_nanos: d.received_at_unix_nanos,
                 payload: d.payload.to_vec(),
             });
@@ -53,7 +53,7 @@ impl Wal {
             let d = decode(seq, value)?;
             out.push(RecordSummary {
                 seq,
-                signal: d.signal,
+                kind: d.kind,
                 received_at_unix_nanos: d.received_at_unix_nanos,
                 payload_len: d.payload.len(),
                 stored_len: KEY_LEN + value.len() as u64,

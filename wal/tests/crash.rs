@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use wal::{Signal, SyncPolicy, Wal, WalOptions};
+use wal::{SyncPolicy, Wal, WalOptions};
 
 const CHILD_ENV: &str = "WAL_CRASH_CHILD_DIR";
 const ROUND_ENV: &str = "WAL_CRASH_ROUND";
@@ -52,7 +52,7 @@ fn child(dir: &Path, round: u64) {
         let wal = wal.clone();
         threads.push(std::thread::spawn(move || {
             for counter in 0.. {
-                let seq = wal.append_blocking(Signal::Traces, counter, &payload(round, thread, counter)).unwrap();
+                let seq = wal.append_blocking(0, counter, &payload(round, thread, counter)).unwrap();
                 println!("ACK {seq} {round} {thread} {counter}");
             }
         }));

@@ -4,7 +4,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use wal::{AppendError, Signal, SyncPolicy, Wal, WalError, WalOptions};
+use wal::{AppendError, Kind, SyncPolicy, Wal, WalError, WalOptions};
+
+// Tags as ollyscale uses them; the WAL gives them no meaning.
+const TRACES: Kind = 0;
+const LOGS: Kind = 1;
+const METRICS: Kind = 2;
 
 /// Incompressible bytes derived from `seed`, so that sizes on disk are honest and mix-ups are visible.
 fn payload(seed: u64, len: usize) -> Vec<u8> {
@@ -37,11 +42,11 @@ fn dir_size(path: &Path) -> u64 {
 fn appends_are_read_back_in_order_with_their_fields() {
     let dir = tempfile::tempdir().unwrap();
     let wal = Wal::open(dir.path(), WalOptions::default()).unwrap();
-    let signals = [Signal::Traces, Signal::Logs, Signal::Metrics];
+    let kinds: [Kind; 3] = [0, 1, 7];
     let mut seqs = Vec::new();
     for i in 0..30u64 {
         let seq = wal
-            .append_blocking(signals[(i % 3) as usize], 1_700_000_000_000_000_000 + i, &payload(i, 100 + i as usize))
+            .append_blocking(kinds[(i % 3) as usize], 1_700_000_000_000_000_000 + i, &payload(i, 100 + i as usize))
             .unwrap();
         seqs.push(seq);
     }
@@ -52,7 +57,7 @@ fn appends_are_read_back_in_order_with_their_fields() {
     for (i, r) in records.iter().enumerate() {
         let i = i as u64;
         assert_eq!(r.seq, seqs[i as usize]);
-        assert_eq!(r.signal, signals[(i % 3) as usize]);
+        assert_eq!(r.kind, kinds[(i % 3) as usize]);
         assert_eq!(r.received_at_unix_nanos, 1_700_000_000_000_000_000 + i);
         assert_eq!(r.payload, payload(i, 100 + i as usize));
     }
@@ -71,13 +76,13 @@ fn appends_are_read_back_in_order_with_their_fields() {
 async fn async_append_and_wait_for_new_records() {
     let dir = tempfile::tempdir().unwrap();
     let wal = Wal::open(dir.path(), WalOptions::default()).unwrap();
-    let first = wal.append(Signal::Logs, 1, b"one").await.unwrap();
+    let first = wal.append(LOGS, 1, b"one").await.unwrap();
 
     let reader = wal.clone();
     let waiter = tokio::spawn(async move { reader.wait_for_records_after(first).await });
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(!waiter.is_finished(), "nothing new yet: the waiter must still wait");
-    let second = wal.append(Signal::Logs, 2, b"two").await.unwrap();
+    let second = wal.append(LOGS, 2, b"two").await.unwrap();
     let last = tokio::time::timeout(Duration::from_secs(5), waiter).await.unwrap().unwrap().unwrap();
     assert_eq!(last, second);
 
@@ -98,7 +103,7 @@ fn concurrent_appends_share_fsyncs() {
             std::thread::spawn(move || {
                 let mut seqs = Vec::new();
                 for i in 0..per_thread {
-                    seqs.push(wal.append_blocking(Signal::Traces, i, &payload(t * 1000 + i, 2048)).unwrap());
+                    seqs.push(wal.append_blocking(TRACES, i, &payload(t * 1000 + i, 2048)).unwrap());
                 }
                 seqs
             })
@@ -125,7 +130,7 @@ fn buffered_mode_does_not_fsync_and_still_recovers_after_close() {
         let wal = Wal::open(dir.path(), opts.clone()).unwrap();
         let mut last = 0;
         for i in 0..20 {
-            last = wal.append_blocking(Signal::Metrics, i, &payload(i, 64)).unwrap();
+            last = wal.append_blocking(METRICS, i, &payload(i, 64)).unwrap();
         }
         assert_eq!(wal.stats().unwrap().fsyncs, 0);
         last
@@ -141,7 +146,7 @@ fn sequences_and_identity_survive_reopen() {
         let wal = Wal::open(dir.path(), WalOptions::default()).unwrap();
         let mut last = 0;
         for i in 0..10 {
-            last = wal.append_blocking(Signal::Traces, i, &payload(i, 10)).unwrap();
+            last = wal.append_blocking(TRACES, i, &payload(i, 10)).unwrap();
         }
         (wal.id().to_string(), last)
     };
@@ -150,7 +155,7 @@ fn sequences_and_identity_survive_reopen() {
 
     let wal = Wal::open(dir.path(), WalOptions::default()).unwrap();
     assert_eq!(wal.id(), id, "identity is stable across restarts");
-    let next = wal.append_blocking(Signal::Logs, 99, b"after").unwrap();
+    let next = wal.append_blocking(LOGS, 99, b"after").unwrap();
     assert_eq!(next, last + 1, "sequence continues after the last record");
     let all = wal.read_from(0, 100, usize::MAX).unwrap();
     assert_eq!(all.len(), 11);
@@ -174,7 +179,7 @@ fn truncation_hides_records_and_reclaims_disk_space() {
             let wal = wal.clone();
             std::thread::spawn(move || {
                 for i in 0..per_thread {
-                    wal.append_blocking(Signal::Logs, i, &payload(t * per_thread + i, 4096)).unwrap();
+                    wal.append_blocking(LOGS, i, &payload(t * per_thread + i, 4096)).unwrap();
                 }
             })
         })
@@ -216,7 +221,7 @@ fn truncation_hides_records_and_reclaims_disk_space() {
     let wal = Wal::open(dir.path(), opts).unwrap();
     let s = wal.stats().unwrap();
     assert_eq!((s.first_seq, s.last_seq, s.records), (Some(last - keep + 1), Some(last), keep));
-    assert_eq!(wal.append_blocking(Signal::Logs, 0, b"x").unwrap(), last + 1);
+    assert_eq!(wal.append_blocking(LOGS, 0, b"x").unwrap(), last + 1);
     assert!(dir_size(dir.path()) < disk_before / 2);
 }
 
@@ -228,7 +233,7 @@ fn over_budget_appends_are_refused_until_truncation_frees_space() {
     let wal = Wal::open(dir.path(), opts.clone()).unwrap();
     let mut last = 0;
     let refused = loop {
-        match wal.append_blocking(Signal::Traces, 0, &payload(last, 4096)) {
+        match wal.append_blocking(TRACES, 0, &payload(last, 4096)) {
             Ok(seq) => last = seq,
             Err(e) => break e,
         }
@@ -249,11 +254,11 @@ fn over_budget_appends_are_refused_until_truncation_frees_space() {
     // The budget is restored across restarts without scanning: still refused after reopen.
     drop(wal);
     let wal = Wal::open(dir.path(), opts).unwrap();
-    assert!(matches!(wal.append_blocking(Signal::Traces, 0, &payload(0, 4096)), Err(WalError::OverBudget { .. })));
+    assert!(matches!(wal.append_blocking(TRACES, 0, &payload(0, 4096)), Err(WalError::OverBudget { .. })));
 
     wal.truncate_through(last).unwrap();
     assert_eq!(wal.stats().unwrap().bytes, 0);
-    let seq = wal.append_blocking(Signal::Traces, 0, &payload(0, 4096)).unwrap();
+    let seq = wal.append_blocking(TRACES, 0, &payload(0, 4096)).unwrap();
     assert_eq!(seq, last + 1);
 }
 
@@ -264,7 +269,7 @@ fn corrupt_records_are_reported_with_their_sequence() {
         let wal = Wal::open(dir.path(), WalOptions::default()).unwrap();
         let mut seqs = Vec::new();
         for i in 0..5 {
-            seqs.push(wal.append_blocking(Signal::Logs, i, &payload(i, 300)).unwrap());
+            seqs.push(wal.append_blocking(LOGS, i, &payload(i, 300)).unwrap());
         }
         seqs[2]
     };
@@ -313,9 +318,9 @@ fn stats_and_summaries_describe_the_backlog() {
 
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
     let ten_s_ago = now - 10_000_000_000;
-    let a = wal.append_blocking(Signal::Traces, ten_s_ago, &[1; 500]).unwrap();
-    let b = wal.append_blocking(Signal::Metrics, now, &[2; 700]).unwrap();
-    let c = wal.append_blocking(Signal::Logs, now, &[3; 900]).unwrap();
+    let a = wal.append_blocking(TRACES, ten_s_ago, &[1; 500]).unwrap();
+    let b = wal.append_blocking(METRICS, now, &[2; 700]).unwrap();
+    let c = wal.append_blocking(LOGS, now, &[3; 900]).unwrap();
 
     let s = wal.stats().unwrap();
     assert_eq!((s.records, s.first_seq, s.last_seq), (3, Some(a), Some(c)));
@@ -327,20 +332,19 @@ fn stats_and_summaries_describe_the_backlog() {
 
     let sums = wal.summaries(b, 10).unwrap();
     assert_eq!(sums.len(), 2);
-    assert_eq!((sums[0].seq, sums[0].signal, sums[0].payload_len), (b, Signal::Metrics, 700));
-    assert_eq!((sums[1].seq, sums[1].signal, sums[1].payload_len), (c, Signal::Logs, 900));
+    assert_eq!((sums[0].seq, sums[0].kind, sums[0].payload_len), (b, METRICS, 700));
+    assert_eq!((sums[1].seq, sums[1].kind, sums[1].payload_len), (c, LOGS, 900));
     assert_eq!(sums[1].received_at_unix_nanos, now);
     assert_eq!(wal.summaries(a, 1).unwrap().len(), 1);
-    assert_eq!(Signal::Metrics.as_str(), "metrics");
 }
 
 #[test]
 fn truncating_beyond_the_durable_end_is_clamped() {
     let dir = tempfile::tempdir().unwrap();
     let wal = Wal::open(dir.path(), WalOptions::default()).unwrap();
-    let a = wal.append_blocking(Signal::Traces, 0, &[0; 10]).unwrap();
+    let a = wal.append_blocking(TRACES, 0, &[0; 10]).unwrap();
     assert_eq!(wal.truncate_through(a + 1000).unwrap(), a);
-    let b = wal.append_blocking(Signal::Traces, 0, &[0; 10]).unwrap();
+    let b = wal.append_blocking(TRACES, 0, &[0; 10]).unwrap();
     assert_eq!(b, a + 1);
     assert_eq!(wal.read_from(0, 10, usize::MAX).unwrap().iter().map(|r| r.seq).collect::<Vec<_>>(), vec![b]);
 }
@@ -352,7 +356,7 @@ fn closed_wal_refuses_appends() {
     let other_handle = wal.clone();
     wal.check_writable().unwrap();
     wal.close();
-    assert!(matches!(other_handle.append_blocking(Signal::Logs, 0, &[1]), Err(WalError::Closed)));
+    assert!(matches!(other_handle.append_blocking(LOGS, 0, &[1]), Err(WalError::Closed)));
     assert!(matches!(other_handle.check_writable(), Err(WalError::Closed)));
 }
 
@@ -386,7 +390,7 @@ fn invalid_options_are_rejected() {
 async fn waiting_for_records_ends_when_the_wal_closes() {
     let dir = tempfile::tempdir().unwrap();
     let wal = Wal::open(dir.path(), WalOptions::default()).unwrap();
-    let first = wal.append(Signal::Traces, 1, b"one").await.unwrap();
+    let first = wal.append(TRACES, 1, b"one").await.unwrap();
     let reader = wal.clone();
     let waiter = tokio::spawn(async move { reader.wait_for_records_after(first).await });
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -398,20 +402,6 @@ async fn waiting_for_records_ends_when_the_wal_closes() {
 }
 
 #[test]
-fn signals_name_themselves_and_their_items() {
-    let names: Vec<(String, &str)> = Signal::ALL.iter().map(|s| (s.to_string(), s.items())).collect();
-    assert_eq!(
-        names,
-        vec![
-            ("traces".to_string(), "spans"),
-            ("logs".to_string(), "log records"),
-            ("metrics".to_string(), "data points")
-        ]
-    );
-    assert!(Signal::ALL.iter().all(|s| s.as_str() == s.to_string()));
-}
-
-#[test]
 fn many_readers_and_a_writer_agree_on_order() {
     let dir = tempfile::tempdir().unwrap();
     let wal =
@@ -420,7 +410,7 @@ fn many_readers_and_a_writer_agree_on_order() {
         let wal = wal.clone();
         std::thread::spawn(move || {
             for i in 0..2000u64 {
-                wal.append_blocking(Signal::Traces, i, &payload(i, 200)).unwrap();
+                wal.append_blocking(TRACES, i, &payload(i, 200)).unwrap();
             }
         })
     };
@@ -454,7 +444,7 @@ fn resume_after_a_downstream_checkpoint_never_reuses_sequences() {
     let dir = tempfile::tempdir().unwrap();
     let wal = Wal::open(dir.path(), WalOptions::default()).unwrap();
     for i in 0..5 {
-        wal.append_blocking(Signal::Logs, i, &payload(i, 100)).unwrap();
+        wal.append_blocking(LOGS, i, &payload(i, 100)).unwrap();
     }
     assert_eq!(wal.resume_after(3).unwrap(), 3, "inside the log it is a truncation");
     assert_eq!(wal.read_from(0, 10, usize::MAX).unwrap().iter().map(|r| r.seq).collect::<Vec<_>>(), vec![4, 5]);
@@ -463,11 +453,11 @@ fn resume_after_a_downstream_checkpoint_never_reuses_sequences() {
     assert!(wal.read_from(0, 10, usize::MAX).unwrap().is_empty());
     let s = wal.stats().unwrap();
     assert_eq!((s.records, s.bytes, s.truncated_through), (0, 0, Some(100)));
-    assert_eq!(wal.append_blocking(Signal::Logs, 0, b"next").unwrap(), 101);
+    assert_eq!(wal.append_blocking(LOGS, 0, b"next").unwrap(), 101);
     drop(wal);
 
     let wal = Wal::open(dir.path(), WalOptions::default()).unwrap();
-    assert_eq!(wal.append_blocking(Signal::Logs, 0, b"after reopen").unwrap(), 102);
+    assert_eq!(wal.append_blocking(LOGS, 0, b"after reopen").unwrap(), 102);
     let all = wal.read_from(0, 10, usize::MAX).unwrap();
     assert_eq!(all.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![101, 102]);
 }

@@ -71,11 +71,15 @@ pub(super) async fn load_spans_of(
     conn: &mut PgConnection,
     ids: &[Vec<u8>],
 ) -> Result<(Vec<Vec<u8>>, Vec<SpanRow>), ApiError> {
+    // One descent of the (trace_id, start_time) index per trace (OFFSET 0 keeps each LATERAL a loop): a
+    // generic plan of `trace_id = ANY($1)` built while a partition had no statistics scanned it whole.
     let rows = sqlx::query(
-        "SELECT trace_id, span_row_id, start_time, start_time_nanos_fraction, end_time, end_time_nanos_fraction, \
-         duration_ns, span_id, parent_span_id, trace_state, flags, name, kind, status_code, status_message, \
-         dropped_attributes_count, dropped_events_count, dropped_links_count, resource_id, scope_id \
-         FROM otel_spans_fact WHERE trace_id = ANY($1)",
+        "SELECT s.trace_id, s.span_row_id, s.start_time, s.start_time_nanos_fraction, s.end_time, \
+         s.end_time_nanos_fraction, s.duration_ns, s.span_id, s.parent_span_id, s.trace_state, s.flags, s.name, \
+         s.kind, s.status_code, s.status_message, s.dropped_attributes_count, s.dropped_events_count, \
+         s.dropped_links_count, s.resource_id, s.scope_id \
+         FROM unnest($1::bytea[]) AS u(id) \
+         CROSS JOIN LATERAL (SELECT * FROM otel_spans_fact f WHERE f.trace_id = u.id OFFSET 0) s",
     )
     .bind(ids)
     .fetch_all(&mut *conn)
@@ -157,10 +161,12 @@ pub(super) async fn load_events_links(
     let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
     let times = span_times(spans);
     let (lo, hi) = times.unwrap_or((DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC));
+    // Per-span probes, as for the spans themselves (see `load_spans_of`).
     let ev_rows = sqlx::query(
-        "SELECT event_row_id, span_row_id, time, time_nanos_fraction, name, dropped_attributes_count \
-         FROM otel_span_events WHERE span_row_id = ANY($1) AND span_start_time BETWEEN $2 AND $3 \
-         ORDER BY span_row_id, event_index",
+        "SELECT e.event_row_id, e.span_row_id, e.time, e.time_nanos_fraction, e.name, e.dropped_attributes_count \
+         FROM unnest($1::bigint[]) AS u(id) CROSS JOIN LATERAL (SELECT * FROM otel_span_events x \
+         WHERE x.span_row_id = u.id AND x.span_start_time BETWEEN $2 AND $3 OFFSET 0) e \
+         ORDER BY e.span_row_id, e.event_index",
     )
     .bind(&row_ids)
     .bind(lo)
@@ -180,9 +186,10 @@ pub(super) async fn load_events_links(
         });
     }
     let link_rows = sqlx::query(
-        "SELECT link_row_id, span_row_id, trace_id, span_id, trace_state, flags, dropped_attributes_count \
-         FROM otel_span_links WHERE span_row_id = ANY($1) AND span_start_time BETWEEN $2 AND $3 \
-         ORDER BY span_row_id, link_index",
+        "SELECT l.link_row_id, l.span_row_id, l.trace_id, l.span_id, l.trace_state, l.flags, \
+         l.dropped_attributes_count FROM unnest($1::bigint[]) AS u(id) CROSS JOIN LATERAL (SELECT * FROM \
+         otel_span_links x WHERE x.span_row_id = u.id AND x.span_start_time BETWEEN $2 AND $3 OFFSET 0) l \
+         ORDER BY l.span_row_id, l.link_index",
     )
     .bind(&row_ids)
     .bind(lo)

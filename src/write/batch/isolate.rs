@@ -18,6 +18,7 @@ use super::{IngestReport, Writer, on_rayon};
 use crate::normalize::{self, EncodeError};
 use crate::otlp::items::{RetainItems, subset};
 use crate::otlp::{self, OtlpRequest};
+use crate::schema::Signal;
 use crate::write::{ErrorClass, WriteError};
 
 impl Writer {
@@ -31,11 +32,16 @@ impl Writer {
         shutdown: &CancellationToken,
         report: &mut IngestReport,
     ) -> Result<Option<wal::Record>, WriteError> {
-        match record.signal {
-            wal::Signal::Traces => self.isolate_as::<ExportTraceServiceRequest>(record, error, shutdown, report).await,
-            wal::Signal::Logs => self.isolate_as::<ExportLogsServiceRequest>(record, error, shutdown, report).await,
-            wal::Signal::Metrics => {
+        match Signal::from_wal_kind(record.kind) {
+            Some(Signal::Traces) => self.isolate_as::<ExportTraceServiceRequest>(record, error, shutdown, report).await,
+            Some(Signal::Logs) => self.isolate_as::<ExportLogsServiceRequest>(record, error, shutdown, report).await,
+            Some(Signal::Metrics) => {
                 self.isolate_as::<ExportMetricsServiceRequest>(record, error, shutdown, report).await
+            }
+            // No version writes such a record; nothing in it can be read, so it is kept whole.
+            None => {
+                self.dead_letter_durably(record, error, shutdown, report).await?;
+                Ok(None)
             }
         }
     }

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ollyscale::normalize::Promotion;
+use ollyscale::schema::Signal;
 use ollyscale::telemetry::Telemetry;
 use ollyscale::write::{CacheOptions, DeadLetterStore, DimCaches, IngestReport, Writer};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
@@ -117,25 +118,25 @@ impl Env {
     }
 
     /// A WAL record with the next sequence.
-    pub fn record(&self, signal: wal::Signal, payload: Vec<u8>) -> wal::Record {
+    pub fn record(&self, signal: Signal, payload: Vec<u8>) -> wal::Record {
         wal::Record {
             seq: self.next_seq.fetch_add(1, Ordering::SeqCst),
-            signal,
+            kind: signal.wal_kind(),
             received_at_unix_nanos: RECEIVED_AT,
             payload,
         }
     }
 
     pub fn logs_record(&self, req: &ExportLogsServiceRequest) -> wal::Record {
-        self.record(wal::Signal::Logs, req.encode_to_vec())
+        self.record(Signal::Logs, req.encode_to_vec())
     }
 
     pub fn traces_record(&self, req: &ExportTraceServiceRequest) -> wal::Record {
-        self.record(wal::Signal::Traces, req.encode_to_vec())
+        self.record(Signal::Traces, req.encode_to_vec())
     }
 
     pub fn metrics_record(&self, req: &ExportMetricsServiceRequest) -> wal::Record {
-        self.record(wal::Signal::Metrics, req.encode_to_vec())
+        self.record(Signal::Metrics, req.encode_to_vec())
     }
 
     pub async fn ingest(&self, records: Vec<wal::Record>) -> IngestReport {

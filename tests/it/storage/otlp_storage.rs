@@ -165,14 +165,14 @@ async fn checkpoints_are_kept_per_wal() {
 #[tokio::test]
 async fn dead_letters_keep_signal_receive_time_and_payload() {
     let env = env().await;
-    let r = env.record(wal::Signal::Metrics, b"not protobuf at all".to_vec());
+    let r = env.record(Signal::Metrics, b"not protobuf at all".to_vec());
     env.ingest(vec![r.clone()]).await;
     let letters = env.dead_letters.list().unwrap();
     assert_eq!(letters.len(), 1);
     let l = &letters[0];
     assert_eq!(
         (l.seq, l.signal, l.received_at_unix_nanos, &l.payload, l.wal_id.as_str()),
-        (r.seq, Some(wal::Signal::Metrics), RECEIVED_AT, &r.payload, "00000000000000000000000000000001")
+        (r.seq, Some(Signal::Metrics), RECEIVED_AT, &r.payload, "00000000000000000000000000000001")
     );
 }
 

@@ -151,7 +151,7 @@ async fn a_record_postgresql_rejects_is_isolated_and_dead_lettered_while_the_oth
     let letters = env.dead_letters.list().unwrap();
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].seq, bad_seq);
-    assert_eq!(letters[0].signal, Some(wal::Signal::Logs));
+    assert_eq!(letters[0].signal, Some(Signal::Logs));
     assert_eq!(letters[0].payload, recs[5].payload);
     assert!(letters[0].error.contains("check"), "{}", letters[0].error);
     assert_eq!(env.telemetry.dead_letters.load(std::sync::atomic::Ordering::Relaxed), 1);
@@ -170,19 +170,33 @@ async fn a_bad_last_record_still_advances_the_checkpoint() {
 async fn an_undecodable_payload_is_dead_lettered_and_the_rest_written() {
     let env = env().await;
     let good = env.logs_record(&simple_logs("svc", "fine"));
-    let garbage = env.record(wal::Signal::Traces, vec![0xff, 0xff, 0xff, 0x01]);
+    let garbage = env.record(Signal::Traces, vec![0xff, 0xff, 0xff, 0x01]);
     let report = env.ingest(vec![good, garbage]).await;
     assert_eq!(report.dead_lettered, vec![2]);
     assert_eq!(bodies(&env).await, ["fine"]);
     let letters = env.dead_letters.list().unwrap();
     assert!(letters[0].error.starts_with("undecodable"), "{}", letters[0].error);
-    assert_eq!(letters[0].signal, Some(wal::Signal::Traces));
+    assert_eq!(letters[0].signal, Some(Signal::Traces));
+}
+
+#[tokio::test]
+async fn a_record_of_an_unknown_kind_is_dead_lettered_whole_and_the_rest_written() {
+    let env = env().await;
+    let good = env.logs_record(&simple_logs("svc", "fine"));
+    let payload = simple_logs("svc", "of no known kind").encode_to_vec();
+    let unknown = wal::Record { kind: 9, ..env.record(Signal::Logs, payload.clone()) };
+    let report = env.ingest(vec![good, unknown]).await;
+    assert_eq!(report.dead_lettered, vec![2]);
+    assert_eq!(bodies(&env).await, ["fine"]);
+    let letters = env.dead_letters.list().unwrap();
+    assert!(letters[0].error.contains("unknown record kind 9"), "{}", letters[0].error);
+    assert_eq!((letters[0].signal, &letters[0].payload), (None, &payload));
 }
 
 #[tokio::test]
 async fn a_batch_of_only_bad_records_advances_the_checkpoint_past_them() {
     let env = env().await;
-    let recs = vec![env.logs_record(&bad_trace_id_log("x")), env.record(wal::Signal::Logs, vec![0x0a, 0x05])];
+    let recs = vec![env.logs_record(&bad_trace_id_log("x")), env.record(Signal::Logs, vec![0x0a, 0x05])];
     let report = env.ingest(recs).await;
     assert_eq!(report.dead_lettered, vec![1, 2]);
     assert_eq!(env.writer.checkpoint().await.unwrap(), Some(2));
@@ -295,7 +309,7 @@ async fn the_pipeline_tails_the_wal_into_postgresql_and_truncates_what_is_commit
     let wal = wal_in(&dir.path().join("wal"));
     for n in 0..25 {
         let payload = simple_logs("svc", &format!("m{n}")).encode_to_vec();
-        wal.append(wal::Signal::Logs, RECEIVED_AT, &payload).await.unwrap();
+        wal.append(Signal::Logs.wal_kind(), RECEIVED_AT, &payload).await.unwrap();
     }
     let tx = CancellationToken::new();
     let rx = tx.clone();
@@ -305,7 +319,7 @@ async fn the_pipeline_tails_the_wal_into_postgresql_and_truncates_what_is_commit
     wait_for(&env, "otel_logs_fact", 25).await;
     // Records appended while it runs are picked up too.
     let payload = simple_logs("svc", "late").encode_to_vec();
-    wal.append(wal::Signal::Logs, RECEIVED_AT, &payload).await.unwrap();
+    wal.append(Signal::Logs.wal_kind(), RECEIVED_AT, &payload).await.unwrap();
     wait_for(&env, "otel_logs_fact", 26).await;
     let cp = ollyscale::write::read_checkpoint(env.pool(), wal.id()).await.unwrap();
     assert_eq!(cp, Some(26));
@@ -327,7 +341,7 @@ async fn on_restart_the_pipeline_skips_and_truncates_what_the_checkpoint_covers(
     let wal = wal_in(&dir.path().join("wal"));
     for n in 0..5 {
         let payload = simple_logs("svc", &format!("m{n}")).encode_to_vec();
-        wal.append(wal::Signal::Logs, RECEIVED_AT, &payload).await.unwrap();
+        wal.append(Signal::Logs.wal_kind(), RECEIVED_AT, &payload).await.unwrap();
     }
     // Simulate a crash after COMMIT of records 1..=3 but before truncation: they are in the DB already.
     let first3 = wal.read_from(1, 3, usize::MAX).unwrap();
@@ -369,7 +383,7 @@ async fn the_pipeline_waits_out_a_database_outage_then_drains_the_backlog() {
     let dir = tempfile::tempdir().unwrap();
     let wal = wal_in(&dir.path().join("wal"));
     for n in 0..3 {
-        wal.append(wal::Signal::Logs, RECEIVED_AT, &simple_logs("svc", &format!("q{n}")).encode_to_vec())
+        wal.append(Signal::Logs.wal_kind(), RECEIVED_AT, &simple_logs("svc", &format!("q{n}")).encode_to_vec())
             .await
             .unwrap();
     }
@@ -385,7 +399,7 @@ async fn the_pipeline_waits_out_a_database_outage_then_drains_the_backlog() {
     assert!(!handle.is_finished());
     assert_eq!(wal.stats().unwrap().records, 3, "nothing is truncated while the database is away");
     // More records arrive during the outage.
-    wal.append(wal::Signal::Logs, RECEIVED_AT, &simple_logs("svc", "q3").encode_to_vec()).await.unwrap();
+    wal.append(Signal::Logs.wal_kind(), RECEIVED_AT, &simple_logs("svc", "q3").encode_to_vec()).await.unwrap();
     sqlx::query("ALTER TABLE ingest_checkpoints_away RENAME TO ingest_checkpoints").execute(env.pool()).await.unwrap();
     wait_for(&env, "otel_logs_fact", 4).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -444,7 +458,7 @@ async fn pipeline_batches_are_bounded_by_payload_bytes() {
     let wal = wal_in(&dir.path().join("wal"));
     let payload = simple_logs("svc", &"x".repeat(1000)).encode_to_vec();
     for _ in 0..12 {
-        wal.append(wal::Signal::Logs, RECEIVED_AT, &payload).await.unwrap();
+        wal.append(Signal::Logs.wal_kind(), RECEIVED_AT, &payload).await.unwrap();
     }
     let tx = CancellationToken::new();
     let rx = tx.clone();
@@ -468,7 +482,7 @@ async fn shutdown_during_an_outage_stops_promptly_and_keeps_the_records_in_the_w
     let dir = tempfile::tempdir().unwrap();
     let wal = wal_in(&dir.path().join("wal"));
     for n in 0..5 {
-        wal.append(wal::Signal::Logs, RECEIVED_AT, &simple_logs("svc", &format!("s{n}")).encode_to_vec())
+        wal.append(Signal::Logs.wal_kind(), RECEIVED_AT, &simple_logs("svc", &format!("s{n}")).encode_to_vec())
             .await
             .unwrap();
     }
@@ -697,9 +711,9 @@ async fn batches_written_two_at_a_time_commit_in_order_and_pair_across_each_othe
     for t in 1..=30u8 {
         let (first, second) = if t % 2 == 0 { (caller(t), callee(t)) } else { (callee(t), caller(t)) };
         for req in [first, second] {
-            wal.append(wal::Signal::Traces, RECEIVED_AT, &req.encode_to_vec()).await.unwrap();
+            wal.append(Signal::Traces.wal_kind(), RECEIVED_AT, &req.encode_to_vec()).await.unwrap();
         }
-        wal.append(wal::Signal::Logs, RECEIVED_AT, &simple_logs("svc", &format!("m{t}")).encode_to_vec())
+        wal.append(Signal::Logs.wal_kind(), RECEIVED_AT, &simple_logs("svc", &format!("m{t}")).encode_to_vec())
             .await
             .unwrap();
     }
@@ -723,11 +737,11 @@ async fn a_batch_rejected_while_its_successor_is_in_flight_is_isolated_and_both_
         if n != 5 {
             expected.push(format!("ok-{n}"));
         }
-        wal.append(wal::Signal::Logs, RECEIVED_AT, &req.encode_to_vec()).await.unwrap();
+        wal.append(Signal::Logs.wal_kind(), RECEIVED_AT, &req.encode_to_vec()).await.unwrap();
     }
     // An undecodable record takes the careful path too.
-    wal.append(wal::Signal::Logs, RECEIVED_AT, b"\xff\xff\xff").await.unwrap();
-    wal.append(wal::Signal::Logs, RECEIVED_AT, &simple_logs("svc", "ok-13").encode_to_vec()).await.unwrap();
+    wal.append(Signal::Logs.wal_kind(), RECEIVED_AT, b"\xff\xff\xff").await.unwrap();
+    wal.append(Signal::Logs.wal_kind(), RECEIVED_AT, &simple_logs("svc", "ok-13").encode_to_vec()).await.unwrap();
     expected.push("ok-13".into());
     run_one_record_batches(&env, &wal, dir.path(), 2, 14).await;
     assert_eq!(bodies(&env).await, expected);
@@ -742,7 +756,7 @@ async fn shutdown_while_a_write_is_blocked_ends_the_pipeline_and_keeps_the_recor
     let dir = tempfile::tempdir().unwrap();
     let wal = wal_in(&dir.path().join("wal"));
     for n in 0..3 {
-        wal.append(wal::Signal::Logs, RECEIVED_AT, &simple_logs("svc", &format!("b{n}")).encode_to_vec())
+        wal.append(Signal::Logs.wal_kind(), RECEIVED_AT, &simple_logs("svc", &format!("b{n}")).encode_to_vec())
             .await
             .unwrap();
     }

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use ollyscale::schema::Signal;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -72,7 +73,7 @@ pub fn wal_records(data_dir: &Path) -> Vec<wal::Record> {
 pub fn span_names(records: &[wal::Record]) -> Vec<String> {
     records
         .iter()
-        .filter(|r| r.signal == wal::Signal::Traces)
+        .filter(|r| r.kind == Signal::Traces.wal_kind())
         .flat_map(|r| {
             let req = ExportTraceServiceRequest::decode(&r.payload[..]).expect("WAL payload decodes");
             req.resource_spans
@@ -89,7 +90,7 @@ pub fn span_names(records: &[wal::Record]) -> Vec<String> {
 pub fn log_count(records: &[wal::Record]) -> usize {
     records
         .iter()
-        .filter(|r| r.signal == wal::Signal::Logs)
+        .filter(|r| r.kind == Signal::Logs.wal_kind())
         .map(|r| {
             let req = ExportLogsServiceRequest::decode(&r.payload[..]).unwrap();
             req.resource_logs.iter().flat_map(|r| &r.scope_logs).map(|s| s.log_records.len()).sum::<usize>()
@@ -101,7 +102,7 @@ pub fn log_count(records: &[wal::Record]) -> usize {
 pub fn metric_names(records: &[wal::Record]) -> Vec<String> {
     records
         .iter()
-        .filter(|r| r.signal == wal::Signal::Metrics)
+        .filter(|r| r.kind == Signal::Metrics.wal_kind())
         .flat_map(|r| {
             let req = ExportMetricsServiceRequest::decode(&r.payload[..]).unwrap();
             req.resource_metrics
