@@ -1,5 +1,5 @@
 use super::*;
-use crate::otlp::decode::decode_protobuf;
+use crate::otlp::decode::{MAX_ANY_VALUE_DEPTH, decode_protobuf};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
