@@ -90,14 +90,14 @@ struct Body<'a> {
 }
 
 /// A record encoded by the appending thread, waiting for the writer to give it a sequence and offset.
-pub(crate) struct Prepared {
+pub(crate) struct UnsealedRecord {
     buf: Vec<u8>,
     hasher: blake3::Hasher,
 }
 
-impl Prepared {
+impl UnsealedRecord {
     /// Encodes the body and hashes it; the expensive part of sealing, done outside the writer thread.
-    pub(crate) fn new(signal: Signal, received_at_unix_nanos: u64, payload: &[u8]) -> Prepared {
+    pub(crate) fn new(signal: Signal, received_at_unix_nanos: u64, payload: &[u8]) -> UnsealedRecord {
         // Exact worst case (signal tag, two varints), so the buffer never reallocates and fjall can keep it as is.
         let mut buf = Vec::with_capacity(HEADER_LEN + 1 + 9 + 9 + payload.len());
         buf.resize(HEADER_LEN, 0);
@@ -108,7 +108,7 @@ impl Prepared {
         }
         let mut hasher = blake3::Hasher::new();
         hasher.update(&buf[HEADER_LEN..]);
-        Prepared { buf, hasher }
+        UnsealedRecord { buf, hasher }
     }
 
     /// Bytes this record adds to the WAL's accounting.
@@ -118,7 +118,7 @@ impl Prepared {
 
     /// Fills in the header for position `seq` at byte offset `start_offset` and returns the stored value.
     pub(crate) fn seal(self, seq: u64, start_offset: u64) -> Vec<u8> {
-        let Prepared { mut buf, mut hasher } = self;
+        let UnsealedRecord { mut buf, mut hasher } = self;
         hasher.update(&[FORMAT_V1]);
         hasher.update(&seq.to_be_bytes());
         hasher.update(&start_offset.to_be_bytes());
@@ -193,7 +193,7 @@ mod tests {
 
     #[test]
     fn sealed_records_decode_to_what_was_appended() {
-        let value = Prepared::new(Signal::Metrics, 42, b"payload").seal(7, 1000);
+        let value = UnsealedRecord::new(Signal::Metrics, 42, b"payload").seal(7, 1000);
         let d = decode(7, &value).unwrap();
         assert_eq!(
             (d.start_offset, d.signal, d.received_at_unix_nanos, d.payload),
@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn every_flipped_bit_and_a_moved_value_are_detected() {
-        let value = Prepared::new(Signal::Logs, 1, &[9; 40]).seal(3, 0);
+        let value = UnsealedRecord::new(Signal::Logs, 1, &[9; 40]).seal(3, 0);
         for i in 0..value.len() {
             for bit in 0..8 {
                 let mut bad = value.clone();
