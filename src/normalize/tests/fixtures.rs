@@ -310,7 +310,7 @@ pub(super) fn all_signals() -> Vec<wal::Record> {
 }
 
 /// Resolves every id the way the writer would, with recognizable numbers.
-pub(super) fn resolve(p: &Prepared) -> Ids {
+pub(super) fn resolve(p: &PreparedBatch) -> Ids {
     Ids {
         resources: p.resources().iter().enumerate().map(|(i, d)| (d.hash, 100 + i as i64)).collect(),
         scopes: p.scopes().iter().enumerate().map(|(i, d)| (d.hash, 200 + i as i64)).collect(),
