@@ -13,6 +13,8 @@
 //! Files: `syntax.rs` is the parsed query (comparisons joined by `&&` and `||`) and its [`ParseError`],
 //! `parse.rs` the lexer and the recursive-descent parser, `plan.rs` the translation into [`Plan`]s and the
 //! trace-level check [`trace_matches`].
+//!
+//! [`TraceQuery`]: crate::query::traces::TraceQuery
 
 mod parse;
 mod plan;

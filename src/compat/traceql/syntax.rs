@@ -103,6 +103,7 @@ pub enum Expr {
     Or(Box<Expr>, Box<Expr>),
 }
 
+/// A [`ParseError`] at `column`.
 pub(super) fn err(column: usize, message: impl Into<String>) -> ParseError {
     ParseError { column, message: message.into() }
 }

@@ -52,7 +52,9 @@ pub enum Seg {
 
 /// The rewrite pass's position in the request, and what it found that the `Value` cannot hold.
 pub(super) struct Walker {
+    /// The signal, named in errors.
     pub(super) signal: &'static str,
+    /// Where in the request the walk is.
     pub(super) path: Vec<Seg>,
     /// Doubles given as "NaN" / "Infinity" / "-Infinity" in fields whose stock deserializer cannot take them.
     pub(super) nonfinite: Vec<(Vec<Seg>, f64)>,
@@ -75,6 +77,7 @@ impl Walker {
         out
     }
 
+    /// A decoding error at the current path.
     pub(super) fn err(&self, reason: String) -> DecodeError {
         DecodeError::Json { signal: self.signal, path: self.path_string(), reason }
     }
@@ -101,6 +104,7 @@ impl Walker {
         }
     }
 
+    /// Checks and rewrites a message (JSON object) in place along `schema`.
     pub(super) fn message(&mut self, v: &mut Value, schema: &'static Schema) -> Result<(), DecodeError> {
         let map = self.object(v, schema.name)?;
         let fields = std::mem::take(map);

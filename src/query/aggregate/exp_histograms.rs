@@ -38,6 +38,7 @@ pub(super) struct Sparse {
 }
 
 impl Sparse {
+    /// The buckets of one point.
     pub(super) fn of(p: &ExpPoint) -> Sparse {
         let side = |(off, counts): &(i32, Vec<u64>)| {
             counts
@@ -121,6 +122,7 @@ impl Sparse {
         })
     }
 
+    /// The value at quantile `q`.
     pub(super) fn quantile(&self, q: f64) -> Option<f64> {
         let total = self.pos.values().chain(self.neg.values()).fold(self.zero, |a, c| a.saturating_add(*c));
         if total == 0 {
