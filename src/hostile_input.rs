@@ -99,7 +99,7 @@ pub fn normalize(signal: Signal, body: Body, bytes: &[u8]) {
 
 /// Ids for every dimension, key and fact of a prepared batch, as the writer would resolve them (distinct
 /// arbitrary values; encoding only copies them).
-pub fn placeholder_ids(prepared: &normalize::Prepared) -> Ids {
+pub fn placeholder_ids(prepared: &normalize::PreparedBatch) -> Ids {
     Ids {
         resources: prepared.resources().iter().zip(100..).map(|(d, id)| (d.hash, id)).collect(),
         scopes: prepared.scopes().iter().zip(200..).map(|(d, id)| (d.hash, id)).collect(),

@@ -8,7 +8,7 @@ use super::attrs::AttrEncoder;
 use super::dimensions::{ResourceDim, ScopeDim, SeriesDim};
 use super::identity::Hash;
 use super::ids::{FactIds, Ids};
-use super::prepare::{Prepared, PreparedRecord, Request};
+use super::prepare::{PreparedBatch, PreparedRecord, Request};
 use super::tables::{TableData, TableSet};
 use super::{Promotion, logs, metrics, traces};
 use crate::schema::attributes::{RESOURCE, SCOPE};
@@ -51,7 +51,7 @@ pub enum EncodeError {
 }
 
 /// Per-record encoding state: the id counter, resolved ids, attribute encoder.
-pub(crate) struct Ctx<'a> {
+pub(crate) struct EncodeContext<'a> {
     pub seq: u64,
     pub received_at: u64,
     ids: &'a Ids,
@@ -64,7 +64,7 @@ pub(crate) struct Ctx<'a> {
     metric_pos: usize,
 }
 
-impl<'a> Ctx<'a> {
+impl<'a> EncodeContext<'a> {
     pub fn err(&self, problem: impl Into<String>) -> EncodeError {
         EncodeError::Record { seq: self.seq, problem: problem.into() }
     }
@@ -132,7 +132,7 @@ impl<'a> Ctx<'a> {
 
 /// Encodes every fact table and fact attribute table of the batch (records in parallel); tables without rows
 /// are left out.
-pub fn encode(prepared: &Prepared, ids: &Ids, promotion: &Promotion) -> Result<Encoded, EncodeError> {
+pub fn encode(prepared: &PreparedBatch, ids: &Ids, promotion: &Promotion) -> Result<Encoded, EncodeError> {
     let needed = prepared.counts.ids();
     let available = ids.facts.blocks.len() as u64 * FactIds::BLOCK_SIZE;
     if needed > available {
@@ -156,7 +156,7 @@ fn encode_record(
     ids: &Ids,
     promotion: &Promotion,
 ) -> Result<(), EncodeError> {
-    let mut ctx = Ctx {
+    let mut ctx = EncodeContext {
         seq: record.seq,
         received_at: record.received_at,
         ids,

@@ -90,6 +90,6 @@ pub struct Ids {
     pub metrics: HashMap<Hash, i64>,
     /// attribute key -> `attribute_keys.key_id`.
     pub keys: HashMap<String, i32>,
-    /// Fact id blocks for [`Prepared::counts`](super::Prepared::counts).
+    /// Fact id blocks for [`PreparedBatch::counts`](super::PreparedBatch::counts).
     pub facts: FactIds,
 }

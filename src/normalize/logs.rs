@@ -2,7 +2,7 @@
 
 use super::anyvalue::write_value;
 use super::checks::{check_text, check_value};
-use super::encode::{Ctx, EncodeError};
+use super::encode::{EncodeContext, EncodeError};
 use super::tables::{LOGS, TableSet};
 use super::walk::Walk;
 use crate::otlp::storable;
@@ -33,7 +33,7 @@ pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportLogsServiceRequest) -> R
 /// encode: one fact row per log record plus its attribute rows.
 pub(crate) fn encode<'a>(
     set: &mut TableSet,
-    ctx: &mut Ctx<'a>,
+    ctx: &mut EncodeContext<'a>,
     req: &'a ExportLogsServiceRequest,
 ) -> Result<(), EncodeError> {
     for (ri, rl) in req.resource_logs.iter().enumerate() {

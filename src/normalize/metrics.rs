@@ -5,7 +5,7 @@ use super::anyvalue::write_member;
 use super::checks::{check_attributes, check_text};
 use super::copy::CopyWriter;
 use super::dimensions::{MetricDim, SeriesDim};
-use super::encode::{Ctx, EncodeError};
+use super::encode::{EncodeContext, EncodeError};
 use super::identity::{IdentityHasher, canonical_attributes};
 use super::tables::{EXEMPLARS, EXP_HISTOGRAM_POINTS, HISTOGRAM_POINTS, NUMBER_POINTS, SUMMARY_POINTS, TableSet};
 use super::walk::Walk;
@@ -155,7 +155,7 @@ type Ids = (i64, i64, i64);
 /// The series key of a data point with `attributes`, registering the series in `set` on first sight.
 fn series_key<'a>(
     set: &mut TableSet,
-    ctx: &mut Ctx<'a>,
+    ctx: &mut EncodeContext<'a>,
     hasher: &mut IdentityHasher,
     (metric_id, resource_id, _): Ids,
     attributes: &'a [KeyValue],
@@ -172,7 +172,7 @@ fn series_key<'a>(
 /// encode: data point rows, exemplar rows and data-point attribute rows.
 pub(crate) fn encode<'a>(
     set: &mut TableSet,
-    ctx: &mut Ctx<'a>,
+    ctx: &mut EncodeContext<'a>,
     req: &'a ExportMetricsServiceRequest,
 ) -> Result<(), EncodeError> {
     let mut scratch = Vec::new();
@@ -280,7 +280,7 @@ pub(crate) fn encode<'a>(
 
 /// u64 bucket counts as BIGINTs, checked before any byte of the row is written.
 fn counts<'v>(
-    ctx: &Ctx<'_>,
+    ctx: &EncodeContext<'_>,
     field: &str,
     values: &'v [u64],
 ) -> Result<impl ExactSizeIterator<Item = i64> + 'v, EncodeError> {
@@ -292,7 +292,7 @@ fn counts<'v>(
 
 fn number<'a>(
     set: &mut TableSet,
-    ctx: &mut Ctx<'a>,
+    ctx: &mut EncodeContext<'a>,
     ids: Ids,
     points: &'a [opentelemetry_proto::tonic::metrics::v1::NumberDataPoint],
     (scratch, hasher): (&mut Vec<u8>, &mut IdentityHasher),
@@ -329,7 +329,7 @@ fn number<'a>(
 /// points).
 fn exemplars<'a>(
     set: &mut TableSet,
-    ctx: &mut Ctx<'a>,
+    ctx: &mut EncodeContext<'a>,
     data_point_id: i64,
     data_point_time: PgTime,
     kind: MetricType,

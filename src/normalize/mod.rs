@@ -5,7 +5,7 @@
 //! documented in docs/schema.md, "Resource and scope identity".
 //!
 //! Files, in pipeline order:
-//! - [`prepare`] (`prepare.rs`): decode the batch's records and merge what each walk found into [`Prepared`];
+//! - [`prepare`] (`prepare.rs`): decode the batch's records and merge what each walk found into [`PreparedBatch`];
 //!   `walk.rs` is what one walk gathers, `traces.rs`, `logs.rs` and `metrics.rs` walk each signal's request,
 //!   [`identity`] hashes resources, scopes, metrics and series, `checks.rs` asserts values are storable.
 //! - `dimensions.rs`: the dimension rows the writer upserts; `ids.rs`: fact counts, fact id blocks and the ids the
@@ -36,7 +36,7 @@ pub use dimensions::{MetricDim, ResourceDim, ScopeDim, SeriesDim};
 pub use encode::{EncodeError, Encoded, encode, encode_dimension_attributes};
 pub use identity::Hash;
 pub use ids::{FactCounts, FactIds, Ids};
-pub use prepare::{Prepared, prepare};
+pub use prepare::{PreparedBatch, prepare};
 pub use promotion::{Decision, Promotion, PromotionError};
 pub use tables::TableData;
 

@@ -1,5 +1,5 @@
 //! The first pass over a batch, before the database: decode each WAL record (in parallel), walk it for its
-//! identities, dimension rows, promoted keys and fact counts, and merge them into the batch's [`Prepared`].
+//! identities, dimension rows, promoted keys and fact counts, and merge them into the batch's [`PreparedBatch`].
 //! Records that fail are listed, not fatal.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -51,7 +51,7 @@ pub(crate) struct PreparedRecord {
 /// A batch after [`prepare`]: decoded records and what the writer must resolve before
 /// [`encode`](fn@super::encode).
 #[derive(Debug, Clone, Default)]
-pub struct Prepared {
+pub struct PreparedBatch {
     pub(super) records: Vec<PreparedRecord>,
     failures: Vec<(u64, String)>,
     first_seq: u64,
@@ -64,13 +64,13 @@ pub struct Prepared {
     pub(super) counts: FactCounts,
 }
 
-impl Prepared {
+impl PreparedBatch {
     /// Frees the batch's decoded requests on the rayon pool, records in parallel, without waiting.
     ///
     /// Dropping a batch's millions of small allocations on the async task that wrote it took 15% of the
     /// server's CPU during an end-to-end load, serially, on a tokio worker, and mostly as cross-thread frees of
     /// memory the rayon threads had allocated while decoding.
-    pub fn release(prepared: Arc<Prepared>) {
+    pub fn release(prepared: Arc<PreparedBatch>) {
         rayon::spawn(move || {
             if let Ok(p) = Arc::try_unwrap(prepared) {
                 p.records.into_par_iter().for_each(drop);
@@ -81,8 +81,8 @@ impl Prepared {
 
 /// Decodes the records (in parallel) and collects identities, dimensions, promoted keys and fact counts.
 /// A record that cannot be decoded, or holds values the schema cannot store (an unknown enum value), is not
-/// fatal: it is listed in [`Prepared::failures`] and skipped.
-pub fn prepare(records: &[wal::Record], promotion: &Promotion) -> Prepared {
+/// fatal: it is listed in [`PreparedBatch::failures`] and skipped.
+pub fn prepare(records: &[wal::Record], promotion: &Promotion) -> PreparedBatch {
     let results: Vec<Result<PreparedRecord, (u64, String)>> =
         records.par_iter().map(|r| prepare_record(r, promotion).map_err(|e| (r.seq, e))).collect();
     let mut ok = Vec::with_capacity(results.len());
@@ -96,16 +96,16 @@ pub fn prepare(records: &[wal::Record], promotion: &Promotion) -> Prepared {
     let seqs = records.iter().map(|r| r.seq);
     let first_seq = seqs.clone().min().unwrap_or(0);
     let last_seq = seqs.max().unwrap_or(0);
-    Prepared::assemble(ok, failures, first_seq, last_seq)
+    PreparedBatch::assemble(ok, failures, first_seq, last_seq)
 }
 
-impl Prepared {
+impl PreparedBatch {
     fn assemble(
         mut records: Vec<PreparedRecord>,
         failures: Vec<(u64, String)>,
         first_seq: u64,
         last_seq: u64,
-    ) -> Prepared {
+    ) -> PreparedBatch {
         records.sort_by_key(|r| r.seq);
         let mut resources = BTreeMap::new();
         let mut scopes = BTreeMap::new();
@@ -136,7 +136,7 @@ impl Prepared {
                 }
             }
         }
-        Prepared {
+        PreparedBatch {
             records,
             failures,
             first_seq,
@@ -209,14 +209,14 @@ impl Prepared {
 
     /// The batch restricted to the given sequences (decoded records and failures), for dead-letter bisection.
     /// Fact ids restart at 0, so the subset needs its own [`FactIds`](super::FactIds).
-    pub fn subset(&self, seqs: &[u64]) -> Prepared {
+    pub fn subset(&self, seqs: &[u64]) -> PreparedBatch {
         let wanted: HashSet<u64> = seqs.iter().copied().collect();
         let records: Vec<PreparedRecord> = self.records.iter().filter(|r| wanted.contains(&r.seq)).cloned().collect();
         let failures: Vec<(u64, String)> = self.failures.iter().filter(|f| wanted.contains(&f.0)).cloned().collect();
         let all = records.iter().map(|r| r.seq).chain(failures.iter().map(|f| f.0));
         let first_seq = all.clone().min().unwrap_or(0);
         let last_seq = all.max().unwrap_or(0);
-        Prepared::assemble(records, failures, first_seq, last_seq)
+        PreparedBatch::assemble(records, failures, first_seq, last_seq)
     }
 }
 

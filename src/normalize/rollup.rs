@@ -18,7 +18,7 @@ use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 
 use super::identity::Hash;
-use super::prepare::{Prepared, Request};
+use super::prepare::{PreparedBatch, Request};
 use crate::latency::Histogram;
 
 /// Longest name kept in a rollup key, in bytes: a btree entry cannot hold arbitrary text.
@@ -209,7 +209,7 @@ fn string_attr<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a str> {
 }
 
 /// The rollups of the batch's spans.
-pub fn spans(prepared: &Prepared) -> SpanRollups {
+pub fn spans(prepared: &PreparedBatch) -> SpanRollups {
     let services: HashMap<Hash, Service> = prepared
         .resources
         .iter()

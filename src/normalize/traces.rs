@@ -2,7 +2,7 @@
 //! ExportTraceServiceRequest.
 
 use super::checks::check_text;
-use super::encode::{Ctx, EncodeError};
+use super::encode::{EncodeContext, EncodeError};
 use super::tables::{EVENTS, LINKS, SPANS, TableSet};
 use super::walk::Walk;
 use crate::otlp::storable;
@@ -42,7 +42,7 @@ pub(crate) fn walk<'a>(w: &mut Walk<'a>, req: &'a ExportTraceServiceRequest) -> 
 /// encode: span, event and link rows plus their attribute rows.
 pub(crate) fn encode<'a>(
     set: &mut TableSet,
-    ctx: &mut Ctx<'a>,
+    ctx: &mut EncodeContext<'a>,
     req: &'a ExportTraceServiceRequest,
 ) -> Result<(), EncodeError> {
     for (ri, rs) in req.resource_spans.iter().enumerate() {

@@ -15,7 +15,7 @@ use super::dims::{self, DimCaches};
 use super::rollups;
 use super::{ErrorClass, WriteError};
 use crate::normalize::rollup::{self, SpanRollups};
-use crate::normalize::{self, Encoded, FactIds, Prepared, Promotion, TableData};
+use crate::normalize::{self, Encoded, FactIds, PreparedBatch, Promotion, TableData};
 use crate::retry::{Backoff, RetryError, RetryPolicy};
 use crate::schema::Signal;
 use crate::telemetry::Telemetry;
@@ -166,24 +166,24 @@ impl Writer {
 
     /// Writes one prepared batch in one transaction and sets the checkpoint to its last sequence. No retries:
     /// an error rolls everything back (and caches nothing).
-    pub async fn write(&self, prepared: Arc<Prepared>) -> Result<Written, WriteError> {
+    pub async fn write(&self, prepared: Arc<PreparedBatch>) -> Result<Written, WriteError> {
         self.write_in_turn(prepared, Turn::default()).await
     }
 
     /// [`Writer::write`] as one batch of a chain of pipelined writes, in the order [`Turn`] describes.
-    pub async fn write_in_turn(&self, prepared: Arc<Prepared>, turn: Turn) -> Result<Written, WriteError> {
+    pub async fn write_in_turn(&self, prepared: Arc<PreparedBatch>, turn: Turn) -> Result<Written, WriteError> {
         self.transaction(prepared, turn, Finish::Commit).await
     }
 
     /// Writes `prepared` as [`Writer::write`] would and rolls it back: whether PostgreSQL takes it, with nothing
     /// committed, cached or counted.
-    pub(super) async fn probe(&self, prepared: Arc<Prepared>) -> Result<(), WriteError> {
+    pub(super) async fn probe(&self, prepared: Arc<PreparedBatch>) -> Result<(), WriteError> {
         self.transaction(prepared, Turn::default(), Finish::RollBack).await.map(|_| ())
     }
 
     async fn transaction(
         &self,
-        prepared: Arc<Prepared>,
+        prepared: Arc<PreparedBatch>,
         mut turn: Turn,
         finish: Finish,
     ) -> Result<Written, WriteError> {
@@ -253,7 +253,7 @@ impl Writer {
         }
         tx.commit().await?;
         turn.committed();
-        Prepared::release(prepared);
+        PreparedBatch::release(prepared);
 
         self.caches.apply(updates);
         self.telemetry.batches_written.fetch_add(1, Ordering::Relaxed);
@@ -268,12 +268,15 @@ impl Writer {
     }
 
     /// Decodes and prepares `records` on the rayon pool.
-    async fn prepare(&self, records: Vec<wal::Record>) -> Result<Prepared, WriteError> {
+    async fn prepare(&self, records: Vec<wal::Record>) -> Result<PreparedBatch, WriteError> {
         Ok(self.prepare_keeping(records).await?.0)
     }
 
     /// [`Writer::prepare`], handing the records back (a batch's payloads are not copied to keep them).
-    async fn prepare_keeping(&self, records: Vec<wal::Record>) -> Result<(Prepared, Vec<wal::Record>), WriteError> {
+    async fn prepare_keeping(
+        &self,
+        records: Vec<wal::Record>,
+    ) -> Result<(PreparedBatch, Vec<wal::Record>), WriteError> {
         let promotion = self.promotion.clone();
         on_rayon(move || (normalize::prepare(&records, &promotion), records)).await
     }
@@ -396,7 +399,7 @@ impl Writer {
 
         // Parts still to write, in WAL order; a permanently failing part is replaced by its two halves, and a
         // refused record by its storable items ([`Writer::isolate`]), once.
-        let mut parts: VecDeque<Arc<Prepared>> = VecDeque::from([Arc::new(prepared)]);
+        let mut parts: VecDeque<Arc<PreparedBatch>> = VecDeque::from([Arc::new(prepared)]);
         let mut backoff = self.retry.backoff();
         while let Some(part) = parts.pop_front() {
             match self.write(part.clone()).await {

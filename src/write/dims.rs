@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use quick_cache::sync::Cache;
 use sqlx::PgConnection;
 
-use crate::normalize::{Hash, Ids, MetricDim, Prepared, ResourceDim, ScopeDim, SeriesDim};
+use crate::normalize::{Hash, Ids, MetricDim, PreparedBatch, ResourceDim, ScopeDim, SeriesDim};
 use crate::telemetry::Telemetry;
 
 use super::WriteError;
@@ -150,9 +150,9 @@ pub struct CacheUpdates {
 pub struct Resolved {
     /// Ids for [`crate::normalize::encode`] (fact blocks still empty).
     pub ids: Ids,
-    /// (resource_id, index into `Prepared::resources`) of rows this transaction inserted.
+    /// (resource_id, index into `PreparedBatch::resources`) of rows this transaction inserted.
     pub new_resources: Vec<(i64, usize)>,
-    /// (scope_id, index into `Prepared::scopes`) of rows this transaction inserted.
+    /// (scope_id, index into `PreparedBatch::scopes`) of rows this transaction inserted.
     pub new_scopes: Vec<(i64, usize)>,
     /// Apply with [`DimCaches::apply`] after COMMIT.
     pub updates: CacheUpdates,
@@ -284,10 +284,10 @@ pub(crate) fn seen_at(received_at_unix_nanos: u64) -> DateTime<Utc> {
 pub async fn resolve(
     conn: &mut PgConnection,
     caches: &DimCaches,
-    prepared: &Prepared,
+    prepared: &PreparedBatch,
     telemetry: &Telemetry,
 ) -> Result<Resolved, WriteError> {
-    let ctx = Ctx {
+    let ctx = ResolveContext {
         seen: seen_at(prepared.max_received_at_unix_nanos()),
         now: Instant::now(),
         refresh: caches.last_seen_refresh,
@@ -314,7 +314,7 @@ pub async fn resolve(
 }
 
 /// What every dimension's resolution shares.
-struct Ctx<'a> {
+struct ResolveContext<'a> {
     /// first_seen / last_seen of the batch.
     seen: DateTime<Utc>,
     /// When the resolved entries count as refreshed.
@@ -329,7 +329,7 @@ struct Ctx<'a> {
 /// Fills `ids` and the planned cache `updates`; returns (id, index into `items`) of the rows it inserted.
 async fn resolve_dimension<D: Dimension>(
     conn: &mut PgConnection,
-    ctx: &Ctx<'_>,
+    ctx: &ResolveContext<'_>,
     cache: &Cache<Hash, Cached>,
     items: &[D],
     ids: &mut HashMap<Hash, i64>,

@@ -11,13 +11,13 @@ use tokio::sync::oneshot;
 
 use crate::handle::{Shared, lock, read_lock};
 use crate::layout::{Segment, SegmentRow, encode_row, segment_name, segment_options, segment_row_key};
-use crate::record::{Prepared, key};
+use crate::record::{UnsealedRecord, key};
 use crate::segmenter::{Chore, Segmenter};
 use crate::{Kind, SyncPolicy, Wal, WalError};
 
 /// One queued append: the encoded record and where to send its sequence once it is durable.
 pub(crate) struct AppendMsg {
-    prepared: Prepared,
+    unsealed: UnsealedRecord,
     reply: oneshot::Sender<Result<u64, WalError>>,
 }
 
@@ -49,11 +49,11 @@ impl Wal {
         payload: &[u8],
     ) -> Result<oneshot::Receiver<Result<u64, WalError>>, WalError> {
         self.inner.shared.check_poisoned()?;
-        let prepared = Prepared::new(kind, received_at_unix_nanos, payload);
+        let unsealed = UnsealedRecord::new(kind, received_at_unix_nanos, payload);
         let (reply, rx) = oneshot::channel();
         let tx = read_lock(&self.inner.tx);
         let sender = tx.as_ref().ok_or(WalError::Closed)?;
-        sender.send(AppendMsg { prepared, reply }).map_err(|_| WalError::Closed)?;
+        sender.send(AppendMsg { unsealed, reply }).map_err(|_| WalError::Closed)?;
         Ok(rx)
     }
 }
@@ -63,12 +63,12 @@ impl Shared {
     pub(crate) fn run_writer(&self, rx: mpsc::Receiver<AppendMsg>, segmenter: Segmenter) {
         let mut group = Vec::new();
         while let Ok(first) = rx.recv() {
-            let mut bytes = first.prepared.stored_len();
+            let mut bytes = first.unsealed.stored_len();
             group.push(first);
             while group.len() < self.opts.max_group_records && bytes < self.opts.max_group_bytes {
                 match rx.try_recv() {
                     Ok(msg) => {
-                        bytes += msg.prepared.stored_len();
+                        bytes += msg.unsealed.stored_len();
                         group.push(msg);
                     }
                     Err(_) => break,
@@ -146,7 +146,7 @@ impl Shared {
         let mut batch = self.db.batch();
         let mut touched = Vec::new();
         for msg in pending.by_ref() {
-            let size = msg.prepared.stored_len();
+            let size = msg.unsealed.stored_len();
             let used = st.appended_bytes - st.truncated.bytes;
             if used + size > budget {
                 self.refused.fetch_add(1, Ordering::Relaxed);
@@ -184,7 +184,7 @@ impl Shared {
             let Some((&first, seg)) = st.segments.iter_mut().next_back() else {
                 return Err(WalError::Metadata("no segment to append to".into()));
             };
-            batch.insert(&seg.ks, key(seq), msg.prepared.seal(seq, offset));
+            batch.insert(&seg.ks, key(seq), msg.unsealed.seal(seq, offset));
             seg.row.last_seq = seq;
             seg.row.end_offset = offset + size;
             if touched.last() != Some(&first) {

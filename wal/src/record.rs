@@ -55,14 +55,14 @@ struct Body<'a> {
 }
 
 /// A record encoded by the appending thread, waiting for the writer to give it a sequence and offset.
-pub(crate) struct Prepared {
+pub(crate) struct UnsealedRecord {
     buf: Vec<u8>,
     hasher: blake3::Hasher,
 }
 
-impl Prepared {
+impl UnsealedRecord {
     /// Encodes the body and hashes it; the expensive part of sealing, done outside the writer thread.
-    pub(crate) fn new(kind: Kind, received_at_unix_nanos: u64, payload: &[u8]) -> Prepared {
+    pub(crate) fn new(kind: Kind, received_at_unix_nanos: u64, payload: &[u8]) -> UnsealedRecord {
         // Exact worst case (kind byte, two varints), so the buffer never reallocates and fjall can keep it as is.
         let mut buf = Vec::with_capacity(HEADER_LEN + 1 + 9 + 9 + payload.len());
         buf.resize(HEADER_LEN, 0);
@@ -73,7 +73,7 @@ impl Prepared {
         }
         let mut hasher = blake3::Hasher::new();
         hasher.update(&buf[HEADER_LEN..]);
-        Prepared { buf, hasher }
+        UnsealedRecord { buf, hasher }
     }
 
     /// Bytes this record adds to the WAL's accounting.
@@ -83,7 +83,7 @@ impl Prepared {
 
     /// Fills in the header for position `seq` at byte offset `start_offset` and returns the stored value.
     pub(crate) fn seal(self, seq: u64, start_offset: u64) -> Vec<u8> {
-        let Prepared { mut buf, mut hasher } = self;
+        let UnsealedRecord { mut buf, mut hasher } = self;
         hasher.update(&[FORMAT_V1]);
         hasher.update(&seq.to_be_bytes());
         hasher.update(&start_offset.to_be_bytes());
@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn sealed_records_decode_to_what_was_appended() {
-        let value = Prepared::new(2, 42, b"payload").seal(7, 1000);
+        let value = UnsealedRecord::new(2, 42, b"payload").seal(7, 1000);
         let d = decode(7, &value).unwrap();
         assert_eq!((d.start_offset, d.kind, d.received_at_unix_nanos, d.payload), (1000, 2, 42, &b"payload"[..]));
     }
@@ -168,13 +168,13 @@ mod tests {
         // Format 1 was first written with a three-variant enum in the kind's place, which bincode's standard
         // encoding stores as its index in one byte: a kind byte must produce the very same bytes, so existing
         // logs read back unchanged.
-        let value = Prepared::new(2, 42, b"payload").seal(7, 1000);
+        let value = UnsealedRecord::new(2, 42, b"payload").seal(7, 1000);
         assert_eq!(&value[HEADER_LEN..], b"\x02\x2a\x07payload");
     }
 
     #[test]
     fn every_flipped_bit_and_a_moved_value_are_detected() {
-        let value = Prepared::new(1, 1, &[9; 40]).seal(3, 0);
+        let value = UnsealedRecord::new(1, 1, &[9; 40]).seal(3, 0);
         for i in 0..value.len() {
             for bit in 0..8 {
                 let mut bad = value.clone();

@@ -1,320 +1,14 @@
-//! OTLP/JSON: lenient decoding of export requests.
-//!
-//! Decoding is two passes. A schema-aware rewrite of the parsed `serde_json::Value` accepts what the OTel
-//! Collector accepts and the stock `with-serde` support of opentelemetry-proto does not (snake_case field names,
-//! enum names, empty `{"arrayValue":{}}` / `{"kvlistValue":{}}`, `null` for absent fields, 32-bit integers and
-//! doubles as strings), checks every field's JSON type so errors name the field path, and bounds AnyValue
-//! nesting. The stock deserializer then builds the prost types from the canonical form.
+//! The rewrite pass: walks the parsed JSON along the schema, checks each field's JSON type (errors name
+//! the field path), brings accepted variants into the canonical form and bounds AnyValue nesting.
 
 use std::borrow::Cow;
 
 use base64::Engine as _;
 use serde_json::{Map, Number, Value};
 
-use super::decode::{DecodeError, MAX_ANY_VALUE_DEPTH};
-use super::{OtlpRequest, Signal};
+use super::schema::{Kind, Required, Schema};
+use crate::otlp::decode::{DecodeError, MAX_ANY_VALUE_DEPTH};
 use crate::schema::OtlpEnum;
-use crate::schema::enums::{AGGREGATION_TEMPORALITY, SEVERITY_NUMBER, SPAN_KIND, STATUS_CODE};
-
-/// Decodes an OTLP/JSON export request body (UTF-8 JSON), leniently, and checks the AnyValue depth bound.
-pub fn decode_json<T: OtlpRequest>(body: &[u8]) -> Result<T, DecodeError> {
-    let signal = T::SIGNAL.as_str();
-    let json_err = |path: String, reason: String| DecodeError::Json { signal, path, reason };
-    // serde_json stops at 128 nested arrays/objects with a clean error, which bounds the recursion below.
-    let mut root: Value = serde_json::from_slice(body).map_err(|e| {
-        let reason = if e.to_string().starts_with("recursion limit exceeded") {
-            "JSON nested deeper than 128 levels".to_owned()
-        } else {
-            let text = e.to_string();
-            text.rsplit_once(" at line ").map_or(text.clone(), |(r, _)| r.to_owned())
-        };
-        json_err(format!("line {} column {}", e.line(), e.column()), reason)
-    })?;
-    let mut walker = Walker { signal, path: Vec::new(), nonfinite: Vec::new() };
-    walker.message(&mut root, request_schema(T::SIGNAL))?;
-    let mut req: T = serde_json::from_value(root).map_err(|e| json_err(String::new(), e.to_string()))?;
-    for (path, value) in &walker.nonfinite {
-        if !req.set_double(path, *value) {
-            walker.path.clone_from(path);
-            return Err(walker.err(format!("could not place the non-finite double {value}")));
-        }
-    }
-    req.check_depth()?;
-    Ok(req)
-}
-
-/// How a field's JSON value is checked and brought into the form the stock deserializer accepts.
-#[derive(Clone, Copy)]
-enum Kind {
-    /// A nested message (JSON object).
-    Msg(&'static Schema),
-    /// A repeated message (JSON array of objects).
-    Msgs(&'static Schema),
-    /// An AnyValue at nesting level 1 (log body).
-    Any,
-    /// Repeated KeyValue (attributes) whose values are at nesting level 1.
-    Attrs,
-    /// An enum: integer, or its name.
-    Enum(&'static OtlpEnum),
-    /// 64-bit unsigned integer: number or decimal string.
-    U64,
-    /// Repeated U64.
-    U64s,
-    /// 64-bit signed integer: number or decimal string.
-    I64,
-    /// 32-bit unsigned integer: number (decimal strings are converted).
-    U32,
-    /// 32-bit signed integer: number (decimal strings are converted).
-    I32,
-    /// Double: number (numeric strings are converted).
-    F64,
-    /// Repeated F64.
-    F64s,
-    /// Double whose stock deserializer also takes "NaN", "Infinity", "-Infinity".
-    F64Special,
-    /// String.
-    Str,
-    /// Repeated string.
-    Strs,
-    /// Boolean.
-    Bool,
-    /// Bytes as hex (trace and span ids), upper or lower case.
-    Hex,
-}
-
-struct Schema {
-    name: &'static str,
-    fields: &'static [(&'static str, Kind)],
-    /// Fields the stock deserializer requires (its struct has no `#[serde(default)]`), filled when absent.
-    required: &'static [(&'static str, Required)],
-}
-
-#[derive(Clone, Copy)]
-enum Required {
-    EmptyString,
-    EmptyArray,
-}
-
-const fn schema(name: &'static str, fields: &'static [(&'static str, Kind)]) -> Schema {
-    Schema { name, fields, required: &[] }
-}
-
-static ENTITY_REF: Schema = Schema {
-    name: "EntityRef",
-    fields: &[("schemaUrl", Kind::Str), ("type", Kind::Str), ("idKeys", Kind::Strs), ("descriptionKeys", Kind::Strs)],
-    required: &[
-        ("schemaUrl", Required::EmptyString),
-        ("type", Required::EmptyString),
-        ("idKeys", Required::EmptyArray),
-        ("descriptionKeys", Required::EmptyArray),
-    ],
-};
-static RESOURCE: Schema = schema(
-    "Resource",
-    &[("attributes", Kind::Attrs), ("droppedAttributesCount", Kind::U32), ("entityRefs", Kind::Msgs(&ENTITY_REF))],
-);
-static SCOPE: Schema = schema(
-    "InstrumentationScope",
-    &[("name", Kind::Str), ("version", Kind::Str), ("attributes", Kind::Attrs), ("droppedAttributesCount", Kind::U32)],
-);
-
-static TRACE_REQUEST: Schema = schema("ExportTraceServiceRequest", &[("resourceSpans", Kind::Msgs(&RESOURCE_SPANS))]);
-static RESOURCE_SPANS: Schema = schema(
-    "ResourceSpans",
-    &[("resource", Kind::Msg(&RESOURCE)), ("scopeSpans", Kind::Msgs(&SCOPE_SPANS)), ("schemaUrl", Kind::Str)],
-);
-static SCOPE_SPANS: Schema =
-    schema("ScopeSpans", &[("scope", Kind::Msg(&SCOPE)), ("spans", Kind::Msgs(&SPAN)), ("schemaUrl", Kind::Str)]);
-static SPAN: Schema = schema(
-    "Span",
-    &[
-        ("traceId", Kind::Hex),
-        ("spanId", Kind::Hex),
-        ("traceState", Kind::Str),
-        ("parentSpanId", Kind::Hex),
-        ("flags", Kind::U32),
-        ("name", Kind::Str),
-        ("kind", Kind::Enum(&SPAN_KIND)),
-        ("startTimeUnixNano", Kind::U64),
-        ("endTimeUnixNano", Kind::U64),
-        ("attributes", Kind::Attrs),
-        ("droppedAttributesCount", Kind::U32),
-        ("events", Kind::Msgs(&EVENT)),
-        ("droppedEventsCount", Kind::U32),
-        ("links", Kind::Msgs(&LINK)),
-        ("droppedLinksCount", Kind::U32),
-        ("status", Kind::Msg(&STATUS)),
-    ],
-);
-static EVENT: Schema = schema(
-    "Event",
-    &[
-        ("timeUnixNano", Kind::U64),
-        ("name", Kind::Str),
-        ("attributes", Kind::Attrs),
-        ("droppedAttributesCount", Kind::U32),
-    ],
-);
-static LINK: Schema = schema(
-    "Link",
-    &[
-        ("traceId", Kind::Hex),
-        ("spanId", Kind::Hex),
-        ("traceState", Kind::Str),
-        ("attributes", Kind::Attrs),
-        ("droppedAttributesCount", Kind::U32),
-        ("flags", Kind::U32),
-    ],
-);
-static STATUS: Schema = schema("Status", &[("message", Kind::Str), ("code", Kind::Enum(&STATUS_CODE))]);
-
-static LOGS_REQUEST: Schema = schema("ExportLogsServiceRequest", &[("resourceLogs", Kind::Msgs(&RESOURCE_LOGS))]);
-static RESOURCE_LOGS: Schema = schema(
-    "ResourceLogs",
-    &[("resource", Kind::Msg(&RESOURCE)), ("scopeLogs", Kind::Msgs(&SCOPE_LOGS)), ("schemaUrl", Kind::Str)],
-);
-static SCOPE_LOGS: Schema = schema(
-    "ScopeLogs",
-    &[("scope", Kind::Msg(&SCOPE)), ("logRecords", Kind::Msgs(&LOG_RECORD)), ("schemaUrl", Kind::Str)],
-);
-static LOG_RECORD: Schema = schema(
-    "LogRecord",
-    &[
-        ("timeUnixNano", Kind::U64),
-        ("observedTimeUnixNano", Kind::U64),
-        ("severityNumber", Kind::Enum(&SEVERITY_NUMBER)),
-        ("severityText", Kind::Str),
-        ("body", Kind::Any),
-        ("attributes", Kind::Attrs),
-        ("droppedAttributesCount", Kind::U32),
-        ("flags", Kind::U32),
-        ("traceId", Kind::Hex),
-        ("spanId", Kind::Hex),
-        ("eventName", Kind::Str),
-    ],
-);
-
-static METRICS_REQUEST: Schema =
-    schema("ExportMetricsServiceRequest", &[("resourceMetrics", Kind::Msgs(&RESOURCE_METRICS))]);
-static RESOURCE_METRICS: Schema = schema(
-    "ResourceMetrics",
-    &[("resource", Kind::Msg(&RESOURCE)), ("scopeMetrics", Kind::Msgs(&SCOPE_METRICS)), ("schemaUrl", Kind::Str)],
-);
-static SCOPE_METRICS: Schema =
-    schema("ScopeMetrics", &[("scope", Kind::Msg(&SCOPE)), ("metrics", Kind::Msgs(&METRIC)), ("schemaUrl", Kind::Str)]);
-static METRIC: Schema = schema(
-    "Metric",
-    &[
-        ("name", Kind::Str),
-        ("description", Kind::Str),
-        ("unit", Kind::Str),
-        ("metadata", Kind::Attrs),
-        ("gauge", Kind::Msg(&GAUGE)),
-        ("sum", Kind::Msg(&SUM)),
-        ("histogram", Kind::Msg(&HISTOGRAM)),
-        ("exponentialHistogram", Kind::Msg(&EXP_HISTOGRAM)),
-        ("summary", Kind::Msg(&SUMMARY)),
-    ],
-);
-static GAUGE: Schema = schema("Gauge", &[("dataPoints", Kind::Msgs(&NUMBER_DP))]);
-static SUM: Schema = schema(
-    "Sum",
-    &[
-        ("dataPoints", Kind::Msgs(&NUMBER_DP)),
-        ("aggregationTemporality", Kind::Enum(&AGGREGATION_TEMPORALITY)),
-        ("isMonotonic", Kind::Bool),
-    ],
-);
-static HISTOGRAM: Schema = schema(
-    "Histogram",
-    &[("dataPoints", Kind::Msgs(&HISTOGRAM_DP)), ("aggregationTemporality", Kind::Enum(&AGGREGATION_TEMPORALITY))],
-);
-static EXP_HISTOGRAM: Schema = schema(
-    "ExponentialHistogram",
-    &[("dataPoints", Kind::Msgs(&EXP_HISTOGRAM_DP)), ("aggregationTemporality", Kind::Enum(&AGGREGATION_TEMPORALITY))],
-);
-static SUMMARY: Schema = schema("Summary", &[("dataPoints", Kind::Msgs(&SUMMARY_DP))]);
-static NUMBER_DP: Schema = schema(
-    "NumberDataPoint",
-    &[
-        ("attributes", Kind::Attrs),
-        ("startTimeUnixNano", Kind::U64),
-        ("timeUnixNano", Kind::U64),
-        ("asDouble", Kind::F64),
-        ("asInt", Kind::I64),
-        ("exemplars", Kind::Msgs(&EXEMPLAR)),
-        ("flags", Kind::U32),
-    ],
-);
-static HISTOGRAM_DP: Schema = schema(
-    "HistogramDataPoint",
-    &[
-        ("attributes", Kind::Attrs),
-        ("startTimeUnixNano", Kind::U64),
-        ("timeUnixNano", Kind::U64),
-        ("count", Kind::U64),
-        ("sum", Kind::F64),
-        ("bucketCounts", Kind::U64s),
-        ("explicitBounds", Kind::F64s),
-        ("exemplars", Kind::Msgs(&EXEMPLAR)),
-        ("flags", Kind::U32),
-        ("min", Kind::F64),
-        ("max", Kind::F64),
-    ],
-);
-static EXP_HISTOGRAM_DP: Schema = schema(
-    "ExponentialHistogramDataPoint",
-    &[
-        ("attributes", Kind::Attrs),
-        ("startTimeUnixNano", Kind::U64),
-        ("timeUnixNano", Kind::U64),
-        ("count", Kind::U64),
-        ("sum", Kind::F64),
-        ("scale", Kind::I32),
-        ("zeroCount", Kind::U64),
-        ("positive", Kind::Msg(&BUCKETS)),
-        ("negative", Kind::Msg(&BUCKETS)),
-        ("flags", Kind::U32),
-        ("exemplars", Kind::Msgs(&EXEMPLAR)),
-        ("min", Kind::F64),
-        ("max", Kind::F64),
-        ("zeroThreshold", Kind::F64),
-    ],
-);
-static BUCKETS: Schema = schema("Buckets", &[("offset", Kind::I32), ("bucketCounts", Kind::U64s)]);
-static SUMMARY_DP: Schema = schema(
-    "SummaryDataPoint",
-    &[
-        ("attributes", Kind::Attrs),
-        ("startTimeUnixNano", Kind::U64),
-        ("timeUnixNano", Kind::U64),
-        ("count", Kind::U64),
-        ("sum", Kind::F64),
-        ("quantileValues", Kind::Msgs(&VALUE_AT_QUANTILE)),
-        ("flags", Kind::U32),
-    ],
-);
-static VALUE_AT_QUANTILE: Schema =
-    schema("ValueAtQuantile", &[("quantile", Kind::F64Special), ("value", Kind::F64Special)]);
-static EXEMPLAR: Schema = schema(
-    "Exemplar",
-    &[
-        ("filteredAttributes", Kind::Attrs),
-        ("timeUnixNano", Kind::U64),
-        ("asDouble", Kind::F64),
-        ("asInt", Kind::I64),
-        ("spanId", Kind::Hex),
-        ("traceId", Kind::Hex),
-    ],
-);
-
-fn request_schema(signal: Signal) -> &'static Schema {
-    match signal {
-        Signal::Traces => &TRACE_REQUEST,
-        Signal::Logs => &LOGS_REQUEST,
-        Signal::Metrics => &METRICS_REQUEST,
-    }
-}
 
 /// `trace_id` -> `traceId`; names without `_` are returned as they are.
 fn lower_camel(key: &str) -> Cow<'_, str> {
@@ -356,11 +50,14 @@ pub enum Seg {
     Index(usize),
 }
 
-struct Walker {
-    signal: &'static str,
-    path: Vec<Seg>,
+/// The rewrite pass's position in the request, and what it found that the `Value` cannot hold.
+pub(super) struct Walker {
+    /// The signal, named in errors.
+    pub(super) signal: &'static str,
+    /// Where in the request the walk is.
+    pub(super) path: Vec<Seg>,
     /// Doubles given as "NaN" / "Infinity" / "-Infinity" in fields whose stock deserializer cannot take them.
-    nonfinite: Vec<(Vec<Seg>, f64)>,
+    pub(super) nonfinite: Vec<(Vec<Seg>, f64)>,
 }
 
 impl Walker {
@@ -380,7 +77,8 @@ impl Walker {
         out
     }
 
-    fn err(&self, reason: String) -> DecodeError {
+    /// A decoding error at the current path.
+    pub(super) fn err(&self, reason: String) -> DecodeError {
         DecodeError::Json { signal: self.signal, path: self.path_string(), reason }
     }
 
@@ -406,7 +104,8 @@ impl Walker {
         }
     }
 
-    fn message(&mut self, v: &mut Value, schema: &'static Schema) -> Result<(), DecodeError> {
+    /// Checks and rewrites a message (JSON object) in place along `schema`.
+    pub(super) fn message(&mut self, v: &mut Value, schema: &'static Schema) -> Result<(), DecodeError> {
         let map = self.object(v, schema.name)?;
         let fields = std::mem::take(map);
         let mut out = Map::new();
@@ -685,9 +384,3 @@ fn describe(v: &Value) -> String {
         other => type_name(other).to_owned(),
     }
 }
-
-mod nonfinite;
-pub use nonfinite::SetDouble;
-
-#[cfg(test)]
-mod tests;
