@@ -327,7 +327,7 @@ async fn the_server_analyzes_the_partition_its_spans_grow() {
 fn own_cluster(name: &str) -> (std::path::PathBuf, impl Fn() -> ollyscale::db::local_cluster::LocalCluster + Clone) {
     use ollyscale::db::local_cluster::LocalCluster;
     let pg_dir = std::env::temp_dir().join(format!("ollyscale-{name}-{}", std::process::id()));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = crate::support::ports::free_port();
     let dir = pg_dir.clone();
     (pg_dir, move || LocalCluster::start_on(&dir, false, Some(port)).unwrap())
 }

@@ -1,5 +1,6 @@
-//! The plan's AttributeManager tests, in Rust: the key registry, value types, promotion decisions and the
-//! routing of each attribute to its typed table or the level's `_other` JSONB.
+//! Attributes as the writer stores them: promoted keys registered once in `attribute_keys`, each promoted
+//! value in the typed table of its type, everything else in the level's `_other` JSONB with its type kept,
+//! promotion decided by the config (shipped defaults or a custom file), dropped keys stored nowhere.
 
 use std::sync::atomic::Ordering;
 
@@ -49,7 +50,7 @@ async fn key_id(env: &Env, key: &str) -> Option<i32> {
 // ---- key registry ----
 
 #[tokio::test]
-async fn get_or_create_key_creates_new() {
+async fn promoted_key_is_registered_on_first_use() {
     let env = span_env(vec![kv("p.new", s("v"))]).await;
     let id = key_id(&env, "p.new").await.expect("the promoted key is registered");
     let used: i32 = env.scalar("SELECT key_id FROM otel_span_attrs_string").await;
@@ -57,7 +58,7 @@ async fn get_or_create_key_creates_new() {
 }
 
 #[tokio::test]
-async fn get_or_create_key_returns_existing() {
+async fn a_key_has_one_id_across_types_and_signals() {
     let env = span_env(vec![kv("p.k", s("v"))]).await;
     env.traces(&spans_with(vec![kv("p.k", i(3))])).await;
     env.logs(&logs_req(
@@ -79,7 +80,7 @@ async fn get_or_create_key_returns_existing() {
 }
 
 #[tokio::test]
-async fn keys_cached() {
+async fn known_keys_are_cache_hits() {
     let env = span_env(vec![kv("p.a", s("1")), kv("p.b", s("2"))]).await;
     assert!(env.writer.caches().key_id("p.a").is_some());
     let misses = env.telemetry.cache_misses.load(Ordering::Relaxed);
@@ -97,49 +98,49 @@ async fn unpromoted_keys_are_not_registered() {
 // ---- type extraction ----
 
 #[tokio::test]
-async fn extract_string_value() {
+async fn string_value_goes_to_the_string_table() {
     let env = span_env(vec![kv("p.v", s("text ✓"))]).await;
     assert_eq!(env.scalar::<String>("SELECT value FROM otel_span_attrs_string").await, "text ✓");
 }
 
 #[tokio::test]
-async fn extract_int_value() {
+async fn int_value_goes_to_the_int_table() {
     let env = span_env(vec![kv("p.v", i(i64::MAX))]).await;
     assert_eq!(env.scalar::<i64>("SELECT value FROM otel_span_attrs_int").await, i64::MAX);
 }
 
 #[tokio::test]
-async fn extract_double_value() {
+async fn double_value_goes_to_the_double_table() {
     let env = span_env(vec![kv("p.v", d(-1.5e300))]).await;
     assert_eq!(env.scalar::<f64>("SELECT value FROM otel_span_attrs_double").await, -1.5e300);
 }
 
 #[tokio::test]
-async fn extract_bool_value() {
+async fn bool_value_goes_to_the_bool_table() {
     let env = span_env(vec![kv("p.v", b(false))]).await;
     assert!(!env.scalar::<bool>("SELECT value FROM otel_span_attrs_bool").await);
 }
 
 #[tokio::test]
-async fn extract_bytes_value() {
+async fn bytes_value_goes_to_the_bytes_table() {
     let env = span_env(vec![kv("p.v", by(b"\x00\x01binary"))]).await;
     assert_eq!(env.scalar::<Vec<u8>>("SELECT value FROM otel_span_attrs_bytes").await, b"\x00\x01binary");
 }
 
 #[tokio::test]
-async fn extract_array_value() {
+async fn array_value_goes_to_other_json() {
     let env = span_env(vec![kv("p.arr", arr(vec![s("a"), i(2), d(3.0), b(true), by(&[1])]))]).await;
     assert_eq!(other_json(&env).await, r#"{"p.arr": ["a", 2, 3.0, true, {"bytes": "AQ=="}]}"#);
 }
 
 #[tokio::test]
-async fn extract_kvlist_value() {
+async fn kvlist_value_goes_to_other_json() {
     let env = span_env(vec![kv("p.map", kvl(vec![kv("inner", i(1)), kv("n", kvl(vec![]))]))]).await;
     assert_eq!(other_json(&env).await, r#"{"p.map": {"kvlist": {"n": {"kvlist": {}}, "inner": 1}}}"#);
 }
 
 #[tokio::test]
-async fn extract_empty_value() {
+async fn empty_value_goes_to_other_json_as_null() {
     let env = span_env(vec![kv("p.nothing", AnyValue::default())]).await;
     assert_eq!(other_json(&env).await, r#"{"p.nothing": null}"#);
 }
@@ -160,7 +161,7 @@ async fn defaults_env() -> Env {
 }
 
 #[tokio::test]
-async fn is_promoted_semantic_convention() {
+async fn semantic_convention_keys_are_promoted_by_default() {
     let env = defaults_env().await;
     env.traces(&spans_with(vec![kv("http.request.method", s("GET")), kv("http.response.status_code", i(200))])).await;
     assert_eq!(env.scalar::<String>("SELECT value FROM otel_span_attrs_string").await, "GET");
@@ -169,7 +170,7 @@ async fn is_promoted_semantic_convention() {
 }
 
 #[tokio::test]
-async fn is_not_promoted_unknown_key() {
+async fn unknown_keys_are_not_promoted_by_default() {
     let env = defaults_env().await;
     env.traces(&spans_with(vec![kv("my.custom.flag", s("on"))])).await;
     assert_eq!(env.count("otel_span_attrs_string").await, 0);
@@ -177,7 +178,7 @@ async fn is_not_promoted_unknown_key() {
 }
 
 #[tokio::test]
-async fn is_not_promoted_wrong_signal() {
+async fn keys_promoted_for_another_signal_are_not_promoted() {
     // log.* is promoted for log records by the defaults, not for spans.
     let env = defaults_env().await;
     env.traces(&spans_with(vec![kv("log.level", s("info"))])).await;

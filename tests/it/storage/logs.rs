@@ -1,7 +1,11 @@
-//! The plan's LogsStorage tests, in Rust: what the writer stores for log records, and that the stored rows
-//! answer the searches the query API makes (time range, severity, service, attribute, trace and span).
+//! Log records as the writer stores them (times and their fallbacks, bodies of every type, severity, trace
+//! context, attributes, resources), and the log queries answering from them: search by time window, the
+//! logs of each span of a trace.
+
+use serde_json::Value;
 
 use super::*;
+use crate::api::{api, hex, ok, url};
 
 fn one(l: LogRecord) -> ExportLogsServiceRequest {
     logs_req(resource(vec![kv("service.name", s("svc"))]), scope("lib", "1"), vec![l])
@@ -198,7 +202,7 @@ async fn dropped_attributes_count_stored() {
     assert_eq!(single::<i32>(&env, "dropped_attributes_count").await, 9);
 }
 
-// ---- searches the stored rows must answer ----
+// ---- the log queries over stored records ----
 
 async fn searchable() -> Env {
     let env = env().await;
@@ -224,73 +228,29 @@ async fn searchable() -> Env {
     env
 }
 
-async fn bodies_where(env: &Env, cond: &str) -> Vec<String> {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT f.body_string FROM otel_logs_fact f JOIN otel_resources_dim r USING (resource_id) WHERE {cond} ORDER BY f.time, f.log_id"
-    )))
-    .fetch_all(env.pool())
-    .await
-    .unwrap()
+/// Bodies of the log records in an `/api/v2` answer.
+fn bodies(v: &Value) -> Vec<&str> {
+    v["logs"].as_array().unwrap().iter().map(|l| l["body"].as_str().unwrap()).collect()
 }
 
 #[tokio::test]
-async fn search_by_time_range() {
+async fn search_by_time_window() {
     let env = searchable().await;
-    let from = chrono::DateTime::from_timestamp_nanos((T0 + 1_000_000_000) as i64);
-    let to = chrono::DateTime::from_timestamp_nanos((T0 + 3_000_000_000) as i64);
-    let got: Vec<String> =
-        sqlx::query_scalar("SELECT body_string FROM otel_logs_fact WHERE time >= $1 AND time < $2 ORDER BY time")
-            .bind(from)
-            .bind(to)
-            .fetch_all(env.pool())
-            .await
-            .unwrap();
-    assert_eq!(got, ["m1", "m2"]);
+    let window = [("from", (T0 + 1_000_000_000).to_string()), ("to", (T0 + 2_500_000_000).to_string())];
+    let params: Vec<(&str, &str)> = window.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let v = ok(&api(&env), &url("/logs/search", &params)).await;
+    assert_eq!(bodies(&v), ["m2", "m1"], "records from `from` (inclusive) up to `to`, newest first");
 }
 
 #[tokio::test]
-async fn search_by_severity() {
+async fn logs_of_each_span_of_a_trace() {
     let env = searchable().await;
-    assert_eq!(bodies_where(&env, "f.severity_number >= 17").await, ["m1", "m4"]);
-}
-
-#[tokio::test]
-async fn search_by_service() {
-    let env = searchable().await;
-    assert_eq!(bodies_where(&env, "r.service_name = 'db'").await, ["m3", "m4"]);
-}
-
-#[tokio::test]
-async fn search_by_attribute() {
-    let env = searchable().await;
-    let cond = "f.log_id IN (SELECT a.log_id FROM otel_log_attrs_string a JOIN attribute_keys k USING (key_id) \
-                WHERE k.key = 'p.user' AND a.value = 'bob')";
-    assert_eq!(bodies_where(&env, cond).await, ["m1", "m3"]);
-}
-
-#[tokio::test]
-async fn get_logs_by_trace_id() {
-    let env = searchable().await;
-    assert_eq!(bodies_where(&env, &format!("f.trace_id = '\\x{}'", "01".repeat(16))).await, ["m0", "m1", "m2"]);
-}
-
-#[tokio::test]
-async fn get_logs_by_span_id() {
-    let env = searchable().await;
-    assert_eq!(bodies_where(&env, &format!("f.span_id = '\\x{}'", "02".repeat(8))).await, ["m1", "m2"]);
-}
-
-#[tokio::test]
-async fn get_logs_grouped_by_span() {
-    let env = searchable().await;
-    let groups: Vec<(Vec<u8>, i64)> = sqlx::query_as(
-        "SELECT span_id, count(*) FROM otel_logs_fact WHERE trace_id = $1 GROUP BY span_id ORDER BY span_id",
-    )
-    .bind(vec![1u8; 16])
-    .fetch_all(env.pool())
-    .await
-    .unwrap();
-    assert_eq!(groups, [(vec![1u8; 8], 1), (vec![2u8; 8], 2)]);
+    let app = api(&env);
+    let trace = hex(&[1; 16]);
+    let of_span = |span: u8| format!("/logs/trace/{trace}/span/{}", hex(&[span; 8]));
+    assert_eq!(bodies(&ok(&app, &of_span(1)).await), ["m0"]);
+    assert_eq!(bodies(&ok(&app, &of_span(2)).await), ["m1", "m2"], "oldest first");
+    assert_eq!(bodies(&ok(&app, &of_span(3)).await), Vec::<&str>::new(), "span 3 logged in another trace");
 }
 
 // ---- resource reuse ----

@@ -1,7 +1,9 @@
-//! The plan's MetricsStorage tests, in Rust: the metric dimension and every data point type as stored,
-//! exemplars with their trace links, and the queries the API makes over them.
+//! Metrics as the writer stores them: the metric dimension, every data point type with its fields, series
+//! keys, exemplars with their trace links; and the metric queries answering from them (search and series by
+//! name and time window).
 
 use super::*;
+use crate::api::{api, ok, url};
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::summary_data_point::ValueAtQuantile;
 use opentelemetry_proto::tonic::metrics::v1::{
@@ -476,16 +478,17 @@ async fn search_by_metric_name_and_time() {
     let env = env().await;
     let points = (0..5).map(|n| point(NV::AsInt(n), T0 + n as u64 * 1_000_000_000)).collect();
     env.metrics(&req_with("svc", vec![gauge("cpu", points), gauge("mem", vec![point(NV::AsInt(9), T0)])])).await;
-    let from = chrono::DateTime::from_timestamp_nanos((T0 + 2_000_000_000) as i64);
-    let vals: Vec<i64> = sqlx::query_scalar(
-        "SELECT p.value_int FROM otel_metrics_data_points_number p JOIN otel_metrics_dim m USING (metric_id) \
-         WHERE m.name = 'cpu' AND p.time >= $1 ORDER BY p.time",
-    )
-    .bind(from)
-    .fetch_all(env.pool())
-    .await
-    .unwrap();
-    assert_eq!(vals, [2, 3, 4]);
+    let app = api(&env);
+    let (from, to) = ((T0 + 2_000_000_000).to_string(), (T0 + 5_000_000_000).to_string());
+    let (from, to) = (from.as_str(), to.as_str());
+    let v = ok(&app, &url("/metrics/search", &[("from", from), ("to", to)])).await;
+    let names: Vec<&str> = v["metrics"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["cpu"], "only metrics with points in the window");
+    let series = [("name", "cpu"), ("from", from), ("to", to), ("step", "1s")];
+    let v = ok(&app, &url("/metrics/series", &series)).await;
+    let values: Vec<f64> =
+        v["series"][0]["points"].as_array().unwrap().iter().map(|p| p["value"].as_f64().unwrap()).collect();
+    assert_eq!(values, [2.0, 3.0, 4.0]);
 }
 
 #[tokio::test]

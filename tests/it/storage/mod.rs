@@ -1,10 +1,11 @@
 //! DB-level tests of normalize + write: WAL records built in memory go through the batch writer into a real
-//! PostgreSQL, and the tests read the tables (or rebuild OTLP from them) to check what users rely on.
+//! PostgreSQL; the tests read the tables (or rebuild OTLP from them) to check what was stored, and ask the
+//! product's query code (`/api/v2`, in process) to check what the stored rows answer.
 
 mod attributes;
+mod batches;
 mod logs;
 mod metrics;
-mod otlp_storage;
 mod pipeline;
 mod rebuild;
 mod resources;

@@ -1,5 +1,6 @@
-//! The plan's ResourceManager tests, in Rust: resource and scope identity, deduplication, extracted columns,
-//! caching and typed attribute storage, all checked in PostgreSQL.
+//! Resources and scopes as the writer stores them: identity by content hash (attributes in any order, schema
+//! URL), one row per distinct resource or scope, service name and namespace extracted, `first_seen` /
+//! `last_seen`, the dimension caches, and resource attributes in their typed tables.
 
 use super::*;
 
@@ -84,7 +85,7 @@ async fn scope_hash_deterministic() {
 // ---- deduplication ----
 
 #[tokio::test]
-async fn get_or_create_resource_creates_new() {
+async fn new_resource_is_stored_with_its_receive_time() {
     let env = env().await;
     env.logs(&simple_logs("svc", "a")).await;
     let (first, last): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) =
@@ -96,7 +97,7 @@ async fn get_or_create_resource_creates_new() {
 }
 
 #[tokio::test]
-async fn get_or_create_resource_returns_existing() {
+async fn same_resource_is_stored_once() {
     let env = env().await;
     env.logs(&simple_logs("svc", "a")).await;
     env.logs(&simple_logs("svc", "b")).await;
@@ -161,7 +162,7 @@ async fn resource_dropped_attributes_count_stored() {
 // ---- scopes ----
 
 #[tokio::test]
-async fn get_or_create_scope_creates_new() {
+async fn new_scope_is_stored() {
     let env = env().await;
     env.logs(&logs_with(resource(vec![]), scope("io.opentelemetry.jdbc", "2.1.0"))).await;
     let (name, version): (String, String) =
@@ -170,7 +171,7 @@ async fn get_or_create_scope_creates_new() {
 }
 
 #[tokio::test]
-async fn get_or_create_scope_returns_existing() {
+async fn same_scope_is_stored_once_across_resources() {
     let env = env().await;
     env.logs(&logs_with(resource(vec![]), scope("lib", "1"))).await;
     env.logs(&logs_with(resource(vec![kv("service.name", s("other"))]), scope("lib", "1"))).await;

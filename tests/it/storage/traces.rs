@@ -1,8 +1,15 @@
-//! The plan's TracesStorage tests, in Rust: spans, events, links and status as stored, and that the rows answer
-//! the trace queries (by id, service, time, tree structure).
+//! Spans as the writer stores them (ids, parents, events, links, attributes, status, times, flags, their
+//! resource), and the trace queries answering from them: search by time window, one trace as a waterfall,
+//! a trace's spans by start time.
+
+use ollyscale::query::params::Window;
+use ollyscale::query::traces::{TraceQuery, find_traces};
+use ollyscale::query::{QueryOptions, QueryState};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span};
+use serde_json::Value;
 
 use super::*;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span};
+use crate::api::{api, hex, ok};
 
 fn sp(trace: u8, id: u8, parent: Option<u8>, name: &str, start: u64, end: u64) -> Span {
     Span {
@@ -48,10 +55,6 @@ async fn names(env: &Env, cond: &str) -> Vec<String> {
     .fetch_all(env.pool())
     .await
     .unwrap()
-}
-
-fn hex_id(b: u8, n: usize) -> String {
-    format!("'\\x{}'", format!("{b:02x}").repeat(n))
 }
 
 // ---- ingestion ----
@@ -276,110 +279,6 @@ async fn span_status_unset() {
     assert_eq!(col::<String>(&env, "status_message").await, "");
 }
 
-// ---- queries over stored spans ----
-
-async fn tree() -> Env {
-    // trace 1: root(1) -> a(2) -> c(4), root -> b(3); trace 2: lone(5) in another service.
-    let env = env().await;
-    env.traces(&req(
-        "front",
-        vec![
-            sp(1, 1, None, "root", T0, T0 + 100),
-            sp(1, 2, Some(1), "a", T0 + 10, T0 + 50),
-            sp(1, 3, Some(1), "b", T0 + 20, T0 + 60),
-            sp(1, 4, Some(2), "c", T0 + 30, T0 + 40),
-        ],
-    ))
-    .await;
-    env.traces(&req("back", vec![sp(2, 5, None, "lone", T0 + 5_000_000_000, T0 + 5_000_000_100)])).await;
-    env
-}
-
-#[tokio::test]
-async fn search_by_trace_id() {
-    let env = tree().await;
-    assert_eq!(names(&env, &format!("f.trace_id = {}", hex_id(1, 16))).await, ["root", "a", "b", "c"]);
-}
-
-#[tokio::test]
-async fn search_by_service() {
-    let env = tree().await;
-    assert_eq!(names(&env, "r.service_name = 'back'").await, ["lone"]);
-}
-
-#[tokio::test]
-async fn search_by_time_range() {
-    let env = tree().await;
-    let from = chrono::DateTime::from_timestamp_nanos((T0 + 1_000_000_000) as i64);
-    let got: Vec<String> = sqlx::query_scalar("SELECT name FROM otel_spans_fact WHERE start_time >= $1")
-        .bind(from)
-        .fetch_all(env.pool())
-        .await
-        .unwrap();
-    assert_eq!(got, ["lone"]);
-}
-
-#[tokio::test]
-async fn get_root_span() {
-    let env = tree().await;
-    assert_eq!(names(&env, &format!("f.trace_id = {} AND f.parent_span_id IS NULL", hex_id(1, 16))).await, ["root"]);
-}
-
-#[tokio::test]
-async fn get_child_spans() {
-    let env = tree().await;
-    assert_eq!(names(&env, &format!("f.parent_span_id = {}", hex_id(1, 8))).await, ["a", "b"]);
-}
-
-#[tokio::test]
-async fn parent_child_relationship() {
-    let env = tree().await;
-    let parent: String = env
-        .scalar(
-            "SELECT p.name FROM otel_spans_fact c JOIN otel_spans_fact p \
-             ON p.trace_id = c.trace_id AND p.span_id = c.parent_span_id WHERE c.name = 'c'",
-        )
-        .await;
-    assert_eq!(parent, "a");
-}
-
-#[tokio::test]
-async fn trace_tree_structure() {
-    let env = tree().await;
-    let rows: Vec<(String, i32)> = sqlx::query_as(
-        "WITH RECURSIVE t(span_id, name, depth) AS ( \
-           SELECT span_id, name, 0 FROM otel_spans_fact WHERE trace_id = $1 AND parent_span_id IS NULL \
-           UNION ALL SELECT s.span_id, s.name, t.depth + 1 FROM otel_spans_fact s JOIN t ON s.parent_span_id = t.span_id \
-           WHERE s.trace_id = $1) SELECT name, depth FROM t ORDER BY depth, name",
-    )
-    .bind(vec![1u8; 16])
-    .fetch_all(env.pool())
-    .await
-    .unwrap();
-    let expected = [("root", 0), ("a", 1), ("b", 1), ("c", 2)].map(|(n, d)| (n.to_string(), d));
-    assert_eq!(rows, expected);
-}
-
-#[tokio::test]
-async fn get_trace_spans_in_start_order() {
-    let env = tree().await;
-    let got: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT name, duration_ns FROM otel_spans_fact WHERE trace_id = $1 ORDER BY start_time, start_time_nanos_fraction",
-    )
-    .bind(vec![1u8; 16])
-    .fetch_all(env.pool())
-    .await
-    .unwrap();
-    let expected = [("root", 100), ("a", 40), ("b", 40), ("c", 10)].map(|(n, d)| (n.to_string(), d));
-    assert_eq!(got, expected);
-}
-
-#[tokio::test]
-async fn search_by_span_name() {
-    let env = tree().await;
-    assert_eq!(names(&env, "f.name = 'b'").await, ["b"]);
-}
-
 #[tokio::test]
 async fn span_attributes_with_the_shipped_promotion() {
     let env = env_with(Promotion::defaults()).await;
@@ -436,4 +335,70 @@ async fn spans_days_apart_are_all_stored() {
     ))
     .await;
     assert_eq!(names(&env, "true").await, ["old", "new"]);
+}
+
+// ---- the trace queries over stored spans ----
+
+async fn tree() -> Env {
+    // trace 1: root(1) -> a(2) -> c(4), root -> b(3); trace 2: lone(5) in another service, 5 s later.
+    let env = env().await;
+    env.traces(&req(
+        "front",
+        vec![
+            sp(1, 1, None, "root", T0, T0 + 100),
+            sp(1, 2, Some(1), "a", T0 + 10, T0 + 50),
+            sp(1, 3, Some(1), "b", T0 + 20, T0 + 60),
+            sp(1, 4, Some(2), "c", T0 + 30, T0 + 40),
+        ],
+    ))
+    .await;
+    env.traces(&req("back", vec![sp(2, 5, None, "lone", T0 + 5_000_000_000, T0 + 5_000_000_100)])).await;
+    env
+}
+
+/// Root span names of the traces the trace search finds with spans starting in `[from, to)`.
+async fn traces_starting_in(env: &Env, from: u64, to: u64) -> Vec<String> {
+    let st = QueryState { pool: env.pool().clone(), options: Arc::new(QueryOptions::default()) };
+    let page = find_traces(&st, &TraceQuery::new(Window { from, to }, 100)).await.unwrap();
+    page.traces.into_iter().map(|t| t.root_name.unwrap_or_default()).collect()
+}
+
+#[tokio::test]
+async fn search_by_time_window() {
+    let env = tree().await;
+    assert_eq!(traces_starting_in(&env, T0 + 1_000_000_000, T0 + 10_000_000_000).await, ["lone"]);
+    assert_eq!(traces_starting_in(&env, T0, T0 + 1_000_000_000).await, ["root"]);
+    assert_eq!(traces_starting_in(&env, T0, T0 + 10_000_000_000).await, ["lone", "root"]);
+    assert_eq!(traces_starting_in(&env, T0 + 1_000, T0 + 1_000_000_000).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn trace_by_id_is_a_depth_first_waterfall() {
+    let env = tree().await;
+    let v = ok(&api(&env), &format!("/traces/{}", hex(&[1; 16]))).await;
+    let got: Vec<(&str, u64, Value)> = v["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["depth"].as_u64().unwrap(), s["parent_span_id"].clone()))
+        .collect();
+    let span = |n: u8| Value::from(hex(&[n; 8]));
+    assert_eq!(
+        got,
+        [("root", 0, Value::Null), ("a", 1, span(1)), ("c", 2, span(2)), ("b", 1, span(1))],
+        "the root first, each span's subtree before its next sibling, siblings by start time"
+    );
+}
+
+#[tokio::test]
+async fn trace_spans_come_in_start_order() {
+    let env = tree().await;
+    let v = ok(&api(&env), &format!("/traces/{}/spans", hex(&[1; 16]))).await;
+    let got: Vec<(&str, u64)> = v["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["duration_ns"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(got, [("root", 100), ("a", 40), ("b", 40), ("c", 10)]);
 }

@@ -2,4 +2,5 @@
 
 pub mod otlp;
 pub mod pg;
+pub mod ports;
 pub mod server;

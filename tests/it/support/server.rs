@@ -1,9 +1,11 @@
 //! Runs the real `ollyscale` binary for a test: free ports, its own data dir, SIGKILL and restart.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use super::ports::free_addr;
 
 /// Environment variables as (name, value) pairs.
 type Env = Vec<(String, String)>;
@@ -46,10 +48,8 @@ fn wait_gone(pid: u32, limit: Duration) -> bool {
     true
 }
 
-fn free_addr() -> SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
-}
+/// How often a first start picks fresh ports after another process took one of its ports.
+const START_ATTEMPTS: u32 = 5;
 
 impl Server {
     /// Starts a server on fresh ports with `data_dir` and `database_url`, plus `extra` flags, and waits
@@ -68,14 +68,31 @@ impl Server {
     pub fn start_command(data_dir: &Path, args: &[String], env: &[(String, String)]) -> Server {
         let mut s = Self::new(data_dir, None, args.iter().map(String::as_str));
         s.command = Some((args.to_vec(), env.to_vec()));
-        s.spawn();
+        s.spawn_on_fresh_ports();
         s
     }
 
     fn start_with(data_dir: &Path, database_url: Option<&str>, extra: &[&str]) -> Server {
         let mut s = Self::new(data_dir, database_url, extra.iter().copied());
-        s.spawn();
+        s.spawn_on_fresh_ports();
         s
+    }
+
+    /// Spawns the server; when it could not bind a port (another process took it after it was picked), again
+    /// on fresh ports.
+    fn spawn_on_fresh_ports(&mut self) {
+        for attempt in 1..=START_ATTEMPTS {
+            match self.spawn() {
+                Ok(()) => return,
+                Err(log) if attempt < START_ATTEMPTS && log.contains("Address already in use") => {
+                    self.grpc = free_addr();
+                    self.http = free_addr();
+                    self.api = free_addr();
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("ollyscale exited; log:\n{}", self.log_text());
     }
 
     fn new<'a>(data_dir: &Path, database_url: Option<&str>, extra: impl Iterator<Item = &'a str>) -> Server {
@@ -92,9 +109,11 @@ impl Server {
         }
     }
 
-    fn spawn(&mut self) {
+    /// Spawns the server and waits until it listens; if it exits first, what it logged.
+    fn spawn(&mut self) -> Result<(), String> {
         std::fs::create_dir_all(&self.data_dir).unwrap();
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        let logged_before = log.metadata().map_or(0, |m| m.len() as usize);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ollyscale"));
         cmd.env("RUST_LOG", "info,sqlx=warn").env_remove("OLLYSCALE_CONFIG").env_remove("OLLYSCALE_DATABASE_URL");
         match &self.command {
@@ -123,20 +142,25 @@ impl Server {
         // Tied to this process, so that an aborted test run leaves no server behind.
         let pid = ollyscale::db::local_cluster::spawn_tied(cmd, libc::SIGKILL).expect("spawn ollyscale");
         self.pid = Some(pid);
-        self.wait_listening();
+        if self.wait_listening() {
+            Ok(())
+        } else {
+            Err(self.log_text().get(logged_before..).unwrap_or_default().to_string())
+        }
     }
 
-    fn wait_listening(&mut self) {
+    /// Waits until the server listens on its ports (true) or exits (false).
+    fn wait_listening(&mut self) -> bool {
         let deadline = Instant::now() + Duration::from_secs(60);
         let api_only = self.extra.windows(2).any(|w| w[0] == "--role" && w[1] == "api");
         let ports = if api_only { vec![self.api] } else { vec![self.grpc, self.http, self.api] };
         loop {
             let up = ports.iter().all(|a| std::net::TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok());
             if up {
-                return;
+                return true;
             }
             if self.pid.is_some_and(|pid| !alive(pid)) {
-                panic!("ollyscale exited; log:\n{}", self.log_text());
+                return false;
             }
             assert!(Instant::now() < deadline, "ollyscale did not listen within 60s; log:\n{}", self.log_text());
             std::thread::sleep(Duration::from_millis(50));
@@ -160,7 +184,9 @@ impl Server {
     /// Starts the server again on the same ports and data dir.
     pub fn restart(&mut self) {
         self.kill9();
-        self.spawn();
+        if self.spawn().is_err() {
+            panic!("ollyscale exited; log:\n{}", self.log_text());
+        }
     }
 
     /// Asks the server to stop (SIGTERM) and waits up to 30 s.

@@ -56,7 +56,7 @@ impl Browser {
             .into_iter()
             .find(|p| std::path::Path::new(p).exists())
             .expect("chromedriver not found: apt-get install chromium chromium-driver (.ci/run does)");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = crate::support::ports::free_port();
         let mut cmd = std::process::Command::new(driver);
         cmd.arg(format!("--port={port}")).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
         let driver_pid = ollyscale::db::local_cluster::spawn_tied(cmd, libc::SIGKILL).expect("start chromedriver");

@@ -1,5 +1,6 @@
-//! The plan's OtlpStorage tests, in Rust: whole batches mixing signals, the OTLP spec's example payloads,
-//! id allocation across signals and batches, telemetry, and per-WAL checkpoints.
+//! The writer over whole batches: signals mixed in one transaction, the OTLP specification's example
+//! payloads, fact ids unique across signals and batches, shared attribute keys, telemetry, dead letters and
+//! per-WAL checkpoints.
 
 use std::sync::atomic::Ordering;
 
