@@ -23,7 +23,8 @@ pub use crate::schema::PartitionedTable;
 /// Signals, as the retention settings name them.
 pub use crate::schema::Signal;
 
-use crate::schema::{ATTR_LEVELS, tables};
+use crate::schema::attributes::ATTR_SETS_TABLE;
+use crate::schema::{ATTR_LEVELS, PromotionLevel, tables};
 
 /// Every partitioned parent of the schema, from the registry in [`crate::schema`]: the facts, then the
 /// attribute tables of every level that has a partition column, then the span rollups. Facts come before the
@@ -84,6 +85,8 @@ pub struct MaintenanceReport {
     pub default_rows_deleted: u64,
     /// Metric series deleted because no batch carried them within the metrics retention.
     pub series_pruned: u64,
+    /// Attribute sets deleted because no batch carried them within their signal's retention.
+    pub attr_sets_pruned: u64,
     /// Resources and scopes deleted because no batch used them within the longest retention.
     pub dimensions_pruned: u64,
 }
@@ -95,6 +98,7 @@ impl MaintenanceReport {
         self.rows_moved += other.rows_moved;
         self.default_rows_deleted += other.default_rows_deleted;
         self.series_pruned += other.series_pruned;
+        self.attr_sets_pruned += other.attr_sets_pruned;
         self.dimensions_pruned += other.dimensions_pruned;
     }
 }
@@ -104,13 +108,14 @@ impl fmt::Display for MaintenanceReport {
         write!(
             f,
             "created {} partitions (moved {} rows out of default partitions), dropped {} expired partitions, \
-             deleted {} expired rows from default partitions, pruned {} metric series and {} resources and \
-             scopes not seen within retention",
+             deleted {} expired rows from default partitions, pruned {} metric series, {} attribute sets and {} \
+             resources and scopes not seen within retention",
             self.created,
             self.rows_moved,
             self.dropped,
             self.default_rows_deleted,
             self.series_pruned,
+            self.attr_sets_pruned,
             self.dimensions_pruned
         )
     }
@@ -417,6 +422,15 @@ pub async fn drop_expired(
     let before = day_start_literal(metrics);
     report.series_pruned +=
         execute(&mut conn, format!("DELETE FROM otel_metric_series WHERE last_seen < {before}")).await?;
+    // Attribute sets no batch carried within their signal's retention, likewise registered again on return.
+    for (level, signal_first_kept) in [(PromotionLevel::Span, traces), (PromotionLevel::Log, logs)] {
+        let before = day_start_literal(signal_first_kept);
+        report.attr_sets_pruned += execute(
+            &mut conn,
+            format!("DELETE FROM {ATTR_SETS_TABLE} WHERE level = {} AND last_seen < {before}", level as i16),
+        )
+        .await?;
+    }
     // Resources and scopes no batch used within the longest retention: every fact that pointed at them is
     // gone. Rows a writer holds (it locks the cached rows it is about to use, FOR KEY SHARE) are skipped, so
     // this never waits for a writer and never deletes a row a committing batch points at; a writer whose

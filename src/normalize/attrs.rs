@@ -1,7 +1,10 @@
-//! Attribute rows: promotion decisions cached per key, typed rows and the one `_other` JSONB row per owner.
+//! Attribute rows: promotion decisions cached per key, typed rows, the one `_other` JSONB row per owner, and
+//! the owner's attribute set at the levels that have sets.
 
 use super::anyvalue::write_member;
+use super::dimensions::AttrSetDim;
 use super::encode::EncodeError;
+use super::identity::{IdentityHasher, canonical_attributes};
 use super::promotion::{Decision, KeyRule, Promotion};
 use super::tables::{OTHER, TableSet, attr_table};
 use crate::schema::{AttrLevel, PromotionLevel};
@@ -48,6 +51,7 @@ impl<'a> RuleCache<'a> {
             let value = kv.value.as_ref().and_then(|v| v.value.as_ref());
             let entry = self.entry(&kv.key);
             match entry.0.decide(level, value) {
+                // Set members are stored by key text in the set's JSON: they need no key_id.
                 Decision::Typed(_) if !entry.1 => {
                     entry.1 = true;
                     promoted.push(&kv.key);
@@ -68,13 +72,24 @@ pub(crate) struct AttrEncoder<'a> {
     key_ids: &'a HashMap<String, i32>,
     cache: HashMap<&'a str, (KeyRule, Option<i32>)>,
     other: Vec<u8>,
+    /// The current owner's attributes that go to its attribute set.
+    set_members: Vec<&'a KeyValue>,
+    hasher: IdentityHasher,
     /// The WAL record being encoded; `None` for dimension attributes.
     seq: Option<u64>,
 }
 
 impl<'a> AttrEncoder<'a> {
     pub fn new(promotion: &'a Promotion, key_ids: &'a HashMap<String, i32>, seq: Option<u64>) -> Self {
-        AttrEncoder { promotion, key_ids, cache: HashMap::new(), other: Vec::new(), seq }
+        AttrEncoder {
+            promotion,
+            key_ids,
+            cache: HashMap::new(),
+            other: Vec::new(),
+            set_members: Vec::new(),
+            hasher: IdentityHasher::new(),
+            seq,
+        }
     }
 
     #[inline]
@@ -93,9 +108,10 @@ impl<'a> AttrEncoder<'a> {
         attrs.iter().filter(|kv| !self.is_dropped(&kv.key)).collect()
     }
 
-    /// Writes one owner's attributes: a row in a typed table per promoted attribute, and one `_other` row with
-    /// every other kept attribute. `time` is the partition time column of partitioned levels, `None` for
-    /// resource and scope.
+    /// Writes one owner's attributes: its attribute set (registered in `tables`, its key returned) at levels
+    /// with sets, a row in a typed table per other promoted attribute, and one `_other` row with every other
+    /// kept attribute. `time` is the partition time column of partitioned levels, `None` for resource and
+    /// scope.
     pub fn write(
         &mut self,
         tables: &mut TableSet,
@@ -103,18 +119,20 @@ impl<'a> AttrEncoder<'a> {
         owner: i64,
         time: Option<PgTime>,
         attrs: &'a [KeyValue],
-    ) -> Result<(), EncodeError> {
+    ) -> Result<Option<i64>, EncodeError> {
         if attrs.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let with_time = time.is_some();
         let fields = if with_time { 4 } else { 3 };
         self.other.clear();
+        self.set_members.clear();
         for kv in attrs {
             let (rule, key_id) = self.lookup(&kv.key);
             let value = kv.value.as_ref().and_then(|v| v.value.as_ref());
             match rule.decide(level.promotion, value) {
                 Decision::Drop => {}
+                Decision::Set(_) => self.set_members.push(kv),
                 Decision::Other => {
                     if !self.other.is_empty() {
                         self.other.push(b',');
@@ -162,6 +180,29 @@ impl<'a> AttrEncoder<'a> {
                 buf.push(b'}');
             });
         }
-        Ok(())
+        Ok(self.register_set(tables, level))
+    }
+
+    /// The key of the current owner's attribute set, registering the set in `tables` on first sight; `None`
+    /// when the owner has no set attribute.
+    fn register_set(&mut self, tables: &mut TableSet, level: AttrLevel) -> Option<i64> {
+        if self.set_members.is_empty() {
+            return None;
+        }
+        let canonical = canonical_attributes(&self.set_members);
+        let key = self.hasher.attr_set(level.promotion, &canonical);
+        tables.attr_sets.entry(key).or_insert_with(|| {
+            let mut json = vec![b'{'];
+            for (i, kv) in canonical.iter().enumerate() {
+                if i > 0 {
+                    json.push(b',');
+                }
+                write_member(&mut json, &kv.key, kv.value.as_ref());
+            }
+            json.push(b'}');
+            // write_member writes JSON text, which is UTF-8.
+            AttrSetDim { key, level: level.promotion, attributes: String::from_utf8_lossy(&json).into_owned() }
+        });
+        Some(key)
     }
 }

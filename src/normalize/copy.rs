@@ -144,6 +144,15 @@ impl CopyWriter {
         }
     }
 
+    /// A nullable `BIGINT` field.
+    #[inline]
+    pub fn i64_or_null(&mut self, v: Option<i64>) {
+        match v {
+            Some(v) => self.i64(v),
+            None => self.null(),
+        }
+    }
+
     /// A `JSONB` field whose JSON text `write` appends to the buffer it is given.
     #[inline]
     pub fn jsonb_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {

@@ -1,5 +1,6 @@
-//! The dimension rows prepare derives from a batch, which the writer upserts (by hash, or by series key) before
-//! the facts that point at them are encoded.
+//! The dimension rows prepare derives from a batch, which the writer upserts (by hash) before the facts that
+//! point at them are encoded, and the ones encode derives (metric series and attribute sets, keyed by a hash
+//! the records carry), which the writer registers in the batch's transaction.
 
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 
@@ -71,5 +72,18 @@ pub struct SeriesDim {
     /// `otel_resources_dim.resource_id`.
     pub resource_id: i64,
     /// The attribute set as typed JSON (canonical order, dropped keys removed).
+    pub attributes: String,
+}
+
+/// An attribute set to register in `otel_attribute_sets`: the promoted, low-cardinality attributes of a
+/// record at a level with sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttrSetDim {
+    /// The set key (see [`IdentityHasher::attr_set`](super::identity::IdentityHasher::attr_set)), also stored
+    /// on each of its records.
+    pub key: i64,
+    /// The promotion level of its records.
+    pub level: crate::schema::PromotionLevel,
+    /// The attributes as typed JSON (canonical order).
     pub attributes: String,
 }

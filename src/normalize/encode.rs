@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::attrs::AttrEncoder;
-use super::dimensions::{ResourceDim, ScopeDim, SeriesDim};
+use super::dimensions::{AttrSetDim, ResourceDim, ScopeDim, SeriesDim};
 use super::identity::Hash;
 use super::ids::{FactIds, Ids};
 use super::prepare::{PreparedBatch, PreparedRecord, Request};
@@ -21,6 +21,8 @@ pub struct Encoded {
     pub tables: Vec<TableData>,
     /// The distinct metric series of the batch's data points, sorted by key.
     pub series: Vec<SeriesDim>,
+    /// The distinct attribute sets of the batch's spans and log records, sorted by key.
+    pub attr_sets: Vec<AttrSetDim>,
 }
 
 /// Why a batch could not be encoded. Nothing here is a panic: bad data or missing ids come back as errors.
@@ -146,8 +148,8 @@ pub fn encode(prepared: &PreparedBatch, ids: &Ids, promotion: &Promotion) -> Res
             Ok(set)
         })
         .collect::<Result<Vec<TableSet>, EncodeError>>()?;
-    let (tables, series) = TableSet::concat(sets).finish();
-    Ok(Encoded { tables, series })
+    let (tables, series, attr_sets) = TableSet::concat(sets).finish();
+    Ok(Encoded { tables, series, attr_sets })
 }
 
 fn encode_record(

@@ -18,6 +18,8 @@
 //! - series (`ollyscale.series.v1`): tag, metric_id (u64 of the i64), resource_id (likewise), the data point's
 //!   attribute list; the key is the hash's first 8 bytes as a little-endian i64. Ids rather than hashes: a
 //!   series only exists within one database, where its metric and resource ids are fixed.
+//! - attribute set (`ollyscale.attribute_set.v1`): tag, the promotion level (u8), the set's attribute list;
+//!   the key is the hash's first 8 bytes as a little-endian i64, like a series key.
 
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue};
@@ -100,10 +102,25 @@ impl IdentityHasher {
         put_u64(&mut self.buf, metric_id as u64);
         put_u64(&mut self.buf, resource_id as u64);
         put_sorted_attributes(&mut self.buf, attributes);
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&blake3::hash(&self.buf).as_bytes()[..8]);
-        i64::from_le_bytes(first)
+        short_key(&self.buf)
     }
+
+    /// Attribute set key (`attr_set_key`): the promotion level of the owners and the set's attributes.
+    pub fn attr_set(&mut self, level: crate::schema::PromotionLevel, attributes: &[&KeyValue]) -> i64 {
+        self.buf.clear();
+        put_str(&mut self.buf, "ollyscale.attribute_set.v1");
+        self.buf.push(level as u8);
+        put_sorted_attributes(&mut self.buf, attributes);
+        short_key(&self.buf)
+    }
+}
+
+/// The first 8 bytes of the blake3 hash of `canonical`, as a little-endian i64: a key the writer can stamp
+/// on records without a lookup.
+fn short_key(canonical: &[u8]) -> i64 {
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&blake3::hash(canonical).as_bytes()[..8]);
+    i64::from_le_bytes(first)
 }
 
 /// The canonical attribute list: sorted by key, a repeated key keeping its last occurrence.
@@ -300,5 +317,18 @@ mod tests {
         let typed = kv("b", Value::StringValue("1".into()));
         assert_ne!(base, h.series(7, 9, &[&a, &typed]));
         assert_ne!(h.series(7, 9, &[]), h.series(9, 7, &[]));
+    }
+
+    #[test]
+    fn attribute_set_key_is_the_level_and_the_attribute_set() {
+        use crate::schema::PromotionLevel::{Log, Span};
+        let mut h = IdentityHasher::new();
+        let (a, b) = (kv("a", Value::StringValue("1".into())), kv("b", Value::IntValue(1)));
+        let base = h.attr_set(Span, &[&a, &b]);
+        assert_eq!(base, h.attr_set(Span, &[&b, &a]));
+        assert_ne!(base, h.attr_set(Log, &[&a, &b]));
+        assert_ne!(base, h.attr_set(Span, &[&a]));
+        let typed = kv("b", Value::StringValue("1".into()));
+        assert_ne!(base, h.attr_set(Span, &[&a, &typed]));
     }
 }

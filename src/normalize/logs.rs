@@ -53,9 +53,10 @@ pub(crate) fn encode<'a>(
                     },
                 };
                 let severity = storable::severity_number(log.severity_number).map_err(|e| ctx.err(e))?;
+                let attr_set_key = ctx.attrs.write(set, LOG, log_id, Some(time), &log.attributes)?;
 
                 let w = set.w(LOGS);
-                w.row(22);
+                w.row(23);
                 w.i64(log_id);
                 w.time_and_fraction(Some(time));
                 w.bool(time_unset);
@@ -70,8 +71,7 @@ pub(crate) fn encode<'a>(
                 w.i32(log.dropped_attributes_count as i32);
                 w.i64(resource_id);
                 w.i64(scope_id);
-
-                ctx.attrs.write(set, LOG, log_id, Some(time), &log.attributes)?;
+                w.i64_or_null(attr_set_key);
             }
         }
     }

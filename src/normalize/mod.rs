@@ -32,7 +32,7 @@ pub(crate) mod tables;
 mod traces;
 mod walk;
 
-pub use dimensions::{MetricDim, ResourceDim, ScopeDim, SeriesDim};
+pub use dimensions::{AttrSetDim, MetricDim, ResourceDim, ScopeDim, SeriesDim};
 pub use encode::{EncodeError, Encoded, encode, encode_dimension_attributes};
 pub use identity::Hash;
 pub use ids::{FactCounts, FactIds, Ids};

@@ -5,8 +5,13 @@
 //! 1. a key matching `drop` (exact or prefix pattern) is removed, whatever else is configured;
 //! 2. if the key is listed exactly at that level (under any type), those exact entries alone decide;
 //! 3. else the longest prefix pattern listed at that level decides (the union of the types it is listed under);
-//! 4. the value goes to the typed table of its type if that type (or `any`) was chosen, else to `_other`.
-//!    Arrays, kvlists and empty values always go to `_other`.
+//! 4. the value is promoted if its type (or `any`) was chosen, else it goes to `_other`. Arrays, kvlists and
+//!    empty values always go to `_other`;
+//! 5. at the levels with attribute sets (span and log record), a promoted value joins the record's
+//!    deduplicated attribute set, unless the key matches the level's `high_cardinality` list (exact or
+//!    prefix): then it is one typed row per record, as at every other level. A set per distinct value would
+//!    not deduplicate, so keys whose values are nearly unique per record (URLs, statements, messages, ids)
+//!    belong on that list.
 //!
 //! A lookup is one hash probe for exactly listed keys and a scan of the (short) prefix list otherwise;
 //! callers that see the same key many times cache the [`KeyRule`] (see `super::attrs`).
@@ -33,7 +38,9 @@ const ANY_MASK: u8 = 0b1_1111;
 pub enum Decision {
     /// Removed (the key matches `drop`).
     Drop,
-    /// Stored in the typed table of this type.
+    /// Part of the record's deduplicated attribute set (`otel_attribute_sets`), typed as this type.
+    Set(ValueType),
+    /// Stored in the typed table of this type, one row per owner.
     Typed(ValueType),
     /// Stored in the level's `_other` JSONB object.
     Other,
@@ -44,6 +51,8 @@ pub enum Decision {
 pub struct KeyRule {
     drop: bool,
     masks: [u8; LEVELS],
+    /// A bit per level at which the key is listed as high-cardinality.
+    high_cardinality: u8,
 }
 
 impl KeyRule {
@@ -54,7 +63,13 @@ impl KeyRule {
             return Decision::Drop;
         }
         match ValueType::of(value) {
-            Some(t) if self.masks[level as usize] & bit(t) != 0 => Decision::Typed(t),
+            Some(t) if self.masks[level as usize] & bit(t) != 0 => {
+                if level.has_attribute_sets() && self.high_cardinality & (1 << level as u8) == 0 {
+                    Decision::Set(t)
+                } else {
+                    Decision::Typed(t)
+                }
+            }
             _ => Decision::Other,
         }
     }
@@ -97,6 +112,10 @@ pub struct Promotion {
     prefixes: Vec<(String, [Option<u8>; LEVELS])>,
     /// Drop prefix patterns (without the '*').
     drop_prefixes: Vec<String>,
+    /// `high_cardinality` keys listed exactly, with a bit per level.
+    high_cardinality: HashMap<String, u8>,
+    /// `high_cardinality` prefix patterns (without the '*'), with a bit per level.
+    high_cardinality_prefixes: Vec<(String, u8)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -128,6 +147,8 @@ struct LevelConfig {
     bytes: Vec<Spanned<String>>,
     #[serde(default)]
     any: Vec<Spanned<String>>,
+    #[serde(default)]
+    high_cardinality: Vec<Spanned<String>>,
 }
 
 const DEFAULT_TOML: &str = include_str!("default_promotion.toml");
@@ -209,8 +230,31 @@ impl Promotion {
         }
         let levels =
             [&file.resource, &file.scope, &file.log, &file.span, &file.span_event, &file.span_link, &file.data_point];
+        let mut high_cardinality: HashMap<String, u8> = HashMap::new();
+        let mut high_cardinality_prefixes: HashMap<String, u8> = HashMap::new();
         for (level, config) in levels.into_iter().enumerate() {
             let Some(config) = config else { continue };
+            if let Some(p) = config.high_cardinality.first()
+                && !PromotionLevel::ALL[level].has_attribute_sets()
+            {
+                let with_sets: Vec<&str> =
+                    PromotionLevel::ALL.iter().filter(|l| l.has_attribute_sets()).map(|l| l.name()).collect();
+                return Err(invalid(
+                    Some(p.span().start),
+                    format!(
+                        "high_cardinality is only meaningful at the levels with attribute sets ({}), not at {}",
+                        with_sets.join(", "),
+                        PromotionLevel::ALL[level].name()
+                    ),
+                ));
+            }
+            for p in &config.high_cardinality {
+                let (map, key) = match parse_pattern(p.get_ref()).map_err(|r| invalid(Some(p.span().start), r))? {
+                    Pattern::Exact(k) => (&mut high_cardinality, k),
+                    Pattern::Prefix(k) => (&mut high_cardinality_prefixes, k),
+                };
+                *map.entry(key.to_string()).or_default() |= 1 << level;
+            }
             let lists = [
                 (&config.string, bit(ValueType::String)),
                 (&config.int, bit(ValueType::Int)),
@@ -234,7 +278,13 @@ impl Promotion {
 
         let mut prefixes: Vec<(String, [Option<u8>; LEVELS])> = prefix_masks.into_iter().collect();
         prefixes.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
-        let mut promotion = Promotion { exact: HashMap::new(), prefixes, drop_prefixes };
+        let mut promotion = Promotion {
+            exact: HashMap::new(),
+            prefixes,
+            drop_prefixes,
+            high_cardinality,
+            high_cardinality_prefixes: high_cardinality_prefixes.into_iter().collect(),
+        };
         let mut exact = HashMap::new();
         for key in exact_masks.keys().chain(exact_drop.keys()) {
             let mut rule = promotion.prefix_rule(key);
@@ -254,8 +304,17 @@ impl Promotion {
 
     /// The rule from prefix patterns only.
     fn prefix_rule(&self, key: &str) -> KeyRule {
-        let mut rule =
-            KeyRule { drop: self.drop_prefixes.iter().any(|p| key.starts_with(p.as_str())), masks: [0; LEVELS] };
+        let high_cardinality = self.high_cardinality.get(key).copied().unwrap_or(0)
+            | self
+                .high_cardinality_prefixes
+                .iter()
+                .filter(|(p, _)| key.starts_with(p.as_str()))
+                .fold(0, |acc, (_, bits)| acc | bits);
+        let mut rule = KeyRule {
+            drop: self.drop_prefixes.iter().any(|p| key.starts_with(p.as_str())),
+            masks: [0; LEVELS],
+            high_cardinality,
+        };
         let mut decided = [false; LEVELS];
         for (prefix, masks) in &self.prefixes {
             if !key.starts_with(prefix.as_str()) {
@@ -310,7 +369,7 @@ mod tests {
         }
         for key in [
             "http.request.method",
-            "url.full",
+            "http.route",
             "db.system",
             "rpc.method",
             "messaging.system",
@@ -318,12 +377,24 @@ mod tests {
             "error.type",
             "gen_ai.operation.name",
         ] {
-            assert_eq!(p.decide(PromotionLevel::Span, key, Some(&string("x"))), typed_string, "{key}");
+            assert_eq!(
+                p.decide(PromotionLevel::Span, key, Some(&string("x"))),
+                Decision::Set(ValueType::String),
+                "{key}"
+            );
         }
         assert_eq!(
             p.decide(PromotionLevel::Span, "http.response.status_code", Some(&Value::IntValue(200))),
-            Decision::Typed(ValueType::Int)
+            Decision::Set(ValueType::Int)
         );
+        // Values nearly unique per span stay one typed row per span.
+        for key in ["url.full", "url.path", "db.query.text", "db.statement", "exception.message", "client.address"] {
+            assert_eq!(p.decide(PromotionLevel::Span, key, Some(&string("x"))), typed_string, "{key}");
+            assert_eq!(p.decide(PromotionLevel::Log, key, Some(&string("x"))), typed_string, "{key}");
+        }
+        for key in ["http.response.body.size", "network.peer.port", "gen_ai.usage.input_tokens", "thread.id"] {
+            assert_eq!(p.decide(PromotionLevel::Span, key, Some(&Value::IntValue(1))), Decision::Typed(ValueType::Int));
+        }
         assert_eq!(p.decide(PromotionLevel::SpanEvent, "exception.message", Some(&string("boom"))), typed_string);
         assert_eq!(p.decide(PromotionLevel::DataPoint, "http.request.method", Some(&string("GET"))), typed_string);
         assert_eq!(p.decide(PromotionLevel::Span, "my.custom", Some(&string("x"))), Decision::Other);
@@ -336,7 +407,7 @@ mod tests {
         let path = dir.path().join("promotion.toml");
         std::fs::write(&path, "[log]\nstring = [\"app.user\"]\n").unwrap();
         let p = Promotion::from_file(&path).unwrap();
-        assert_eq!(p.decide(PromotionLevel::Log, "app.user", Some(&string("u"))), Decision::Typed(ValueType::String));
+        assert_eq!(p.decide(PromotionLevel::Log, "app.user", Some(&string("u"))), Decision::Set(ValueType::String));
         // Only what the file lists: defaults are not merged in.
         assert_eq!(p.decide(PromotionLevel::Span, "http.request.method", Some(&string("GET"))), Decision::Other);
         let missing = Promotion::from_file(&dir.path().join("nope.toml")).unwrap_err();
@@ -383,32 +454,26 @@ mod tests {
             "[span]\nint = [\"n\"]\nbool = [\"b\"]\ndouble = [\"d\"]\nbytes = [\"y\"]\nstring = [\"s\"]\n[log]\nstring = [\"n\"]\n",
         )
         .unwrap();
-        assert_eq!(p.decide(PromotionLevel::Span, "n", Some(&Value::IntValue(1))), Decision::Typed(ValueType::Int));
-        assert_eq!(p.decide(PromotionLevel::Log, "n", Some(&string("1"))), Decision::Typed(ValueType::String));
+        assert_eq!(p.decide(PromotionLevel::Span, "n", Some(&Value::IntValue(1))), Decision::Set(ValueType::Int));
+        assert_eq!(p.decide(PromotionLevel::Log, "n", Some(&string("1"))), Decision::Set(ValueType::String));
         assert_eq!(p.decide(PromotionLevel::Log, "n", Some(&Value::IntValue(1))), Decision::Other);
         assert_eq!(p.decide(PromotionLevel::Resource, "n", Some(&Value::IntValue(1))), Decision::Other);
-        assert_eq!(
-            p.decide(PromotionLevel::Span, "b", Some(&Value::BoolValue(true))),
-            Decision::Typed(ValueType::Bool)
-        );
+        assert_eq!(p.decide(PromotionLevel::Span, "b", Some(&Value::BoolValue(true))), Decision::Set(ValueType::Bool));
         assert_eq!(
             p.decide(PromotionLevel::Span, "d", Some(&Value::DoubleValue(1.0))),
-            Decision::Typed(ValueType::Double)
+            Decision::Set(ValueType::Double)
         );
         assert_eq!(
             p.decide(PromotionLevel::Span, "y", Some(&Value::BytesValue(vec![1]))),
-            Decision::Typed(ValueType::Bytes)
+            Decision::Set(ValueType::Bytes)
         );
-        assert_eq!(p.decide(PromotionLevel::Span, "s", Some(&string(""))), Decision::Typed(ValueType::String));
+        assert_eq!(p.decide(PromotionLevel::Span, "s", Some(&string(""))), Decision::Set(ValueType::String));
     }
 
     #[test]
     fn wildcard_matches_prefixes_and_any_matches_every_scalar() {
         let p = Promotion::from_toml_str("[span]\nstring = [\"http.*\"]\n[resource]\nany = [\"k8s.*\"]\n").unwrap();
-        assert_eq!(
-            p.decide(PromotionLevel::Span, "http.route", Some(&string("/"))),
-            Decision::Typed(ValueType::String)
-        );
+        assert_eq!(p.decide(PromotionLevel::Span, "http.route", Some(&string("/"))), Decision::Set(ValueType::String));
         assert_eq!(p.decide(PromotionLevel::Span, "http", Some(&string("/"))), Decision::Other);
         assert_eq!(p.decide(PromotionLevel::Span, "https.x", Some(&string("/"))), Decision::Other);
         assert_eq!(p.decide(PromotionLevel::Span, "xhttp.route", Some(&string("/"))), Decision::Other);
@@ -423,7 +488,7 @@ mod tests {
         }
         // "*" alone promotes every key.
         let all = Promotion::from_toml_str("[log]\nstring = [\"*\"]\n").unwrap();
-        assert_eq!(all.decide(PromotionLevel::Log, "anything", Some(&string("a"))), Decision::Typed(ValueType::String));
+        assert_eq!(all.decide(PromotionLevel::Log, "anything", Some(&string("a"))), Decision::Set(ValueType::String));
     }
 
     #[test]
@@ -433,18 +498,15 @@ mod tests {
         )
         .unwrap();
         let code = "http.response.status_code";
-        assert_eq!(p.decide(PromotionLevel::Span, code, Some(&Value::IntValue(200))), Decision::Typed(ValueType::Int));
+        assert_eq!(p.decide(PromotionLevel::Span, code, Some(&Value::IntValue(200))), Decision::Set(ValueType::Int));
         // The exact entry says int: a string status code is a type mismatch, not a string promotion.
         assert_eq!(p.decide(PromotionLevel::Span, code, Some(&string("200"))), Decision::Other);
         assert_eq!(
             p.decide(PromotionLevel::Span, "http.request.body.size", Some(&Value::IntValue(1))),
-            Decision::Typed(ValueType::Int)
+            Decision::Set(ValueType::Int)
         );
         assert_eq!(p.decide(PromotionLevel::Span, "http.request.method", Some(&string("GET"))), Decision::Other);
-        assert_eq!(
-            p.decide(PromotionLevel::Span, "http.route", Some(&string("/"))),
-            Decision::Typed(ValueType::String)
-        );
+        assert_eq!(p.decide(PromotionLevel::Span, "http.route", Some(&string("/"))), Decision::Set(ValueType::String));
     }
 
     #[test]
@@ -498,5 +560,32 @@ mod tests {
             Decision::Typed(ValueType::Int)
         );
         assert_eq!(p.decide(PromotionLevel::DataPoint, "code", Some(&Value::DoubleValue(1.0))), Decision::Other);
+    }
+
+    #[test]
+    fn high_cardinality_keys_stay_typed_rows_at_the_levels_with_sets() {
+        let p = Promotion::from_toml_str(
+            "[span]\nstring = [\"http.*\"]\nhigh_cardinality = [\"http.url\", \"http.request.header.*\"]\n\
+             [log]\nstring = [\"http.*\"]\n[span_event]\nstring = [\"http.*\"]\n",
+        )
+        .unwrap();
+        let get = Some(&Value::StringValue("GET".into()));
+        assert_eq!(p.decide(PromotionLevel::Span, "http.method", get), Decision::Set(ValueType::String));
+        assert_eq!(p.decide(PromotionLevel::Span, "http.url", get), Decision::Typed(ValueType::String));
+        assert_eq!(p.decide(PromotionLevel::Span, "http.request.header.x", get), Decision::Typed(ValueType::String));
+        // The list is per level: the log level has none, and events have no sets.
+        assert_eq!(p.decide(PromotionLevel::Log, "http.url", get), Decision::Set(ValueType::String));
+        assert_eq!(p.decide(PromotionLevel::SpanEvent, "http.method", get), Decision::Typed(ValueType::String));
+        // An unpromoted high-cardinality key is unpromoted.
+        assert_eq!(p.decide(PromotionLevel::Span, "http.url", Some(&Value::IntValue(1))), Decision::Other);
+    }
+
+    #[test]
+    fn high_cardinality_at_a_level_without_sets_is_an_error_naming_the_line() {
+        let err = Promotion::from_toml_str("[resource]\nstring = [\"a\"]\nhigh_cardinality = [\"a\"]\n").unwrap_err();
+        assert!(
+            matches!(&err, PromotionError::Invalid { line: 3, reason, .. } if reason.contains("span, log") || reason.contains("log, span")),
+            "{err}"
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::copy::CopyWriter;
-use super::dimensions::SeriesDim;
+use super::dimensions::{AttrSetDim, SeriesDim};
 use crate::schema::attributes::{ATTR_LEVELS, AttrLevel, TABLES_PER_LEVEL, ValueType};
 use crate::schema::tables as facts;
 
@@ -35,14 +35,14 @@ const FACTS: [TableSpec; FACT_TABLES] = [
         columns: "(log_id, time, time_nanos_fraction, time_unset, observed_time, observed_time_nanos_fraction, \
                   severity_number, severity_text, body_type, body_string, body_int, body_double, body_bool, \
                   body_bytes, body_json, trace_id, span_id, flags, event_name, dropped_attributes_count, \
-                  resource_id, scope_id)",
+                  resource_id, scope_id, attr_set_key)",
     },
     TableSpec {
         name: facts::SPANS.table,
         columns: "(span_row_id, start_time, start_time_nanos_fraction, end_time, end_time_nanos_fraction, \
                   duration_ns, trace_id, span_id, parent_span_id, trace_state, flags, name, kind, status_code, \
                   status_message, dropped_attributes_count, dropped_events_count, dropped_links_count, \
-                  resource_id, scope_id)",
+                  resource_id, scope_id, attr_set_key)",
     },
     TableSpec {
         name: facts::SPAN_EVENTS.table,
@@ -145,17 +145,24 @@ impl TableData {
     }
 }
 
-/// One COPY stream per table, created on first use, and the metric series the rows belong to.
+/// One COPY stream per table, created on first use, and the metric series and attribute sets the rows belong
+/// to.
 #[derive(Debug)]
 pub(crate) struct TableSet {
     writers: Vec<Option<CopyWriter>>,
     /// The metric series of the data points written, by series key.
     pub series: HashMap<i64, SeriesDim>,
+    /// The attribute sets of the records written, by set key.
+    pub attr_sets: HashMap<i64, AttrSetDim>,
 }
+
+/// What a batch's streams finish as: the COPY streams of the tables with rows, the metric series sorted by
+/// key, and the attribute sets sorted by key.
+pub(crate) type Finished = (Vec<TableData>, Vec<SeriesDim>, Vec<AttrSetDim>);
 
 impl TableSet {
     pub fn new() -> Self {
-        TableSet { writers: vec![None; TABLE_COUNT], series: HashMap::new() }
+        TableSet { writers: vec![None; TABLE_COUNT], series: HashMap::new(), attr_sets: HashMap::new() }
     }
 
     /// The stream of a table.
@@ -181,15 +188,20 @@ impl TableSet {
             for (key, dim) in set.series {
                 out.series.entry(key).or_insert(dim);
             }
+            for (key, dim) in set.attr_sets {
+                out.attr_sets.entry(key).or_insert(dim);
+            }
         }
         out
     }
 
-    /// The finished streams of every table with at least one row, in registry order, and the series sorted
-    /// by key.
-    pub fn finish(self) -> (Vec<TableData>, Vec<SeriesDim>) {
+    /// The finished streams of every table with at least one row, in registry order, and the series and
+    /// attribute sets sorted by key (the order writers lock them in).
+    pub fn finish(self) -> Finished {
         let mut series: Vec<SeriesDim> = self.series.into_values().collect();
         series.sort_unstable_by_key(|s| s.key);
+        let mut attr_sets: Vec<AttrSetDim> = self.attr_sets.into_values().collect();
+        attr_sets.sort_unstable_by_key(|s| s.key);
         let tables = self
             .writers
             .into_iter()
@@ -204,7 +216,7 @@ impl TableSet {
                 Some(TableData { table: spec.name, columns: spec.columns, rows, data })
             })
             .collect();
-        (tables, series)
+        (tables, series, attr_sets)
     }
 }
 

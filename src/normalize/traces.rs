@@ -61,9 +61,10 @@ pub(crate) fn encode<'a>(
                     None => (0, ""),
                 };
                 let status_code = storable::status_code(status_code).map_err(|e| ctx.err(e))?;
+                let attr_set_key = ctx.attrs.write(set, SPAN, span_row_id, Some(start), &span.attributes)?;
 
                 let w = set.w(SPANS);
-                w.row(20);
+                w.row(21);
                 w.i64(span_row_id);
                 w.time_and_fraction(Some(start));
                 w.time_and_fraction(Some(end));
@@ -82,7 +83,7 @@ pub(crate) fn encode<'a>(
                 w.i32(span.dropped_links_count as i32);
                 w.i64(resource_id);
                 w.i64(scope_id);
-                ctx.attrs.write(set, SPAN, span_row_id, Some(start), &span.attributes)?;
+                w.i64_or_null(attr_set_key);
 
                 for (index, event) in span.events.iter().enumerate() {
                     let event_row_id = ctx.next_id()?;

@@ -11,6 +11,7 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use super::QueryState;
 use super::error::ApiError;
 use super::params::{self, Params, Window};
+use crate::schema::attributes::{ATTR_SET_COLUMN, ATTR_SETS_TABLE};
 use crate::schema::attributes::{
     EXP_HISTOGRAM_DP, HISTOGRAM_DP, LOG, NUMBER_DP, RESOURCE, SCOPE, SPAN, SPAN_EVENT, SPAN_LINK, SUMMARY_DP,
 };
@@ -107,6 +108,23 @@ fn push_scope(qb: &mut QueryBuilder<Postgres>, t: &Target, level: &AttrLevel, al
     }
 }
 
+/// Restricts attribute sets (alias `o`) to the level's sets that records of the window carry: one probe of
+/// the fact's `(attr_set_key, time)` index per set.
+fn push_used_sets(qb: &mut QueryBuilder<Postgres>, level: &AttrLevel, w: &Window) {
+    let (Some(fact), Some(time)) = (level.sets, level.time) else {
+        qb.push("FALSE");
+        return;
+    };
+    qb.push(format_args!(
+        "o.level = {} AND EXISTS (SELECT 1 FROM {fact} f WHERE f.{ATTR_SET_COLUMN} = o.set_key AND f.{time} >= ",
+        level.promotion as i16
+    ));
+    qb.push_bind(w.from_ts());
+    qb.push(format_args!(" AND f.{time} < "));
+    qb.push_bind(w.to_ts());
+    qb.push(")");
+}
+
 /// SQL naming the stored type of a typed-JSON value `v`.
 const JSON_TYPE: &str = "CASE jsonb_typeof(v) WHEN 'string' THEN 'string' WHEN 'boolean' THEN 'bool' \
      WHEN 'number' THEN CASE WHEN v::text ~ '[.eE]' THEN 'double' ELSE 'int' END WHEN 'array' THEN 'array' \
@@ -146,6 +164,13 @@ pub async fn keys(State(st): State<QueryState>, p: Params) -> Result<Json<Value>
         push_scope(&mut qb, &t, level, "o", &w);
         qb.push(" LIMIT ").push_bind(UNPROMOTED_SAMPLE);
         qb.push(") o, jsonb_each(o.attributes) AS j(key, v)");
+        if level.sets.is_some() {
+            qb.push(format_args!(
+                " UNION SELECT DISTINCT j.key, {JSON_TYPE} FROM {ATTR_SETS_TABLE} o, jsonb_each(o.attributes) AS j(key, v) \
+                 WHERE "
+            ));
+            push_used_sets(&mut qb, level, &w);
+        }
     }
     qb.push(") x");
     if let Some(pfx) = prefix {
@@ -204,6 +229,22 @@ pub async fn values(State(st): State<QueryState>, Path(key): Path<String>, p: Pa
         qb.push_bind(key.clone());
         push_scope(&mut qb, &t, level, "o", &w);
         qb.push(") j");
+        // A set's value counts once per record of the window that carries the set.
+        if level.sets.is_some() {
+            qb.push(format_args!(
+                " UNION ALL SELECT {JSON_TYPE}, CASE jsonb_typeof(v) WHEN 'string' THEN v #>> '{{}}' ELSE v::text END \
+                 FROM (SELECT o.attributes -> "
+            ));
+            qb.push_bind(key.clone());
+            qb.push(format_args!(
+                " AS v FROM {ATTR_SETS_TABLE} o CROSS JOIN LATERAL (SELECT 1 FROM {} f WHERE f.{ATTR_SET_COLUMN} = o.set_key",
+                level.sets.unwrap_or_default()
+            ));
+            push_scope(&mut qb, &t, level, "f", &w);
+            qb.push(format_args!(") f WHERE o.level = {} AND o.attributes ? ", level.promotion as i16));
+            qb.push_bind(key.clone());
+            qb.push(") j");
+        }
     }
     qb.push(") x");
     if let Some(pfx) = prefix {

@@ -234,7 +234,7 @@ async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Res
         "SELECT l.log_id, l.time, l.time_nanos_fraction, l.time_unset, l.observed_time, \
          l.observed_time_nanos_fraction, l.severity_number, l.severity_text, l.body_type, l.body_string, \
          l.body_int, l.body_double, l.body_bool, l.body_bytes, l.body_json::text AS body_json, l.trace_id, \
-         l.span_id, l.flags, l.event_name, l.dropped_attributes_count, l.resource_id, r.service_name, \
+         l.span_id, l.flags, l.event_name, l.dropped_attributes_count, l.resource_id, l.attr_set_key, r.service_name, \
          r.service_namespace, sc.name AS scope_name, sc.version AS scope_version \
          FROM otel_logs_fact l JOIN otel_resources_dim r ON r.resource_id = l.resource_id \
          JOIN otel_scopes_dim sc ON sc.scope_id = l.scope_id WHERE TRUE",
@@ -266,14 +266,17 @@ async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Res
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
 
-    let log_ids: Vec<i64> = rows.iter().map(|r| r.try_get("log_id")).collect::<Result<_, _>>()?;
     let mut res_ids: Vec<i64> = rows.iter().map(|r| r.try_get("resource_id")).collect::<Result<_, _>>()?;
     res_ids.sort_unstable();
     res_ids.dedup();
     let times = record_attributes::time_range(
         rows.iter().map(|r| r.try_get::<DateTime<Utc>, _>("time")).collect::<Result<Vec<_>, _>>()?,
     );
-    let log_attrs = record_attributes::fetch(&mut tx, &LOG, &log_ids, times).await?;
+    let records: Vec<(i64, Option<i64>)> = rows
+        .iter()
+        .map(|r| Ok((r.try_get("log_id")?, r.try_get("attr_set_key")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let log_attrs = record_attributes::fetch_records(&mut tx, &LOG, &records, times).await?;
     let res_attrs = record_attributes::fetch(&mut tx, &RESOURCE, &res_ids, None).await?;
     tx.commit().await?;
 

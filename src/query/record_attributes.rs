@@ -1,6 +1,7 @@
-//! Attributes of stored records on the read side: attribute filters as SQL over a level's typed tables and
-//! `_other` (every value bound, keys resolved through `attribute_keys`), and bulk fetching of owners' attributes
-//! back into OTLP key-values. The levels and their tables are defined in [`crate::schema::attributes`].
+//! Attributes of stored records on the read side: attribute filters as SQL over a level's typed tables,
+//! `_other` and, at the levels with attribute sets, the sets (every value bound, keys resolved through
+//! `attribute_keys`), and bulk fetching of owners' attributes back into OTLP key-values. The levels and their
+//! tables are defined in [`crate::schema::attributes`].
 
 use std::collections::HashMap;
 
@@ -11,6 +12,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 use super::error::ApiError;
 use super::params::{AttrFilter, Op, Window};
 use crate::normalize::anyvalue::{attributes_from_json, attributes_to_json};
+use crate::schema::attributes::{ATTR_SET_COLUMN, ATTR_SETS_TABLE};
 use crate::schema::{AttrLevel, ValueType};
 
 /// A filter value as each stored type would hold it.
@@ -48,7 +50,7 @@ pub fn push_filter(
         Some(time) => format!("({record}.{}, {record}.{time})", level.owner),
         None => format!("{record}.{}", level.owner),
     };
-    push_form(qb, level, &Form::In(&owner_expr), window, f);
+    push_form(qb, level, &Form::In { owner_expr: &owner_expr, record }, window, f);
 }
 
 /// [`push_filter`] as correlated `EXISTS` probes of the attribute tables' owner indexes: the plan for a
@@ -99,8 +101,9 @@ pub fn push_in_other(qb: &mut QueryBuilder<Postgres>, level: &AttrLevel, key: &s
 
 /// How the attribute branches of a filter are wrapped.
 enum Form<'a> {
-    /// `owner_expr IN (branch UNION ALL branch ...)`.
-    In(&'a str),
+    /// `owner_expr IN (branch UNION ALL branch ...)`, and at levels with sets
+    /// `OR record.attr_set_key IN (matching sets)`.
+    In { owner_expr: &'a str, record: &'a str },
     /// `(EXISTS (branch correlated to the record alias) OR EXISTS (...))`.
     Exists(&'a str),
     /// `(branch ORDER BY ... LIMIT) UNION ALL (...)`, selecting the owner (and time), newest first below
@@ -156,7 +159,7 @@ fn push_in(
     };
     // The start of a branch reading `table` as `alias`, up to where its conditions go.
     let head = |qb: &mut QueryBuilder<Postgres>, alias: &str, table: &str| match form {
-        Form::In(_) => {
+        Form::In { .. } => {
             qb.push(format_args!("SELECT {} FROM {table} {alias} WHERE ", select(alias)));
         }
         Form::Walk { before, .. } => {
@@ -184,11 +187,14 @@ fn push_in(
         }
     };
     let separator = match form {
-        Form::In(_) | Form::Walk { .. } => " UNION ALL ",
+        Form::In { .. } | Form::Walk { .. } => " UNION ALL ",
         Form::Exists(_) => ") OR ",
     };
     match form {
-        Form::In(owner_expr) => {
+        Form::In { owner_expr, .. } => {
+            if level.sets.is_some() {
+                qb.push("(");
+            }
             qb.push(format_args!("{owner_expr} IN ("));
         }
         Form::Exists(_) => {
@@ -282,8 +288,88 @@ fn push_in(
     qb.push(" AND o.attributes ? ");
     qb.push_bind(key.to_owned());
     push_window(qb, level, "o", window);
+    push_json_condition(qb, "o", key, op, value, &r);
+    match form {
+        Form::In { .. } | Form::Exists(_) => {
+            qb.push(")");
+        }
+        Form::Walk { .. } => tail(qb, "o"),
+    }
+    if let Some(fact) = level.sets {
+        push_set_branch(qb, level, fact, form, window, key, op, value, &r);
+    }
+    match form {
+        Form::In { .. } if level.sets.is_some() => {
+            qb.push(")");
+        }
+        Form::Exists(_) => {
+            qb.push(")");
+        }
+        _ => {}
+    }
+}
+
+/// The branch of a filter that reads the level's attribute sets: the sets whose typed JSON passes the
+/// filter, then their records (in a walk, each set's newest records along `(attr_set_key, time, owner)`).
+#[allow(clippy::too_many_arguments)]
+fn push_set_branch(
+    qb: &mut QueryBuilder<Postgres>,
+    level: &AttrLevel,
+    fact: &str,
+    form: &Form,
+    window: Option<&Window>,
+    key: &str,
+    op: Op,
+    value: &str,
+    r: &Readings,
+) {
+    let sets = |qb: &mut QueryBuilder<Postgres>| {
+        qb.push(format_args!("o.level = {} AND o.attributes ? ", level.promotion as i16));
+        qb.push_bind(key.to_owned());
+        push_json_condition(qb, "o", key, op, value, r);
+    };
+    match form {
+        Form::In { record, .. } => {
+            // `IS NOT NULL` first: a record without a set must be false here, not NULL, or `NOT` (the `ne` form)
+            // would drop records that match in the typed tables.
+            qb.push(format_args!(
+                " OR ({record}.{ATTR_SET_COLUMN} IS NOT NULL AND {record}.{ATTR_SET_COLUMN} IN \
+                 (SELECT o.set_key FROM {ATTR_SETS_TABLE} o WHERE "
+            ));
+            sets(qb);
+            qb.push("))");
+        }
+        Form::Exists(record) => {
+            qb.push(format_args!(
+                " OR EXISTS (SELECT 1 FROM {ATTR_SETS_TABLE} o WHERE o.set_key = {record}.{ATTR_SET_COLUMN} AND "
+            ));
+            sets(qb);
+            qb.push(")");
+        }
+        Form::Walk { before, limit } => {
+            let (owner, time) = (level.owner, level.time.unwrap_or("time"));
+            let order = format!(" ORDER BY f.{time} DESC, f.{owner} DESC LIMIT ");
+            qb.push(format_args!(
+                " UNION ALL (SELECT f.{owner}, f.{time} FROM {ATTR_SETS_TABLE} o CROSS JOIN LATERAL \
+                 (SELECT f.{owner}, f.{time} FROM {fact} f WHERE f.{ATTR_SET_COLUMN} = o.set_key"
+            ));
+            push_window(qb, level, "f", window);
+            if let Some((t, id)) = before {
+                qb.push(format_args!(" AND (f.{time}, f.{owner}) < ("));
+                qb.push_bind(*t).push(", ").push_bind(*id).push(")");
+            }
+            qb.push(&order).push_bind(*limit).push(") f WHERE ");
+            sets(qb);
+            qb.push(&order).push_bind(*limit).push(")");
+        }
+    }
+}
+
+/// Pushes ` AND ...` conditions that `alias.attributes -> key` (a typed JSON object's member) passes `op`.
+fn push_json_condition(qb: &mut QueryBuilder<Postgres>, alias: &str, key: &str, op: Op, value: &str, r: &Readings) {
+    let numeric = r.double.is_some();
     let member = |qb: &mut QueryBuilder<Postgres>| {
-        qb.push("(o.attributes -> ");
+        qb.push(format_args!("({alias}.attributes -> "));
         qb.push_bind(key.to_owned());
         qb.push(")");
     };
@@ -327,7 +413,7 @@ fn push_in(
                     }
                 }
             } else {
-                qb.push(") = 'string' AND (o.attributes ->> ");
+                qb.push(format_args!(") = 'string' AND ({alias}.attributes ->> "));
                 qb.push_bind(key.to_owned());
                 qb.push(format_args!(") {cmp} "));
                 qb.push_bind(value.to_owned());
@@ -336,21 +422,12 @@ fn push_in(
         Op::Contains => {
             qb.push(" AND jsonb_typeof(");
             member(qb);
-            qb.push(") = 'string' AND strpos(o.attributes ->> ");
+            qb.push(format_args!(") = 'string' AND strpos({alias}.attributes ->> "));
             qb.push_bind(key.to_owned());
             qb.push(", ");
             qb.push_bind(value.to_owned());
             qb.push(") > 0");
         }
-    }
-    match form {
-        Form::In(_) => {
-            qb.push(")");
-        }
-        Form::Exists(_) => {
-            qb.push("))");
-        }
-        Form::Walk { .. } => tail(qb, "o"),
     }
 }
 
@@ -435,6 +512,42 @@ pub async fn fetch(
         list.push(KeyValue { key, value: Some(AnyValue { value: Some(value) }), ..Default::default() });
     }
     for list in out.values_mut() {
+        list.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+    Ok(out)
+}
+
+/// [`fetch`] for records that may carry an attribute set (`(owner, attr_set_key)` pairs): each owner's
+/// attribute rows and its set's attributes, sorted by key.
+pub async fn fetch_records(
+    conn: &mut PgConnection,
+    level: &AttrLevel,
+    records: &[(i64, Option<i64>)],
+    times: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Result<HashMap<i64, Vec<KeyValue>>, ApiError> {
+    let owners: Vec<i64> = records.iter().map(|(owner, _)| *owner).collect();
+    let mut out = fetch(conn, level, &owners, times).await?;
+    let mut keys: Vec<i64> = records.iter().filter_map(|(_, set)| *set).collect();
+    if keys.is_empty() {
+        return Ok(out);
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    let rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT set_key, attributes::text FROM {ATTR_SETS_TABLE} WHERE set_key = ANY($1)"
+    )))
+    .bind(&keys)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut sets = HashMap::with_capacity(rows.len());
+    for (key, json) in rows {
+        let kvs = attributes_from_json(&json).map_err(|e| ApiError::internal(format!("attribute set {key}: {e}")))?;
+        sets.insert(key, kvs);
+    }
+    for (owner, set) in records {
+        let Some(kvs) = set.and_then(|k| sets.get(&k)) else { continue };
+        let list = out.entry(*owner).or_default();
+        list.extend(kvs.iter().cloned());
         list.sort_by(|a, b| a.key.cmp(&b.key));
     }
     Ok(out)

@@ -1,7 +1,8 @@
 //! Attribute storage: the levels that own attributes, each with one table per scalar value type
 //! (`<prefix>_string|int|double|bool|bytes`, indexed, for promoted keys) and one `_other` table (a typed JSON
-//! object per owner with everything else), and the coarser levels of the promotion config that decide which
-//! keys are promoted (migrations/0002 to 0005, docs/schema.md).
+//! object per owner with everything else), the levels whose promoted low-cardinality attributes are
+//! deduplicated into attribute sets instead (`otel_attribute_sets`), and the coarser levels of the promotion
+//! config that decide which keys are promoted (migrations/0002 to 0005 and 0020, docs/schema.md).
 
 use std::sync::LazyLock;
 
@@ -29,6 +30,12 @@ pub enum PromotionLevel {
 }
 
 impl PromotionLevel {
+    /// Whether the level's promoted attributes go to a deduplicated attribute set (unless the key is
+    /// listed as high-cardinality): the levels of [`ATTR_LEVELS`] that have [`AttrLevel::sets`].
+    pub fn has_attribute_sets(self) -> bool {
+        ATTR_LEVELS.iter().any(|l| l.promotion == self && l.sets.is_some())
+    }
+
     /// Every level, in discriminant order.
     pub const ALL: [PromotionLevel; 7] = [
         PromotionLevel::Resource,
@@ -109,6 +116,12 @@ impl ValueType {
     }
 }
 
+/// The table of deduplicated attribute sets of the levels that have them (migrations/0020_attribute_sets.sql).
+pub const ATTR_SETS_TABLE: &str = "otel_attribute_sets";
+
+/// The fact column that holds a record's attribute set key (NULL when the record has no set attribute).
+pub const ATTR_SET_COLUMN: &str = "attr_set_key";
+
 /// Suffix of the table of everything a level does not promote.
 pub const OTHER_SUFFIX: &str = "other";
 
@@ -129,6 +142,10 @@ pub struct AttrLevel {
     pub signal: Option<Signal>,
     /// The promotion config level that decides which keys go to the typed tables.
     pub promotion: PromotionLevel,
+    /// The fact table whose rows are the owners, for levels whose promoted attributes are deduplicated into
+    /// attribute sets (each row carries [`ATTR_SET_COLUMN`]); `None` where every promoted attribute is a row
+    /// of the typed tables.
+    pub sets: Option<&'static str>,
 }
 
 const fn level(
@@ -142,7 +159,12 @@ const fn level(
         Some((time, signal)) => (Some(time), Some(signal)),
         None => (None, None),
     };
-    AttrLevel { index, prefix, owner, time, signal, promotion }
+    AttrLevel { index, prefix, owner, time, signal, promotion, sets: None }
+}
+
+/// `level` with its promoted low-cardinality attributes deduplicated into sets owned by rows of `fact`.
+const fn with_sets(level: AttrLevel, fact: &'static str) -> AttrLevel {
+    AttrLevel { sets: Some(fact), ..level }
 }
 
 use PromotionLevel as P;
@@ -153,9 +175,13 @@ pub const RESOURCE: AttrLevel = level(0, "otel_resource_attrs", "resource_id", N
 /// Scope attributes.
 pub const SCOPE: AttrLevel = level(1, "otel_scope_attrs", "scope_id", None, P::Scope);
 /// Log record attributes.
-pub const LOG: AttrLevel = level(2, "otel_log_attrs", "log_id", Some(("time", Logs)), P::Log);
+pub const LOG: AttrLevel =
+    with_sets(level(2, "otel_log_attrs", "log_id", Some(("time", Logs)), P::Log), super::tables::LOGS.table);
 /// Span attributes.
-pub const SPAN: AttrLevel = level(3, "otel_span_attrs", "span_row_id", Some(("start_time", Traces)), P::Span);
+pub const SPAN: AttrLevel = with_sets(
+    level(3, "otel_span_attrs", "span_row_id", Some(("start_time", Traces)), P::Span),
+    super::tables::SPANS.table,
+);
 /// Span event attributes.
 pub const SPAN_EVENT: AttrLevel =
     level(4, "otel_span_event_attrs", "event_row_id", Some(("span_start_time", Traces)), P::SpanEvent);

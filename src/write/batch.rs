@@ -225,13 +225,14 @@ impl Writer {
             let facts = normalize::encode(&p, &ids, &promotion)?;
             tables.extend(facts.tables);
             let rollups = if p.counts().spans > 0 { rollup::spans(&p) } else { SpanRollups::default() };
-            Ok((Encoded { tables, series: facts.series }, rollups))
+            Ok((Encoded { tables, series: facts.series, attr_sets: facts.attr_sets }, rollups))
         })
         .await??;
-        let Encoded { tables, series } = encoded;
+        let Encoded { tables, series, attr_sets } = encoded;
         let mut updates = resolved.updates;
         let seen = dims::seen_at(prepared.max_received_at_unix_nanos());
         dims::register_series(&mut tx, &self.caches, &series, seen, &mut updates).await?;
+        dims::register_attr_sets(&mut tx, &self.caches, &attr_sets, seen, &mut updates).await?;
         turn.registered();
 
         let mut written = Written { checkpoint: prepared.last_seq(), tables: Vec::with_capacity(tables.len() + 3) };

@@ -4,7 +4,8 @@
 //! one `INSERT ... ON CONFLICT DO NOTHING RETURNING` per dimension with the rows sorted by their unique column
 //! (so that two writers lock the same rows in the same order and cannot deadlock), then one `SELECT` for the
 //! rows that already existed. Tables are always visited in the same order too: keys, resources, scopes,
-//! metrics. Cache updates are returned as [`CacheUpdates`] and applied only after the transaction commits,
+//! metrics. Metric series and attribute sets, keyed by a hash the records carry, are upserted after them.
+//! Cache updates are returned as [`CacheUpdates`] and applied only after the transaction commits,
 //! so an id from a rolled-back insert is never cached.
 
 use std::collections::{HashMap, HashSet};
@@ -14,7 +15,7 @@ use chrono::{DateTime, Utc};
 use quick_cache::sync::Cache;
 use sqlx::PgConnection;
 
-use crate::normalize::{Hash, Ids, MetricDim, PreparedBatch, ResourceDim, ScopeDim, SeriesDim};
+use crate::normalize::{AttrSetDim, Hash, Ids, MetricDim, PreparedBatch, ResourceDim, ScopeDim, SeriesDim};
 use crate::telemetry::Telemetry;
 
 use super::WriteError;
@@ -32,6 +33,8 @@ pub struct CacheOptions {
     pub keys: usize,
     /// Metric series keys known to be in `otel_metric_series`.
     pub series: usize,
+    /// Attribute set keys known to be in `otel_attribute_sets`.
+    pub attr_sets: usize,
     /// A dimension's or metric series' `last_seen` is refreshed when a batch uses it and the last refresh by
     /// this process is at least this old: per-batch updates would rewrite hot rows thousands of times a minute.
     pub last_seen_refresh: Duration,
@@ -45,6 +48,7 @@ impl Default for CacheOptions {
             metrics: 100_000,
             keys: 100_000,
             series: 1_000_000,
+            attr_sets: 100_000,
             last_seen_refresh: Duration::from_secs(300),
         }
     }
@@ -67,6 +71,9 @@ pub struct DimCaches {
     other_keys: Cache<(i16, String), ()>,
     /// Series keys known to be in `otel_metric_series`, with when this process last refreshed their `last_seen`.
     series: Cache<i64, Instant>,
+    /// Attribute set keys known to be in `otel_attribute_sets`, with when this process last refreshed their
+    /// `last_seen`.
+    attr_sets: Cache<i64, Instant>,
     last_seen_refresh: Duration,
 }
 
@@ -80,6 +87,7 @@ impl DimCaches {
             keys: Cache::new(opts.keys.max(1)),
             other_keys: Cache::new(opts.keys.max(1)),
             series: Cache::new(opts.series.max(1)),
+            attr_sets: Cache::new(opts.attr_sets.max(1)),
             last_seen_refresh: opts.last_seen_refresh,
         }
     }
@@ -124,6 +132,17 @@ impl DimCaches {
         for (key, refreshed) in updates.series {
             self.series.insert(key, refreshed);
         }
+        for (key, refreshed) in updates.attr_sets {
+            self.attr_sets.insert(key, refreshed);
+        }
+    }
+}
+
+impl DimCaches {
+    /// Whether a keyed row (a series or an attribute set) must be upserted: not seen committed by this
+    /// process, or its `last_seen` not refreshed within the interval.
+    fn due(&self, cache: &Cache<i64, Instant>, key: i64) -> bool {
+        cache.get(&key).is_none_or(|refreshed| due_for_refresh(refreshed, self.last_seen_refresh))
     }
 }
 
@@ -142,6 +161,7 @@ pub struct CacheUpdates {
     keys: Vec<(String, i32)>,
     other_keys: Vec<(i16, String)>,
     series: Vec<(i64, Instant)>,
+    attr_sets: Vec<(i64, Instant)>,
 }
 
 /// What resolution found: ids for every dimension and key of the batch, which rows are new (their attribute
@@ -507,12 +527,7 @@ pub async fn register_series(
     seen: DateTime<Utc>,
     updates: &mut CacheUpdates,
 ) -> Result<(), WriteError> {
-    let due: Vec<&SeriesDim> = series
-        .iter()
-        .filter(|s| {
-            caches.series.get(&s.key).is_none_or(|refreshed| due_for_refresh(refreshed, caches.last_seen_refresh))
-        })
-        .collect();
+    let due: Vec<&SeriesDim> = series.iter().filter(|s| caches.due(&caches.series, s.key)).collect();
     if due.is_empty() {
         return Ok(());
     }
@@ -535,6 +550,39 @@ pub async fn register_series(
     .execute(&mut *conn)
     .await?;
     updates.series.extend(keys.into_iter().map(|k| (k, now)));
+    Ok(())
+}
+
+/// Registers the batch's attribute sets the way [`register_series`] registers metric series: the ones this
+/// process has not seen committed or not refreshed within the interval, upserted in key order.
+pub async fn register_attr_sets(
+    conn: &mut PgConnection,
+    caches: &DimCaches,
+    sets: &[AttrSetDim],
+    seen: DateTime<Utc>,
+    updates: &mut CacheUpdates,
+) -> Result<(), WriteError> {
+    let due: Vec<&AttrSetDim> = sets.iter().filter(|s| caches.due(&caches.attr_sets, s.key)).collect();
+    if due.is_empty() {
+        return Ok(());
+    }
+    let now = Instant::now();
+    let keys: Vec<i64> = due.iter().map(|s| s.key).collect();
+    let levels: Vec<i16> = due.iter().map(|s| s.level as i16).collect();
+    let attributes: Vec<&str> = due.iter().map(|s| s.attributes.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO otel_attribute_sets (set_key, level, attributes, last_seen) \
+         SELECT k, l, a::jsonb, $4 FROM UNNEST($1::int8[], $2::int2[], $3::text[]) AS u(k, l, a) \
+         ORDER BY k ON CONFLICT (set_key) DO UPDATE \
+         SET last_seen = GREATEST(otel_attribute_sets.last_seen, EXCLUDED.last_seen)",
+    )
+    .bind(&keys)
+    .bind(&levels)
+    .bind(&attributes)
+    .bind(seen)
+    .execute(&mut *conn)
+    .await?;
+    updates.attr_sets.extend(keys.into_iter().map(|k| (k, now)));
     Ok(())
 }
 

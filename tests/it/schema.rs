@@ -58,6 +58,7 @@ fn expected_tables() -> BTreeSet<String> {
         "otel_scopes_dim",
         "otel_metrics_dim",
         "otel_metric_series",
+        "otel_attribute_sets",
         "ingest_checkpoints",
     ]
     .into_iter()
@@ -190,7 +191,7 @@ async fn every_table_exists_and_has_a_comment() {
     .unwrap();
     let actual: BTreeSet<String> = rows.iter().map(|r| r.get("name")).collect();
     let expected = expected_tables();
-    assert_eq!(expected.len(), 85);
+    assert_eq!(expected.len(), 86);
     assert_eq!(actual, expected);
     for row in &rows {
         let name: String = row.get("name");
@@ -572,7 +573,7 @@ async fn rows_without_a_partition_land_in_default_and_move_when_it_is_created() 
     assert_eq!(value, "GET");
     let indexes =
         count(&db.pool, "SELECT count(*) FROM pg_index WHERE indrelid = 'otel_spans_fact_p20260505'::regclass").await;
-    assert_eq!(indexes, 3);
+    assert_eq!(indexes, 4);
     let bad_kind = sqlx::query(
         "INSERT INTO otel_spans_fact_p20260505 (span_row_id, start_time, end_time, duration_ns, trace_id, span_id,
                                                 name, kind, status_code, resource_id, scope_id)
@@ -891,4 +892,38 @@ async fn late_rows_of_a_past_day_get_their_partition_and_empty_past_days_get_non
     assert!(partitions.contains_key("otel_span_events_p20260505"), "the whole signal's day is created");
     assert!(!partitions.contains_key("otel_spans_fact_p20260506"), "a past day without rows gets no partition");
     assert!(!partitions.contains_key("otel_logs_fact_p20260505"), "other signals are not affected");
+}
+
+/// An attribute set no batch has carried within its signal's retention is pruned (its records are gone); sets
+/// seen since are kept, each judged by its own signal's retention.
+#[tokio::test]
+async fn attribute_sets_not_seen_within_their_signal_retention_are_pruned() {
+    let db = test_db().await;
+    // Traces keep 2026-03-08 onwards at `now`, logs 2026-03-09 onwards.
+    let retention = retention_days(2, 1, 3);
+    let now = utc("2026-03-10T12:00:00Z");
+    for (key, level, last_seen) in [
+        (1i64, 3i16, "2026-03-07T23:59:59Z"),
+        (2, 3, "2026-03-08T00:00:00Z"),
+        (3, 2, "2026-03-08T23:59:59Z"),
+        (4, 2, "2026-03-09T00:00:00Z"),
+    ] {
+        sqlx::query(
+            "INSERT INTO otel_attribute_sets (set_key, level, attributes, last_seen) VALUES ($1, $2, '{}', $3)",
+        )
+        .bind(key)
+        .bind(level)
+        .bind(utc(last_seen))
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+    let report = partitions::drop_expired(&db.pool, now, &retention).await.unwrap();
+    assert_eq!(report.attr_sets_pruned, 2);
+    let kept: Vec<i64> =
+        sqlx::query_scalar("SELECT set_key FROM otel_attribute_sets ORDER BY 1").fetch_all(&db.pool).await.unwrap();
+    assert_eq!(kept, [2, 4]);
+    assert!(report.to_string().contains("2 attribute sets"), "{report}");
+    let again = partitions::drop_expired(&db.pool, now, &retention).await.unwrap();
+    assert_eq!(again.attr_sets_pruned, 0);
 }

@@ -129,3 +129,69 @@ fn dimension_attributes_are_encoded_for_new_dimensions() {
     let err = encode_dimension_attributes(&[(41, r)], &[], &missing, &promotion).unwrap_err();
     assert!(err.to_string().contains("service.name"), "{err}");
 }
+
+/// The column index of `attr_set_key` in a fact table's COPY rows (the last column).
+fn set_key_of(row: &[Option<Vec<u8>>]) -> Option<i64> {
+    row.last().and_then(|f| f.as_ref()).map(|b| i64::from_be_bytes(b.as_slice().try_into().unwrap()))
+}
+
+#[test]
+fn promoted_span_attributes_form_one_set_per_distinct_combination() {
+    let promotion = set_promotion();
+    let mut req = traces_request();
+    let spans = &mut req.resource_spans[0].scope_spans[0].spans;
+    // Same set attributes as the first span, in another order and with other unpromoted values.
+    let mut reordered = spans[0].clone();
+    reordered.span_id = vec![7; 8];
+    reordered.attributes.reverse();
+    reordered.attributes.push(kv("plain", string("another unpromoted value")));
+    spans.push(reordered);
+    // A span whose only promoted attribute is high-cardinality at span level: no set.
+    let mut only_high = spans[1].clone();
+    only_high.span_id = vec![8; 8];
+    only_high.attributes = vec![kv("s", string("unique"))];
+    spans.push(only_high);
+    let prepared = prepare(&[record(1, Signal::Traces, req.encode_to_vec())], &promotion);
+    let ids = resolve(&prepared);
+    let encoded = encode(&prepared, &ids, &promotion).unwrap();
+
+    assert_eq!(encoded.attr_sets.len(), 1, "{:?}", encoded.attr_sets);
+    let set = &encoded.attr_sets[0];
+    assert_eq!(set.level, crate::schema::PromotionLevel::Span);
+    // Canonical order; "n" arrived as a string, not the promoted int: it stays unpromoted.
+    assert_eq!(set.attributes, r#"{"b":true,"d":2.0,"i":-7,"y":{"bytes":"AAEC"}}"#);
+    let keys: Vec<Option<i64>> = rows(&encoded.tables, "otel_spans_fact").iter().map(|r| set_key_of(r)).collect();
+    assert_eq!(keys, [Some(set.key), None, Some(set.key), None]);
+    // The high-cardinality key is one typed row per span; the set's keys have none.
+    let strings = rows(&encoded.tables, "otel_span_attrs_string");
+    assert_eq!(strings.len(), 3);
+    for t in ["otel_span_attrs_int", "otel_span_attrs_double", "otel_span_attrs_bool", "otel_span_attrs_bytes"] {
+        assert!(encoded.tables.iter().all(|d| d.table != t), "{t} has rows");
+    }
+    // The high-cardinality key needs a key id.
+    assert!(prepared.keys().contains(&"s".to_string()));
+    // Events keep typed rows (one event with attributes on each of the two full spans): only spans and log
+    // records have sets.
+    assert_eq!(table(&encoded.tables, "otel_span_event_attrs_int").rows, 2);
+}
+
+#[test]
+fn promoted_log_attributes_form_a_set_at_log_level() {
+    let promotion = set_promotion();
+    let prepared = prepare(&[record(1, Signal::Logs, logs_request().encode_to_vec())], &promotion);
+    let ids = resolve(&prepared);
+    let encoded = encode(&prepared, &ids, &promotion).unwrap();
+    assert_eq!(encoded.attr_sets.len(), 1);
+    let set = &encoded.attr_sets[0];
+    assert_eq!(set.level, crate::schema::PromotionLevel::Log);
+    // "s" is high-cardinality at span level only.
+    assert_eq!(set.attributes, r#"{"b":true,"d":2.0,"i":-7,"s":"text","y":{"bytes":"AAEC"}}"#);
+    let logs = rows(&encoded.tables, "otel_logs_fact");
+    assert_eq!(set_key_of(&logs[0]), Some(set.key));
+    assert!(logs[1..].iter().all(|r| set_key_of(r).is_none()));
+    // Set members are stored by key text: they need no key id.
+    assert!(prepared.keys().iter().all(|k| !["s", "i", "d", "b", "y"].contains(&k.as_str())), "{:?}", prepared.keys());
+    assert!(
+        encoded.tables.iter().all(|d| !d.table.starts_with("otel_log_attrs_") || d.table == "otel_log_attrs_other")
+    );
+}

@@ -41,7 +41,24 @@ pub(super) fn test_promotion() -> Promotion {
         text.push_str(&format!(
             "[{level}]\nstring = [\"s\"]\nint = [\"i\", \"n\"]\ndouble = [\"d\"]\nbool = [\"b\"]\nbytes = [\"y\"]\n"
         ));
+        // Typed rows per record at every level: the tests of attribute sets use `set_promotion`.
+        if matches!(level, "log" | "span") {
+            text.push_str("high_cardinality = [\"s\", \"i\", \"n\", \"d\", \"b\", \"y\"]\n");
+        }
     }
+    Promotion::from_toml_str(&text).unwrap()
+}
+
+/// [`test_promotion`] at the log, span event and span levels, with the span and log keys deduplicated into
+/// attribute sets, except "s" at span level.
+pub(super) fn set_promotion() -> Promotion {
+    let mut text = String::from("[resource]\nstring = [\"service.*\"]\n");
+    for level in ["log", "span_event", "span"] {
+        text.push_str(&format!(
+            "[{level}]\nstring = [\"s\"]\nint = [\"i\", \"n\"]\ndouble = [\"d\"]\nbool = [\"b\"]\nbytes = [\"y\"]\n"
+        ));
+    }
+    text.push_str("high_cardinality = [\"s\"]\n");
     Promotion::from_toml_str(&text).unwrap()
 }
 

@@ -9,7 +9,9 @@ use opentelemetry_proto::tonic::common::v1::KeyValue;
 use serde_json::{Map, Value, json};
 
 use super::nanos_fields;
-use super::stored::{SpanRow, load_dims, load_events_links, load_otlp, load_spans, otlp_json, span_times};
+use super::stored::{
+    SpanRow, load_dims, load_events_links, load_otlp, load_spans, otlp_json, span_records, span_times,
+};
 use super::waterfall::{SpanKey, waterfall};
 use crate::ids;
 use crate::query::QueryState;
@@ -80,8 +82,7 @@ pub async fn by_id(
     if spans.is_empty() {
         return Err(not_found());
     }
-    let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
-    let span_attrs = attrs::fetch(&mut tx, &SPAN, &row_ids, span_times(&spans)).await?;
+    let span_attrs = attrs::fetch_records(&mut tx, &SPAN, &span_records(&spans), span_times(&spans)).await?;
     let (events, links) = load_events_links(&mut tx, &spans).await?;
     let dims = load_dims(&mut tx, &spans).await?;
     tx.commit().await?;
@@ -188,8 +189,7 @@ pub async fn spans(
         return Err(ApiError::NotFound(format!("trace {} not found", ids::to_hex(&tid))));
     }
     spans.sort_by(|a, b| (a.start, &a.span_id).cmp(&(b.start, &b.span_id)));
-    let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
-    let span_attrs = attrs::fetch(&mut tx, &SPAN, &row_ids, span_times(&spans)).await?;
+    let span_attrs = attrs::fetch_records(&mut tx, &SPAN, &span_records(&spans), span_times(&spans)).await?;
     let mut rids: Vec<i64> = spans.iter().map(|s| s.resource_id).collect();
     rids.sort_unstable();
     rids.dedup();

@@ -36,6 +36,7 @@ pub(super) struct SpanRow {
     pub(super) dropped: [u32; 3],
     pub(super) resource_id: i64,
     pub(super) scope_id: i64,
+    pub(super) attr_set_key: Option<i64>,
 }
 
 fn span_row(row: &PgRow) -> Result<SpanRow, ApiError> {
@@ -59,6 +60,7 @@ fn span_row(row: &PgRow) -> Result<SpanRow, ApiError> {
         ],
         resource_id: row.try_get("resource_id")?,
         scope_id: row.try_get("scope_id")?,
+        attr_set_key: row.try_get("attr_set_key")?,
     })
 }
 
@@ -77,7 +79,7 @@ pub(super) async fn load_spans_of(
         "SELECT s.trace_id, s.span_row_id, s.start_time, s.start_time_nanos_fraction, s.end_time, \
          s.end_time_nanos_fraction, s.duration_ns, s.span_id, s.parent_span_id, s.trace_state, s.flags, s.name, \
          s.kind, s.status_code, s.status_message, s.dropped_attributes_count, s.dropped_events_count, \
-         s.dropped_links_count, s.resource_id, s.scope_id \
+         s.dropped_links_count, s.resource_id, s.scope_id, s.attr_set_key \
          FROM unnest($1::bytea[]) AS u(id) \
          CROSS JOIN LATERAL (SELECT * FROM otel_spans_fact f WHERE f.trace_id = u.id OFFSET 0) s",
     )
@@ -91,6 +93,11 @@ pub(super) async fn load_spans_of(
         spans.push(span_row(row)?);
     }
     Ok((trace_of, spans))
+}
+
+/// The `(span_row_id, attr_set_key)` pairs of spans, for [`attrs::fetch_records`].
+pub(super) fn span_records(spans: &[SpanRow]) -> Vec<(i64, Option<i64>)> {
+    spans.iter().map(|s| (s.row_id, s.attr_set_key)).collect()
 }
 
 pub(super) struct Dims {
@@ -230,8 +237,7 @@ pub async fn load_otlp_many(
     if spans.is_empty() {
         return Ok(Vec::new());
     }
-    let row_ids: Vec<i64> = spans.iter().map(|s| s.row_id).collect();
-    let mut span_attrs = attrs::fetch(conn, &SPAN, &row_ids, span_times(&spans)).await?;
+    let mut span_attrs = attrs::fetch_records(conn, &SPAN, &span_records(&spans), span_times(&spans)).await?;
     let (mut events, mut links) = load_events_links(conn, &spans).await?;
     let dims = load_dims(conn, &spans).await?;
     let mut by_trace: HashMap<&[u8], Vec<usize>> = HashMap::new();

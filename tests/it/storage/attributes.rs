@@ -1,6 +1,8 @@
 //! Attributes as the writer stores them: promoted keys registered once in `attribute_keys`, each promoted
-//! value in the typed table of its type, everything else in the level's `_other` JSONB with its type kept,
-//! promotion decided by the config (shipped defaults or a custom file), dropped keys stored nowhere.
+//! value of a high-cardinality key in the typed table of its type, the other promoted span and log values in
+//! the record's attribute set (tests/it/storage/attribute_sets.rs reads those back), everything else in the
+//! level's `_other` JSONB with its type kept, promotion decided by the config (shipped defaults or a custom
+//! file), dropped keys stored nowhere.
 
 use std::sync::atomic::Ordering;
 
@@ -29,10 +31,25 @@ fn spans_with(attrs: Vec<KeyValue>) -> ExportTraceServiceRequest {
     }
 }
 
+/// [`TEST_PROMOTION`] with the `p.*` span and log keys listed as high-cardinality: one typed row per record.
+async fn typed_env() -> Env {
+    let mut text = TEST_PROMOTION.to_string();
+    for level in ["[span]", "[log]"] {
+        let listed = format!("{level}\nany = [\"p.*\"]\n");
+        assert!(text.contains(&listed), "TEST_PROMOTION changed");
+        text = text.replace(&listed, &format!("{listed}high_cardinality = [\"p.*\"]\n"));
+    }
+    env_with(Promotion::from_toml_str(&text).unwrap()).await
+}
+
 async fn span_env(attrs: Vec<KeyValue>) -> Env {
-    let env = env().await;
+    let env = typed_env().await;
     env.traces(&spans_with(attrs)).await;
     env
+}
+
+async fn set_json(env: &Env) -> String {
+    env.scalar("SELECT attributes::text FROM otel_attribute_sets").await
 }
 
 async fn other_json(env: &Env) -> String {
@@ -163,9 +180,16 @@ async fn defaults_env() -> Env {
 #[tokio::test]
 async fn semantic_convention_keys_are_promoted_by_default() {
     let env = defaults_env().await;
-    env.traces(&spans_with(vec![kv("http.request.method", s("GET")), kv("http.response.status_code", i(200))])).await;
-    assert_eq!(env.scalar::<String>("SELECT value FROM otel_span_attrs_string").await, "GET");
-    assert_eq!(env.scalar::<i64>("SELECT value FROM otel_span_attrs_int").await, 200);
+    env.traces(&spans_with(vec![
+        kv("http.request.method", s("GET")),
+        kv("http.response.status_code", i(200)),
+        kv("url.full", s("https://shop/cart?id=7")),
+    ]))
+    .await;
+    assert_eq!(set_json(&env).await, r#"{"http.request.method": "GET", "http.response.status_code": 200}"#);
+    // High-cardinality by default: a typed row per span rather than a set per URL.
+    assert_eq!(env.scalar::<String>("SELECT value FROM otel_span_attrs_string").await, "https://shop/cart?id=7");
+    assert_eq!(env.count("otel_span_attrs_int").await, 0);
     assert_eq!(env.count("otel_span_attrs_other").await, 0);
 }
 
@@ -187,7 +211,8 @@ async fn keys_promoted_for_another_signal_are_not_promoted() {
     env.logs(&logs_req(resource(vec![]), scope("l", ""), vec![l])).await;
     assert_eq!(env.count("otel_span_attrs_string").await, 0);
     assert_eq!(other_json(&env).await, r#"{"log.level": "info"}"#);
-    assert_eq!(env.scalar::<String>("SELECT value FROM otel_log_attrs_string").await, "info");
+    assert_eq!(env.scalar::<i16>("SELECT level FROM otel_attribute_sets").await, 2, "the log record's set only");
+    assert_eq!(set_json(&env).await, r#"{"log.level": "info"}"#);
 }
 
 #[tokio::test]
@@ -255,7 +280,7 @@ async fn custom_promotion_file_routes_accordingly() {
     std::fs::write(&path, "[span]\nint = [\"team.size\"]\n").unwrap();
     let env = env_with(Promotion::from_file(&path).unwrap()).await;
     env.traces(&spans_with(vec![kv("team.size", i(4)), kv("p.s", s("not promoted here"))])).await;
-    assert_eq!(env.scalar::<i64>("SELECT value FROM otel_span_attrs_int").await, 4);
+    assert_eq!(set_json(&env).await, r#"{"team.size": 4}"#);
     assert_eq!(other_json(&env).await, r#"{"p.s": "not promoted here"}"#);
 }
 

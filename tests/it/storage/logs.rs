@@ -57,14 +57,18 @@ async fn log_without_trace_context_has_null_ids() {
 async fn store_log_with_attributes() {
     let env = env().await;
     env.logs(&one(LogRecord { attributes: vec![kv("p.user", s("ann")), kv("plain", i(1))], ..log(T0, "x") })).await;
-    let log_id: i64 = single(&env, "log_id").await;
-    let (owner, v): (i64, String) =
-        sqlx::query_as("SELECT log_id, value FROM otel_log_attrs_string").fetch_one(env.pool()).await.unwrap();
-    assert_eq!((owner, v.as_str()), (log_id, "ann"));
+    // The promoted attribute is the record's attribute set, the other one its _other row.
+    let (level, set): (i16, String) =
+        sqlx::query_as("SELECT level, attributes::text FROM otel_attribute_sets").fetch_one(env.pool()).await.unwrap();
+    assert_eq!((level, set.as_str()), (2, r#"{"p.user": "ann"}"#));
+    let carried: i64 = env
+        .scalar("SELECT count(*) FROM otel_logs_fact f JOIN otel_attribute_sets a ON a.set_key = f.attr_set_key")
+        .await;
+    assert_eq!(carried, 1);
     assert_eq!(env.scalar::<String>("SELECT attributes::text FROM otel_log_attrs_other").await, r#"{"plain": 1}"#);
     // The attribute rows carry the log's partition time.
     let same: bool =
-        env.scalar("SELECT a.time = f.time FROM otel_log_attrs_string a JOIN otel_logs_fact f USING (log_id)").await;
+        env.scalar("SELECT a.time = f.time FROM otel_log_attrs_other a JOIN otel_logs_fact f USING (log_id)").await;
     assert!(same);
 }
 
@@ -280,7 +284,8 @@ async fn rows_written_are_counted_per_table() {
     let env = searchable().await;
     let rows = env.telemetry.rows_written.lock().unwrap().clone();
     assert_eq!(rows.get("otel_logs_fact"), Some(&5));
-    assert_eq!(rows.get("otel_log_attrs_string"), Some(&5));
+    // Their one promoted attribute each is in an attribute set, not a row per record.
+    assert_eq!(rows.get("otel_log_attrs_string"), None);
 }
 
 #[tokio::test]

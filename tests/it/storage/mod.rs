@@ -2,6 +2,7 @@
 //! PostgreSQL; the tests read the tables (or rebuild OTLP from them) to check what was stored, and ask the
 //! product's query code (`/api/v2`, in process) to check what the stored rows answer.
 
+mod attribute_sets;
 mod attributes;
 mod batches;
 mod logs;

@@ -37,6 +37,22 @@ fn id(row: &PgRow, col: &str) -> Vec<u8> {
     row.get::<Option<Vec<u8>>, _>(col).unwrap_or_default()
 }
 
+/// Every attribute of a span or log record: its rows at the level (`prefix`) and its attribute set's, sorted by
+/// key.
+async fn record_attrs(pool: &PgPool, prefix: &str, owner_col: &str, row: &PgRow) -> Vec<KeyValue> {
+    let mut out = attrs(pool, prefix, owner_col, row.get(owner_col)).await;
+    if let Some(set) = row.get::<Option<i64>, _>("attr_set_key") {
+        let json: String = sqlx::query_scalar("SELECT attributes::text FROM otel_attribute_sets WHERE set_key = $1")
+            .bind(set)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        out.extend(attributes_from_json(&json).unwrap());
+        canon_attrs(&mut out);
+    }
+    out
+}
+
 /// Every attribute of one owner at a level (`prefix` e.g. `otel_span_attrs`), sorted by key.
 pub async fn attrs(pool: &PgPool, prefix: &str, owner_col: &str, owner: i64) -> Vec<KeyValue> {
     let mut out = Vec::new();
@@ -141,7 +157,6 @@ pub async fn logs(pool: &PgPool) -> ExportLogsServiceRequest {
         .unwrap();
     let mut groups = Groups::new();
     for row in rows {
-        let log_id: i64 = row.get("log_id");
         let body = match row.get::<i16, _>("body_type") {
             0 => None,
             1 => Some(Value::StringValue(row.get("body_string"))),
@@ -158,7 +173,7 @@ pub async fn logs(pool: &PgPool) -> ExportLogsServiceRequest {
             severity_number: row.get::<i16, _>("severity_number") as i32,
             severity_text: row.get("severity_text"),
             body: body.map(|v| AnyValue { value: Some(v) }),
-            attributes: attrs(pool, "otel_log_attrs", "log_id", log_id).await,
+            attributes: record_attrs(pool, "otel_log_attrs", "log_id", &row).await,
             dropped_attributes_count: row.get::<i32, _>("dropped_attributes_count") as u32,
             flags: row.get::<i32, _>("flags") as u32,
             trace_id: id(&row, "trace_id"),
@@ -226,7 +241,7 @@ pub async fn traces(pool: &PgPool) -> ExportTraceServiceRequest {
             kind: row.get::<i16, _>("kind") as i32,
             start_time_unix_nano: nanos(&row, "start_time"),
             end_time_unix_nano: nanos(&row, "end_time"),
-            attributes: attrs(pool, "otel_span_attrs", "span_row_id", sid).await,
+            attributes: record_attrs(pool, "otel_span_attrs", "span_row_id", &row).await,
             dropped_attributes_count: row.get::<i32, _>("dropped_attributes_count") as u32,
             events,
             dropped_events_count: row.get::<i32, _>("dropped_events_count") as u32,
