@@ -1,7 +1,8 @@
-//! Attribute rows: promotion decisions cached per key, typed rows, the one `_other` JSONB row per owner, and
-//! the owner's attribute set at the levels that have sets.
+//! Attribute rows: promotion decisions cached per key, typed rows and the one `_other` JSONB row per owner,
+//! or at the levels that have sets the owner's attribute set and the JSON object of its own row.
 
 use super::anyvalue::write_member;
+use super::copy::CopyWriter;
 use super::dimensions::AttrSetDim;
 use super::encode::EncodeError;
 use super::identity::{IdentityHasher, canonical_attributes};
@@ -108,10 +109,11 @@ impl<'a> AttrEncoder<'a> {
         attrs.iter().filter(|kv| !self.is_dropped(&kv.key)).collect()
     }
 
-    /// Writes one owner's attributes: its attribute set (registered in `tables`, its key returned) at levels
-    /// with sets, a row in a typed table per other promoted attribute, and one `_other` row with every other
-    /// kept attribute. `time` is the partition time column of partitioned levels, `None` for resource and
-    /// scope.
+    /// Writes one owner's attributes. At the levels with attribute sets: its set (registered in `tables`, its
+    /// key returned), and every other kept attribute kept for the owner's own row ([`Self::write_row_json`]).
+    /// At the other levels: a row in a typed table per promoted attribute, and one `_other` row with every
+    /// other kept attribute. `time` is the partition time column of partitioned levels, `None` for resource
+    /// and scope.
     pub fn write(
         &mut self,
         tables: &mut TableSet,
@@ -120,13 +122,13 @@ impl<'a> AttrEncoder<'a> {
         time: Option<PgTime>,
         attrs: &'a [KeyValue],
     ) -> Result<Option<i64>, EncodeError> {
+        self.other.clear();
+        self.set_members.clear();
         if attrs.is_empty() {
             return Ok(None);
         }
         let with_time = time.is_some();
         let fields = if with_time { 4 } else { 3 };
-        self.other.clear();
-        self.set_members.clear();
         for kv in attrs {
             let (rule, key_id) = self.lookup(&kv.key);
             let value = kv.value.as_ref().and_then(|v| v.value.as_ref());
@@ -166,7 +168,7 @@ impl<'a> AttrEncoder<'a> {
                 }
             }
         }
-        if !self.other.is_empty() {
+        if !self.other.is_empty() && level.sets.is_none() {
             let w = tables.w(attr_table(level, OTHER));
             w.row(fields - 1);
             w.i64(owner);
@@ -181,6 +183,17 @@ impl<'a> AttrEncoder<'a> {
             });
         }
         Ok(self.register_set(tables, level))
+    }
+
+    /// Writes the `attributes` field of the record [`Self::write`] last wrote (at a level with attribute sets):
+    /// its attributes outside the set as one typed JSON object, `{}` when it has none. Never NULL: NULL marks a
+    /// record written before the column, whose attributes are in the typed and `_other` tables.
+    pub fn write_row_json(&self, w: &mut CopyWriter) {
+        w.jsonb_with(|buf| {
+            buf.push(b'{');
+            buf.extend_from_slice(&self.other);
+            buf.push(b'}');
+        });
     }
 
     /// The key of the current owner's attribute set, registering the set in `tables` on first sight; `None`

@@ -56,7 +56,7 @@ pub(crate) fn encode<'a>(
                 let attr_set_key = ctx.attrs.write(set, LOG, log_id, Some(time), &log.attributes)?;
 
                 let w = set.w(LOGS);
-                w.row(23);
+                w.row(24);
                 w.i64(log_id);
                 w.time_and_fraction(Some(time));
                 w.bool(time_unset);
@@ -72,6 +72,7 @@ pub(crate) fn encode<'a>(
                 w.i64(resource_id);
                 w.i64(scope_id);
                 w.i64_or_null(attr_set_key);
+                ctx.attrs.write_row_json(w);
             }
         }
     }

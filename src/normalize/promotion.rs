@@ -9,9 +9,9 @@
 //!    empty values always go to `_other`;
 //! 5. at the levels with attribute sets (span and log record), a promoted value joins the record's
 //!    deduplicated attribute set, unless the key matches the level's `high_cardinality` list (exact or
-//!    prefix): then it is one typed row per record, as at every other level. A set per distinct value would
-//!    not deduplicate, so keys whose values are nearly unique per record (URLs, statements, messages, ids)
-//!    belong on that list.
+//!    prefix): then it stays on the record's own row with the unpromoted ones. A set per distinct value
+//!    would not deduplicate, so keys whose values are nearly unique per record (URLs, statements, messages,
+//!    ids) belong on that list. At the other levels a promoted value is one typed row per owner.
 //!
 //! A lookup is one hash probe for exactly listed keys and a scan of the (short) prefix list otherwise;
 //! callers that see the same key many times cache the [`KeyRule`] (see `super::attrs`).
@@ -40,9 +40,10 @@ pub enum Decision {
     Drop,
     /// Part of the record's deduplicated attribute set (`otel_attribute_sets`), typed as this type.
     Set(ValueType),
-    /// Stored in the typed table of this type, one row per owner.
+    /// Stored in the typed table of this type, one row per owner (levels without attribute sets).
     Typed(ValueType),
-    /// Stored in the level's `_other` JSONB object.
+    /// Stored in the owner's typed JSON object of everything else: the level's `_other` table, or at the
+    /// levels with attribute sets the record's own `attributes` column.
     Other,
 }
 
@@ -64,10 +65,12 @@ impl KeyRule {
         }
         match ValueType::of(value) {
             Some(t) if self.masks[level as usize] & bit(t) != 0 => {
-                if level.has_attribute_sets() && self.high_cardinality & (1 << level as u8) == 0 {
+                if !level.has_attribute_sets() {
+                    Decision::Typed(t)
+                } else if self.high_cardinality & (1 << level as u8) == 0 {
                     Decision::Set(t)
                 } else {
-                    Decision::Typed(t)
+                    Decision::Other
                 }
             }
             _ => Decision::Other,
@@ -387,13 +390,13 @@ mod tests {
             p.decide(PromotionLevel::Span, "http.response.status_code", Some(&Value::IntValue(200))),
             Decision::Set(ValueType::Int)
         );
-        // Values nearly unique per span stay one typed row per span.
+        // Values nearly unique per span stay on the span's row, out of its set.
         for key in ["url.full", "url.path", "db.query.text", "db.statement", "exception.message", "client.address"] {
-            assert_eq!(p.decide(PromotionLevel::Span, key, Some(&string("x"))), typed_string, "{key}");
-            assert_eq!(p.decide(PromotionLevel::Log, key, Some(&string("x"))), typed_string, "{key}");
+            assert_eq!(p.decide(PromotionLevel::Span, key, Some(&string("x"))), Decision::Other, "{key}");
+            assert_eq!(p.decide(PromotionLevel::Log, key, Some(&string("x"))), Decision::Other, "{key}");
         }
         for key in ["http.response.body.size", "network.peer.port", "gen_ai.usage.input_tokens", "thread.id"] {
-            assert_eq!(p.decide(PromotionLevel::Span, key, Some(&Value::IntValue(1))), Decision::Typed(ValueType::Int));
+            assert_eq!(p.decide(PromotionLevel::Span, key, Some(&Value::IntValue(1))), Decision::Other, "{key}");
         }
         assert_eq!(p.decide(PromotionLevel::SpanEvent, "exception.message", Some(&string("boom"))), typed_string);
         assert_eq!(p.decide(PromotionLevel::DataPoint, "http.request.method", Some(&string("GET"))), typed_string);
@@ -563,7 +566,7 @@ mod tests {
     }
 
     #[test]
-    fn high_cardinality_keys_stay_typed_rows_at_the_levels_with_sets() {
+    fn high_cardinality_keys_stay_on_the_record_at_the_levels_with_sets() {
         let p = Promotion::from_toml_str(
             "[span]\nstring = [\"http.*\"]\nhigh_cardinality = [\"http.url\", \"http.request.header.*\"]\n\
              [log]\nstring = [\"http.*\"]\n[span_event]\nstring = [\"http.*\"]\n",
@@ -571,8 +574,8 @@ mod tests {
         .unwrap();
         let get = Some(&Value::StringValue("GET".into()));
         assert_eq!(p.decide(PromotionLevel::Span, "http.method", get), Decision::Set(ValueType::String));
-        assert_eq!(p.decide(PromotionLevel::Span, "http.url", get), Decision::Typed(ValueType::String));
-        assert_eq!(p.decide(PromotionLevel::Span, "http.request.header.x", get), Decision::Typed(ValueType::String));
+        assert_eq!(p.decide(PromotionLevel::Span, "http.url", get), Decision::Other);
+        assert_eq!(p.decide(PromotionLevel::Span, "http.request.header.x", get), Decision::Other);
         // The list is per level: the log level has none, and events have no sets.
         assert_eq!(p.decide(PromotionLevel::Log, "http.url", get), Decision::Set(ValueType::String));
         assert_eq!(p.decide(PromotionLevel::SpanEvent, "http.method", get), Decision::Typed(ValueType::String));

@@ -35,14 +35,14 @@ const FACTS: [TableSpec; FACT_TABLES] = [
         columns: "(log_id, time, time_nanos_fraction, time_unset, observed_time, observed_time_nanos_fraction, \
                   severity_number, severity_text, body_type, body_string, body_int, body_double, body_bool, \
                   body_bytes, body_json, trace_id, span_id, flags, event_name, dropped_attributes_count, \
-                  resource_id, scope_id, attr_set_key)",
+                  resource_id, scope_id, attr_set_key, attributes)",
     },
     TableSpec {
         name: facts::SPANS.table,
         columns: "(span_row_id, start_time, start_time_nanos_fraction, end_time, end_time_nanos_fraction, \
                   duration_ns, trace_id, span_id, parent_span_id, trace_state, flags, name, kind, status_code, \
                   status_message, dropped_attributes_count, dropped_events_count, dropped_links_count, \
-                  resource_id, scope_id, attr_set_key)",
+                  resource_id, scope_id, attr_set_key, attributes)",
     },
     TableSpec {
         name: facts::SPAN_EVENTS.table,

@@ -64,7 +64,7 @@ pub(crate) fn encode<'a>(
                 let attr_set_key = ctx.attrs.write(set, SPAN, span_row_id, Some(start), &span.attributes)?;
 
                 let w = set.w(SPANS);
-                w.row(21);
+                w.row(22);
                 w.i64(span_row_id);
                 w.time_and_fraction(Some(start));
                 w.time_and_fraction(Some(end));
@@ -84,6 +84,7 @@ pub(crate) fn encode<'a>(
                 w.i64(resource_id);
                 w.i64(scope_id);
                 w.i64_or_null(attr_set_key);
+                ctx.attrs.write_row_json(w);
 
                 for (index, event) in span.events.iter().enumerate() {
                     let event_row_id = ctx.next_id()?;

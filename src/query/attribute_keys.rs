@@ -164,12 +164,20 @@ pub async fn keys(State(st): State<QueryState>, p: Params) -> Result<Json<Value>
         push_scope(&mut qb, &t, level, "o", &w);
         qb.push(" LIMIT ").push_bind(UNPROMOTED_SAMPLE);
         qb.push(") o, jsonb_each(o.attributes) AS j(key, v)");
-        if level.sets.is_some() {
+        if let Some(fact) = level.sets {
             qb.push(format_args!(
                 " UNION SELECT DISTINCT j.key, {JSON_TYPE} FROM {ATTR_SETS_TABLE} o, jsonb_each(o.attributes) AS j(key, v) \
                  WHERE "
             ));
             push_used_sets(&mut qb, level, &w);
+            // The records' own JSON, sampled like `_other`.
+            qb.push(format_args!(
+                " UNION SELECT DISTINCT j.key, {JSON_TYPE} FROM (SELECT f.attributes FROM {fact} f \
+                 WHERE f.attributes IS NOT NULL"
+            ));
+            push_scope(&mut qb, &t, level, "f", &w);
+            qb.push(" LIMIT ").push_bind(UNPROMOTED_SAMPLE);
+            qb.push(") o, jsonb_each(o.attributes) AS j(key, v)");
         }
     }
     qb.push(") x");
@@ -229,6 +237,20 @@ pub async fn values(State(st): State<QueryState>, Path(key): Path<String>, p: Pa
         qb.push_bind(key.clone());
         push_scope(&mut qb, &t, level, "o", &w);
         qb.push(") j");
+        if let Some(fact) = level.sets {
+            qb.push(
+                " UNION ALL SELECT CASE jsonb_typeof(v) WHEN 'string' THEN 'string' ELSE 'json' END, \
+                 CASE jsonb_typeof(v) WHEN 'string' THEN v #>> '{}' ELSE v::text END \
+                 FROM (SELECT f.attributes -> ",
+            );
+            qb.push_bind(key.clone());
+            qb.push(format_args!(" AS v FROM {fact} f WHERE "));
+            super::record_attributes::push_in_other(&mut qb, level, &key);
+            qb.push(" AND f.attributes ? ");
+            qb.push_bind(key.clone());
+            push_scope(&mut qb, &t, level, "f", &w);
+            qb.push(") j");
+        }
         // A set's value counts once per record of the window that carries the set.
         if level.sets.is_some() {
             qb.push(format_args!(

@@ -234,7 +234,8 @@ async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Res
         "SELECT l.log_id, l.time, l.time_nanos_fraction, l.time_unset, l.observed_time, \
          l.observed_time_nanos_fraction, l.severity_number, l.severity_text, l.body_type, l.body_string, \
          l.body_int, l.body_double, l.body_bool, l.body_bytes, l.body_json::text AS body_json, l.trace_id, \
-         l.span_id, l.flags, l.event_name, l.dropped_attributes_count, l.resource_id, l.attr_set_key, r.service_name, \
+         l.span_id, l.flags, l.event_name, l.dropped_attributes_count, l.resource_id, l.attr_set_key, \
+         l.attributes::text AS row_attributes, r.service_name, \
          r.service_namespace, sc.name AS scope_name, sc.version AS scope_version \
          FROM otel_logs_fact l JOIN otel_resources_dim r ON r.resource_id = l.resource_id \
          JOIN otel_scopes_dim sc ON sc.scope_id = l.scope_id WHERE TRUE",
@@ -272,9 +273,15 @@ async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Res
     let times = record_attributes::time_range(
         rows.iter().map(|r| r.try_get::<DateTime<Utc>, _>("time")).collect::<Result<Vec<_>, _>>()?,
     );
-    let records: Vec<(i64, Option<i64>)> = rows
+    let records: Vec<record_attributes::RecordRef> = rows
         .iter()
-        .map(|r| Ok((r.try_get("log_id")?, r.try_get("attr_set_key")?)))
+        .map(|r| {
+            Ok(record_attributes::RecordRef {
+                owner: r.try_get("log_id")?,
+                set: r.try_get("attr_set_key")?,
+                row: r.try_get("row_attributes")?,
+            })
+        })
         .collect::<Result<_, sqlx::Error>>()?;
     let log_attrs = record_attributes::fetch_records(&mut tx, &LOG, &records, times).await?;
     let res_attrs = record_attributes::fetch(&mut tx, &RESOURCE, &res_ids, None).await?;

@@ -197,9 +197,16 @@ fn push_in(
             }
             qb.push(format_args!("{owner_expr} IN ("));
         }
-        Form::Exists(_) => {
-            qb.push("(");
-        }
+        // At levels with sets only records written before the row's `attributes` column have attribute rows:
+        // the others skip the probes.
+        Form::Exists(record) => match level.sets {
+            Some(_) => {
+                qb.push(format_args!("(({record}.attributes IS NULL AND ("));
+            }
+            None => {
+                qb.push("(");
+            }
+        },
         Form::Walk { .. } => {}
     }
     let mut first = true;
@@ -290,12 +297,19 @@ fn push_in(
     push_window(qb, level, "o", window);
     push_json_condition(qb, "o", key, op, value, &r);
     match form {
-        Form::In { .. } | Form::Exists(_) => {
+        Form::In { .. } => {
+            qb.push(")");
+        }
+        Form::Exists(_) if level.sets.is_some() => {
+            qb.push(")))");
+        }
+        Form::Exists(_) => {
             qb.push(")");
         }
         Form::Walk { .. } => tail(qb, "o"),
     }
     if let Some(fact) = level.sets {
+        push_row_branch(qb, level, fact, form, window, key, op, value, &r);
         push_set_branch(qb, level, fact, form, window, key, op, value, &r);
     }
     match form {
@@ -306,6 +320,47 @@ fn push_in(
             qb.push(")");
         }
         _ => {}
+    }
+}
+
+/// The branch of a filter that reads the records' own `attributes` column (levels with sets): like `_other`,
+/// no index on its keys, read only when the key has ever been stored there.
+#[allow(clippy::too_many_arguments)]
+fn push_row_branch(
+    qb: &mut QueryBuilder<Postgres>,
+    level: &AttrLevel,
+    fact: &str,
+    form: &Form,
+    window: Option<&Window>,
+    key: &str,
+    op: Op,
+    value: &str,
+    r: &Readings,
+) {
+    let on = |qb: &mut QueryBuilder<Postgres>, alias: &str| {
+        push_in_other(qb, level, key);
+        qb.push(format_args!(" AND {alias}.attributes ? "));
+        qb.push_bind(key.to_owned());
+        push_json_condition(qb, alias, key, op, value, r);
+    };
+    match form {
+        // COALESCE: a record without the column's JSON is false here, not NULL (see push_set_branch).
+        Form::In { record, .. } | Form::Exists(record) => {
+            qb.push(" OR COALESCE(");
+            on(qb, record);
+            qb.push(", FALSE)");
+        }
+        Form::Walk { before, limit } => {
+            let (owner, time) = (level.owner, level.time.unwrap_or("time"));
+            qb.push(format_args!(" UNION ALL (SELECT f.{owner}, f.{time} FROM {fact} f WHERE "));
+            on(qb, "f");
+            push_window(qb, level, "f", window);
+            if let Some((t, id)) = before {
+                qb.push(format_args!(" AND (f.{time}, f.{owner}) < ("));
+                qb.push_bind(*t).push(", ").push_bind(*id).push(")");
+            }
+            qb.push(format_args!(" ORDER BY f.{time} DESC, f.{owner} DESC LIMIT ")).push_bind(*limit).push(")");
+        }
     }
 }
 
@@ -517,37 +572,56 @@ pub async fn fetch(
     Ok(out)
 }
 
-/// [`fetch`] for records that may carry an attribute set (`(owner, attr_set_key)` pairs): each owner's
-/// attribute rows and its set's attributes, sorted by key.
+/// A span or log record whose attributes [`fetch_records`] reads: its owner id, and what its fact row holds
+/// (`attr_set_key`, and the `attributes` JSON as text).
+#[derive(Debug, Clone, Copy)]
+pub struct RecordRef<'a> {
+    /// The owner id (`span_row_id`, `log_id`).
+    pub owner: i64,
+    /// Its attribute set.
+    pub set: Option<i64>,
+    /// Its row's typed JSON object of other attributes.
+    pub row: Option<&'a str>,
+}
+
+/// [`fetch`] for records of a level with attribute sets: each owner's attribute rows (records stored before
+/// sets existed), its set's attributes and its row's own, sorted by key.
 pub async fn fetch_records(
     conn: &mut PgConnection,
     level: &AttrLevel,
-    records: &[(i64, Option<i64>)],
+    records: &[RecordRef<'_>],
     times: Option<(DateTime<Utc>, DateTime<Utc>)>,
 ) -> Result<HashMap<i64, Vec<KeyValue>>, ApiError> {
-    let owners: Vec<i64> = records.iter().map(|(owner, _)| *owner).collect();
-    let mut out = fetch(conn, level, &owners, times).await?;
-    let mut keys: Vec<i64> = records.iter().filter_map(|(_, set)| *set).collect();
-    if keys.is_empty() {
-        return Ok(out);
-    }
+    // Only records without the row's JSON (written before the column existed) can have attribute rows.
+    let old: Vec<i64> = records.iter().filter(|r| r.row.is_none()).map(|r| r.owner).collect();
+    let mut out = fetch(conn, level, &old, times).await?;
+    let mut keys: Vec<i64> = records.iter().filter_map(|r| r.set).collect();
     keys.sort_unstable();
     keys.dedup();
-    let rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT set_key, attributes::text FROM {ATTR_SETS_TABLE} WHERE set_key = ANY($1)"
-    )))
-    .bind(&keys)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut sets = HashMap::with_capacity(rows.len());
-    for (key, json) in rows {
-        let kvs = attributes_from_json(&json).map_err(|e| ApiError::internal(format!("attribute set {key}: {e}")))?;
-        sets.insert(key, kvs);
+    let mut sets = HashMap::with_capacity(keys.len());
+    if !keys.is_empty() {
+        let rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT set_key, attributes::text FROM {ATTR_SETS_TABLE} WHERE set_key = ANY($1)"
+        )))
+        .bind(&keys)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (key, json) in rows {
+            let kvs =
+                attributes_from_json(&json).map_err(|e| ApiError::internal(format!("attribute set {key}: {e}")))?;
+            sets.insert(key, kvs);
+        }
     }
-    for (owner, set) in records {
-        let Some(kvs) = set.and_then(|k| sets.get(&k)) else { continue };
-        let list = out.entry(*owner).or_default();
-        list.extend(kvs.iter().cloned());
+    for r in records {
+        let list = out.entry(r.owner).or_default();
+        if let Some(kvs) = r.set.and_then(|k| sets.get(&k)) {
+            list.extend(kvs.iter().cloned());
+        }
+        if let Some(json) = r.row {
+            let kvs = attributes_from_json(json)
+                .map_err(|e| ApiError::internal(format!("attributes of {} {}: {e}", level.owner, r.owner)))?;
+            list.extend(kvs);
+        }
         list.sort_by(|a, b| a.key.cmp(&b.key));
     }
     Ok(out)

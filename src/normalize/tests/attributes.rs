@@ -16,27 +16,37 @@ fn attribute_rows_go_to_their_typed_table_or_other() {
     let prepared = prepare(&all_signals()[..1], &promotion);
     let ids = resolve(&prepared);
     let tables = encode(&prepared, &ids, &promotion).unwrap().tables;
-    let span_row_id = i64_of(&rows(&tables, "otel_spans_fact")[0][0]);
+    // Span events keep typed rows (spans and log records have sets: see below).
+    let event_row_id = i64_of(&rows(&tables, "otel_span_events")[0][0]);
     let key = |k: &str| ids.keys[k];
 
-    let s = &rows(&tables, "otel_span_attrs_string")[0];
-    assert_eq!(i64_of(&s[0]), span_row_id);
-    assert_eq!(i64_of(&s[1]), time_of(T0));
+    let s = &rows(&tables, "otel_span_event_attrs_string")[0];
+    assert_eq!(i64_of(&s[0]), event_row_id);
+    assert_eq!(i64_of(&s[1]), time_of(T0), "the span's start time");
     assert_eq!((i32_of(&s[2]), text_of(&s[3])), (key("s"), "text".into()));
-    let i = &rows(&tables, "otel_span_attrs_int")[0];
+    let i = &rows(&tables, "otel_span_event_attrs_int")[0];
     assert_eq!((i32_of(&i[2]), i64_of(&i[3])), (key("i"), -7));
-    let d = &rows(&tables, "otel_span_attrs_double")[0];
+    let d = &rows(&tables, "otel_span_event_attrs_double")[0];
     assert_eq!((i32_of(&d[2]), f64::from_bits(i64_of(&d[3]) as u64)), (key("d"), 2.0));
-    let b = &rows(&tables, "otel_span_attrs_bool")[0];
+    let b = &rows(&tables, "otel_span_event_attrs_bool")[0];
     assert_eq!((i32_of(&b[2]), b[3].clone()), (key("b"), Some(vec![1])));
-    let y = &rows(&tables, "otel_span_attrs_bytes")[0];
+    let y = &rows(&tables, "otel_span_event_attrs_bytes")[0];
     assert_eq!((i32_of(&y[2]), y[3].clone()), (key("y"), Some(vec![0, 1, 2])));
-    let other = &rows(&tables, "otel_span_attrs_other")[0];
+    let other = &rows(&tables, "otel_span_event_attrs_other")[0];
     assert_eq!(other.len(), 3);
     assert_eq!(
         json_of(&other[2]),
         r#"{"n":"not an int","arr":[1,"two"],"map":{"kvlist":{"inner":{"double":"NaN"}}},"empty":null,"plain":"unpromoted"}"#
     );
+    // At span level the promoted keys are high-cardinality in test_promotion: everything is on the span's
+    // own row, in the order sent, and nothing in the span's typed or _other tables.
+    let spans = rows(&tables, "otel_spans_fact");
+    assert_eq!(
+        json_of(spans[0].last().unwrap()),
+        r#"{"s":"text","i":-7,"d":2.0,"b":true,"y":{"bytes":"AAEC"},"n":"not an int","arr":[1,"two"],"map":{"kvlist":{"inner":{"double":"NaN"}}},"empty":null,"plain":"unpromoted"}"#
+    );
+    assert_eq!(json_of(spans[1].last().unwrap()), "{}", "a span without attributes");
+    assert!(tables.iter().all(|t| !t.table.starts_with("otel_span_attrs_")), "no span attribute rows");
     // The dropped secret is nowhere.
     for t in &tables {
         let haystack = String::from_utf8_lossy(&t.data);
@@ -130,9 +140,9 @@ fn dimension_attributes_are_encoded_for_new_dimensions() {
     assert!(err.to_string().contains("service.name"), "{err}");
 }
 
-/// The column index of `attr_set_key` in a fact table's COPY rows (the last column).
+/// `attr_set_key` of a fact table's COPY row (the column before the row's `attributes`, which ends it).
 fn set_key_of(row: &[Option<Vec<u8>>]) -> Option<i64> {
-    row.last().and_then(|f| f.as_ref()).map(|b| i64::from_be_bytes(b.as_slice().try_into().unwrap()))
+    row[row.len() - 2].as_ref().map(|b| i64::from_be_bytes(b.as_slice().try_into().unwrap()))
 }
 
 #[test]
@@ -162,14 +172,11 @@ fn promoted_span_attributes_form_one_set_per_distinct_combination() {
     assert_eq!(set.attributes, r#"{"b":true,"d":2.0,"i":-7,"y":{"bytes":"AAEC"}}"#);
     let keys: Vec<Option<i64>> = rows(&encoded.tables, "otel_spans_fact").iter().map(|r| set_key_of(r)).collect();
     assert_eq!(keys, [Some(set.key), None, Some(set.key), None]);
-    // The high-cardinality key is one typed row per span; the set's keys have none.
-    let strings = rows(&encoded.tables, "otel_span_attrs_string");
-    assert_eq!(strings.len(), 3);
-    for t in ["otel_span_attrs_int", "otel_span_attrs_double", "otel_span_attrs_bool", "otel_span_attrs_bytes"] {
-        assert!(encoded.tables.iter().all(|d| d.table != t), "{t} has rows");
-    }
-    // The high-cardinality key needs a key id.
-    assert!(prepared.keys().contains(&"s".to_string()));
+    // The high-cardinality key stays on the span's row with the unpromoted ones; no span attribute rows.
+    let spans = rows(&encoded.tables, "otel_spans_fact");
+    assert_eq!(json_of(spans[3].last().unwrap()), r#"{"s":"unique"}"#);
+    assert!(json_of(spans[0].last().unwrap()).starts_with(r#"{"s":"text","n":"not an int""#));
+    assert!(encoded.tables.iter().all(|d| !d.table.starts_with("otel_span_attrs_")));
     // Events keep typed rows (one event with attributes on each of the two full spans): only spans and log
     // records have sets.
     assert_eq!(table(&encoded.tables, "otel_span_event_attrs_int").rows, 2);

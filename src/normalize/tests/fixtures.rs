@@ -41,7 +41,8 @@ pub(super) fn test_promotion() -> Promotion {
         text.push_str(&format!(
             "[{level}]\nstring = [\"s\"]\nint = [\"i\", \"n\"]\ndouble = [\"d\"]\nbool = [\"b\"]\nbytes = [\"y\"]\n"
         ));
-        // Typed rows per record at every level: the tests of attribute sets use `set_promotion`.
+        // At the span and log levels on the record's own row (typed rows at the others): the tests of
+        // attribute sets use `set_promotion`.
         if matches!(level, "log" | "span") {
             text.push_str("high_cardinality = [\"s\", \"i\", \"n\", \"d\", \"b\", \"y\"]\n");
         }

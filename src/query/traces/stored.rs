@@ -37,6 +37,7 @@ pub(super) struct SpanRow {
     pub(super) resource_id: i64,
     pub(super) scope_id: i64,
     pub(super) attr_set_key: Option<i64>,
+    pub(super) attributes: Option<String>,
 }
 
 fn span_row(row: &PgRow) -> Result<SpanRow, ApiError> {
@@ -61,6 +62,7 @@ fn span_row(row: &PgRow) -> Result<SpanRow, ApiError> {
         resource_id: row.try_get("resource_id")?,
         scope_id: row.try_get("scope_id")?,
         attr_set_key: row.try_get("attr_set_key")?,
+        attributes: row.try_get("attributes")?,
     })
 }
 
@@ -79,7 +81,7 @@ pub(super) async fn load_spans_of(
         "SELECT s.trace_id, s.span_row_id, s.start_time, s.start_time_nanos_fraction, s.end_time, \
          s.end_time_nanos_fraction, s.duration_ns, s.span_id, s.parent_span_id, s.trace_state, s.flags, s.name, \
          s.kind, s.status_code, s.status_message, s.dropped_attributes_count, s.dropped_events_count, \
-         s.dropped_links_count, s.resource_id, s.scope_id, s.attr_set_key \
+         s.dropped_links_count, s.resource_id, s.scope_id, s.attr_set_key, s.attributes::text AS attributes \
          FROM unnest($1::bytea[]) AS u(id) \
          CROSS JOIN LATERAL (SELECT * FROM otel_spans_fact f WHERE f.trace_id = u.id OFFSET 0) s",
     )
@@ -95,9 +97,12 @@ pub(super) async fn load_spans_of(
     Ok((trace_of, spans))
 }
 
-/// The `(span_row_id, attr_set_key)` pairs of spans, for [`attrs::fetch_records`].
-pub(super) fn span_records(spans: &[SpanRow]) -> Vec<(i64, Option<i64>)> {
-    spans.iter().map(|s| (s.row_id, s.attr_set_key)).collect()
+/// What [`attrs::fetch_records`] needs of each span.
+pub(super) fn span_records(spans: &[SpanRow]) -> Vec<attrs::RecordRef<'_>> {
+    spans
+        .iter()
+        .map(|s| attrs::RecordRef { owner: s.row_id, set: s.attr_set_key, row: s.attributes.as_deref() })
+        .collect()
 }
 
 pub(super) struct Dims {

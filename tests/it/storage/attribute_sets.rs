@@ -1,6 +1,7 @@
 //! Attribute sets as the writer stores them and the queries read them: promoted span and log attributes
-//! deduplicated into one stored set per distinct combination, high-cardinality keys kept as typed rows, and
-//! a promotion config change applying from the next batch with old and new data found alike.
+//! deduplicated into one stored set per distinct combination, the others (and high-cardinality promoted keys)
+//! on the record's own row, and a promotion config change applying from the next batch with old and new data
+//! found alike, including records stored before sets existed.
 
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use serde_json::Value as Json;
@@ -125,8 +126,8 @@ async fn a_promotion_change_applies_from_the_next_batch_and_queries_find_old_and
             wal,
         )
     };
-    // 1: p.route in the span's attribute set (TEST_PROMOTION); 2: listed as high-cardinality, one typed row
-    // per span; 3: not promoted, in _other.
+    // 1: p.route in the span's attribute set (TEST_PROMOTION); 2: listed as high-cardinality, on the span's
+    // row; 3: not promoted, on the span's row too.
     let high =
         on_same_db("[span]\nany = [\"p.*\"]\nhigh_cardinality = [\"p.route\"]\n", "22222222222222222222222222222222");
     let unpromoted = on_same_db("[span]\nany = [\"q.*\"]\n", "33333333333333333333333333333333");
@@ -136,24 +137,85 @@ async fn a_promotion_change_applies_from_the_next_batch_and_queries_find_old_and
         .traces(&traces(vec![span(3, vec![kv("p.route", s("/x"))]), span(6, vec![kv("p.route", s("/y"))])]))
         .await;
     assert_eq!(first.count("otel_attribute_sets").await, 2);
-    assert_eq!(first.count("otel_span_attrs_string").await, 2);
-    assert_eq!(first.count("otel_span_attrs_other").await, 2);
+    let on_rows: i64 = first.scalar("SELECT count(*) FROM otel_spans_fact WHERE attributes ? 'p.route'").await;
+    assert_eq!(on_rows, 4);
+    // 7 (and 8, not matching): a span stored before sets and the row's JSON existed, its attribute as a typed
+    // row and in _other, the way older versions wrote them.
+    legacy_span(&first, 7, "/x").await;
+    legacy_span(&first, 8, "/y").await;
 
     let app = api(&first);
-    let x = [hex(&[1; 16]), hex(&[2; 16]), hex(&[3; 16])];
+    let x = [hex(&[1; 16]), hex(&[2; 16]), hex(&[3; 16]), hex(&[7; 16])];
     assert_eq!(found(&app, "p.route eq /x").await, x);
     assert_eq!(found(&app, "p.route contains x").await, x);
     assert_eq!(found(&app, "p.route ne /y").await, x);
-    assert_eq!(found(&app, "p.route exists").await.len(), 6);
-    for n in 1..=3 {
+    assert_eq!(found(&app, "p.route exists").await.len(), 8);
+    for n in [1, 2, 3] {
         assert_eq!(span_attributes(&app, n).await, serde_json::json!({"p.route": "/x"}), "trace {n}");
     }
-    // The attribute keys and values endpoints see all three forms.
+    assert_eq!(span_attributes(&app, 7).await, serde_json::json!({"legacy": true, "p.route": "/x"}));
+    assert_eq!(found(&app, "legacy eq true").await, [hex(&[7; 16]), hex(&[8; 16])]);
+    // The attribute keys and values endpoints see every form.
     let w = window();
     let mut params: Vec<(&str, &str)> = w.iter().map(|(k, v)| (*k, v.as_str())).collect();
     params.push(("signal", "traces"));
     let v = ok(&app, &url("/attributes/p.route/values", &params)).await;
-    assert_eq!(v["values"], serde_json::json!([{"value": "/x", "count": 3}, {"value": "/y", "count": 3}]));
+    assert_eq!(v["values"], serde_json::json!([{"value": "/x", "count": 4}, {"value": "/y", "count": 4}]));
     let v = ok(&app, &url("/attributes", &params)).await;
-    assert_eq!(v["keys"], serde_json::json!([{"key": "p.route", "types": ["string"]}]));
+    assert_eq!(
+        v["keys"],
+        serde_json::json!([{"key": "legacy", "types": ["bool"]}, {"key": "p.route", "types": ["string"]}])
+    );
+}
+
+/// Stores span `n` (trace `n`, one span) the way versions before attribute sets did: no set, no JSON on the
+/// row, `p.route` as a typed row and `legacy` in `_other` (fixture SQL: the current writer no longer writes
+/// this form).
+async fn legacy_span(env: &Env, n: u8, route: &str) {
+    let row_id = 1_000_000 + i64::from(n);
+    let start = chrono::DateTime::<chrono::Utc>::from_timestamp_nanos(T0 as i64);
+    let resource: i64 = env.scalar("SELECT min(resource_id) FROM otel_spans_fact").await;
+    let scope: i64 = env.scalar("SELECT min(scope_id) FROM otel_spans_fact").await;
+    let pool = env.pool();
+    sqlx::query(
+        "INSERT INTO otel_spans_fact (span_row_id, start_time, end_time, duration_ns, trace_id, span_id, name, kind, \
+         status_code, resource_id, scope_id) VALUES ($1, $2, $2 + interval '1 microsecond', 1000, $3, $4, $5, 0, 0, $6, $7)",
+    )
+    .bind(row_id)
+    .bind(start)
+    .bind(vec![n; 16])
+    .bind(vec![n; 8])
+    .bind(format!("op{n}"))
+    .bind(resource)
+    .bind(scope)
+    .execute(pool)
+    .await
+    .unwrap();
+    let key: i32 = sqlx::query_scalar(
+        "INSERT INTO attribute_keys (key) VALUES ('p.route') ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key \
+         RETURNING key_id",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO otel_span_attrs_string (span_row_id, start_time, key_id, value) VALUES ($1, $2, $3, $4)")
+        .bind(row_id)
+        .bind(start)
+        .bind(key)
+        .bind(route)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO otel_span_attrs_other (span_row_id, start_time, attributes) VALUES ($1, $2, '{\"legacy\": true}')",
+    )
+    .bind(row_id)
+    .bind(start)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO attribute_keys_in_other (level, key) VALUES (3, 'legacy') ON CONFLICT DO NOTHING")
+        .execute(pool)
+        .await
+        .unwrap();
 }

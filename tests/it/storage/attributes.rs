@@ -1,12 +1,14 @@
-//! Attributes as the writer stores them: promoted keys registered once in `attribute_keys`, each promoted
-//! value of a high-cardinality key in the typed table of its type, the other promoted span and log values in
-//! the record's attribute set (tests/it/storage/attribute_sets.rs reads those back), everything else in the
-//! level's `_other` JSONB with its type kept, promotion decided by the config (shipped defaults or a custom
-//! file), dropped keys stored nowhere.
+//! Attributes as the writer stores them: promoted keys registered once in `attribute_keys`; at the levels
+//! without attribute sets (here span events) each promoted value in the typed table of its type and everything
+//! else in the level's `_other` JSONB with its type kept; for spans the promoted values in the span's
+//! attribute set (tests/it/storage/attribute_sets.rs reads those back) and everything else in the JSON of the
+//! span's own row; promotion decided by the config (shipped defaults or a custom file), dropped keys stored
+//! nowhere.
 
 use std::sync::atomic::Ordering;
 
 use super::*;
+use opentelemetry_proto::tonic::trace::v1::span::Event;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 
 fn spans_with(attrs: Vec<KeyValue>) -> ExportTraceServiceRequest {
@@ -31,20 +33,23 @@ fn spans_with(attrs: Vec<KeyValue>) -> ExportTraceServiceRequest {
     }
 }
 
-/// [`TEST_PROMOTION`] with the `p.*` span and log keys listed as high-cardinality: one typed row per record.
-async fn typed_env() -> Env {
-    let mut text = TEST_PROMOTION.to_string();
-    for level in ["[span]", "[log]"] {
-        let listed = format!("{level}\nany = [\"p.*\"]\n");
-        assert!(text.contains(&listed), "TEST_PROMOTION changed");
-        text = text.replace(&listed, &format!("{listed}high_cardinality = [\"p.*\"]\n"));
-    }
-    env_with(Promotion::from_toml_str(&text).unwrap()).await
+async fn span_env(attrs: Vec<KeyValue>) -> Env {
+    let env = env().await;
+    env.traces(&spans_with(attrs)).await;
+    env
 }
 
-async fn span_env(attrs: Vec<KeyValue>) -> Env {
-    let env = typed_env().await;
-    env.traces(&spans_with(attrs)).await;
+/// A span whose one event carries `attrs`: events keep a typed row per promoted attribute.
+fn event_with(attrs: Vec<KeyValue>) -> ExportTraceServiceRequest {
+    let mut req = spans_with(vec![]);
+    req.resource_spans[0].scope_spans[0].spans[0].events =
+        vec![Event { time_unix_nano: T0, name: "e".into(), attributes: attrs, dropped_attributes_count: 0 }];
+    req
+}
+
+async fn event_env(attrs: Vec<KeyValue>) -> Env {
+    let env = env().await;
+    env.traces(&event_with(attrs)).await;
     env
 }
 
@@ -52,8 +57,9 @@ async fn set_json(env: &Env) -> String {
     env.scalar("SELECT attributes::text FROM otel_attribute_sets").await
 }
 
+/// The span's own JSON of the attributes outside its set.
 async fn other_json(env: &Env) -> String {
-    env.scalar("SELECT attributes::text FROM otel_span_attrs_other").await
+    env.scalar("SELECT attributes::text FROM otel_spans_fact").await
 }
 
 async fn key_id(env: &Env, key: &str) -> Option<i32> {
@@ -68,27 +74,22 @@ async fn key_id(env: &Env, key: &str) -> Option<i32> {
 
 #[tokio::test]
 async fn promoted_key_is_registered_on_first_use() {
-    let env = span_env(vec![kv("p.new", s("v"))]).await;
+    let env = event_env(vec![kv("p.new", s("v"))]).await;
     let id = key_id(&env, "p.new").await.expect("the promoted key is registered");
-    let used: i32 = env.scalar("SELECT key_id FROM otel_span_attrs_string").await;
+    let used: i32 = env.scalar("SELECT key_id FROM otel_span_event_attrs_string").await;
     assert_eq!(used, id);
 }
 
 #[tokio::test]
-async fn a_key_has_one_id_across_types_and_signals() {
-    let env = span_env(vec![kv("p.k", s("v"))]).await;
-    env.traces(&spans_with(vec![kv("p.k", i(3))])).await;
-    env.logs(&logs_req(
-        resource(vec![]),
-        scope("l", ""),
-        vec![LogRecord { attributes: vec![kv("p.k", b(true))], ..log(T0, "x") }],
-    ))
-    .await;
+async fn a_key_has_one_id_across_types_and_levels() {
+    let env = event_env(vec![kv("p.k", s("v"))]).await;
+    env.traces(&event_with(vec![kv("p.k", i(3))])).await;
+    env.logs(&logs_req(resource(vec![kv("p.k", b(true))]), scope("l", ""), vec![log(T0, "x")])).await;
     assert_eq!(env.scalar::<i64>("SELECT count(*) FROM attribute_keys WHERE key = 'p.k'").await, 1);
     let id = key_id(&env, "p.k").await.unwrap();
     let ids: Vec<i32> = sqlx::query_scalar(
-        "SELECT key_id FROM otel_span_attrs_string UNION ALL SELECT key_id FROM otel_span_attrs_int \
-         UNION ALL SELECT key_id FROM otel_log_attrs_bool",
+        "SELECT key_id FROM otel_span_event_attrs_string UNION ALL SELECT key_id FROM otel_span_event_attrs_int \
+         UNION ALL SELECT key_id FROM otel_resource_attrs_bool",
     )
     .fetch_all(env.pool())
     .await
@@ -98,10 +99,10 @@ async fn a_key_has_one_id_across_types_and_signals() {
 
 #[tokio::test]
 async fn known_keys_are_cache_hits() {
-    let env = span_env(vec![kv("p.a", s("1")), kv("p.b", s("2"))]).await;
+    let env = event_env(vec![kv("p.a", s("1")), kv("p.b", s("2"))]).await;
     assert!(env.writer.caches().key_id("p.a").is_some());
     let misses = env.telemetry.cache_misses.load(Ordering::Relaxed);
-    env.traces(&spans_with(vec![kv("p.a", s("3")), kv("p.b", s("4"))])).await;
+    env.traces(&event_with(vec![kv("p.a", s("3")), kv("p.b", s("4"))])).await;
     assert_eq!(env.telemetry.cache_misses.load(Ordering::Relaxed), misses, "every dimension and key was a cache hit");
 }
 
@@ -116,32 +117,32 @@ async fn unpromoted_keys_are_not_registered() {
 
 #[tokio::test]
 async fn string_value_goes_to_the_string_table() {
-    let env = span_env(vec![kv("p.v", s("text ✓"))]).await;
-    assert_eq!(env.scalar::<String>("SELECT value FROM otel_span_attrs_string").await, "text ✓");
+    let env = event_env(vec![kv("p.v", s("text ✓"))]).await;
+    assert_eq!(env.scalar::<String>("SELECT value FROM otel_span_event_attrs_string").await, "text ✓");
 }
 
 #[tokio::test]
 async fn int_value_goes_to_the_int_table() {
-    let env = span_env(vec![kv("p.v", i(i64::MAX))]).await;
-    assert_eq!(env.scalar::<i64>("SELECT value FROM otel_span_attrs_int").await, i64::MAX);
+    let env = event_env(vec![kv("p.v", i(i64::MAX))]).await;
+    assert_eq!(env.scalar::<i64>("SELECT value FROM otel_span_event_attrs_int").await, i64::MAX);
 }
 
 #[tokio::test]
 async fn double_value_goes_to_the_double_table() {
-    let env = span_env(vec![kv("p.v", d(-1.5e300))]).await;
-    assert_eq!(env.scalar::<f64>("SELECT value FROM otel_span_attrs_double").await, -1.5e300);
+    let env = event_env(vec![kv("p.v", d(-1.5e300))]).await;
+    assert_eq!(env.scalar::<f64>("SELECT value FROM otel_span_event_attrs_double").await, -1.5e300);
 }
 
 #[tokio::test]
 async fn bool_value_goes_to_the_bool_table() {
-    let env = span_env(vec![kv("p.v", b(false))]).await;
-    assert!(!env.scalar::<bool>("SELECT value FROM otel_span_attrs_bool").await);
+    let env = event_env(vec![kv("p.v", b(false))]).await;
+    assert!(!env.scalar::<bool>("SELECT value FROM otel_span_event_attrs_bool").await);
 }
 
 #[tokio::test]
 async fn bytes_value_goes_to_the_bytes_table() {
-    let env = span_env(vec![kv("p.v", by(b"\x00\x01binary"))]).await;
-    assert_eq!(env.scalar::<Vec<u8>>("SELECT value FROM otel_span_attrs_bytes").await, b"\x00\x01binary");
+    let env = event_env(vec![kv("p.v", by(b"\x00\x01binary"))]).await;
+    assert_eq!(env.scalar::<Vec<u8>>("SELECT value FROM otel_span_event_attrs_bytes").await, b"\x00\x01binary");
 }
 
 #[tokio::test]
@@ -187,17 +188,18 @@ async fn semantic_convention_keys_are_promoted_by_default() {
     ]))
     .await;
     assert_eq!(set_json(&env).await, r#"{"http.request.method": "GET", "http.response.status_code": 200}"#);
-    // High-cardinality by default: a typed row per span rather than a set per URL.
-    assert_eq!(env.scalar::<String>("SELECT value FROM otel_span_attrs_string").await, "https://shop/cart?id=7");
-    assert_eq!(env.count("otel_span_attrs_int").await, 0);
-    assert_eq!(env.count("otel_span_attrs_other").await, 0);
+    // High-cardinality by default: on the span's own row rather than a set per URL.
+    assert_eq!(other_json(&env).await, r#"{"url.full": "https://shop/cart?id=7"}"#);
+    for t in ["otel_span_attrs_string", "otel_span_attrs_int", "otel_span_attrs_other"] {
+        assert_eq!(env.count(t).await, 0, "{t}");
+    }
 }
 
 #[tokio::test]
 async fn unknown_keys_are_not_promoted_by_default() {
     let env = defaults_env().await;
     env.traces(&spans_with(vec![kv("my.custom.flag", s("on"))])).await;
-    assert_eq!(env.count("otel_span_attrs_string").await, 0);
+    assert_eq!(env.count("otel_attribute_sets").await, 0);
     assert_eq!(other_json(&env).await, r#"{"my.custom.flag": "on"}"#);
 }
 
@@ -209,7 +211,6 @@ async fn keys_promoted_for_another_signal_are_not_promoted() {
     let mut l = log(T0, "x");
     l.attributes = vec![kv("log.level", s("info"))];
     env.logs(&logs_req(resource(vec![]), scope("l", ""), vec![l])).await;
-    assert_eq!(env.count("otel_span_attrs_string").await, 0);
     assert_eq!(other_json(&env).await, r#"{"log.level": "info"}"#);
     assert_eq!(env.scalar::<i16>("SELECT level FROM otel_attribute_sets").await, 2, "the log record's set only");
     assert_eq!(set_json(&env).await, r#"{"log.level": "info"}"#);
@@ -219,7 +220,7 @@ async fn keys_promoted_for_another_signal_are_not_promoted() {
 async fn promoted_key_with_another_type_goes_to_other_keeping_its_type() {
     let env = defaults_env().await;
     env.traces(&spans_with(vec![kv("http.response.status_code", s("200"))])).await;
-    assert_eq!(env.count("otel_span_attrs_int").await, 0);
+    assert_eq!(env.count("otel_attribute_sets").await, 0);
     assert_eq!(other_json(&env).await, r#"{"http.response.status_code": "200"}"#);
 }
 
@@ -227,34 +228,46 @@ async fn promoted_key_with_another_type_goes_to_other_keeping_its_type() {
 
 #[tokio::test]
 async fn route_to_string_table() {
-    let env = span_env(vec![kv("p.a", s("x")), kv("p.b", s("y"))]).await;
-    assert_eq!(env.count("otel_span_attrs_string").await, 2);
-    let span_row: i64 = env.scalar("SELECT span_row_id FROM otel_spans_fact").await;
-    let owners: Vec<i64> =
-        sqlx::query_scalar("SELECT span_row_id FROM otel_span_attrs_string").fetch_all(env.pool()).await.unwrap();
+    let env = event_env(vec![kv("p.a", s("x")), kv("p.b", s("y"))]).await;
+    assert_eq!(env.count("otel_span_event_attrs_string").await, 2);
+    let span_row: i64 = env.scalar("SELECT event_row_id FROM otel_span_events").await;
+    let owners: Vec<i64> = sqlx::query_scalar("SELECT event_row_id FROM otel_span_event_attrs_string")
+        .fetch_all(env.pool())
+        .await
+        .unwrap();
     assert_eq!(owners, [span_row, span_row]);
 }
 
 #[tokio::test]
 async fn route_to_int_table() {
-    let env = span_env(vec![kv("p.n", i(7)), kv("p.m", i(8))]).await;
-    let vals: Vec<i64> =
-        sqlx::query_scalar("SELECT value FROM otel_span_attrs_int ORDER BY value").fetch_all(env.pool()).await.unwrap();
+    let env = event_env(vec![kv("p.n", i(7)), kv("p.m", i(8))]).await;
+    let vals: Vec<i64> = sqlx::query_scalar("SELECT value FROM otel_span_event_attrs_int ORDER BY value")
+        .fetch_all(env.pool())
+        .await
+        .unwrap();
     assert_eq!(vals, [7, 8]);
 }
 
 #[tokio::test]
-async fn route_to_jsonb_table_one_row_per_owner() {
-    let env = span_env(vec![kv("a", s("x")), kv("b", i(1)), kv("p.arr", arr(vec![])), kv("p.s", s("typed"))]).await;
-    assert_eq!(env.count("otel_span_attrs_other").await, 1);
-    let json = other_json(&env).await;
+async fn route_to_jsonb_one_object_per_owner() {
+    let env = event_env(vec![kv("a", s("x")), kv("b", i(1)), kv("p.arr", arr(vec![])), kv("p.s", s("typed"))]).await;
+    assert_eq!(env.count("otel_span_event_attrs_other").await, 1);
+    let json: String = env.scalar("SELECT attributes::text FROM otel_span_event_attrs_other").await;
     assert_eq!(json, r#"{"a": "x", "b": 1, "p.arr": []}"#);
+    // A span keeps the same object on its own row, its promoted attribute in its set.
+    let env = span_env(vec![kv("a", s("x")), kv("b", i(1)), kv("p.arr", arr(vec![])), kv("p.s", s("typed"))]).await;
+    assert_eq!(other_json(&env).await, r#"{"a": "x", "b": 1, "p.arr": []}"#);
+    assert_eq!(set_json(&env).await, r#"{"p.s": "typed"}"#);
+    assert_eq!(env.count("otel_span_attrs_other").await, 0);
 }
 
 #[tokio::test]
 async fn owner_with_only_promoted_attributes_has_no_other_row() {
+    let env = event_env(vec![kv("p.s", s("typed"))]).await;
+    assert_eq!(env.count("otel_span_event_attrs_other").await, 0);
+    // A span's row holds an empty object (NULL marks rows written before the column existed).
     let env = span_env(vec![kv("p.s", s("typed"))]).await;
-    assert_eq!(env.count("otel_span_attrs_other").await, 0);
+    assert_eq!(other_json(&env).await, "{}");
 }
 
 #[tokio::test]
@@ -266,7 +279,7 @@ async fn drop_list_removes_secrets_at_every_level() {
     let all: String = env
         .scalar(
             "SELECT coalesce(string_agg(attributes::text, ' '), '') FROM \
-             (SELECT attributes FROM otel_span_attrs_other UNION ALL SELECT attributes FROM otel_resource_attrs_other) t",
+             (SELECT attributes FROM otel_spans_fact UNION ALL SELECT attributes FROM otel_resource_attrs_other) t",
         )
         .await;
     assert!(!all.contains("secret"), "{all}");

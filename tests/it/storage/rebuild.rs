@@ -37,10 +37,14 @@ fn id(row: &PgRow, col: &str) -> Vec<u8> {
     row.get::<Option<Vec<u8>>, _>(col).unwrap_or_default()
 }
 
-/// Every attribute of a span or log record: its rows at the level (`prefix`) and its attribute set's, sorted by
-/// key.
+/// Every attribute of a span or log record: its row's JSON (or its rows at the level, `prefix`) and its
+/// attribute set's, sorted by key.
 async fn record_attrs(pool: &PgPool, prefix: &str, owner_col: &str, row: &PgRow) -> Vec<KeyValue> {
-    let mut out = attrs(pool, prefix, owner_col, row.get(owner_col)).await;
+    // The row's own JSON; NULL for records written before it existed, whose attributes are in the tables.
+    let mut out = match row.get::<Option<String>, _>("attributes_text") {
+        Some(json) => attributes_from_json(&json).unwrap(),
+        None => attrs(pool, prefix, owner_col, row.get(owner_col)).await,
+    };
     if let Some(set) = row.get::<Option<i64>, _>("attr_set_key") {
         let json: String = sqlx::query_scalar("SELECT attributes::text FROM otel_attribute_sets WHERE set_key = $1")
             .bind(set)
@@ -48,8 +52,8 @@ async fn record_attrs(pool: &PgPool, prefix: &str, owner_col: &str, row: &PgRow)
             .await
             .unwrap();
         out.extend(attributes_from_json(&json).unwrap());
-        canon_attrs(&mut out);
     }
+    canon_attrs(&mut out);
     out
 }
 
@@ -151,10 +155,13 @@ impl<T> Groups<T> {
 
 /// Every log record in the database as one request.
 pub async fn logs(pool: &PgPool) -> ExportLogsServiceRequest {
-    let rows = sqlx::query("SELECT *, body_json::text AS body_json_text FROM otel_logs_fact ORDER BY log_id")
-        .fetch_all(pool)
-        .await
-        .unwrap();
+    let rows = sqlx::query(
+        "SELECT *, body_json::text AS body_json_text, attributes::text AS attributes_text FROM otel_logs_fact \
+         ORDER BY log_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
     let mut groups = Groups::new();
     for row in rows {
         let body = match row.get::<i16, _>("body_type") {
@@ -197,7 +204,10 @@ pub async fn logs(pool: &PgPool) -> ExportLogsServiceRequest {
 
 /// Every span in the database as one request.
 pub async fn traces(pool: &PgPool) -> ExportTraceServiceRequest {
-    let rows = sqlx::query("SELECT * FROM otel_spans_fact ORDER BY span_row_id").fetch_all(pool).await.unwrap();
+    let rows = sqlx::query("SELECT *, attributes::text AS attributes_text FROM otel_spans_fact ORDER BY span_row_id")
+        .fetch_all(pool)
+        .await
+        .unwrap();
     let mut groups = Groups::new();
     for row in rows {
         let sid: i64 = row.get("span_row_id");
