@@ -80,7 +80,8 @@ GROUP BY s.signal, s.tbl, s.part, i.n ORDER BY s.signal DESC, 4 DESC;
 -- attributes, events and links, and the resource and scope repeated on every span.
 DROP TABLE IF EXISTS bench_spans_jsonb;
 CREATE TABLE bench_spans_jsonb (doc jsonb NOT NULL);
--- Attributes per owner as one JSON object (typed rows and the _other object merged), set-based.
+-- Attributes per owner as one JSON object (typed rows, the _other object, the attribute set and the row's own
+-- JSON merged, whichever the schema version has), set-based.
 CREATE TEMP TABLE span_attrs AS
 SELECT owner, jsonb_object_agg(k.key, a.v) AS attrs
 FROM (
@@ -94,6 +95,7 @@ GROUP BY owner;
 INSERT INTO span_attrs SELECT span_row_id, attributes FROM otel_span_attrs_other;
 INSERT INTO span_attrs SELECT s.span_row_id, a.attributes FROM otel_spans_fact s
 JOIN otel_attribute_sets a ON a.set_key = s.attr_set_key;
+INSERT INTO span_attrs SELECT span_row_id, attributes FROM otel_spans_fact WHERE attributes IS NOT NULL;
 CREATE TEMP TABLE span_json AS
 SELECT owner, jsonb_object_agg(e.key, e.value) AS attrs FROM span_attrs, LATERAL jsonb_each(attrs) e GROUP BY owner;
 CREATE INDEX ON span_json (owner);
@@ -202,6 +204,7 @@ GROUP BY owner;
 INSERT INTO log_attrs SELECT log_id, attributes FROM otel_log_attrs_other;
 INSERT INTO log_attrs SELECT l.log_id, a.attributes FROM otel_logs_fact l
 JOIN otel_attribute_sets a ON a.set_key = l.attr_set_key;
+INSERT INTO log_attrs SELECT log_id, attributes FROM otel_logs_fact WHERE attributes IS NOT NULL;
 CREATE TEMP TABLE log_json AS
 SELECT owner, jsonb_object_agg(e.key, e.value) AS attrs FROM log_attrs, LATERAL jsonb_each(attrs) e GROUP BY owner;
 CREATE INDEX ON log_json (owner);
