@@ -236,8 +236,21 @@ async fn run(st: &QueryState, p: &Params, f: Filters, newest_first: bool) -> Res
          l.body_int, l.body_double, l.body_bool, l.body_bytes, l.body_json::text AS body_json, l.trace_id, \
          l.span_id, l.flags, l.event_name, l.dropped_attributes_count, l.resource_id, l.attr_set_key, \
          l.attributes::text AS row_attributes, r.service_name, \
-         r.service_namespace, sc.name AS scope_name, sc.version AS scope_version \
-         FROM otel_logs_fact l JOIN otel_resources_dim r ON r.resource_id = l.resource_id \
+         r.service_namespace, sc.name AS scope_name, sc.version AS scope_version FROM ",
+    );
+    // A trace's records are few and the trace id index finds them: read them first (OFFSET 0 keeps the
+    // subquery its own plan), then order. Without statistics a trace id was estimated at 0.5% of a partition,
+    // and PostgreSQL walked the whole partition's time index filtering it (0.6-1.5 s on 1-2M records).
+    match f.trace_id {
+        Some(t) => {
+            qb.push("(SELECT * FROM otel_logs_fact WHERE trace_id = ").push_bind(t.to_vec()).push(" OFFSET 0) l");
+        }
+        None => {
+            qb.push("otel_logs_fact l");
+        }
+    }
+    qb.push(
+        " JOIN otel_resources_dim r ON r.resource_id = l.resource_id \
          JOIN otel_scopes_dim sc ON sc.scope_id = l.scope_id WHERE TRUE",
     );
     push_filters(&mut qb, &f);
