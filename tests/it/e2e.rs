@@ -295,6 +295,30 @@ async fn the_server_analyzes_the_partition_its_spans_grow() {
     let db = test_db().await;
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &db.url, &["--batch-max-delay", "20ms"]);
+    // Autovacuum's own analyze would race the server's: once it has run, the partition has not grown since
+    // its last analyze and the server rightly leaves it alone. So first wait for the server's first
+    // maintenance to create the partitions.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let parts = loop {
+        let parts: Vec<String> = sqlx::query_scalar(
+            "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+             WHERE i.inhparent = 'otel_spans_fact'::regclass AND c.relname <> 'otel_spans_fact_default'",
+        )
+        .fetch_all(&db.pool)
+        .await
+        .unwrap_or_default();
+        if !parts.is_empty() {
+            break parts;
+        }
+        assert!(Instant::now() < deadline, "the server created no span partitions");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for part in parts {
+        sqlx::query(sqlx::AssertSqlSafe(format!(r#"ALTER TABLE "{part}" SET (autovacuum_enabled = false)"#)))
+            .execute(&db.pool)
+            .await
+            .unwrap();
+    }
     let resp = reqwest::Client::new()
         .post(format!("{}/v1/traces", server.http_url()))
         .header("content-type", "application/x-protobuf")
