@@ -23,6 +23,14 @@ struct Readings {
     boolean: Option<bool>,
 }
 
+/// One filter's key, operator and value (with its readings), as the JSON branches test it.
+struct Test<'a> {
+    key: &'a str,
+    op: Op,
+    value: &'a str,
+    r: &'a Readings,
+}
+
 fn readings(v: &str) -> Readings {
     Readings {
         int: v.parse::<i64>().ok(),
@@ -295,7 +303,8 @@ fn push_in(
     qb.push(" AND o.attributes ? ");
     qb.push_bind(key.to_owned());
     push_window(qb, level, "o", window);
-    push_json_condition(qb, "o", key, op, value, &r);
+    let test = Test { key, op, value, r: &r };
+    push_json_condition(qb, "o", &test);
     match form {
         Form::In { .. } => {
             qb.push(")");
@@ -309,8 +318,8 @@ fn push_in(
         Form::Walk { .. } => tail(qb, "o"),
     }
     if let Some(fact) = level.sets {
-        push_row_branch(qb, level, fact, form, window, key, op, value, &r);
-        push_set_branch(qb, level, fact, form, window, key, op, value, &r);
+        push_row_branch(qb, level, fact, form, window, &test);
+        push_set_branch(qb, level, fact, form, window, &test);
     }
     match form {
         Form::In { .. } if level.sets.is_some() => {
@@ -325,23 +334,19 @@ fn push_in(
 
 /// The branch of a filter that reads the records' own `attributes` column (levels with sets): like `_other`,
 /// no index on its keys, read only when the key has ever been stored there.
-#[allow(clippy::too_many_arguments)]
 fn push_row_branch(
     qb: &mut QueryBuilder<Postgres>,
     level: &AttrLevel,
     fact: &str,
     form: &Form,
     window: Option<&Window>,
-    key: &str,
-    op: Op,
-    value: &str,
-    r: &Readings,
+    test: &Test,
 ) {
     let on = |qb: &mut QueryBuilder<Postgres>, alias: &str| {
-        push_in_other(qb, level, key);
+        push_in_other(qb, level, test.key);
         qb.push(format_args!(" AND {alias}.attributes ? "));
-        qb.push_bind(key.to_owned());
-        push_json_condition(qb, alias, key, op, value, r);
+        qb.push_bind(test.key.to_owned());
+        push_json_condition(qb, alias, test);
     };
     match form {
         // COALESCE: a record without the column's JSON is false here, not NULL (see push_set_branch).
@@ -366,22 +371,18 @@ fn push_row_branch(
 
 /// The branch of a filter that reads the level's attribute sets: the sets whose typed JSON passes the
 /// filter, then their records (in a walk, each set's newest records along `(attr_set_key, time, owner)`).
-#[allow(clippy::too_many_arguments)]
 fn push_set_branch(
     qb: &mut QueryBuilder<Postgres>,
     level: &AttrLevel,
     fact: &str,
     form: &Form,
     window: Option<&Window>,
-    key: &str,
-    op: Op,
-    value: &str,
-    r: &Readings,
+    test: &Test,
 ) {
     let sets = |qb: &mut QueryBuilder<Postgres>| {
         qb.push(format_args!("o.level = {} AND o.attributes ? ", level.promotion as i16));
-        qb.push_bind(key.to_owned());
-        push_json_condition(qb, "o", key, op, value, r);
+        qb.push_bind(test.key.to_owned());
+        push_json_condition(qb, "o", test);
     };
     match form {
         Form::In { record, .. } => {
@@ -421,7 +422,8 @@ fn push_set_branch(
 }
 
 /// Pushes ` AND ...` conditions that `alias.attributes -> key` (a typed JSON object's member) passes `op`.
-fn push_json_condition(qb: &mut QueryBuilder<Postgres>, alias: &str, key: &str, op: Op, value: &str, r: &Readings) {
+fn push_json_condition(qb: &mut QueryBuilder<Postgres>, alias: &str, test: &Test) {
+    let Test { key, op, value, r } = *test;
     let numeric = r.double.is_some();
     let member = |qb: &mut QueryBuilder<Postgres>| {
         qb.push(format_args!("({alias}.attributes -> "));
