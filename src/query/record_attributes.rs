@@ -360,11 +360,8 @@ fn push_row_branch(
             qb.push(format_args!(" UNION ALL (SELECT f.{owner}, f.{time} FROM {fact} f WHERE "));
             on(qb, "f");
             push_window(qb, level, "f", window);
-            if let Some((t, id)) = before {
-                qb.push(format_args!(" AND (f.{time}, f.{owner}) < ("));
-                qb.push_bind(*t).push(", ").push_bind(*id).push(")");
-            }
-            qb.push(format_args!(" ORDER BY f.{time} DESC, f.{owner} DESC LIMIT ")).push_bind(*limit).push(")");
+            push_records_walk(qb, level, *before, *limit);
+            qb.push(")");
         }
     }
 }
@@ -404,21 +401,34 @@ fn push_set_branch(
         }
         Form::Walk { before, limit } => {
             let (owner, time) = (level.owner, level.time.unwrap_or("time"));
-            let order = format!(" ORDER BY f.{time} DESC, f.{owner} DESC LIMIT ");
             qb.push(format_args!(
                 " UNION ALL (SELECT f.{owner}, f.{time} FROM {ATTR_SETS_TABLE} o CROSS JOIN LATERAL \
                  (SELECT f.{owner}, f.{time} FROM {fact} f WHERE f.{ATTR_SET_COLUMN} = o.set_key"
             ));
             push_window(qb, level, "f", window);
-            if let Some((t, id)) = before {
-                qb.push(format_args!(" AND (f.{time}, f.{owner}) < ("));
-                qb.push_bind(*t).push(", ").push_bind(*id).push(")");
-            }
-            qb.push(&order).push_bind(*limit).push(") f WHERE ");
+            push_records_walk(qb, level, *before, *limit);
+            qb.push(") f WHERE ");
             sets(qb);
-            qb.push(&order).push_bind(*limit).push(")");
+            push_records_walk(qb, level, None, *limit);
+            qb.push(")");
         }
     }
+}
+
+/// Pushes the end of a walk over records (alias `f`) of a level with sets: below `before` in (time, owner)
+/// order, newest first, at most `limit`.
+fn push_records_walk(
+    qb: &mut QueryBuilder<Postgres>,
+    level: &AttrLevel,
+    before: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) {
+    let (owner, time) = (level.owner, level.time.unwrap_or("time"));
+    if let Some((t, id)) = before {
+        qb.push(format_args!(" AND (f.{time}, f.{owner}) < ("));
+        qb.push_bind(t).push(", ").push_bind(id).push(")");
+    }
+    qb.push(format_args!(" ORDER BY f.{time} DESC, f.{owner} DESC LIMIT ")).push_bind(limit);
 }
 
 /// Pushes ` AND ...` conditions that `alias.attributes -> key` (a typed JSON object's member) passes `op`.

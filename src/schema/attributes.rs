@@ -32,8 +32,9 @@ pub enum PromotionLevel {
 impl PromotionLevel {
     /// Whether the level's promoted attributes go to a deduplicated attribute set (unless the key is
     /// listed as high-cardinality): the levels of [`ATTR_LEVELS`] that have [`AttrLevel::sets`].
+    #[inline]
     pub fn has_attribute_sets(self) -> bool {
-        ATTR_LEVELS.iter().any(|l| l.promotion == self && l.sets.is_some())
+        LEVELS_WITH_SETS & (1 << self as u8) != 0
     }
 
     /// Every level, in discriminant order.
@@ -200,6 +201,20 @@ pub const EXP_HISTOGRAM_DP: AttrLevel =
 /// Summary data point attributes.
 pub const SUMMARY_DP: AttrLevel =
     level(9, "otel_summary_dp_attrs", "data_point_id", Some(("time", Metrics)), P::DataPoint);
+
+/// A bit per [`PromotionLevel`] whose attribute level has sets, derived from [`ATTR_LEVELS`] at compile time:
+/// the promotion decision asks for every attribute written.
+const LEVELS_WITH_SETS: u8 = {
+    let mut bits = 0u8;
+    let mut i = 0;
+    while i < ATTR_LEVELS.len() {
+        if ATTR_LEVELS[i].sets.is_some() {
+            bits |= 1 << ATTR_LEVELS[i].promotion as u8;
+        }
+        i += 1;
+    }
+    bits
+};
 
 /// Every attribute level, dimensions first, each at its [`AttrLevel::index`].
 pub const ATTR_LEVELS: [AttrLevel; 10] =
