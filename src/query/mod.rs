@@ -7,9 +7,10 @@
 //!   searches, at most [`QueryOptions::max_window_nanos`] wide; `to` defaults to now. Service-level
 //!   endpoints default to the last hour.
 //! - Attribute filters: `attr` (record level) and `resource_attr`, `key op value` with op eq, ne (present with
-//!   another value), gt, lt, gte, lte (numerically when the value is a number), contains, exists; repeatable
-//!   and ANDed. Each reads the promoted typed tables (key resolved through `attribute_keys`) and the `_other`
-//!   JSON, matching the value against every type it parses as.
+//!   another value), gt, lt, gte, lte (numerically when the value is a number), contains, matches and
+//!   not_matches (a regular expression matching the whole string value, [`pattern`]), exists; repeatable and
+//!   ANDed. Each reads every home of an attribute ([`record_attributes`]), matching the value against every
+//!   type it parses as.
 //! - Paging: `limit` (default and maximum in [`QueryOptions`]) and an opaque keyset `cursor` ([`cursor`]);
 //!   a page never repeats a row of an earlier one, also while data arrives.
 //! - Errors ([`error`]): `{"error": {"code", "message"}}`; 400 names the parameter, 404 unknown id / service /
@@ -36,6 +37,7 @@ pub mod logs;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
+pub mod pattern;
 pub mod record_attributes;
 pub mod services;
 pub mod traces;

@@ -205,7 +205,7 @@ fn param_doc(name: &str) -> (&'static str, Value) {
         "trace_id" => ("Trace id, 32 hex digits, either case.", s),
         "span_id" => ("Span id, 16 hex digits, either case.", s),
         "attr" => (
-            "Record attribute filter `key op value` (a key with spaces in double quotes), op one of eq, ne, gt, lt, gte, lte, contains, exists (no value); repeatable, ANDed. Covers promoted and unpromoted attributes; numbers compare numerically; ne means present with another value.",
+            "Record attribute filter `key op value` (a key with spaces in double quotes), op one of eq, ne, gt, lt, gte, lte, contains, matches, not_matches (a regular expression in RE2 syntax matching the whole string value), exists (no value); repeatable, ANDed. Covers promoted and unpromoted attributes; numbers compare numerically; ne means present with another value.",
             json!({"type": "array", "items": {"type": "string"}}),
         ),
         "resource_attr" => (

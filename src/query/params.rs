@@ -285,6 +285,10 @@ pub enum Op {
     Lte,
     /// A string value containing the text.
     Contains,
+    /// A string value that the regular expression matches as a whole ([`super::pattern`]).
+    Matches,
+    /// A string value that the regular expression does not match.
+    NotMatches,
     /// The key is present, with any value.
     Exists,
 }
@@ -299,6 +303,8 @@ impl Op {
             "gte" | ">=" => Op::Gte,
             "lte" | "<=" => Op::Lte,
             "contains" => Op::Contains,
+            "matches" | "=~" => Op::Matches,
+            "not_matches" | "!~" => Op::NotMatches,
             "exists" => Op::Exists,
             _ => return None,
         })
@@ -313,6 +319,8 @@ impl Op {
             Op::Lt => "<",
             Op::Gte => ">=",
             Op::Lte => "<=",
+            Op::Matches => "~",
+            Op::NotMatches => "!~",
             Op::Contains | Op::Exists => "=",
         }
     }
@@ -345,7 +353,9 @@ pub fn parse_attr_filter(param: &str, scope: AttrScope, text: &str) -> Result<At
     let bad = |m: &str| {
         ApiError::bad(
             param,
-            format!("{text:?}: {m}; expected `key op value` with op one of eq, ne, gt, lt, gte, lte, contains, exists"),
+            format!(
+                "{text:?}: {m}; expected `key op value` with op one of eq, ne, gt, lt, gte, lte, contains, matches, not_matches, exists"
+            ),
         )
     };
     let t = text.trim_start();
@@ -367,6 +377,9 @@ pub fn parse_attr_filter(param: &str, scope: AttrScope, text: &str) -> Result<At
         }
     } else if value.is_empty() {
         return Err(bad("missing value"));
+    }
+    if matches!(op, Op::Matches | Op::NotMatches) {
+        super::pattern::Pattern::new(&value).map_err(|e| ApiError::bad(param, e))?;
     }
     Ok(AttrFilter { scope, key: key.to_string(), op, value })
 }

@@ -11,6 +11,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use super::error::ApiError;
 use super::params::{AttrFilter, Op, Window};
+use super::pattern::Pattern;
 use crate::normalize::anyvalue::{attributes_from_json, attributes_to_json};
 use crate::schema::attributes::{ATTR_SET_COLUMN, ATTR_SETS_TABLE};
 use crate::schema::{AttrLevel, ValueType};
@@ -293,6 +294,12 @@ fn push_in(
             qb.push_bind(value.to_owned());
             qb.push(") > 0");
         }
+        Op::Matches | Op::NotMatches => {
+            branch(qb, ValueType::String);
+            push_pattern(qb, op, value, |qb| {
+                qb.push("a.value");
+            });
+        }
     }
     // Unpromoted attributes: the typed JSON object in _other, which has no index on its keys: read only when
     // the key has ever been stored there (a one-time filter, so the scan is not even started otherwise).
@@ -494,6 +501,31 @@ fn push_json_condition(qb: &mut QueryBuilder<Postgres>, alias: &str, test: &Test
             qb.push(", ");
             qb.push_bind(value.to_owned());
             qb.push(") > 0");
+        }
+        Op::Matches | Op::NotMatches => {
+            qb.push(" AND jsonb_typeof(");
+            member(qb);
+            qb.push(") = 'string' AND ");
+            push_pattern(qb, op, value, |qb| {
+                qb.push(format_args!("({alias}.attributes ->> "));
+                qb.push_bind(key.to_owned());
+                qb.push(")");
+            });
+        }
+    }
+}
+
+/// Pushes `text ~ pattern` (or `!~`) for a [`Pattern`] checked when the filter was parsed; one that no
+/// longer parses matches nothing rather than reaching PostgreSQL's engine unchecked.
+pub fn push_pattern(qb: &mut QueryBuilder<Postgres>, op: Op, re: &str, text: impl FnOnce(&mut QueryBuilder<Postgres>)) {
+    match Pattern::new(re) {
+        Ok(p) => {
+            text(qb);
+            qb.push(format_args!(" {} ", op.sql()));
+            qb.push_bind(p.sql().to_owned());
+        }
+        Err(_) => {
+            qb.push("FALSE");
         }
     }
 }

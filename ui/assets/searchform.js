@@ -16,7 +16,7 @@ export function choice(params, name, label, options) {
 
 /** The attribute filters, `key op value` one per line, from the repeated URL parameter `attr`. */
 export function attrField(params, placeholder) {
-  return h('label', { class: 'wide' }, 'Attributes (one per line: key op value; op eq ne gt lt gte lte contains exists)',
+  return h('label', { class: 'wide' }, 'Attributes (one per line: key op value; op eq ne gt lt gte lte contains matches not_matches exists)',
     h('textarea', { name: 'attr', rows: 1, placeholder }, params.getAll('attr').join('\n')));
 }
 

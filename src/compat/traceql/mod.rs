@@ -6,9 +6,10 @@
 //!
 //! A query becomes a few [`Plan`]s, one per alternative of its `||`s, each a [`TraceQuery`] of the one
 //! trace search (span conditions) plus conditions on the whole trace (root span, trace duration) checked
-//! on each found trace's summary. Regular expressions are accepted when they are alternatives of plain
-//! values (`=~ "a|b"`, what the builder writes for a multi-select), read as `= "a" || = "b"`; TraceQL's
-//! regular expressions match the whole value, so this is the same.
+//! on each found trace's summary. Regular expressions match the whole value, as in Tempo. Alternatives of
+//! plain values (`=~ "a|b"`, what the builder writes for a multi-select) are read as `= "a" || = "b"`, which
+//! the indexes serve; any other pattern is checked and evaluated as [`crate::query::pattern`] says (on
+//! string values; status and kind take only alternatives of their values).
 //!
 //! Files: `syntax.rs` is the parsed query (comparisons joined by `&&` and `||`) and its [`ParseError`],
 //! `parse.rs` the lexer and the recursive-descent parser, `plan.rs` the translation into [`Plan`]s and the

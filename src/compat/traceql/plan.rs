@@ -2,6 +2,7 @@
 //! comparison applied to a [`TraceQuery`] or kept as a condition on the whole trace.
 
 use crate::query::params::{AttrFilter, AttrScope, Op};
+use crate::query::pattern::Pattern;
 use crate::query::traces::{TraceQuery, TraceSummary};
 
 use super::parse::parse;
@@ -31,15 +32,11 @@ fn alternatives(e: &Expr) -> Result<Vec<Vec<Comparison>>, ParseError> {
     Ok(match e {
         Expr::Cmp(c) => match (c.op, &c.value) {
             (CmpOp::Re | CmpOp::NotRe, Literal::Str(re)) => {
-                let values = literal_alternatives(re).ok_or_else(|| {
-                    err(
-                        c.column,
-                        format!(
-                            "regular expression {re:?} is not supported: only alternatives of plain values such as \
-                             \"a|b\""
-                        ),
-                    )
-                })?;
+                let Some(values) = literal_alternatives(re) else {
+                    // Any other pattern stays one comparison, evaluated as a regular expression.
+                    Pattern::new(re).map_err(|e| err(c.column, e))?;
+                    return Ok(vec![vec![c.clone()]]);
+                };
                 let one = |v: String, op| Comparison { op, value: Literal::Str(v), ..c.clone() };
                 if c.op == CmpOp::Re {
                     if values.len() > MAX_PLANS {
@@ -142,10 +139,18 @@ fn apply(plan: &mut Plan, c: Comparison) -> Result<bool, ParseError> {
                 CmpOp::Eq if q.name.as_ref().is_some_and(|n| *n != v) => return Ok(false),
                 CmpOp::Eq => q.name = Some(v),
                 CmpOp::Ne => q.not_names.push(v),
+                CmpOp::Re => q.name_patterns.push((Op::Matches, v)),
+                CmpOp::NotRe => q.name_patterns.push((Op::NotMatches, v)),
                 _ => return Err(only_eq_ne("name")),
             }
         }
         Field::Status | Field::Kind => {
+            if matches!(c.op, CmpOp::Re | CmpOp::NotRe) {
+                return Err(err(
+                    c.column,
+                    "status and kind take =, != or alternatives of their values such as \"error|unset\"",
+                ));
+            }
             let w = word(&c)?;
             let (value, one, not) = if c.field == Field::Status {
                 let v = crate::compat::status_value(w)
@@ -208,7 +213,8 @@ fn apply(plan: &mut Plan, c: Comparison) -> Result<bool, ParseError> {
                 CmpOp::Gte => Op::Gte,
                 CmpOp::Lt => Op::Lt,
                 CmpOp::Lte => Op::Lte,
-                CmpOp::Re | CmpOp::NotRe => unreachable_re(&c)?,
+                CmpOp::Re => Op::Matches,
+                CmpOp::NotRe => Op::NotMatches,
             };
             let scope = if matches!(c.field, Field::Resource(_)) { AttrScope::Resource } else { AttrScope::Record };
             q.attrs.push(AttrFilter { scope, key: k.clone(), op, value: text(&c)? });
@@ -225,14 +231,21 @@ fn apply(plan: &mut Plan, c: Comparison) -> Result<bool, ParseError> {
     Ok(true)
 }
 
-/// Regular expressions were expanded into comparisons before; reaching one here is refused, not a panic.
-fn unreachable_re(c: &Comparison) -> Result<Op, ParseError> {
-    Err(err(c.column, "regular expressions must be alternatives of plain values"))
-}
-
 /// Whether a found trace passes the plan's trace-level conditions.
 pub fn trace_matches(conds: &[Comparison], t: &TraceSummary) -> bool {
     conds.iter().all(|c| {
+        if let (CmpOp::Re | CmpOp::NotRe, Literal::Str(re)) = (c.op, &c.value) {
+            let value = match c.field {
+                Field::RootName => t.root_name.as_deref(),
+                Field::RootServiceName => t.root_service.as_deref(),
+                _ => None,
+            };
+            // Checked when the query was planned; no root span, no match (as for the other operators).
+            return match (value, Pattern::new(re)) {
+                (Some(v), Ok(p)) => p.is_match(v) == (c.op == CmpOp::Re),
+                _ => false,
+            };
+        }
         let ord = match (&c.field, &c.value) {
             (Field::RootName, Literal::Str(v)) => t.root_name.as_deref().map(|n| n.cmp(v.as_str())),
             (Field::RootServiceName, Literal::Str(v)) => t.root_service.as_deref().map(|n| n.cmp(v.as_str())),

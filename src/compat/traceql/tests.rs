@@ -1,6 +1,6 @@
 use super::*;
 use crate::query::params::{AttrFilter, AttrScope, Op, Window};
-use crate::query::traces::TraceQuery;
+use crate::query::traces::{TraceQuery, TraceSummary};
 
 fn base() -> TraceQuery {
     TraceQuery::new(Window { from: 1, to: 2 }, 20)
@@ -30,6 +30,9 @@ fn accepted() {
         (r#"{name = "a" && name = "b"}"#, 0),
         (r#"{status != error}"#, 1),
         (r#"{span.db.system != nil}"#, 1),
+        (r#"{resource.deployment.environment =~ "prod-.*" && span.http.status_code = 200}"#, 1),
+        (r#"{name =~ "GET /api/v[0-9]+/.*" && rootName !~ "(?i).*health.*"}"#, 1),
+        (r#"{status =~ "error|unset"}"#, 2),
     ];
     for (q, n) in cases {
         let plans = plans(q, &base()).unwrap_or_else(|e| panic!("{q}: {e}"));
@@ -48,7 +51,11 @@ fn refused() {
         (r#"{span.a = "x"} && {span.b = "y"}"#, 16, "combining spansets"),
         (r#"{span.a = "x"} ~ {span.b = "y"}"#, 16, "sibling"),
         (r#"{span.a = "x"} > {span.b = "y"}"#, 16, "structural"),
-        (r#"{span.a =~ "x.*"}"#, 2, "regular expression"),
+        (r#"{span.a =~ "(x"}"#, 2, "regular expression"),
+        (r#"{span.a =~ "\\bx"}"#, 2, "word boundary"),
+        (r#"{span.a !~ 5}"#, 2, "quoted string"),
+        (r#"{status =~ "err.*"}"#, 2, "alternatives of their values"),
+        (r#"{duration =~ "1.*"}"#, 2, "expected a duration"),
         (r#"{event.name = "x"}"#, 2, "not supported"),
         (r#"{statusMessage = "x"}"#, 2, "not supported"),
         (r#"{span.a = "x}"#, 11, "unterminated"),
@@ -92,4 +99,35 @@ fn translation() {
     let p = plans(r#"{span.user !~ "a|b"}"#, &base()).unwrap();
     assert_eq!(p[0].query.attrs.len(), 2);
     assert!(p[0].query.attrs.iter().all(|a| a.op == Op::Ne));
+}
+
+#[test]
+fn regular_expressions() {
+    let p = plans(r#"{span.route =~ "/api/.*" && resource.env !~ "dev|test.*" && name !~ "GET .*"}"#, &base()).unwrap();
+    let q = &p[0].query;
+    assert_eq!(
+        q.attrs,
+        vec![
+            AttrFilter { scope: AttrScope::Record, key: "route".into(), op: Op::Matches, value: "/api/.*".into() },
+            AttrFilter {
+                scope: AttrScope::Resource,
+                key: "env".into(),
+                op: Op::NotMatches,
+                value: "dev|test.*".into()
+            },
+        ]
+    );
+    assert_eq!(q.name_patterns, vec![(Op::NotMatches, "GET .*".to_string())]);
+
+    // Root-span conditions are checked on each found trace, on the whole value.
+    let p = plans(r#"{rootName =~ "GET /(cart|pay)" && rootServiceName !~ "(?i)FRONT.*"}"#, &base()).unwrap();
+    let summary = |root: &str, service: &str| TraceSummary {
+        root_name: Some(root.into()),
+        root_service: Some(service.into()),
+        ..TraceSummary::default()
+    };
+    assert!(trace_matches(&p[0].trace, &summary("GET /cart", "checkout")));
+    assert!(!trace_matches(&p[0].trace, &summary("GET /cart/x", "checkout")));
+    assert!(!trace_matches(&p[0].trace, &summary("GET /pay", "frontend")));
+    assert!(!trace_matches(&p[0].trace, &TraceSummary::default()));
 }

@@ -2,7 +2,7 @@
 
 use sqlx::{Postgres, QueryBuilder};
 
-use crate::query::params::{AttrFilter, AttrScope, Window};
+use crate::query::params::{AttrFilter, AttrScope, Op, Window};
 use crate::query::record_attributes as attrs;
 use crate::schema::attributes::{RESOURCE, SPAN};
 
@@ -13,6 +13,7 @@ pub(super) struct SpanFilters {
     pub(super) resources: Option<Vec<i64>>,
     pub(super) name: Option<String>,
     pub(super) not_names: Vec<String>,
+    pub(super) name_patterns: Vec<(Op, String)>,
     pub(super) kind: Option<i16>,
     pub(super) not_kinds: Vec<i16>,
     pub(super) status: Option<i16>,
@@ -53,6 +54,12 @@ impl SpanFilters {
         }
         if !self.not_names.is_empty() {
             qb.push(" AND s.name <> ALL(").push_bind(self.not_names.clone()).push(")");
+        }
+        for (op, re) in &self.name_patterns {
+            qb.push(" AND ");
+            attrs::push_pattern(qb, *op, re, |qb| {
+                qb.push("s.name");
+            });
         }
         if let Some(k) = self.kind {
             qb.push(" AND s.kind = ").push_bind(k);

@@ -13,7 +13,7 @@ use super::scan::Scan;
 use super::{nanos_fields, nanos_sql};
 use crate::ids;
 use crate::query::error::ApiError;
-use crate::query::params::{self, AttrFilter, Params, Window};
+use crate::query::params::{self, AttrFilter, Op, Params, Window};
 use crate::query::{QueryState, cursor};
 
 /// Parameters of the trace search.
@@ -47,6 +47,9 @@ pub struct TraceQuery {
     pub name: Option<String>,
     /// Span names the span may not have.
     pub not_names: Vec<String>,
+    /// Regular expressions the span name must match ([`Op::Matches`]) or not match ([`Op::NotMatches`]) as a
+    /// whole ([`crate::query::pattern`]).
+    pub name_patterns: Vec<(Op, String)>,
     /// Span kind (the span_kinds value).
     pub kind: Option<i16>,
     /// Span kinds the span may not have.
@@ -80,6 +83,7 @@ impl TraceQuery {
             namespace: None,
             name: None,
             not_names: Vec::new(),
+            name_patterns: Vec::new(),
             kind: None,
             not_kinds: Vec::new(),
             status: None,
@@ -105,7 +109,7 @@ pub struct TracePage {
 }
 
 /// What a search tells about a found trace (all its spans, inside the window or not).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct TraceSummary {
     /// The trace id.
     pub trace_id: Vec<u8>,
@@ -190,6 +194,7 @@ pub async fn find_traces(st: &QueryState, q: &TraceQuery) -> Result<TracePage, A
         resources: None,
         name: q.name.clone(),
         not_names: q.not_names.clone(),
+        name_patterns: q.name_patterns.clone(),
         kind: q.kind,
         not_kinds: q.not_kinds.clone(),
         status: q.status,

@@ -50,6 +50,8 @@ async fn injection_attempts_return_data_or_400_and_never_execute() {
             wurl("/traces/search", &[("min_duration", payload)]),
             wurl("/traces/search", &[("attr", &format!("user gt {payload}"))]),
             wurl("/traces/search", &[("attr", &format!("user ne {payload}"))]),
+            wurl("/traces/search", &[("attr", &format!("user matches {payload}"))]),
+            wurl("/logs/search", &[("attr", &format!("p.user not_matches {payload}"))]),
             wurl("/traces/search", &[("resource_attr", &format!("{payload} eq 1"))]),
             url(&format!("/traces/{}", enc(payload)), &[]),
             url(&format!("/traces/{tid1}"), &[("format", payload)]),

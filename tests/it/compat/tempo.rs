@@ -104,6 +104,15 @@ async fn traceql_search() {
         (r#"{rootName = "GET /pay" && name = "pay"}"#, vec!["GET /pay"]),
         (r#"{traceDuration >= 300ms}"#, vec!["cron", "GET /pay"]),
         (r#"{kind = consumer && span.big = 1152921504606846976}"#, vec!["consume"]),
+        // Regular expressions beyond alternatives: whole values, string values only.
+        (r#"{span.user =~ "(?i)ALICE|c.*"}"#, vec!["cron", "GET /cart"]),
+        (r#"{span.user =~ "ali"}"#, vec![]),
+        (r#"{span.p.route !~ "/c.*"}"#, vec!["GET /pay"]),
+        (r#"{name =~ "GET /.*" && status = error}"#, vec!["GET /pay"]),
+        (r#"{name !~ "GET .*|consume|cron|checkout|pay"}"#, vec!["GET /cart"]),
+        (r#"{resource.team =~ "p.y"}"#, vec!["cron", "GET /pay", "GET /cart"]),
+        (r#"{rootName =~ "GET /(cart|pay)" && rootServiceName !~ "check.*"}"#, vec!["GET /pay", "GET /cart"]),
+        (r#"{span.p.status =~ "5.*"}"#, vec![]),
     ];
     for (q, want) in cases {
         let v = ok(&app, &search_url(&[("q", q)])).await;
@@ -159,7 +168,8 @@ async fn search_errors_name_what_is_unsupported() {
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (vec![("q", r#"{span.a = "x"} | count() > 1"#)], "column 16: pipelines"),
         (vec![("q", r#"{span.a = "x"} >> {}"#)], "structural"),
-        (vec![("q", r#"{span.a =~ "x.*"}"#)], "regular expression"),
+        (vec![("q", r#"{span.a =~ "(x"}"#)], "regular expression"),
+        (vec![("q", r#"{span.a =~ "\\bx"}"#)], "word boundary"),
         (vec![("q", "{"), ("tags", "a=b")], "together"),
         (vec![("limit", "0")], "limit"),
         (vec![("tags", "nokey")], "logfmt"),

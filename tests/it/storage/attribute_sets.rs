@@ -86,6 +86,9 @@ async fn spans_with_the_same_promoted_attributes_share_one_stored_set() {
     assert_eq!(found(&app, "p.route ne /a").await, [hex(&[3; 16])]);
     assert_eq!(found(&app, "p.route contains b").await, [hex(&[3; 16])]);
     assert_eq!(found(&app, "p.code exists").await, [hex(&[1; 16]), hex(&[2; 16])]);
+    assert_eq!(found(&app, "p.route matches /[ab]").await, [hex(&[1; 16]), hex(&[2; 16]), hex(&[3; 16])]);
+    assert_eq!(found(&app, "user =~ u[12]").await, [hex(&[1; 16]), hex(&[2; 16])]);
+    assert_eq!(found(&app, "user not_matches .*1").await, [hex(&[2; 16])]);
 }
 
 #[tokio::test]
@@ -114,6 +117,12 @@ async fn log_records_with_the_same_promoted_attributes_share_one_stored_set() {
     assert_eq!(bodies, ["one", "two"]);
     assert_eq!(logs[0]["attributes"]["p.code"], 500);
     assert!(logs[0]["attributes"]["x"].is_string());
+    params.pop();
+    params.push(("attr", "x matches t.*"));
+    let v = ok(&app, &url("/logs/search", &params)).await;
+    let mut bodies: Vec<&str> = v["logs"].as_array().unwrap().iter().map(|l| l["body"].as_str().unwrap()).collect();
+    bodies.sort();
+    assert_eq!(bodies, ["three", "two"]);
 }
 
 #[tokio::test]
@@ -150,6 +159,12 @@ async fn a_promotion_change_applies_from_the_next_batch_and_queries_find_old_and
     assert_eq!(found(&app, "p.route contains x").await, x);
     assert_eq!(found(&app, "p.route ne /y").await, x);
     assert_eq!(found(&app, "p.route exists").await.len(), 8);
+    // Regular expressions match string values as a whole, in every home.
+    assert_eq!(found(&app, "p.route matches /[x-z]").await.len(), 8);
+    assert_eq!(found(&app, "p.route matches /(x|q)").await, x);
+    assert_eq!(found(&app, "p.route not_matches /y.*").await, x);
+    assert_eq!(found(&app, "p.route matches x").await, Vec::<String>::new());
+    assert_eq!(found(&app, "legacy matches t.*").await, Vec::<String>::new());
     for n in [1, 2, 3] {
         assert_eq!(span_attributes(&app, n).await, serde_json::json!({"p.route": "/x"}), "trace {n}");
     }
