@@ -18,8 +18,6 @@ pub mod tempo;
 pub mod tempopb;
 pub mod traceql;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::middleware;
@@ -36,7 +34,7 @@ use crate::schema::enums::{SPAN_KIND, STATUS_CODE};
 /// The compatibility routes, `/jaeger/...` and `/tempo/...`: merge into the API port's router.
 pub fn router(pool: PgPool, options: QueryOptions) -> Router {
     let cors = crate::query::cors_layer(&options.cors_origins);
-    let state = QueryState { pool, options: Arc::new(options) };
+    let state = QueryState::new(pool, options);
     let r = Router::new()
         .nest("/jaeger", jaeger_v1::routes().merge(jaeger_v3::routes()).fallback(jaeger_v1::not_found))
         .nest("/tempo", tempo::routes().fallback(tempo::not_found))
@@ -187,7 +185,7 @@ pub(crate) fn apply_jaeger_tags_json(q: &mut TraceQuery, param: &str, text: &str
 pub(crate) async fn load_traces(st: &QueryState, ids: &[Vec<u8>]) -> Result<Vec<Vec<ResourceSpans>>, ApiError> {
     let tids: Vec<crate::ids::TraceId> = ids.iter().filter_map(|id| crate::ids::trace_id_from_bytes(id).ok()).collect();
     let mut tx = st.lookup_tx().await?;
-    let found = traces::load_otlp_many(&mut tx, &tids).await?;
+    let found = traces::load_otlp_many(&mut tx, &st.dims, &tids).await?;
     tx.commit().await?;
     Ok(found.into_iter().map(|(_, rs)| rs).filter(|rs| !rs.is_empty()).collect())
 }
@@ -195,7 +193,7 @@ pub(crate) async fn load_traces(st: &QueryState, ids: &[Vec<u8>]) -> Result<Vec<
 /// One stored trace as OTLP; 404 when unknown.
 pub(crate) async fn load_trace(st: &QueryState, id: &crate::ids::TraceId) -> Result<Vec<ResourceSpans>, ApiError> {
     let mut tx = st.lookup_tx().await?;
-    let rs = traces::load_otlp(&mut tx, id).await?;
+    let rs = traces::load_otlp(&mut tx, &st.dims, id).await?;
     tx.commit().await?;
     if rs.is_empty() {
         return Err(ApiError::NotFound("trace not found".into()));

@@ -32,6 +32,7 @@
 pub mod aggregate;
 pub mod attribute_keys;
 pub mod cursor;
+pub mod dimension_cache;
 pub mod error;
 pub mod logs;
 pub mod metrics;
@@ -104,9 +105,16 @@ pub struct QueryState {
     pub pool: PgPool,
     /// The settings.
     pub options: Arc<QueryOptions>,
+    /// Resources and scopes read so far.
+    pub dims: Arc<dimension_cache::DimensionCache>,
 }
 
 impl QueryState {
+    /// The state of handlers reading `pool`, with an empty dimension cache.
+    pub fn new(pool: PgPool, options: QueryOptions) -> QueryState {
+        QueryState { pool, options: Arc::new(options), dims: Arc::default() }
+    }
+
     /// A read-only transaction for searches: statements planned with each request's values.
     pub async fn read_tx(&self) -> Result<Transaction<'static, Postgres>, ApiError> {
         self.begin(Planning::PerRequest).await
@@ -168,7 +176,7 @@ impl Planning {
 /// `.nest("/api/v2", crate::query::router(pool, options))`.
 pub fn router(pool: PgPool, options: QueryOptions) -> Router {
     let cors = cors_layer(&options.cors_origins);
-    let state = QueryState { pool, options: Arc::new(options) };
+    let state = QueryState::new(pool, options);
     let mut r = Router::new();
     for route in openapi::ROUTES {
         r = r.route(route.path, (route.handler)());

@@ -71,7 +71,7 @@ pub async fn by_id(
     let not_found = || ApiError::NotFound(format!("trace {} not found", ids::to_hex(&tid)));
     let mut tx = st.lookup_tx().await?;
     if otlp {
-        let resource_spans = load_otlp(&mut tx, &tid).await?;
+        let resource_spans = load_otlp(&mut tx, &st.dims, &tid).await?;
         tx.commit().await?;
         if resource_spans.is_empty() {
             return Err(not_found());
@@ -84,7 +84,7 @@ pub async fn by_id(
     }
     let span_attrs = attrs::fetch_records(&mut tx, &SPAN, &span_records(&spans), span_times(&spans)).await?;
     let (events, links) = load_events_links(&mut tx, &spans).await?;
-    let dims = load_dims(&mut tx, &spans).await?;
+    let dims = load_dims(&mut tx, &st.dims, &spans).await?;
     tx.commit().await?;
 
     let keys: Vec<SpanKey> = spans.iter().map(|s| (s.span_id.clone(), s.parent.clone(), s.start)).collect();
@@ -98,7 +98,7 @@ pub async fn by_id(
         let mut m = span_base_json(
             &trace_hex,
             s,
-            res.and_then(|r| r.2.as_deref()),
+            res.and_then(|r| r.service_name.as_deref()),
             span_attrs.get(&s.row_id).map(Vec::as_slice).unwrap_or(&[]),
         );
         m.insert("depth".into(), depth.into());
@@ -139,12 +139,12 @@ pub async fn by_id(
         m.insert(
             "resource".into(),
             match res {
-                Some((r, schema_url, name, ns)) => json!({
-                    "service_name": name,
-                    "service_namespace": ns,
-                    "schema_url": schema_url,
-                    "attributes": attrs::to_json(&r.attributes),
-                    "dropped_attributes_count": r.dropped_attributes_count,
+                Some(r) => json!({
+                    "service_name": r.service_name,
+                    "service_namespace": r.service_namespace,
+                    "schema_url": r.schema_url,
+                    "attributes": attrs::to_json(&r.resource.attributes),
+                    "dropped_attributes_count": r.resource.dropped_attributes_count,
                 }),
                 None => Value::Null,
             },
@@ -152,12 +152,12 @@ pub async fn by_id(
         m.insert(
             "scope".into(),
             match sc {
-                Some((s, schema_url)) => json!({
-                    "name": s.name,
-                    "version": s.version,
-                    "schema_url": schema_url,
-                    "attributes": attrs::to_json(&s.attributes),
-                    "dropped_attributes_count": s.dropped_attributes_count,
+                Some(sc) => json!({
+                    "name": sc.scope.name,
+                    "version": sc.scope.version,
+                    "schema_url": sc.schema_url,
+                    "attributes": attrs::to_json(&sc.scope.attributes),
+                    "dropped_attributes_count": sc.scope.dropped_attributes_count,
                 }),
                 None => Value::Null,
             },

@@ -5,19 +5,19 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue};
-use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use super::waterfall::{SpanKey, waterfall};
+use crate::query::dimension_cache::{DimensionCache, Dims};
 use crate::query::error::ApiError;
 use crate::query::params::{self};
 use crate::query::record_attributes as attrs;
 use crate::query::unix_nanos;
-use crate::schema::attributes::{RESOURCE, SCOPE, SPAN, SPAN_EVENT, SPAN_LINK};
+use crate::schema::attributes::{SPAN, SPAN_EVENT, SPAN_LINK};
 
 /// One stored span and what hangs off it.
 pub(super) struct SpanRow {
@@ -105,59 +105,19 @@ pub(super) fn span_records(spans: &[SpanRow]) -> Vec<attrs::RecordRef<'_>> {
         .collect()
 }
 
-pub(super) struct Dims {
-    pub(super) resources: HashMap<i64, (Resource, String, Option<String>, Option<String>)>,
-    pub(super) scopes: HashMap<i64, (InstrumentationScope, String)>,
-}
-
-pub(super) async fn load_dims(conn: &mut PgConnection, spans: &[SpanRow]) -> Result<Dims, ApiError> {
+/// The resources and scopes of the spans, from the cache or the database.
+pub(super) async fn load_dims(
+    conn: &mut PgConnection,
+    cache: &DimensionCache,
+    spans: &[SpanRow],
+) -> Result<Dims, ApiError> {
     let mut rids: Vec<i64> = spans.iter().map(|s| s.resource_id).collect();
     rids.sort_unstable();
     rids.dedup();
     let mut sids: Vec<i64> = spans.iter().map(|s| s.scope_id).collect();
     sids.sort_unstable();
     sids.dedup();
-    let mut rattrs = attrs::fetch(conn, &RESOURCE, &rids, None).await?;
-    let mut sattrs = attrs::fetch(conn, &SCOPE, &sids, None).await?;
-    let mut resources = HashMap::new();
-    for row in sqlx::query(
-        "SELECT resource_id, service_name, service_namespace, schema_url, dropped_attributes_count \
-         FROM otel_resources_dim WHERE resource_id = ANY($1)",
-    )
-    .bind(&rids)
-    .fetch_all(&mut *conn)
-    .await?
-    {
-        let id: i64 = row.try_get("resource_id")?;
-        let res = Resource {
-            attributes: rattrs.remove(&id).unwrap_or_default(),
-            dropped_attributes_count: row.try_get::<i32, _>("dropped_attributes_count")? as u32,
-            ..Default::default()
-        };
-        resources.insert(
-            id,
-            (res, row.try_get("schema_url")?, row.try_get("service_name")?, row.try_get("service_namespace")?),
-        );
-    }
-    let mut scopes = HashMap::new();
-    for row in sqlx::query(
-        "SELECT scope_id, name, version, schema_url, dropped_attributes_count FROM otel_scopes_dim \
-         WHERE scope_id = ANY($1)",
-    )
-    .bind(&sids)
-    .fetch_all(&mut *conn)
-    .await?
-    {
-        let id: i64 = row.try_get("scope_id")?;
-        let sc = InstrumentationScope {
-            name: row.try_get("name")?,
-            version: row.try_get("version")?,
-            attributes: sattrs.remove(&id).unwrap_or_default(),
-            dropped_attributes_count: row.try_get::<i32, _>("dropped_attributes_count")? as u32,
-        };
-        scopes.insert(id, (sc, row.try_get("schema_url")?));
-    }
-    Ok(Dims { resources, scopes })
+    cache.load(conn, &rids, &sids).await
 }
 
 /// The range of the spans' stored start times (the partition key of everything hanging off them).
@@ -227,14 +187,19 @@ pub(super) async fn load_events_links(
 
 /// A stored trace as OTLP resource spans (resource, scope, then spans in waterfall order); empty when the
 /// trace is unknown.
-pub async fn load_otlp(conn: &mut PgConnection, tid: &[u8; 16]) -> Result<Vec<ResourceSpans>, ApiError> {
-    Ok(load_otlp_many(conn, &[*tid]).await?.pop().map(|(_, rs)| rs).unwrap_or_default())
+pub async fn load_otlp(
+    conn: &mut PgConnection,
+    cache: &DimensionCache,
+    tid: &[u8; 16],
+) -> Result<Vec<ResourceSpans>, ApiError> {
+    Ok(load_otlp_many(conn, cache, &[*tid]).await?.pop().map(|(_, rs)| rs).unwrap_or_default())
 }
 
 /// Stored traces as OTLP resource spans, in the order of `tids`; unknown traces are left out. One query per
 /// table for all of them (a search page's traces), not one round of queries per trace.
 pub async fn load_otlp_many(
     conn: &mut PgConnection,
+    cache: &DimensionCache,
     tids: &[[u8; 16]],
 ) -> Result<Vec<([u8; 16], Vec<ResourceSpans>)>, ApiError> {
     let ids: Vec<Vec<u8>> = tids.iter().map(|t| t.to_vec()).collect();
@@ -244,7 +209,7 @@ pub async fn load_otlp_many(
     }
     let mut span_attrs = attrs::fetch_records(conn, &SPAN, &span_records(&spans), span_times(&spans)).await?;
     let (mut events, mut links) = load_events_links(conn, &spans).await?;
-    let dims = load_dims(conn, &spans).await?;
+    let dims = load_dims(conn, cache, &spans).await?;
     let mut by_trace: HashMap<&[u8], Vec<usize>> = HashMap::new();
     for (i, t) in trace_of.iter().enumerate() {
         by_trace.entry(t.as_slice()).or_default().push(i);
@@ -303,14 +268,17 @@ fn otlp_resource_spans(
         .into_iter()
         .map(|(rid, scopes)| {
             let (resource, schema_url) =
-                dims.resources.get(&rid).map(|r| (Some(r.0.clone()), r.1.clone())).unwrap_or_default();
+                dims.resources.get(&rid).map(|r| (Some(r.resource.clone()), r.schema_url.clone())).unwrap_or_default();
             ResourceSpans {
                 resource,
                 scope_spans: scopes
                     .into_iter()
                     .map(|(sid, spans)| {
-                        let (scope, schema_url) =
-                            dims.scopes.get(&sid).map(|s| (Some(s.0.clone()), s.1.clone())).unwrap_or_default();
+                        let (scope, schema_url) = dims
+                            .scopes
+                            .get(&sid)
+                            .map(|s| (Some(s.scope.clone()), s.schema_url.clone()))
+                            .unwrap_or_default();
                         ScopeSpans { scope, spans, schema_url }
                     })
                     .collect(),

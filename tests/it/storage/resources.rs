@@ -397,3 +397,57 @@ async fn a_pruned_dimension_that_returns_is_registered_again() {
         .await;
     assert_eq!(orphans, 0);
 }
+
+// ---- read back through the API's dimension cache ----
+
+/// A resource and scope are stored once, first writer wins: a later export with the same content but another
+/// `dropped_attributes_count` does not change the stored row. The API caches resources and scopes without
+/// invalidation on that ground, so a long-running API answers what a fresh one reads from the database.
+#[tokio::test]
+async fn a_cached_resource_answers_what_the_database_holds() {
+    use crate::api::{api, hex, ok};
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    let env = env().await;
+    let export = |trace: u8, dropped: u32| ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", s("svc")), kv("host.name", s("h1"))],
+                dropped_attributes_count: dropped,
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                scope: Some(InstrumentationScope { dropped_attributes_count: dropped, ..scope("lib", "1.0") }),
+                spans: vec![Span {
+                    trace_id: vec![trace; 16],
+                    span_id: vec![trace; 8],
+                    name: "op".into(),
+                    start_time_unix_nano: T0,
+                    end_time_unix_nano: T0 + 1_000,
+                    ..Default::default()
+                }],
+                schema_url: String::new(),
+            }],
+            schema_url: "https://opentelemetry.io/schemas/1.30.0".into(),
+        }],
+    };
+    let long_running = api(&env);
+    env.traces(&export(1, 0)).await;
+    let first = ok(&long_running, &format!("/traces/{}", hex(&[1; 16]))).await;
+    env.traces(&export(2, 3)).await;
+    assert_eq!(env.count("otel_resources_dim").await, 1);
+    assert_eq!(env.count("otel_scopes_dim").await, 1);
+
+    let cached = ok(&long_running, &format!("/traces/{}", hex(&[2; 16]))).await;
+    let fresh = ok(&api(&env), &format!("/traces/{}", hex(&[2; 16]))).await;
+    let (c, f) = (&cached["spans"][0], &fresh["spans"][0]);
+    assert_eq!(c["resource"], f["resource"]);
+    assert_eq!(c["scope"], f["scope"]);
+    assert_eq!(c["resource"], first["spans"][0]["resource"]);
+    assert_eq!(c["resource"]["attributes"]["host.name"], "h1");
+    assert_eq!(c["resource"]["schema_url"], "https://opentelemetry.io/schemas/1.30.0");
+    assert_eq!(c["resource"]["dropped_attributes_count"], 0, "first writer wins");
+    assert_eq!(c["scope"]["version"], "1.0");
+    // The OTLP form reads the same cache.
+    let otlp = ok(&long_running, &format!("/traces/{}?format=otlp", hex(&[2; 16]))).await;
+    assert_eq!(otlp["resourceSpans"][0]["resource"]["attributes"][0]["key"], "host.name");
+}

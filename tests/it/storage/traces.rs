@@ -359,7 +359,7 @@ async fn tree() -> Env {
 
 /// Root span names of the traces the trace search finds with spans starting in `[from, to)`.
 async fn traces_starting_in(env: &Env, from: u64, to: u64) -> Vec<String> {
-    let st = QueryState { pool: env.pool().clone(), options: Arc::new(QueryOptions::default()) };
+    let st = QueryState::new(env.pool().clone(), QueryOptions::default());
     let page = find_traces(&st, &TraceQuery::new(Window { from, to }, 100)).await.unwrap();
     page.traces.into_iter().map(|t| t.root_name.unwrap_or_default()).collect()
 }
