@@ -1,7 +1,8 @@
 //! Jaeger's v1 HTTP JSON API (`/jaeger/api/...`), what Grafana's Jaeger data source and every Jaeger UI
 //! call: services, operations, trace search, trace by id and dependencies, in the envelope
 //! `{data, total, limit, offset, errors}`. Errors use the same envelope with `data: null` and
-//! `errors: [{code, msg}]`, as Jaeger writes them (Content-Type text/plain, body JSON).
+//! `errors: [{code, msg}]`, as Jaeger writes them (Content-Type text/plain, body JSON). The Monitor tab's
+//! metrics, routed here too, are in [`super::jaeger_metrics`].
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -32,6 +33,7 @@ pub fn routes() -> Router<QueryState> {
         .route("/api/traces", get(search))
         .route("/api/traces/{trace_id}", get(by_id))
         .route("/api/dependencies", get(dependencies))
+        .merge(super::jaeger_metrics::routes())
 }
 
 /// Any other path under `/jaeger`: 404 in Jaeger's envelope.
@@ -60,7 +62,7 @@ impl IntoResponse for JaegerError {
 }
 
 /// A successful answer: `data`, `total` (set by the listings), no errors.
-fn envelope(data: Value, total: usize, errors: Value) -> Response {
+pub(crate) fn envelope(data: Value, total: usize, errors: Value) -> Response {
     let body = json!({"data": data, "total": total, "limit": 0, "offset": 0, "errors": errors});
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }

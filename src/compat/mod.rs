@@ -7,9 +7,10 @@
 //! behind the same bearer-token check. These modules only translate parameters and answers.
 //!
 //! Modules: [`params`] (the protocols' ids, times and durations), [`jaeger_model`] (OTLP to Jaeger's UI JSON),
-//! [`jaeger_v1`], [`jaeger_v3`], [`traceql`] (the TraceQL subset), [`tempopb`] (Tempo's protobuf messages),
-//! [`tempo`].
+//! [`jaeger_v1`], [`jaeger_metrics`] (the Jaeger UI's Monitor tab, from the span rollups), [`jaeger_v3`],
+//! [`traceql`] (the TraceQL subset), [`tempopb`] (Tempo's protobuf messages), [`tempo`].
 
+pub mod jaeger_metrics;
 pub mod jaeger_model;
 pub mod jaeger_v1;
 pub mod jaeger_v3;

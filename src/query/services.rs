@@ -215,13 +215,7 @@ pub async fn operations(
     let w = window(&p, &st)?;
     let mut tx = st.read_tx().await?;
     known_service(&mut tx, &service).await?;
-    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-        "SELECT bucket, minutes, span_name, span_kind, span_count, error_count, latency, latency_min_ns, latency_max_ns \
-         FROM otel_operation_rollups WHERE service_name = ",
-    );
-    qb.push_bind(cut(&service));
-    push_buckets(&mut qb, &w);
-    let rows = qb.build().fetch_all(&mut *tx).await?;
+    let rows = operation_rows(&mut tx, &[cut(&service)], None, &w).await?;
     tx.commit().await?;
     let mut ops: BTreeMap<(String, i16), Calls> = BTreeMap::new();
     for row in &rows {
@@ -249,6 +243,27 @@ pub async fn operations(
         }));
     }
     Ok(Json(json!({"service": service, "window": window_json(&w, covered), "operations": out})))
+}
+
+/// The operation rollup rows of `services` (names as stored, see [`cut`]) that `w` covers, only of the span
+/// `kinds` when given: `bucket`, `minutes`, `service_name`, `span_name`, `span_kind`, `span_count`,
+/// `error_count` and the latency columns. Read by the operations endpoint and by Jaeger's Monitor metrics.
+pub(crate) async fn operation_rows(
+    tx: &mut sqlx::Transaction<'static, Postgres>,
+    services: &[String],
+    kinds: Option<&[i16]>,
+    w: &Window,
+) -> Result<Vec<PgRow>, ApiError> {
+    let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT bucket, minutes, service_name, span_name, span_kind, span_count, error_count, latency, \
+         latency_min_ns, latency_max_ns FROM otel_operation_rollups WHERE service_name = ANY(",
+    );
+    qb.push_bind(services.to_vec()).push(")");
+    if let Some(kinds) = kinds {
+        qb.push(" AND span_kind = ANY(").push_bind(kinds.to_vec()).push(")");
+    }
+    push_buckets(&mut qb, w);
+    Ok(qb.build().fetch_all(&mut **tx).await?)
 }
 
 /// `GET /service-map`: service-to-service edges from parent/child spans in different services, and edges

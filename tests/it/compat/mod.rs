@@ -2,6 +2,7 @@
 //! write path, requests go through the API port's router (in process), answers are checked field by field
 //! against what Grafana's data sources and the Jaeger UI read.
 
+mod jaeger_metrics;
 mod jaeger_v1;
 mod jaeger_v3;
 mod tempo;
