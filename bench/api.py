@@ -10,7 +10,12 @@ MODES=asis,analyzed,cold (environment, default asis) measures the endpoints once
   asis      the statistics as they are (straight after a load: what autovacuum and the server have done so far);
   analyzed  after ANALYZE of the newest partitions (those of the measured windows' days) and of their parents;
   cold      with those partitions' and parents' statistics removed (pg_statistic rows deleted, reltuples -1,
-            autovacuum off for them while measuring; analyzed again afterwards). Needs a superuser URL."""
+            autovacuum off for them while measuring; analyzed again afterwards). Needs a superuser URL.
+  stale     with each of those partitions carrying the statistics of its oldest tenth (by its partition key):
+            the tenth is copied to a scratch table and analyzed, and its pg_statistic rows and row and page
+            counts replace the partition's (matched by column name), as if the last ANALYZE ran when the
+            partition held a tenth of its rows; autovacuum off for them while measuring, analyzed again
+            afterwards. Needs a superuser URL."""
 import datetime, json, os, random, subprocess, sys, time, urllib.parse, urllib.request, urllib.error
 
 api, url = sys.argv[1], sys.argv[2]
@@ -84,6 +89,10 @@ def prepare(mode):
     children, parents = newest_partitions()
     if mode == "analyzed":
         sql("ANALYZE " + ", ".join(children + parents))
+    elif mode == "stale":
+        for t in children:
+            sql(f"ALTER TABLE {t} SET (autovacuum_enabled = off)")
+            stale_statistics(t)
     elif mode == "cold":
         for t in children:
             sql(f"ALTER TABLE {t} SET (autovacuum_enabled = off)")
@@ -92,8 +101,29 @@ def prepare(mode):
         sql(f"UPDATE pg_class SET reltuples = -1, relpages = 0, relallvisible = 0 WHERE relname IN ({names}) "
             "AND relkind = 'r'")
 
+def stale_statistics(child):
+    """Gives partition `child` the statistics of its oldest tenth (see `stale` above)."""
+    key = sql(f"SELECT pg_get_partkeydef(i.inhparent) FROM pg_inherits i WHERE i.inhrelid = '{child}'::regclass")
+    column = key[-1].strip("()") if key else None
+    total = int(sql(f"SELECT count(*) FROM {child}")[0])
+    if not column or total < 10:
+        return
+    sql(f"DROP TABLE IF EXISTS bench_stale_scratch; CREATE TABLE bench_stale_scratch AS "
+        f"SELECT * FROM {child} ORDER BY {column} LIMIT {total // 10}; ANALYZE bench_stale_scratch")
+    sql(f"DELETE FROM pg_statistic WHERE starelid = '{child}'::regclass")
+    cols = ", ".join(f"s.{c}" for c in sql(
+        "SELECT attname FROM pg_attribute WHERE attrelid = 'pg_statistic'::regclass AND attnum > 0 "
+        "AND attname NOT IN ('starelid', 'staattnum') ORDER BY attnum"))
+    sql(f"INSERT INTO pg_statistic SELECT '{child}'::regclass, p.attnum, {cols} FROM pg_statistic s "
+        f"JOIN pg_attribute a ON a.attrelid = s.starelid AND a.attnum = s.staattnum "
+        f"JOIN pg_attribute p ON p.attrelid = '{child}'::regclass AND p.attname = a.attname "
+        f"WHERE s.starelid = 'bench_stale_scratch'::regclass")
+    sql(f"UPDATE pg_class c SET reltuples = s.reltuples, relpages = s.relpages, relallvisible = s.relallvisible "
+        f"FROM pg_class s WHERE c.oid = '{child}'::regclass AND s.oid = 'bench_stale_scratch'::regclass")
+    sql("DROP TABLE bench_stale_scratch")
+
 def restore(mode):
-    if mode == "cold":
+    if mode in ("cold", "stale"):
         children, parents = newest_partitions()
         for t in children:
             sql(f"ALTER TABLE {t} RESET (autovacuum_enabled)")
