@@ -39,6 +39,38 @@ fn service_of(row: &PgRow) -> Result<Option<Service>, sqlx::Error> {
     }))
 }
 
+/// The settings of the lookups below, for the rest of the batch's transaction. Each lookup must be one probe
+/// of the trace index per span, whatever the statistics say (figures in docs/benchmarks.md, "Rollup parent
+/// lookups"): bitmap scans off, a generic plan, and sequential scans off, because a partition analyzed while
+/// empty (a manual ANALYZE, a default partition emptied by maintenance) is planned as a sequential scan, and
+/// once a batch has filled it that scan runs once per looked-up span. Only the rollup upserts and the
+/// checkpoint (unique-index probes) follow in this transaction.
+pub const LOOKUP_SETTINGS: &str =
+    "SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; SET LOCAL plan_cache_mode = force_generic_plan";
+
+/// The service of each orphan's parent among committed spans: `$1` trace ids, `$2` parent span ids, `$3` the
+/// orphans' starts, `$4` the batch's own fact id blocks, `$5` the block size. A parent starts at most an hour
+/// before its child (the window keeps the lookup partition-pruned), or a few minutes after it when two hosts'
+/// clocks disagree.
+pub const PARENT_LOOKUP: &str = "SELECT q.i, d.service_name, d.service_namespace \
+     FROM unnest($1::bytea[], $2::bytea[], $3::timestamptz[]) WITH ORDINALITY AS q(trace_id, span_id, t, i) \
+     CROSS JOIN LATERAL (SELECT p.resource_id FROM otel_spans_fact p WHERE p.trace_id = q.trace_id \
+       AND p.span_id = q.span_id AND p.start_time >= q.t - interval '1 hour' \
+       AND p.start_time <= q.t + interval '5 minutes' AND p.span_row_id / $5 <> ALL($4::int8[]) LIMIT 1) p \
+     JOIN otel_resources_dim d ON d.resource_id = p.resource_id";
+
+/// The committed children of each caller, with their services: `$1` trace ids, `$2` the callers' span ids,
+/// `$3` their starts, `$4` and `$5` as for [`PARENT_LOOKUP`].
+pub const CHILD_LOOKUP: &str = "SELECT q.i, c.start_time, c.start_time_nanos_fraction, c.duration_ns, c.status_code, \
+     c.service_name, c.service_namespace \
+     FROM unnest($1::bytea[], $2::bytea[], $3::timestamptz[]) WITH ORDINALITY AS q(trace_id, span_id, t, i) \
+     CROSS JOIN LATERAL (SELECT c.start_time, c.start_time_nanos_fraction, c.duration_ns, c.status_code, \
+       d.service_name, d.service_namespace \
+       FROM otel_spans_fact c JOIN otel_resources_dim d ON d.resource_id = c.resource_id \
+       WHERE c.trace_id = q.trace_id AND c.parent_span_id = q.span_id \
+       AND c.start_time >= q.t - interval '5 minutes' AND c.start_time <= q.t + interval '1 hour' \
+       AND c.span_row_id / $5 <> ALL($4::int8[]) OFFSET 0) c";
+
 /// Adds the service-to-service edges between the batch's spans and spans committed before it. `own_blocks`
 /// are the batch's fact id blocks ([`FactIds`]): its own spans, if already loaded, are not paired again.
 pub async fn pair_with_committed(
@@ -50,33 +82,19 @@ pub async fn pair_with_committed(
         return Ok(());
     }
     let block_size = FactIds::BLOCK_SIZE as i64;
-    // Each lookup must be one probe of the trace index, whatever the statistics: a LATERAL probe, bitmap scans
-    // off and a generic plan (figures in docs/benchmarks.md, "Rollup parent lookups"). Only the rollup upserts
-    // and the checkpoint (unique-index probes) follow in this transaction.
-    sqlx::raw_sql("SET LOCAL enable_bitmapscan = off; SET LOCAL plan_cache_mode = force_generic_plan")
-        .execute(&mut *conn)
-        .await?;
+    sqlx::raw_sql(LOOKUP_SETTINGS).execute(&mut *conn).await?;
     if !r.orphans.is_empty() {
         let traces: Vec<&[u8]> = r.orphans.iter().map(|o| &o.trace_id[..]).collect();
         let parents: Vec<&[u8]> = r.orphans.iter().map(|o| &o.parent_span_id[..]).collect();
         let starts = r.orphans.iter().map(|o| at(o.start_ns)).collect::<Result<Vec<_>, _>>()?;
-        // A parent starts at most an hour before its child (the window keeps the lookup partition-pruned),
-        // or a few minutes after it when two hosts' clocks disagree.
-        let rows = sqlx::query(
-            "SELECT q.i, d.service_name, d.service_namespace \
-             FROM unnest($1::bytea[], $2::bytea[], $3::timestamptz[]) WITH ORDINALITY AS q(trace_id, span_id, t, i) \
-             CROSS JOIN LATERAL (SELECT p.resource_id FROM otel_spans_fact p WHERE p.trace_id = q.trace_id \
-               AND p.span_id = q.span_id AND p.start_time >= q.t - interval '1 hour' \
-               AND p.start_time <= q.t + interval '5 minutes' AND p.span_row_id / $5 <> ALL($4::int8[]) LIMIT 1) p \
-             JOIN otel_resources_dim d ON d.resource_id = p.resource_id",
-        )
-        .bind(traces)
-        .bind(parents)
-        .bind(starts)
-        .bind(own_blocks)
-        .bind(block_size)
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows = sqlx::query(PARENT_LOOKUP)
+            .bind(traces)
+            .bind(parents)
+            .bind(starts)
+            .bind(own_blocks)
+            .bind(block_size)
+            .fetch_all(&mut *conn)
+            .await?;
         for row in &rows {
             let i: i64 = row.try_get("i")?;
             let (Some(parent), Some(o)) =
@@ -92,24 +110,14 @@ pub async fn pair_with_committed(
         let traces: Vec<&[u8]> = r.callers.iter().map(|c| &c.trace_id[..]).collect();
         let spans: Vec<&[u8]> = r.callers.iter().map(|c| &c.span_id[..]).collect();
         let starts = r.callers.iter().map(|c| at(c.start_ns)).collect::<Result<Vec<_>, _>>()?;
-        let rows = sqlx::query(
-            "SELECT q.i, c.start_time, c.start_time_nanos_fraction, c.duration_ns, c.status_code, \
-             c.service_name, c.service_namespace \
-             FROM unnest($1::bytea[], $2::bytea[], $3::timestamptz[]) WITH ORDINALITY AS q(trace_id, span_id, t, i) \
-             CROSS JOIN LATERAL (SELECT c.start_time, c.start_time_nanos_fraction, c.duration_ns, c.status_code, \
-               d.service_name, d.service_namespace \
-               FROM otel_spans_fact c JOIN otel_resources_dim d ON d.resource_id = c.resource_id \
-               WHERE c.trace_id = q.trace_id AND c.parent_span_id = q.span_id \
-               AND c.start_time >= q.t - interval '5 minutes' AND c.start_time <= q.t + interval '1 hour' \
-               AND c.span_row_id / $5 <> ALL($4::int8[]) OFFSET 0) c",
-        )
-        .bind(traces)
-        .bind(spans)
-        .bind(starts)
-        .bind(own_blocks)
-        .bind(block_size)
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows = sqlx::query(CHILD_LOOKUP)
+            .bind(traces)
+            .bind(spans)
+            .bind(starts)
+            .bind(own_blocks)
+            .bind(block_size)
+            .fetch_all(&mut *conn)
+            .await?;
         for row in &rows {
             let i: i64 = row.try_get("i")?;
             let (Some(child), Some(caller)) =

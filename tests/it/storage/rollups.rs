@@ -217,3 +217,43 @@ async fn the_sql_histogram_merge_equals_the_rust_one() {
         assert_eq!(merged, want.encode(), "round {round}");
     }
 }
+
+/// The cross-batch lookups probe the trace index whatever the statistics say, also in a partition analyzed
+/// while empty: PostgreSQL plans that one as a sequential scan, and once a batch has filled the partition the
+/// scan runs once per looked-up span (a drain was seen to stall for 20 minutes on one batch that way).
+#[tokio::test]
+async fn lookups_probe_the_trace_index_even_in_partitions_analyzed_empty() {
+    use ollyscale::write::rollups::{CHILD_LOOKUP, LOOKUP_SETTINGS, PARENT_LOOKUP};
+    let env = env().await;
+    env.traces(&req("a", vec![sp(1, 1, None, 2, T0, 10 * MS, false)])).await;
+    let partitions: Vec<String> = sqlx::query_scalar(
+        "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'otel_spans_fact'::regclass",
+    )
+    .fetch_all(env.pool())
+    .await
+    .unwrap();
+    assert!(!partitions.is_empty());
+    sqlx::raw_sql("TRUNCATE otel_spans_fact CASCADE").execute(env.pool()).await.unwrap();
+    for p in &partitions {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ANALYZE {p}"))).execute(env.pool()).await.unwrap();
+    }
+    let mut tx = env.pool().begin().await.unwrap();
+    sqlx::raw_sql(LOOKUP_SETTINGS).execute(&mut *tx).await.unwrap();
+    for (name, lookup) in [("parent", PARENT_LOOKUP), ("child", CHILD_LOOKUP)] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "PREPARE {name}_lookup(bytea[], bytea[], timestamptz[], int8[], int8) AS {lookup}"
+        )))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN EXECUTE {name}_lookup('{{}}', '{{}}', '{{}}', '{{}}', 1)"
+        )))
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+        let plan = plan.join("\n");
+        assert!(!plan.contains("Seq Scan on otel_spans_fact"), "{name} lookup:\n{plan}");
+        assert!(plan.contains("Index Scan using otel_spans_fact_"), "{name} lookup:\n{plan}");
+    }
+}
