@@ -145,8 +145,8 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
             kind.table.table
         ));
         filters.push(&mut qb, kind, w.from_ts(), w.to_ts(), &w);
-        // OFFSET 0 keeps the EXISTS a probe of the (metric_id, time) index per metric: PostgreSQL does not turn
-        // it into a semi-join, which in a partition without statistics was a hash of the window's every point.
+        // OFFSET 0 keeps the EXISTS a probe per metric (PostgreSQL does not turn it into a semi-join over the
+        // window's every point); see below for the scan the probe must be.
         qb.push(" OFFSET 0))");
     }
     qb.push(")");
@@ -159,6 +159,11 @@ pub async fn search(State(st): State<QueryState>, p: Params) -> Result<Json<Valu
     }
     qb.push(" ORDER BY m.name, m.metric_id LIMIT ").push_bind(i64::from(limit) + 1);
     let mut tx = st.read_tx().await?;
+    // Each probe must stop at its metric's first point in the window: a plain scan of the (metric_id, time)
+    // index. In a partition without statistics PostgreSQL chose a bitmap of the same index instead, which
+    // collects every point of the metric in the window before answering (412k entries, 67 ms at 10M points;
+    // 0.4 ms as an index scan).
+    sqlx::query("SET LOCAL enable_bitmapscan = off").execute(&mut *tx).await?;
     let mut rows = qb.build().fetch_all(&mut *tx).await?;
     tx.commit().await?;
     let more = rows.len() > limit as usize;
