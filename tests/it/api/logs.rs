@@ -290,25 +290,30 @@ async fn body_search_finds_matches_on_both_sides_of_the_walk() {
     assert!(r.dead_lettered.is_empty(), "{r:?}");
     let app = api(&env);
 
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut params = vec![("body", "needle"), ("limit", "2")];
-        if let Some(c) = &cursor {
-            params.push(("cursor", c.as_str()));
-        }
-        let v = ok(&app, &wurl("/logs/search", &params)).await;
-        seen.extend(body_texts(&v));
-        match v["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => break,
-        }
-    }
+    let seen = all_pages(&app, &[("body", "needle"), ("limit", "2")]).await;
     assert_eq!(seen, ["needle 5990", "needle 2000", "needle 500", "needle 10"]);
     let v = ok(&app, &wurl("/logs/search", &[("body", "FILLER"), ("limit", "3")])).await;
     assert_eq!(body_texts(&v), ["filler 5999", "filler 5998", "filler 5997"]);
     let v = ok(&app, &wurl("/logs/search", &[("body", "needle 1"), ("limit", "5")])).await;
     assert_eq!(body_texts(&v), ["needle 10"]);
+}
+
+/// The body texts of every page of a log search with `params`, following `next_cursor` to the end.
+async fn all_pages(app: &Router, params: &[(&str, &str)]) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut page = params.to_vec();
+        if let Some(c) = &cursor {
+            page.push(("cursor", c.as_str()));
+        }
+        let v = ok(app, &wurl("/logs/search", &page)).await;
+        seen.extend(body_texts(&v));
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return seen,
+        }
+    }
 }
 
 async fn check_body_search(app: &Router, cases: &[(&str, Vec<&str>)]) {
@@ -317,20 +322,7 @@ async fn check_body_search(app: &Router, cases: &[(&str, Vec<&str>)]) {
         assert_eq!(body_texts(&v), *want, "body={text}");
     }
     // Paging through a body search.
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut params = vec![("body", "filler RECORD 1"), ("limit", "4")];
-        if let Some(c) = &cursor {
-            params.push(("cursor", c.as_str()));
-        }
-        let v = ok(app, &wurl("/logs/search", &params)).await;
-        seen.extend(body_texts(&v));
-        match v["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => break,
-        }
-    }
+    let seen = all_pages(app, &[("body", "filler RECORD 1"), ("limit", "4")]).await;
     let want: Vec<String> = (10..20).rev().chain([1]).map(|k| format!("filler record {k}")).collect();
     assert_eq!(seen, want);
 }
