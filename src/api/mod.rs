@@ -60,10 +60,13 @@ pub fn router(state: ApiState, query: Option<crate::query::QueryOptions>) -> Rou
         .route("/metrics", metrics_route)
         .with_state(state);
     match query {
-        Some(options) => base
-            .nest("/api/v2", crate::query::router(pool.clone(), options.clone()))
-            .merge(crate::compat::router(pool, options))
-            .merge(crate::ui::router()),
+        Some(options) => {
+            // One state, so /api/v2 and the Jaeger and Tempo routes share one dimension cache.
+            let shared = crate::query::QueryState::new(pool, options);
+            base.nest("/api/v2", crate::query::router_for(shared.clone()))
+                .merge(crate::compat::router_for(shared))
+                .merge(crate::ui::router())
+        }
         None => base,
     }
 }

@@ -34,8 +34,12 @@ use crate::schema::enums::{SPAN_KIND, STATUS_CODE};
 
 /// The compatibility routes, `/jaeger/...` and `/tempo/...`: merge into the API port's router.
 pub fn router(pool: PgPool, options: QueryOptions) -> Router {
-    let cors = crate::query::cors_layer(&options.cors_origins);
-    let state = QueryState::new(pool, options);
+    router_for(QueryState::new(pool, options))
+}
+
+/// [`router`] over a given state, shared with `/api/v2` ([`crate::query::router_for`]).
+pub fn router_for(state: QueryState) -> Router {
+    let cors = crate::query::cors_layer(&state.options.cors_origins);
     let r = Router::new()
         .nest("/jaeger", jaeger_v1::routes().merge(jaeger_v3::routes()).fallback(jaeger_v1::not_found))
         .nest("/tempo", tempo::routes().fallback(tempo::not_found))

@@ -192,12 +192,17 @@ fn push_body_filter(qb: &mut QueryBuilder<Postgres>, text: &str) {
     }
 }
 
-/// The filters of `f` as ` AND ...` conditions on `l` (the log fact) and `r` (its resource).
-fn push_filters(qb: &mut QueryBuilder<Postgres>, f: &Filters) {
-    if let Some(w) = &f.window {
+/// ` AND` the window, if any, on log alias `l`.
+fn push_window(qb: &mut QueryBuilder<Postgres>, window: Option<&Window>) {
+    if let Some(w) = window {
         qb.push(" AND l.time >= ").push_bind(w.from_ts());
         qb.push(" AND l.time < ").push_bind(w.to_ts());
     }
+}
+
+/// The filters of `f` as ` AND ...` conditions on `l` (the log fact) and `r` (its resource).
+fn push_filters(qb: &mut QueryBuilder<Postgres>, f: &Filters) {
+    push_window(qb, f.window.as_ref());
     if let Some(s) = &f.service {
         qb.push(" AND r.service_name = ").push_bind(s.clone());
     }
@@ -322,10 +327,7 @@ async fn page_rows(
     }
     // The last record of the walk: the window's BODY_WALK_ROWS-th after the cursor.
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT l.time, l.log_id FROM otel_logs_fact l WHERE TRUE");
-    if let Some(w) = &f.window {
-        qb.push(" AND l.time >= ").push_bind(w.from_ts());
-        qb.push(" AND l.time < ").push_bind(w.to_ts());
-    }
+    push_window(&mut qb, f.window.as_ref());
     push_order(&mut qb, newest_first, after, None, 1);
     qb.push(" OFFSET ").push_bind(BODY_WALK_ROWS - 1);
     let edge: Option<Position> = qb.build_query_as().fetch_optional(&mut *tx).await?;

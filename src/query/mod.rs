@@ -173,8 +173,12 @@ impl Planning {
 /// The `/api/v2` router (paths relative to the mount point): nest it with
 /// `.nest("/api/v2", crate::query::router(pool, options))`.
 pub fn router(pool: PgPool, options: QueryOptions) -> Router {
-    let cors = cors_layer(&options.cors_origins);
-    let state = QueryState::new(pool, options);
+    router_for(QueryState::new(pool, options))
+}
+
+/// [`router`] over a given state, so that the compatibility routes can share it (and its dimension cache).
+pub fn router_for(state: QueryState) -> Router {
+    let cors = cors_layer(&state.options.cors_origins);
     let mut r = Router::new();
     for route in openapi::ROUTES {
         r = r.route(route.path, (route.handler)());

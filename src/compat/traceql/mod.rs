@@ -24,5 +24,5 @@ mod syntax;
 mod tests;
 
 pub use parse::parse;
-pub use plan::{Plan, plans, trace_matches};
+pub use plan::{Plan, TraceCondition, plans, trace_matches};
 pub use syntax::{CmpOp, Comparison, Expr, Field, Literal, ParseError};

@@ -80,7 +80,16 @@ pub struct Plan {
     /// The span conditions, added to the base search.
     pub query: TraceQuery,
     /// Conditions on the trace's root span and duration, checked on its summary.
-    pub trace: Vec<Comparison>,
+    pub trace: Vec<TraceCondition>,
+}
+
+/// A condition on a found trace's summary, with its regular expression compiled once for the query.
+#[derive(Debug, Clone)]
+pub struct TraceCondition {
+    /// The comparison.
+    pub cmp: Comparison,
+    /// Its pattern, for `=~` and `!~`.
+    pattern: Option<Pattern>,
 }
 
 /// The plans of `query` on top of `base` (window, limit); alternatives that cannot match (two different
@@ -221,30 +230,32 @@ fn apply(plan: &mut Plan, c: Comparison) -> Result<bool, ParseError> {
         }
         Field::RootName | Field::RootServiceName => {
             text(&c)?;
-            plan.trace.push(c);
+            let pattern = match (c.op, &c.value) {
+                (CmpOp::Re | CmpOp::NotRe, Literal::Str(re)) => Some(Pattern::new(re).map_err(|e| err(c.column, e))?),
+                _ => None,
+            };
+            plan.trace.push(TraceCondition { cmp: c, pattern });
         }
         Field::TraceDuration => {
             duration(&c)?;
-            plan.trace.push(c);
+            plan.trace.push(TraceCondition { cmp: c, pattern: None });
         }
     }
     Ok(true)
 }
 
 /// Whether a found trace passes the plan's trace-level conditions.
-pub fn trace_matches(conds: &[Comparison], t: &TraceSummary) -> bool {
-    conds.iter().all(|c| {
-        if let (CmpOp::Re | CmpOp::NotRe, Literal::Str(re)) = (c.op, &c.value) {
+pub fn trace_matches(conds: &[TraceCondition], t: &TraceSummary) -> bool {
+    conds.iter().all(|cond| {
+        let c = &cond.cmp;
+        if let Some(p) = &cond.pattern {
             let value = match c.field {
                 Field::RootName => t.root_name.as_deref(),
                 Field::RootServiceName => t.root_service.as_deref(),
                 _ => None,
             };
-            // Checked when the query was planned; no root span, no match (as for the other operators).
-            return match (value, Pattern::new(re)) {
-                (Some(v), Ok(p)) => p.is_match(v) == (c.op == CmpOp::Re),
-                _ => false,
-            };
+            // No root span, no match (as for the other operators).
+            return value.is_some_and(|v| p.is_match(v) == (c.op == CmpOp::Re));
         }
         let ord = match (&c.field, &c.value) {
             (Field::RootName, Literal::Str(v)) => t.root_name.as_deref().map(|n| n.cmp(v.as_str())),
