@@ -396,6 +396,8 @@ async fn page_rows(
         sqlx::raw_sql(REST_SETTINGS).execute(&mut *tx).await?;
         let rest = limit + 1 - rows.len() as i64;
         rows.extend(page_query(f, newest_first, Part::Rest(edge), rest).build().fetch_all(&mut *tx).await?);
+        // The attribute reads that follow in this transaction are planned as usual.
+        sqlx::raw_sql("SET LOCAL enable_indexscan = on; SET LOCAL enable_seqscan = on").execute(&mut *tx).await?;
     }
     Ok(rows)
 }
