@@ -427,3 +427,61 @@ async fn attribute_search_walks_matches_newest_first_across_pages() {
     // Values longer than the indexed prefix are still compared whole.
     assert_eq!(search(format!("p.route eq {long}b")).await, [hex(&tid(41))]);
 }
+
+/// A trace search walks the time index, or its service's resources' index, newest first and stops at the
+/// page: it reads about as many index entries as the page needs, not the window's, in a partition without
+/// statistics too. (Where PostgreSQL read the whole window in a bitmap scan instead, it did so on partitions
+/// of about a million rows, beyond what this test loads; docs/benchmarks.md has those measurements.)
+#[tokio::test]
+async fn searches_read_a_page_of_the_walk_without_statistics() {
+    let env = super::env().await;
+    let spans: Vec<Span> = (0..2_000u32)
+        .map(|k| {
+            let mut sp = span(0, 1, None, "walk", 2, T0 + u64::from(k) * MS, 200 * MS, 0, vec![]);
+            sp.trace_id = k.to_be_bytes().repeat(4);
+            sp
+        })
+        .collect();
+    env.traces(&ExportTraceServiceRequest { resource_spans: vec![rs("walker", vec![], spans)] }).await;
+    let pool = env.pool();
+    for sql in [
+        "ALTER TABLE otel_spans_fact_default SET (autovacuum_enabled = off)",
+        "DELETE FROM pg_statistic WHERE starelid IN ('otel_spans_fact_default'::regclass, 'otel_spans_fact'::regclass)",
+        "UPDATE pg_class SET reltuples = -1, relpages = 0 WHERE oid = 'otel_spans_fact_default'::regclass",
+    ] {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    }
+    // One connection, so that the index statistics it flushes after each search are that search's.
+    let one = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .unwrap();
+    let app = router(one.clone(), QueryOptions::default());
+    for (index, params) in [
+        ("start_time", vec![("min_duration", "100ms"), ("limit", "5")]),
+        ("resource_id", vec![("service", "walker"), ("min_duration", "100ms"), ("limit", "5")]),
+    ] {
+        let before = index_entries_read(&one, index).await;
+        let v = ok(&app, &wurl("/traces/search", &params)).await;
+        let names: Vec<&str> =
+            v["traces"].as_array().unwrap().iter().map(|t| t["root_name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["walk"; 5]);
+        let read = index_entries_read(&one, index).await - before;
+        assert!(read > 0 && read < 200, "{index} index: {read} entries read for a page of 5 traces of 2,000");
+    }
+}
+
+/// Entries of the default spans partition's `<name>...` index read so far, the statistics of `pool`'s one
+/// connection flushed first.
+async fn index_entries_read(pool: &sqlx::PgPool, name: &str) -> i64 {
+    sqlx::query("SELECT pg_stat_force_next_flush()").execute(pool).await.unwrap();
+    sqlx::query_scalar(
+        "SELECT COALESCE(sum(idx_tup_read), 0)::int8 FROM pg_stat_user_indexes \
+         WHERE relname = 'otel_spans_fact_default' AND indexrelname LIKE $1",
+    )
+    .bind(format!("otel_spans_fact_default_{name}%"))
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
