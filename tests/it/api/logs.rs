@@ -301,13 +301,7 @@ async fn body_search_finds_matches_on_both_sides_of_the_walk() {
     // the trigram index alone: a range on time looked like 0.5% of the partition, and PostgreSQL read the
     // whole rest of the window through the time index.
     let pool = env.pool();
-    for sql in [
-        "ALTER TABLE otel_logs_fact_default SET (autovacuum_enabled = off)",
-        "DELETE FROM pg_statistic WHERE starelid IN ('otel_logs_fact_default'::regclass, 'otel_logs_fact'::regclass)",
-        "UPDATE pg_class SET reltuples = -1, relpages = 0 WHERE oid = 'otel_logs_fact_default'::regclass",
-    ] {
-        sqlx::query(sql).execute(pool).await.unwrap();
-    }
+    env.forget_statistics("otel_logs_fact").await;
     let window = ollyscale::query::params::Window { from: T0, to: T0 + 600 * MS };
     let edge = (chrono::DateTime::from_timestamp_nanos((T0 + 999 * MS / 10) as i64), i64::MAX);
     let rest_query = || ollyscale::query::logs::body_rest_query("needle", window, edge, 3);

@@ -444,13 +444,7 @@ async fn searches_read_a_page_of_the_walk_without_statistics() {
         .collect();
     env.traces(&ExportTraceServiceRequest { resource_spans: vec![rs("walker", vec![], spans)] }).await;
     let pool = env.pool();
-    for sql in [
-        "ALTER TABLE otel_spans_fact_default SET (autovacuum_enabled = off)",
-        "DELETE FROM pg_statistic WHERE starelid IN ('otel_spans_fact_default'::regclass, 'otel_spans_fact'::regclass)",
-        "UPDATE pg_class SET reltuples = -1, relpages = 0 WHERE oid = 'otel_spans_fact_default'::regclass",
-    ] {
-        sqlx::query(sql).execute(pool).await.unwrap();
-    }
+    env.forget_statistics("otel_spans_fact").await;
     // One connection, so that the index statistics it flushes after each search are that search's.
     let one = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)

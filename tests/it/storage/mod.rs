@@ -119,6 +119,18 @@ impl Env {
         &self.db.pool
     }
 
+    /// Leaves the default partition of `table` without statistics, as a new partition or one filled in a
+    /// burst is: its and its parent's pg_statistic rows deleted, its row count unknown, autovacuum off.
+    pub async fn forget_statistics(&self, table: &str) {
+        for sql in [
+            format!("ALTER TABLE {table}_default SET (autovacuum_enabled = off)"),
+            format!("DELETE FROM pg_statistic WHERE starelid IN ('{table}_default'::regclass, '{table}'::regclass)"),
+            format!("UPDATE pg_class SET reltuples = -1, relpages = 0 WHERE oid = '{table}_default'::regclass"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(self.pool()).await.unwrap();
+        }
+    }
+
     /// A WAL record with the next sequence.
     pub fn record(&self, signal: Signal, payload: Vec<u8>) -> wal::Record {
         wal::Record {
