@@ -33,7 +33,7 @@ use crate::schema::{ATTR_LEVELS, PromotionLevel, tables};
 pub static PARTITIONED_TABLES: LazyLock<Vec<PartitionedTable>> = LazyLock::new(|| {
     let attributes = ATTR_LEVELS.iter().filter_map(|level| {
         let (column, signal) = (level.time?, level.signal?);
-        Some(level.tables().map(|table| tables::table(table, column, signal)))
+        Some(level.tables().map(|table| PartitionedTable { table, column, signal }))
     });
     tables::FACTS.into_iter().chain(attributes.flatten()).chain(tables::ROLLUPS).collect()
 });
@@ -259,12 +259,8 @@ async fn create_partition(
     let (parent, column, default) = (t.table, t.column, default_partition(t.table));
     let (from, to) = (day_start_literal(day), day_start_literal(next));
     execute(conn, format!(r#"LOCK TABLE "{default}" IN ACCESS EXCLUSIVE MODE"#)).await?;
-    let storage = t.fillfactor.map(|f| format!(" WITH (fillfactor = {f})")).unwrap_or_default();
-    execute(
-        conn,
-        format!(r#"CREATE TABLE "{name}" (LIKE "{parent}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS){storage}"#),
-    )
-    .await?;
+    execute(conn, format!(r#"CREATE TABLE "{name}" (LIKE "{parent}" INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"#))
+        .await?;
     let moved = execute(
         conn,
         format!(

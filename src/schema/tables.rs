@@ -12,24 +12,10 @@ pub struct PartitionedTable {
     pub column: &'static str,
     /// The signal whose retention applies.
     pub signal: Signal,
-    /// PostgreSQL's `fillfactor` of its partitions (the percent of a heap page that inserts fill), when not
-    /// the default 100.
-    pub fillfactor: Option<u8>,
 }
 
-/// A partitioned table whose rows are only inserted (and deleted with their partition).
-pub const fn table(table: &'static str, column: &'static str, signal: Signal) -> PartitionedTable {
-    PartitionedTable { table, column, signal, fillfactor: None }
-}
-
-/// Fill factor of the span rollups' partitions: every batch updates the rows of its minutes, and half of each
-/// page left free keeps those updates on the row's own page without new index entries (HOT updates):
-/// upserts of 8,000 operation rows 30% cheaper, the table a seventh of the size (docs/benchmarks.md).
-pub const ROLLUP_FILLFACTOR: u8 = 50;
-
-/// A span rollup table: updated in place by every batch, so created with [`ROLLUP_FILLFACTOR`].
-const fn rollup(table: &'static str) -> PartitionedTable {
-    PartitionedTable { table, column: "bucket", signal: Signal::Traces, fillfactor: Some(ROLLUP_FILLFACTOR) }
+const fn table(table: &'static str, column: &'static str, signal: Signal) -> PartitionedTable {
+    PartitionedTable { table, column, signal }
 }
 
 /// Log records.
@@ -66,5 +52,8 @@ pub const FACTS: [PartitionedTable; 9] = [
 ];
 
 /// The per-minute span rollups (services, operations, service-map edges), partitioned on their bucket.
-pub const ROLLUPS: [PartitionedTable; 3] =
-    [rollup("otel_service_rollups"), rollup("otel_operation_rollups"), rollup("otel_service_edges")];
+pub const ROLLUPS: [PartitionedTable; 3] = [
+    table("otel_service_rollups", "bucket", Signal::Traces),
+    table("otel_operation_rollups", "bucket", Signal::Traces),
+    table("otel_service_edges", "bucket", Signal::Traces),
+];

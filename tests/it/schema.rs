@@ -477,32 +477,6 @@ async fn the_registry_matches_the_partitioned_tables() {
     assert_eq!(signals.len(), 60);
 }
 
-/// The span rollups, which every batch updates in place, keep free room on their pages in every partition
-/// (the DEFAULT ones from the migrations, the daily ones from maintenance); nothing else does.
-#[tokio::test]
-async fn rollup_partitions_leave_room_for_updates_in_place() {
-    let db = test_db().await;
-    partitions::ensure_partitions(&db.pool, utc("2026-03-10T15:00:00Z"), &retention_days(1, 1, 1), 1).await.unwrap();
-    let rows = sqlx::query(
-        "SELECT p.relname::text AS parent, c.relname::text AS part, array_to_string(c.reloptions, ',') AS options
-         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent",
-    )
-    .fetch_all(&db.pool)
-    .await
-    .unwrap();
-    let mut rollup_parts = 0;
-    for t in PARTITIONED_TABLES.iter() {
-        let parts: Vec<_> = rows.iter().filter(|r| r.get::<String, _>("parent") == t.table).collect();
-        assert!(parts.len() >= 3, "{}: default and daily partitions", t.table);
-        for r in parts {
-            let want = t.fillfactor.map(|f| format!("fillfactor={f}"));
-            assert_eq!(r.get::<Option<String>, _>("options"), want, "{}", r.get::<String, _>("part"));
-            rollup_parts += usize::from(want.is_some());
-        }
-    }
-    assert!(rollup_parts >= 9, "the three rollup tables' partitions: {rollup_parts}");
-}
-
 #[tokio::test]
 async fn retention_defaults_are_7_3_30_days() {
     let r = Retention::default();
