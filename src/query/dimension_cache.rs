@@ -70,39 +70,36 @@ impl DimensionCache {
     /// The resources `rids` and scopes `sids` (unknown ids are left out), reading only those not cached.
     pub async fn load(&self, conn: &mut PgConnection, rids: &[i64], sids: &[i64]) -> Result<Dims, ApiError> {
         let mut dims = Dims::default();
-        let mut missing_r = Vec::new();
-        for &id in rids {
-            match self.resources.get(&id) {
-                Some(r) => {
-                    dims.resources.insert(id, r);
-                }
-                None => missing_r.push(id),
-            }
-        }
-        let mut missing_s = Vec::new();
-        for &id in sids {
-            match self.scopes.get(&id) {
-                Some(s) => {
-                    dims.scopes.insert(id, s);
-                }
-                None => missing_s.push(id),
-            }
-        }
-        missing_r.sort_unstable();
-        missing_r.dedup();
-        missing_s.sort_unstable();
-        missing_s.dedup();
-        for (id, r) in read_resources(conn, &missing_r).await? {
-            let r = Arc::new(r);
-            self.resources.insert(id, r.clone());
-            dims.resources.insert(id, r);
-        }
-        for (id, s) in read_scopes(conn, &missing_s).await? {
-            let s = Arc::new(s);
-            self.scopes.insert(id, s.clone());
-            dims.scopes.insert(id, s);
-        }
+        let missing_r = cached(&self.resources, rids, &mut dims.resources);
+        let missing_s = cached(&self.scopes, sids, &mut dims.scopes);
+        remember(&self.resources, read_resources(conn, &missing_r).await?, &mut dims.resources);
+        remember(&self.scopes, read_scopes(conn, &missing_s).await?, &mut dims.scopes);
         Ok(dims)
+    }
+}
+
+/// Copies the entries of `ids` that `cache` holds into `found`; returns the others, sorted, once each.
+fn cached<V: Clone>(cache: &Cache<i64, Arc<V>>, ids: &[i64], found: &mut HashMap<i64, Arc<V>>) -> Vec<i64> {
+    let mut missing = Vec::new();
+    for &id in ids {
+        match cache.get(&id) {
+            Some(v) => {
+                found.insert(id, v);
+            }
+            None => missing.push(id),
+        }
+    }
+    missing.sort_unstable();
+    missing.dedup();
+    missing
+}
+
+/// Puts rows just read into `cache` and into `found`.
+fn remember<V>(cache: &Cache<i64, Arc<V>>, rows: Vec<(i64, V)>, found: &mut HashMap<i64, Arc<V>>) {
+    for (id, v) in rows {
+        let v = Arc::new(v);
+        cache.insert(id, v.clone());
+        found.insert(id, v);
     }
 }
 

@@ -71,6 +71,25 @@ pub const CHILD_LOOKUP: &str = "SELECT q.i, c.start_time, c.start_time_nanos_fra
        AND c.start_time >= q.t - interval '5 minutes' AND c.start_time <= q.t + interval '1 hour' \
        AND c.span_row_id / $5 <> ALL($4::int8[]) OFFSET 0) c";
 
+/// Runs [`PARENT_LOOKUP`] or [`CHILD_LOOKUP`] (`sql`) with their parameters.
+async fn lookup(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    traces: Vec<&[u8]>,
+    span_ids: Vec<&[u8]>,
+    starts: Vec<DateTime<Utc>>,
+    own_blocks: &[i64],
+) -> Result<Vec<PgRow>, sqlx::Error> {
+    sqlx::query(sql)
+        .bind(traces)
+        .bind(span_ids)
+        .bind(starts)
+        .bind(own_blocks)
+        .bind(FactIds::BLOCK_SIZE as i64)
+        .fetch_all(&mut *conn)
+        .await
+}
+
 /// Adds the service-to-service edges between the batch's spans and spans committed before it. `own_blocks`
 /// are the batch's fact id blocks ([`FactIds`]): its own spans, if already loaded, are not paired again.
 pub async fn pair_with_committed(
@@ -81,20 +100,12 @@ pub async fn pair_with_committed(
     if r.orphans.is_empty() && r.callers.is_empty() {
         return Ok(());
     }
-    let block_size = FactIds::BLOCK_SIZE as i64;
     sqlx::raw_sql(LOOKUP_SETTINGS).execute(&mut *conn).await?;
     if !r.orphans.is_empty() {
         let traces: Vec<&[u8]> = r.orphans.iter().map(|o| &o.trace_id[..]).collect();
         let parents: Vec<&[u8]> = r.orphans.iter().map(|o| &o.parent_span_id[..]).collect();
         let starts = r.orphans.iter().map(|o| at(o.start_ns)).collect::<Result<Vec<_>, _>>()?;
-        let rows = sqlx::query(PARENT_LOOKUP)
-            .bind(traces)
-            .bind(parents)
-            .bind(starts)
-            .bind(own_blocks)
-            .bind(block_size)
-            .fetch_all(&mut *conn)
-            .await?;
+        let rows = lookup(conn, PARENT_LOOKUP, traces, parents, starts, own_blocks).await?;
         for row in &rows {
             let i: i64 = row.try_get("i")?;
             let (Some(parent), Some(o)) =
@@ -110,14 +121,7 @@ pub async fn pair_with_committed(
         let traces: Vec<&[u8]> = r.callers.iter().map(|c| &c.trace_id[..]).collect();
         let spans: Vec<&[u8]> = r.callers.iter().map(|c| &c.span_id[..]).collect();
         let starts = r.callers.iter().map(|c| at(c.start_ns)).collect::<Result<Vec<_>, _>>()?;
-        let rows = sqlx::query(CHILD_LOOKUP)
-            .bind(traces)
-            .bind(spans)
-            .bind(starts)
-            .bind(own_blocks)
-            .bind(block_size)
-            .fetch_all(&mut *conn)
-            .await?;
+        let rows = lookup(conn, CHILD_LOOKUP, traces, spans, starts, own_blocks).await?;
         for row in &rows {
             let i: i64 = row.try_get("i")?;
             let (Some(child), Some(caller)) =
