@@ -10,7 +10,7 @@
 //! batch to a minute that already has rows, and the API add minutes into a window.
 //!
 //! Stored sparse in a `BIGINT[]`: one element per non-empty bucket, `bucket << 40 | count`, ascending by
-//! bucket; the SQL function `ollyscale_latency_merge` (migrations/0009) adds two of them.
+//! bucket. The writer adds a batch's histograms to stored ones in memory (`write::rollup_tables`).
 //!
 //! In memory the counts are a vector sorted by bucket, not a map: the API merges thousands of stored rows
 //! per request, and a merge of two sorted runs, without a node allocation per bucket, is several times
@@ -143,12 +143,12 @@ impl Histogram {
 
     /// The stored form of the bucket counts: `bucket << 40 | count` per non-empty bucket, ascending.
     pub fn encode(&self) -> Vec<i64> {
-        self.counts.iter().map(|(b, c)| (i64::from(*b) << COUNT_BITS) | (*c as i64 & COUNT_MASK)).collect()
+        // A count past the element's 40 bits saturates rather than wrapping into the bucket.
+        self.counts.iter().map(|(b, c)| (i64::from(*b) << COUNT_BITS) | (*c).min(COUNT_MASK as u64) as i64).collect()
     }
 
     /// A histogram from its stored bucket counts and extremes; an element with a bucket beyond the range or a
-    /// zero count, or elements out of order, are refused, since only [`Histogram::encode`] and the SQL merge
-    /// write them.
+    /// zero count, or elements out of order, are refused, since only [`Histogram::encode`] writes them.
     pub fn decode(elements: &[i64], min: i64, max: i64) -> Result<Histogram, String> {
         let mut h = Histogram::default();
         h.merge_stored(elements, min, max)?;
@@ -242,6 +242,17 @@ mod tests {
         }
         assert_eq!(h.count(), 5_000);
         assert_eq!(h.quantile(1.0), Some(*sample.last().unwrap()));
+    }
+
+    #[test]
+    fn a_count_past_forty_bits_saturates_in_its_bucket() {
+        let mut h = Histogram::default();
+        h.record(1_000);
+        h.counts[0].1 = 1 << 41;
+        let stored = h.encode();
+        assert_eq!(stored, [(i64::from(bucket(1_000)) << COUNT_BITS) | COUNT_MASK]);
+        let back = Histogram::decode(&stored, 1_000, 1_000).unwrap();
+        assert_eq!(back.count(), COUNT_MASK as u64);
     }
 
     #[test]

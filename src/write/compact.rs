@@ -10,41 +10,27 @@
 //! lock in different orders); PostgreSQL then aborts one, the writer retries, compaction runs next pass.
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, PgPool};
 
+use super::rollup_tables::{self, Edges, Operations, Services, Table};
 use super::rollups::{self, at, nanos};
-use crate::normalize::rollup::{Calls, EdgeKey, SLOT_MINUTES, Service, SpanRollups, TargetType, slot};
+use crate::normalize::rollup::{SLOT_MINUTES, SpanRollups, slot};
 
 /// Slots per transaction: an hour's worth.
 const SLOTS_PER_PASS: u64 = 6;
 
-/// The slot of a row's bucket.
-fn slot_of(row: &PgRow) -> Result<u64, sqlx::Error> {
-    Ok(slot(nanos(row.try_get("bucket")?, 0)?))
-}
-
-fn service(row: &PgRow, name: &str, namespace: &str) -> Result<Service, sqlx::Error> {
-    Ok(Service { name: row.try_get(name)?, namespace: row.try_get(namespace)? })
-}
-
-/// Adds a row's count, errors and latency (the count in column `count`) to `c`.
-fn add_calls(c: &mut Calls, row: &PgRow, count: &str) -> Result<(), sqlx::Error> {
-    c.count += row.try_get::<i64, _>(count)?;
-    c.errors += row.try_get::<i64, _>("error_count")?;
-    c.latency.merge_row(row)
-}
-
-/// Deletes and returns the minute rows of `table` in `[lo, hi)`.
-async fn delete_minutes(
+/// Moves the minute rows of table `T` in `[lo, hi)` into `r`, keyed by slot; returns how many.
+async fn take<T: Table>(
     conn: &mut PgConnection,
-    table: &'static str,
     lo: DateTime<Utc>,
     hi: DateTime<Utc>,
-) -> Result<Vec<PgRow>, sqlx::Error> {
-    // The table name is one of the three rollup tables the caller names, never input.
-    let sql = format!("DELETE FROM {table} WHERE minutes = 1 AND bucket >= $1 AND bucket < $2 RETURNING *");
-    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(lo).bind(hi).fetch_all(conn).await
+    r: &mut SpanRollups,
+) -> Result<u64, sqlx::Error> {
+    // The table name is one of the three rollup tables', never input.
+    let sql = format!("DELETE FROM {} WHERE minutes = 1 AND bucket >= $1 AND bucket < $2 RETURNING *", T::NAME);
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(lo).bind(hi).fetch_all(conn).await?;
+    rollup_tables::add_rows::<T>(r, &rows, slot)?;
+    Ok(rows.len() as u64)
 }
 
 /// Moves the minute rows of `[lo, hi)` out of the three tables into `r`, keyed by slot; returns how many.
@@ -54,41 +40,9 @@ async fn take_minutes(
     hi: DateTime<Utc>,
     r: &mut SpanRollups,
 ) -> Result<u64, sqlx::Error> {
-    let rows = delete_minutes(&mut *conn, "otel_service_rollups", lo, hi).await?;
-    let mut moved = rows.len() as u64;
-    for row in &rows {
-        let m = r.services.entry((slot_of(row)?, service(row, "service_name", "service_namespace")?)).or_default();
-        m.spans += row.try_get::<i64, _>("span_count")?;
-        // The row's request latency goes with its request and error counts.
-        add_calls(&mut m.requests, row, "request_count")?;
-    }
-
-    let rows = delete_minutes(&mut *conn, "otel_operation_rollups", lo, hi).await?;
-    moved += rows.len() as u64;
-    for row in &rows {
-        let key = (
-            service(row, "service_name", "service_namespace")?,
-            slot_of(row)?,
-            row.try_get("span_name")?,
-            row.try_get("span_kind")?,
-        );
-        add_calls(r.operations.entry(key).or_default(), row, "span_count")?;
-    }
-
-    let rows = delete_minutes(&mut *conn, "otel_service_edges", lo, hi).await?;
-    moved += rows.len() as u64;
-    for row in &rows {
-        let target_type: String = row.try_get("target_type")?;
-        let key = EdgeKey {
-            minute: slot_of(row)?,
-            source: service(row, "source", "source_namespace")?,
-            target: service(row, "target", "target_namespace")?,
-            target_type: TargetType::parse(&target_type)
-                .ok_or_else(|| sqlx::Error::Protocol(format!("unknown target_type {target_type:?}")))?,
-        };
-        add_calls(r.edges.entry(key).or_default(), row, "call_count")?;
-    }
-    Ok(moved)
+    Ok(take::<Services>(conn, lo, hi, r).await?
+        + take::<Operations>(conn, lo, hi, r).await?
+        + take::<Edges>(conn, lo, hi, r).await?)
 }
 
 /// Folds the minute rows of every slot that ended at or before `closed` into slot rows; returns the minute

@@ -5,14 +5,11 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+use sqlx::{PgConnection, Row};
 
-use crate::latency::Histogram;
+use super::rollup_tables::{self, Edges, Operations, Services, Table};
 use crate::normalize::FactIds;
-use crate::normalize::rollup::{Calls, Service, SpanRollups, minute};
-
-/// Rows per INSERT statement: 12 bound values per row stay well under PostgreSQL's 65,535 parameters.
-const ROWS_PER_STATEMENT: usize = 2_000;
+use crate::normalize::rollup::{Service, SpanRollups};
 
 /// The Unix nanoseconds of a stored time and its nanosecond fraction (0 for rollup buckets).
 pub(crate) fn nanos(at: DateTime<Utc>, fraction: i16) -> Result<u64, sqlx::Error> {
@@ -141,47 +138,6 @@ pub async fn pair_with_committed(
     Ok(())
 }
 
-/// The latency columns of a row: histogram, min, max (NULL when nothing was timed).
-fn push_latency(b: &mut sqlx::query_builder::Separated<'_, Postgres, &'static str>, h: &Histogram) {
-    let timed = h.count() > 0;
-    b.push_bind(h.encode());
-    b.push_bind(timed.then(|| h.min()));
-    b.push_bind(timed.then(|| h.max()));
-}
-
-/// The merge of an upsert: counts add up, and a row stays a slot row once compaction made it one
-/// (migrations/0010).
-const MERGE_LATENCY: &str = "latency = ollyscale_latency_merge(r.latency, EXCLUDED.latency), \
-     latency_min_ns = LEAST(r.latency_min_ns, EXCLUDED.latency_min_ns), \
-     latency_max_ns = GREATEST(r.latency_max_ns, EXCLUDED.latency_max_ns), \
-     minutes = GREATEST(r.minutes, EXCLUDED.minutes)";
-
-/// Upserts one table's rows in the order given, in statements of [`ROWS_PER_STATEMENT`] rows.
-async fn upsert<T>(
-    conn: &mut PgConnection,
-    rows: &[T],
-    head: &str,
-    tail: &str,
-    mut push: impl FnMut(&mut sqlx::query_builder::Separated<'_, Postgres, &'static str>, &T) -> Result<(), sqlx::Error>,
-) -> Result<u64, sqlx::Error> {
-    let mut written = 0;
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(head);
-        let mut error = None;
-        qb.push_values(chunk, |mut b, row| {
-            if let Err(e) = push(&mut b, row) {
-                error.get_or_insert(e);
-            }
-        });
-        if let Some(e) = error {
-            return Err(e);
-        }
-        qb.push(tail);
-        written += qb.build().execute(&mut *conn).await?.rows_affected();
-    }
-    Ok(written)
-}
-
 /// Adds rollups to the three tables as rows covering `minutes` (1: the writer's per-minute rows, whose keys
 /// hold the minute; 10: compaction's slot rows, whose keys hold the slot's start); returns the rows inserted
 /// or updated per table.
@@ -190,85 +146,9 @@ pub async fn write(
     r: &SpanRollups,
     minutes: i16,
 ) -> Result<[(&'static str, u64); 3], sqlx::Error> {
-    let services: Vec<_> = r.services.iter().collect();
-    let n_services = upsert(
-        conn,
-        &services,
-        "INSERT INTO otel_service_rollups AS r (bucket, service_name, service_namespace, span_count, \
-         request_count, error_count, latency, latency_min_ns, latency_max_ns, minutes) ",
-        &format!(
-            " ON CONFLICT (bucket, service_name, service_namespace) DO UPDATE SET \
-             span_count = r.span_count + EXCLUDED.span_count, request_count = r.request_count + EXCLUDED.request_count, \
-             error_count = r.error_count + EXCLUDED.error_count, {MERGE_LATENCY}"
-        ),
-        |b, ((bucket, service), m)| {
-            b.push_bind(at(*bucket)?);
-            b.push_bind(service.name.clone());
-            b.push_bind(service.namespace.clone());
-            b.push_bind(m.spans);
-            b.push_bind(m.requests.count);
-            b.push_bind(m.requests.errors);
-            push_latency(b, &m.requests.latency);
-            b.push_bind(minutes);
-            Ok(())
-        },
-    )
-    .await?;
-
-    let calls_tail = |key: &str, count: &str| {
-        format!(
-            " ON CONFLICT ({key}) DO UPDATE SET {count} = r.{count} + EXCLUDED.{count}, \
-             error_count = r.error_count + EXCLUDED.error_count, {MERGE_LATENCY}"
-        )
-    };
-    let push_calls = |b: &mut sqlx::query_builder::Separated<'_, Postgres, &'static str>, c: &Calls| {
-        b.push_bind(c.count);
-        b.push_bind(c.errors);
-        push_latency(b, &c.latency);
-        b.push_bind(minutes);
-    };
-
-    let operations: Vec<_> = r.operations.iter().collect();
-    let n_operations = upsert(
-        conn,
-        &operations,
-        "INSERT INTO otel_operation_rollups AS r (service_name, bucket, service_namespace, span_name, span_kind, \
-         span_count, error_count, latency, latency_min_ns, latency_max_ns, minutes) ",
-        &calls_tail("service_name, bucket, service_namespace, span_name, span_kind", "span_count"),
-        |b, ((service, bucket, name, kind), c)| {
-            b.push_bind(service.name.clone());
-            b.push_bind(at(*bucket)?);
-            b.push_bind(service.namespace.clone());
-            b.push_bind(name.clone());
-            b.push_bind(*kind);
-            push_calls(b, c);
-            Ok(())
-        },
-    )
-    .await?;
-
-    let edges: Vec<_> = r.edges.iter().collect();
-    let n_edges = upsert(
-        conn,
-        &edges,
-        "INSERT INTO otel_service_edges AS r (bucket, source, source_namespace, target, target_namespace, \
-         target_type, call_count, error_count, latency, latency_min_ns, latency_max_ns, minutes) ",
-        &calls_tail("bucket, source, source_namespace, target, target_namespace, target_type", "call_count"),
-        |b, (key, c)| {
-            b.push_bind(at(minute(key.minute))?);
-            b.push_bind(key.source.name.clone());
-            b.push_bind(key.source.namespace.clone());
-            b.push_bind(key.target.name.clone());
-            b.push_bind(key.target.namespace.clone());
-            b.push_bind(key.target_type.as_str());
-            push_calls(b, c);
-            Ok(())
-        },
-    )
-    .await?;
     Ok([
-        ("otel_service_rollups", n_services),
-        ("otel_operation_rollups", n_operations),
-        ("otel_service_edges", n_edges),
+        (Services::NAME, rollup_tables::add::<Services>(conn, r, minutes).await?),
+        (Operations::NAME, rollup_tables::add::<Operations>(conn, r, minutes).await?),
+        (Edges::NAME, rollup_tables::add::<Edges>(conn, r, minutes).await?),
     ])
 }

@@ -2,6 +2,7 @@
 //! either arrival order, one row per minute however many batches add to it, nothing added twice on replay.
 
 use super::*;
+use ollyscale::normalize::rollup::{Calls, EdgeKey, Service, SpanRollups, TargetType};
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 const MS: u64 = 1_000_000;
@@ -102,7 +103,7 @@ async fn batches_add_to_one_row_per_minute() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     let (spans, requests, errors, latency) = &rows[0];
     assert_eq!((*spans, *requests, *errors), (6, 3, 0));
-    // Three 400 ms requests in one bucket, merged by ollyscale_latency_merge.
+    // Three 400 ms requests in one bucket, added up over the three batches.
     let h = ollyscale::latency::Histogram::decode(latency, 0, 0).unwrap();
     assert_eq!(h.count(), 3);
     assert_eq!(latency.len(), 1);
@@ -186,36 +187,199 @@ async fn compaction_folds_closed_minutes_into_ten_minute_slots() {
     assert_eq!(spans, env.count("otel_spans_fact").await);
 }
 
-#[tokio::test]
-async fn the_sql_histogram_merge_equals_the_rust_one() {
-    use ollyscale::latency::Histogram;
-    let env = env().await;
-    // Pseudo-random samples, 1 ns to ~17 s, overlapping and disjoint bucket sets, and empty ones.
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
+/// A pseudo-random source for histograms: xorshift, so that a failure repeats.
+fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+    move || {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         x
-    };
-    for round in 0..50 {
-        let (mut a, mut b) = (Histogram::default(), Histogram::default());
-        for _ in 0..(round % 7) * 5 {
-            a.record((next() % (1 << (next() % 34))) as i64);
-        }
-        for _ in 0..(round % 5) * 9 {
-            b.record((next() % (1 << (next() % 34))) as i64);
-        }
-        let merged: Vec<i64> = sqlx::query_scalar("SELECT ollyscale_latency_merge($1, $2)")
-            .bind(a.encode())
-            .bind(b.encode())
-            .fetch_one(env.pool())
-            .await
-            .unwrap();
-        let mut want = a.clone();
-        want.merge(&b);
-        assert_eq!(merged, want.encode(), "round {round}");
     }
+}
+
+/// Rollups of one write: every service, operation and edge key of `keys` (some shared with other writes,
+/// some not), each with a few pseudo-random durations (1 ns to ~17 s) or none.
+fn random_rollups(next: &mut impl FnMut() -> u64, keys: std::ops::Range<u64>) -> SpanRollups {
+    let mut r = SpanRollups::default();
+    for k in keys {
+        let service = Service { name: format!("svc{}", k % 3), namespace: String::new() };
+        let other = Service { name: format!("svc{}", k % 3 + 3), namespace: "ns".into() };
+        let minute = (T0 / MINUTE + k % 4) * MINUTE;
+        let calls = |next: &mut dyn FnMut() -> u64| {
+            let mut c = Calls::default();
+            for _ in 0..next() % 6 {
+                let d = next() % (1 << (next() % 34));
+                c.record(d as i64, d.is_multiple_of(3));
+            }
+            c
+        };
+        let m = r.services.entry((minute, service.clone())).or_default();
+        m.spans += 1 + (next() % 5) as i64;
+        m.requests = calls(next);
+        r.operations.insert((service.clone(), minute, format!("op{k}"), (k % 5) as i16 + 1), calls(next));
+        let edge = EdgeKey { minute, source: service, target: other, target_type: TargetType::Service };
+        r.edges.insert(edge, calls(next));
+    }
+    r
+}
+
+/// Adds `b` to `a` as the stored rows should: counts and histograms summed key by key.
+fn add_rollups(a: &mut SpanRollups, b: &SpanRollups) {
+    for (k, v) in &b.services {
+        let m = a.services.entry(k.clone()).or_default();
+        m.spans += v.spans;
+        add_calls(&mut m.requests, &v.requests);
+    }
+    for (k, v) in &b.operations {
+        add_calls(a.operations.entry(k.clone()).or_default(), v);
+    }
+    for (k, v) in &b.edges {
+        add_calls(a.edges.entry(k.clone()).or_default(), v);
+    }
+}
+
+fn add_calls(a: &mut Calls, b: &Calls) {
+    a.count += b.count;
+    a.errors += b.errors;
+    a.latency.merge(&b.latency);
+}
+
+/// A stored rollup row: table, key as text, counts, latency, min, max, minutes.
+type RollupRow = (String, String, Vec<i64>, Vec<i64>, Option<i64>, Option<i64>, i16);
+
+/// Every stored row of the three tables as (table, key text, counts, latency, min, max, minutes), by key.
+async fn stored_rollups(env: &Env) -> Vec<RollupRow> {
+    sqlx::query_as(
+        "SELECT 's', concat_ws('/', extract(epoch FROM bucket)::bigint, service_name, service_namespace), \
+           ARRAY[span_count, request_count, error_count], latency, latency_min_ns, latency_max_ns, minutes \
+         FROM otel_service_rollups \
+         UNION ALL SELECT 'o', concat_ws('/', extract(epoch FROM bucket)::bigint, service_name, service_namespace, span_name, \
+           span_kind), ARRAY[span_count, error_count], latency, latency_min_ns, latency_max_ns, minutes \
+         FROM otel_operation_rollups \
+         UNION ALL SELECT 'e', concat_ws('/', extract(epoch FROM bucket)::bigint, source, source_namespace, target, \
+           target_namespace, target_type), ARRAY[call_count, error_count], latency, latency_min_ns, latency_max_ns, \
+           minutes FROM otel_service_edges ORDER BY 1, 2",
+    )
+    .fetch_all(env.pool())
+    .await
+    .unwrap()
+}
+
+/// The rows `r` should leave in the tables, in [`stored_rollups`]' form, every row covering `minutes`.
+fn expected_rows(r: &SpanRollups, minutes: i16) -> Vec<RollupRow> {
+    let latency = |h: &ollyscale::latency::Histogram| {
+        let timed = h.count() > 0;
+        (h.encode(), timed.then(|| h.min()), timed.then(|| h.max()))
+    };
+    let secs = |ns: u64| (ns / 1_000_000_000).to_string();
+    let mut rows = Vec::new();
+    for ((minute, s), v) in &r.services {
+        let (l, min, max) = latency(&v.requests.latency);
+        let key = [secs(*minute), s.name.clone(), s.namespace.clone()].join("/");
+        rows.push(("s".into(), key, vec![v.spans, v.requests.count, v.requests.errors], l, min, max, minutes));
+    }
+    for ((s, minute, name, kind), v) in &r.operations {
+        let (l, min, max) = latency(&v.latency);
+        let key = [secs(*minute), s.name.clone(), s.namespace.clone(), name.clone(), kind.to_string()].join("/");
+        rows.push(("o".into(), key, vec![v.count, v.errors], l, min, max, minutes));
+    }
+    for (k, v) in &r.edges {
+        let (l, min, max) = latency(&v.latency);
+        let key = [
+            secs(k.minute),
+            k.source.name.clone(),
+            k.source.namespace.clone(),
+            k.target.name.clone(),
+            k.target.namespace.clone(),
+            k.target_type.as_str().to_string(),
+        ]
+        .join("/");
+        rows.push(("e".into(), key, vec![v.count, v.errors], l, min, max, minutes));
+    }
+    rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    rows
+}
+
+/// The writer adds counts and histograms to stored rows key by key, over writes that share some keys and
+/// not others, and rows with no durations keep NULL extremes.
+#[tokio::test]
+async fn the_writer_adds_each_write_to_the_stored_rows() {
+    let env = env().await;
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+    let mut want = SpanRollups::default();
+    for round in 0..12u64 {
+        let r = random_rollups(&mut next, round * 3..round * 3 + 8);
+        let mut tx = env.pool().begin().await.unwrap();
+        ollyscale::write::rollups::write(&mut tx, &r, 1).await.unwrap();
+        tx.commit().await.unwrap();
+        add_rollups(&mut want, &r);
+    }
+    assert_eq!(stored_rollups(&env).await, expected_rows(&want, 1));
+}
+
+/// A second writer adding to the rows a first one has locked waits for its commit, then adds to what it
+/// committed: nothing is lost, neither on rows that existed nor on rows the first one inserted.
+#[tokio::test]
+async fn two_writers_adding_to_the_same_rows_lose_nothing() {
+    let env = env().await;
+    let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+    // Keys 0..6 exist before; the two writers share 3..10, so 6..10 are new to both.
+    let before = random_rollups(&mut next, 0..6);
+    let (first, second) = (random_rollups(&mut next, 3..10), random_rollups(&mut next, 3..12));
+    let mut tx = env.pool().begin().await.unwrap();
+    ollyscale::write::rollups::write(&mut tx, &before, 1).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut a = env.pool().begin().await.unwrap();
+    ollyscale::write::rollups::write(&mut a, &first, 1).await.unwrap();
+    let pool = env.pool().clone();
+    let b_rollups = second.clone();
+    let b = tokio::spawn(async move {
+        let mut b = pool.begin().await.unwrap();
+        ollyscale::write::rollups::write(&mut b, &b_rollups, 1).await.unwrap();
+        b.commit().await.unwrap();
+    });
+    // The second writer is waiting on a row lock of the first.
+    let mut waiting = false;
+    for _ in 0..200 {
+        let n: i64 = env
+            .scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' \
+                 AND query LIKE 'INSERT INTO otel_%'",
+            )
+            .await;
+        if n > 0 {
+            waiting = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(waiting, "the second writer did not wait for the first");
+    assert!(!b.is_finished());
+    a.commit().await.unwrap();
+    b.await.unwrap();
+
+    let mut want = before;
+    add_rollups(&mut want, &first);
+    add_rollups(&mut want, &second);
+    assert_eq!(stored_rollups(&env).await, expected_rows(&want, 1));
+}
+
+/// A writer's minute rows added to a compacted slot row (a late span in the slot's first minute) leave it a
+/// slot row.
+#[tokio::test]
+async fn a_slot_row_stays_one_when_minutes_are_added_to_it() {
+    let env = env().await;
+    let mut next = xorshift(0x1234_5678_9abc_def1);
+    let (slot, late) = (random_rollups(&mut next, 0..4), random_rollups(&mut next, 0..4));
+    for (r, minutes) in [(&slot, 10), (&late, 1)] {
+        let mut tx = env.pool().begin().await.unwrap();
+        ollyscale::write::rollups::write(&mut tx, r, minutes).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let mut want = slot;
+    add_rollups(&mut want, &late);
+    assert_eq!(stored_rollups(&env).await, expected_rows(&want, 10));
 }
 
 /// The cross-batch lookups probe the trace index whatever the statistics say, also in a partition analyzed
