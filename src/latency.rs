@@ -10,7 +10,7 @@
 //! batch to a minute that already has rows, and the API add minutes into a window.
 //!
 //! Stored sparse in a `BIGINT[]`: one element per non-empty bucket, `bucket << 40 | count`, ascending by
-//! bucket. The writer adds a batch's histograms to stored ones in memory (`write::rollup_tables`).
+//! bucket; the SQL function `ollyscale_latency_merge` (migrations/0009, 0015) adds two of them.
 //!
 //! In memory the counts are a vector sorted by bucket, not a map: the API merges thousands of stored rows
 //! per request, and a merge of two sorted runs, without a node allocation per bucket, is several times
@@ -148,7 +148,8 @@ impl Histogram {
     }
 
     /// A histogram from its stored bucket counts and extremes; an element with a bucket beyond the range or a
-    /// zero count, or elements out of order, are refused, since only [`Histogram::encode`] writes them.
+    /// zero count, or elements out of order, are refused, since only [`Histogram::encode`] and the SQL merge
+    /// write them.
     pub fn decode(elements: &[i64], min: i64, max: i64) -> Result<Histogram, String> {
         let mut h = Histogram::default();
         h.merge_stored(elements, min, max)?;

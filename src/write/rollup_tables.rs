@@ -1,14 +1,7 @@
 //! The three span rollup tables (`otel_service_rollups`, `otel_operation_rollups`, `otel_service_edges`,
 //! migrations/0009) as the writer and compaction handle their rows: each table's key and count columns, how
-//! a stored row is read back into [`SpanRollups`]' maps, and how a map's entries are added to stored rows.
-//!
-//! Adding to a stored row takes two statements per chunk of rows, both in key order: the first locks every
-//! row of the chunk (inserting an empty one where the key has none yet) and returns what is stored; the sums,
-//! latency histograms included, are computed here and the second overwrites the rows. A single upsert that
-//! merged the histograms in SQL spent most of its time in that merge (figures in docs/benchmarks.md, "Rollup
-//! histograms merged by the writer"). Rows are locked in the maps' key order, as every writer does, so two
-//! writers cannot deadlock on them; once locked, a row cannot change before this transaction ends, so the
-//! overwrite loses nothing.
+//! a stored row is read back into [`SpanRollups`]' maps, and the upsert that adds a map's entries to stored
+//! rows (in the maps' key order, as every writer does, so that two writers cannot deadlock on them).
 
 use std::collections::BTreeMap;
 
@@ -235,84 +228,47 @@ pub fn add_rows<T: Table>(r: &mut SpanRollups, rows: &[PgRow], bucket: fn(u64) -
     Ok(())
 }
 
-/// Adds the rows of `T`'s map in `r` to the stored rows, as rows covering `minutes`; returns the rows written.
+/// Adds the rows of `T`'s map in `r` to the stored rows, as rows covering `minutes`, in key order; returns
+/// the rows inserted or updated.
 pub async fn add<T: Table>(conn: &mut PgConnection, r: &SpanRollups, minutes: i16) -> Result<u64, sqlx::Error> {
     let rows: Vec<(&T::Key, &T::Value)> = T::map(r).iter().collect();
     let counts = T::COUNTS.join(", ");
+    let added: Vec<String> = T::COUNTS.iter().map(|c| format!("{c} = r.{c} + EXCLUDED.{c}")).collect();
     let mut written = 0;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let stored = lock::<T>(conn, chunk, &counts, minutes).await?;
         let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(format!(
             "INSERT INTO {} AS r ({}, {counts}, latency, latency_min_ns, latency_max_ns, minutes) ",
             T::NAME,
             T::KEY
         ));
         let mut error = None;
-        qb.push_values(chunk, |mut b, (key, ours)| {
-            let Some((stored, stored_minutes)) = stored.get(*key) else {
-                error.get_or_insert(sqlx::Error::Protocol(format!("{}: a locked row was not returned", T::NAME)));
-                return;
-            };
-            let mut sum = (*ours).clone();
-            sum.add(stored);
+        qb.push_values(chunk, |mut b, (key, v)| {
             if let Err(e) = T::push_key(&mut b, key) {
                 error.get_or_insert(e);
             }
-            for c in &sum.counts()[..T::COUNTS.len()] {
+            for c in &v.counts()[..T::COUNTS.len()] {
                 b.push_bind(*c);
             }
-            let h = sum.latency();
+            let h = v.latency();
             let timed = h.count() > 0;
             b.push_bind(h.encode());
             b.push_bind(timed.then(|| h.min()));
             b.push_bind(timed.then(|| h.max()));
-            // A slot row stays one when the writer adds a late span to it (migrations/0010).
-            b.push_bind(minutes.max(*stored_minutes));
+            b.push_bind(minutes);
         });
         if let Some(e) = error {
             return Err(e);
         }
-        let set: Vec<String> = T::COUNTS
-            .iter()
-            .chain(&["latency", "latency_min_ns", "latency_max_ns", "minutes"])
-            .map(|c| format!("{c} = EXCLUDED.{c}"))
-            .collect();
-        qb.push(format!(" ON CONFLICT ({}) DO UPDATE SET {}", T::KEY, set.join(", ")));
+        // Counts add up, and a row stays a slot row once compaction made it one (migrations/0010).
+        qb.push(format!(
+            " ON CONFLICT ({}) DO UPDATE SET {}, latency = ollyscale_latency_merge(r.latency, EXCLUDED.latency), \
+             latency_min_ns = LEAST(r.latency_min_ns, EXCLUDED.latency_min_ns), \
+             latency_max_ns = GREATEST(r.latency_max_ns, EXCLUDED.latency_max_ns), \
+             minutes = GREATEST(r.minutes, EXCLUDED.minutes)",
+            T::KEY,
+            added.join(", ")
+        ));
         written += qb.build().execute(&mut *conn).await?.rows_affected();
     }
     Ok(written)
-}
-
-/// Locks the rows of `chunk`'s keys in key order, inserting an empty row for each key without one, and
-/// returns what each holds with its `minutes`.
-async fn lock<T: Table>(
-    conn: &mut PgConnection,
-    chunk: &[(&T::Key, &T::Value)],
-    counts: &str,
-    minutes: i16,
-) -> Result<BTreeMap<T::Key, (T::Value, i16)>, sqlx::Error> {
-    let zeros = vec!["0"; T::COUNTS.len()].join(", ");
-    let mut qb: QueryBuilder<Postgres> =
-        QueryBuilder::new(format!("INSERT INTO {} AS r ({}, {counts}, latency, minutes) ", T::NAME, T::KEY));
-    let mut error = None;
-    qb.push_values(chunk, |mut b, (key, _)| {
-        if let Err(e) = T::push_key(&mut b, key) {
-            error.get_or_insert(e);
-        }
-        b.push(&zeros);
-        b.push("'{}'");
-        b.push_bind(minutes);
-    });
-    if let Some(e) = error {
-        return Err(e);
-    }
-    // A no-op update: it locks the row and makes RETURNING return it, which `DO NOTHING` would not.
-    qb.push(format!(" ON CONFLICT ({}) DO UPDATE SET minutes = r.minutes RETURNING *", T::KEY));
-    let rows = qb.build().fetch_all(&mut *conn).await?;
-    let mut stored = BTreeMap::new();
-    for row in &rows {
-        let m: i16 = row.try_get("minutes")?;
-        stored.insert(T::key_of(row, |b| b)?, (tally_of::<T>(row)?, m));
-    }
-    Ok(stored)
 }
