@@ -38,6 +38,9 @@ fn main() -> ExitCode {
 
 /// Runs the subcommand; a setting that cannot be used stops it before anything starts.
 fn run(command: Command) -> anyhow::Result<()> {
+    // Named, so that a profile or `top -H` tells the CPU work (decode, normalize, encode) from the async
+    // workers; unnamed, rayon's threads take the name of the tokio worker that first used the pool.
+    rayon::ThreadPoolBuilder::new().thread_name(|i| format!("rayon-{i}")).build_global()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         match command {
