@@ -225,23 +225,23 @@ fn random_rollups(next: &mut impl FnMut() -> u64, keys: std::ops::Range<u64>) ->
 
 /// Adds `b` to `a` as the stored rows should: counts and histograms summed key by key.
 fn add_rollups(a: &mut SpanRollups, b: &SpanRollups) {
+    use ollyscale::write::rollup_tables::Tally;
     for (k, v) in &b.services {
-        let m = a.services.entry(k.clone()).or_default();
-        m.spans += v.spans;
-        add_calls(&mut m.requests, &v.requests);
+        a.services.entry(k.clone()).or_default().add(v);
     }
     for (k, v) in &b.operations {
-        add_calls(a.operations.entry(k.clone()).or_default(), v);
+        a.operations.entry(k.clone()).or_default().add(v);
     }
     for (k, v) in &b.edges {
-        add_calls(a.edges.entry(k.clone()).or_default(), v);
+        a.edges.entry(k.clone()).or_default().add(v);
     }
 }
 
-fn add_calls(a: &mut Calls, b: &Calls) {
-    a.count += b.count;
-    a.errors += b.errors;
-    a.latency.merge(&b.latency);
+/// Writes `r` as rows covering `minutes` in a transaction of its own, committed.
+async fn write_committed(env: &Env, r: &SpanRollups, minutes: i16) {
+    let mut tx = env.pool().begin().await.unwrap();
+    ollyscale::write::rollups::write(&mut tx, r, minutes).await.unwrap();
+    tx.commit().await.unwrap();
 }
 
 /// A stored rollup row: table, key as text, counts, latency, min, max, minutes.
@@ -309,9 +309,7 @@ async fn the_writer_adds_each_write_to_the_stored_rows() {
     let mut want = SpanRollups::default();
     for round in 0..12u64 {
         let r = random_rollups(&mut next, round * 3..round * 3 + 8);
-        let mut tx = env.pool().begin().await.unwrap();
-        ollyscale::write::rollups::write(&mut tx, &r, 1).await.unwrap();
-        tx.commit().await.unwrap();
+        write_committed(&env, &r, 1).await;
         add_rollups(&mut want, &r);
     }
     assert_eq!(stored_rollups(&env).await, expected_rows(&want, 1));
@@ -326,9 +324,7 @@ async fn two_writers_adding_to_the_same_rows_lose_nothing() {
     // Keys 0..6 exist before; the two writers share 3..10, so 6..10 are new to both.
     let before = random_rollups(&mut next, 0..6);
     let (first, second) = (random_rollups(&mut next, 3..10), random_rollups(&mut next, 3..12));
-    let mut tx = env.pool().begin().await.unwrap();
-    ollyscale::write::rollups::write(&mut tx, &before, 1).await.unwrap();
-    tx.commit().await.unwrap();
+    write_committed(&env, &before, 1).await;
 
     let mut a = env.pool().begin().await.unwrap();
     ollyscale::write::rollups::write(&mut a, &first, 1).await.unwrap();
@@ -372,11 +368,8 @@ async fn a_slot_row_stays_one_when_minutes_are_added_to_it() {
     let env = env().await;
     let mut next = xorshift(0x1234_5678_9abc_def1);
     let (slot, late) = (random_rollups(&mut next, 0..4), random_rollups(&mut next, 0..4));
-    for (r, minutes) in [(&slot, 10), (&late, 1)] {
-        let mut tx = env.pool().begin().await.unwrap();
-        ollyscale::write::rollups::write(&mut tx, r, minutes).await.unwrap();
-        tx.commit().await.unwrap();
-    }
+    write_committed(&env, &slot, 10).await;
+    write_committed(&env, &late, 1).await;
     let mut want = slot;
     add_rollups(&mut want, &late);
     assert_eq!(stored_rollups(&env).await, expected_rows(&want, 10));
