@@ -58,7 +58,7 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
 
 /// A service as the rollups key it: `service.name` and `service.namespace` ('' when absent), both cut.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode)]
 pub struct Service {
     /// service.name.
     pub name: String,
@@ -96,7 +96,7 @@ pub struct ServiceMinute {
 }
 
 /// What an edge points at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode)]
 pub enum TargetType {
     /// Another service.
     Service,
@@ -123,7 +123,7 @@ impl TargetType {
 }
 
 /// Key of an `otel_service_edges` row; a database or messaging target has an empty namespace.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode)]
 pub struct EdgeKey {
     /// Minute of the callee span's start.
     pub minute: u64,
@@ -181,6 +181,11 @@ pub struct SpanRollups {
 }
 
 impl SpanRollups {
+    /// Whether any of the three tables gets a row.
+    pub fn has_rows(&self) -> bool {
+        !(self.services.is_empty() && self.operations.is_empty() && self.edges.is_empty())
+    }
+
     /// Counts one call on an edge.
     pub fn add_edge(&mut self, key: EdgeKey, duration_ns: i64, error: bool) {
         self.edges.entry(key).or_default().record(duration_ns, error);

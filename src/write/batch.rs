@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::dead_letter::{DeadLetter, DeadLetterStore};
 use super::dims::{self, DimCaches};
+use super::rollup_pending::{self, RollupPlan};
 use super::rollups;
 use super::{ErrorClass, WriteError};
 use crate::normalize::rollup::{self, SpanRollups};
@@ -149,42 +150,66 @@ impl Writer {
         read_checkpoint(&self.pool, &self.wal_id).await
     }
 
-    /// Decodes `records` and writes them as one batch in its turn ([`Writer::write_in_turn`]). Records that do
-    /// not decode are left to [`Writer::ingest`], which dead-letters them: the batch is then not written.
+    /// Decodes `records` and writes them as one batch in its turn ([`Writer::write_in_turn`]), its rollups as
+    /// `plan` says. Records that do not decode are left to [`Writer::ingest`], which dead-letters them: the
+    /// batch is then not written.
     pub async fn write_records_in_turn(
         &self,
         records: &Arc<Vec<wal::Record>>,
         turn: Turn,
+        plan: RollupPlan,
     ) -> Result<Written, WriteError> {
         let (promotion, r) = (self.promotion.clone(), records.clone());
         let prepared = on_rayon(move || normalize::prepare(&r, &promotion)).await?;
         if !prepared.failures().is_empty() {
             return Err(WriteError::NotInTurn("it has records that do not decode"));
         }
-        self.write_in_turn(Arc::new(prepared), turn).await
+        self.transaction(Arc::new(prepared), turn, plan, Finish::Commit).await
     }
 
-    /// Writes one prepared batch in one transaction and sets the checkpoint to its last sequence. No retries:
-    /// an error rolls everything back (and caches nothing).
+    /// Writes one prepared batch in one transaction and sets the checkpoint to its last sequence; its rollups
+    /// are added with any this WAL's batches deferred. No retries: an error rolls everything back (and caches
+    /// nothing).
     pub async fn write(&self, prepared: Arc<PreparedBatch>) -> Result<Written, WriteError> {
-        self.write_in_turn(prepared, Turn::default()).await
+        self.write_in_turn(prepared, Turn::default(), RollupPlan::Add).await
     }
 
-    /// [`Writer::write`] as one batch of a chain of pipelined writes, in the order [`Turn`] describes.
-    pub async fn write_in_turn(&self, prepared: Arc<PreparedBatch>, turn: Turn) -> Result<Written, WriteError> {
-        self.transaction(prepared, turn, Finish::Commit).await
+    /// [`Writer::write`] as one batch of a chain of pipelined writes, in the order [`Turn`] describes, its
+    /// rollups as `plan` says.
+    pub async fn write_in_turn(
+        &self,
+        prepared: Arc<PreparedBatch>,
+        turn: Turn,
+        plan: RollupPlan,
+    ) -> Result<Written, WriteError> {
+        self.transaction(prepared, turn, plan, Finish::Commit).await
+    }
+
+    /// Adds the rollups this WAL's batches deferred (a pipeline stopped before a batch added them) to the
+    /// rollup tables, in a transaction of its own; returns the deferred rows taken. Only while no batch of
+    /// this WAL is being written.
+    pub async fn add_deferred_rollups(&self) -> Result<u64, WriteError> {
+        let mut tx = self.pool.begin().await?;
+        let mut rollups = SpanRollups::default();
+        let taken = rollup_pending::take(&mut tx, &self.wal_id, &mut rollups).await?;
+        if taken > 0 {
+            rollups::write(&mut tx, &rollups, 1).await?;
+        }
+        tx.commit().await?;
+        Ok(taken)
     }
 
     /// Writes `prepared` as [`Writer::write`] would and rolls it back: whether PostgreSQL takes it, with nothing
     /// committed, cached or counted.
     pub(super) async fn probe(&self, prepared: Arc<PreparedBatch>) -> Result<(), WriteError> {
-        self.transaction(prepared, Turn::default(), Finish::RollBack).await.map(|_| ())
+        self.transaction(prepared, Turn::default(), RollupPlan::Add, Finish::RollBack).await.map(|_| ())
     }
 
     async fn transaction(
         &self,
         prepared: Arc<PreparedBatch>,
         mut turn: Turn,
+        plan: RollupPlan,
         finish: Finish,
     ) -> Result<Written, WriteError> {
         turn.wait_registered().await;
@@ -244,8 +269,18 @@ impl Writer {
         lock_checkpoint(&mut tx, &self.wal_id, prepared.first_seq()).await?;
         // After the predecessor committed, so that its spans pair with this batch's.
         rollups::pair_with_committed(&mut tx, &mut rollups, &own_blocks).await?;
-        if rollups != SpanRollups::default() {
-            written.tables.extend(rollups::write(&mut tx, &rollups, 1).await?);
+        match plan {
+            RollupPlan::Defer if rollups.has_rows() => {
+                rollup_pending::defer(&mut tx, &self.wal_id, last_seq, &rollups).await?;
+                written.tables.push((rollup_pending::TABLE, 1));
+            }
+            RollupPlan::Defer => {}
+            RollupPlan::Add => {
+                rollup_pending::take(&mut tx, &self.wal_id, &mut rollups).await?;
+                if rollups.has_rows() {
+                    written.tables.extend(rollups::write(&mut tx, &rollups, 1).await?);
+                }
+            }
         }
         upsert_checkpoint(&mut tx, &self.wal_id, last_seq).await?;
         if finish == Finish::RollBack {

@@ -12,6 +12,7 @@ pub mod cpu;
 pub mod dead_letter;
 pub mod dims;
 pub mod pipeline;
+pub mod rollup_pending;
 pub mod rollup_tables;
 pub mod rollups;
 

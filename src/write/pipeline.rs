@@ -14,13 +14,18 @@
 //! it, which cannot commit before it) is written again through [`Writer::ingest`], one at a time, with its
 //! retries, bisection and dead letters.
 //!
+//! While records wait behind a batch, the batch defers its span rollups ([`super::rollup_pending`]) and a later one
+//! adds them all, so that the rollup rows of a minute are upserted once per few batches instead of once per
+//! batch. [`Deferral`] bounds how far the rollup tables may trail the spans; a batch with nothing behind it,
+//! and every batch written through [`Writer::ingest`], adds them at once.
+//!
 //! The batch bound counts WAL records (export requests) and their payload bytes, not items: items are only
 //! known after decoding, and payload bytes track the load's size well enough to bound memory and latency.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 use tokio::sync::mpsc;
@@ -31,6 +36,7 @@ use wal::{Wal, WalError};
 use super::batch::{Predecessor, Turn, Writer, Written};
 use super::dead_letter::{DeadLetter, DeadLetterStore};
 use super::dims::{CacheOptions, DimCaches};
+use super::rollup_pending::RollupPlan;
 use crate::normalize::Promotion;
 use crate::retry::RetryPolicy;
 use crate::telemetry::Telemetry;
@@ -119,6 +125,7 @@ pub async fn run(
              sequences up to the checkpoint will be treated as already committed"
         );
     }
+    add_deferred_rollups(&writer, &options, &shutdown).await;
     if checkpoint > 0 {
         // Releases what the checkpoint covers and, if the WAL ends before it (and nothing was appended
         // since), makes the next append get checkpoint + 1 so no sequence is handed out twice.
@@ -141,6 +148,7 @@ pub async fn run(
     let depth = options.writes_in_flight.max(1);
     let mut in_flight: VecDeque<InFlight> = VecDeque::with_capacity(depth);
     let mut predecessor: Option<Predecessor> = None;
+    let mut deferral = Deferral::default();
     let mut result = Ok(());
     let mut reading = true;
     loop {
@@ -164,9 +172,14 @@ pub async fn run(
             Event::Batch(Some(batch)) => {
                 let (turn, next) = Turn::after(predecessor.take());
                 predecessor = Some(next);
+                let behind = match (batch.last(), wal.last_seq()) {
+                    (Some(r), Some(last)) => last > r.seq,
+                    _ => false,
+                };
+                let plan = deferral.plan(behind, Instant::now());
                 let records = Arc::new(batch);
                 let (w, r) = (writer.clone(), records.clone());
-                let task = tokio::spawn(async move { w.write_records_in_turn(&r, turn).await });
+                let task = tokio::spawn(async move { w.write_records_in_turn(&r, turn, plan).await });
                 in_flight.push_back(InFlight { records, task });
             }
             Event::Done(done) => {
@@ -207,6 +220,46 @@ pub async fn run(
         _ => {}
     }
     result
+}
+
+/// Most batches in a row that defer their rollups.
+const MAX_DEFERRED_BATCHES: u32 = 16;
+
+/// Longest a batch defers its rollups after the first batch that did, since the last one that added them.
+const MAX_ROLLUP_DELAY: Duration = Duration::from_secs(10);
+
+/// Which batches defer their span rollups ([`super::rollup_pending`]): those with records behind them, at most
+/// [`MAX_DEFERRED_BATCHES`] in a row and within [`MAX_ROLLUP_DELAY`] of the first; the next one adds them.
+#[derive(Debug, Default)]
+struct Deferral {
+    /// Batches that deferred since the last that added, and when the first of them was launched.
+    deferred: Option<(u32, Instant)>,
+}
+
+impl Deferral {
+    /// The plan of the next batch, launched at `now`, with (`behind`) or without records waiting behind it.
+    fn plan(&mut self, behind: bool, now: Instant) -> RollupPlan {
+        let (count, first) = self.deferred.unwrap_or((0, now));
+        if behind && count < MAX_DEFERRED_BATCHES && now.duration_since(first) < MAX_ROLLUP_DELAY {
+            self.deferred = Some((count + 1, first));
+            RollupPlan::Defer
+        } else {
+            self.deferred = None;
+            RollupPlan::Add
+        }
+    }
+}
+
+/// Adds what this WAL's batches deferred before the pipeline last stopped, retrying whatever the error (a
+/// WAL with no new records would otherwise leave them out of the rollups); gives up only on shutdown.
+async fn add_deferred_rollups(writer: &Writer, options: &PipelineOptions, shutdown: &CancellationToken) {
+    let notify = |e: &super::WriteError, delay| {
+        tracing::warn!(wal_id = writer.wal_id(), error = %e, retry_in = ?delay, "cannot add the deferred span rollups; retrying");
+    };
+    let added = options.retry.retry(shutdown, |_| true, notify, || writer.add_deferred_rollups()).await;
+    if let Ok(n @ 1..) = added {
+        tracing::info!(wal_id = writer.wal_id(), batches = n, "added span rollups that batches had deferred");
+    }
 }
 
 /// A batch being written in its turn.
@@ -380,5 +433,26 @@ async fn read_loop(
         if tx.send(batch).await.is_err() {
             return Ok(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_defer_only_with_records_behind_them_and_within_the_bounds() {
+        use RollupPlan::{Add, Defer};
+        let t0 = Instant::now();
+        let mut d = Deferral::default();
+        assert_eq!(d.plan(false, t0), Add, "nothing behind: add at once");
+        let plans: Vec<_> = (0..=MAX_DEFERRED_BATCHES).map(|_| d.plan(true, t0)).collect();
+        assert!(plans[..MAX_DEFERRED_BATCHES as usize].iter().all(|p| *p == Defer), "{plans:?}");
+        assert_eq!(plans.last(), Some(&Add), "the batch after the most in a row adds");
+        assert_eq!(d.plan(true, t0), Defer, "and the count starts again");
+        assert_eq!(d.plan(true, t0 + MAX_ROLLUP_DELAY / 2), Defer);
+        assert_eq!(d.plan(true, t0 + MAX_ROLLUP_DELAY), Add, "too long since the first deferred");
+        assert_eq!(d.plan(true, t0 + MAX_ROLLUP_DELAY), Defer);
+        assert_eq!(d.plan(false, t0 + MAX_ROLLUP_DELAY), Add, "caught up: add at once");
     }
 }

@@ -72,9 +72,9 @@ impl Tally for ServiceMinute {
 /// One rollup table: its columns, and the map of [`SpanRollups`] that holds its rows.
 pub trait Table {
     /// The map's key: the table's primary key, with the bucket as Unix nanoseconds.
-    type Key: Ord + Clone;
+    type Key: Ord + Clone + bincode::Encode + bincode::Decode<()> + 'static;
     /// The map's value.
-    type Value: Tally;
+    type Value: Tally + 'static;
     /// The table.
     const NAME: &'static str;
     /// The primary key's columns, in the order [`Table::push_key`] binds them.

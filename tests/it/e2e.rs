@@ -219,6 +219,55 @@ async fn acknowledged_items_reach_postgres_exactly_once_through_repeated_sigkill
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn span_rollups_deferred_while_draining_a_backlog_survive_sigkill() {
+    let db = test_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    // A backlog: spans acknowledged into the WAL while no database answers.
+    let offline = Server::start(dir.path(), "postgres://postgres@127.0.0.1:1/none", &[]);
+    let client = reqwest::Client::new();
+    let mut acked = Vec::new();
+    for n in 0..300 {
+        let marker = format!("backlog-{n}");
+        let resp = client
+            .post(format!("{}/v1/traces", offline.http_url()))
+            .header("content-type", "application/x-protobuf")
+            .body(traces(&marker, 1).encode_to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        acked.push(marker);
+    }
+    drop(offline);
+    // One export per batch, so that nearly every batch has records behind it and defers its rollups; killed
+    // while some are deferred.
+    let mut server = Server::start(dir.path(), &db.url, &["--batch-max-records", "1"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pending = "SELECT count(*) FROM otel_span_rollups_pending";
+    while sqlx::query_scalar::<_, i64>(pending).fetch_one(&db.pool).await.unwrap_or(0) == 0 {
+        assert!(Instant::now() < deadline, "no batch deferred its rollups:\n{}", server.log_text());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let server = tokio::task::spawn_blocking(move || {
+        server.restart();
+        server
+    })
+    .await
+    .unwrap();
+    wait_drained(&server, Duration::from_secs(120)).await;
+    let stored = stored_when_complete(&db.pool, &acked, Duration::from_secs(30)).await;
+    assert_exactly_once(&stored, &acked);
+    let (spans, services, operations, left): (i64, Option<i64>, Option<i64>, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM otel_spans_fact), (SELECT sum(span_count)::bigint FROM otel_service_rollups), \
+         (SELECT sum(span_count)::bigint FROM otel_operation_rollups), (SELECT count(*) FROM otel_span_rollups_pending)",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!((Some(spans), Some(spans), left), (services, operations, 0), "rollups after the restart");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_outage_is_buffered_in_the_wal_and_drains_when_postgres_returns() {
     let (pg_dir, start) = own_cluster("outage");
     let cluster = tokio::task::spawn_blocking(start.clone()).await.unwrap();

@@ -5,6 +5,7 @@
 mod attribute_sets;
 mod attributes;
 mod batches;
+mod deferred_rollups;
 mod logs;
 mod metrics;
 mod pipeline;

@@ -245,10 +245,10 @@ async fn write_committed(env: &Env, r: &SpanRollups, minutes: i16) {
 }
 
 /// A stored rollup row: table, key as text, counts, latency, min, max, minutes.
-type RollupRow = (String, String, Vec<i64>, Vec<i64>, Option<i64>, Option<i64>, i16);
+pub(super) type RollupRow = (String, String, Vec<i64>, Vec<i64>, Option<i64>, Option<i64>, i16);
 
 /// Every stored row of the three tables as (table, key text, counts, latency, min, max, minutes), by key.
-async fn stored_rollups(env: &Env) -> Vec<RollupRow> {
+pub(super) async fn stored_rollups(env: &Env) -> Vec<RollupRow> {
     sqlx::query_as(
         "SELECT 's', concat_ws('/', extract(epoch FROM bucket)::bigint, service_name, service_namespace), \
            ARRAY[span_count, request_count, error_count], latency, latency_min_ns, latency_max_ns, minutes \
