@@ -256,6 +256,7 @@ async fn span_rollups_deferred_while_draining_a_backlog_survive_sigkill() {
     .unwrap();
     wait_drained(&server, Duration::from_secs(120)).await;
     let stored = stored_when_complete(&db.pool, &acked, Duration::from_secs(30)).await;
+    tally("ollyscale SIGKILLed while draining a backlog with span rollups deferred", &stored, &acked);
     assert_exactly_once(&stored, &acked);
     let (spans, services, operations, left): (i64, Option<i64>, Option<i64>, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM otel_spans_fact), (SELECT sum(span_count)::bigint FROM otel_service_rollups), \

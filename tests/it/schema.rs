@@ -60,6 +60,7 @@ fn expected_tables() -> BTreeSet<String> {
         "otel_metric_series",
         "otel_attribute_sets",
         "ingest_checkpoints",
+        "otel_span_rollups_pending",
     ]
     .into_iter()
     .map(String::from)
@@ -191,7 +192,7 @@ async fn every_table_exists_and_has_a_comment() {
     .unwrap();
     let actual: BTreeSet<String> = rows.iter().map(|r| r.get("name")).collect();
     let expected = expected_tables();
-    assert_eq!(expected.len(), 86);
+    assert_eq!(expected.len(), 87);
     assert_eq!(actual, expected);
     for row in &rows {
         let name: String = row.get("name");
