@@ -12,12 +12,9 @@
 //! never contend for them. The price is freshness: while the writer is behind, the rollup tables trail the
 //! spans by the batches deferred (bounded by the pipeline; see `pipeline.rs`).
 
-use std::collections::BTreeMap;
-
 use sqlx::{PgConnection, Row};
 
-use super::rollup_tables::{Edges, Operations, Services, Table, Tally};
-use crate::latency::Histogram;
+use super::rollup_tables::{Edges, Operations, Services, Table, Tally, add_all};
 use crate::normalize::rollup::SpanRollups;
 
 /// The table of deferred rollups.
@@ -49,10 +46,9 @@ fn stored<T: Table>(r: &SpanRollups) -> Vec<Stored<&T::Key>> {
 /// Adds decoded rows of table `T` to `r`; the histograms are checked as stored ones are.
 fn add_stored<T: Table>(r: &mut SpanRollups, rows: Vec<Stored<T::Key>>) -> Result<(), String> {
     for (key, counts, elements, min, max) in rows {
-        let mut v = T::Value::default();
+        let v = T::map_mut(r).entry(key).or_default();
         v.add_counts(counts);
-        v.latency_mut().merge(&Histogram::decode(&elements, min, max)?);
-        T::map_mut(r).entry(key).or_default().add(&v);
+        v.latency_mut().merge_stored(&elements, min, max)?;
     }
     Ok(())
 }
@@ -81,20 +77,8 @@ pub fn decode_into(bytes: &[u8], r: &mut SpanRollups) -> Result<(), String> {
     add_stored::<Services>(&mut sum, services)?;
     add_stored::<Operations>(&mut sum, operations)?;
     add_stored::<Edges>(&mut sum, edges)?;
-    merge(r, sum);
+    add_all(r, &sum);
     Ok(())
-}
-
-/// Adds the three tables' rows of `from` to `into`.
-fn merge(into: &mut SpanRollups, from: SpanRollups) {
-    fn add<K: Ord, V: Tally>(into: &mut BTreeMap<K, V>, from: BTreeMap<K, V>) {
-        for (k, v) in from {
-            into.entry(k).or_default().add(&v);
-        }
-    }
-    add(&mut into.services, from.services);
-    add(&mut into.operations, from.operations);
-    add(&mut into.edges, from.edges);
 }
 
 /// Stores the rollups of the batch ending at `last_seq` for a later batch of WAL `wal_id` to add.
@@ -162,7 +146,7 @@ mod tests {
         let mut sum = a.clone();
         decode_into(&encode(&b).unwrap(), &mut sum).unwrap();
         let mut expected = a;
-        merge(&mut expected, b);
+        add_all(&mut expected, &b);
         assert_eq!(sum, expected);
         assert_eq!(sum.services.values().next().unwrap().spans, 3 + 21);
     }

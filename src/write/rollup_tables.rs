@@ -207,6 +207,18 @@ impl Table for Edges {
     }
 }
 
+/// Adds the three tables' rows of `from` to `into`, key by key.
+pub fn add_all(into: &mut SpanRollups, from: &SpanRollups) {
+    fn add<K: Ord + Clone, V: Tally>(into: &mut BTreeMap<K, V>, from: &BTreeMap<K, V>) {
+        for (k, v) in from {
+            into.entry(k.clone()).or_default().add(v);
+        }
+    }
+    add(&mut into.services, &from.services);
+    add(&mut into.operations, &from.operations);
+    add(&mut into.edges, &from.edges);
+}
+
 /// A stored row's counts and latency as a tally.
 fn tally_of<T: Table>(row: &PgRow) -> Result<T::Value, sqlx::Error> {
     let mut counts = [0; 3];

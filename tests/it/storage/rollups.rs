@@ -3,6 +3,7 @@
 
 use super::*;
 use ollyscale::normalize::rollup::{Calls, EdgeKey, Service, SpanRollups, TargetType};
+use ollyscale::write::rollup_tables::add_all;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 const MS: u64 = 1_000_000;
@@ -223,20 +224,6 @@ fn random_rollups(next: &mut impl FnMut() -> u64, keys: std::ops::Range<u64>) ->
     r
 }
 
-/// Adds `b` to `a` as the stored rows should: counts and histograms summed key by key.
-fn add_rollups(a: &mut SpanRollups, b: &SpanRollups) {
-    use ollyscale::write::rollup_tables::Tally;
-    for (k, v) in &b.services {
-        a.services.entry(k.clone()).or_default().add(v);
-    }
-    for (k, v) in &b.operations {
-        a.operations.entry(k.clone()).or_default().add(v);
-    }
-    for (k, v) in &b.edges {
-        a.edges.entry(k.clone()).or_default().add(v);
-    }
-}
-
 /// Writes `r` as rows covering `minutes` in a transaction of its own, committed.
 async fn write_committed(env: &Env, r: &SpanRollups, minutes: i16) {
     let mut tx = env.pool().begin().await.unwrap();
@@ -310,7 +297,7 @@ async fn the_writer_adds_each_write_to_the_stored_rows() {
     for round in 0..12u64 {
         let r = random_rollups(&mut next, round * 3..round * 3 + 8);
         write_committed(&env, &r, 1).await;
-        add_rollups(&mut want, &r);
+        add_all(&mut want, &r);
     }
     assert_eq!(stored_rollups(&env).await, expected_rows(&want, 1));
 }
@@ -356,8 +343,8 @@ async fn two_writers_adding_to_the_same_rows_lose_nothing() {
     b.await.unwrap();
 
     let mut want = before;
-    add_rollups(&mut want, &first);
-    add_rollups(&mut want, &second);
+    add_all(&mut want, &first);
+    add_all(&mut want, &second);
     assert_eq!(stored_rollups(&env).await, expected_rows(&want, 1));
 }
 
@@ -371,7 +358,7 @@ async fn a_slot_row_stays_one_when_minutes_are_added_to_it() {
     write_committed(&env, &slot, 10).await;
     write_committed(&env, &late, 1).await;
     let mut want = slot;
-    add_rollups(&mut want, &late);
+    add_all(&mut want, &late);
     assert_eq!(stored_rollups(&env).await, expected_rows(&want, 10));
 }
 
